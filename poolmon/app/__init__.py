@@ -1,0 +1,1 @@
+"""The terminal app: `PoolmonApp`, its launchers (`poolmon attach`, `poolmon demo`) and styles."""

@@ -1,0 +1,195 @@
+"""Immutable views of the aggregator's state: the only thing the terminal app ever reads.
+
+The aggregator builds a `PoolSnapshot` on request (the app asks on a timer, about 4 times a
+second); widgets render from it and never reach into the engine, a socket or the pool. Every
+type here is a frozen dataclass of plain values, so a snapshot can be kept, compared, pickled
+into a recording, or built by hand in a test.
+
+Units are in the field names. Durations are nanoseconds (`_ns`) unless named otherwise;
+timestamps are wall-clock nanoseconds since the epoch; `None` means "no data", never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    """Distribution summary of a set of durations (task latency or queue wait).
+
+    Percentiles come from log-bucketed sketches with relative error <= 1 %. All fields but
+    `count` are None when `count` is 0.
+    """
+
+    count: int = 0
+    min_ns: float | None = None
+    max_ns: float | None = None
+    mean_ns: float | None = None
+    p50_ns: float | None = None
+    p90_ns: float | None = None
+    p95_ns: float | None = None
+    p99_ns: float | None = None
+    p999_ns: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Counts over log-scaled buckets, for drawing a latency distribution.
+
+    `edges_ns` has one more element than `counts`: bucket i covers
+    `[edges_ns[i], edges_ns[i + 1])`.
+    """
+
+    edges_ns: tuple[float, ...] = ()
+    counts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Evenly spaced values over time; `None` marks a gap (no data), never a zero.
+
+    Point i is at `start_ns + i * step_ns` (wall clock) and summarises `[t, t + step)`.
+    """
+
+    start_ns: int = 0
+    step_ns: int = 1_000_000_000
+    values: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PoolInfo:
+    """Who the pool is, from the endpoint's handshake."""
+
+    name: str = ""
+    pid: int = 0
+    host: str = ""
+    started_at_ns: int = 0
+    protocol_version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerExit:
+    """One past worker exit: why, how, after how long."""
+
+    worker_id: int
+    pid: int
+    at_ns: int
+    reason: str
+    exit_code: int | None = None
+    signal: int | None = None
+    lifetime_ns: int = 0
+    tasks_done: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One worker state transition (starting -> ready -> busy -> ...)."""
+
+    at_ns: int
+    from_state: str
+    to_state: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """One recent task of a worker, for the drill-down view."""
+
+    task_id: int
+    op: str
+    start_ns: int
+    duration_ns: int
+    status: str
+    error_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerView:
+    """One worker's row in the worker table, and its drill-down."""
+
+    worker_id: int
+    pid: int = 0
+    state: str = "unknown"
+    current_op: str | None = None
+    current_task_age_ns: int | None = None
+    tasks_done: int = 0
+    tasks_failed: int = 0
+    restarts: int = 0
+    latency: LatencySummary = field(default_factory=LatencySummary)
+    cpu_percent: float | None = None
+    rss_bytes: int | None = None
+    fds: int | None = None
+    threads: int | None = None
+    throughput: Series = field(default_factory=Series)
+    rss_series: Series = field(default_factory=Series)
+    recent_tasks: tuple[TaskRecord, ...] = ()
+    state_history: tuple[StateChange, ...] = ()
+    exits: tuple[WorkerExit, ...] = ()
+    alive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OperationView:
+    """Per-operation statistics over the snapshot's window."""
+
+    name: str
+    count: int = 0
+    errors: int = 0
+    rate_per_s: float = 0.0
+    latency: LatencySummary = field(default_factory=LatencySummary)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorView:
+    """Errors over the snapshot's window: rate = failed / all finished tasks."""
+
+    total: int = 0
+    rate: float | None = None
+    by_type: tuple[tuple[str, int], ...] = ()
+    by_category: tuple[tuple[str, int], ...] = ()
+    series_by_type: tuple[tuple[str, Series], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceView:
+    """Process and machine resources, from the latest resource samples."""
+
+    pool_cpu_percent: float | None = None
+    pool_rss_bytes: int | None = None
+    workers_rss_bytes: int | None = None
+    fds: int | None = None
+    threads: int | None = None
+    machine_cpu_percent: float | None = None
+    load1: float | None = None
+    memory_percent: float | None = None
+    swap_percent: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSnapshot:
+    """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`."""
+
+    taken_at_ns: int = 0
+    window_s: int = 60
+    pool: PoolInfo = field(default_factory=PoolInfo)
+    size: int = 0
+    busy: int = 0
+    idle: int = 0
+    queue_depth: int = 0
+    utilization: float | None = None
+    tasks_finished: int = 0
+    tasks_failed: int = 0
+    tasks_timed_out: int = 0
+    throughput_per_s: float = 0.0
+    throughput: Series = field(default_factory=Series)
+    latency: LatencySummary = field(default_factory=LatencySummary)
+    latency_histogram: Histogram = field(default_factory=Histogram)
+    queue_wait: LatencySummary = field(default_factory=LatencySummary)
+    errors: ErrorView = field(default_factory=ErrorView)
+    workers: tuple[WorkerView, ...] = ()
+    operations: tuple[OperationView, ...] = ()
+    resources: ResourceView = field(default_factory=ResourceView)
+    health_score: float | None = None
+    events_dropped: int = 0
+    gaps: tuple[tuple[int, int], ...] = ()

@@ -1,0 +1,1 @@
+"""The demo workload: a real pool under a synthetic, mixed, misbehaving load."""

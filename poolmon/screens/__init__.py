@@ -1,0 +1,1 @@
+"""The terminal app's screens: overview, worker drill-down, operations, help."""

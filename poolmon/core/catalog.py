@@ -1,0 +1,312 @@
+"""The telemetry event catalog: every event poolmon emits, defined once, with its fields.
+
+Each `EventSpec` names an event, says when it fires, how it is delivered, and lists its
+measurements (numbers, the unit in the field name) and metadata (descriptive values).
+docs/EVENTS.md is generated from this module and a test fails when the two differ, so the
+documentation cannot drift from the code.
+
+Delivery:
+* ``event``: one `poolmon.core.events.Event` per occurrence.
+* ``batch``: per-task events; they travel as columnar `TaskBatch`es, never one object per task.
+* ``periodic``: emitted on a timer (default once a second) with counts since the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+CATALOG_VERSION: Final = 1
+"""Bumped whenever an event is added, removed or changes its fields."""
+
+Delivery = Literal["event", "batch", "periodic"]
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """One catalog entry.
+
+    Attributes:
+        name: Dotted event name.
+        description: When it fires and why a monitor cares.
+        delivery: How it travels (see the module docstring).
+        measurements: Field name -> meaning; every value is a number, the unit in the name.
+        metadata: Field name -> meaning.
+    """
+
+    name: str
+    description: str
+    delivery: Delivery = "event"
+    measurements: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+_POOL = {"pool": "pool name"}
+_WORKER = {**_POOL, "worker_id": "worker id (stable across the pool's life)", "pid": "OS pid"}
+
+POOL_INIT: Final = "poolmon.pool.init"
+POOL_TERMINATE: Final = "poolmon.pool.terminate"
+POOL_RESIZE: Final = "poolmon.pool.resize"
+POOL_STATUS: Final = "poolmon.pool.status"
+WORKER_SPAWN: Final = "poolmon.worker.spawn"
+WORKER_READY: Final = "poolmon.worker.ready"
+WORKER_STATE: Final = "poolmon.worker.state"
+WORKER_EXIT: Final = "poolmon.worker.exit"
+WORKER_HEALTH_CHECK: Final = "poolmon.worker.health_check"
+TASK_START: Final = "poolmon.task.start"
+TASK_STOP: Final = "poolmon.task.stop"
+TASK_EXCEPTION: Final = "poolmon.task.exception"
+TASK_TIMEOUT: Final = "poolmon.task.timeout"
+QUEUE_ENQUEUED: Final = "poolmon.queue.enqueued"
+QUEUE_REJECTED: Final = "poolmon.queue.rejected"
+SESSION_AFFINITY: Final = "poolmon.session.affinity"
+ERROR: Final = "poolmon.error"
+RECOVERY: Final = "poolmon.recovery"
+RESOURCE_PROCESS: Final = "poolmon.resource.process"
+RESOURCE_MACHINE: Final = "poolmon.resource.machine"
+RESOURCE_INTERNALS: Final = "poolmon.resource.internals"
+CONTROL_COMMAND: Final = "poolmon.control.command"
+ALERT_ACK: Final = "poolmon.alert.ack"
+
+CATALOG: Final[tuple[EventSpec, ...]] = (
+    EventSpec(
+        POOL_INIT,
+        "The pool started its workers and is accepting work.",
+        measurements={
+            "size": "workers at start",
+            "min_size": "lower bound",
+            "max_size": "upper bound",
+            "startup_ns": "time to all workers ready",
+        },
+        metadata={
+            **_POOL,
+            "pid": "pool process pid",
+            "host": "hostname",
+            "start_method": "multiprocessing start method",
+        },
+    ),
+    EventSpec(
+        POOL_TERMINATE,
+        "The pool shut down.",
+        measurements={"uptime_ns": "pool lifetime", "tasks_done": "tasks finished in total"},
+        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit"},
+    ),
+    EventSpec(
+        POOL_RESIZE,
+        "The pool's target size changed.",
+        measurements={"from_size": "size before", "to_size": "size after"},
+        metadata={**_POOL, "reason": "user | control | autotune"},
+    ),
+    EventSpec(
+        POOL_STATUS,
+        "A periodic snapshot of the pool's occupancy and totals since start.",
+        delivery="periodic",
+        measurements={
+            "size": "live workers",
+            "busy": "workers running a task",
+            "idle": "workers ready and waiting",
+            "queue_depth": "tasks waiting",
+            "utilization": "busy / size (0..1)",
+            "sessions": "session bindings held",
+            "tasks_submitted": "total submitted",
+            "tasks_done": "total finished",
+            "tasks_failed": "total failed (error, timeout, crash)",
+        },
+        metadata=_POOL,
+    ),
+    EventSpec(
+        WORKER_SPAWN,
+        "A worker process was started.",
+        metadata={**_WORKER, "reason": "initial | replace | resize | recycle"},
+    ),
+    EventSpec(
+        WORKER_READY,
+        "A worker finished starting and can take work.",
+        measurements={"startup_ns": "spawn to ready"},
+        metadata=_WORKER,
+    ),
+    EventSpec(
+        WORKER_STATE,
+        "A worker moved between states (starting, ready, busy, degraded, stopping, stopped).",
+        measurements={"previous_state_ns": "time spent in the previous state"},
+        metadata={**_WORKER, "from": "previous state", "to": "new state", "reason": "why"},
+    ),
+    EventSpec(
+        WORKER_EXIT,
+        "A worker process exited, for whatever reason.",
+        measurements={"lifetime_ns": "spawn to exit", "tasks_done": "tasks it finished"},
+        metadata={
+            **_WORKER,
+            "reason": "crash | timeout | recycle_tasks | recycle_memory | "
+            "health | resize | shutdown",
+            "exit_code": "exit status or None",
+            "signal": "terminating signal number or None",
+        },
+    ),
+    EventSpec(
+        WORKER_HEALTH_CHECK,
+        "A heartbeat round trip to a worker completed or was missed.",
+        measurements={"duration_ns": "round trip", "missed": "consecutive misses"},
+        metadata={**_WORKER, "result": "ok | late | missed"},
+    ),
+    EventSpec(
+        TASK_START,
+        "A task left the queue and started on a worker (the checkout).",
+        delivery="batch",
+        measurements={"wait_ns": "submit to start (queue wait)"},
+        metadata={**_POOL, "worker_id": "worker", "task_id": "task", "op": "operation name"},
+    ),
+    EventSpec(
+        TASK_STOP,
+        "A task finished on a worker (the checkin), whatever its outcome.",
+        delivery="batch",
+        measurements={"duration_ns": "running time, measured in the worker"},
+        metadata={
+            **_POOL,
+            "worker_id": "worker",
+            "task_id": "task",
+            "op": "operation name",
+            "status": "ok | error | timeout | crashed | cancelled",
+        },
+    ),
+    EventSpec(
+        TASK_EXCEPTION,
+        "A task raised; one event per failure, with the remote traceback.",
+        measurements={"duration_ns": "running time until the exception"},
+        metadata={
+            **_WORKER,
+            "task_id": "task",
+            "op": "operation name",
+            "error_type": "exception class name",
+            "message": "str(exception)",
+            "category": "error category",
+            "traceback": "remote traceback text",
+        },
+    ),
+    EventSpec(
+        TASK_TIMEOUT,
+        "A task ran past its timeout; its worker is killed and replaced.",
+        measurements={"duration_ns": "running time when killed", "timeout_ns": "the limit"},
+        metadata={**_WORKER, "task_id": "task", "op": "operation name"},
+    ),
+    EventSpec(
+        QUEUE_ENQUEUED,
+        "Tasks entered the queue since the last report (counts, not one event per task).",
+        delivery="periodic",
+        measurements={"count": "tasks enqueued", "depth": "queue depth now"},
+        metadata=_POOL,
+    ),
+    EventSpec(
+        QUEUE_REJECTED,
+        "A submit was refused because the queue was full.",
+        measurements={"depth": "queue depth", "max_queue": "the bound"},
+        metadata={**_POOL, "policy": "what the pool did: raise | block timeout"},
+    ),
+    EventSpec(
+        SESSION_AFFINITY,
+        "Session routing outcomes since the last report.",
+        delivery="periodic",
+        measurements={
+            "hits": "sent to the bound worker",
+            "misses": "sent elsewhere",
+            "expired": "bindings dropped after the idle TTL",
+        },
+        metadata=_POOL,
+    ),
+    EventSpec(
+        ERROR,
+        "Something went wrong that an operator should see.",
+        measurements={"count": "occurrences"},
+        metadata={
+            **_POOL,
+            "category": "task | worker | pool | telemetry | endpoint",
+            "severity": "info | warning | error | critical",
+            "error_type": "class",
+            "message": "what happened",
+            "worker_id": "worker, if any",
+        },
+    ),
+    EventSpec(
+        RECOVERY,
+        "The pool recovered from a failure (worker replaced, task retried).",
+        measurements={"duration_ns": "time the recovery took"},
+        metadata={
+            **_POOL,
+            "action": "replace_worker | retry_task | reap_zombie",
+            "result": "ok | failed",
+            "worker_id": "worker, if any",
+        },
+    ),
+    EventSpec(
+        RESOURCE_PROCESS,
+        "One process's resources (the pool process has worker_id -1).",
+        delivery="periodic",
+        measurements={
+            "cpu_percent": "user+system, % of one core",
+            "cpu_user_percent": "user",
+            "cpu_system_percent": "system",
+            "rss_bytes": "resident set",
+            "uss_bytes": "unique set (slow cadence)",
+            "fds": "open file descriptors",
+            "threads": "OS threads",
+            "ctx_switches_voluntary": "since start",
+            "ctx_switches_involuntary": "since start",
+            "io_read_bytes": "since start",
+            "io_write_bytes": "since start",
+            "uptime_ns": "since the process started",
+        },
+        metadata={**_WORKER, "status": "running | sleeping | zombie | ..."},
+    ),
+    EventSpec(
+        RESOURCE_MACHINE,
+        "The machine's resources.",
+        delivery="periodic",
+        measurements={
+            "cpu_percent": "all cores",
+            "load1": "1-minute load average",
+            "load5": "5-minute",
+            "load15": "15-minute",
+            "memory_percent": "used",
+            "memory_available_bytes": "available",
+            "swap_percent": "used",
+        },
+        metadata=_POOL,
+    ),
+    EventSpec(
+        RESOURCE_INTERNALS,
+        "The pool's own monitoring internals.",
+        delivery="periodic",
+        measurements={
+            "monitors": "attached monitors",
+            "socket_buffer_bytes": "queued to them",
+            "history_events": "events held for backfill",
+            "history_bytes": "their size",
+            "telemetry_buffer_events": "pending",
+            "events_dropped": "dropped since start",
+            "sessions": "bindings held",
+        },
+        metadata=_POOL,
+    ),
+    EventSpec(
+        CONTROL_COMMAND,
+        "A monitor sent a control command; every change is itself an event.",
+        metadata={
+            **_POOL,
+            "command": "resize | set_task_timeout | set_health_interval | "
+            "recycle_worker | ack_alert",
+            "args": "its arguments",
+            "result": "ok | refused | error",
+            "reason": "why refused",
+            "peer_pid": "monitor pid",
+        },
+    ),
+    EventSpec(
+        ALERT_ACK,
+        "An alert was acknowledged in one monitor; broadcast to all.",
+        metadata={**_POOL, "alert_id": "alert", "by": "who acknowledged"},
+    ),
+)
+"""Every event poolmon emits, in documentation order."""
+
+BY_NAME: Final[dict[str, EventSpec]] = {spec.name: spec for spec in CATALOG}
+"""Catalog entries by name."""

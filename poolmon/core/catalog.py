@@ -9,6 +9,11 @@ Delivery:
 * ``event``: one `poolmon.core.events.Event` per occurrence.
 * ``batch``: per-task events; they travel as columnar `TaskBatch`es, never one object per task.
 * ``periodic``: emitted on a timer (default once a second) with counts since the last one.
+
+``emitted_by`` names the part that emits each event, so a missing emission has an owner. Every
+metadata key listed for an event is present in every emission (``None`` when it does not
+apply), so consumers index instead of guessing. Units are always in the measurement's name and
+every duration is integer nanoseconds.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-CATALOG_VERSION: Final = 1
+CATALOG_VERSION: Final = 2
 """Bumped whenever an event is added, removed or changes its fields."""
 
 Delivery = Literal["event", "batch", "periodic"]
+Emitter = Literal["pool", "telemetry", "resources", "endpoint"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,7 @@ class EventSpec:
         delivery: How it travels (see the module docstring).
         measurements: Field name -> meaning; every value is a number, the unit in the name.
         metadata: Field name -> meaning.
+        emitted_by: The part of poolmon that emits it.
     """
 
     name: str
@@ -39,6 +46,7 @@ class EventSpec:
     delivery: Delivery = "event"
     measurements: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, str] = field(default_factory=dict)
+    emitted_by: Emitter = "pool"
 
 
 _POOL = {"pool": "pool name"}
@@ -48,6 +56,9 @@ POOL_INIT: Final = "poolmon.pool.init"
 POOL_TERMINATE: Final = "poolmon.pool.terminate"
 POOL_RESIZE: Final = "poolmon.pool.resize"
 POOL_STATUS: Final = "poolmon.pool.status"
+POOL_OPERATION_START: Final = "poolmon.pool.operation.start"
+POOL_OPERATION_STOP: Final = "poolmon.pool.operation.stop"
+POOL_OPERATION_EXCEPTION: Final = "poolmon.pool.operation.exception"
 WORKER_SPAWN: Final = "poolmon.worker.spawn"
 WORKER_READY: Final = "poolmon.worker.ready"
 WORKER_STATE: Final = "poolmon.worker.state"
@@ -67,6 +78,19 @@ RESOURCE_MACHINE: Final = "poolmon.resource.machine"
 RESOURCE_INTERNALS: Final = "poolmon.resource.internals"
 CONTROL_COMMAND: Final = "poolmon.control.command"
 ALERT_ACK: Final = "poolmon.alert.ack"
+
+ERROR_CATEGORIES: Final = ("task", "worker", "pool", "telemetry", "endpoint", "resources")
+"""Allowed `category` values of `poolmon.error`."""
+SEVERITIES: Final = ("info", "warning", "error", "critical")
+"""Allowed `severity` values of `poolmon.error`, mildest first."""
+RECOVERY_ACTIONS: Final = ("replace_worker", "retry_task", "reap_zombie", "restart_endpoint")
+"""Allowed `action` values of `poolmon.recovery`."""
+RECOVERY_RESULTS: Final = ("ok", "failed")
+"""Allowed `result` values of `poolmon.recovery`."""
+WORKER_STATES: Final = ("starting", "ready", "busy", "degraded", "stopping", "stopped")
+"""A worker's states, in lifecycle order (`poolmon.worker.state` from/to)."""
+
+_OPERATION = {**_POOL, "operation": "resize | shutdown | recycle_worker | ... (what was timed)"}
 
 CATALOG: Final[tuple[EventSpec, ...]] = (
     EventSpec(
@@ -98,6 +122,34 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={**_POOL, "reason": "user | control | autotune"},
     ),
     EventSpec(
+        POOL_OPERATION_START,
+        "A control operation on the pool (resize, shutdown, recycle) began; see "
+        "`execute_pool_operation`.",
+        measurements={
+            "system_time_ns": "wall clock at the start",
+            "monotonic_ns": "monotonic clock at the start",
+        },
+        metadata=_OPERATION,
+    ),
+    EventSpec(
+        POOL_OPERATION_STOP,
+        "A control operation on the pool finished.",
+        measurements={"duration_ns": "how long it took (monotonic)"},
+        metadata=_OPERATION,
+    ),
+    EventSpec(
+        POOL_OPERATION_EXCEPTION,
+        "A control operation on the pool raised (the exception still propagates).",
+        measurements={"duration_ns": "time until it raised (monotonic)"},
+        metadata={
+            **_OPERATION,
+            "kind": "error | exit (BaseException)",
+            "error_type": "exception class name",
+            "message": "str(exception)",
+            "traceback": "formatted traceback",
+        },
+    ),
+    EventSpec(
         POOL_STATUS,
         "A periodic snapshot of the pool's occupancy and totals since start.",
         delivery="periodic",
@@ -127,7 +179,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
     ),
     EventSpec(
         WORKER_STATE,
-        "A worker moved between states (starting, ready, busy, degraded, stopping, stopped).",
+        "A worker moved between states (" + ", ".join(WORKER_STATES) + ").",
         measurements={"previous_state_ns": "time spent in the previous state"},
         metadata={**_WORKER, "from": "previous state", "to": "new state", "reason": "why"},
     ),
@@ -151,22 +203,31 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
     ),
     EventSpec(
         TASK_START,
-        "A task left the queue and started on a worker (the checkout).",
+        "A task left the queue and started on a worker (the checkout). Delivered inside the "
+        "TaskBatch of its stop; per-task handlers get it expanded from the batch.",
         delivery="batch",
-        measurements={"wait_ns": "submit to start (queue wait)"},
+        measurements={
+            "wait_ns": "submit to start (queue wait)",
+            "start_ns": "wall clock when it started",
+        },
         metadata={**_POOL, "worker_id": "worker", "task_id": "task", "op": "operation name"},
     ),
     EventSpec(
         TASK_STOP,
         "A task finished on a worker (the checkin), whatever its outcome.",
         delivery="batch",
-        measurements={"duration_ns": "running time, measured in the worker"},
+        measurements={
+            "duration_ns": "running time, measured in the worker",
+            "wait_ns": "submit to start (queue wait)",
+            "start_ns": "wall clock when it started",
+        },
         metadata={
             **_POOL,
             "worker_id": "worker",
             "task_id": "task",
             "op": "operation name",
             "status": "ok | error | timeout | crashed | cancelled",
+            "error_type": "exception class name, or None",
         },
     ),
     EventSpec(
@@ -219,11 +280,14 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         measurements={"count": "occurrences"},
         metadata={
             **_POOL,
-            "category": "task | worker | pool | telemetry | endpoint",
-            "severity": "info | warning | error | critical",
+            "category": " | ".join(ERROR_CATEGORIES),
+            "severity": " | ".join(SEVERITIES),
             "error_type": "class",
             "message": "what happened",
             "worker_id": "worker, if any",
+            "traceback": "formatted traceback, if any",
+            "handler_id": "the telemetry handler that failed (category telemetry), if any",
+            "event": "the event being handled when it failed, if any",
         },
     ),
     EventSpec(
@@ -232,8 +296,8 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         measurements={"duration_ns": "time the recovery took"},
         metadata={
             **_POOL,
-            "action": "replace_worker | retry_task | reap_zombie",
-            "result": "ok | failed",
+            "action": " | ".join(RECOVERY_ACTIONS),
+            "result": " | ".join(RECOVERY_RESULTS),
             "worker_id": "worker, if any",
         },
     ),
@@ -263,6 +327,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "exit_code": "a zombie's exit status, as the OS recorded it (zombies only)",
             "signal": "the signal that killed a zombie (zombies only)",
         },
+        emitted_by="resources",
     ),
     EventSpec(
         RESOURCE_MACHINE,
@@ -279,6 +344,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "swap_percent": "used",
         },
         metadata=_POOL,
+        emitted_by="resources",
     ),
     EventSpec(
         RESOURCE_INTERNALS,
@@ -295,6 +361,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "sessions": "bindings held",
         },
         metadata=_POOL,
+        emitted_by="endpoint",
     ),
     EventSpec(
         CONTROL_COMMAND,
@@ -308,11 +375,13 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "reason": "why refused",
             "peer_pid": "monitor pid",
         },
+        emitted_by="endpoint",
     ),
     EventSpec(
         ALERT_ACK,
         "An alert was acknowledged in one monitor; broadcast to all.",
         metadata={**_POOL, "alert_id": "alert", "by": "who acknowledged"},
+        emitted_by="endpoint",
     ),
 )
 """Every event poolmon emits, in documentation order."""

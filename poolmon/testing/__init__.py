@@ -6,6 +6,7 @@ telemetry events, scripted event streams) live in the submodules and are re-expo
 
 from __future__ import annotations
 
+from poolmon.testing.capture import Captured, TaskRow, capture_events
 from poolmon.testing.clock import ManualClock
 
-__all__ = ["ManualClock"]
+__all__ = ["Captured", "ManualClock", "TaskRow", "capture_events"]

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from typing import Any
+
+import pytest
+
+import poolmon.telemetry as telemetry
+from poolmon.core.catalog import ERROR
+from poolmon.runtime.telemetry import Telemetry
+from poolmon.runtime.telemetry.worker_side import (
+    drain_worker_buffer,
+    install_worker_buffer,
+    uninstall_worker_buffer,
+)
+from poolmon.testing import capture_events
+
+
+@pytest.fixture
+def private() -> Any:
+    tel = Telemetry()
+    yield tel
+    uninstall_worker_buffer()
+
+
+def test_emits_land_in_the_buffer_and_drain_empties_it(private: Telemetry) -> None:
+    private.attach("inherited", "", lambda *a: pytest.fail("parent handler ran in worker"))
+    install_worker_buffer(2, 999, telemetry=private)
+    assert drain_worker_buffer() is None
+    private.emit("myapp.cache.hit", {"count": 1}, {"key": "a"})
+    private.emit("myapp.cache.miss")
+    drained = drain_worker_buffer()
+    assert drained is not None
+    assert [(n, m, md) for n, _, m, md in drained] == [
+        ("myapp.cache.hit", {"count": 1}, {"key": "a"}),
+        ("myapp.cache.miss", {}, {}),
+    ]
+    assert all(isinstance(ts, int) and ts > 0 for _, ts, _, _ in drained)
+    assert drain_worker_buffer() is None
+
+
+def test_full_buffer_drops_counts_and_reports(private: Telemetry) -> None:
+    install_worker_buffer(5, 1, max_events=3, telemetry=private)
+    for i in range(10):
+        private.emit("myapp.x", {"i": i})
+    drained = drain_worker_buffer()
+    assert drained is not None
+    assert [m["i"] for n, _, m, _ in drained[:3]] == [0, 1, 2]
+    name, _, measurements, md = drained[3]
+    assert name == ERROR
+    assert measurements == {"count": 7}
+    assert md["category"] == "telemetry"
+    assert md["worker_id"] == 5
+    assert "dropped 7" in md["message"]
+    assert drain_worker_buffer() is None
+
+
+def test_unshippable_values_are_made_plain(private: Telemetry) -> None:
+    install_worker_buffer(0, 1, telemetry=private)
+    private.emit("myapp.x", {"ok": 1.5, "bad": "text"}, {"obj": object(), "tags": ("a", 1)})
+    drained = drain_worker_buffer()
+    assert drained is not None
+    _, _, measurements, md = drained[0]
+    assert measurements == {"ok": 1.5}
+    assert md["invalid_measurements"] == {"bad": "'text'"}
+    assert md["tags"] == ["a", 1]
+    assert md["obj"].startswith("<object object")
+
+
+def test_bad_size_is_refused(private: Telemetry) -> None:
+    with pytest.raises(ValueError, match="max_events"):
+        install_worker_buffer(0, 1, max_events=0, telemetry=private)
+
+
+def _child(conn: Any) -> None:
+    install_worker_buffer(7, os.getpid())
+    telemetry.emit("myapp.cache.hit", {"count": 1}, {"key": "k"})
+    with telemetry.span("myapp.load", {"path": "p"}):
+        pass
+    conn.send(drain_worker_buffer())
+    conn.close()
+
+
+def test_real_forked_worker_round_trip() -> None:
+    ctx = mp.get_context("fork")
+    with capture_events("myapp") as captured:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_child, args=(child,))
+        proc.start()
+        try:
+            events = parent.recv()
+        finally:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+        assert proc.exitcode == 0
+        # nothing reached the parent's capture directly: the child's inherited handler was cut
+        assert captured.events == []
+        telemetry.DEFAULT_TELEMETRY.emit_from_worker(7, proc.pid or 0, events, {"pool": "p"})
+    names = captured.names()
+    assert names == ["myapp.cache.hit", "myapp.load.start", "myapp.load.stop"]
+    hit = captured.events[0]
+    assert hit.metadata == {
+        "key": "k",
+        "pool": "p",
+        "worker_id": 7,
+        "pid": proc.pid,
+        "ts_ns": hit.ts_ns,
+    }
+    assert captured.events[2].measurements["duration_ns"] > 0

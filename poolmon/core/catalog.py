@@ -361,7 +361,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "sessions": "bindings held",
         },
         metadata=_POOL,
-        emitted_by="endpoint",
+        emitted_by="resources",
     ),
     EventSpec(
         CONTROL_COMMAND,

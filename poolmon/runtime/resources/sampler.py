@@ -176,14 +176,16 @@ class ProcessSampler:
         gpu: tuple[int | None, float | None] | None,
     ) -> ProcessSample:
         prev = self._prev.get(raw.pid)
-        if prev is not None and prev.start_id == raw.start_id and now > prev.mono_ns:
+        same_process = prev is not None and prev.start_id == raw.start_id
+        if same_process and not with_uss and prev is not None:
+            uss = prev.uss_bytes
+        if same_process and prev is not None and now > prev.mono_ns:
             elapsed_s = (now - prev.mono_ns) / 1e9
             d_user = raw.cpu_user_s - prev.user_s
             d_system = raw.cpu_system_s - prev.system_s
-            if not with_uss:
-                uss = prev.uss_bytes
         else:
-            # First sight of this process (or its pid was reused): average since it started.
+            # First sight of this process (its pid may have been reused), or no time has
+            # passed since the last sample: report the average since it started.
             elapsed_s = raw.uptime_s
             d_user, d_system = raw.cpu_user_s, raw.cpu_system_s
         user_pct = _percent(d_user, elapsed_s)

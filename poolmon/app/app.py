@@ -1,0 +1,278 @@
+"""`PoolmonApp`: the full-screen monitor, fed by any `SnapshotSource` on a timer.
+
+The app owns the modes (window, paused, read-only) and the refresh timer. Each tick it pulls
+one immutable snapshot from the source and hands a `Frame` to the active screen; the source
+keeps ingesting in its own thread, so pausing freezes the screen, not the data, and resuming
+shows the present at once. Commands (resize) leave through the source's control channel after
+a confirmation, in a worker thread, and the status line shows what the pool reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from poolmon.core.snapshot import PoolSnapshot
+from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.screens.base import PoolmonScreen
+from poolmon.screens.confirm import ConfirmScreen
+from poolmon.screens.frame import Frame
+from poolmon.screens.help import HelpScreen
+from poolmon.screens.operations import OperationsScreen
+from poolmon.screens.overview import OverviewScreen
+from poolmon.screens.worker_detail import WorkerDetailScreen
+from poolmon.widgets.worker_table import WorkerTable
+
+WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
+"""Window keys and their length in seconds."""
+
+DEFAULT_REFRESH_HZ = 4.0
+"""Snapshots pulled per second."""
+
+TUNING_ACTIONS = frozenset({"grow", "shrink"})
+"""Actions that change the pool: disabled (greyed out) in read-only mode."""
+
+
+class PoolmonApp(App[None]):
+    """The poolmon terminal monitor.
+
+    Args:
+        source: Where snapshots come from (a `Monitor`, or a `FeedSource` in tests).
+        window_s: Initial window (60, 300, 900 or 3600).
+        refresh_hz: Snapshots pulled per second; 0 disables the timer (tests tick by hand).
+        read_only: Refuse tuning commands (they are also refused by a read-only connection).
+        title: The terminal title.
+    """
+
+    CSS_PATH = str(Path(__file__).with_name("poolmon.tcss"))
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "window('1')", "1m", show=False),
+        Binding("5", "window('5')", "5m", show=False),
+        Binding("f", "window('f')", "15m", show=False),
+        Binding("h", "window('h')", "1h", show=False),
+        Binding("p", "pause", "Pause"),
+        Binding("space", "pause", "Pause", show=False),
+        Binding("o", "operations", "Ops"),
+        Binding("plus", "grow", "Grow"),
+        Binding("minus", "shrink", "Shrink"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+    """
+    | Key | Action |
+    | :- | :- |
+    | `1` `5` `f` `h` | Window of 1, 5, 15 or 60 minutes. |
+    | `p`, `space` | Pause / resume the screen. |
+    | `o` | Operations view. |
+    | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
+    | `?` | Help. |
+    | `q` | Quit. |
+    """
+
+    def __init__(
+        self,
+        source: SnapshotSource,
+        *,
+        window_s: int = 60,
+        refresh_hz: float = DEFAULT_REFRESH_HZ,
+        read_only: bool = False,
+        title: str = "poolmon",
+    ) -> None:
+        super().__init__()
+        self.source = source
+        """The snapshot source."""
+        self.window_s = window_s
+        """The current window in seconds."""
+        self.refresh_hz = refresh_hz
+        """Snapshots per second pulled by the timer."""
+        self.read_only = read_only
+        """Whether tuning commands are disabled."""
+        self.paused = False
+        """Whether the screen is frozen."""
+        self.message = ""
+        """The latest command result, shown in the status line."""
+        self.title = title
+        self.theme = "textual-dark"
+        self._snapshot: PoolSnapshot | None = None
+        self._status = SourceStatus()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Start the source, show the overview and start the refresh timer."""
+        self.source.start()
+        self.push_screen(OverviewScreen())
+        self.refresh_frame()
+        if self.refresh_hz > 0:
+            self.set_interval(1 / self.refresh_hz, self.refresh_frame)
+
+    def on_unmount(self) -> None:
+        """Stop the source's thread and close its connection."""
+        self.source.stop()
+
+    # -- the refresh -------------------------------------------------------------------------
+
+    def refresh_frame(self) -> None:
+        """Pull a snapshot (unless paused) and show it on the active screen."""
+        self._status = self.source.status()
+        if not self.paused or self._snapshot is None:
+            self._snapshot = self.source.snapshot(self.window_s)
+        screen = self.screen
+        if isinstance(screen, PoolmonScreen):
+            screen.show_frame(self._frame_for(screen))
+
+    def _frame_for(self, screen: PoolmonScreen) -> Frame:
+        status = self._status
+        snapshot = self._snapshot or PoolSnapshot(window_s=self.window_s)
+        worker = None
+        if isinstance(screen, WorkerDetailScreen):
+            if self.paused and screen.frame is not None:
+                worker = screen.frame.worker
+            else:
+                worker = self.source.worker(screen.worker_id, self.window_s)
+        return Frame(
+            snapshot=snapshot,
+            state=status.state,
+            detail=status.detail,
+            severity=status.severity,
+            dropped=status.dropped,
+            window_s=self.window_s,
+            paused=self.paused,
+            read_only=self.read_only or status.read_only,
+            worker=worker,
+            message=self.message,
+        )
+
+    @on(PoolmonScreen.FrameWanted)
+    def _frame_wanted(self) -> None:
+        self.refresh_frame()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_window(self, key: str) -> None:
+        """Switch the window (1, 5, 15 or 60 minutes) and redraw at once."""
+        self.window_s = WINDOWS[key]
+        was_paused, self.paused = self.paused, False
+        self.refresh_frame()  # a new window needs a new snapshot even when paused
+        self.paused = was_paused
+        if was_paused:
+            self.refresh_frame()
+
+    def action_pause(self) -> None:
+        """Freeze or unfreeze the screen; resuming shows the present immediately."""
+        self.paused = not self.paused
+        self.refresh_frame()
+
+    def action_operations(self) -> None:
+        """Open the operations view."""
+        if not isinstance(self.screen, OperationsScreen):
+            self.push_screen(OperationsScreen())
+            self.refresh_frame()
+
+    def action_help(self) -> None:
+        """Open the help."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_grow(self) -> None:
+        """Ask, then grow the pool by one worker."""
+        self._confirm_resize(+1)
+
+    def action_shrink(self) -> None:
+        """Ask, then shrink the pool by one worker."""
+        self._confirm_resize(-1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out tuning keys in read-only mode or before the pool size is known."""
+        if action in TUNING_ACTIONS and (self.read_only or self._status.read_only):
+            return None
+        return True
+
+    @on(WorkerTable.WorkerChosen)
+    def _open_worker(self, event: WorkerTable.WorkerChosen) -> None:
+        self.push_screen(WorkerDetailScreen(event.worker_id))
+        self.refresh_frame()
+
+    # -- resize ------------------------------------------------------------------------------
+
+    def _confirm_resize(self, delta: int) -> None:
+        snapshot = self._snapshot
+        if snapshot is None or not snapshot.size:
+            self.message = "resize: the pool's size is not known yet"
+            self.refresh_frame()
+            return
+        target = snapshot.size + delta
+        if target < 1:
+            self.message = "resize: a pool needs at least one worker"
+            self.refresh_frame()
+            return
+        question = (
+            f"{'Grow' if delta > 0 else 'Shrink'} pool {snapshot.pool.name!r} "
+            f"from {snapshot.size} to {target} workers?"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.message = f"resize to {target}: sent, waiting for the pool"
+                self.refresh_frame()
+                self._send_resize(target)
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    @work(thread=True, exclusive=True, group="commands")
+    def _send_resize(self, target: int) -> None:
+        result = self.source.command("resize", {"size": target})
+        if result.ok:
+            reported = result.result.get("size", target)
+            text = f"resize to {target}: pool reports size {reported}"
+        else:
+            text = f"resize to {target} refused: {result.reason}"
+        self.call_from_thread(self._show_message, text)
+
+    def _show_message(self, text: str) -> None:
+        self.message = text
+        self.refresh_frame()
+
+    # -- command palette ---------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """List every poolmon command in the palette, next to Textual's own."""
+        yield from super().get_system_commands(screen)
+        for key, seconds in WINDOWS.items():
+            minutes = seconds // 60
+            yield SystemCommand(
+                f"Window: {minutes} min" if minutes < 60 else "Window: 1 hour",
+                f"Show the last {minutes} minutes (key {key})",
+                lambda key=key: self.action_window(key),
+            )
+        yield SystemCommand(
+            "Pause / resume", "Freeze the screen; data keeps arriving (p, space)", self.action_pause
+        )
+        yield SystemCommand(
+            "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
+        )
+        if isinstance(screen, OverviewScreen):
+            yield SystemCommand(
+                "Sort workers", "Cycle the worker table's sort order (s)", screen.action_sort
+            )
+            yield SystemCommand(
+                "Filter workers", "Filter by id, pid, state or task (/)", screen.action_filter
+            )
+            yield SystemCommand(
+                "Clear filter", "Show every worker (escape)", screen.action_clear_filter
+            )
+        if not (self.read_only or self._status.read_only):
+            yield SystemCommand(
+                "Grow pool", "Add one worker, after confirmation (+)", self.action_grow
+            )
+            yield SystemCommand(
+                "Shrink pool", "Remove one worker, after confirmation (-)", self.action_shrink
+            )
+        yield SystemCommand("Help", "Keys and connection states (?)", self.action_help)

@@ -1,0 +1,43 @@
+"""`Frame`: everything one screen refresh shows, handed down by the app on its timer.
+
+Screens never pull data: the app builds one immutable `Frame` per tick (the snapshot plus the
+connection state and the app's modes) and gives it to the active screen. That keeps screens
+free of sockets and threads, and makes any screen renderable from a hand-built frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from poolmon.core.snapshot import PoolSnapshot, WorkerView
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One refresh's worth of data and modes.
+
+    Attributes:
+        snapshot: The aggregator's snapshot (the last one taken before a pause, when paused).
+        state: Connection state: connecting, live, stale or disconnected.
+        detail: Words about the connection (error, next retry), empty when all is well.
+        severity: How alarming `detail` is: info, warning or error.
+        dropped: Events lost in transport since attaching.
+        window_s: The chosen window.
+        paused: Whether the display is frozen.
+        read_only: Whether tuning commands are disabled.
+        worker: The drill-down's worker, when a drill-down screen is open.
+        message: The latest command result or hint, for the status line.
+        alerts: Active alerts as (severity, message).
+    """
+
+    snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
+    state: str = "connecting"
+    detail: str = ""
+    severity: str = "info"
+    dropped: int = 0
+    window_s: int = 60
+    paused: bool = False
+    read_only: bool = False
+    worker: WorkerView | None = None
+    message: str = ""
+    alerts: tuple[tuple[str, str], ...] = ()

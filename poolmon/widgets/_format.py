@@ -1,0 +1,119 @@
+"""Number formatting shared by every widget, so a duration reads the same everywhere.
+
+Pure functions of plain values (no Textual, no clock): `None` always renders as an em dash,
+because "no data" must never look like zero.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+NO_DATA = "—"
+"""What every formatter prints for `None`."""
+
+_DURATION_UNITS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"))
+
+
+def duration(ns: float | None) -> str:
+    """Format nanoseconds with three significant digits and the largest fitting unit."""
+    if ns is None:
+        return NO_DATA
+    if ns >= 60e9:
+        return age(int(ns))
+    for scale, unit in _DURATION_UNITS:
+        if ns >= scale:
+            return f"{_three_digits(ns / scale)}{unit}"
+    return f"{ns:.0f}ns"
+
+
+def _three_digits(value: float) -> str:
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def age(ns: int | None) -> str:
+    """Format a longer span compactly (`42s`, `3m07s`, `2h05m`, `3d04h`)."""
+    if ns is None:
+        return NO_DATA
+    seconds = max(0, ns // 1_000_000_000)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def size_bytes(n: float | None) -> str:
+    """Format a byte count in binary units (`512B`, `12.5MiB`)."""
+    if n is None:
+        return NO_DATA
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.0f}{unit}" if unit == "B" else f"{_three_digits(value)}{unit}"
+        value /= 1024
+    return f"{_three_digits(value)}TiB"
+
+
+def count(n: float | None) -> str:
+    """Format a count compactly (`999`, `12.3k`, `4.56M`)."""
+    if n is None:
+        return NO_DATA
+    if abs(n) < 1000:
+        return f"{n:.0f}"
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= scale:
+            return f"{_three_digits(n / scale)}{unit}"
+    return f"{n:.0f}"  # pragma: no cover - unreachable, the loop always returns
+
+
+def rate(per_s: float | None) -> str:
+    """Format a rate per second (`1.23k/s`)."""
+    if per_s is None:
+        return NO_DATA
+    if per_s < 10:
+        return f"{per_s:.2f}/s" if per_s else "0/s"
+    return f"{count(per_s)}/s"
+
+
+def percent(fraction: float | None) -> str:
+    """Format a 0..1 fraction as a percentage (`73%`, `0.4%`)."""
+    if fraction is None:
+        return NO_DATA
+    value = fraction * 100
+    if 0 < value < 10:
+        return f"{value:.1f}%"
+    return f"{value:.0f}%"
+
+
+def cpu(percent_of_core: float | None) -> str:
+    """Format CPU as percent of one core (`145%` for a process using 1.45 cores)."""
+    if percent_of_core is None:
+        return NO_DATA
+    return f"{percent_of_core:.0f}%" if percent_of_core >= 10 else f"{percent_of_core:.1f}%"
+
+
+def clock(ts_ns: int) -> str:
+    """Format a wall-clock timestamp as `HH:MM:SS` in UTC.
+
+    UTC because a monitor is often attached from another machine than the pool's, and because
+    snapshot tests must not depend on the machine's time zone.
+    """
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).strftime("%H:%M:%S")
+
+
+def window(window_s: int) -> str:
+    """Name a time window the way the keys do (`1m`, `15m`, `1h`)."""
+    if window_s % 3600 == 0:
+        return f"{window_s // 3600}h"
+    if window_s % 60 == 0:
+        return f"{window_s // 60}m"
+    return f"{window_s}s"

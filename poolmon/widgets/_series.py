@@ -1,0 +1,106 @@
+"""Pure helpers that turn a snapshot `Series` into what a terminal chart can draw.
+
+A chart is at most a few hundred cells wide, while a one-hour window at one-second slots holds
+3,600 points: `downsample` averages neighbours (gaps stay gaps), `segments` splits the line at
+gaps so a missing stretch is drawn as nothing rather than as a zero, and `time_ticks` places
+relative labels (`-5m` ... `now`) that read the same whatever the wall clock says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from poolmon.core.snapshot import Series
+
+
+@dataclass(frozen=True, slots=True)
+class Points:
+    """A series placed on a relative time axis: `x` is seconds before the snapshot (<= 0)."""
+
+    x: tuple[float, ...]
+    y: tuple[float | None, ...]
+
+
+def relative_points(series: Series, now_ns: int, max_points: int) -> Points:
+    """Place a series' points at seconds relative to `now_ns`, averaged down to `max_points`."""
+    values = series.values
+    group = max(1, -(-len(values) // max(1, max_points)))  # ceil division
+    xs: list[float] = []
+    ys: list[float | None] = []
+    for first in range(0, len(values), group):
+        chunk = values[first : first + group]
+        present = [v for v in chunk if v is not None]
+        mid_index = first + (len(chunk) - 1) / 2
+        t_ns = series.start_ns + mid_index * series.step_ns + series.step_ns / 2
+        xs.append((t_ns - now_ns) / 1e9)
+        ys.append(sum(present) / len(present) if present else None)
+    return Points(tuple(xs), tuple(ys))
+
+
+def segments(points: Points) -> list[tuple[list[float], list[float]]]:
+    """Split points into runs without gaps; each run is `(xs, ys)`."""
+    runs: list[tuple[list[float], list[float]]] = []
+    current: tuple[list[float], list[float]] | None = None
+    for x, y in zip(points.x, points.y, strict=True):
+        if y is None:
+            current = None
+            continue
+        if current is None:
+            current = ([], [])
+            runs.append(current)
+        current[0].append(x)
+        current[1].append(y)
+    return runs
+
+
+def gap_spans(points: Points) -> list[tuple[float, float]]:
+    """The x ranges where the series has no data (a disconnection or lost events)."""
+    spans: list[tuple[float, float]] = []
+    start: float | None = None
+    for x, y in zip(points.x, points.y, strict=True):
+        if y is None and start is None:
+            start = x
+        elif y is not None and start is not None:
+            spans.append((start, x))
+            start = None
+    if start is not None and points.x:
+        spans.append((start, points.x[-1]))
+    return spans
+
+
+_TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
+
+
+def time_ticks(window_s: int, max_ticks: int) -> tuple[list[float], list[str]]:
+    """Relative tick positions (seconds, <= 0) and labels for a window, ending at `now`."""
+    max_ticks = max(2, max_ticks)
+    step = next((s for s in _TICK_STEPS_S if window_s / s <= max_ticks - 1), _TICK_STEPS_S[-1])
+    ticks: list[float] = []
+    labels: list[str] = []
+    t = -((window_s // step) * step)
+    while t <= 0:
+        ticks.append(float(t))
+        labels.append("now" if t == 0 else _relative_label(-t))
+        t += step
+    return ticks, labels
+
+
+def _relative_label(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"-{seconds // 3600}h"
+    if seconds % 60 == 0:
+        return f"-{seconds // 60}m"
+    return f"-{seconds}s"
+
+
+def nice_max(values: Sequence[float | None]) -> float:
+    """A round upper bound for a y axis (1, 2, 2.5 or 5 times a power of ten), at least 1."""
+    top = max((v for v in values if v is not None), default=0.0)
+    if top <= 0:
+        return 1.0
+    magnitude = 10 ** len(str(int(top))) / 10 if top >= 1 else 1.0
+    for factor in (1, 2, 2.5, 5, 10):
+        if top <= factor * magnitude:
+            return float(factor * magnitude)
+    return float(10 * magnitude)  # pragma: no cover - the loop covers every case

@@ -1,0 +1,162 @@
+"""Pool CPU and memory, fds, queue depth and utilization as gauges coloured by threshold.
+
+Utilization is drawn against the 60-80 % band a pool should live in: below it the pool is
+oversized, above it tasks start to queue. The band is tinted on the gauge itself.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from poolmon.core.snapshot import PoolSnapshot
+from poolmon.widgets import _format as fmt
+from poolmon.widgets._gauge import Thresholds, gauge_bar
+from poolmon.widgets._theme import theme_colour, theme_hex
+
+HEALTHY_BAND = (0.60, 0.80)
+"""The utilization range a pool should sit in (seed design: score distance from this band)."""
+
+CPU = Thresholds(warn=0.75, crit=0.90)
+"""Fraction of the pool's cores in use (seed design: 75 % warn, 90 % critical)."""
+MEMORY = Thresholds(warn=0.80, crit=0.90)
+"""Machine memory in use."""
+FDS = Thresholds(warn=0.50, crit=0.80)
+"""Open descriptors as a fraction of the common 1024 soft limit."""
+QUEUE = Thresholds(warn=1, crit=50)
+"""Tasks waiting (seed design: any queue for long is a warning, more than 50 critical)."""
+
+FD_SOFT_LIMIT = 1024
+"""The usual `ulimit -n`; the fd gauge is scaled against it."""
+
+_LABEL_WIDTH = 7
+
+
+class ResourceGauges(Widget):
+    """One gauge per resource, each a label, a bar and the value in words."""
+
+    DEFAULT_CSS = """
+    ResourceGauges {
+        border: round $primary 50%;
+        border-title-color: $text;
+        height: auto;
+        min-height: 7;
+        padding: 0 1;
+    }
+    """
+
+    snapshot: reactive[PoolSnapshot | None] = reactive(None, always_update=True)
+    """The snapshot drawn; set by the screen on every refresh."""
+
+    def on_mount(self) -> None:
+        """Name the panel."""
+        self.border_title = "Resources"
+
+    def render(self) -> RenderResult:
+        """Draw the gauges for the current snapshot."""
+        snap = self.snapshot or PoolSnapshot()
+        res = snap.resources
+        narrow = self.content_size.width < 44
+        value_width = 10 if narrow else 14
+        bar_width = max(4, self.content_size.width - _LABEL_WIDTH - value_width - 2)
+        workers = max(1, snap.size)
+        cpu_fraction = (
+            None if res.pool_cpu_percent is None else res.pool_cpu_percent / (100 * workers)
+        )
+        memory_fraction = None if res.memory_percent is None else res.memory_percent / 100
+        rss = None
+        if res.pool_rss_bytes is not None or res.workers_rss_bytes is not None:
+            rss = (res.pool_rss_bytes or 0) + (res.workers_rss_bytes or 0)
+        fd_fraction = None if res.fds is None else res.fds / FD_SOFT_LIMIT
+        queue_fraction = snap.queue_depth / max(snap.queue_depth, 4 * workers, 1)
+        rows = [
+            self._row(
+                "CPU",
+                cpu_fraction,
+                CPU.level(cpu_fraction or 0),
+                f"{fmt.cpu(res.pool_cpu_percent)}" + ("" if narrow else f" of {workers}"),
+                bar_width,
+            ),
+            self._row(
+                "Memory",
+                memory_fraction,
+                MEMORY.level(memory_fraction or 0),
+                fmt.size_bytes(rss),
+                bar_width,
+            ),
+            self._row(
+                "FDs",
+                fd_fraction,
+                FDS.level(fd_fraction or 0),
+                f"{fmt.count(res.fds)}" + ("" if narrow else " open"),
+                bar_width,
+            ),
+            self._row(
+                "Queue",
+                queue_fraction,
+                QUEUE.level(snap.queue_depth),
+                f"{snap.queue_depth}" + ("" if narrow else " waiting"),
+                bar_width,
+            ),
+            self._utilization_row(snap.utilization, bar_width),
+        ]
+        machine_cpu = None if res.machine_cpu_percent is None else res.machine_cpu_percent / 100
+        swap = None if res.swap_percent is None else res.swap_percent / 100
+        load = fmt.NO_DATA if res.load1 is None else f"{res.load1:.2f}"
+        machine = Text(
+            f"{'Machine':<{_LABEL_WIDTH}}cpu {fmt.percent(machine_cpu)} · load {load}"
+            f" · swap {fmt.percent(swap)}",
+            style=Style(color=theme_hex(self.app, "text-muted")),
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        rows.append(machine)
+        return Group(*rows[: max(1, self.content_size.height)])
+
+    def _level_style(self, level: str) -> Style:
+        name = {"ok": "success", "warning": "warning", "critical": "error"}[level]
+        return Style(color=theme_hex(self.app, name))
+
+    def _row(self, label: str, fraction: float | None, level: str, value: str, width: int) -> Text:
+        line = Text(f"{label:<{_LABEL_WIDTH}}", no_wrap=True, overflow="ellipsis")
+        line.append_text(gauge_bar(fraction, width, self._level_style(level)))
+        line.append(f" {value}", style=self._level_style(level) if level != "ok" else None)
+        return line
+
+    def _utilization_row(self, utilization: float | None, width: int) -> Text:
+        if utilization is None:
+            level = "ok"
+        elif utilization > 0.95:
+            level = "critical"
+        elif utilization > HEALTHY_BAND[1] or utilization < HEALTHY_BAND[0] * 0.5:
+            level = "warning"
+        else:
+            level = "ok"
+        band_colour = theme_colour(self.app, "success").blend(
+            theme_colour(self.app, "background"), 0.75
+        )
+        line = Text(f"{'Util':<{_LABEL_WIDTH}}", no_wrap=True)
+        line.append_text(
+            gauge_bar(
+                utilization,
+                width,
+                self._level_style(level),
+                band=HEALTHY_BAND,
+                band_style=Style(bgcolor=band_colour.hex6),
+            )
+        )
+        where = ""
+        if utilization is not None:
+            if utilization < HEALTHY_BAND[0]:
+                where = " low"
+            elif utilization > HEALTHY_BAND[1]:
+                where = " high"
+        line.append(
+            f" {fmt.percent(utilization)}{where}",
+            style=self._level_style(level) if level != "ok" else None,
+        )
+        return line

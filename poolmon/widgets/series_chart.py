@@ -1,0 +1,74 @@
+"""A line chart of any one `Series` (a worker's throughput, its memory) over the window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.reactive import reactive
+from textual_plotext.plot import Plot
+
+from poolmon.core.snapshot import Series
+from poolmon.widgets import _format as fmt
+from poolmon.widgets._chart import ThemedChart
+from poolmon.widgets._series import gap_spans, nice_max, relative_points, segments, time_ticks
+
+
+class SeriesChart(ThemedChart):
+    """A titled braille line of a series ending at `now_ns`, y labels in the series' unit."""
+
+    DEFAULT_CSS = """
+    SeriesChart {
+        border: round $primary 50%;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+    }
+    """
+
+    series: reactive[Series] = reactive(Series, always_update=True)
+    """The data drawn."""
+
+    now_ns: reactive[int] = reactive(0)
+    """The right edge of the chart (the snapshot's time)."""
+
+    window_s: reactive[int] = reactive(60)
+    """The width of the chart in seconds."""
+
+    def __init__(
+        self,
+        title: str,
+        value_format: Callable[[float | None], str] = fmt.count,
+        *,
+        colour: str = "primary",
+        id: str | None = None,  # noqa: A002
+    ) -> None:
+        super().__init__(id=id)
+        self._title = title
+        self._format = value_format
+        self._colour = colour
+
+    def on_mount(self) -> None:
+        """Set the title."""
+        self.border_title = self._title
+
+    def watch_series(self, series: Series) -> None:
+        """Show the latest value in the subtitle."""
+        latest = next((v for v in reversed(series.values) if v is not None), None)
+        self.border_subtitle = f"now {self._format(latest)}" if latest is not None else ""
+
+    def draw(self, plt: Plot) -> None:
+        """Draw the line, gap markers and a relative time axis."""
+        width = max(10, self.size.width - 8)
+        ticks, labels = time_ticks(self.window_s, max(2, width // 8))
+        plt.xticks(ticks, labels)
+        plt.xlim(-self.window_s, 0)
+        points = relative_points(self.series, self.now_ns, width * 2)
+        top = nice_max(points.y)
+        plt.ylim(0, top)
+        plt.yticks([0, top], ["0", self._format(top)])
+        colour = self.colour(self._colour)
+        for xs, ys in segments(points):
+            plt.plot(xs, ys, color=colour, marker="braille")
+        warning = self.colour("warning")
+        for start, end in gap_spans(points):
+            plt.vertical_line(start, color=warning)
+            plt.vertical_line(end, color=warning)

@@ -1,0 +1,69 @@
+"""A worker's state changes and past exits (why, how, after how long), newest first."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.style import Style
+from rich.text import Text
+from textual.app import RenderResult
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from poolmon.core.snapshot import WorkerView
+from poolmon.widgets import _format as fmt
+from poolmon.widgets._theme import theme_hex
+
+
+def exit_cause(exit_code: int | None, signal: int | None) -> str:
+    """Describe how a process ended: `signal 9`, `exit 1`, or `exit ?`."""
+    if signal is not None:
+        return f"signal {signal}"
+    return f"exit {exit_code}" if exit_code is not None else "exit ?"
+
+
+class WorkerHistory(Widget):
+    """Exits first (they explain restarts), then the state transitions."""
+
+    DEFAULT_CSS = """
+    WorkerHistory {
+        border: round $primary 50%;
+        border-title-color: $text;
+        height: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    worker: reactive[WorkerView | None] = reactive(None, always_update=True)
+    """The worker whose history is shown."""
+
+    def on_mount(self) -> None:
+        """Name the panel."""
+        self.border_title = "Exits and states"
+
+    def render(self) -> RenderResult:
+        """List exits, then state changes, newest first, as many as fit."""
+        w = self.worker
+        muted = Style(color=theme_hex(self.app, "text-muted"))
+        error = Style(color=theme_hex(self.app, "error"))
+        rows: list[Text] = []
+        if w is None:
+            return Text("no data", style=muted)
+        for ex in sorted(w.exits, key=lambda e: -e.at_ns):
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f"{fmt.clock(ex.at_ns)} ", style=muted)
+            line.append(f"exit {ex.reason}", style=error)
+            line.append(
+                f" pid {ex.pid}, {exit_cause(ex.exit_code, ex.signal)}, after "
+                f"{fmt.age(ex.lifetime_ns)}, {ex.tasks_done} tasks"
+            )
+            rows.append(line)
+        for change in sorted(w.state_history, key=lambda c: -c.at_ns):
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f"{fmt.clock(change.at_ns)} ", style=muted)
+            line.append(f"{change.from_state} → {change.to_state}")
+            if change.reason:
+                line.append(f" ({change.reason})", style=muted)
+            rows.append(line)
+        if not rows:
+            rows.append(Text("no exits or state changes recorded", style=muted))
+        return Group(*rows[: max(1, self.content_size.height)])

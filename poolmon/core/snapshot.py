@@ -167,8 +167,55 @@ class ResourceView:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthBreakdown:
+    """The three terms of the health score (each 0..1, None when unknown); see core/health.py.
+
+    `load` is `(busy + queue_depth) / size`; its term is 1 inside the 60-80 % band.
+    """
+
+    load: float | None = None
+    load_term: float | None = None
+    error_term: float | None = None
+    latency_term: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSummary:
+    """Performance over one window (1, 5 or 15 minutes)."""
+
+    window_s: int
+    tasks_finished: int = 0
+    tasks_failed: int = 0
+    throughput_per_s: float = 0.0
+    error_rate: float | None = None
+    latency: LatencySummary = field(default_factory=LatencySummary)
+    queue_wait: LatencySummary = field(default_factory=LatencySummary)
+    utilization_mean: float | None = None
+    queue_depth_mean: float | None = None
+    covered_s: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceSummary:
+    """The 1/5/15-minute performance report (`Aggregator.summary()`)."""
+
+    taken_at_ns: int = 0
+    windows: tuple[WindowSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
-    """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`."""
+    """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
+
+    Counts (`tasks_*`, `errors`, `throughput*`, `latency*`, `queue_wait`, `operations`) are
+    over the window; `size`/`busy`/`idle`/`queue_depth`/`utilization` are the latest pool
+    status (the current instant). `tasks_finished` = ok + error + timeout + crashed;
+    `tasks_failed` = error + timeout + crashed; cancelled tasks never ran and are only in
+    `tasks_cancelled`. `error_rate` = failed / finished (None with nothing finished).
+    `covered_s` is how many seconds of the window have data (gaps excluded).
+    `*_total` fields count since the monitor started and survive pool restarts; the
+    `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
+    """
 
     taken_at_ns: int = 0
     window_s: int = 60
@@ -193,3 +240,15 @@ class PoolSnapshot:
     health_score: float | None = None
     events_dropped: int = 0
     gaps: tuple[tuple[int, int], ...] = ()
+    tasks_cancelled: int = 0
+    error_rate: float | None = None
+    covered_s: int = 0
+    tasks_finished_total: int = 0
+    tasks_failed_total: int = 0
+    pool_tasks_submitted_total: int | None = None
+    pool_tasks_done_total: int | None = None
+    pool_tasks_failed_total: int | None = None
+    pool_restarts: int = 0
+    pool_state: str = "unknown"
+    duplicates_ignored: int = 0
+    health: HealthBreakdown = field(default_factory=HealthBreakdown)

@@ -1,0 +1,424 @@
+"""The metrics aggregator: the event stream in, immutable snapshots out, in fixed memory.
+
+Pure engine (no IO, no threads, the clock injected): the terminal app, a headless watcher and
+the tests all drive the same object. Writes: `ingest_event`, `ingest_tasks` (the numpy batch
+path), `ingest_rollup` (history backfill), `set_pool_info`, `mark_gap`, `note_dropped`. Reads
+(`snapshot`, `series`, `worker`, `error_rates`, `summary`) live in `poolmon.core.queries` and
+return frozen dataclasses from `poolmon.core.snapshot`. Not thread-safe: one thread feeds it
+and reads it (the app's monitor glue serialises both).
+
+Counting each task exactly once across reconnects (docs/METRICS.md, "Dedupe"):
+* live batches carry the endpoint's sequence number (`seq=`): a batch at or below the last
+  one seen is ignored;
+* after `mark_gap` (a reconnect), rows that finished no later than the newest row already
+  held are checked against the last `RECENT_IDS` task ids and dropped if seen;
+* a rollup is accepted only for a second after everything already held (live rows or
+  earlier rollups): the second watermark.
+
+A pool restart (a new pid or start time, or `pool.status` totals going backwards) keeps every
+windowed counter and adds the old pool's totals to the restart-surviving totals; the old
+pool's worker rows and dedupe state are dropped, since ids start over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from poolmon.core import catalog as C
+from poolmon.core import queries
+from poolmon.core.backfill import apply_rollup
+from poolmon.core.batchview import NS_PER_S, BatchView
+from poolmon.core.clock import Clock
+from poolmon.core.counters import LabeledCounter
+from poolmon.core.coverage import Coverage
+from poolmon.core.events import Event, TaskBatch
+from poolmon.core.gauges import POOL_GAUGES, GaugeSet
+from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
+from poolmon.core.ring import POOL_TIERS
+from poolmon.core.rollup import Rollup
+from poolmon.core.snapshot import (
+    ErrorView,
+    PerformanceSummary,
+    PoolInfo,
+    PoolSnapshot,
+    Series,
+    StateChange,
+    WorkerExit,
+    WorkerView,
+)
+from poolmon.core.taskstats import TaskStats
+from poolmon.core.workers import WorkerTable
+
+RECENT_IDS = 65536
+"""Task ids remembered for dedupe after a reconnect."""
+JUMP_TOLERANCE_S = 2
+"""A wall clock that goes back by more than this is a jump (slots after it are dropped)."""
+_TOTALS = ("tasks_submitted", "tasks_done", "tasks_failed")
+
+
+class Aggregator:
+    """Turns poolmon telemetry into windowed metrics (see module doc).
+
+    Args:
+        clock: Time source for "now" (windows end at `clock.time_ns()`).
+        forget_workers_after_s: Exited workers are dropped this long after their exit.
+        max_workers: Cap on worker rows (bounds memory even if ids are never reused).
+        max_ops: Distinct operation names tracked; more are counted as "(other)".
+        max_error_types: Distinct error types tracked; more are counted as "(other)".
+        latency_target_ns: p99 target used by the health score.
+        max_silence_s: Longest silence still treated as "connected, nothing happened".
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        forget_workers_after_s: float = 600.0,
+        max_workers: int = 1024,
+        max_ops: int = 64,
+        max_error_types: int = 64,
+        latency_target_ns: float = DEFAULT_LATENCY_TARGET_NS,
+        max_silence_s: int = 5,
+    ) -> None:
+        self.clock = clock
+        self.latency_target_ns = latency_target_ns
+        self.stats = TaskStats(max_ops, max_error_types)
+        self.workers = WorkerTable(forget_workers_after_s, max_workers)
+        self.gauges = GaugeSet(POOL_GAUGES, POOL_TIERS)
+        self.categories = LabeledCounter(POOL_TIERS, 32)
+        self.event_counts = LabeledCounter(POOL_TIERS, 48)
+        self.coverage = Coverage(max_silence_s)
+        self.pool = PoolInfo()
+        self.pool_state = "unknown"
+        self.pool_restarts = 0
+        self.transport_dropped = 0
+        self.pool_dropped = 0
+        self.duplicates_ignored = 0
+        self._totals_last: dict[str, int] = {}
+        self._totals_offset: dict[str, int] = dict.fromkeys(_TOTALS, 0)
+        self._last_seq: int | None = None
+        self._recent_ids = np.full(RECENT_IDS, -1, dtype=np.int64)
+        self._recent_pos = 0
+        self._live_high_ns: int | None = None
+        self._resume_until_ns: int | None = None
+        self._rollup_high_s: int | None = None
+        self._last_now_s: int | None = None
+        self._handlers: dict[str, Callable[[Event], None]] = {
+            C.POOL_INIT: self._on_pool_init,
+            C.POOL_TERMINATE: self._on_pool_terminate,
+            C.POOL_STATUS: self._on_pool_status,
+            C.WORKER_SPAWN: self._on_worker_spawn,
+            C.WORKER_READY: self._on_worker_ready,
+            C.WORKER_STATE: self._on_worker_state,
+            C.WORKER_EXIT: self._on_worker_exit,
+            C.TASK_EXCEPTION: self._on_task_exception,
+            C.ERROR: self._on_error,
+            C.RESOURCE_PROCESS: self._on_resource_process,
+            C.RESOURCE_MACHINE: self._on_resource_machine,
+            C.RESOURCE_INTERNALS: self._on_resource_internals,
+        }
+
+    # ----------------------------------------------------------------------------- time
+    def now_ns(self) -> int:
+        """Current wall-clock time; a backwards jump drops the slots that are now "future"."""
+        now = self.clock.time_ns()
+        now_s = now // NS_PER_S
+        if self._last_now_s is not None and now_s < self._last_now_s - JUMP_TOLERANCE_S:
+            self._rewind(now_s)
+        self._last_now_s = now_s
+        self.workers.forget(now)
+        return now
+
+    def _rewind(self, now_s: int) -> None:
+        self.stats.drop_after(now_s)
+        self.gauges.drop_after(now_s)
+        self.categories.drop_after(now_s)
+        self.event_counts.drop_after(now_s)
+        self.coverage.drop_after(now_s)
+        for rec in self.workers.rows.values():
+            rec.drop_after(now_s)
+        if self._live_high_ns is not None:
+            self._live_high_ns = min(self._live_high_ns, (now_s + 1) * NS_PER_S - 1)
+        if self._rollup_high_s is not None:
+            self._rollup_high_s = min(self._rollup_high_s, now_s)
+
+    # -------------------------------------------------------------------------- writes
+    def ingest_event(self, event: Event) -> None:
+        """Account one catalog event (unknown names are only counted by name)."""
+        self.now_ns()
+        second = event.ts_ns // NS_PER_S
+        self.coverage.note(second)
+        self.event_counts.inc(second, event.name)
+        handler = self._handlers.get(event.name)
+        if handler is not None:
+            handler(event)
+
+    def ingest_tasks(self, batch: TaskBatch, *, seq: int | None = None) -> None:
+        """Account a batch of finished tasks (the numpy fast path).
+
+        Args:
+            batch: Columnar tasks; ValueError when an index column is out of range.
+            seq: The endpoint's sequence number of the frame, when known (dedupe).
+        """
+        if seq is not None:
+            if self._last_seq is not None and seq <= self._last_seq:
+                self.duplicates_ignored += len(batch)
+                return
+            self._last_seq = seq
+        if len(batch) == 0:
+            return
+        now = self.now_ns()
+        view = BatchView.of(batch)
+        view.validate()
+        view = self._dedupe(view)
+        if len(view) == 0:
+            return
+        end_max = int((view.start_ns + view.duration_ns).max())
+        self._live_high_ns = max(self._live_high_ns or end_max, end_max)
+        for second, rows in view.by_second():
+            self.coverage.note(second)
+            self.stats.ingest(second, rows, self.workers, now)
+
+    def ingest_rollup(self, rollup: Rollup) -> None:
+        """Account one second of history, unless that second is already held (watermark)."""
+        second = rollup.second_ns // NS_PER_S
+        held = [
+            s
+            for s in (self._rollup_high_s, self._live_high_ns and self._live_high_ns // NS_PER_S)
+            if s is not None
+        ]
+        if held and second <= max(held):
+            self.duplicates_ignored += rollup.count
+            return
+        now = self.now_ns()
+        self._rollup_high_s = second
+        self.coverage.cover(second, second)
+        apply_rollup(self, second, rollup, now)
+
+    def set_pool_info(self, info: PoolInfo) -> None:
+        """Who the pool is (handshake); a different pid or start time means a restart."""
+        old = self.pool
+        if old.pid and (info.pid != old.pid or info.started_at_ns != old.started_at_ns):
+            self._on_pool_restart()
+        self.pool = info
+
+    def mark_gap(self, start_ns: int, end_ns: int) -> None:
+        """Data between the two times is missing: show it as a gap; dedupe what is resent."""
+        self.coverage.mark_gap(start_ns, end_ns)
+        self._resume_until_ns = self._live_high_ns
+
+    def note_dropped(self, count: int) -> None:
+        """Events lost in transport (a sequence gap)."""
+        if count < 0:
+            raise ValueError(f"dropped count must be >= 0, got {count}")
+        self.transport_dropped += count
+
+    # ------------------------------------------------------------------------- dedupe
+    def _dedupe(self, view: BatchView) -> BatchView:
+        if self._resume_until_ns is not None:
+            end = view.start_ns + view.duration_ns
+            maybe_old = end <= self._resume_until_ns
+            if not maybe_old.any():
+                self._resume_until_ns = None
+            else:
+                dup = maybe_old & np.isin(view.task_id, self._recent_ids)
+                if dup.any():
+                    self.duplicates_ignored += int(dup.sum())
+                    view = view.take(np.flatnonzero(~dup))
+        ids = view.task_id[-RECENT_IDS:]
+        n, pos = len(ids), self._recent_pos
+        first = min(n, RECENT_IDS - pos)
+        self._recent_ids[pos : pos + first] = ids[:first]
+        self._recent_ids[: n - first] = ids[first:]
+        self._recent_pos = (pos + n) % RECENT_IDS
+        return view
+
+    def _on_pool_restart(self) -> None:
+        for key in _TOTALS:
+            self._totals_offset[key] += self._totals_last.get(key, 0)
+        self._totals_last = {}
+        self.pool_restarts += 1
+        self.workers.clear()
+        self._last_seq = None
+        self._recent_ids.fill(-1)
+        self._resume_until_ns = None
+
+    # ------------------------------------------------------------------------- events
+    def _on_pool_init(self, e: Event) -> None:
+        pid = int(e.metadata.get("pid") or 0)
+        if self.pool.pid and pid and pid != self.pool.pid:
+            self._on_pool_restart()
+        if pid:
+            self.pool = PoolInfo(
+                name=str(e.metadata.get("pool", self.pool.name)),
+                pid=pid,
+                host=str(e.metadata.get("host", self.pool.host)),
+                started_at_ns=e.ts_ns,
+                protocol_version=self.pool.protocol_version,
+            )
+        self.pool_state = "running"
+        size = e.measurements.get("size")
+        if size is not None:
+            self.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, {"size": float(size)})
+
+    def _on_pool_terminate(self, e: Event) -> None:
+        self.pool_state = "terminated"
+
+    def _on_pool_status(self, e: Event) -> None:
+        m = e.measurements
+        values = {k: float(v) for k, v in m.items() if k in self.gauges._col}
+        self.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, values)
+        totals = {k: int(m[k]) for k in _TOTALS if k in m}
+        if any(v < self._totals_last.get(k, v) for k, v in totals.items()):
+            self._on_pool_restart()
+        self._totals_last.update(totals)
+        self.pool_state = "running"
+
+    def totals(self) -> dict[str, int]:
+        """Pool-reported totals since the first pool this monitor saw (restarts added up)."""
+        return {k: self._totals_offset[k] + self._totals_last.get(k, 0) for k in _TOTALS}
+
+    def _worker_event(self, e: Event) -> Any:
+        wid = e.metadata.get("worker_id")
+        if wid is None:
+            return None
+        rec = self.workers.get(int(wid), e.ts_ns)
+        pid = e.metadata.get("pid")
+        if pid:
+            rec.pid = int(pid)
+        return rec
+
+    def _set_state(self, rec: Any, e: Event, to: str, reason: str = "") -> None:
+        if to != rec.state:
+            rec.history.append(StateChange(e.ts_ns, rec.state, to, reason))
+            rec.state = to
+            rec.state_since_ns = e.ts_ns
+
+    def _on_worker_spawn(self, e: Event) -> None:
+        rec = self._worker_event(e)
+        if rec is not None:
+            rec.spawns += 1
+            rec.alive = True
+            rec.exited_at_ns = None
+            self._set_state(rec, e, "starting", str(e.metadata.get("reason", "")))
+
+    def _on_worker_ready(self, e: Event) -> None:
+        rec = self._worker_event(e)
+        if rec is not None:
+            rec.alive = True
+            self._set_state(rec, e, "ready")
+
+    def _on_worker_state(self, e: Event) -> None:
+        rec = self._worker_event(e)
+        if rec is not None:
+            to = str(e.metadata.get("to", rec.state))
+            self._set_state(rec, e, to, str(e.metadata.get("reason", "")))
+            op = e.metadata.get("op")
+            rec.current_op = str(op) if to == "busy" and op else None
+
+    def _on_worker_exit(self, e: Event) -> None:
+        rec = self._worker_event(e)
+        if rec is None:
+            return
+        md, m = e.metadata, e.measurements
+        code, sig = md.get("exit_code"), md.get("signal")
+        rec.exits.append(
+            WorkerExit(
+                worker_id=rec.worker_id,
+                pid=rec.pid,
+                at_ns=e.ts_ns,
+                reason=str(md.get("reason", "")),
+                exit_code=None if code is None else int(code),
+                signal=None if sig is None else int(sig),
+                lifetime_ns=int(m.get("lifetime_ns", 0)),
+                tasks_done=int(m.get("tasks_done", 0)),
+            )
+        )
+        self._set_state(rec, e, "stopped", str(md.get("reason", "")))
+        rec.alive = False
+        rec.current_op = None
+        rec.exited_at_ns = e.ts_ns
+
+    def _on_task_exception(self, e: Event) -> None:
+        category = str(e.metadata.get("category") or "task")
+        self.categories.inc(e.ts_ns // NS_PER_S, category)
+
+    def _on_error(self, e: Event) -> None:
+        category = str(e.metadata.get("category") or "unknown")
+        self.categories.inc(e.ts_ns // NS_PER_S, category, int(e.measurements.get("count", 1)))
+
+    def _on_resource_process(self, e: Event) -> None:
+        m, second = e.measurements, e.ts_ns // NS_PER_S
+        wid = int(e.metadata.get("worker_id", -1))
+        if wid == -1:
+            keys = {
+                "cpu_percent": "pool_cpu_percent",
+                "rss_bytes": "pool_rss_bytes",
+                "fds": "fds",
+                "threads": "threads",
+            }
+            values = {g: float(m[k]) for k, g in keys.items() if k in m}
+            self.gauges.set(second, e.ts_ns, values)
+            return
+        rec = self._worker_event(e)
+        if "cpu_percent" in m:
+            rec.cpu_percent = float(m["cpu_percent"])
+        for name in ("rss_bytes", "fds", "threads"):
+            if name in m:
+                setattr(rec, name, int(m[name]))
+        if "rss_bytes" in m:
+            rec.rss.add(second, np.array([float(m["rss_bytes"]), 1.0]))
+            total = sum(r.rss_bytes or 0 for r in self.workers.rows.values() if r.alive)
+            self.gauges.set(second, e.ts_ns, {"workers_rss_bytes": float(total)})
+
+    def _on_resource_machine(self, e: Event) -> None:
+        m = e.measurements
+        keys = {
+            "cpu_percent": "machine_cpu_percent",
+            "load1": "load1",
+            "memory_percent": "memory_percent",
+            "swap_percent": "swap_percent",
+        }
+        values = {g: float(m[k]) for k, g in keys.items() if k in m}
+        self.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, values)
+
+    def _on_resource_internals(self, e: Event) -> None:
+        dropped = e.measurements.get("events_dropped")
+        if dropped is not None:
+            self.pool_dropped = int(dropped)
+
+    # -------------------------------------------------------------------------- reads
+    def snapshot(self, window_s: int = 60) -> PoolSnapshot:
+        """Everything the overview shows, over the last `window_s` seconds."""
+        return queries.snapshot(self, window_s)
+
+    def series(self, metric: str, start_ns: int, end_ns: int, step_s: int) -> Series:
+        """One metric over `[start_ns, end_ns)` at `step_s` (or the coarsest kept for that age)."""
+        return queries.series(self, metric, start_ns, end_ns, step_s)
+
+    def worker(self, worker_id: int, window_s: int = 60) -> WorkerView | None:
+        """One worker's row and drill-down, or None if it is unknown or forgotten."""
+        return queries.worker(self, worker_id, window_s)
+
+    def error_rates(self, window_s: int) -> ErrorView:
+        """Failed / finished over the window, by type and category, with per-type series."""
+        return queries.error_rates(self, window_s)
+
+    def summary(self) -> PerformanceSummary:
+        """1, 5 and 15-minute figures with every percentile."""
+        return queries.summary(self)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the fixed arrays (pool-wide, per operation and per worker)."""
+        return (
+            self.stats.nbytes
+            + self.gauges.nbytes
+            + self.categories.nbytes
+            + self.event_counts.nbytes
+            + int(self._recent_ids.nbytes)
+            + sum(r.nbytes for r in self.workers.rows.values())
+        )

@@ -1,0 +1,348 @@
+"""The aggregator's read side: build the immutable views the app and watchers render.
+
+Every function takes the aggregator, reads "now" from its clock once, and returns frozen
+dataclasses from `poolmon.core.snapshot`; nothing returned shares memory with the engine.
+Windows are 1..3600 s and are read from the finest tier that spans them (1 s slots for a
+minute, 10 s for 5 and 15 minutes, 1 min for an hour; per-worker and per-operation: 10 s,
+1 min, 5 min), ending with the slot that contains "now".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from poolmon.core import series as S
+from poolmon.core.batchview import NS_PER_S
+from poolmon.core.distring import summarize
+from poolmon.core.errors import ConfigError
+from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
+from poolmon.core.health import HealthInputs, health_breakdown
+from poolmon.core.ring import Tiers
+from poolmon.core.sketch import bucket_edges
+from poolmon.core.snapshot import (
+    ErrorView,
+    Histogram,
+    OperationView,
+    PerformanceSummary,
+    PoolSnapshot,
+    ResourceView,
+    Series,
+    WindowSummary,
+    WorkerView,
+)
+from poolmon.core.workers import WorkerRecord
+
+if TYPE_CHECKING:
+    from poolmon.core.aggregator import Aggregator
+
+MAX_WINDOW_S = 3600
+"""Longest window kept."""
+SUMMARY_WINDOWS = (60, 300, 900)
+"""The windows of `summary()`."""
+QUANTILE_METRICS = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+MAX_TYPE_SERIES = 8
+"""Error types that get their own series in an ErrorView (the most frequent)."""
+_EDGES = bucket_edges()
+
+
+def _check_window(window_s: int) -> None:
+    if not 1 <= window_s <= MAX_WINDOW_S:
+        raise ConfigError(f"window_s must be within 1..{MAX_WINDOW_S}, got {window_s}")
+
+
+def window_first_s(tiers: Tiers, now_s: int, window_s: int) -> int:
+    """First second of the window as the tier chosen for it sees it."""
+    ring = tiers.for_window(window_s)
+    k = -(-window_s // ring.slot_s)
+    return (now_s // ring.slot_s - k + 1) * ring.slot_s
+
+
+def covered_time_s(agg: Aggregator, first_s: int, now_ns: int) -> float:
+    """Seconds of data in `[first_s, now]`: covered whole seconds plus the elapsed part of now's.
+
+    Rates divide by this, so a window that started being watched 10 s ago, or a partial
+    current second, does not dilute the rate.
+    """
+    now_s = now_ns // NS_PER_S
+    full = agg.coverage.covered_count(first_s, now_s - 1)
+    if agg.coverage.is_covered(now_s):
+        return full + (now_ns - now_s * NS_PER_S) / NS_PER_S
+    return float(full)
+
+
+def _status_counts(agg: Aggregator, now_s: int, window_s: int) -> tuple[int, int, int, int]:
+    s = agg.stats.status.window_sum(now_s, window_s).tolist()
+    finished = s[TASK_OK] + s[TASK_ERROR] + s[TASK_TIMEOUT] + s[TASK_CRASHED]
+    failed = s[TASK_ERROR] + s[TASK_TIMEOUT] + s[TASK_CRASHED]
+    return finished, failed, s[TASK_TIMEOUT], s[TASK_CANCELLED]
+
+
+def _histogram(counts: npt.NDArray[np.int64]) -> Histogram:
+    nz = np.flatnonzero(counts)
+    if len(nz) == 0:
+        return Histogram()
+    lo, hi = int(nz[0]), int(nz[-1]) + 1
+    return Histogram(tuple(_EDGES[lo : hi + 1].tolist()), tuple(int(c) for c in counts[lo:hi]))
+
+
+def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
+    """Everything the overview shows over the window (see `PoolSnapshot`)."""
+    _check_window(window_s)
+    now = agg.now_ns()
+    now_s = now // NS_PER_S
+    st = agg.stats
+    finished, failed, timed_out, cancelled = _status_counts(agg, now_s, window_s)
+    first_s = window_first_s(st.status, now_s, window_s)
+    cov = covered_time_s(agg, first_s, now)
+    counts, total, lo, hi = st.latency.window_counts(now_s, window_s)
+    latency = summarize(counts, total, lo, hi)
+    g = agg.gauges.latest
+    size, busy = g.get("size"), g.get("busy")
+    queue = g.get("queue_depth")
+    error_rate = failed / finished if finished else None
+    health, score = health_breakdown(
+        HealthInputs(
+            size=None if size is None else int(size),
+            busy=None if busy is None else int(busy),
+            queue_depth=None if queue is None else int(queue),
+            error_rate=error_rate,
+            p99_ns=latency.p99_ns,
+            latency_target_ns=agg.latency_target_ns,
+        )
+    )
+    ring = st.status.for_window(window_s)
+    totals = agg.totals()
+    seen_status = bool(agg._totals_last) or agg.pool_restarts > 0
+    done_total = int(st.status_totals[:TASK_CANCELLED].sum())
+    failed_total = int(st.status_totals[TASK_ERROR : TASK_CRASHED + 1].sum())
+    return PoolSnapshot(
+        taken_at_ns=now,
+        window_s=window_s,
+        pool=agg.pool,
+        size=int(size or 0),
+        busy=int(busy or 0),
+        idle=int(g.get("idle") or 0),
+        queue_depth=int(queue or 0),
+        utilization=g.get("utilization"),
+        tasks_finished=finished,
+        tasks_failed=failed,
+        tasks_timed_out=timed_out,
+        throughput_per_s=finished / cov if cov else 0.0,
+        throughput=_complete_slots(agg, "throughput", first_s, now_s, ring.slot_s),
+        latency=latency,
+        latency_histogram=_histogram(counts),
+        queue_wait=st.wait.summary(now_s, window_s),
+        errors=error_rates(agg, window_s),
+        workers=tuple(
+            _worker_view(agg, r, now, window_s) for _, r in sorted(agg.workers.rows.items())
+        ),
+        operations=operations(agg, window_s),
+        resources=_resources(agg),
+        health_score=score,
+        events_dropped=agg.transport_dropped + agg.pool_dropped,
+        gaps=tuple(agg.coverage.gaps),
+        tasks_cancelled=cancelled,
+        error_rate=error_rate,
+        covered_s=agg.coverage.covered_count(first_s, now_s),
+        tasks_finished_total=done_total,
+        tasks_failed_total=failed_total,
+        pool_tasks_submitted_total=totals["tasks_submitted"] if seen_status else None,
+        pool_tasks_done_total=totals["tasks_done"] if seen_status else None,
+        pool_tasks_failed_total=totals["tasks_failed"] if seen_status else None,
+        pool_restarts=agg.pool_restarts,
+        pool_state=agg.pool_state,
+        duplicates_ignored=agg.duplicates_ignored,
+        health=health,
+    )
+
+
+def _resources(agg: Aggregator) -> ResourceView:
+    g = agg.gauges.latest
+
+    def as_int(name: str) -> int | None:
+        v = g.get(name)
+        return None if v is None else int(v)
+
+    return ResourceView(
+        pool_cpu_percent=g.get("pool_cpu_percent"),
+        pool_rss_bytes=as_int("pool_rss_bytes"),
+        workers_rss_bytes=as_int("workers_rss_bytes"),
+        fds=as_int("fds"),
+        threads=as_int("threads"),
+        machine_cpu_percent=g.get("machine_cpu_percent"),
+        load1=g.get("load1"),
+        memory_percent=g.get("memory_percent"),
+        swap_percent=g.get("swap_percent"),
+    )
+
+
+def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
+    """Per-operation counts, rates and latency over the window, busiest first."""
+    _check_window(window_s)
+    now = agg.now_ns()
+    now_s = now // NS_PER_S
+    ops = agg.stats.ops
+    block = ops.window_block(now_s, window_s)
+    cov = covered_time_s(agg, window_first_s(ops.ring, now_s, window_s), now)
+    views = []
+    for col in np.flatnonzero(block[:, 0]).tolist():
+        ring = agg.stats.op_latency.get(col)
+        views.append(
+            OperationView(
+                name=ops.keys.name(col),
+                count=int(block[col, 0]),
+                errors=int(block[col, 1]),
+                rate_per_s=float(block[col, 0]) / cov if cov else 0.0,
+                latency=ring.summary(now_s, window_s)
+                if ring is not None
+                else summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0),
+            )
+        )
+    views.sort(key=lambda v: (-v.count, v.name))
+    return tuple(views)
+
+
+def error_rates(agg: Aggregator, window_s: int) -> ErrorView:
+    """Failed / finished over the window, by type and category, with per-type series."""
+    _check_window(window_s)
+    now_s = agg.now_ns() // NS_PER_S
+    finished, failed, _, _ = _status_counts(agg, now_s, window_s)
+    by_type = agg.stats.errors.window(now_s, window_s)
+    first_s = window_first_s(agg.stats.status, now_s, window_s)
+    step = agg.stats.status.for_window(window_s).slot_s
+    per_type = tuple(
+        (name, _complete_slots(agg, f"errors:{name}", first_s, now_s, step))
+        for name in list(by_type)[:MAX_TYPE_SERIES]
+    )
+    return ErrorView(
+        total=failed,
+        rate=failed / finished if finished else None,
+        by_type=tuple(by_type.items()),
+        by_category=tuple(agg.categories.window(now_s, window_s).items()),
+        series_by_type=per_type,
+    )
+
+
+def worker(agg: Aggregator, worker_id: int, window_s: int) -> WorkerView | None:
+    """One worker's view, or None when unknown or forgotten."""
+    _check_window(window_s)
+    now = agg.now_ns()
+    rec = agg.workers.rows.get(worker_id)
+    return None if rec is None else _worker_view(agg, rec, now, window_s)
+
+
+def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) -> WorkerView:
+    now_s = now // NS_PER_S
+    first_s = window_first_s(rec.counts, now_s, window_s)
+    step = rec.counts.for_window(window_s).slot_s
+    end_s = max(now_s - now_s % step, first_s + step)  # up to the last complete slot
+    grid = S.grid_for(rec.counts, first_s * NS_PER_S, end_s * NS_PER_S, step, now_s)
+    cov = S.covered(agg.coverage, grid)
+    done = S.point_rows(rec.counts, grid)[:, 0]
+    rss = S.point_rows(rec.rss, grid)
+    busy = rec.state == "busy"
+    return WorkerView(
+        worker_id=rec.worker_id,
+        pid=rec.pid,
+        state=rec.state,
+        current_op=rec.current_op,
+        current_task_age_ns=now - rec.state_since_ns if busy else None,
+        tasks_done=rec.tasks_done,
+        tasks_failed=rec.tasks_failed,
+        restarts=rec.restarts,
+        latency=rec.latency.summary(now_s, window_s),
+        cpu_percent=rec.cpu_percent,
+        rss_bytes=rec.rss_bytes,
+        fds=rec.fds,
+        threads=rec.threads,
+        throughput=Series(grid.start_ns, grid.step_s * NS_PER_S, tuple(S.rates(done, cov))),
+        rss_series=Series(
+            grid.start_ns, grid.step_s * NS_PER_S, tuple(S.means(rss[:, 0], rss[:, 1]))
+        ),
+        recent_tasks=tuple(rec.recent),
+        state_history=tuple(rec.history),
+        exits=tuple(rec.exits),
+        alive=rec.alive,
+    )
+
+
+def summary(agg: Aggregator) -> PerformanceSummary:
+    """1, 5 and 15-minute figures with all percentiles."""
+    now = agg.now_ns()
+    now_s = now // NS_PER_S
+    st = agg.stats
+    out = []
+    for w in SUMMARY_WINDOWS:
+        finished, failed, _, _ = _status_counts(agg, now_s, w)
+        first_s = window_first_s(st.status, now_s, w)
+        cov = covered_time_s(agg, first_s, now)
+        out.append(
+            WindowSummary(
+                window_s=w,
+                tasks_finished=finished,
+                tasks_failed=failed,
+                throughput_per_s=finished / cov if cov else 0.0,
+                error_rate=failed / finished if finished else None,
+                latency=st.latency.summary(now_s, w),
+                queue_wait=st.wait.summary(now_s, w),
+                utilization_mean=agg.gauges.window_mean(now_s, w, "utilization"),
+                queue_depth_mean=agg.gauges.window_mean(now_s, w, "queue_depth"),
+                covered_s=agg.coverage.covered_count(first_s, now_s),
+            )
+        )
+    return PerformanceSummary(taken_at_ns=now, windows=tuple(out))
+
+
+def _complete_slots(agg: Aggregator, metric: str, first_s: int, now_s: int, step: int) -> Series:
+    """A window's series up to the last complete slot (the slot in progress is left out)."""
+    end_s = max(now_s - now_s % step, first_s + step)
+    return series(agg, metric, first_s * NS_PER_S, end_s * NS_PER_S, step)
+
+
+def series(agg: Aggregator, metric: str, start_ns: int, end_ns: int, step_s: int) -> Series:
+    """One metric over a range (see `poolmon.core.series`; metric names in docs/METRICS.md)."""
+    now_s = agg.now_ns() // NS_PER_S
+    st = agg.stats
+    grid = S.grid_for(st.status, int(start_ns), int(end_ns), int(step_s), now_s)
+    cov = S.covered(agg.coverage, grid)
+    values: list[float | None]
+    if metric in ("throughput", "failed", "error_rate", "cancelled"):
+        s = S.point_rows(st.status, grid)
+        finished = s[:, TASK_OK] + s[:, TASK_ERROR] + s[:, TASK_TIMEOUT] + s[:, TASK_CRASHED]
+        bad = s[:, TASK_ERROR] + s[:, TASK_TIMEOUT] + s[:, TASK_CRASHED]
+        if metric == "throughput":
+            values = S.rates(finished, cov)
+        elif metric == "failed":
+            values = S.rates(bad, cov)
+        elif metric == "cancelled":
+            values = S.rates(s[:, TASK_CANCELLED], cov)
+        else:
+            values = S.ratios(bad, finished, cov)
+    elif metric.startswith(("latency_", "queue_wait_")):
+        dist = st.latency if metric.startswith("latency_") else st.wait
+        stat = metric.rsplit("_", 1)[1]
+        bins = S.point_rows(dist.bins, grid)
+        n = bins.sum(axis=1)
+        if stat == "mean":
+            values = S.means(S.point_rows(dist.sums, grid), n)
+        elif stat in QUANTILE_METRICS:
+            lo, hi = S.point_rows(dist.lo, grid, "min"), S.point_rows(dist.hi, grid, "max")
+            values = S.quantile_points(bins, lo, hi, QUANTILE_METRICS[stat])
+        else:
+            raise ConfigError(f"unknown latency statistic {stat!r} in {metric!r}")
+    elif metric.startswith("errors:"):
+        keys = st.errors.keys
+        col = keys._index.get(metric[len("errors:") :])
+        if col is None:
+            values = [0.0 if c else None for c in cov]
+        else:
+            values = S.rates(S.point_rows(st.errors.ring, grid)[:, col, 0], cov)
+    elif metric in agg.gauges.names:
+        rows = S.point_rows(agg.gauges.ring, grid)
+        values = agg.gauges.means(rows, metric)
+    else:
+        raise ConfigError(f"unknown metric {metric!r} (see docs/METRICS.md for the names)")
+    return Series(grid.start_ns, grid.step_s * NS_PER_S, tuple(values))

@@ -1,0 +1,215 @@
+"""The batch fast path: count a TaskBatch's tasks into every windowed statistic with numpy.
+
+One call per (batch, completion second). Everything is vectorised over the rows: two bucket
+computations (duration and queue wait), then `np.bincount` into the pool-wide sketches, the
+status counters, the per-operation counters and sketches, the error-type counters and the
+per-worker counters and sketches. Python-level work is per operation and per worker present in
+the batch, never per row, except the bounded recent-task list (at most `RECENT_TASKS` rows per
+worker, taken from the last `RECENT_SCAN_ROWS` rows of the batch).
+
+Definitions (docs/METRICS.md): a task *finished* when it ran to an outcome (ok, error,
+timeout, crashed); *failed* = error + timeout + crashed; cancelled tasks never ran, so they
+are counted by status only and stay out of latency, queue wait, throughput and the error rate.
+A failed row with no exception type (a timeout or crash) is counted under its status name as
+its error type. Per-operation and per-worker min/max are bucket representatives (within 1 %);
+pool-wide min/max are exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from poolmon.core.batchview import BatchView
+from poolmon.core.counters import LabeledCounter
+from poolmon.core.distring import DistRing
+from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK
+from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
+from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
+from poolmon.core.snapshot import TaskRecord
+from poolmon.core.workers import RECENT_TASKS, WorkerTable
+
+RECENT_SCAN_ROWS = 4096
+"""Rows from the end of a batch searched for each worker's recent tasks."""
+
+_REP = np.array([bucket_value(b) for b in range(N_BUCKETS)])
+I64 = npt.NDArray[np.int64]
+
+
+def _approx_bounds(counts: I64) -> tuple[float, float]:
+    nz = np.flatnonzero(counts)
+    return float(_REP[nz[0]]), float(_REP[nz[-1]])
+
+
+def _per_entity(
+    local: npt.NDArray[np.intp], k: int, dur: I64, dbin: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Bucket counts `(k, N_BUCKETS)` and duration sums `(k,)` per local entity index."""
+    if k == 1:
+        one: I64 = np.bincount(dbin, minlength=N_BUCKETS).astype(np.int64, copy=False)
+        return one[None, :], np.array([float(dur.sum())])
+    counts: I64 = np.bincount(local * N_BUCKETS + dbin, minlength=k * N_BUCKETS).astype(
+        np.int64, copy=False
+    )
+    sums = np.bincount(local, weights=dur, minlength=k).astype(np.float64, copy=False)
+    return counts.reshape(k, N_BUCKETS), sums
+
+
+class TaskStats:
+    """Pool-wide and per-operation task statistics in fixed memory (see module doc)."""
+
+    def __init__(self, max_ops: int = 64, max_error_types: int = 64) -> None:
+        self.latency = DistRing(POOL_TIERS)
+        self.wait = DistRing(POOL_TIERS)
+        self.status = Tiers(POOL_TIERS, (len(STATUS_NAMES),), np.int64)
+        self.status_totals = np.zeros(len(STATUS_NAMES), dtype=np.int64)
+        self.ops = LabeledCounter(POOL_TIERS, max_ops, width=2)
+        """Per operation: finished, failed."""
+        self.op_latency: dict[int, DistRing] = {}
+        self.errors = LabeledCounter(POOL_TIERS, max_error_types)
+        """Failed tasks by error type (exception class, or the status name)."""
+
+    @property
+    def nbytes(self) -> int:
+        """Fixed footprint: pool-wide arrays plus one entity sketch per operation seen."""
+        return (
+            self.latency.nbytes
+            + self.wait.nbytes
+            + self.status.nbytes
+            + self.ops.nbytes
+            + self.errors.nbytes
+            + sum(d.nbytes for d in self.op_latency.values())
+        )
+
+    def drop_after(self, second: int) -> None:
+        """Forget slots after `second` (clock went backwards)."""
+        self.latency.drop_after(second)
+        self.wait.drop_after(second)
+        self.status.drop_after(second)
+        self.ops.drop_after(second)
+        self.errors.drop_after(second)
+        for d in self.op_latency.values():
+            d.drop_after(second)
+
+    def ingest(self, second: int, v: BatchView, workers: WorkerTable | None, now_ns: int) -> None:
+        """Count rows that all finished in `second` (see module doc)."""
+        status_counts = np.bincount(v.status, minlength=len(STATUS_NAMES))
+        self.status.add(second, status_counts)
+        self.status_totals += status_counts
+        if status_counts[TASK_CANCELLED]:
+            v = v.take(np.flatnonzero(v.status != TASK_CANCELLED))
+            if len(v) == 0:
+                return
+        failed = v.status != TASK_OK
+        n_failed = int(np.count_nonzero(failed))
+        dur, wait = v.duration_ns, v.wait_ns
+        dbin = buckets_of(dur)
+        self.latency.add(second, dur, dbin)
+        self.wait.add(second, wait, buckets_of(wait))
+        self._ops(second, v, failed, n_failed, dbin)
+        if n_failed:
+            self._errors(second, v, failed)
+        if workers is not None:
+            self._workers(second, v, failed, n_failed, dbin, workers, now_ns)
+
+    def _ops(
+        self,
+        second: int,
+        v: BatchView,
+        failed: npt.NDArray[np.bool_],
+        n_failed: int,
+        dbin: npt.NDArray[np.intp],
+    ) -> None:
+        max_ops = self.ops.keys.max_labels
+        cols = self.ops.keys.lookup(v.ops) if v.ops else np.zeros(1, dtype=np.intp)
+        g = cols[v.op]
+        block = np.zeros((max_ops, 2), dtype=np.int64)
+        block[:, 0] = np.bincount(g, minlength=max_ops)
+        if n_failed:
+            block[:, 1] = np.bincount(g[failed], minlength=max_ops)
+        self.ops.add(second, block)
+        present = np.flatnonzero(block[:, 0])
+        lut = np.zeros(max_ops, dtype=np.intp)
+        lut[present] = np.arange(len(present))
+        counts, sums = _per_entity(lut[g], len(present), v.duration_ns, dbin)
+        for i, col in enumerate(present.tolist()):
+            ring = self.op_latency.get(col)
+            if ring is None:
+                ring = self.op_latency[col] = DistRing(ENTITY_TIERS)
+            lo, hi = _approx_bounds(counts[i])
+            ring.add_counts(second, counts[i], float(sums[i]), lo, hi)
+
+    def _errors(self, second: int, v: BatchView, failed: npt.NDArray[np.bool_]) -> None:
+        keys = self.errors.keys
+        et = v.error_type[failed]
+        st = v.status[failed]
+        by_type = keys.lookup(v.error_types)
+        by_status = np.array(
+            [keys.column(s) if 0 < i < TASK_CANCELLED else 0 for i, s in enumerate(STATUS_NAMES)],
+            dtype=np.intp,
+        )
+        cols = np.where(et != 0, by_type[et], by_status[st])
+        block = np.bincount(cols, minlength=keys.max_labels)[:, None]
+        self.errors.add(second, block)
+
+    def _workers(
+        self,
+        second: int,
+        v: BatchView,
+        failed: npt.NDArray[np.bool_],
+        n_failed: int,
+        dbin: npt.NDArray[np.intp],
+        table: WorkerTable,
+        now_ns: int,
+    ) -> None:
+        wid = v.worker_id
+        lo_id = int(wid.min())
+        span = int(wid.max()) - lo_id + 1
+        if span > 65536:  # absurd ids: fall back to a sort-based mapping
+            ids, local = np.unique(wid, return_inverse=True)
+            local = local.astype(np.intp)
+        else:
+            shifted = wid - lo_id
+            per_id = np.bincount(shifted, minlength=span)
+            present = np.flatnonzero(per_id)
+            lut = np.zeros(span, dtype=np.intp)
+            lut[present] = np.arange(len(present))
+            local = lut[shifted]
+            ids = present + lo_id
+        k = len(ids)
+        done = np.bincount(local, minlength=k)
+        bad = np.bincount(local[failed], minlength=k) if n_failed else np.zeros(k, np.int64)
+        counts, sums = _per_entity(local, k, v.duration_ns, dbin)
+        recent = self._recent(v, local, k)
+        for i, w in enumerate(ids.tolist()):
+            if w < 0:
+                continue  # tasks that never reached a worker
+            rec = table.get(w, now_ns)
+            rec.tasks_done += int(done[i])
+            rec.tasks_failed += int(bad[i])
+            rec.counts.add(second, np.array([done[i], bad[i]], dtype=np.int64))
+            lo, hi = _approx_bounds(counts[i])
+            rec.latency.add_counts(second, counts[i], float(sums[i]), lo, hi)
+            rec.recent.extend(recent[i])
+
+    @staticmethod
+    def _recent(v: BatchView, local: npt.NDArray[np.intp], k: int) -> list[list[TaskRecord]]:
+        tail = slice(max(0, len(v) - RECENT_SCAN_ROWS), len(v))
+        t_local = local[tail]
+        out: list[list[TaskRecord]] = []
+        for i in range(k):
+            rows = np.flatnonzero(t_local == i)[-RECENT_TASKS:] + tail.start
+            out.append(
+                [
+                    TaskRecord(
+                        task_id=int(v.task_id[r]),
+                        op=v.ops[v.op[r]] if v.ops else "",
+                        start_ns=int(v.start_ns[r]),
+                        duration_ns=int(v.duration_ns[r]),
+                        status=STATUS_NAMES[v.status[r]],
+                        error_type=v.error_types[v.error_type[r]],
+                    )
+                    for r in rows.tolist()
+                ]
+            )
+        return out

@@ -1,0 +1,118 @@
+"""Per-worker state: identity, lifecycle, resources, recent tasks and windowed latency.
+
+Worker rows come from `worker.spawn/ready/state/exit` events and `resource.process` samples;
+their task counts and latency come from TaskBatches. Everything per worker is bounded:
+`RECENT_TASKS` recent tasks, `STATE_HISTORY` state changes, `EXITS` exits, and time series in
+the coarse entity tiers (`poolmon.core.ring.ENTITY_TIERS`). A worker that exited is forgotten
+`forget_after_s` after its exit; the table also caps the number of rows (`max_workers`),
+evicting the longest-gone exited worker first, then the least recently heard one.
+
+A worker id is stable across its replacements (the pool reuses the id), so a spawn for a known
+id counts as a restart of that row.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from poolmon.core.distring import DistRing
+from poolmon.core.ring import ENTITY_TIERS, Tiers
+from poolmon.core.snapshot import StateChange, TaskRecord, WorkerExit
+
+RECENT_TASKS = 20
+"""Recent tasks kept per worker."""
+STATE_HISTORY = 32
+"""State changes kept per worker."""
+EXITS = 8
+"""Exits kept per worker."""
+
+
+class WorkerRecord:
+    """Everything the monitor knows about one worker id."""
+
+    def __init__(self, worker_id: int, now_ns: int) -> None:
+        self.worker_id = worker_id
+        self.pid = 0
+        self.state = "unknown"
+        self.state_since_ns = now_ns
+        self.current_op: str | None = None
+        self.alive = True
+        self.exited_at_ns: int | None = None
+        self.last_heard_ns = now_ns
+        self.spawns = 0
+        self.tasks_done = 0
+        self.tasks_failed = 0
+        self.cpu_percent: float | None = None
+        self.rss_bytes: int | None = None
+        self.fds: int | None = None
+        self.threads: int | None = None
+        self.recent: deque[TaskRecord] = deque(maxlen=RECENT_TASKS)
+        self.history: deque[StateChange] = deque(maxlen=STATE_HISTORY)
+        self.exits: deque[WorkerExit] = deque(maxlen=EXITS)
+        self.latency = DistRing(ENTITY_TIERS)
+        self.counts = Tiers(ENTITY_TIERS, (2,), np.int64)
+        """Per slot: tasks finished, tasks failed."""
+        self.rss = Tiers(ENTITY_TIERS, (2,), np.float64)
+        """Per slot: RSS sum and sample count."""
+
+    @property
+    def restarts(self) -> int:
+        """Spawns after the first."""
+        return max(0, self.spawns - 1)
+
+    @property
+    def nbytes(self) -> int:
+        """Fixed array footprint (deques add at most ~60 small objects)."""
+        return self.latency.nbytes + self.counts.nbytes + self.rss.nbytes
+
+    def drop_after(self, second: int) -> None:
+        """Forget slots after `second` (clock went backwards)."""
+        self.latency.drop_after(second)
+        self.counts.drop_after(second)
+        self.rss.drop_after(second)
+
+
+class WorkerTable:
+    """The bounded set of `WorkerRecord`s (see module doc)."""
+
+    def __init__(self, forget_after_s: float, max_workers: int) -> None:
+        if forget_after_s < 0:
+            raise ValueError(f"forget_workers_after_s must be >= 0, got {forget_after_s}")
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+        self.forget_after_ns = int(forget_after_s * 1e9)
+        self.max_workers = max_workers
+        self.rows: dict[int, WorkerRecord] = {}
+
+    def get(self, worker_id: int, now_ns: int) -> WorkerRecord:
+        """The row for `worker_id`, created (evicting if full) on first sight."""
+        rec = self.rows.get(worker_id)
+        if rec is None:
+            if len(self.rows) >= self.max_workers:
+                self._evict_one()
+            rec = self.rows[worker_id] = WorkerRecord(worker_id, now_ns)
+        rec.last_heard_ns = max(rec.last_heard_ns, now_ns)
+        return rec
+
+    def forget(self, now_ns: int) -> None:
+        """Drop workers that exited more than `forget_after_s` ago."""
+        cutoff = now_ns - self.forget_after_ns
+        gone = [
+            w
+            for w, r in self.rows.items()
+            if not r.alive and r.exited_at_ns is not None and r.exited_at_ns <= cutoff
+        ]
+        for w in gone:
+            del self.rows[w]
+
+    def clear(self) -> None:
+        """Forget every worker (the pool process was replaced)."""
+        self.rows.clear()
+
+    def _evict_one(self) -> None:
+        dead = [r for r in self.rows.values() if not r.alive]
+        pool = dead or list(self.rows.values())
+        victim = min(pool, key=lambda r: (r.exited_at_ns or r.last_heard_ns, r.worker_id))
+        del self.rows[victim.worker_id]

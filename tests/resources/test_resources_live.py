@@ -12,11 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from poolmon.runtime.resources import (
     ExitStatus,
+    MachineSampler,
     ProcessSample,
     ProcessSampler,
     from_returncode,
@@ -204,3 +206,25 @@ def test_psutil_backend_agrees_with_procfs_on_this_process() -> None:
     assert abs(ps.fds - raw.fds) <= 2
     assert abs(ps.uptime_ns - raw.uptime_ns) < 2e9
     assert ProcessSampler(backend=PsutilBackend()).sample({0: 2**22 + 12345}).vanished
+
+
+def test_without_procfs_both_samplers_fall_back_to_psutil(tmp_path: Path) -> None:
+    sampler = ProcessSampler(str(tmp_path))  # no <root>/stat: not a procfs
+    assert sampler.backend == "psutil"
+    assert sampler.sample({-1: os.getpid()}).samples[0].rss_bytes > 0
+    machine = MachineSampler(str(tmp_path))
+    assert machine.backend == "psutil"
+    m = machine.sample()
+    assert 0 <= m.cpu_percent <= 100
+    assert 0 < m.memory_available_bytes <= m.memory_total_bytes
+    assert 0 <= m.swap_percent <= 100
+
+
+def test_psutil_backend_reports_a_zombie(child: Callable[[], Child]) -> None:
+    sampler = ProcessSampler(backend=PsutilBackend())
+    c = child()
+    os.kill(c.pid, signal.SIGKILL)
+    zombie = wait_for_sample(sampler, c.pid, lambda s: s.is_zombie)
+    assert zombie.status == "zombie"
+    assert zombie.exit is None  # psutil does not expose the recorded exit status
+    assert sampler.still_zombie(c.pid)

@@ -198,3 +198,20 @@ def test_stop_is_prompt_and_idempotent() -> None:
     monitor.stop(timeout=5)
     assert not monitor.running
     monitor.stop()
+
+
+def test_on_zombie_may_call_back_into_the_monitor(sleeper: subprocess.Popen[bytes]) -> None:
+    tel = Telemetry()
+    inner: list[int] = []
+
+    def on_zombie(pid: int) -> None:
+        inner.append(len(monitor.sweep().processes))  # would deadlock under the lock
+        sleeper.wait(5)
+
+    monitor = ResourceMonitor(lambda: {0: sleeper.pid}, tel, "p", on_zombie=on_zombie)
+    os.kill(sleeper.pid, signal.SIGKILL)
+    with capture_events(RECOVERY, telemetry=tel) as got:
+        while not got.of(RECOVERY):
+            monitor.sweep()
+    assert inner == [1]  # called once; the nested sweep did not hand the zombie over again
+    assert got.of(RECOVERY)[0].metadata["result"] == "ok"

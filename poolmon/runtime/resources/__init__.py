@@ -20,13 +20,9 @@ from poolmon.runtime.resources.exitstatus import (
 )
 from poolmon.runtime.resources.gpu import NvmlGpu
 from poolmon.runtime.resources.machine import MachineSampler
-from poolmon.runtime.resources.monitor import (
-    POOL_WORKER_ID,
-    MonitorStats,
-    ResourceMonitor,
-    ResourceReport,
-)
+from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.resources.procfs import ProcfsBackend, ProcfsFormatError
+from poolmon.runtime.resources.report import MonitorStats, ResourceReport
 from poolmon.runtime.resources.sampler import ProcessSampler, Sweep
 from poolmon.runtime.resources.samples import MachineSample, ProcessSample
 

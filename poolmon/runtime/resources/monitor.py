@@ -9,11 +9,12 @@ them like any other event. USS is measured every `uss_interval_s` (default 10 s)
 on `request_uss()`.
 
 It sits in the pool process and must never hurt it: every failure (a provider that raises,
-an unreadable `/proc`, a handler that throws) is caught and reported as a `poolmon.error`
-event of category "resources", at most once per streak of identical failures' doubling
-count, and the thread carries on. A zombie worker is reported (status "zombie", with the
-exit the OS recorded) and `on_zombie(pid)` is asked to reap it, once per zombie, followed by
-a `poolmon.recovery` event (action "reap_zombie") saying whether the zombie is gone.
+an unreadable `/proc`, a handler that throws) is caught, reported as a `poolmon.error` event
+of category "resources" without repeating itself every second (`problems`), and the thread
+carries on. A zombie worker is reported (status "zombie", with the exit the OS recorded) and
+`on_zombie(pid)` is asked to reap it, once per zombie and outside the monitor's lock (so the
+callback may call back into the monitor), followed by a `poolmon.recovery` event (action
+"reap_zombie") saying whether the zombie is gone.
 """
 
 from __future__ import annotations
@@ -21,73 +22,25 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from poolmon.core.catalog import RESOURCE_INTERNALS, RESOURCE_MACHINE, RESOURCE_PROCESS
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.resources.gpu import NvmlGpu
 from poolmon.runtime.resources.machine import MachineSampler
+from poolmon.runtime.resources.problems import ProblemReporter
+from poolmon.runtime.resources.report import MonitorStats, ResourceReport
 from poolmon.runtime.resources.sampler import ProcessSampler, Sweep
 from poolmon.runtime.resources.samples import MachineSample, ProcessSample
 from poolmon.runtime.telemetry import (
     DEFAULT_TELEMETRY,
     Telemetry,
-    emit_error_event,
     emit_recovery_event,
     emit_resource_event,
 )
 
 POOL_WORKER_ID = -1
 """The worker_id under which the pool process itself is sampled."""
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceReport:
-    """Everything one sweep measured; `ResourceMonitor.last_report` keeps the latest.
-
-    Attributes:
-        ts_ns: Wall clock when the sweep started.
-        processes: One sample per existing target (zombies included).
-        machine: The machine's resources, or None when they could not be read.
-        internals: The pool's internals as the provider reported them (numbers only).
-        vanished: (worker_id, pid) of targets that no longer existed.
-        with_uss: Whether this sweep measured USS.
-        duration_ns: How long the sweep took (monotonic).
-    """
-
-    ts_ns: int
-    processes: tuple[ProcessSample, ...]
-    machine: MachineSample | None
-    internals: Mapping[str, int | float] = field(default_factory=dict)
-    vanished: tuple[tuple[int, int], ...] = ()
-    with_uss: bool = False
-    duration_ns: int = 0
-
-    def by_worker(self) -> dict[int, ProcessSample]:
-        """The process samples keyed by worker_id (-1 is the pool process)."""
-        return {s.worker_id: s for s in self.processes}
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorStats:
-    """What the monitor costs and how it fares; the benchmark reads these.
-
-    Attributes:
-        sweeps: Sweeps completed.
-        failures: Sweeps that raised (reported as poolmon.error) instead of completing.
-        last_sweep_ns: Wall duration of the latest sweep.
-        thread_cpu_ns: CPU time the monitor thread has used since it started, sleeping and
-            waking included (0 when sweeps only ran through `sweep()` on other threads).
-        thread_wall_ns: Wall time since the monitor thread started.
-    """
-
-    sweeps: int
-    failures: int
-    last_sweep_ns: int
-    thread_cpu_ns: int
-    thread_wall_ns: int
 
 
 class ResourceMonitor:
@@ -161,8 +114,7 @@ class ResourceMonitor:
         self._uss_requested = False
         self._last_uss_ns: int | None = None
         self._zombies_handled: set[int] = set()
-        self._reported: set[tuple[Any, ...]] = set()
-        self._failure_streak = 0
+        self._problems = ProblemReporter(self._telemetry, pool_name)
         self._sweeps = 0
         self._failures = 0
         self._last_sweep_ns = 0
@@ -251,12 +203,9 @@ class ResourceMonitor:
             self.sweep()
         except Exception as exc:
             self._failures += 1
-            self._failure_streak += 1
-            streak = self._failure_streak
-            if streak & (streak - 1) == 0:  # 1st, 2nd, 4th, 8th ... failure in a row
-                self._report_error(exc, message=f"resource sweep failed ({streak} in a row): {exc}")
+            self._problems.sweep_failed(exc)
         else:
-            self._failure_streak = 0
+            self._problems.sweep_succeeded()
 
     def sweep(self, *, with_uss: bool | None = None) -> ResourceReport:
         """Sample everything once, emit the events, and return what was measured.
@@ -281,10 +230,10 @@ class ResourceMonitor:
                 machine: MachineSample | None = self._machine.sample()
             except (OSError, ValueError) as exc:
                 machine = None
-                self._report_once(("machine", type(exc)), exc)
+                self._problems.report_once(("machine", type(exc)), exc)
             internals = self._read_internals()
             self._emit(sweep, machine, internals)
-            self._handle_zombies(sweep)
+            to_reap = self._new_zombies(sweep)
             duration = self._clock.monotonic_ns() - started
             report = ResourceReport(
                 ts_ns=ts_ns,
@@ -298,7 +247,8 @@ class ResourceMonitor:
             self._last_report = report
             self._sweeps += 1
             self._last_sweep_ns = duration
-            return report
+        self._reap(to_reap)
+        return report
 
     def _uss_due(self, now: int) -> bool:
         if self._uss_requested:
@@ -314,14 +264,14 @@ class ResourceMonitor:
         try:
             raw = dict(self._internals())
         except Exception as exc:
-            self._report_once(("internals", type(exc)), exc)
+            self._problems.report_once(("internals", type(exc)), exc)
             return {}
         out: dict[str, int | float] = {}
         for key, value in raw.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 out[key] = value
             else:
-                self._report_once(
+                self._problems.report_once(
                     ("internals-field", key),
                     None,
                     error_type="TypeError",
@@ -352,7 +302,7 @@ class ResourceMonitor:
         if self._internals is not None:
             emit_resource_event(RESOURCE_INTERNALS, internals, pool=pool, telemetry=tel)
         for worker_id, pid, message in sweep.errors:
-            self._report_once(
+            self._problems.report_once(
                 ("process", pid, message),
                 None,
                 error_type="ProcfsFormatError",
@@ -360,22 +310,29 @@ class ResourceMonitor:
                 worker_id=worker_id,
             )
 
-    def _handle_zombies(self, sweep: Sweep) -> None:
-        zombie_pids = {s.pid for s in sweep.zombies}
-        self._zombies_handled &= zombie_pids
+    def _new_zombies(self, sweep: Sweep) -> list[ProcessSample]:
+        """Zombies not yet handed to `on_zombie` (each pid once while it stays a zombie)."""
+        self._zombies_handled &= {s.pid for s in sweep.zombies}
         if self._on_zombie is None:
+            return []
+        fresh = [s for s in sweep.zombies if s.pid not in self._zombies_handled]
+        self._zombies_handled.update(s.pid for s in fresh)
+        return fresh
+
+    def _reap(self, zombies: list[ProcessSample]) -> None:
+        """Ask `on_zombie` to reap each one, then report whether it is gone."""
+        on_zombie = self._on_zombie
+        if on_zombie is None:
             return
-        for sample in sweep.zombies:
-            if sample.pid in self._zombies_handled:
-                continue
-            self._zombies_handled.add(sample.pid)
+        for sample in zombies:
             started = self._clock.monotonic_ns()
             try:
-                self._on_zombie(sample.pid)
-                failed = self._sampler.still_zombie(sample.pid)
+                on_zombie(sample.pid)
+                with self._lock:
+                    failed = self._sampler.still_zombie(sample.pid)
             except Exception as exc:
                 failed = True
-                self._report_error(exc, worker_id=sample.worker_id)
+                self._problems.report(exc, worker_id=sample.worker_id)
             emit_recovery_event(
                 "reap_zombie",
                 "failed" if failed else "ok",
@@ -384,43 +341,3 @@ class ResourceMonitor:
                 worker_id=sample.worker_id,
                 telemetry=self._telemetry,
             )
-
-    # ------------------------------------------------------------------ reporting
-    def _report_once(
-        self,
-        key: tuple[Any, ...],
-        exc: BaseException | None,
-        *,
-        error_type: str | None = None,
-        message: str | None = None,
-        worker_id: int | None = None,
-    ) -> None:
-        """Report a recurring problem the first time only (a bad file stays bad every second)."""
-        if key in self._reported:
-            return
-        if len(self._reported) > 1024:
-            self._reported.clear()
-        self._reported.add(key)
-        self._report_error(exc, error_type=error_type, message=message, worker_id=worker_id)
-
-    def _report_error(
-        self,
-        exc: BaseException | None,
-        *,
-        error_type: str | None = None,
-        message: str | None = None,
-        worker_id: int | None = None,
-    ) -> None:
-        try:
-            emit_error_event(
-                "resources",
-                "warning",
-                pool=self._pool,
-                error=exc,
-                error_type=error_type,
-                message=message,
-                worker_id=worker_id,
-                telemetry=self._telemetry,
-            )
-        except Exception:  # reporting must never take the monitor down
-            pass

@@ -185,9 +185,19 @@ def test_nobody_listening_still_samples_for_last_report() -> None:
     assert monitor.last_report is report
 
 
-@pytest.mark.parametrize("bad", [{"interval_s": 0}, {"interval_s": -1}, {"uss_interval_s": 0}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"interval_s": 0},
+        {"interval_s": -1},
+        {"interval_s": float("inf")},
+        {"interval_s": "1"},
+        {"uss_interval_s": 0},
+        {"uss_interval_s": float("nan")},
+    ],
+)
 def test_bad_intervals_are_config_errors(bad: dict[str, float]) -> None:
-    with pytest.raises(ConfigError, match="must be > 0"):
+    with pytest.raises(ConfigError, match="positive, finite number of seconds"):
         ResourceMonitor(lambda: {}, Telemetry(), "p", **bad)  # type: ignore[arg-type]
 
 

@@ -19,6 +19,7 @@ callback may call back into the monitor), followed by a `poolmon.recovery` event
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +42,17 @@ from poolmon.runtime.telemetry import (
 
 POOL_WORKER_ID = -1
 """The worker_id under which the pool process itself is sampled."""
+
+
+def _check_seconds(name: str, value: object) -> None:
+    """Refuse anything but a positive, finite number of seconds, naming the setting."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigError(f"{name} must be a positive, finite number of seconds, got {value!r}")
 
 
 class ResourceMonitor:
@@ -88,12 +100,11 @@ class ResourceMonitor:
             machine: Override the machine sampler.
 
         Raises:
-            ConfigError: An interval is not a positive number.
+            ConfigError: An interval is not a positive, finite number of seconds.
         """
-        if not interval_s > 0:
-            raise ConfigError(f"interval_s must be > 0 seconds, got {interval_s!r}")
-        if uss_interval_s is not None and not uss_interval_s > 0:
-            raise ConfigError(f"uss_interval_s must be > 0 seconds or None, got {uss_interval_s!r}")
+        _check_seconds("interval_s", interval_s)
+        if uss_interval_s is not None:
+            _check_seconds("uss_interval_s", uss_interval_s)
         self._targets = targets
         self._telemetry = DEFAULT_TELEMETRY if telemetry is None else telemetry
         self._pool = pool_name
@@ -146,12 +157,16 @@ class ResourceMonitor:
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the thread and wait up to `timeout` seconds for it; safe to call twice."""
+        """Stop the thread, wait up to `timeout` seconds for it, release NVML; idempotent.
+
+        A stopped monitor can be started again, but without GPU figures (NVML is released).
+        """
         self._stopping = True
         self._wake.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        self._sampler.close()
 
     def __enter__(self) -> ResourceMonitor:
         """Start on entering a `with` block."""
@@ -196,7 +211,6 @@ class ResourceMonitor:
             self._wake.wait(next_at - now)
             self._wake.clear()
         self._thread_cpu_ns = time.thread_time_ns() - cpu_start
-        self._sampler.close()
 
     def _sweep_safely(self) -> None:
         try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import msgpack
@@ -67,6 +67,15 @@ _LE_INT64 = np.dtype("<i8")
 _MAX_UINT32 = 0xFFFFFFFF
 
 
+def _packb(value: Any) -> bytes:
+    packed: bytes = msgpack.packb(value, use_bin_type=True, default=_fallback)
+    return packed
+
+
+# A BATCH body is the array [4, {seq, end, events, tasks}]: fixarray(2), 4, fixmap(4).
+_BATCH_HEAD = b"\x92\x04\x84"
+
+
 # --------------------------------------------------------------------------------- encoding
 
 
@@ -80,6 +89,10 @@ def _fallback(value: Any) -> Any:
     if isinstance(value, array):
         return value.tolist()
     return repr(value)
+
+
+_PACKED_EVENTS_KEY = msgpack.packb("events")
+_PACKED_TASKS_KEY = msgpack.packb("tasks")
 
 
 def _columns_blob(batch: TaskBatch) -> bytes:
@@ -104,14 +117,39 @@ def event_to_wire(seq: int, event: Event) -> list[Any]:
     return [seq, event.name, event.ts_ns, dict(event.measurements), dict(event.metadata)]
 
 
+def pack_records(
+    events: Sequence[tuple[int, Event]], tasks: Sequence[tuple[int, TaskBatch]]
+) -> bytes:
+    """The `events` and `tasks` entries of a BATCH body, packed once.
+
+    A server sends the same records to every monitor with the same subscription; only `seq`
+    and `end` differ per connection, so the records are packed once and shared
+    (`encode_batch`). The result is the msgpack of the two key/value pairs, in that order.
+    """
+    return b"".join(
+        (
+            _PACKED_EVENTS_KEY,
+            _packb([event_to_wire(s, e) for s, e in events]),
+            _PACKED_TASKS_KEY,
+            _packb([task_batch_to_wire(s, b) for s, b in tasks]),
+        )
+    )
+
+
+def encode_batch_parts(seq: int, end: int, packed_records: bytes) -> tuple[bytes, bytes]:
+    """A whole BATCH frame as `(head, packed_records)`: write both, in order, to send it.
+
+    `head` holds the length prefix, the frame type and `seq`/`end`; keeping `packed_records`
+    separate lets a server queue one shared object for many connections (scatter-gather send).
+    """
+    fields = _BATCH_HEAD + _packb("seq") + _packb(seq) + _packb("end") + _packb(end)
+    length = len(fields) + len(packed_records)
+    if length > _MAX_UINT32:
+        raise FrameError(f"frame body of {length} bytes exceeds 2**32-1", "oversized")
+    return _HEADER.pack(length) + fields, packed_records
+
+
 def _fields_of(frame: Frame) -> dict[str, Any]:
-    if isinstance(frame, Batch):
-        return {
-            "seq": frame.seq,
-            "end": frame.end,
-            "events": [event_to_wire(s, e) for s, e in frame.events],
-            "tasks": [task_batch_to_wire(s, b) for s, b in frame.tasks],
-        }
     if isinstance(frame, Welcome):
         return {
             "magic": frame.magic,
@@ -153,6 +191,11 @@ def encode(frame: Frame) -> bytes:
         FrameError: The frame's body would not fit a 32-bit length (code `oversized`). Callers
             with a smaller peer limit check `len(result) - HEADER_SIZE` themselves.
     """
+    if isinstance(frame, Batch):
+        head, packed = encode_batch_parts(
+            frame.seq, frame.end, pack_records(frame.events, frame.tasks)
+        )
+        return head + packed
     code = FRAME_TYPES.get(type(frame))
     if code is None:
         raise TypeError(f"not a protocol frame: {type(frame).__name__}")

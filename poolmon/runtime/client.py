@@ -1,0 +1,405 @@
+"""A blocking monitor client for a pool's endpoint, safe to share between two threads.
+
+The terminal app runs `MonitorClient` (or `ReconnectingClient`) in a worker thread that iterates
+frames into the aggregator, while the UI thread sends commands. Only one thread reads the socket
+at a time: a `command()` call made while another thread iterates waits for that thread to hand
+the reply over; a `command()` with nobody iterating reads the socket itself and keeps any
+other frames for the next `recv()`. The bytes go through the sans-IO codec
+(`poolmon.core.protocol`); this module only moves them.
+
+Loss accounting: after HISTORY_END every BATCH should start where the previous one ended; the
+difference, when positive, is added to `lost_records` (an upper bound: it includes records the
+subscription filtered out). The server's exact counts arrive in heartbeats (`server_dropped`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from poolmon.core.errors import ConnectionFailed, ProtocolError
+from poolmon.core.protocol import (
+    DEFAULT_MAX_FRAME_SIZE,
+    Batch,
+    Close,
+    Command,
+    Decoder,
+    Error,
+    Frame,
+    FrameError,
+    Heartbeat,
+    Hello,
+    HistoryEnd,
+    Reply,
+    Subscribe,
+    Welcome,
+    encode,
+)
+
+_READ_SIZE: Final = 256 * 1024
+
+
+class MonitorClient:
+    """One connection to a pool's endpoint.
+
+    Args:
+        path: The pool's socket path.
+        read_only: Ask for a connection that cannot change the pool.
+        events: Event-name prefixes to receive (`""`: all; empty: none).
+        tasks: Receive task batches.
+        history: Receive the history backfill on subscribe.
+        client: Name reported to the pool.
+        timeout_s: Connect, handshake and default command timeout.
+        max_frame_size: Largest frame accepted.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        events: tuple[str, ...] = ("",),
+        tasks: bool = True,
+        history: bool = True,
+        client: str = "poolmon",
+        timeout_s: float = 5.0,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.events = tuple(events)
+        self.tasks = tasks
+        self.history = history
+        self.client = client
+        self.timeout_s = timeout_s
+        self.max_frame_size = max_frame_size
+        self.welcome: Welcome | None = None
+        """The pool's WELCOME, once connected."""
+        self.resume_seq: int | None = None
+        """One past the last record received: where a reconnection resumes."""
+        self.lost_records = 0
+        """Records missing between consecutive live batches (see the module docstring)."""
+        self.server_dropped: Heartbeat | None = None
+        """The last heartbeat, with the server's exact drop counts for this connection."""
+        self._live_end: int | None = None
+        self._sock: socket.socket | None = None
+        self._decoder = Decoder(max_frame_size)
+        self._pending: deque[Frame] = deque()
+        self._replies: dict[int, Reply] = {}
+        self._read_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._next_id = 1
+        self._closed_reason: str | None = None
+
+    # ------------------------------------------------------------------ connecting
+    def connect(self, *, subscribe: bool = True, resume_seq: int | None = None) -> Welcome:
+        """Connect, shake hands and (by default) subscribe; returns the pool's WELCOME.
+
+        Raises:
+            ConnectionFailed: Nothing listens at the path, or the pool refused us.
+            ProtocolError: The peer is not a poolmon endpoint or speaks another version.
+        """
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout_s)
+        try:
+            sock.connect(os.fspath(self.path))
+        except FileNotFoundError:
+            sock.close()
+            raise ConnectionFailed(f"no pool socket at {self.path}") from None
+        except ConnectionRefusedError:
+            sock.close()
+            raise ConnectionFailed(f"no pool is listening at {self.path} (stale socket)") from None
+        except OSError as exc:
+            sock.close()
+            raise ConnectionFailed(f"cannot connect to {self.path}: {exc}") from None
+        self._sock = sock
+        self._closed_reason = None
+        hello = Hello(
+            client=self.client,
+            pid=os.getpid(),
+            read_only=self.read_only,
+            max_frame_size=self.max_frame_size,
+        )
+        self._send(encode(hello))
+        frame = self._recv_one(self.timeout_s)
+        if frame is None:
+            self.close()
+            raise ConnectionFailed(f"{self.path}: no WELCOME within {self.timeout_s} s")
+        if not isinstance(frame, Welcome):
+            self.close()
+            raise ProtocolError(f"{self.path}: expected WELCOME, got {type(frame).__name__}")
+        self.welcome = frame
+        if subscribe:
+            self.subscribe(resume_seq)
+        return frame
+
+    def subscribe(self, resume_seq: int | None = None) -> None:
+        """Ask for the stream (with backfill or resume); frames arrive through `recv`."""
+        self._live_end = None
+        sub = Subscribe(self.events, self.tasks, self.history, resume_seq)
+        self._send(encode(sub))
+
+    def close(self) -> None:
+        """Say goodbye (best effort) and close the socket. Idempotent."""
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        try:
+            sock.settimeout(0.2)
+            sock.sendall(encode(Close("client_exit")))
+        except OSError:
+            pass
+        sock.close()
+
+    def __enter__(self) -> MonitorClient:
+        if self._sock is None:
+            self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        """Whether the socket is open."""
+        return self._sock is not None
+
+    # ------------------------------------------------------------------ receiving
+    def recv(self, timeout_s: float | None = None) -> Frame | None:
+        """The next frame other than a REPLY, or None if none came within `timeout_s`.
+
+        Raises:
+            ConnectionFailed: The connection ended (CLOSE, ERROR, EOF or a socket error).
+            ProtocolError: The pool sent bytes that are not valid protocol.
+        """
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            if self._pending:
+                return self._pending.popleft()
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._read_lock.acquire(timeout=-1 if remaining is None else remaining):
+                return None
+            try:
+                if not self._pending:
+                    self._read_some(remaining)
+            finally:
+                self._read_lock.release()
+            if not self._pending and deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Frames until the pool closes the connection (then ConnectionFailed is raised)."""
+        while True:
+            frame = self.recv(None)
+            if frame is not None:
+                yield frame
+
+    def command(
+        self, name: str, args: Mapping[str, Any] | None = None, timeout_s: float | None = None
+    ) -> Reply:
+        """Send a command and wait for its REPLY (works with or without a reading thread).
+
+        Raises:
+            ConnectionFailed: Not connected, the connection dropped, or no reply in time.
+        """
+        with self._cond:
+            cid = self._next_id
+            self._next_id += 1
+        self._send(encode(Command(cid, name, dict(args or {}))))
+        deadline = time.monotonic() + (self.timeout_s if timeout_s is None else timeout_s)
+        while True:
+            with self._cond:
+                if cid in self._replies:
+                    return self._replies.pop(cid)
+                if self._closed_reason is not None:
+                    raise ConnectionFailed(f"{name}: connection lost ({self._closed_reason})")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ConnectionFailed(f"{name}: no reply from the pool within the timeout")
+            if self._read_lock.acquire(blocking=False):
+                try:
+                    self._read_some(min(remaining, 0.05))
+                finally:
+                    self._read_lock.release()
+            else:
+                with self._cond:
+                    if cid not in self._replies:
+                        self._cond.wait(min(remaining, 0.05))
+
+    # ------------------------------------------------------------------ internals
+    def _send(self, data: bytes) -> None:
+        sock = self._sock
+        if sock is None:
+            raise ConnectionFailed(f"not connected to {self.path}")
+        with self._send_lock:
+            try:
+                sock.sendall(data)
+            except OSError as exc:
+                raise ConnectionFailed(f"lost the connection to {self.path}: {exc}") from None
+
+    def _recv_one(self, timeout_s: float) -> Frame | None:
+        deadline = time.monotonic() + timeout_s
+        while not self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            with self._read_lock:
+                self._read_some(remaining)
+        return self._pending.popleft()
+
+    def _read_some(self, timeout_s: float | None) -> None:
+        """One socket read (caller holds the read lock); decoded frames are dispatched."""
+        sock = self._sock
+        if sock is None:
+            raise ConnectionFailed(self._closed_reason or f"not connected to {self.path}")
+        try:
+            sock.settimeout(timeout_s)
+            data = sock.recv(_READ_SIZE)
+        except TimeoutError:
+            return
+        except OSError as exc:
+            self._lost(f"socket error: {exc}")
+        if not data:
+            self._lost("the pool closed the connection")
+        try:
+            frames = self._decoder.feed(data)
+        except FrameError as exc:
+            self._lost(f"invalid data from the pool: {exc}")
+        for frame in frames:
+            self._dispatch(frame)
+
+    def _dispatch(self, frame: Frame) -> None:
+        if isinstance(frame, Reply):
+            with self._cond:
+                self._replies[frame.id] = frame
+                self._cond.notify_all()
+            return
+        if isinstance(frame, Batch):
+            if self._live_end is not None and frame.seq > self._live_end:
+                self.lost_records += frame.seq - self._live_end
+            if self._live_end is not None:
+                self._live_end = max(self._live_end, frame.end)
+            self.resume_seq = max(self.resume_seq or 0, frame.end)
+        elif isinstance(frame, HistoryEnd):
+            self._live_end = frame.live_seq
+            self.resume_seq = frame.live_seq
+        elif isinstance(frame, Heartbeat):
+            self.server_dropped = frame
+        elif isinstance(frame, Error):
+            if frame.code == "version":
+                self._lost(f"pool refused: {frame.message}", ProtocolError)
+            self._lost(f"pool refused: {frame.code}: {frame.message}")
+        elif isinstance(frame, Close):
+            self._lost(f"the pool closed the connection ({frame.reason})")
+        self._pending.append(frame)
+
+    def _lost(self, reason: str, kind: type[Exception] = ConnectionFailed) -> None:
+        with self._cond:
+            self._closed_reason = reason
+            self._cond.notify_all()
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+        raise kind(f"{self.path}: {reason}")
+
+
+@dataclass(slots=True)
+class Backoff:
+    """Exponential reconnection delays with jitter: first, first*factor, ... up to `cap`."""
+
+    first_s: float = 0.1
+    factor: float = 2.0
+    cap_s: float = 5.0
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt (and count the attempt)."""
+        base = min(self.cap_s, self.first_s * self.factor**self.attempt)
+        self.attempt += 1
+        return base * random.uniform(0.8, 1.2)
+
+    def reset(self) -> None:
+        """Start over after a successful connection."""
+        self.attempt = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """Not a protocol frame: `ReconnectingClient.frames` yields it when the link drops."""
+
+    reason: str
+    retry_in_s: float
+    attempt: int
+
+
+class ReconnectingClient:
+    """Frames from a pool across disconnections, resuming from the last sequence number.
+
+    Each (re)connection yields the pool's WELCOME first, then the resume or backfill, then
+    live frames; a lost connection yields `Disconnected` and is retried with `Backoff`.
+
+    Args:
+        path: Socket path.
+        backoff: Reconnection delays.
+        **options: `MonitorClient` keyword arguments.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, backoff: Backoff | None = None, **options: Any
+    ) -> None:
+        self.path = path
+        self.backoff = backoff or Backoff()
+        self._options = options
+        self.client: MonitorClient | None = None
+        self.lost_records = 0
+        """Lost records summed over every connection so far."""
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Make `frames()` return at its next chance and close the connection."""
+        self._stop.set()
+        if self.client is not None:
+            self.client.close()
+
+    def command(
+        self, name: str, args: Mapping[str, Any] | None = None, timeout_s: float | None = None
+    ) -> Reply:
+        """Send a command on the current connection (ConnectionFailed if there is none)."""
+        client = self.client
+        if client is None or not client.connected:
+            raise ConnectionFailed("not connected to the pool (reconnecting)")
+        return client.command(name, args, timeout_s)
+
+    def frames(self, poll_s: float = 0.5) -> Iterator[Frame | Disconnected]:
+        """Yield frames (and `Disconnected` notices) until `stop()` is called."""
+        resume: int | None = None
+        while not self._stop.is_set():
+            client = MonitorClient(self.path, **self._options)
+            try:
+                welcome = client.connect(resume_seq=resume)
+                self.client = client
+                self.backoff.reset()
+                yield welcome
+                while not self._stop.is_set():
+                    frame = client.recv(poll_s)
+                    if frame is not None:
+                        yield frame
+            except ConnectionFailed as exc:
+                if self._stop.is_set():
+                    return
+                resume = client.resume_seq if client.resume_seq is not None else resume
+                self.lost_records += client.lost_records
+                delay = self.backoff.next_delay()
+                yield Disconnected(str(exc), delay, self.backoff.attempt)
+                self._stop.wait(delay)
+            finally:
+                client.close()

@@ -1,0 +1,215 @@
+"""Control commands a monitor may send, their safe ranges, and what the endpoint needs of a pool.
+
+The endpoint is coded against `PoolControl`, a small Protocol, not against `poolmon.Pool`:
+anything with a name, a start time, `stats()` and the four setters can be served, which is how
+the tests and the benchmark drive the server without the pool's internals. Every command that
+could change something is checked here (read-only connection, argument type, safe range) before
+the pool sees it, answered with a clear reason when refused, and reported as a
+`poolmon.control.command` telemetry event whatever its outcome: a change made from a monitor is
+itself visible in every monitor.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+from poolmon.core.catalog import ALERT_ACK, CONTROL_COMMAND
+from poolmon.core.errors import PoolmonError
+
+
+class PoolControl(Protocol):
+    """What the endpoint needs from the pool it serves."""
+
+    @property
+    def name(self) -> str:
+        """Pool name (also the socket file's name)."""
+        ...
+
+    @property
+    def started_at_ns(self) -> int:
+        """Wall-clock start time, ns since the epoch."""
+        ...
+
+    def stats(self) -> Mapping[str, Any]:
+        """Current occupancy and totals (size, busy, idle, queue_depth, workers, ...)."""
+        ...
+
+    def resize(self, size: int) -> None:
+        """Change the number of workers."""
+        ...
+
+    def set_task_timeout(self, seconds: float | None) -> None:
+        """Set the per-task timeout (None: no timeout)."""
+        ...
+
+    def set_health_check_interval(self, seconds: float) -> None:
+        """Set how often workers are health-checked."""
+        ...
+
+    def recycle_worker(self, worker_id: int) -> None:
+        """Replace one worker with a fresh process."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Safe ranges for control commands; values outside are refused, never clamped.
+
+    Attributes:
+        max_size: Largest pool size a monitor may ask for.
+        min_task_timeout_s: Shortest task timeout (a tiny one would kill every worker).
+        max_task_timeout_s: Longest task timeout.
+        min_health_interval_s: Shortest health-check interval (a tiny one is a busy loop).
+        max_health_interval_s: Longest health-check interval.
+    """
+
+    max_size: int = max(4 * (os.cpu_count() or 1), 64)
+    min_task_timeout_s: float = 0.01
+    max_task_timeout_s: float = 7 * 24 * 3600.0
+    min_health_interval_s: float = 0.1
+    max_health_interval_s: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one command: what the reply says and whether it changed the pool."""
+
+    ok: bool
+    result: Mapping[str, Any]
+    reason: str = ""
+
+
+class Refused(PoolmonError):
+    """A command was refused before reaching the pool; the message is the reply's reason."""
+
+
+READ_COMMANDS: Final = frozenset({"ping", "stats"})
+"""Commands allowed on read-only connections; they change nothing and emit no event."""
+
+EmitFn = Callable[[str, Mapping[str, int | float], Mapping[str, Any]], None]
+StatsFn = Callable[[], Mapping[str, Any]]
+
+
+def _number(args: Mapping[str, Any], key: str, lo: float, hi: float) -> float:
+    value = args.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise Refused(f"argument {key!r} must be a number of seconds, got {value!r}")
+    if not lo <= value <= hi:
+        raise Refused(f"{key}={value} is outside the safe range {lo}..{hi}")
+    return float(value)
+
+
+def _integer(args: Mapping[str, Any], key: str, lo: int, hi: int) -> int:
+    value = args.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Refused(f"argument {key!r} must be an integer, got {value!r}")
+    if not lo <= value <= hi:
+        raise Refused(f"{key}={value} is outside the safe range {lo}..{hi}")
+    return value
+
+
+class CommandHandler:
+    """Checks and runs commands against a `PoolControl`, and reports each as an event.
+
+    Args:
+        control: The pool.
+        emit: Telemetry emit function (`Telemetry.emit`).
+        status: Extra figures for the `stats` command (throughput, monitors), from the server.
+        limits: Safe ranges.
+    """
+
+    def __init__(
+        self, control: PoolControl, emit: EmitFn, status: StatsFn, limits: Limits | None = None
+    ) -> None:
+        self._control = control
+        self._emit = emit
+        self._status = status
+        self.limits = limits or Limits()
+        self._commands: dict[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
+            "ping": lambda args: {"pong": True},
+            "stats": self._stats,
+            "resize": self._resize,
+            "set_task_timeout": self._set_task_timeout,
+            "set_health_check_interval": self._set_health_interval,
+            "recycle_worker": self._recycle_worker,
+            "ack_alert": self._ack_alert,
+        }
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every command this handler knows."""
+        return tuple(self._commands)
+
+    def run(self, name: str, args: Mapping[str, Any], *, read_only: bool, peer_pid: int) -> Outcome:
+        """Check and run one command; never raises (a pool error becomes a failed outcome)."""
+        command = self._commands.get(name)
+        if command is None:
+            return Outcome(False, {}, f"unknown command {name!r}; known: {', '.join(self.names)}")
+        if name in READ_COMMANDS:
+            try:
+                return Outcome(True, command(args))
+            except Exception as exc:  # a broken stats() must not take the endpoint down
+                return Outcome(False, {}, f"{type(exc).__name__}: {exc}")
+        try:
+            if read_only:
+                raise Refused(f"{name} refused: this connection is read-only")
+            outcome = Outcome(True, command(args))
+            verdict = "ok"
+        except Refused as exc:
+            outcome, verdict = Outcome(False, {}, str(exc)), "refused"
+        except Exception as exc:  # the pool said no (bad state, shutting down, ...)
+            outcome, verdict = Outcome(False, {}, f"{type(exc).__name__}: {exc}"), "error"
+        self._emit(
+            CONTROL_COMMAND,
+            {},
+            {
+                "pool": self._control.name,
+                "command": name,
+                "args": dict(args),
+                "result": verdict,
+                "reason": outcome.reason,
+                "peer_pid": peer_pid,
+            },
+        )
+        return outcome
+
+    def _stats(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {"pool": dict(self._control.stats()), **self._status()}
+
+    def _resize(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
+        size = _integer(args, "size", 1, self.limits.max_size)
+        self._control.resize(size)
+        return {"size": size}
+
+    def _set_task_timeout(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
+        if args.get("seconds") is None and "seconds" in args:
+            self._control.set_task_timeout(None)
+            return {"seconds": None}
+        lim = self.limits
+        seconds = _number(args, "seconds", lim.min_task_timeout_s, lim.max_task_timeout_s)
+        self._control.set_task_timeout(seconds)
+        return {"seconds": seconds}
+
+    def _set_health_interval(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
+        lim = self.limits
+        seconds = _number(args, "seconds", lim.min_health_interval_s, lim.max_health_interval_s)
+        self._control.set_health_check_interval(seconds)
+        return {"seconds": seconds}
+
+    def _recycle_worker(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
+        worker_id = _integer(args, "worker_id", 0, 2**62)
+        self._control.recycle_worker(worker_id)
+        return {"worker_id": worker_id}
+
+    def _ack_alert(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
+        alert_id, by = args.get("alert_id"), args.get("by", "")
+        if not isinstance(alert_id, str) or not alert_id:
+            raise Refused(f"argument 'alert_id' must be a non-empty string, got {alert_id!r}")
+        if not isinstance(by, str):
+            raise Refused(f"argument 'by' must be a string, got {by!r}")
+        self._emit(ALERT_ACK, {}, {"pool": self._control.name, "alert_id": alert_id, "by": by})
+        return {"alert_id": alert_id}

@@ -1,0 +1,236 @@
+"""The pool's bounded memory of its own telemetry, replayed to monitors that attach late.
+
+Three stores, each bounded, all owned by the endpoint's server thread (no locks):
+
+* per-second task rollups (`poolmon.core.rollup`) for the last `rollup_seconds` seconds
+  (16 minutes by default, so a 15-minute window is always full);
+* the most recent raw records, numbered: task batches (bounded by bytes) and plain events
+  (bounded by count), kept apart so a burst of tasks cannot push the last worker events out;
+* the latest event of every (name, worker) pair, so a monitor attaching after an hour of quiet
+  still learns every worker's state and the last resource samples.
+
+Every record gets a sequence number when it enters history; the same number is its identity on
+the wire, which is what lets a reconnecting monitor resume exactly where it stopped while the
+record is still held.
+
+Counting each task once per connection: rollups cover only *closed* seconds (those before
+`until_s`); a full backfill sends those rollups plus the raw rows of every held batch whose
+completion second is `until_s` or later, then live records. Seconds are closed `close_grace_s`
+after they end, so a batch that arrives a little late is still counted in its own second.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+
+from poolmon.core.batchview import NS_PER_S, BatchView
+from poolmon.core.events import (
+    TASK_COLUMNS,
+    TASK_CRASHED,
+    TASK_ERROR,
+    TASK_TIMEOUT,
+    Event,
+    TaskBatch,
+)
+from poolmon.core.rollup import Rollup, RollupBuilder
+
+Record = Event | TaskBatch
+"""One numbered item of the telemetry stream."""
+
+_FAILED: Final = (TASK_ERROR, TASK_TIMEOUT, TASK_CRASHED)
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    """What a newly attached monitor receives before the live stream.
+
+    Attributes:
+        rollups: Wire forms of the closed rollups, oldest first.
+        until_s: Every rollup covers a second before this one (0 when none).
+        records: Held events (latest-by-key and recent) and the task rows of second
+            `until_s` or later, as `(seq, record)` ascending.
+        live_seq: The sequence number of the first live record.
+    """
+
+    rollups: tuple[dict[str, Any], ...]
+    until_s: int
+    records: tuple[tuple[int, Record], ...]
+    live_seq: int
+
+
+def _rows_from(batch: TaskBatch, first_second: int) -> TaskBatch | None:
+    """The rows of `batch` that completed in `first_second` or later (None if none did)."""
+    view = BatchView.of(batch)
+    end_s = (view.start_ns + view.duration_ns) // NS_PER_S
+    keep = end_s >= first_second
+    if keep.all():
+        return batch
+    if not keep.any():
+        return None
+    idx = np.flatnonzero(keep)
+    cols = [getattr(view, name)[idx] for name in TASK_COLUMNS]
+    return TaskBatch(
+        batch.ops, batch.error_types, *(array("q", c.astype("<i8").tobytes()) for c in cols)
+    )
+
+
+class History:
+    """Bounded history of the telemetry stream; see the module docstring.
+
+    Args:
+        rollup_seconds: Per-second rollups kept.
+        raw_task_bytes: Bytes of raw task columns kept for backfill and resume.
+        raw_events: Raw events kept for backfill and resume.
+        latest_keys: (name, worker) pairs whose latest event is kept.
+        close_grace_s: Seconds after a second ends before its rollup is closed.
+    """
+
+    def __init__(
+        self,
+        *,
+        rollup_seconds: int = 960,
+        raw_task_bytes: int = 16 * 1024 * 1024,
+        raw_events: int = 10_000,
+        latest_keys: int = 4096,
+        close_grace_s: int = 2,
+    ) -> None:
+        self._rollups: deque[tuple[Rollup, dict[str, Any]]] = deque(maxlen=rollup_seconds)
+        self._builder = RollupBuilder()
+        self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
+        self._task_bytes = 0
+        self._raw_task_bytes = raw_task_bytes
+        self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
+        self._latest: OrderedDict[tuple[str, Any], tuple[int, Event]] = OrderedDict()
+        self._latest_keys = latest_keys
+        self._grace_ns = close_grace_s * NS_PER_S
+        self._evicted_through = -1
+        self._closed_through: int | None = None
+        self.next_seq = 0
+        """The sequence number the next record will get."""
+        self.invalid_batches = 0
+        """Task batches the rollup builder rejected (bad indexes); kept raw, not rolled up."""
+
+    # ---------------------------------------------------------------- adding
+    def add_event(self, event: Event) -> int:
+        """Number and keep one event; returns its sequence number."""
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        events = self._events
+        if len(events) == events.maxlen:
+            self._evicted_through = max(self._evicted_through, events[0][0])
+        events.append((seq, event))
+        key = (event.name, event.metadata.get("worker_id"))
+        latest = self._latest
+        latest[key] = (seq, event)
+        latest.move_to_end(key)
+        if len(latest) > self._latest_keys:
+            latest.popitem(last=False)
+        return seq
+
+    def add_tasks(self, batch: TaskBatch) -> int:
+        """Number and keep one task batch, and count it into its seconds' rollups."""
+        seq = self.next_seq
+        self.next_seq = seq + 1
+        try:
+            self._builder.add(batch)
+        except ValueError:
+            self.invalid_batches += 1
+        size = len(batch) * 8 * len(TASK_COLUMNS)
+        self._tasks.append((seq, batch, size))
+        self._task_bytes += size
+        while self._task_bytes > self._raw_task_bytes and len(self._tasks) > 1:
+            old_seq, _, old_size = self._tasks.popleft()
+            self._task_bytes -= old_size
+            self._evicted_through = max(self._evicted_through, old_seq)
+        return seq
+
+    def tick(self, now_ns: int) -> None:
+        """Close the rollups of every second that ended at least `close_grace_s` ago."""
+        for rollup in self._builder.close_before(now_ns - self._grace_ns):
+            self._rollups.append((rollup, rollup.to_wire()))
+            self._closed_through = rollup.second_ns // NS_PER_S
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def oldest_seq(self) -> int:
+        """The oldest sequence number a monitor can still resume from."""
+        return self._evicted_through + 1
+
+    @property
+    def held_events(self) -> int:
+        """Raw events and task batches held."""
+        return len(self._events) + len(self._tasks)
+
+    @property
+    def held_bytes(self) -> int:
+        """Approximate bytes held (task columns; events are small and counted at 200 B)."""
+        return self._task_bytes + 200 * len(self._events) + 600 * len(self._rollups)
+
+    def resume(self, from_seq: int) -> list[tuple[int, Record]] | None:
+        """Every held record numbered `from_seq` or later, or None if some are gone."""
+        if from_seq < self.oldest_seq or from_seq > self.next_seq:
+            return None
+        found: list[tuple[int, Record]] = [*self._tail(self._events, from_seq)]
+        found += [(s, b) for s, b, _ in self._tail_tasks(from_seq)]
+        found.sort(key=lambda item: item[0])
+        return found
+
+    def backfill(self) -> Backfill:
+        """Everything a monitor attaching now needs to show the recent past (module doc)."""
+        until_s = (self._closed_through + 1) if self._closed_through is not None else 0
+        records: dict[int, Record] = {seq: ev for seq, ev in self._latest.values()}
+        records.update(self._events)
+        for seq, batch, _ in self._tasks:
+            rows = _rows_from(batch, until_s)
+            if rows is not None:
+                records[seq] = rows
+        return Backfill(
+            tuple(wire for _, wire in self._rollups),
+            until_s if self._rollups else 0,
+            tuple(sorted(records.items(), key=lambda item: item[0])),
+            self.next_seq,
+        )
+
+    def recent_totals(self, now_ns: int, seconds: int = 10) -> dict[str, float]:
+        """Tasks finished and failed over the last closed `seconds`, and the rate per second."""
+        last = (now_ns - self._grace_ns) // NS_PER_S - 1
+        first = last - seconds + 1
+        done = failed = 0
+        for rollup, _ in reversed(self._rollups):
+            sec = rollup.second_ns // NS_PER_S
+            if sec < first:
+                break
+            if sec <= last:
+                done += rollup.count
+                failed += sum(rollup.by_status[code] for code in _FAILED)
+        return {
+            "window_s": float(seconds),
+            "tasks_done": float(done),
+            "tasks_failed": float(failed),
+            "throughput_per_s": done / seconds,
+            "error_rate": (failed / done) if done else 0.0,
+        }
+
+    @staticmethod
+    def _tail(items: deque[tuple[int, Event]], from_seq: int) -> Iterator[tuple[int, Event]]:
+        tail = []
+        for item in reversed(items):
+            if item[0] < from_seq:
+                break
+            tail.append(item)
+        return reversed(tail)
+
+    def _tail_tasks(self, from_seq: int) -> list[tuple[int, TaskBatch, int]]:
+        tail = []
+        for item in reversed(self._tasks):
+            if item[0] < from_seq:
+                break
+            tail.append(item)
+        tail.reverse()
+        return tail

@@ -1,0 +1,470 @@
+"""The monitor endpoint: a Unix-socket server thread inside the pool process.
+
+Why it is shaped like this:
+
+* The pool must never wait on a monitor. The telemetry handlers the server attaches only append
+  to a bounded in-memory inbox (drop and count when full) and, at most once per flush, write one
+  byte to a wake-up pipe. Everything else (numbering, history, encoding, socket writes) happens
+  in the server's own thread.
+* One `selectors` loop in one thread serves every monitor. It was chosen over asyncio because
+  the work per wake-up is a handful of non-blocking calls; an event loop would add a layer per
+  write without removing any (`python -m poolmon.bench endpoint` measures the result).
+* Flushes are coalesced: after a flush the next one waits at least `flush_interval_s`, so at
+  high task rates frames carry many batches and the loop wakes a few hundred times a second,
+  not once per batch.
+* Each connection has a bounded output queue (`connection.Connection`); a monitor that stops
+  reading loses records, both sides count them, and nobody else notices.
+
+The socket protocol is in docs/PROTOCOL.md; `poolmon.core.protocol` encodes and decodes it.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from poolmon.core.catalog import CATALOG_VERSION
+from poolmon.core.events import Event, TaskBatch
+from poolmon.core.protocol import (
+    DEFAULT_MAX_FRAME_SIZE,
+    PROTOCOL_VERSION,
+    Close,
+    Command,
+    Error,
+    FrameError,
+    Heartbeat,
+    Hello,
+    Reply,
+    Subscribe,
+    Welcome,
+)
+from poolmon.runtime.endpoint import fanout
+from poolmon.runtime.endpoint.backfill import send_history
+from poolmon.runtime.endpoint.connection import (
+    CLOSING,
+    HELLO,
+    LIVE,
+    READY,
+    Connection,
+    peer_credentials,
+    subscription_key,
+)
+from poolmon.runtime.endpoint.control import CommandHandler, Limits, PoolControl
+from poolmon.runtime.endpoint.history import History, Record
+from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
+from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
+
+_LISTENER: Final = "listener"
+_WAKE: Final = "wake"
+_HANDSHAKE_TIMEOUT_NS: Final = 10 * 10**9
+_CLOSING_TIMEOUT_NS: Final = 2 * 10**9
+_READ_SIZE: Final = 256 * 1024
+_DRAIN_MAX: Final = 20_000  # records numbered per flush, so one flush never hogs the GIL
+
+
+class EndpointServer:
+    """Serve a pool's telemetry, history and control on a Unix socket.
+
+    Args:
+        control: The pool (see `PoolControl`).
+        telemetry: Registry to listen on and to emit control events to (default: the
+            process-wide one).
+        path: Socket path (default `paths.socket_path(control.name)`).
+        allow_uids: User ids allowed to connect (default: only our own).
+        limits: Safe ranges for control commands.
+        history: The history store (default: 16 minutes of rollups, 16 MiB of raw batches).
+        out_buffer_bytes: Per-connection output bound; live records beyond it are dropped.
+        inbox_limit: Records waiting for the server thread; more are dropped and counted.
+        heartbeat_interval_s: Heartbeat period (also the rollup-closing tick).
+        flush_interval_s: Minimum time between two flushes (coalescing).
+        max_monitors: Connections accepted at once.
+    """
+
+    def __init__(
+        self,
+        control: PoolControl,
+        telemetry: Telemetry | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        allow_uids: set[int] | frozenset[int] | None = None,
+        limits: Limits | None = None,
+        history: History | None = None,
+        out_buffer_bytes: int = 8 * 1024 * 1024,
+        inbox_limit: int = 50_000,
+        heartbeat_interval_s: float = 1.0,
+        flush_interval_s: float = 0.005,
+        max_monitors: int = 64,
+    ) -> None:
+        self._control = control
+        self._telemetry = telemetry if telemetry is not None else DEFAULT_TELEMETRY
+        self.path = Path(path) if path is not None else socket_path(control.name)
+        self.allow_uids = frozenset(allow_uids) if allow_uids is not None else {os.getuid()}
+        self.history = history or History()
+        self.out_buffer_bytes = out_buffer_bytes
+        self._inbox: deque[TaskBatch | tuple[str, int, dict[str, Any], dict[str, Any]]] = deque()
+        self._inbox_limit = inbox_limit
+        self._heartbeat_ns = int(heartbeat_interval_s * 1e9)
+        self._flush_ns = int(flush_interval_s * 1e9)
+        self._max_monitors = max_monitors
+        self._commands = CommandHandler(control, self._telemetry.emit, self._status, limits)
+        self._handler_id = f"poolmon.endpoint.{id(self):x}"
+        self._signalled = False
+        self._stopping = False
+        self._conns: dict[int, Connection] = {}
+        self._bound: BoundSocket | None = None
+        self._thread: threading.Thread | None = None
+        self._wake_r = self._wake_w = -1
+        self._sel: selectors.BaseSelector | None = None
+        self.inbox_dropped_tasks = 0
+        """Task rows dropped because the inbox was full (the server thread fell behind)."""
+        self.inbox_dropped_events = 0
+        """Events dropped because the inbox was full."""
+        self.records_sent = 0
+        """Records queued to monitors, summed over connections."""
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> EndpointServer:
+        """Bind the socket, attach to telemetry and start the server thread; returns self.
+
+        Raises:
+            ConfigError: The socket cannot be created (see `paths.bind_listener`).
+        """
+        if self._thread is not None:
+            raise RuntimeError("EndpointServer already started")
+        self._bound = bind_listener(self.path)
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._bound.sock, selectors.EVENT_READ, _LISTENER)
+        self._sel.register(self._wake_r, selectors.EVENT_READ, _WAKE)
+        self._telemetry.attach(self._handler_id, "", self._on_event)
+        self._telemetry.attach_batch(self._handler_id + ".tasks", self._on_batch)
+        self._thread = threading.Thread(target=self._run, name="poolmon-endpoint", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Say goodbye to every monitor, stop the thread, remove the socket file. Idempotent."""
+        if self._thread is None or self._stopping:
+            return
+        self._telemetry.detach(self._handler_id)
+        self._telemetry.detach(self._handler_id + ".tasks")
+        self._stopping = True
+        self._wake()
+        self._thread.join(timeout_s)
+
+    def __enter__(self) -> EndpointServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def monitors(self) -> int:
+        """Monitors connected now."""
+        return len(self._conns)
+
+    def internals(self) -> dict[str, int]:
+        """Figures for `poolmon.resource.internals` (read from any thread; approximate)."""
+        conns = list(self._conns.values())
+        return {
+            "monitors": len(conns),
+            "socket_buffer_bytes": sum(c.out_bytes for c in conns),
+            "history_events": self.history.held_events,
+            "history_bytes": self.history.held_bytes,
+            "telemetry_buffer_events": len(self._inbox),
+            "events_dropped": self.inbox_dropped_events
+            + self.inbox_dropped_tasks
+            + sum(c.dropped_tasks + c.dropped_events for c in conns),
+        }
+
+    # ------------------------------------------------------------------ telemetry side
+    def _on_batch(self, batch: TaskBatch, metadata: Mapping[str, Any]) -> None:
+        if len(self._inbox) >= self._inbox_limit:
+            self.inbox_dropped_tasks += len(batch)
+            return
+        self._inbox.append(batch)
+        if not self._signalled:
+            self._signalled = True
+            self._wake()
+
+    def _on_event(
+        self, name: str, measurements: Mapping[str, int | float], metadata: Mapping[str, Any]
+    ) -> None:
+        if len(self._inbox) >= self._inbox_limit:
+            self.inbox_dropped_events += 1
+            return
+        ts = metadata.get("ts_ns")
+        if not isinstance(ts, int):
+            ts = time.time_ns()
+        self._inbox.append((name, ts, dict(measurements), dict(metadata)))
+        if not self._signalled:
+            self._signalled = True
+            self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"\0")
+        except (BlockingIOError, OSError):
+            pass  # a full pipe already guarantees a wake-up
+
+    # ------------------------------------------------------------------ the loop
+    def _run(self) -> None:
+        assert self._sel is not None
+        sel = self._sel
+        next_tick = time.monotonic_ns()
+        last_flush = 0
+        pending = False
+        try:
+            while not self._stopping:
+                now = time.monotonic_ns()
+                wait_ns = next_tick - now
+                if pending:
+                    wait_ns = min(wait_ns, last_flush + self._flush_ns - now)
+                for key, mask in sel.select(max(wait_ns, 0) / 1e9):
+                    if key.data is _LISTENER:
+                        self._accept()
+                    elif key.data is _WAKE:
+                        self._drain_wake_pipe()
+                        pending = True
+                    else:
+                        self._service(key.data, mask)
+                now = time.monotonic_ns()
+                if pending and now - last_flush >= self._flush_ns:
+                    pending = self._flush()
+                    last_flush = now
+                if now >= next_tick:
+                    self._tick()
+                    next_tick = now + self._heartbeat_ns
+        finally:
+            self._shutdown()
+
+    def _drain_wake_pipe(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _flush(self) -> bool:
+        """Number the inbox's records, keep them in history, queue them to monitors.
+
+        Returns True when records are left for another flush (the per-flush cap was hit).
+        """
+        self._signalled = False  # before popping, so an append after the pop wakes us again
+        inbox, history = self._inbox, self.history
+        records: list[tuple[int, Record]] = []
+        for _ in range(_DRAIN_MAX):
+            try:
+                item = inbox.popleft()
+            except IndexError:
+                break
+            if isinstance(item, TaskBatch):
+                records.append((history.add_tasks(item), item))
+            else:
+                event = Event(*item)
+                records.append((history.add_event(event), event))
+        if records:
+            self._fan_out(records)
+        return bool(inbox)
+
+    def _fan_out(self, records: list[tuple[int, Record]]) -> None:
+        lo, hi = records[0][0], records[-1][0] + 1
+        by_key: dict[tuple[tuple[str, ...], bool], list[fanout.Chunk]] = {}
+        for conn in list(self._conns.values()):
+            if conn.state != LIVE:
+                continue
+            chunks = by_key.get(conn.key)
+            if chunks is None:
+                chunks = by_key[conn.key] = fanout.split(records, lo, hi, conn.key)
+            before = conn.sent_end
+            fanout.deliver(conn, chunks, self.out_buffer_bytes)
+            if conn.sent_end != before:
+                self.records_sent += sum(c.records for c in chunks)
+            self._write(conn)
+
+    def _tick(self) -> None:
+        self.history.tick(time.time_ns())
+        now = time.monotonic_ns()
+        for conn in list(self._conns.values()):
+            if conn.state == HELLO and now - conn.opened_ns > _HANDSHAKE_TIMEOUT_NS:
+                self._fail(conn, "unexpected", "no HELLO within 10 s")
+            elif conn.state == CLOSING and now > conn.closing_deadline:
+                self._drop_conn(conn)
+            elif conn.state == LIVE and conn.out_bytes < self.out_buffer_bytes:
+                conn.queue_frame(
+                    Heartbeat(
+                        time.time_ns(),
+                        self.history.next_seq,
+                        conn.dropped_records,
+                        conn.dropped_tasks,
+                        conn.dropped_events,
+                    )
+                )
+                self._write(conn)
+
+    # ------------------------------------------------------------------ connections
+    def _accept(self) -> None:
+        assert self._bound is not None
+        assert self._sel is not None
+        while True:
+            try:
+                sock, _ = self._bound.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            sock.setblocking(False)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+                pid, uid, _ = peer_credentials(sock)
+            except OSError:
+                sock.close()
+                continue
+            conn = Connection(sock, pid, uid, time.monotonic_ns(), DEFAULT_MAX_FRAME_SIZE)
+            self._conns[sock.fileno()] = conn
+            self._sel.register(sock, selectors.EVENT_READ, conn)
+            if uid not in self.allow_uids:
+                self._fail(conn, "forbidden", f"uid {uid} may not monitor this pool")
+            elif len(self._conns) > self._max_monitors:
+                self._fail(conn, "forbidden", f"already {self._max_monitors} monitors attached")
+
+    def _service(self, conn: Connection, mask: int) -> None:
+        if mask & selectors.EVENT_READ:
+            try:
+                data = conn.sock.recv(_READ_SIZE)
+            except (BlockingIOError, InterruptedError):
+                data = None
+            except OSError:
+                self._drop_conn(conn)
+                return
+            if data == b"":
+                self._drop_conn(conn)
+                return
+            if data and conn.state != CLOSING:
+                try:
+                    for frame in conn.decoder.feed(data):
+                        self._handle(conn, frame)
+                        if conn.state == CLOSING:
+                            break
+                except FrameError as exc:
+                    self._fail(conn, exc.code, str(exc))
+        if mask & selectors.EVENT_WRITE:
+            self._write(conn)
+
+    def _handle(self, conn: Connection, frame: object) -> None:
+        if conn.state == HELLO:
+            if not isinstance(frame, Hello):
+                self._fail(conn, "unexpected", f"expected HELLO, got {type(frame).__name__}")
+            elif frame.version != PROTOCOL_VERSION:
+                self._fail(
+                    conn,
+                    "version",
+                    f"client speaks protocol version {frame.version}; this pool speaks "
+                    f"{PROTOCOL_VERSION}",
+                )
+            else:
+                self._welcome(conn, frame)
+        elif isinstance(frame, Subscribe):
+            conn.key = subscription_key(frame)
+            conn.sent_end = send_history(conn, frame, self.history)
+            conn.gap = False
+            conn.state = LIVE
+        elif isinstance(frame, Command):
+            outcome = self._commands.run(
+                frame.name, frame.args, read_only=conn.read_only, peer_pid=conn.peer_pid
+            )
+            conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
+        elif isinstance(frame, Close):
+            self._drop_conn(conn)
+            return
+        elif not isinstance(frame, Heartbeat):
+            self._fail(conn, "unexpected", f"a client may not send {type(frame).__name__}")
+            return
+        self._write(conn)
+
+    def _welcome(self, conn: Connection, hello: Hello) -> None:
+        conn.client = hello.client
+        conn.read_only = hello.read_only
+        conn.max_frame_size = hello.max_frame_size
+        conn.state = READY
+        conn.queue_frame(
+            Welcome(
+                pool=self._control.name,
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                started_at_ns=self._control.started_at_ns,
+                catalog_version=CATALOG_VERSION,
+                max_frame_size=DEFAULT_MAX_FRAME_SIZE,
+                heartbeat_interval_ns=self._heartbeat_ns,
+                next_seq=self.history.next_seq,
+                oldest_seq=self.history.oldest_seq,
+                read_only=conn.read_only,
+            )
+        )
+
+    def _status(self) -> dict[str, Any]:
+        return {
+            **self.history.recent_totals(time.time_ns()),
+            "monitors": len(self._conns),
+            "next_seq": self.history.next_seq,
+            "inbox_dropped": self.inbox_dropped_tasks + self.inbox_dropped_events,
+        }
+
+    def _fail(self, conn: Connection, code: str, message: str) -> None:
+        """Send ERROR, stop reading, close once it is written (or after a short grace)."""
+        conn.queue_frame(Error(code, message))
+        conn.state = CLOSING
+        conn.closing_deadline = time.monotonic_ns() + _CLOSING_TIMEOUT_NS
+        self._write(conn)
+
+    def _write(self, conn: Connection) -> None:
+        assert self._sel is not None
+        if conn.sock.fileno() not in self._conns:
+            return  # already dropped
+        try:
+            done = conn.flush()
+        except OSError:
+            self._drop_conn(conn)
+            return
+        if done and conn.state == CLOSING:
+            self._drop_conn(conn)
+            return
+        wanted = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
+        if self._sel.get_key(conn.sock).events != wanted:
+            self._sel.modify(conn.sock, wanted, conn)
+
+    def _drop_conn(self, conn: Connection) -> None:
+        assert self._sel is not None
+        conn.state = CLOSING
+        if self._conns.pop(conn.sock.fileno(), None) is None:
+            return
+        try:
+            self._sel.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass
+        conn.sock.close()
+
+    def _shutdown(self) -> None:
+        assert self._sel is not None
+        for conn in list(self._conns.values()):
+            conn.queue_frame(Close("shutdown"))
+            try:
+                conn.flush()
+            except OSError:
+                pass
+            self._drop_conn(conn)
+        if self._bound is not None:
+            self._bound.unlink()
+            self._bound.sock.close()
+        self._sel.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)

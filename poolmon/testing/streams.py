@@ -99,6 +99,7 @@ class StreamGenerator:
         self._restarts = dict.fromkeys(range(spec.workers), 0)
         self._done = 0
         self._failed = 0
+        self._states = dict.fromkeys(range(spec.workers), "ready")
         weights = [op.weight for op in spec.operations]
         total = sum(weights)
         self._cumulative = [sum(weights[: i + 1]) / total for i in range(len(weights))]
@@ -245,7 +246,16 @@ class StreamGenerator:
         busy = sum(1 for w in range(spec.workers) if busy_ns[w] > NS * 0.5)
         utilization = min(1.0, sum(busy_ns.values()) / (spec.workers * NS))
         queue = max(0, int(self._rng.gauss(3, 2)))
-        out = [
+        out = []
+        for w in range(spec.workers):
+            state = "busy" if busy_ns[w] > NS * 0.5 else "ready"
+            if state != self._states[w]:
+                meta = {**self._meta(w), "from": self._states[w], "to": state, "reason": "load"}
+                if state == "busy":
+                    meta["op"] = spec.operations[w % len(spec.operations)].name
+                out.append(Event(cat.WORKER_STATE, ts - 1, {"previous_state_ns": NS}, meta))
+                self._states[w] = state
+        out += [
             Event(
                 cat.POOL_STATUS,
                 ts,
@@ -356,6 +366,7 @@ class FeedSource:
         """Every command sent, in order (for assertions)."""
         self.started = False
         """Whether `start()` was called (and `stop()` not yet)."""
+        self._generator: StreamGenerator | None = None
 
     # -- feeding -----------------------------------------------------------------------------
 
@@ -375,11 +386,18 @@ class FeedSource:
 
     def play(self, generator: StreamGenerator, seconds: int) -> None:
         """Advance the clock second by second, ingesting the generator's output for each."""
+        self._generator = generator
         for end_ns, events, batch in generator.seconds(seconds):
             step = end_ns - self.clock.time_ns()
             if step > 0:
                 self.clock.advance(step / 1e9)
             self.feed(events, batch)
+
+    def play_more(self, seconds: int) -> None:
+        """Continue the generator given to the last `play()` for `seconds` more."""
+        if self._generator is None:
+            raise RuntimeError("play_more() needs a generator: call play() first")
+        self.play(self._generator, seconds)
 
     def disconnect(self, detail: str = "connection lost; reconnecting in 1.0s") -> None:
         """Enter the disconnected state (the data stays)."""

@@ -23,8 +23,14 @@ class Points:
 
 
 def relative_points(series: Series, now_ns: int, max_points: int) -> Points:
-    """Place a series' points at seconds relative to `now_ns`, averaged down to `max_points`."""
+    """Place a series' points at seconds relative to `now_ns`, averaged down to `max_points`.
+
+    A trailing slot that is still filling (it ends after `now_ns`) is left out: drawn, it
+    would look like a sudden drop to almost nothing at the right edge of every chart.
+    """
     values = series.values
+    complete = (now_ns - series.start_ns) // series.step_ns if series.step_ns > 0 else len(values)
+    values = values[: max(0, min(len(values), complete))]
     group = max(1, -(-len(values) // max(1, max_points)))  # ceil division
     xs: list[float] = []
     ys: list[float | None] = []
@@ -95,12 +101,12 @@ def _relative_label(seconds: int) -> str:
 
 
 def nice_max(values: Sequence[float | None]) -> float:
-    """A round upper bound for a y axis (1, 2, 2.5 or 5 times a power of ten), at least 1."""
+    """A round upper bound for a y axis (a few steps per power of ten), at least 1."""
     top = max((v for v in values if v is not None), default=0.0)
     if top <= 0:
         return 1.0
     magnitude = 10 ** len(str(int(top))) / 10 if top >= 1 else 1.0
-    for factor in (1, 2, 2.5, 5, 10):
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if top <= factor * magnitude:
             return float(factor * magnitude)
     return float(10 * magnitude)  # pragma: no cover - the loop covers every case

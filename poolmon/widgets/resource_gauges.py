@@ -36,6 +36,14 @@ FD_SOFT_LIMIT = 1024
 _LABEL_WIDTH = 7
 
 
+def pool_cpu_percent(snap: PoolSnapshot) -> float | None:
+    """CPU of the whole pool: its own process plus every live worker (% of one core)."""
+    parts = [w.cpu_percent for w in snap.workers if w.alive and w.cpu_percent is not None]
+    if snap.resources.pool_cpu_percent is not None:
+        parts.append(snap.resources.pool_cpu_percent)
+    return sum(parts) if parts else None
+
+
 class ResourceGauges(Widget):
     """One gauge per resource, each a label, a bar and the value in words."""
 
@@ -64,9 +72,8 @@ class ResourceGauges(Widget):
         value_width = 10 if narrow else 14
         bar_width = max(4, self.content_size.width - _LABEL_WIDTH - value_width - 2)
         workers = max(1, snap.size)
-        cpu_fraction = (
-            None if res.pool_cpu_percent is None else res.pool_cpu_percent / (100 * workers)
-        )
+        pool_cpu = pool_cpu_percent(snap)
+        cpu_fraction = None if pool_cpu is None else pool_cpu / (100 * workers)
         memory_fraction = None if res.memory_percent is None else res.memory_percent / 100
         rss = None
         if res.pool_rss_bytes is not None or res.workers_rss_bytes is not None:
@@ -78,7 +85,7 @@ class ResourceGauges(Widget):
                 "CPU",
                 cpu_fraction,
                 CPU.level(cpu_fraction or 0),
-                f"{fmt.cpu(res.pool_cpu_percent)}" + ("" if narrow else f" of {workers}"),
+                f"{fmt.cpu(pool_cpu)}" + ("" if narrow else f" of {workers}"),
                 bar_width,
             ),
             self._row(
@@ -108,7 +115,7 @@ class ResourceGauges(Widget):
         swap = None if res.swap_percent is None else res.swap_percent / 100
         load = fmt.NO_DATA if res.load1 is None else f"{res.load1:.2f}"
         machine = Text(
-            f"{'Machine':<{_LABEL_WIDTH}}cpu {fmt.percent(machine_cpu)} · load {load}"
+            f"{'Host':<{_LABEL_WIDTH}}cpu {fmt.percent(machine_cpu)} · load {load}"
             f" · swap {fmt.percent(swap)}",
             style=Style(color=theme_hex(self.app, "text-muted")),
             no_wrap=True,

@@ -4,7 +4,7 @@ Each slot holds a sketch's bucket counts (int32: a slot would need over 2 billio
 bucket to overflow) plus the exact sum, min and max of its values. A window query sums the
 slots' counts, adds their sums and takes the min of mins and max of maxes, then reads
 percentiles off the merged counts (`poolmon.core.sketch`). Bytes per slot:
-`N_BUCKETS * 4 + 3 * 8 + 8` (epoch) = 5,152.
+`N_BUCKETS * 4 + 3 * 8 + 2 * 16` (epochs) = 5,176.
 """
 
 from __future__ import annotations
@@ -24,18 +24,17 @@ I64 = npt.NDArray[np.int64]
 class DistRing:
     """Durations over time at the resolutions of `tiers` (see module doc)."""
 
-    __slots__ = ("bins", "hi", "lo", "sums")
+    __slots__ = ("bins", "stats")
 
     def __init__(self, tiers: Sequence[Tier]) -> None:
         self.bins = Tiers(tiers, (N_BUCKETS,), np.int32)
-        self.sums = Tiers(tiers, (), np.float64)
-        self.lo = Tiers(tiers, (), np.float64, fill=np.inf)
-        self.hi = Tiers(tiers, (), np.float64, fill=-np.inf)
+        self.stats = Tiers(tiers, (3,), np.float64, fill=np.array([0.0, np.inf, -np.inf]))
+        """Per slot: sum, min, max."""
 
     @property
     def nbytes(self) -> int:
         """Fixed footprint in bytes."""
-        return self.bins.nbytes + self.sums.nbytes + self.lo.nbytes + self.hi.nbytes
+        return self.bins.nbytes + self.stats.nbytes
 
     def add(self, second: int, values: I64, buckets: npt.NDArray[np.intp]) -> None:
         """Record values (with their precomputed buckets) that belong to `second`."""
@@ -52,23 +51,21 @@ class DistRing:
     def add_counts(self, second: int, counts: I64, total: float, lo: float, hi: float) -> None:
         """Record already-bucketed counts (a rollup, or a shared bincount)."""
         self.bins.add(second, counts)
-        self.sums.add(second, total)
-        self.lo.minimum(second, lo)
-        self.hi.maximum(second, hi)
+        self.stats.add_stats(second, total, lo, hi)
 
     def drop_after(self, second: int) -> None:
         """Forget slots after `second` (clock went backwards)."""
-        for t in (self.bins, self.sums, self.lo, self.hi):
-            t.drop_after(second)
+        self.bins.drop_after(second)
+        self.stats.drop_after(second)
 
     def window_counts(self, now_s: int, window_s: int) -> tuple[I64, float, float, float]:
         """Merged `(counts, sum, min, max)` over the window."""
-        return (
-            self.bins.window_sum(now_s, window_s).astype(np.int64),
-            float(self.sums.window_sum(now_s, window_s)),
-            float(self.lo.window_reduce(now_s, window_s, "min")),
-            float(self.hi.window_reduce(now_s, window_s, "max")),
-        )
+        ring = self.stats.for_window(window_s)
+        rows = ring.data[ring.window_rows(now_s, window_s)]
+        counts = self.bins.window_sum(now_s, window_s).astype(np.int64)
+        if len(rows) == 0:
+            return counts, 0.0, float("inf"), float("-inf")
+        return counts, float(rows[:, 0].sum()), float(rows[:, 1].min()), float(rows[:, 2].max())
 
     def summary(self, now_s: int, window_s: int) -> LatencySummary:
         """Count, min, max, mean and p50/p90/p95/p99/p99.9 over the window."""

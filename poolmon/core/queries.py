@@ -30,6 +30,7 @@ from poolmon.core.snapshot import (
     PoolSnapshot,
     ResourceView,
     Series,
+    TaskRecord,
     WindowSummary,
     WorkerView,
 )
@@ -262,7 +263,7 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
         rss_series=Series(
             grid.start_ns, grid.step_s * NS_PER_S, tuple(S.means(rss[:, 0], rss[:, 1]))
         ),
-        recent_tasks=tuple(rec.recent),
+        recent_tasks=tuple(TaskRecord(*t) for t in rec.recent),
         state_history=tuple(rec.history),
         exits=tuple(rec.exits),
         alive=rec.alive,
@@ -327,9 +328,10 @@ def series(agg: Aggregator, metric: str, start_ns: int, end_ns: int, step_s: int
         bins = S.point_rows(dist.bins, grid)
         n = bins.sum(axis=1)
         if stat == "mean":
-            values = S.means(S.point_rows(dist.sums, grid), n)
+            values = S.means(S.point_rows(dist.stats, grid)[:, 0], n)
         elif stat in QUANTILE_METRICS:
-            lo, hi = S.point_rows(dist.lo, grid, "min"), S.point_rows(dist.hi, grid, "max")
+            lo = S.point_rows(dist.stats, grid, "min")[:, 1]
+            hi = S.point_rows(dist.stats, grid, "max")[:, 2]
             values = S.quantile_points(bins, lo, hi, QUANTILE_METRICS[stat])
         else:
             raise ConfigError(f"unknown latency statistic {stat!r} in {metric!r}")

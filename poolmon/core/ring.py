@@ -26,6 +26,8 @@ import numpy.typing as npt
 Tier = tuple[int, int]
 """`(slot_s, n_slots)`: slot width in seconds and how many slots are kept."""
 
+_NEVER = -(2**62)
+
 POOL_TIERS: tuple[Tier, ...] = ((1, 60), (10, 90), (60, 60))
 """Pool-wide series: 1 min at 1 s, 15 min at 10 s, 1 h at 1 min."""
 
@@ -36,7 +38,7 @@ ENTITY_TIERS: tuple[Tier, ...] = ((10, 6), (60, 15), (300, 12))
 class Ring:
     """`n_slots` rows of shape `row_shape`, one per `slot_s`-second slot (see module doc)."""
 
-    __slots__ = ("data", "epoch", "fill", "n_slots", "slot_s")
+    __slots__ = ("_held", "data", "epoch", "fill", "n_slots", "slot_s")
 
     def __init__(
         self,
@@ -44,15 +46,17 @@ class Ring:
         n_slots: int,
         row_shape: tuple[int, ...] = (),
         dtype: Any = np.int64,
-        fill: float = 0,
+        fill: Any = 0,
     ) -> None:
         if slot_s < 1 or n_slots < 1:
             raise ValueError(f"a ring needs slot_s >= 1 and n_slots >= 1, got {slot_s}, {n_slots}")
         self.slot_s = slot_s
         self.n_slots = n_slots
         self.fill = fill
-        self.data: npt.NDArray[Any] = np.full((n_slots, *row_shape), fill, dtype=dtype)
-        self.epoch: npt.NDArray[np.int64] = np.full(n_slots, -(2**62), dtype=np.int64)
+        self.data: npt.NDArray[Any] = np.empty((n_slots, *row_shape), dtype=dtype)
+        self.data[:] = fill
+        self.epoch: npt.NDArray[np.int64] = np.full(n_slots, _NEVER, dtype=np.int64)
+        self._held = [_NEVER] * n_slots  # the same epochs as a list: claim() is on the hot path
 
     @property
     def span_s(self) -> int:
@@ -62,18 +66,19 @@ class Ring:
     @property
     def nbytes(self) -> int:
         """Bytes held by the ring's arrays (its whole, fixed footprint)."""
-        return int(self.data.nbytes + self.epoch.nbytes)
+        return int(self.data.nbytes + self.epoch.nbytes + 8 * self.n_slots)
 
     def claim(self, second: int) -> int:
         """Row for the slot containing `second`, cleared if it held an older slot; -1 if too old."""
         idx = second // self.slot_s
         pos = idx % self.n_slots
-        held = int(self.epoch[pos])
+        held = self._held[pos]
         if held == idx:
             return pos
         if idx > held:
             self.data[pos] = self.fill
             self.epoch[pos] = idx
+            self._held[pos] = idx
             return pos
         return -1
 
@@ -83,7 +88,8 @@ class Ring:
         future = self.epoch > idx
         if future.any():
             self.data[future] = self.fill
-            self.epoch[future] = -(2**62)
+            self.epoch[future] = _NEVER
+            self._held = self.epoch.tolist()
 
     def window_rows(self, now_s: int, window_s: int) -> npt.NDArray[np.bool_]:
         """Mask of rows inside the last `ceil(window_s / slot_s)` slots ending at `now_s`."""
@@ -116,7 +122,7 @@ class Tiers:
         tiers: Sequence[Tier],
         row_shape: tuple[int, ...] = (),
         dtype: Any = np.int64,
-        fill: float = 0,
+        fill: Any = 0,
     ) -> None:
         self.rings = tuple(Ring(s, n, row_shape, dtype, fill) for s, n in tiers)
 
@@ -158,19 +164,17 @@ class Tiers:
                 key = (pos, *index) if isinstance(index, tuple) else (pos, index)
                 ring.data[key] += values
 
-    def minimum(self, second: int, values: Any) -> None:
-        """Keep the element-wise minimum in `second`'s slot."""
+    def add_stats(self, second: int, total: float, lo: float, hi: float) -> None:
+        """Fold `(sum, min, max)` into a `(3,)` row holding the same (fill `[0, inf, -inf]`)."""
         for ring in self.rings:
             pos = ring.claim(second)
             if pos >= 0:
-                ring.data[pos] = np.minimum(ring.data[pos], values)
-
-    def maximum(self, second: int, values: Any) -> None:
-        """Keep the element-wise maximum in `second`'s slot."""
-        for ring in self.rings:
-            pos = ring.claim(second)
-            if pos >= 0:
-                ring.data[pos] = np.maximum(ring.data[pos], values)
+                row = ring.data[pos]
+                row[0] += total
+                if lo < row[1]:
+                    row[1] = lo
+                if hi > row[2]:
+                    row[2] = hi
 
     def drop_after(self, second: int) -> None:
         """Forget slots after `second` in every tier (clock went backwards)."""
@@ -182,12 +186,3 @@ class Tiers:
         ring = self.for_window(window_s)
         mask = ring.window_rows(now_s, window_s)
         return np.asarray(ring.data[mask].sum(axis=0))
-
-    def window_reduce(self, now_s: int, window_s: int, how: str) -> npt.NDArray[Any]:
-        """Element-wise `min` or `max` over the window's rows (the fill value when empty)."""
-        ring = self.for_window(window_s)
-        mask = ring.window_rows(now_s, window_s)
-        rows = ring.data[mask]
-        if len(rows) == 0:
-            return np.full(ring.data.shape[1:], ring.fill, dtype=ring.data.dtype)
-        return np.asarray(rows.min(axis=0) if how == "min" else rows.max(axis=0))

@@ -26,8 +26,7 @@ from poolmon.core.distring import DistRing
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK
 from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
 from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
-from poolmon.core.snapshot import TaskRecord
-from poolmon.core.workers import RECENT_TASKS, WorkerTable
+from poolmon.core.workers import RECENT_TASKS, RecentTask, WorkerTable
 
 RECENT_SCAN_ROWS = 4096
 """Rows from the end of a batch searched for each worker's recent tasks."""
@@ -121,7 +120,7 @@ class TaskStats:
         dbin: npt.NDArray[np.intp],
     ) -> None:
         max_ops = self.ops.keys.max_labels
-        cols = self.ops.keys.lookup(v.ops) if v.ops else np.zeros(1, dtype=np.intp)
+        cols = self.ops.keys.lookup(v.ops or ("(unnamed)",))
         g = cols[v.op]
         block = np.zeros((max_ops, 2), dtype=np.int64)
         block[:, 0] = np.bincount(g, minlength=max_ops)
@@ -193,23 +192,27 @@ class TaskStats:
             rec.recent.extend(recent[i])
 
     @staticmethod
-    def _recent(v: BatchView, local: npt.NDArray[np.intp], k: int) -> list[list[TaskRecord]]:
-        tail = slice(max(0, len(v) - RECENT_SCAN_ROWS), len(v))
-        t_local = local[tail]
-        out: list[list[TaskRecord]] = []
-        for i in range(k):
-            rows = np.flatnonzero(t_local == i)[-RECENT_TASKS:] + tail.start
-            out.append(
-                [
-                    TaskRecord(
-                        task_id=int(v.task_id[r]),
-                        op=v.ops[v.op[r]] if v.ops else "",
-                        start_ns=int(v.start_ns[r]),
-                        duration_ns=int(v.duration_ns[r]),
-                        status=STATUS_NAMES[v.status[r]],
-                        error_type=v.error_types[v.error_type[r]],
-                    )
-                    for r in rows.tolist()
-                ]
+    def _recent(v: BatchView, local: npt.NDArray[np.intp], k: int) -> list[list[RecentTask]]:
+        """Each worker's last RECENT_TASKS rows as plain tuples (records are built on read)."""
+        start = max(0, len(v) - RECENT_SCAN_ROWS)
+        t_local = local[start:]
+        picks = [np.flatnonzero(t_local == i)[-RECENT_TASKS:] + start for i in range(k)]
+        rows = np.concatenate(picks) if picks else np.zeros(0, dtype=np.intp)
+        ops = v.ops or ("(unnamed)",)
+        flat = list(
+            zip(
+                v.task_id[rows].tolist(),
+                [ops[i] for i in v.op[rows].tolist()],
+                v.start_ns[rows].tolist(),
+                v.duration_ns[rows].tolist(),
+                [STATUS_NAMES[i] for i in v.status[rows].tolist()],
+                [v.error_types[i] for i in v.error_type[rows].tolist()],
+                strict=True,
             )
+        )
+        out: list[list[RecentTask]] = []
+        at = 0
+        for p in picks:
+            out.append(flat[at : at + len(p)])
+            at += len(p)
         return out

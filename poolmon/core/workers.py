@@ -19,7 +19,7 @@ import numpy as np
 
 from poolmon.core.distring import DistRing
 from poolmon.core.ring import ENTITY_TIERS, Tiers
-from poolmon.core.snapshot import StateChange, TaskRecord, WorkerExit
+from poolmon.core.snapshot import StateChange, WorkerExit
 
 RECENT_TASKS = 20
 """Recent tasks kept per worker."""
@@ -27,6 +27,9 @@ STATE_HISTORY = 32
 """State changes kept per worker."""
 EXITS = 8
 """Exits kept per worker."""
+
+RecentTask = tuple[int, str, int, int, str, str]
+"""`TaskRecord` fields as a plain tuple: cheap to keep, turned into a record when read."""
 
 
 class WorkerRecord:
@@ -48,7 +51,7 @@ class WorkerRecord:
         self.rss_bytes: int | None = None
         self.fds: int | None = None
         self.threads: int | None = None
-        self.recent: deque[TaskRecord] = deque(maxlen=RECENT_TASKS)
+        self.recent: deque[RecentTask] = deque(maxlen=RECENT_TASKS)
         self.history: deque[StateChange] = deque(maxlen=STATE_HISTORY)
         self.exits: deque[WorkerExit] = deque(maxlen=EXITS)
         self.latency = DistRing(ENTITY_TIERS)

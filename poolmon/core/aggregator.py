@@ -23,7 +23,7 @@ pool's worker rows and dedupe state are dropped, since ids start over.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.gauges import POOL_GAUGES, GaugeSet
+from poolmon.core.handlers import HANDLERS
 from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
@@ -45,8 +46,6 @@ from poolmon.core.snapshot import (
     PoolInfo,
     PoolSnapshot,
     Series,
-    StateChange,
-    WorkerExit,
     WorkerView,
 )
 from poolmon.core.taskstats import TaskStats
@@ -110,15 +109,7 @@ class Aggregator:
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
-            C.WORKER_SPAWN: self._on_worker_spawn,
-            C.WORKER_READY: self._on_worker_ready,
-            C.WORKER_STATE: self._on_worker_state,
-            C.WORKER_EXIT: self._on_worker_exit,
-            C.TASK_EXCEPTION: self._on_task_exception,
-            C.ERROR: self._on_error,
-            C.RESOURCE_PROCESS: self._on_resource_process,
-            C.RESOURCE_MACHINE: self._on_resource_machine,
-            C.RESOURCE_INTERNALS: self._on_resource_internals,
+            **{name: partial(fn, self) for name, fn in HANDLERS.items()},
         }
 
     # ----------------------------------------------------------------------------- time
@@ -280,115 +271,6 @@ class Aggregator:
     def totals(self) -> dict[str, int]:
         """Pool-reported totals since the first pool this monitor saw (restarts added up)."""
         return {k: self._totals_offset[k] + self._totals_last.get(k, 0) for k in _TOTALS}
-
-    def _worker_event(self, e: Event) -> Any:
-        wid = e.metadata.get("worker_id")
-        if wid is None:
-            return None
-        rec = self.workers.get(int(wid), e.ts_ns)
-        pid = e.metadata.get("pid")
-        if pid:
-            rec.pid = int(pid)
-        return rec
-
-    def _set_state(self, rec: Any, e: Event, to: str, reason: str = "") -> None:
-        if to != rec.state:
-            rec.history.append(StateChange(e.ts_ns, rec.state, to, reason))
-            rec.state = to
-            rec.state_since_ns = e.ts_ns
-
-    def _on_worker_spawn(self, e: Event) -> None:
-        rec = self._worker_event(e)
-        if rec is not None:
-            rec.spawns += 1
-            rec.alive = True
-            rec.exited_at_ns = None
-            self._set_state(rec, e, "starting", str(e.metadata.get("reason", "")))
-
-    def _on_worker_ready(self, e: Event) -> None:
-        rec = self._worker_event(e)
-        if rec is not None:
-            rec.alive = True
-            self._set_state(rec, e, "ready")
-
-    def _on_worker_state(self, e: Event) -> None:
-        rec = self._worker_event(e)
-        if rec is not None:
-            to = str(e.metadata.get("to", rec.state))
-            self._set_state(rec, e, to, str(e.metadata.get("reason", "")))
-            op = e.metadata.get("op")
-            rec.current_op = str(op) if to == "busy" and op else None
-
-    def _on_worker_exit(self, e: Event) -> None:
-        rec = self._worker_event(e)
-        if rec is None:
-            return
-        md, m = e.metadata, e.measurements
-        code, sig = md.get("exit_code"), md.get("signal")
-        rec.exits.append(
-            WorkerExit(
-                worker_id=rec.worker_id,
-                pid=rec.pid,
-                at_ns=e.ts_ns,
-                reason=str(md.get("reason", "")),
-                exit_code=None if code is None else int(code),
-                signal=None if sig is None else int(sig),
-                lifetime_ns=int(m.get("lifetime_ns", 0)),
-                tasks_done=int(m.get("tasks_done", 0)),
-            )
-        )
-        self._set_state(rec, e, "stopped", str(md.get("reason", "")))
-        rec.alive = False
-        rec.current_op = None
-        rec.exited_at_ns = e.ts_ns
-
-    def _on_task_exception(self, e: Event) -> None:
-        category = str(e.metadata.get("category") or "task")
-        self.categories.inc(e.ts_ns // NS_PER_S, category)
-
-    def _on_error(self, e: Event) -> None:
-        category = str(e.metadata.get("category") or "unknown")
-        self.categories.inc(e.ts_ns // NS_PER_S, category, int(e.measurements.get("count", 1)))
-
-    def _on_resource_process(self, e: Event) -> None:
-        m, second = e.measurements, e.ts_ns // NS_PER_S
-        wid = int(e.metadata.get("worker_id", -1))
-        if wid == -1:
-            keys = {
-                "cpu_percent": "pool_cpu_percent",
-                "rss_bytes": "pool_rss_bytes",
-                "fds": "fds",
-                "threads": "threads",
-            }
-            values = {g: float(m[k]) for k, g in keys.items() if k in m}
-            self.gauges.set(second, e.ts_ns, values)
-            return
-        rec = self._worker_event(e)
-        if "cpu_percent" in m:
-            rec.cpu_percent = float(m["cpu_percent"])
-        for name in ("rss_bytes", "fds", "threads"):
-            if name in m:
-                setattr(rec, name, int(m[name]))
-        if "rss_bytes" in m:
-            rec.rss.add(second, np.array([float(m["rss_bytes"]), 1.0]))
-            total = sum(r.rss_bytes or 0 for r in self.workers.rows.values() if r.alive)
-            self.gauges.set(second, e.ts_ns, {"workers_rss_bytes": float(total)})
-
-    def _on_resource_machine(self, e: Event) -> None:
-        m = e.measurements
-        keys = {
-            "cpu_percent": "machine_cpu_percent",
-            "load1": "load1",
-            "memory_percent": "memory_percent",
-            "swap_percent": "swap_percent",
-        }
-        values = {g: float(m[k]) for k, g in keys.items() if k in m}
-        self.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, values)
-
-    def _on_resource_internals(self, e: Event) -> None:
-        dropped = e.measurements.get("events_dropped")
-        if dropped is not None:
-            self.pool_dropped = int(dropped)
 
     # -------------------------------------------------------------------------- reads
     def snapshot(self, window_s: int = 60) -> PoolSnapshot:

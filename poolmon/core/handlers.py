@@ -1,0 +1,175 @@
+"""What each worker, error and resource event means for the aggregator's state.
+
+One function per catalog event, `fn(agg, event)`, registered in `HANDLERS`; the aggregator
+dispatches by name. Pool lifecycle events (init, status, terminate) stay in the aggregator
+because they drive restart detection.
+
+* `worker.spawn/ready/state/exit`: the worker's row, state history (bounded), exits (bounded);
+  a spawn for a known id is a restart of that row; `state` metadata `op` names the current
+  operation while busy.
+* `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`.
+* `resource.process`: worker_id -1 is the pool process (pool gauges), others update the
+  worker's row and the summed workers' RSS gauge; `resource.machine`: machine gauges;
+  `resource.internals`: the pool's own count of dropped events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from poolmon.core import catalog as C
+from poolmon.core.batchview import NS_PER_S
+from poolmon.core.events import Event
+from poolmon.core.snapshot import StateChange, WorkerExit
+from poolmon.core.workers import WorkerRecord
+
+if TYPE_CHECKING:
+    from poolmon.core.aggregator import Aggregator
+
+
+def _worker_event(agg: Aggregator, e: Event) -> WorkerRecord | None:
+    wid = e.metadata.get("worker_id")
+    if wid is None:
+        return None
+    rec = agg.workers.get(int(wid), e.ts_ns)
+    pid = e.metadata.get("pid")
+    if pid:
+        rec.pid = int(pid)
+    return rec
+
+
+def _set_state(rec: WorkerRecord, e: Event, to: str, reason: str = "") -> None:
+    if to != rec.state:
+        rec.history.append(StateChange(e.ts_ns, rec.state, to, reason))
+        rec.state = to
+        rec.state_since_ns = e.ts_ns
+
+
+def on_worker_spawn(agg: Aggregator, e: Event) -> None:
+    """A (re)started worker: count the spawn, mark it alive and starting."""
+    rec = _worker_event(agg, e)
+    if rec is not None:
+        rec.spawns += 1
+        rec.alive = True
+        rec.exited_at_ns = None
+        _set_state(rec, e, "starting", str(e.metadata.get("reason", "")))
+
+
+def on_worker_ready(agg: Aggregator, e: Event) -> None:
+    """The worker can take work."""
+    rec = _worker_event(agg, e)
+    if rec is not None:
+        rec.alive = True
+        _set_state(rec, e, "ready")
+
+
+def on_worker_state(agg: Aggregator, e: Event) -> None:
+    """A state transition, kept in the bounded history; `op` while busy."""
+    rec = _worker_event(agg, e)
+    if rec is not None:
+        to = str(e.metadata.get("to", rec.state))
+        _set_state(rec, e, to, str(e.metadata.get("reason", "")))
+        op = e.metadata.get("op")
+        rec.current_op = str(op) if to == "busy" and op else None
+
+
+def on_worker_exit(agg: Aggregator, e: Event) -> None:
+    """The worker exited: record why, mark it gone (forgotten later)."""
+    rec = _worker_event(agg, e)
+    if rec is None:
+        return
+    md, m = e.metadata, e.measurements
+    code, sig = md.get("exit_code"), md.get("signal")
+    rec.exits.append(
+        WorkerExit(
+            worker_id=rec.worker_id,
+            pid=rec.pid,
+            at_ns=e.ts_ns,
+            reason=str(md.get("reason", "")),
+            exit_code=None if code is None else int(code),
+            signal=None if sig is None else int(sig),
+            lifetime_ns=int(m.get("lifetime_ns", 0)),
+            tasks_done=int(m.get("tasks_done", 0)),
+        )
+    )
+    _set_state(rec, e, "stopped", str(md.get("reason", "")))
+    rec.alive = False
+    rec.current_op = None
+    rec.exited_at_ns = e.ts_ns
+
+
+def on_task_exception(agg: Aggregator, e: Event) -> None:
+    """One failed task: counted under its error category."""
+    category = str(e.metadata.get("category") or "task")
+    agg.categories.inc(e.ts_ns // NS_PER_S, category)
+
+
+def on_error(agg: Aggregator, e: Event) -> None:
+    """An operator-visible error: `count` occurrences under its category."""
+    category = str(e.metadata.get("category") or "unknown")
+    agg.categories.inc(e.ts_ns // NS_PER_S, category, int(e.measurements.get("count", 1)))
+
+
+def on_resource_process(agg: Aggregator, e: Event) -> None:
+    """A process sample: the pool process's gauges, or one worker's row."""
+    m, second = e.measurements, e.ts_ns // NS_PER_S
+    wid = int(e.metadata.get("worker_id", -1))
+    if wid == -1:
+        keys = {
+            "cpu_percent": "pool_cpu_percent",
+            "rss_bytes": "pool_rss_bytes",
+            "fds": "fds",
+            "threads": "threads",
+        }
+        values = {g: float(m[k]) for k, g in keys.items() if k in m}
+        agg.gauges.set(second, e.ts_ns, values)
+        return
+    rec = _worker_event(agg, e)
+    if rec is None:
+        return
+    if "cpu_percent" in m:
+        rec.cpu_percent = float(m["cpu_percent"])
+    for name in ("rss_bytes", "fds", "threads"):
+        if name in m:
+            setattr(rec, name, int(m[name]))
+    if "rss_bytes" in m:
+        rec.rss.add(second, np.array([float(m["rss_bytes"]), 1.0]))
+        total = sum(r.rss_bytes or 0 for r in agg.workers.rows.values() if r.alive)
+        agg.gauges.set(second, e.ts_ns, {"workers_rss_bytes": float(total)})
+
+
+def on_resource_machine(agg: Aggregator, e: Event) -> None:
+    """A machine sample: the machine gauges."""
+    m = e.measurements
+    keys = {
+        "cpu_percent": "machine_cpu_percent",
+        "load1": "load1",
+        "memory_percent": "memory_percent",
+        "swap_percent": "swap_percent",
+    }
+    values = {g: float(m[k]) for k, g in keys.items() if k in m}
+    agg.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, values)
+
+
+def on_resource_internals(agg: Aggregator, e: Event) -> None:
+    """The pool's own monitoring counters: events it dropped."""
+    dropped = e.measurements.get("events_dropped")
+    if dropped is not None:
+        agg.pool_dropped = int(dropped)
+
+
+HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
+    C.WORKER_SPAWN: on_worker_spawn,
+    C.WORKER_READY: on_worker_ready,
+    C.WORKER_STATE: on_worker_state,
+    C.WORKER_EXIT: on_worker_exit,
+    C.TASK_EXCEPTION: on_task_exception,
+    C.ERROR: on_error,
+    C.RESOURCE_PROCESS: on_resource_process,
+    C.RESOURCE_MACHINE: on_resource_machine,
+    C.RESOURCE_INTERNALS: on_resource_internals,
+}
+"""Event name -> handler."""

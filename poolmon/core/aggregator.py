@@ -53,6 +53,8 @@ from poolmon.core.workers import WorkerTable
 
 RECENT_IDS = 65536
 """Task ids remembered for dedupe after a reconnect."""
+MAX_WINDOW_S = 3600
+"""The longest window; coverage and gaps older than this (plus a minute) are pruned."""
 JUMP_TOLERANCE_S = 2
 """A wall clock that goes back by more than this is a jump (slots after it are dropped)."""
 _TOTALS = ("tasks_submitted", "tasks_done", "tasks_failed")
@@ -105,6 +107,7 @@ class Aggregator:
         self._resume_until_ns: int | None = None
         self._rollup_high_s: int | None = None
         self._last_now_s: int | None = None
+        self._pruned_s = -(2**62)
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
@@ -121,6 +124,9 @@ class Aggregator:
             self._rewind(now_s)
         self._last_now_s = now_s
         self.workers.forget(now)
+        if now_s - self._pruned_s >= 60:  # coverage and gaps older than the longest window
+            self.coverage.prune(now_s - MAX_WINDOW_S - 60)
+            self._pruned_s = now_s
         return now
 
     def _rewind(self, now_s: int) -> None:

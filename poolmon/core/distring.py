@@ -53,6 +53,24 @@ class DistRing:
         self.bins.add(second, counts)
         self.stats.add_stats(second, total, lo, hi)
 
+    def add_sparse(
+        self,
+        second: int,
+        buckets: npt.NDArray[np.intp],
+        counts: I64,
+        total: float,
+        lo: float,
+        hi: float,
+    ) -> None:
+        """Record counts given only for non-empty `buckets` (cheap for small batches)."""
+        if len(buckets) > N_BUCKETS // 4:
+            dense = np.zeros(N_BUCKETS, dtype=np.int64)
+            dense[buckets] = counts
+            self.bins.add(second, dense)
+        else:
+            self.bins.add_at(second, buckets, counts)
+        self.stats.add_stats(second, total, lo, hi)
+
     def drop_after(self, second: int) -> None:
         """Forget slots after `second` (clock went backwards)."""
         self.bins.drop_after(second)

@@ -35,9 +35,11 @@ _REP = np.array([bucket_value(b) for b in range(N_BUCKETS)])
 I64 = npt.NDArray[np.int64]
 
 
-def _approx_bounds(counts: I64) -> tuple[float, float]:
+def _add_entity(ring: DistRing, second: int, counts: I64, total: float) -> None:
+    """Add one entity's bucket counts sparsely; min/max are bucket representatives."""
     nz = np.flatnonzero(counts)
-    return float(_REP[nz[0]]), float(_REP[nz[-1]])
+    if len(nz):
+        ring.add_sparse(second, nz, counts[nz], total, float(_REP[nz[0]]), float(_REP[nz[-1]]))
 
 
 def _per_entity(
@@ -135,8 +137,7 @@ class TaskStats:
             ring = self.op_latency.get(col)
             if ring is None:
                 ring = self.op_latency[col] = DistRing(ENTITY_TIERS)
-            lo, hi = _approx_bounds(counts[i])
-            ring.add_counts(second, counts[i], float(sums[i]), lo, hi)
+            _add_entity(ring, second, counts[i], float(sums[i]))
 
     def _errors(self, second: int, v: BatchView, failed: npt.NDArray[np.bool_]) -> None:
         keys = self.errors.keys
@@ -187,8 +188,7 @@ class TaskStats:
             rec.tasks_done += int(done[i])
             rec.tasks_failed += int(bad[i])
             rec.counts.add(second, np.array([done[i], bad[i]], dtype=np.int64))
-            lo, hi = _approx_bounds(counts[i])
-            rec.latency.add_counts(second, counts[i], float(sums[i]), lo, hi)
+            _add_entity(rec.latency, second, counts[i], float(sums[i]))
             rec.recent.extend(recent[i])
 
     @staticmethod

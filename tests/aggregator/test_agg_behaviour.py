@@ -371,3 +371,12 @@ def test_summary_has_three_windows_with_percentiles(
     assert fifteen.latency.p999_ns is not None
     assert fifteen.latency.p50_ns is not None
     assert one.throughput_per_s == pytest.approx(50, rel=0.05)
+
+
+def test_old_gaps_are_pruned_after_the_longest_window(agg: Aggregator, clock: ManualClock) -> None:
+    t0 = clock.time_ns()
+    agg.mark_gap(t0, t0 + 5 * NS)
+    clock.advance(600)
+    assert agg.snapshot(60).gaps == ((t0, t0 + 5 * NS),)
+    clock.advance(3600)
+    assert agg.snapshot(60).gaps == ()

@@ -14,11 +14,19 @@ pool and `poolmon.testing.streams.FeedSource` for generated streams under a froz
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
-from poolmon.core.snapshot import PoolSnapshot, WorkerView
+from poolmon.core.aggregator import Aggregator
+from poolmon.core.clock import Clock, SystemClock
+from poolmon.core.errors import PoolmonError, ProtocolError
+from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
+from poolmon.core.rollup import Rollup
+from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
+from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
 
 ConnectionState = Literal["connecting", "live", "stale", "disconnected"]
 """Where the connection to the pool stands."""
@@ -91,3 +99,166 @@ class SnapshotSource(Protocol):
     def command(self, name: str, args: Mapping[str, Any], timeout_s: float = 5.0) -> CommandResult:
         """Send a control command and wait for the pool's reply (blocking: call off the UI)."""
         ...
+
+
+STALE_AFTER_S: Final = 5.0
+"""No frame at all (not even a heartbeat) for this long turns a live connection stale."""
+
+
+class Monitor:
+    """A live `SnapshotSource`: a client thread feeding an aggregator, with reconnection.
+
+    Args:
+        path: The pool's socket path.
+        read_only: Ask the pool for a read-only connection, and refuse commands locally.
+        clock: The aggregator's clock (the system clock by default).
+        stale_after_s: Silence after which a live connection is reported stale.
+        backoff: Reconnection delays (`poolmon.runtime.client.Backoff`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        stale_after_s: float = STALE_AFTER_S,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.path = path
+        self.read_only = read_only
+        self.clock: Clock = clock or SystemClock()
+        self.aggregator = Aggregator(self.clock)
+        """The engine; touch it only while holding `lock`."""
+        self.lock = threading.Lock()
+        """Serialises the client thread's ingestion and the app's reads."""
+        self.stale_after_s = stale_after_s
+        self.frames_seen = 0
+        """Frames received over every connection (a cheap liveness counter for tests)."""
+        self._client = ReconnectingClient(
+            path, backoff=backoff, read_only=read_only, client="poolmon attach"
+        )
+        self._thread: threading.Thread | None = None
+        self._state: ConnectionState = CONNECTING
+        self._detail = f"connecting to {path}"
+        self._severity = "info"
+        self._last_frame_mono_ns = 0
+        self._last_data_wall_ns: int | None = None
+        self._disconnected_at_ns: int | None = None
+        self._server_dropped = 0
+        self._history_lost = 0
+        self._attempts = 0
+
+    # -- SnapshotSource ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the client thread (it connects, backfills and follows the live stream)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="poolmon-monitor", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the client thread and close the connection."""
+        self._client.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def status(self) -> SourceStatus:
+        """The connection status; a live connection silent for `stale_after_s` is stale."""
+        state, detail, severity = self._state, self._detail, self._severity
+        if state == LIVE:
+            silent_s = (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
+            if silent_s >= self.stale_after_s:
+                state, detail, severity = STALE, f"no data for {silent_s:.0f}s", "warning"
+        dropped = self._client.lost_records + self._server_dropped + self._history_lost
+        client = self._client.client
+        if client is not None:
+            dropped += client.lost_records
+        return SourceStatus(state, detail, severity, dropped, self.read_only, self._attempts)
+
+    def snapshot(self, window_s: int) -> PoolSnapshot:
+        """The aggregator's snapshot, taken under the lock."""
+        with self.lock:
+            return self.aggregator.snapshot(window_s)
+
+    def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
+        """One worker's detail, taken under the lock."""
+        with self.lock:
+            return self.aggregator.worker(worker_id, window_s)
+
+    def command(self, name: str, args: Mapping[str, Any], timeout_s: float = 5.0) -> CommandResult:
+        """Send a command through the endpoint's control channel and wait for the reply."""
+        if self.read_only:
+            return CommandResult(False, reason="read-only mode")
+        try:
+            reply = self._client.command(name, args, timeout_s)
+        except PoolmonError as exc:
+            return CommandResult(False, reason=str(exc))
+        return CommandResult(reply.ok, dict(reply.result), reply.reason)
+
+    # -- the client thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            for item in self._client.frames(poll_s=0.25):
+                self._handle(item)
+        except ProtocolError as exc:  # another protocol version, or not a poolmon socket
+            self._set(DISCONNECTED, f"cannot monitor this pool: {exc}", "error")
+        except Exception as exc:  # never let the thread die silently: say why on screen
+            self._set(DISCONNECTED, f"monitor stopped: {type(exc).__name__}: {exc}", "error")
+
+    def _set(self, state: ConnectionState, detail: str, severity: str = "info") -> None:
+        self._state, self._detail, self._severity = state, detail, severity
+
+    def _handle(self, item: Frame | Disconnected) -> None:
+        self._last_frame_mono_ns = self.clock.monotonic_ns()
+        self.frames_seen += 1
+        if isinstance(item, Disconnected):
+            self._attempts = item.attempt
+            if self._disconnected_at_ns is None:
+                self._disconnected_at_ns = self._last_data_wall_ns or self.clock.time_ns()
+            self._set(
+                DISCONNECTED,
+                f"{item.reason}; retrying in {item.retry_in_s:.1f}s (attempt {item.attempt})",
+                "error",
+            )
+        elif isinstance(item, Welcome):
+            self._on_welcome(item)
+        elif isinstance(item, Batch):
+            with self.lock:
+                for _, event in item.events:
+                    self.aggregator.ingest_event(event)
+                for seq, batch in item.tasks:
+                    self.aggregator.ingest_tasks(batch, seq=seq)
+            self._last_data_wall_ns = self.clock.time_ns()
+            if self._state != LIVE:
+                self._set(LIVE, "")
+        elif isinstance(item, Rollups):
+            rollups = [Rollup.from_wire(wire) for wire in item.rollups]
+            with self.lock:
+                for rollup in rollups:
+                    self.aggregator.ingest_rollup(rollup)
+        elif isinstance(item, HistoryEnd):
+            self._history_lost += item.lost
+            if item.lost:
+                with self.lock:
+                    self.aggregator.note_dropped(item.lost)
+            self._set(LIVE, "")
+        elif isinstance(item, Heartbeat):
+            self._server_dropped = item.dropped_records
+            if self._state == CONNECTING:
+                self._set(LIVE, "")
+
+    def _on_welcome(self, welcome: Welcome) -> None:
+        self._attempts = 0
+        info = PoolInfo(
+            welcome.pool, welcome.pid, welcome.host, welcome.started_at_ns, welcome.version
+        )
+        with self.lock:
+            if self._disconnected_at_ns is not None:
+                # The stretch we missed is a gap until the backfill (or resume) fills it in.
+                self.aggregator.mark_gap(self._disconnected_at_ns, self.clock.time_ns())
+            self.aggregator.set_pool_info(info)
+        self._disconnected_at_ns = None
+        self._set(CONNECTING, f"attached to {welcome.pool} (pid {welcome.pid}); receiving history")

@@ -1,0 +1,172 @@
+"""`poolmon attach` and `poolmon demo`: find the pool, check it answers, run the app.
+
+Everything a user can get wrong is checked before the full-screen app starts, so the answer is
+one clear line on stderr (via `poolmon.cli`, which prints `PoolmonError`s), never a traceback
+or a screen that only says "disconnected": no pool found, several pools and no terminal to
+choose with, a path where nothing listens, a pool speaking another protocol version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from poolmon.core.errors import ConfigError, ConnectionFailed, PoolmonError
+
+WINDOW_NAMES = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
+"""`--window` values and their seconds."""
+
+DEMO_START_TIMEOUT_S = 30.0
+"""How long `poolmon demo` waits for its pool's socket before giving up."""
+
+
+def refresh_hz(args: argparse.Namespace) -> float:
+    """`--refresh` validated: between 0.2 and 30 refreshes per second."""
+    value = float(getattr(args, "refresh", 4.0))
+    if not 0.2 <= value <= 30:
+        raise ConfigError(f"--refresh must be between 0.2 and 30 per second, got {value:g}")
+    return value
+
+
+def pick_socket(given: str | None) -> Path:
+    """The socket to attach to: the given one, the only live pool, or one the user picks."""
+    from poolmon.runtime.commands import describe_pool, resolve_socket
+    from poolmon.runtime.endpoint.paths import list_sockets
+
+    if given or not sys.stdin.isatty():
+        return resolve_socket(given)
+    alive = [p for p in list_sockets() if describe_pool(p)["state"] == "alive"]
+    if len(alive) <= 1:
+        return resolve_socket(None)
+    print("Several pools are running:")
+    for number, path in enumerate(alive, 1):
+        print(f"  {number}. {path.name.removesuffix('.sock')}  ({path})")
+    answer = input(f"Attach to which one [1-{len(alive)}]? ").strip()
+    if not answer.isdigit() or not 1 <= int(answer) <= len(alive):
+        raise ConfigError(f"no pool numbered {answer!r}")
+    return alive[int(answer) - 1]
+
+
+def check_reachable(path: Path, read_only: bool) -> None:
+    """Shake hands once, so a wrong path or protocol fails here with a clear message."""
+    from poolmon.runtime.client import MonitorClient
+
+    client = MonitorClient(path, read_only=read_only, history=False, timeout_s=3.0)
+    try:
+        client.connect(subscribe=False)
+    finally:
+        client.close()
+
+
+def attach(path: Path, *, read_only: bool, window_s: int, hz: float) -> int:
+    """Run the app attached to the pool at `path` until the user quits."""
+    from poolmon.app.app import PoolmonApp
+    from poolmon.runtime.monitor import Monitor
+
+    monitor = Monitor(path, read_only=read_only)
+    app = PoolmonApp(monitor, window_s=window_s, refresh_hz=hz, read_only=read_only)
+    app.run()
+    return 0
+
+
+def run_attach(args: argparse.Namespace) -> int:
+    """`poolmon attach [SOCKET] [--read-only] [--refresh HZ] [--window W]`."""
+    hz = refresh_hz(args)
+    path = pick_socket(getattr(args, "socket", None))
+    read_only = bool(getattr(args, "read_only", False))
+    check_reachable(path, read_only)
+    return attach(path, read_only=read_only, window_s=WINDOW_NAMES[args.window], hz=hz)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`poolmon demo`: a demo pool in a child process, and the app attached to it."""
+    workers = int(getattr(args, "workers", 4))
+    if not 1 <= workers <= 256:
+        raise ConfigError(f"--workers must be between 1 and 256, got {workers}")
+    headless = getattr(args, "headless_seconds", None)
+    if headless is not None:
+        return _run_headless(workers, float(headless))
+    hz = refresh_hz(args)
+    with tempfile.TemporaryDirectory(prefix="poolmon-demo-") as folder:
+        socket_path = Path(folder) / "demo.sock"
+        log_path = Path(folder) / "demo.log"
+        child = start_demo_pool(socket_path, workers, log_path)
+        try:
+            wait_for_socket(socket_path, child, log_path)
+            return attach(socket_path, read_only=False, window_s=WINDOW_NAMES[args.window], hz=hz)
+        finally:
+            stop_child(child)
+
+
+def start_demo_pool(socket_path: Path, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `python -m poolmon.demo` serving `socket_path`; its output goes to `log_path`."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "poolmon.demo", "--socket", str(socket_path),
+             "--workers", str(workers)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+
+
+def wait_for_socket(path: Path, child: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Wait until the demo pool listens; a child that died or hangs is an error with its log."""
+    from poolmon.runtime.endpoint.paths import probe
+
+    deadline = time.monotonic() + DEMO_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise PoolmonError(
+                f"the demo pool exited with code {child.returncode}:\n{_tail(log_path)}"
+            )
+        if path.exists() and probe(path):
+            return
+        time.sleep(0.1)
+    raise ConnectionFailed(f"the demo pool did not start within {DEMO_START_TIMEOUT_S:.0f}s")
+
+
+def stop_child(child: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
+    """SIGTERM the child, wait, and SIGKILL it if it does not exit in time."""
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+def _run_headless(workers: int, seconds: float) -> int:
+    """Run the demo pool in this process for `seconds`, printing one line of stats a second."""
+    from poolmon.demo.service import DemoService
+
+    with tempfile.TemporaryDirectory(prefix="poolmon-demo-") as folder:
+        service = DemoService("demo", workers, Path(folder) / "demo.sock").start()
+        try:
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                time.sleep(min(1.0, max(0.0, end - time.monotonic())))
+                stats = service.pool.stats()
+                totals = stats.totals
+                print(
+                    f"{stats.uptime_s:6.1f}s size {stats.size} queue {stats.queue_depth} "
+                    f"done {totals.succeeded} failed {totals.failed} crashed {totals.crashed}",
+                    flush=True,
+                )
+        finally:
+            service.stop()
+    return 0

@@ -144,6 +144,30 @@ class TaskBatch:
                 col.append(value)
         return cls(tuple(ops), tuple(errs), *cols)
 
+    @classmethod
+    def concat(cls, batches: Sequence[TaskBatch]) -> TaskBatch:
+        """Join batches into one, merging their name tables.
+
+        Consumers pay a fixed cost per ingested batch, so a monitor that receives many small
+        batches joins them before ingesting (a few times a second) instead of one call each.
+        """
+        if len(batches) == 1:
+            return batches[0]
+        ops: dict[str, int] = {}
+        errs: dict[str, int] = {"": 0}
+        cols: dict[str, array[int]] = {name: array("q") for name in TASK_COLUMNS}
+        for batch in batches:
+            op_map = [ops.setdefault(name, len(ops)) for name in batch.ops]
+            err_map = [errs.setdefault(name, len(errs)) for name in batch.error_types]
+            for name, column in batch.columns():
+                if name == "op" and op_map != list(range(len(op_map))):
+                    cols[name].extend(op_map[i] for i in column)
+                elif name == "error_type" and err_map != list(range(len(err_map))):
+                    cols[name].extend(err_map[i] for i in column)
+                else:
+                    cols[name].extend(column)
+        return cls(tuple(ops), tuple(errs), **cols)
+
     def rows(self) -> Iterator[tuple[int, int, str, int, int, int, int, str]]:
         """Yield row tuples with names resolved (the inverse of `from_rows`)."""
         for i in range(len(self)):

@@ -7,7 +7,7 @@
 * `ExitStatus`, `from_returncode`, `from_wait_status`, `reap`: one shape for "how did this
   process end", shared with the pool's supervisor.
 
-Raw `/proc` is read where it exists (measurably cheaper, see `procfs`); psutil otherwise.
+Raw `/proc` is read where it exists (about half psutil's cost, see `procfs`); psutil otherwise.
 """
 
 from __future__ import annotations

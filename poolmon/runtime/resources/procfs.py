@@ -1,12 +1,13 @@
 """Per-process counters read straight from Linux `/proc`, the sampler's default backend.
 
-Measured on the benchmark machine (64 sleeping workers, one sweep; see docs/BENCHMARKS.md),
-raw reads beat psutil for every field the monitor needs: `stat` (CPU times, RSS, threads,
-state, start time, a zombie's exit status) 0.45 ms against 3.3 ms for psutil's four calls,
-`status` context switches 0.72 against 1.06 ms, `io` 0.34 against 0.70 ms, and the fd count
-0.13 ms via the size of `/proc/<pid>/fd` (Linux >= 6.2) against 0.45 ms for a listing. So
-every field is read here, with `os.open`/`os.read` instead of `open()` (a third cheaper),
-and psutil remains the fallback only where there is no `/proc` (`psutil_backend`).
+Measured on the benchmark machine (64 sleeping workers, one sweep; docs/BENCHMARKS.md), raw
+reads beat psutil for every field the monitor needs: `stat` (CPU times, RSS, threads, state,
+start time, a zombie's exit status, all in one read) 0.53 ms against 3.50 ms for psutil's four
+calls; `status` context switches 0.77 against 1.03 ms; `io` 0.37 against 0.67 ms; the fd count
+0.17 ms from the size of `/proc/<pid>/fd` (Linux >= 6.2) against 0.44 ms for psutil and
+0.58 ms for a listing. A whole sweep is 2.4 ms against psutil's 4.8-5.3 ms. Files are read
+with `os.open`/`os.read` rather than `open()` (about a third cheaper), and psutil remains the
+fallback only where there is no `/proc` (`psutil_backend`).
 
 `proc_root` is injectable so tests can point the parser at a fixture tree of odd files
 (a `comm` holding spaces and parentheses, a kernel without the exit-code field, a zombie).

@@ -1,9 +1,10 @@
 """Per-process counters through psutil: the fallback where there is no Linux `/proc`.
 
-psutil costs about 5x more per sweep than raw `/proc` reads on Linux (docs/BENCHMARKS.md),
-but it works on macOS, the BSDs and Windows, where `ProcfsBackend` cannot. One
-`psutil.Process` is kept per pid because constructing one costs ~10 us and psutil caches
-static facts on it; `oneshot()` lets the platform layer share one system call between fields.
+psutil costs about twice as much per sweep as raw `/proc` reads on Linux (7x for the `stat`
+fields alone; docs/BENCHMARKS.md), but it works on macOS, the BSDs and Windows, where
+`ProcfsBackend` cannot. One `psutil.Process` is kept per pid because constructing one costs
+~10 us and psutil caches static facts on it; `oneshot()` lets the platform layer share one
+system call between fields.
 """
 
 from __future__ import annotations

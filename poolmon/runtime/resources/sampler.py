@@ -5,7 +5,7 @@ its start time: a pid reused by a new process restarts from that process's birth
 producing a negative or absurd rate. A process's first sample is its average since it
 started, a real figure rather than psutil's placeholder zero.
 
-USS (unique memory) costs ~0.3 ms a process, 40x the rest of a sample, so it is read only
+USS (unique memory) costs ~0.35 ms a process, ten times the rest of a sample, so it is read only
 when the caller asks (`with_uss=True`, which the monitor does every ~10 s or on demand); in
 between, each sample carries the last USS measured for that same process.
 
@@ -49,7 +49,7 @@ class Backend(Protocol):
 
 
 def default_backend(proc_root: str = "/proc") -> Backend:
-    """Raw procfs where it exists (5x cheaper), psutil everywhere else."""
+    """Raw procfs where it exists (half the cost per sweep), psutil everywhere else."""
     if ProcfsBackend.available(proc_root):
         return ProcfsBackend(proc_root)
     from poolmon.runtime.resources.psutil_backend import PsutilBackend

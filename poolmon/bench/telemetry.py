@@ -133,6 +133,95 @@ def run_dispatch(n: int, reps: int) -> tuple[dict[str, float], dict[str, float]]
     return figures, ratios
 
 
+def _calibrate_burn(target_ns: int = 1_000_000) -> int:
+    """The `burn(n)` loop count that takes about `target_ns` on this machine (median of 7)."""
+    from poolmon.bench.tasks import burn
+
+    n = 20_000
+    samples = []
+    for _ in range(7):
+        t0 = time.perf_counter_ns()
+        burn(n)
+        samples.append(time.perf_counter_ns() - t0)
+    return max(1, round(n * target_ns / median(samples)))
+
+
+def _throughput(pool: Any, fn: Callable[[Any], Any], arg: Any, n: int) -> Callable[[], float]:
+    """A contender: submit `n` tasks one by one, wait for all, return tasks per second."""
+
+    def run() -> float:
+        submit = pool.submit
+        t0 = time.perf_counter_ns()
+        futures = [submit(fn, arg) for _ in range(n)]
+        for future in futures:
+            future.result(120)
+        return n / ((time.perf_counter_ns() - t0) / 1e9)
+
+    return run
+
+
+def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float], dict[str, Any]]:
+    """Pool throughput with telemetry off vs on, trivial and 1 ms tasks; (figures, ratios, config).
+
+    "Off" is a registry with nothing attached (the pool skips per-task timing entirely); "on"
+    has a catch-all handler counting every event and a batch handler counting every task row,
+    so every event the pool can emit is built and dispatched. Both pools (2 workers each, the
+    same settings) live side by side and run round-robin.
+    """
+    from poolmon.bench.tasks import burn, ident
+    from poolmon.runtime.pool import Pool
+
+    trivial_n = 20_000 if quick else 100_000
+    burn_n_tasks = 200 if quick else 1_000
+    burn_loops = _calibrate_burn()
+    counter = _Counter()
+    off, on = Telemetry(), Telemetry()
+    on.attach("bench.all", "", counter.handler)
+    on.attach_batch("bench.tasks", counter.batch_handler)
+    common = {"monitor": False, "health_check_interval": 0.5}
+    pools = {
+        "off": Pool(2, name="bench-telemetry-off", telemetry=off, **common),
+        "on": Pool(2, name="bench-telemetry-on", telemetry=on, **common),
+    }
+    try:
+        for pool in pools.values():
+            pool.wait_ready(60)
+            for future in [pool.submit(ident, i) for i in range(2_000)]:  # warm both
+                future.result(60)
+        time.sleep(1.2)  # let the "on" pool's supervisor see wants_tasks before timing it
+        contenders: dict[str, Callable[[], float]] = {}
+        for key, pool in pools.items():
+            contenders[f"trivial_tasks_per_s_{key}"] = _throughput(pool, ident, 1, trivial_n)
+            contenders[f"burn_1ms_tasks_per_s_{key}"] = _throughput(
+                pool, burn, burn_loops, burn_n_tasks
+            )
+        tasks_before = counter.tasks
+        results = round_robin(contenders, reps)
+    finally:
+        for pool in pools.values():
+            pool.shutdown(wait=True)
+    figures: dict[str, Any] = {k: round(median(v), 1) for k, v in results.items()}
+    expected_rows = reps * (trivial_n + burn_n_tasks)
+    figures["on_task_rows_counted"] = counter.tasks - tasks_before
+    figures["on_task_rows_expected"] = expected_rows
+    figures["on_events_counted"] = counter.events
+    ratios = {
+        "throughput_on_vs_off_trivial": round(
+            figures["trivial_tasks_per_s_on"] / figures["trivial_tasks_per_s_off"], 3
+        ),
+        "throughput_on_vs_off_1ms": round(
+            figures["burn_1ms_tasks_per_s_on"] / figures["burn_1ms_tasks_per_s_off"], 3
+        ),
+    }
+    config = {
+        "workers": 2,
+        "trivial_tasks_per_rep": trivial_n,
+        "burn_tasks_per_rep": burn_n_tasks,
+        "burn_loops_for_1ms": burn_loops,
+    }
+    return figures, ratios, config
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the selected halves and return the suite's result dict."""
     quick = bool(getattr(args, "quick", False))
@@ -147,6 +236,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f, r = run_dispatch(n, reps)
         figures.update(f)
         ratios.update(r)
+    if part in ("all", "pool"):
+        f2, r2, c2 = run_pool(quick=quick, reps=reps)
+        figures.update(f2)
+        ratios.update(r2)
+        config.update(c2)
     return {
         "suite": "telemetry",
         "machine": machine(),

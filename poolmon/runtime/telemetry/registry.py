@@ -270,7 +270,7 @@ class Telemetry:
             try:
                 handler(name, measurements, metadata)
             except Exception as exc:
-                self._handler_failed(handler_id, name, exc)
+                self._handler_failed(handler_id, name, metadata, exc)
 
     def emit_tasks(self, batch: TaskBatch, metadata: Mapping[str, Any]) -> None:
         """Deliver finished tasks: whole to batch handlers, row by row to per-task handlers.
@@ -288,7 +288,7 @@ class Telemetry:
             try:
                 handler(batch, metadata)
             except Exception as exc:
-                self._handler_failed(handler_id, "poolmon.task.batch", exc)
+                self._handler_failed(handler_id, "poolmon.task.batch", metadata, exc)
         if self._task_start or self._task_stop:
             self._expand_rows(batch, metadata)
 
@@ -365,10 +365,16 @@ class Telemetry:
             try:
                 handler(name, measurements, metadata)
             except Exception as exc:
-                self._handler_failed(handler_id, name, exc)
+                self._handler_failed(handler_id, name, metadata, exc)
 
-    def _handler_failed(self, handler_id: str, event: str, exc: Exception) -> None:
-        """Detach a raising handler and report it, once, as a poolmon.error event."""
+    def _handler_failed(
+        self, handler_id: str, event: str, metadata: Mapping[str, Any], exc: Exception
+    ) -> None:
+        """Detach a raising handler and report it, once, as a poolmon.error event.
+
+        The report carries the ``pool`` (and ``worker_id``) of the event being handled, so a
+        monitor files it under the right pool.
+        """
         if not self.detach(handler_id):
             return  # another thread already detached and reported it
         self._failures += 1
@@ -376,13 +382,13 @@ class Telemetry:
             ERROR,
             {"count": 1},
             {
-                "pool": None,
+                "pool": metadata.get("pool"),
                 "category": "telemetry",
                 "severity": "error",
                 "error_type": type(exc).__qualname__,
                 "message": f"telemetry handler {handler_id!r} raised on {event!r} and was "
                 f"detached: {exc}",
-                "worker_id": None,
+                "worker_id": metadata.get("worker_id"),
                 "traceback": "".join(traceback.format_exception(exc)),
                 "handler_id": handler_id,
                 "event": event,

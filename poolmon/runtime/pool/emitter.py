@@ -1,0 +1,210 @@
+"""Every telemetry event the pool emits, in one place, so each emission point is obvious.
+
+Why a class of tiny methods: each checks `telemetry.listening(NAME)` before building its
+dicts, so with no handler attached an event costs one cached dict lookup; and the telemetry
+engineer's catalog tests can read this file to see exactly when each event fires.
+Per-task data never goes through here one task at a time: it arrives from the workers as
+columnar `TaskBatch`es (see `engine.Engine._on_tasks_frame`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from poolmon.core import catalog as cat
+from poolmon.core.events import TaskBatch
+
+if TYPE_CHECKING:
+    from poolmon.runtime.pool.worker import ExitRecord, WorkerHandle
+    from poolmon.runtime.telemetry import Telemetry
+
+
+class PoolEmitter:
+    """Emits the pool's catalog events with the documented fields."""
+
+    def __init__(self, tel: Telemetry, pool_name: str) -> None:
+        self.tel = tel
+        self.name = pool_name
+        self.meta = {"pool": pool_name}
+
+    def _emit(self, name: str, meas: Mapping[str, int | float], meta: Mapping[str, Any]) -> None:
+        self.tel.emit(name, meas, {"pool": self.name, **meta})
+
+    def _worker_meta(self, w: WorkerHandle) -> dict[str, Any]:
+        return {"pool": self.name, "worker_id": w.wid, "pid": w.pid}
+
+    # --- pool lifecycle
+    def pool_init(self, size: int, min_size: int, max_size: int, startup_ns: int, sm: str) -> None:
+        """The pool is up and accepting work."""
+        if self.tel.listening(cat.POOL_INIT):
+            self._emit(
+                cat.POOL_INIT,
+                {
+                    "size": size,
+                    "min_size": min_size,
+                    "max_size": max_size,
+                    "startup_ns": startup_ns,
+                },
+                {"pid": os.getpid(), "host": socket.gethostname(), "start_method": sm},
+            )
+
+    def pool_terminate(self, uptime_ns: int, tasks_done: int, reason: str) -> None:
+        """The pool has shut down."""
+        if self.tel.listening(cat.POOL_TERMINATE):
+            self._emit(
+                cat.POOL_TERMINATE,
+                {"uptime_ns": uptime_ns, "tasks_done": tasks_done},
+                {"reason": reason},
+            )
+
+    def pool_resize(self, from_size: int, to_size: int, reason: str) -> None:
+        """The target size changed."""
+        if self.tel.listening(cat.POOL_RESIZE):
+            self._emit(
+                cat.POOL_RESIZE, {"from_size": from_size, "to_size": to_size}, {"reason": reason}
+            )
+
+    def pool_status(self, meas: Mapping[str, int | float]) -> None:
+        """Periodic occupancy snapshot (the supervisor calls this about once a second)."""
+        if self.tel.listening(cat.POOL_STATUS):
+            self._emit(cat.POOL_STATUS, meas, {})
+
+    # --- workers
+    def worker_spawn(self, w: WorkerHandle, reason: str) -> None:
+        """A worker process was started."""
+        if self.tel.listening(cat.WORKER_SPAWN):
+            self.tel.emit(cat.WORKER_SPAWN, {}, {**self._worker_meta(w), "reason": reason})
+
+    def worker_ready(self, w: WorkerHandle, startup_ns: int) -> None:
+        """A worker answered its first frame."""
+        if self.tel.listening(cat.WORKER_READY):
+            self.tel.emit(cat.WORKER_READY, {"startup_ns": startup_ns}, self._worker_meta(w))
+
+    def worker_state(self, w: WorkerHandle, old: str, new: str, reason: str, prev_ns: int) -> None:
+        """A worker changed state."""
+        if self.tel.listening(cat.WORKER_STATE):
+            self.tel.emit(
+                cat.WORKER_STATE,
+                {"previous_state_ns": prev_ns},
+                {**self._worker_meta(w), "from": old, "to": new, "reason": reason},
+            )
+
+    def worker_exit(self, rec: ExitRecord) -> None:
+        """A worker process exited (any reason)."""
+        if self.tel.listening(cat.WORKER_EXIT):
+            self.tel.emit(
+                cat.WORKER_EXIT,
+                {"lifetime_ns": int(rec.lifetime_s * 1e9), "tasks_done": rec.tasks_done},
+                {
+                    "pool": self.name,
+                    "worker_id": rec.worker_id,
+                    "pid": rec.pid,
+                    "reason": rec.reason,
+                    "exit_code": rec.exit_code,
+                    "signal": rec.signal,
+                },
+            )
+
+    def health_check(self, w: WorkerHandle, age_ns: int, missed: int, result: str) -> None:
+        """One heartbeat check (duration_ns is the age of the worker's latest heartbeat)."""
+        if self.tel.listening(cat.WORKER_HEALTH_CHECK):
+            self.tel.emit(
+                cat.WORKER_HEALTH_CHECK,
+                {"duration_ns": age_ns, "missed": missed},
+                {**self._worker_meta(w), "result": result},
+            )
+
+    # --- tasks
+    def task_exception(
+        self, w: WorkerHandle, task_id: int, op: str, exc: BaseException, tb: str, dur_ns: int
+    ) -> None:
+        """A task raised in its worker."""
+        if self.tel.listening(cat.TASK_EXCEPTION):
+            self.tel.emit(
+                cat.TASK_EXCEPTION,
+                {"duration_ns": dur_ns},
+                {
+                    **self._worker_meta(w),
+                    "task_id": task_id,
+                    "op": op,
+                    "error_type": type(exc).__qualname__,
+                    "message": str(exc),
+                    "category": "task",
+                    "traceback": tb,
+                },
+            )
+
+    def task_timeout(
+        self, w: WorkerHandle, task_id: int, op: str, dur_ns: int, lim_ns: int
+    ) -> None:
+        """A task ran past its timeout and its worker is being killed."""
+        if self.tel.listening(cat.TASK_TIMEOUT):
+            self.tel.emit(
+                cat.TASK_TIMEOUT,
+                {"duration_ns": dur_ns, "timeout_ns": lim_ns},
+                {**self._worker_meta(w), "task_id": task_id, "op": op},
+            )
+
+    def tasks(self, batch: TaskBatch) -> None:
+        """Hand a batch of finished tasks to batch handlers."""
+        if len(batch):
+            self.tel.emit_tasks(batch, self.meta)
+
+    def worker_events(self, w: WorkerHandle, events: Any) -> None:
+        """Re-emit user events recorded inside a worker's tasks."""
+        self.tel.emit_from_worker(w.wid, w.pid, events, self.meta)
+
+    # --- queue, sessions, errors, recovery
+    def queue_enqueued(self, count: int, depth: int) -> None:
+        """Periodic: tasks enqueued since the last report."""
+        if self.tel.listening(cat.QUEUE_ENQUEUED):
+            self._emit(cat.QUEUE_ENQUEUED, {"count": count, "depth": depth}, {})
+
+    def queue_rejected(self, depth: int, max_queue: int, policy: str) -> None:
+        """A submit was refused because the queue was full."""
+        if self.tel.listening(cat.QUEUE_REJECTED):
+            self._emit(
+                cat.QUEUE_REJECTED, {"depth": depth, "max_queue": max_queue}, {"policy": policy}
+            )
+
+    def session_affinity(self, hits: int, misses: int, expired: int) -> None:
+        """Periodic: session routing outcomes since the last report."""
+        if self.tel.listening(cat.SESSION_AFFINITY):
+            self._emit(
+                cat.SESSION_AFFINITY, {"hits": hits, "misses": misses, "expired": expired}, {}
+            )
+
+    def error(
+        self, category: str, severity: str, error_type: str, message: str, wid: int | None = None
+    ) -> None:
+        """Something an operator should see."""
+        if self.tel.listening(cat.ERROR):
+            self._emit(
+                cat.ERROR,
+                {"count": 1},
+                {
+                    "category": category,
+                    "severity": severity,
+                    "error_type": error_type,
+                    "message": message,
+                    "worker_id": wid,
+                },
+            )
+
+    def recovery(self, action: str, result: str, duration_ns: int, wid: int | None = None) -> None:
+        """The pool recovered from a failure (worker replaced, task retried)."""
+        if self.tel.listening(cat.RECOVERY):
+            self._emit(
+                cat.RECOVERY,
+                {"duration_ns": duration_ns},
+                {"action": action, "result": result, "worker_id": wid},
+            )
+
+
+def now_ns() -> int:
+    """Monotonic ns (the clock every pool duration uses)."""
+    return time.monotonic_ns()

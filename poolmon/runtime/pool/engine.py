@@ -1,0 +1,458 @@
+"""The pool's IO engine: one thread that moves task frames out and results in.
+
+Why one IO thread plus "caller runs": an IO thread is what lets futures complete while nobody
+is calling into the pool; but while a caller submits in a tight loop it holds the GIL, and a
+woken IO thread would wait up to the 5 ms switch interval for it. So whoever holds `io_lock`
+does the IO: the IO thread normally, and a submitting thread every 32 submits (`pump`) or
+when the pool was idle (`kick`, which sends the task straight to a worker: the low-latency
+path). Writes are coalesced (one send per worker per round); results are completed in
+batches under `FUTURE_LOCK` (see future.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+import selectors
+import time
+from array import array
+from collections.abc import Sequence
+from typing import Any
+
+from poolmon.core.events import TaskBatch
+from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.errors import PoolClosed, RemoteError, RemoteTraceback
+from poolmon.runtime.pool.future import (
+    FINISHED,
+    FUTURE_LOCK,
+    PENDING,
+    RUNNING,
+    PoolFuture,
+    finish,
+)
+from poolmon.runtime.pool.lifecycle import Lifecycle
+from poolmon.runtime.pool.supervisor import Supervisor
+from poolmon.runtime.pool.worker import BUSY, READY, WorkerHandle
+
+_EVENT_WRITE = selectors.EVENT_WRITE
+_EVENT_READ = selectors.EVENT_READ
+_READ_SIZE = 1 << 20
+
+
+class Engine(Lifecycle, Supervisor):
+    """Dispatch, result handling and the IO thread loop."""
+
+    # ------------------------------------------------------------------ thread entry points
+    def run(self) -> None:
+        """The IO thread: wait for sockets or a wake-up, then do one round of work."""
+        events: list[tuple[selectors.SelectorKey, int]] = []
+        try:
+            while True:
+                with self.io_lock:
+                    self.sleeping = False
+                    self.handle(events)
+                    if self.round():
+                        break
+                    timeout = self.next_timeout()
+                    self.sleeping = True
+                    if self.pending and self.has_capacity():
+                        self.sleeping = False
+                        timeout = 0.0
+                events = self.sel.select(timeout)
+        except BaseException as exc:  # the engine must never leave futures hanging silently
+            self.fatal = exc
+            self.em.error(
+                "pool", "critical", type(exc).__qualname__, f"pool IO thread failed: {exc}"
+            )
+            with self.io_lock:
+                self.abort(exc)
+        finally:
+            self.close_fds()
+            self.fail_stragglers()
+            self.finished.set()
+            if self.on_finished is not None:
+                try:
+                    self.on_finished()
+                except Exception as exc:
+                    self.em.error("pool", "warning", type(exc).__qualname__, str(exc))
+
+    def kick(self) -> None:
+        """A submit into an idle pool: send it now if the IO lock is free, else wake the thread."""
+        if self.io_lock.acquire(False):
+            try:
+                if self.fatal is None:
+                    self.dispatch()
+                    self.flush()
+            finally:
+                self.io_lock.release()
+        else:
+            self.wake()
+
+    def pump(self) -> None:
+        """Caller-runs IO: collect ready results and refill workers without waiting."""
+        if self.io_lock.acquire(False):
+            try:
+                if self.fatal is None:
+                    self.handle(self.sel.select(0))
+                    self.dispatch()
+                    self.flush()
+            finally:
+                self.io_lock.release()
+
+    # ------------------------------------------------------------------ one round
+    def round(self) -> bool:
+        """Supervise if due, dispatch, flush; True when a closing pool has finished."""
+        now = time.monotonic_ns()
+        if now >= self.next_tick_ns:
+            self.tick(now)
+        self.dispatch()
+        self.flush()
+        return self.closing and self.shutdown_step()
+
+    def handle(self, events: Sequence[tuple[selectors.SelectorKey, int]]) -> None:
+        """React to ready file descriptors (events may be stale if a caller pumped)."""
+        for key, mask in events:
+            kind, w = key.data
+            if kind == "sock":
+                if w.exited:
+                    continue
+                if mask & _EVENT_READ:
+                    self.read(w)
+                if mask & _EVENT_WRITE and not w.exited:
+                    self.write(w)
+            elif kind == "exit":
+                if not w.exited:
+                    self.on_exit(w)
+            else:
+                try:
+                    while os.read(self.wake_r, 4096):
+                        pass
+                except (BlockingIOError, OSError):
+                    pass
+
+    # ------------------------------------------------------------------ results
+    def read(self, w: WorkerHandle) -> None:
+        """Read what a worker sent; EOF means it is exiting (its sentinel settles the rest)."""
+        try:
+            data = w.sock.recv(_READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            w.eof = True
+            w.eof_ns = time.monotonic_ns()
+            try:
+                self.sel.unregister(w.fd)
+            except (KeyError, ValueError):
+                pass
+            return
+        self.consume(w, data)
+
+    def consume(self, w: WorkerHandle, data: bytes) -> None:
+        """Decode frames and complete futures; the common case under one lock, no conditions."""
+        w.unpacker.feed(data)
+        pop = w.inflight.popleft
+        slow: list[tuple[PoolFuture, list[Any]]] = []
+        ctrl: list[list[Any]] = []
+        n = 0
+        with FUTURE_LOCK:
+            for frame in w.unpacker:
+                if frame[0] < 0:
+                    ctrl.append(frame)
+                    continue
+                fut = pop()
+                n += 1
+                if frame[1] == 0 and fut._cond is None:
+                    fut._result = frame[2]
+                    fut._exception = None
+                    fut._state = FINISHED
+                else:
+                    slow.append((fut, frame))
+        if n:
+            w.tasks_done += n
+            self.counters.results += n
+            for fut, frame in slow:
+                self.finish_slow(w, fut, frame)
+            if not w.inflight and w.state is BUSY:
+                self.set_state(w, READY, "checkin")
+        for frame in ctrl:
+            self.on_control(w, frame)
+
+    def finish_slow(self, w: WorkerHandle, fut: PoolFuture, frame: list[Any]) -> None:
+        """Results that need decoding, exceptions, and futures somebody is waiting on."""
+        status, payload = frame[1], frame[2]
+        value: Any = None
+        exc: BaseException | None = None
+        if status == fr.R_OK:
+            value = payload
+        elif status == fr.R_OK_PICKLED:
+            try:
+                value = pickle.loads(payload)
+            except Exception as err:
+                exc = RemoteError(
+                    type(err).__qualname__, f"result could not be unpickled: {err}", ""
+                )
+        else:
+            self.counters.failed += 1
+            tb = ""
+            if status == fr.R_ERROR:
+                try:
+                    exc, tb = pickle.loads(payload)
+                    exc.__cause__ = RemoteTraceback(tb)
+                except Exception as err:
+                    exc = RemoteError(
+                        type(err).__qualname__, f"exception could not be unpickled: {err}", ""
+                    )
+            else:
+                exc = RemoteError(payload[0], payload[1], payload[2])
+                tb = payload[2]
+            assert exc is not None
+            self.em.task_exception(w, fut._seq, self.op_of(fut), exc, tb, 0)
+        finish(fut, value, exc)
+
+    def on_control(self, w: WorkerHandle, frame: list[Any]) -> None:
+        """Frames that are not results: ready, task telemetry, user events."""
+        tag = frame[0]
+        if tag == fr.READY:
+            self.on_ready(w)
+        elif tag == fr.TASKS:
+            self.on_tasks_frame(w, frame)
+        elif tag == fr.EVENTS:
+            try:
+                events = pickle.loads(frame[1])
+            except Exception as exc:
+                self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
+                return
+            self.em.worker_events(w, events)
+
+    def on_tasks_frame(self, w: WorkerHandle, frame: list[Any]) -> None:
+        """Per-task telemetry from a worker: int64 columns straight into a TaskBatch."""
+        cols = []
+        for blob in frame[1:8]:
+            col = array("q")
+            col.frombytes(blob)
+            cols.append(col)
+        seq, op, start, dur, wait, status, err = cols
+        batch = TaskBatch(
+            tuple(self.ft.ops),
+            tuple(frame[8]),
+            seq,
+            array("q", [w.wid]) * len(seq),
+            op,
+            start,
+            dur,
+            wait,
+            status,
+            err,
+        )
+        self.em.tasks(batch)
+
+    # ------------------------------------------------------------------ dispatch
+    def has_capacity(self) -> bool:
+        """True when some worker can take another task."""
+        window = self.cfg.max_in_flight
+        return any(w.accepting and len(w.inflight) < window for w in self.workers.values())
+
+    def dispatch(self) -> None:
+        """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
+        window = self.cfg.max_in_flight
+        ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < window]
+        if not ready:
+            return
+        for w in ready:
+            if w.strict_q:
+                take = min(window - len(w.inflight), len(w.strict_q))
+                self.send(w, [w.strict_q.popleft() for _ in range(take)])
+        pending = self.pending
+        if not pending:
+            return
+        ready = [w for w in ready if w.accepting and len(w.inflight) < window]
+        capacity = sum(window - len(w.inflight) for w in ready)
+        take = min(capacity, len(pending))
+        batch: list[PoolFuture] = []
+        slow: list[PoolFuture] = []
+        special = False
+        pop = pending.popleft
+        add = batch.append
+        with FUTURE_LOCK:
+            for _ in range(take):
+                fut = pop()
+                if fut._cond is None:
+                    state = fut._state
+                    if state is PENDING:
+                        fut._state = RUNNING
+                    elif state is not RUNNING:
+                        continue  # cancelled
+                    add(fut)
+                else:
+                    slow.append(fut)
+                if fut._opts is not None:
+                    special = True
+        for fut in slow:
+            if fut._start_locked():
+                batch.append(fut)
+        if special:
+            batch = self.route_sessions(batch)
+        self.spread(batch, ready)
+        if self.space_waiters:
+            with self.space_cond:
+                self.space_cond.notify_all()
+
+    def spread(self, batch: list[PoolFuture], ready: list[WorkerHandle]) -> None:
+        """Give each worker an even share of `batch`, least loaded first."""
+        window = self.cfg.max_in_flight
+        ready = sorted(ready, key=lambda w: len(w.inflight))
+        start = 0
+        remaining = len(batch)
+        for i, w in enumerate(ready):
+            if not remaining:
+                break
+            room = window - len(w.inflight)
+            if not w.accepting or room <= 0:
+                continue
+            share = -(-remaining // (len(ready) - i))
+            k = min(room, share)
+            self.send(w, batch[start : start + k])
+            start += k
+            remaining -= k
+        if remaining:
+            self.pending.extendleft(reversed(batch[start:]))
+
+    def send(self, w: WorkerHandle, futs: list[PoolFuture]) -> None:
+        """Queue task frames for one worker (defining functions it has not seen yet)."""
+        if not futs:
+            return
+        limit = self.cfg.max_tasks_per_worker
+        if limit is not None:
+            room = limit - w.dispatched
+            if len(futs) > room:
+                self.pending.extendleft(reversed(futs[room:]))
+                futs = futs[:room]
+        out = w.out
+        inflight = w.inflight
+        known = w.known
+        last = -2
+        for fut in futs:
+            fid = fut._fid
+            if fid != last:
+                last = fid
+                if fid >= 0 and fid not in known:
+                    known.add(fid)
+                    out.append(_define_frame(fid, self.ft.pickled[fid]))
+            out.append(fut._frame)
+            inflight.append(fut)
+        w.dispatched += len(futs)
+        if not w.dirty:
+            w.dirty = True
+            self.dirty.append(w)
+        self.mark_busy(w)
+        if limit is not None and w.dispatched >= limit:
+            self.retire(w, "recycle_tasks")
+            self.ensure_size("recycle")
+
+    def route_sessions(self, batch: list[PoolFuture]) -> list[PoolFuture]:
+        """Send session-tagged tasks per their affinity; return the rest for `spread`."""
+        plain: list[PoolFuture] = []
+        now = time.monotonic_ns()
+        window = self.cfg.max_in_flight
+        for fut in batch:
+            opts = fut._opts
+            if opts is None or opts.session is None:
+                plain.append(fut)
+                continue
+            session = opts.session
+            mode = opts.affinity or self.cfg.session_affinity
+            wid = self.sessions.lookup(session)
+            bound = self.workers.get(wid) if wid is not None else None
+            if bound is not None and not bound.accepting:
+                bound = None
+            live = [w for w in self.workers.values() if w.accepting]
+            if bound is None:
+                room = [w for w in live if len(w.inflight) < window]
+                if not room:
+                    plain.append(fut)  # no capacity: spread() puts it back in the queue
+                    continue
+                target = min(room, key=lambda w: len(w.inflight))
+                self.sessions.rebind(session, target.wid, now)
+                self.sessions.use(session, target.wid, now, hit=False)
+                self.send(target, [fut])
+            elif mode == "strict":
+                self.sessions.use(session, bound.wid, now, hit=True)
+                if len(bound.inflight) < window and not bound.strict_q:
+                    self.send(bound, [fut])
+                else:
+                    bound.strict_q.append(fut)
+            else:
+                idle = [w for w in live if not w.inflight]
+                if bound.inflight and idle:
+                    self.sessions.use(session, bound.wid, now, hit=False)
+                    self.send(idle[0], [fut])
+                elif len(bound.inflight) < window:
+                    self.sessions.use(session, bound.wid, now, hit=True)
+                    self.send(bound, [fut])
+                else:
+                    plain.append(fut)
+        return plain
+
+    # ------------------------------------------------------------------ writes
+    def flush(self) -> None:
+        """One non-blocking send per worker with queued frames; leftovers wait for EVENT_WRITE."""
+        dirty = self.dirty
+        if not dirty:
+            return
+        self.dirty = []
+        for w in dirty:
+            w.dirty = False
+            if w.exited:
+                w.out.clear()
+                continue
+            if w.out_tail:
+                continue  # the socket is full; write() resumes when it drains
+            data = b"".join(w.out) if len(w.out) > 1 else w.out[0]
+            w.out.clear()
+            self.send_bytes(w, data)
+
+    def send_bytes(self, w: WorkerHandle, data: bytes) -> None:
+        """Send what the socket takes now; remember the rest."""
+        try:
+            sent = w.sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            sent = len(data)  # the worker is gone; on_exit re-queues its unstarted tasks
+        if sent < len(data):
+            w.out_tail = data[sent:]
+            if not w.want_write:
+                w.want_write = True
+                self.sel.modify(w.fd, _EVENT_READ | _EVENT_WRITE, ("sock", w))
+        elif w.want_write:
+            w.want_write = False
+            self.sel.modify(w.fd, _EVENT_READ, ("sock", w))
+
+    def write(self, w: WorkerHandle) -> None:
+        """The socket drained: send the leftover and anything queued since."""
+        data = w.out_tail + b"".join(w.out)
+        w.out_tail = b""
+        w.out.clear()
+        self.send_bytes(w, data)
+
+    def fail_stragglers(self) -> None:
+        """Tasks that raced a finished shutdown get PoolClosed instead of hanging."""
+        while self.pending:
+            fut = self.pending.popleft()
+            if fut._state is PENDING or fut._state is RUNNING:
+                finish(fut, None, PoolClosed("the pool shut down before this task could run"))
+
+    # ------------------------------------------------------------------ retries and timing
+    def due_retries(self, now: int) -> None:
+        """Put idempotent tasks whose backoff has passed back at the front of the queue."""
+        heap = self.retry_heap
+        while heap and heap[0][0] <= now:
+            _, _, fut = heapq.heappop(heap)
+            self.pending.appendleft(fut)
+
+
+def _define_frame(fid: int, blob: bytes) -> bytes:
+    return fr.new_packer().pack([fr.DEFINE, fid, blob])  # type: ignore[no-any-return]

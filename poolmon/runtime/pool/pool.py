@@ -1,0 +1,552 @@
+"""`poolmon.Pool`: a fast, supervised `concurrent.futures.Executor` of worker processes.
+
+Existing ProcessPoolExecutor code moves over by changing one line. What it adds: a crash
+fails only the task that was running (naming the worker, pid and exit status), per-task
+timeouts that kill and replace the worker, a bounded queue, sessions with affinity, resize at
+runtime, recycling by task count or memory, retries for idempotent work, `stats()`, and
+telemetry for every step. See docs/POOL.md for the guarantees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, Literal
+
+from poolmon.core.errors import ConfigError
+from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.config import PoolConfig, check_int, check_seconds, default_size
+from poolmon.runtime.pool.emitter import PoolEmitter
+from poolmon.runtime.pool.engine import Engine
+from poolmon.runtime.pool.errors import PoolClosed, QueueFull
+from poolmon.runtime.pool.future import PENDING, PoolFuture
+from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
+from poolmon.runtime.pool.snapshot import build_stats
+from poolmon.runtime.pool.stats import PoolStats
+
+if TYPE_CHECKING:
+    from poolmon.runtime.telemetry import Telemetry
+
+_new = object.__new__
+_names = itertools.count(1)
+_live: weakref.WeakSet[Pool] = weakref.WeakSet()
+_SLOW_PACK = (TypeError, ValueError, OverflowError)
+
+
+class Pool(Executor):
+    """A pool of worker processes; `submit`, `map` and `shutdown` as in concurrent.futures.
+
+    Args:
+        max_workers: Workers to start (default: the CPUs this process may use).
+        name: Shown by monitors (default ``pool-<pid>-<n>``).
+        min_size / max_size: Bounds for `resize` (default 1 / max(max_workers, 4 x CPUs)).
+        start_method: "forkserver" (default, on every Python version: the pool runs an IO
+            thread, and forking a threaded process is unsafe), "spawn" or "fork".
+        max_queue: Tasks that may wait for a worker; None = unbounded.
+        on_queue_full: "raise" (QueueFull at once) or "block" (wait up to queue_timeout).
+        queue_timeout: Seconds a blocked submit waits before QueueFull; None = forever.
+        task_timeout: Default seconds a task may run; None = no limit.
+        health_check_interval / health_check_timeout / health_check_max_misses: Heartbeats
+            are checked every interval; older than timeout is a miss; that many misses in a
+            row and the worker is killed and replaced.
+        max_tasks_per_worker: Recycle a worker after this many tasks.
+        max_memory_per_worker: Recycle a worker whose RSS exceeds this many bytes.
+        memory_check_interval: Seconds between RSS samples.
+        session_affinity: Default mode for session-tagged work: "hint" or "strict".
+        session_ttl: Seconds an unused session binding lives.
+        retry_backoff: First retry delay in seconds (doubles per attempt, at most 5 s).
+        max_in_flight: Tasks sent ahead to each worker (pipelining depth).
+        flush_interval: Longest a worker holds finished results before sending them.
+        start_timeout: Seconds a worker may take to start before it is replaced.
+        monitor: True serves the monitor endpoint at the default path, a str at that path,
+            False not at all.
+        telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        name: str | None = None,
+        min_size: int = 1,
+        max_size: int | None = None,
+        start_method: str = "forkserver",
+        max_queue: int | None = None,
+        on_queue_full: Literal["raise", "block"] = "raise",
+        queue_timeout: float | None = None,
+        task_timeout: float | None = None,
+        health_check_interval: float = 0.5,
+        health_check_timeout: float = 2.0,
+        health_check_max_misses: int = 3,
+        max_tasks_per_worker: int | None = None,
+        max_memory_per_worker: int | None = None,
+        memory_check_interval: float = 1.0,
+        session_affinity: Affinity = "hint",
+        session_ttl: float = 300.0,
+        retry_backoff: float = 0.05,
+        max_in_flight: int = 64,
+        flush_interval: float = 0.001,
+        start_timeout: float = 30.0,
+        monitor: bool | str = True,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        size = default_size() if max_workers is None else max_workers
+        if max_size is None:
+            max_size = max(size if isinstance(size, int) else 1, 4 * default_size())
+        self._cfg = PoolConfig(
+            size=size,
+            min_size=min_size,
+            max_size=max_size,
+            name=name if name is not None else f"pool-{os.getpid()}-{next(_names)}",
+            start_method=start_method,
+            max_queue=max_queue,
+            on_queue_full=on_queue_full,
+            queue_timeout=queue_timeout,
+            task_timeout=task_timeout,
+            health_check_interval=health_check_interval,
+            health_check_timeout=health_check_timeout,
+            health_check_max_misses=health_check_max_misses,
+            max_tasks_per_worker=max_tasks_per_worker,
+            max_memory_per_worker=max_memory_per_worker,
+            memory_check_interval=memory_check_interval,
+            session_affinity=session_affinity,
+            session_ttl=session_ttl,
+            retry_backoff=retry_backoff,
+            max_in_flight=max_in_flight,
+            flush_interval=flush_interval,
+            start_timeout=start_timeout,
+            monitor=monitor,
+        )
+        if telemetry is None:
+            from poolmon.runtime.telemetry import DEFAULT_TELEMETRY
+
+            telemetry = DEFAULT_TELEMETRY
+        self._telemetry = telemetry
+        self._ft = fr.FunctionTable()
+        self._fids = self._ft.ids
+        self._pack = fr.new_packer().pack
+        self._counter = itertools.count()
+        self._closed = False
+        self._shutdown_lock = threading.Lock()
+        self._max_queue = self._cfg.max_queue
+        self._started_at_ns = time.time_ns()
+        self._pid = os.getpid()
+        self._terminate_reason = "shutdown"
+        self._services: list[Any] = []
+        em = PoolEmitter(telemetry, self._cfg.name)
+        self._eng = eng = Engine(self._cfg, em, self._ft)
+        self._pending = eng.pending
+        eng.tasks_on = telemetry.wants_tasks
+        eng.on_finished = self._on_engine_finished
+        with eng.io_lock:
+            eng.ensure_size("initial")
+        self._thread = threading.Thread(
+            target=eng.run, name=f"poolmon-io-{self._cfg.name}", daemon=True
+        )
+        self._thread.start()
+        _live.add(self)
+        self._start_services()
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> PoolFuture:
+        """Schedule `fn(*args, **kwargs)` on a worker; returns a `concurrent.futures.Future`.
+
+        Raises PoolClosed (a RuntimeError) after shutdown, SubmitError (a TypeError) when fn or
+        an argument cannot be pickled, QueueFull when `max_queue` tasks already wait.
+        """
+        eng = self._eng
+        try:
+            fid = self._fids.get(fn)
+        except TypeError:
+            fid = None
+        if fid is None or kwargs or eng.tasks_on or self._max_queue is not None or self._closed:
+            return self._submit(fn, args, kwargs, None)
+        seq = next(self._counter)
+        try:
+            frame = self._pack([seq, fid, 0, [*args]])
+        except _SLOW_PACK:
+            return self._submit(fn, args, kwargs, None)
+        fut: PoolFuture = _new(PoolFuture)
+        fut._cond = None
+        fut._state = PENDING
+        fut._seq = seq
+        fut._frame = frame
+        fut._opts = None
+        fut._fid = fid
+        fut._attempt = 0
+        eng.last_seq = seq
+        pending = self._pending
+        pending.append(fut)
+        n = len(pending)
+        if n == 1:
+            if eng.sleeping:
+                eng.kick()
+        elif not n & 31:
+            eng.pump()
+        return fut
+
+    def _submit(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        opts: TaskOptions | None,
+        chunk: list[tuple[Any, ...]] | None = None,
+    ) -> PoolFuture:
+        """Every submit that is not the plain fast path (options, kwargs, telemetry, chunks)."""
+        if self._closed:
+            raise PoolClosed("cannot schedule new futures after shutdown")
+        if not callable(fn):
+            raise TypeError(f"{type(fn).__name__!r} object is not callable")
+        eng = self._eng
+        if self._max_queue is not None and len(self._pending) >= self._max_queue:
+            self._wait_for_space()
+        fid = self._ft.register(fn)
+        if opts is not None and opts.op is not None:
+            op = self._ft.op_index(opts.op)
+        elif fid >= 0:
+            op = self._ft.fid_op[fid]
+        else:
+            op = self._ft.op_index(fr.op_name(fn))
+        seq = next(self._counter)
+        frame = self._encode(seq, fid, fn, args, kwargs, chunk, op, eng.tasks_on)
+        fut: PoolFuture = _new(PoolFuture)
+        fut._cond = None
+        fut._state = PENDING
+        fut._seq = seq
+        fut._frame = frame
+        fut._opts = opts
+        fut._fid = fid
+        fut._op = op
+        fut._attempt = 0
+        eng.last_seq = seq
+        pending = self._pending
+        pending.append(fut)
+        n = len(pending)
+        if n == 1:
+            if eng.sleeping:
+                eng.kick()
+        elif not n & 31:
+            eng.pump()
+        return fut
+
+    def _encode(
+        self,
+        seq: int,
+        fid: int,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        chunk: list[tuple[Any, ...]] | None,
+        op: int,
+        tasks_on: bool,
+    ) -> bytes:
+        """Build a task frame: msgpack when every value is exactly msgpack-typed, else pickle."""
+        head: list[Any] = [seq, fid]
+        if fid < 0:
+            if chunk is not None:
+                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, fr.dumps((fn, chunk), "the task")]
+            else:
+                body = [fr.M_FN_PICKLED, fr.dumps((fn, args, kwargs), "the task")]
+        elif chunk is not None:
+            body = [fr.M_CHUNK, [[*row] for row in chunk]]
+        elif kwargs:
+            body = [fr.M_ARGS_KW, [[*args], kwargs]]
+        else:
+            body = [fr.M_ARGS, [*args]]
+        tail: list[Any] = [op, time.monotonic_ns()] if tasks_on else []
+        try:
+            return self._pack(head + body + tail)  # type: ignore[no-any-return]
+        except _SLOW_PACK:
+            pass
+        if chunk is not None:
+            body = [fr.M_CHUNK_PICKLED, fr.dumps(chunk, "the arguments")]
+        else:
+            body = [fr.M_PICKLED, fr.dumps((args, kwargs), "the arguments")]
+        return self._pack(head + body + tail)  # type: ignore[no-any-return]
+
+    def _wait_for_space(self) -> None:
+        """max_queue reached: raise QueueFull, or block (policy 'block') until there is room."""
+        eng = self._eng
+        cfg = self._cfg
+        assert cfg.max_queue is not None
+        if cfg.on_queue_full == "raise":
+            eng.counters.rejected += 1
+            eng.em.queue_rejected(len(self._pending), cfg.max_queue, "raise")
+            raise QueueFull(len(self._pending), cfg.max_queue)
+        start = time.monotonic()
+        deadline = None if cfg.queue_timeout is None else start + cfg.queue_timeout
+        with eng.space_cond:
+            eng.space_waiters += 1
+            try:
+                while len(self._pending) >= cfg.max_queue:
+                    if self._closed:
+                        raise PoolClosed("cannot schedule new futures after shutdown")
+                    left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+                    if left <= 0:
+                        eng.counters.rejected += 1
+                        eng.em.queue_rejected(len(self._pending), cfg.max_queue, "block timeout")
+                        raise QueueFull(len(self._pending), cfg.max_queue, time.monotonic() - start)
+                    eng.space_cond.wait(left)
+            finally:
+                eng.space_waiters -= 1
+
+    def map(
+        self,
+        fn: Callable[..., Any],
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        chunksize: int = 1,
+    ) -> Iterator[Any]:
+        """Like `Executor.map`; `chunksize` > 1 sends that many calls as one task.
+
+        All tasks are submitted before this returns; results are yielded in order. A chunk
+        that raises fails as a whole, at its position (as in ProcessPoolExecutor).
+        """
+        return self._map(fn, iterables, timeout, chunksize, None)
+
+    def _map(
+        self,
+        fn: Callable[..., Any],
+        iterables: tuple[Iterable[Any], ...],
+        timeout: float | None,
+        chunksize: int,
+        opts: TaskOptions | None,
+    ) -> Iterator[Any]:
+        if not isinstance(chunksize, int) or chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        end = None if timeout is None else time.monotonic() + timeout
+        rows = zip(*iterables, strict=False)
+        if chunksize == 1:
+            futs = [self._submit(fn, row, {}, opts) for row in rows]
+        else:
+            futs = []
+            while True:
+                chunk = list(itertools.islice(rows, chunksize))
+                if not chunk:
+                    break
+                futs.append(self._submit(fn, (), {}, opts, chunk))
+        return _results(futs, end, chunksize > 1)
+
+    def options(
+        self,
+        *,
+        session: str | None = None,
+        affinity: Affinity | None = None,
+        timeout: float | None = None,
+        idempotent: bool = False,
+        retries: int = 0,
+        op: str | None = None,
+    ) -> BoundPool:
+        """A view whose submit/map/run carry these per-call options (see `TaskOptions`)."""
+        return BoundPool(self, TaskOptions(session, affinity, timeout, idempotent, retries, op))
+
+    async def run(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """`await pool.run(fn, *args, **kwargs)`: submit and await the result from asyncio."""
+        return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+
+    # ------------------------------------------------------------------ lifecycle
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop accepting work; finish (or with cancel_futures, cancel) what is queued.
+
+        Tasks already sent to a worker always finish. With wait=True, returns once every
+        worker has exited.
+        """
+        eng = self._eng
+        with self._shutdown_lock:
+            if not self._closed:
+                self._closed = True
+                if cancel_futures and self._terminate_reason == "shutdown":
+                    self._terminate_reason = "cancel"
+                with eng.io_lock:
+                    if cancel_futures:
+                        eng.cancel_queued()
+                    eng.closing = True
+                eng.wake()
+                with eng.space_cond:
+                    eng.space_cond.notify_all()
+        if wait and threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def _on_engine_finished(self) -> None:
+        """The IO thread is done: report termination and stop optional services."""
+        eng = self._eng
+        c = eng.counters
+        eng.em.pool_terminate(
+            time.monotonic_ns() - eng.started_ns,
+            c.results + c.timed_out + c.crashed,
+            self._terminate_reason,
+        )
+        self._stop_services()
+
+    def _start_services(self) -> None:
+        """Start optional services that live as long as the pool.
+
+        The monitor endpoint (when `monitor` is not False) and the resource sampler are
+        started here; each entry of `_services` has a `stop()` that `_stop_services` calls in
+        reverse order.
+        """
+
+    def _stop_services(self) -> None:
+        """Stop what `_start_services` started, newest first; never raises."""
+        while self._services:
+            service = self._services.pop()
+            try:
+                service.stop()
+            except Exception as exc:
+                self._eng.em.error("pool", "warning", type(exc).__qualname__, str(exc))
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until every worker is ready (useful before timing); False on timeout."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._eng.io_lock:
+                workers = list(self._eng.workers.values())
+                ok = len(workers) >= self._eng.target and all(
+                    w.state != "starting" for w in workers
+                )
+            if ok:
+                return True
+            if self._eng.finished.is_set() or (end is not None and time.monotonic() > end):
+                return False
+            time.sleep(0.002)
+
+    # ------------------------------------------------------------------ control (thread-safe)
+    def resize(self, n: int) -> None:
+        """Set the number of workers: grow starts workers, shrink retires idle ones first."""
+        cfg = self._cfg
+        check_int("size", n, max(1, cfg.min_size), cfg.max_size)
+        if self._closed:
+            raise PoolClosed("cannot resize a pool after shutdown")
+        with self._eng.io_lock:
+            self._eng.resize(n, "user")
+        self._eng.wake()
+
+    def set_task_timeout(self, seconds: float | None) -> None:
+        """Change the default per-task timeout (None = no limit) for tasks from now on."""
+        value = check_seconds("task_timeout", seconds, allow_none=True)
+        with self._eng.io_lock:
+            self._cfg.task_timeout = value
+            self._eng.task_timeout_ns = 0 if value is None else int(value * 1e9)
+
+    def set_health_check_interval(self, seconds: float) -> None:
+        """Change how often worker heartbeats are checked (0.01 .. 3600 s)."""
+        value = check_seconds("health_check_interval", seconds)
+        assert value is not None
+        if not 0.01 <= value <= 3600:
+            raise ConfigError(f"health_check_interval must be in 0.01..3600 s, got {seconds!r}")
+        with self._eng.io_lock:
+            self._cfg.health_check_interval = value
+            self._eng.health_interval_ns = int(value * 1e9)
+            self._eng.next_health_ns = 0
+        self._eng.wake()
+
+    def recycle_worker(self, worker_id: int) -> None:
+        """Replace one worker gracefully: it finishes what it has, a new one takes its slot."""
+        with self._eng.io_lock:
+            w = self._eng.workers.get(worker_id)
+            if w is None or w.stop_reason is not None:
+                raise ConfigError(f"no live worker with id {worker_id!r}")
+            self._eng.retire(w, "recycle")
+            self._eng.ensure_size("recycle")
+        self._eng.wake()
+
+    def stats(self) -> PoolStats:
+        """A frozen snapshot of workers, queue, sessions and totals (see `PoolStats`)."""
+        with self._eng.io_lock:
+            return build_stats(self, self._eng, self._cfg)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def name(self) -> str:
+        """The pool's name, as monitors show it."""
+        return self._cfg.name
+
+    @property
+    def size(self) -> int:
+        """Target number of workers."""
+        return self._eng.target
+
+    @property
+    def min_size(self) -> int:
+        """Lower bound for `resize`."""
+        return self._cfg.min_size
+
+    @property
+    def max_size(self) -> int:
+        """Upper bound for `resize`."""
+        return self._cfg.max_size
+
+    @property
+    def pid(self) -> int:
+        """The pool process's pid."""
+        return self._pid
+
+    @property
+    def started_at_ns(self) -> int:
+        """Wall-clock time the pool started (ns since the epoch)."""
+        return self._started_at_ns
+
+    @property
+    def start_method(self) -> str:
+        """The multiprocessing start method of the workers."""
+        return self._cfg.start_method
+
+    @property
+    def monitor(self) -> bool | str:
+        """The monitor endpoint setting: True (default path), a socket path, or False."""
+        return self._cfg.monitor
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """The registry this pool emits to."""
+        return self._telemetry
+
+    @property
+    def closed(self) -> bool:
+        """True once `shutdown()` was called."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        return f"<poolmon.Pool {self.name!r} size={self.size} closed={self._closed}>"
+
+
+def _results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:
+    """Yield results in order; cancel whatever is left if the consumer stops early."""
+    futs.reverse()
+    try:
+        while futs:
+            fut = futs[-1]
+            value = fut.result() if end is None else fut.result(end - time.monotonic())
+            futs.pop()
+            if chunked:
+                yield from value
+            else:
+                yield value
+    finally:
+        for fut in futs:
+            fut.cancel()
+
+
+def _shutdown_all() -> None:
+    """At interpreter exit, shut every live pool down so no worker outlives it.
+
+    Registered with `threading._register_atexit` (as concurrent.futures does): those hooks
+    run before `atexit` handlers, in particular before multiprocessing's own exit handler,
+    which would otherwise join our (non-daemonic) workers before anyone told them to stop.
+    """
+    for pool in list(_live):
+        pool._terminate_reason = "parent_exit"
+        try:
+            pool.shutdown(wait=True)
+        except Exception:
+            pass
+
+
+threading._register_atexit(_shutdown_all)  # type: ignore[attr-defined]

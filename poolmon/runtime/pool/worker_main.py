@@ -1,0 +1,271 @@
+"""The loop every worker process runs: read task frames, run them, send results back.
+
+Hot path per task: one frame decode, two shared-memory stores (the task's sequence number and
+start time, so the pool knows exactly which task a dead worker was running), the call, one
+msgpack pack, one monotonic clock read (the task's end edge, which is also the next task's
+start edge). Results are coalesced: flushed at the end of each read batch, and whenever
+`flush_ns` has passed since the last flush.
+
+A watchdog thread beats the heartbeat slot every `BEAT_S`, flushes results that have waited a
+whole beat (so a long task does not hold finished results hostage), and exits the process the
+moment the pool's end of the socket closes, which is how workers never outlive a SIGKILLed
+pool, even under forkserver where PR_SET_PDEATHSIG would watch the wrong parent.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import socket
+import threading
+import time
+from array import array
+from collections import deque
+from typing import Any
+
+from poolmon.runtime.pool import framing as fr
+
+SLOT_SEQ = 0
+SLOT_START = 1
+SLOT_BEAT = 2
+SLOT_WORDS = 4
+BEAT_S = 0.05
+EXIT_PARENT_GONE = 75
+
+
+def slot_view(raw: Any) -> memoryview:
+    """An int64 view of a worker's shared slot (a `multiprocessing.RawArray('q', SLOT_WORDS)`)."""
+    return memoryview(raw).cast("B").cast("q")
+
+
+class _Out:
+    """Results waiting to be sent, and the lock that serialises writes to the socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.q: deque[bytes] = deque()
+        self.lock = threading.Lock()
+        self.sock = sock
+        self.flushes = 0
+
+    def flush(self, extra: bytes = b"") -> None:
+        """Send every queued result (plus `extra`) in one write."""
+        with self.lock:
+            q = self.q
+            if not q and not extra:
+                return
+            chunks = []
+            pop = q.popleft
+            while q:
+                chunks.append(pop())
+            if extra:
+                chunks.append(extra)
+            self.flushes += 1
+            self.sock.sendall(b"".join(chunks))
+
+
+def _watchdog(out: _Out, slot: memoryview) -> None:
+    """Heartbeat, stale-result flusher and parent-death detector (see module doc)."""
+    poller = select.poll()
+    poller.register(out.sock.fileno(), select.POLLRDHUP)
+    seen = -1
+    while True:
+        if poller.poll(int(BEAT_S * 1000)):
+            os._exit(EXIT_PARENT_GONE)
+        slot[SLOT_BEAT] = time.monotonic_ns()
+        if out.q:
+            if out.flushes == seen:
+                try:
+                    out.flush()
+                except OSError:
+                    os._exit(EXIT_PARENT_GONE)
+            seen = out.flushes
+        else:
+            seen = out.flushes
+
+
+def _install_telemetry(worker_id: int) -> tuple[Any, Any]:
+    """Route `poolmon.telemetry.emit` inside tasks into a local buffer, if telemetry exists."""
+    try:
+        from poolmon.runtime.telemetry.worker_side import (
+            drain_worker_buffer,
+            install_worker_buffer,
+        )
+    except ImportError:
+        return None, None
+    install_worker_buffer(worker_id, os.getpid())
+    return drain_worker_buffer, install_worker_buffer
+
+
+def _set_pdeathsig(pool_pid: int) -> None:
+    """When forked directly by the pool, also ask the kernel to kill us if the pool dies."""
+    if os.getppid() != pool_pid:
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def worker_main(
+    worker_id: int, sock: socket.socket, raw_slot: Any, flush_ns: int, pool_pid: int
+) -> None:
+    """Entry point of a worker process (the target of its multiprocessing.Process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
+    _set_pdeathsig(pool_pid)
+    sock.setblocking(True)
+    slot = slot_view(raw_slot)
+    slot[SLOT_SEQ] = -1
+    slot[SLOT_BEAT] = time.monotonic_ns()
+    out = _Out(sock)
+    threading.Thread(target=_watchdog, args=(out, slot), daemon=True, name="poolmon-wd").start()
+    drain, _ = _install_telemetry(worker_id)
+    try:
+        _serve(worker_id, sock, slot, out, flush_ns, drain)
+    except (BrokenPipeError, ConnectionResetError):
+        os._exit(EXIT_PARENT_GONE)
+    os._exit(0)
+
+
+def _serve(
+    worker_id: int,
+    sock: socket.socket,
+    slot: memoryview,
+    out: _Out,
+    flush_ns: int,
+    drain: Any,
+) -> None:
+    pack = fr.new_packer().pack
+    unpacker = fr.new_unpacker()
+    feed = unpacker.feed
+    recv = sock.recv
+    mono = time.monotonic_ns
+    loads = pickle.loads
+    dumps = pickle.dumps
+    proto = fr.PICKLE_PROTOCOL
+    fns: dict[int, Any] = {}
+    push = out.q.append
+    tel = _TaskColumns()
+    add = tel.add
+    out.flush(pack([fr.READY, os.getpid()]))
+    while True:
+        data = recv(262144)
+        if not data:
+            return
+        feed(data)
+        t_prev = mono()
+        t_flush = t_prev
+        for frame in unpacker:
+            seq = frame[0]
+            if seq < 0:
+                if seq == fr.DEFINE:
+                    fns[frame[1]] = loads(frame[2])
+                    continue
+                if seq == fr.STOP:
+                    slot[SLOT_SEQ] = -1
+                    _flush_all(out, tel, drain, pack)
+                    return
+                continue
+            slot[SLOT_START] = t_prev  # start before seq: a reader seeing seq sees its start
+            slot[SLOT_SEQ] = seq
+            mode = frame[2]
+            try:
+                if mode == 0:
+                    r = fns[frame[1]](*frame[3])
+                else:
+                    r = _call_slow(fns, frame[1], mode, frame[3], loads)
+                try:
+                    push(pack([seq, 0, r]))
+                except (TypeError, ValueError, OverflowError):
+                    push(pack([seq, 1, dumps(r, proto)]))
+                err = 0
+            except BaseException as exc:
+                push(fr.encode_error(seq, exc, pack))
+                err = tel.error_index(type(exc).__qualname__)
+            t = mono()
+            if len(frame) > 4:
+                add((seq, frame[4], t_prev, t - t_prev, t_prev - frame[5], 1 if err else 0, err))
+            if t - t_flush >= flush_ns:
+                _flush_all(out, tel, drain, pack)
+                t_flush = t
+            t_prev = t
+        _flush_all(out, tel, drain, pack)
+
+
+def _call_slow(fns: dict[int, Any], fid: int, mode: int, payload: Any, loads: Any) -> Any:
+    """Every payload mode but the common positional-msgpack one."""
+    if mode == fr.M_ARGS_KW:
+        return fns[fid](*payload[0], **payload[1])
+    if mode == fr.M_PICKLED:
+        args, kwargs = loads(payload)
+        return fns[fid](*args, **kwargs)
+    if mode == fr.M_CHUNK:
+        fn = fns[fid]
+        return [fn(*row) for row in payload]
+    if mode == fr.M_CHUNK_PICKLED:
+        fn = fns[fid]
+        return [fn(*row) for row in loads(payload)]
+    if mode == fr.M_FN_PICKLED:
+        fn, args, kwargs = loads(payload)
+        return fn(*args, **kwargs)
+    if mode == fr.M_FN_CHUNK_PICKLED:
+        fn, rows = loads(payload)
+        return [fn(*row) for row in rows]
+    raise ValueError(f"unknown task payload mode {mode}")
+
+
+class _TaskColumns:
+    """Per-task telemetry rows, collected only for frames that ask for them.
+
+    One tuple append per task; the int64 columns are built once per flush, in C.
+    """
+
+    def __init__(self) -> None:
+        self.err_names: list[str] = [""]
+        self._err_index: dict[str, int] = {"": 0}
+        self.rows: list[tuple[int, int, int, int, int, int, int]] = []
+        self.add = self.rows.append
+
+    def error_index(self, name: str) -> int:
+        """Index of an error type name in this worker's name table."""
+        idx = self._err_index.get(name)
+        if idx is None:
+            idx = self._err_index[name] = len(self.err_names)
+            self.err_names.append(name)
+        return idx
+
+    def frame(self, pack: Any) -> bytes:
+        """Encode and clear the batch; start times become wall clock (one offset per batch)."""
+        offset = time.time_ns() - time.monotonic_ns()
+        seq, op, start, dur, wait, status, err = zip(*self.rows, strict=True)
+        self.rows.clear()
+        blob = pack(
+            [
+                fr.TASKS,
+                array("q", seq).tobytes(),
+                array("q", op).tobytes(),
+                array("q", [s + offset for s in start]).tobytes(),
+                array("q", dur).tobytes(),
+                array("q", wait).tobytes(),
+                array("q", status).tobytes(),
+                array("q", err).tobytes(),
+                list(self.err_names),
+            ]
+        )
+        return blob  # type: ignore[no-any-return]
+
+
+def _flush_all(out: _Out, tel: _TaskColumns, drain: Any, pack: Any) -> None:
+    """Send results, then any task telemetry and user events collected since the last flush."""
+    extra = b""
+    if tel.rows:
+        extra = tel.frame(pack)
+    if drain is not None:
+        events = drain()
+        if events:
+            extra += pack([fr.EVENTS, pickle.dumps(events, fr.PICKLE_PROTOCOL)])
+    out.flush(extra)

@@ -160,25 +160,49 @@ def _throughput(pool: Any, fn: Callable[[Any], Any], arg: Any, n: int) -> Callab
     return run
 
 
+def paired(
+    off: Callable[[], float], on: Callable[[], float], reps: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Run off/on back to back `reps` times, alternating which goes first (ABBA).
+
+    Returns (off results, on results, per-pair on/off ratios). On a shared, noisy machine the
+    load drifts between seconds; a ratio of two runs adjacent in time cancels most of that drift,
+    and alternating the order cancels any first-or-second bias.
+    """
+    offs: list[float] = []
+    ons: list[float] = []
+    for rep in range(reps):
+        if rep % 2:
+            b = on()
+            a = off()
+        else:
+            a = off()
+            b = on()
+        offs.append(a)
+        ons.append(b)
+    return offs, ons, [b / a for a, b in zip(offs, ons, strict=True)]
+
+
 def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float], dict[str, Any]]:
     """Pool throughput with telemetry off vs on, trivial and 1 ms tasks; (figures, ratios, config).
 
     "Off" is a registry with nothing attached (the pool skips per-task timing entirely); "on"
     has a catch-all handler counting every event and a batch handler counting every task row,
     so every event the pool can emit is built and dispatched. Both pools (2 workers each, the
-    same settings) live side by side and run round-robin.
+    same settings) live side by side and run in alternating pairs (`paired`); each ratio is the
+    median of the per-pair ratios.
     """
     from poolmon.bench.tasks import burn, ident
     from poolmon.runtime.pool import Pool
 
-    trivial_n = 20_000 if quick else 100_000
-    burn_n_tasks = 200 if quick else 1_000
+    trivial_n = 10_000 if quick else 30_000
+    burn_n_tasks = 100 if quick else 300
     burn_loops = _calibrate_burn()
     counter = _Counter()
     off, on = Telemetry(), Telemetry()
     on.attach("bench.all", "", counter.handler)
     on.attach_batch("bench.tasks", counter.batch_handler)
-    common = {"monitor": False, "health_check_interval": 0.5}
+    common: dict[str, Any] = {"monitor": False, "health_check_interval": 0.5}
     pools = {
         "off": Pool(2, name="bench-telemetry-off", telemetry=off, **common),
         "on": Pool(2, name="bench-telemetry-on", telemetry=on, **common),
@@ -189,30 +213,29 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
             for future in [pool.submit(ident, i) for i in range(2_000)]:  # warm both
                 future.result(60)
         time.sleep(1.2)  # let the "on" pool's supervisor see wants_tasks before timing it
-        contenders: dict[str, Callable[[], float]] = {}
-        for key, pool in pools.items():
-            contenders[f"trivial_tasks_per_s_{key}"] = _throughput(pool, ident, 1, trivial_n)
-            contenders[f"burn_1ms_tasks_per_s_{key}"] = _throughput(
-                pool, burn, burn_loops, burn_n_tasks
-            )
         tasks_before = counter.tasks
-        results = round_robin(contenders, reps)
+        events_before = counter.events
+        workloads = {
+            "trivial": (ident, 1, trivial_n),
+            "1ms": (burn, burn_loops, burn_n_tasks),
+        }
+        figures: dict[str, Any] = {}
+        ratios: dict[str, float] = {}
+        for label, (fn, arg, n) in workloads.items():
+            offs, ons, pair_ratios = paired(
+                _throughput(pools["off"], fn, arg, n), _throughput(pools["on"], fn, arg, n), reps
+            )
+            figures[f"{label}_tasks_per_s_off"] = round(median(offs), 1)
+            figures[f"{label}_tasks_per_s_on"] = round(median(ons), 1)
+            figures[f"{label}_pair_ratio_min"] = round(min(pair_ratios), 3)
+            figures[f"{label}_pair_ratio_max"] = round(max(pair_ratios), 3)
+            ratios[f"throughput_on_vs_off_{label}"] = round(median(pair_ratios), 3)
     finally:
         for pool in pools.values():
             pool.shutdown(wait=True)
-    figures: dict[str, Any] = {k: round(median(v), 1) for k, v in results.items()}
-    expected_rows = reps * (trivial_n + burn_n_tasks)
     figures["on_task_rows_counted"] = counter.tasks - tasks_before
-    figures["on_task_rows_expected"] = expected_rows
-    figures["on_events_counted"] = counter.events
-    ratios = {
-        "throughput_on_vs_off_trivial": round(
-            figures["trivial_tasks_per_s_on"] / figures["trivial_tasks_per_s_off"], 3
-        ),
-        "throughput_on_vs_off_1ms": round(
-            figures["burn_1ms_tasks_per_s_on"] / figures["burn_1ms_tasks_per_s_off"], 3
-        ),
-    }
+    figures["on_task_rows_expected"] = reps * (trivial_n + burn_n_tasks)
+    figures["on_events_counted"] = counter.events - events_before
     config = {
         "workers": 2,
         "trivial_tasks_per_rep": trivial_n,

@@ -152,6 +152,7 @@ class Engine(Lifecycle, Supervisor):
 
     def consume(self, w: WorkerHandle, data: bytes) -> None:
         """Decode frames and complete futures; the common case under one lock, no conditions."""
+        w.rx += len(data)
         w.unpacker.feed(data)
         pop = w.inflight.popleft
         slow: list[tuple[PoolFuture, list[Any]]] = []

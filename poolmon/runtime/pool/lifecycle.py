@@ -200,13 +200,16 @@ class Lifecycle(EngineBase):
             try:
                 data = w.sock.recv(1 << 20)
             except BlockingIOError:
-                return
+                break
             except OSError:
                 data = b""
             if not data:
                 w.eof = True
-                return
+                break
             self.consume(w, data)  # type: ignore[attr-defined]
+        rest = w.unreceived()
+        if rest:
+            self.consume(w, rest)  # type: ignore[attr-defined]
 
     def _settle(self, w: WorkerHandle, exit_code: int | None, sig: int | None, reason: str) -> None:
         """Apply the crash guarantee to the tasks `w` had in flight (see module doc)."""

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.future import PoolFuture
+from poolmon.runtime.pool.ring import RING_BYTES, SLOT_COMMIT, read_ring
 from poolmon.runtime.pool.worker_main import SLOT_WORDS, slot_view, worker_main
 
 STARTING: Final = "starting"
@@ -61,7 +62,13 @@ class WorkerHandle:
     """Parent-side state of one worker; touched only under the pool's IO lock."""
 
     def __init__(
-        self, wid: int, slot_index: int, proc: Any, sock: socket.socket, raw_slot: Any
+        self,
+        wid: int,
+        slot_index: int,
+        proc: Any,
+        sock: socket.socket,
+        raw_slot: Any,
+        raw_ring: Any,
     ) -> None:
         self.wid = wid
         self.slot_index = slot_index
@@ -72,6 +79,9 @@ class WorkerHandle:
         self.sentinel: int = proc.sentinel
         self.raw_slot = raw_slot
         self.slot = slot_view(raw_slot)
+        self.raw_ring = raw_ring
+        self.ring = memoryview(raw_ring).cast("B")
+        self.rx = 0  # stream bytes received from this worker
         self.unpacker = fr.new_unpacker()
         self.inflight: deque[PoolFuture] = deque()
         self.strict_q: deque[PoolFuture] = deque()
@@ -118,6 +128,13 @@ class WorkerHandle:
             pass
         return self.rss_bytes
 
+    def unreceived(self) -> bytes:
+        """After death: committed bytes the socket never delivered, from the result ring."""
+        committed = self.slot[SLOT_COMMIT]
+        if committed <= self.rx:
+            return b""
+        return read_ring(self.ring, self.rx, committed)
+
     def exit_status(self) -> tuple[int | None, int | None]:
         """(exit_code, signal) of the exited process, multiprocessing's negative code split."""
         code = self.proc.exitcode
@@ -142,9 +159,10 @@ def spawn_worker(
     """Start one worker process connected by a fresh socketpair and shared slot."""
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     raw = ctx.RawArray("q", SLOT_WORDS)
+    ring = ctx.RawArray("b", RING_BYTES)
     proc = ctx.Process(  # type: ignore[attr-defined]
         target=worker_main,
-        args=(wid, child_sock, raw, flush_ns, os.getpid()),
+        args=(wid, child_sock, raw, ring, flush_ns, os.getpid()),
         name=f"{name}-worker-{wid}",
         daemon=False,
     )
@@ -153,4 +171,4 @@ def spawn_worker(
     finally:
         child_sock.close()
     parent_sock.setblocking(False)
-    return WorkerHandle(wid, slot_index, proc, parent_sock, raw)
+    return WorkerHandle(wid, slot_index, proc, parent_sock, raw, ring)

@@ -3,8 +3,9 @@
 Hot path per task: one frame decode, two shared-memory stores (the task's sequence number and
 start time, so the pool knows exactly which task a dead worker was running), the call, one
 msgpack pack, one monotonic clock read (the task's end edge, which is also the next task's
-start edge). Results are coalesced: flushed at the end of each read batch, and whenever
-`flush_ns` has passed since the last flush.
+start edge), and the result's bytes copied into the shared result ring (ring.py), which is
+what makes finished results survive a worker's death. Results are coalesced: flushed at the
+end of each read batch, and whenever `flush_ns` has passed since the last flush.
 
 A watchdog thread beats the heartbeat slot every `BEAT_S`, flushes results that have waited a
 whole beat (so a long task does not hold finished results hostage), and exits the process the
@@ -22,10 +23,10 @@ import socket
 import threading
 import time
 from array import array
-from collections import deque
 from typing import Any
 
 from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.ring import SLOT_COMMIT, RingWriter
 
 SLOT_SEQ = 0
 SLOT_START = 1
@@ -40,32 +41,7 @@ def slot_view(raw: Any) -> memoryview:
     return memoryview(raw).cast("B").cast("q")
 
 
-class _Out:
-    """Results waiting to be sent, and the lock that serialises writes to the socket."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.q: deque[bytes] = deque()
-        self.lock = threading.Lock()
-        self.sock = sock
-        self.flushes = 0
-
-    def flush(self, extra: bytes = b"") -> None:
-        """Send every queued result (plus `extra`) in one write."""
-        with self.lock:
-            q = self.q
-            if not q and not extra:
-                return
-            chunks = []
-            pop = q.popleft
-            while q:
-                chunks.append(pop())
-            if extra:
-                chunks.append(extra)
-            self.flushes += 1
-            self.sock.sendall(b"".join(chunks))
-
-
-def _watchdog(out: _Out, slot: memoryview) -> None:
+def _watchdog(out: RingWriter, slot: memoryview) -> None:
     """Heartbeat, stale-result flusher and parent-death detector (see module doc)."""
     poller = select.poll()
     poller.register(out.sock.fileno(), select.POLLRDHUP)
@@ -74,15 +50,13 @@ def _watchdog(out: _Out, slot: memoryview) -> None:
         if poller.poll(int(BEAT_S * 1000)):
             os._exit(EXIT_PARENT_GONE)
         slot[SLOT_BEAT] = time.monotonic_ns()
-        if out.q:
-            if out.flushes == seen:
-                try:
-                    out.flush()
-                except OSError:
-                    os._exit(EXIT_PARENT_GONE)
-            seen = out.flushes
-        else:
-            seen = out.flushes
+        committed = slot[SLOT_COMMIT]
+        if committed > out.sent and committed == seen:
+            try:
+                out.flush()  # results waited a whole beat: a long task is running
+            except OSError:
+                os._exit(EXIT_PARENT_GONE)
+        seen = committed
 
 
 def _install_telemetry(worker_id: int) -> tuple[Any, Any]:
@@ -112,7 +86,12 @@ def _set_pdeathsig(pool_pid: int) -> None:
 
 
 def worker_main(
-    worker_id: int, sock: socket.socket, raw_slot: Any, flush_ns: int, pool_pid: int
+    worker_id: int,
+    sock: socket.socket,
+    raw_slot: Any,
+    raw_ring: Any,
+    flush_ns: int,
+    pool_pid: int,
 ) -> None:
     """Entry point of a worker process (the target of its multiprocessing.Process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
@@ -121,7 +100,7 @@ def worker_main(
     slot = slot_view(raw_slot)
     slot[SLOT_SEQ] = -1
     slot[SLOT_BEAT] = time.monotonic_ns()
-    out = _Out(sock)
+    out = RingWriter(sock, raw_ring, slot)
     threading.Thread(target=_watchdog, args=(out, slot), daemon=True, name="poolmon-wd").start()
     drain, _ = _install_telemetry(worker_id)
     try:
@@ -135,7 +114,7 @@ def _serve(
     worker_id: int,
     sock: socket.socket,
     slot: memoryview,
-    out: _Out,
+    out: RingWriter,
     flush_ns: int,
     drain: Any,
 ) -> None:
@@ -148,10 +127,12 @@ def _serve(
     dumps = pickle.dumps
     proto = fr.PICKLE_PROTOCOL
     fns: dict[int, Any] = {}
-    push = out.q.append
     tel = _TaskColumns()
     add = tel.add
-    out.flush(pack([fr.READY, os.getpid()]))
+    ring = out.buf
+    size = out.size
+    out.push(pack([fr.READY, os.getpid()]))
+    out.flush()
     while True:
         data = recv(262144)
         if not data:
@@ -159,6 +140,8 @@ def _serve(
         feed(data)
         t_prev = mono()
         t_flush = t_prev
+        produced = out.produced
+        wpos = produced % size
         for frame in unpacker:
             seq = frame[0]
             if seq < 0:
@@ -167,6 +150,7 @@ def _serve(
                     continue
                 if seq == fr.STOP:
                     slot[SLOT_SEQ] = -1
+                    out.produced = produced
                     _flush_all(out, tel, drain, pack)
                     return
                 continue
@@ -179,20 +163,36 @@ def _serve(
                 else:
                     r = _call_slow(fns, frame[1], mode, frame[3], loads)
                 try:
-                    push(pack([seq, 0, r]))
+                    b = pack([seq, 0, r])
                 except (TypeError, ValueError, OverflowError):
-                    push(pack([seq, 1, dumps(r, proto)]))
+                    b = pack([seq, 1, dumps(r, proto)])
                 err = 0
             except BaseException as exc:
-                push(fr.encode_error(seq, exc, pack))
+                b = fr.encode_error(seq, exc, pack)
                 err = tel.error_index(type(exc).__qualname__)
+            n = len(b)
+            end = wpos + n
+            if end <= size and produced + n - out.sent <= size:
+                ring[wpos:end] = b
+                wpos = end
+                produced += n
+                slot[SLOT_COMMIT] = produced
+            else:
+                out.produced = produced
+                out.push(b)
+                produced = out.produced
+                wpos = produced % size
             t = mono()
             if len(frame) > 4:
                 add((seq, frame[4], t_prev, t - t_prev, t_prev - frame[5], 1 if err else 0, err))
             if t - t_flush >= flush_ns:
+                out.produced = produced
                 _flush_all(out, tel, drain, pack)
+                produced = out.produced
+                wpos = produced % size
                 t_flush = t
             t_prev = t
+        out.produced = produced
         _flush_all(out, tel, drain, pack)
 
 
@@ -259,13 +259,12 @@ class _TaskColumns:
         return blob  # type: ignore[no-any-return]
 
 
-def _flush_all(out: _Out, tel: _TaskColumns, drain: Any, pack: Any) -> None:
-    """Send results, then any task telemetry and user events collected since the last flush."""
-    extra = b""
+def _flush_all(out: RingWriter, tel: _TaskColumns, drain: Any, pack: Any) -> None:
+    """Send results, plus any task telemetry and user events collected since the last flush."""
     if tel.rows:
-        extra = tel.frame(pack)
+        out.push(tel.frame(pack))
     if drain is not None:
         events = drain()
         if events:
-            extra += pack([fr.EVENTS, pickle.dumps(events, fr.PICKLE_PROTOCOL)])
-    out.flush(extra)
+            out.push(pack([fr.EVENTS, pickle.dumps(events, fr.PICKLE_PROTOCOL)]))
+    out.flush()

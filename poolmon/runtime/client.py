@@ -264,7 +264,7 @@ class MonitorClient:
         try:
             sock.settimeout(timeout_s)
             data = sock.recv(_READ_SIZE)
-        except TimeoutError:
+        except (TimeoutError, BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             self._lost(f"socket error: {exc}")

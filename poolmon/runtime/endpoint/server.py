@@ -436,8 +436,13 @@ class EndpointServer:
             self._drop_conn(conn)
             return
         if done and conn.state == CLOSING:
-            self._drop_conn(conn)
-            return
+            # Half-close and wait for the peer's EOF (or the deadline): closing outright with
+            # its unread bytes pending would send RST and could destroy the ERROR frame.
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                self._drop_conn(conn)
+                return
         wanted = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
         if self._sel.get_key(conn.sock).events != wanted:
             self._sel.modify(conn.sock, wanted, conn)

@@ -1,0 +1,154 @@
+"""`poolmon ls` and `poolmon status`: one-shot questions to the pools on this machine.
+
+Both speak the endpoint protocol through `MonitorClient` with a read-only connection and no
+subscription, so asking never changes or slows a pool. Anything a user can get wrong (no pool,
+a stale socket, several pools and none named, another protocol version) raises a
+`PoolmonError` whose message is the one line `poolmon` prints before exiting with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from poolmon.core.errors import ConnectionFailed, PoolmonError
+from poolmon.runtime.client import MonitorClient
+from poolmon.runtime.endpoint.paths import list_sockets, probe, socket_dir
+
+PROBE_TIMEOUT_S = 1.0
+"""How long `ls` waits for each pool's WELCOME."""
+
+
+def describe_pool(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, Any]:
+    """One `ls` row: name, pid, socket path, and whether the pool is alive or stale."""
+    row: dict[str, Any] = {
+        "name": path.name.removesuffix(".sock"),
+        "pid": None,
+        "socket": str(path),
+        "state": "stale",
+        "started_at_ns": None,
+        "detail": "",
+    }
+    if not probe(path, timeout_s):
+        row["detail"] = "nothing listens here: the pool died without removing its socket"
+        return row
+    client = MonitorClient(path, read_only=True, client="poolmon ls", timeout_s=timeout_s)
+    try:
+        welcome = client.connect(subscribe=False)
+    except PoolmonError as exc:
+        row.update(state="unreachable", detail=str(exc))
+        return row
+    finally:
+        client.close()
+    row.update(
+        name=welcome.pool, pid=welcome.pid, state="alive", started_at_ns=welcome.started_at_ns
+    )
+    return row
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    """`poolmon ls [--json]`: list the pools whose sockets are in this user's socket folder."""
+    rows = [describe_pool(path) for path in list_sockets()]
+    if getattr(args, "json", False):
+        print(json.dumps({"socket_dir": str(socket_dir()), "pools": rows}, indent=2))
+        return 0
+    if not rows:
+        print(f"no pools found in {socket_dir()}")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'NAME'.ljust(width)}  {'PID':>7}  {'STATE':<11}  SOCKET")
+    for r in rows:
+        pid = str(r["pid"]) if r["pid"] is not None else "-"
+        print(f"{r['name'].ljust(width)}  {pid:>7}  {r['state']:<11}  {r['socket']}")
+    return 0
+
+
+def resolve_socket(given: str | None) -> Path:
+    """The socket `status`/`attach` should use: the one given, or the only live pool.
+
+    Raises:
+        ConnectionFailed: No pool runs, or several do and none was named.
+    """
+    if given:
+        path = Path(given)
+        if not path.exists() and os.sep not in given:
+            candidate = socket_dir() / f"{given}.sock"  # a bare pool name
+            if candidate.exists():
+                return candidate
+        return path
+    alive = [p for p in list_sockets() if describe_pool(p)["state"] == "alive"]
+    if not alive:
+        raise ConnectionFailed(f"no running pool found in {socket_dir()}; pass a socket path")
+    if len(alive) > 1:
+        names = ", ".join(str(p) for p in alive)
+        raise ConnectionFailed(f"{len(alive)} pools are running; name one of: {names}")
+    return alive[0]
+
+
+def fetch_status(path: Path, timeout_s: float = 3.0) -> dict[str, Any]:
+    """Ask one pool for its `stats` and WELCOME, as one plain dict."""
+    with MonitorClient(path, read_only=True, client="poolmon status", timeout_s=timeout_s) as c:
+        reply = c.command("stats")
+        welcome = c.welcome
+    if not reply.ok:
+        raise ConnectionFailed(f"{path}: the pool could not report its status: {reply.reason}")
+    assert welcome is not None
+    return {
+        "name": welcome.pool,
+        "pid": welcome.pid,
+        "host": welcome.host,
+        "socket": str(path),
+        "started_at_ns": welcome.started_at_ns,
+        "protocol_version": welcome.version,
+        **dict(reply.result),
+    }
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return "-" if value is None else str(value)
+
+
+def format_status(status: dict[str, Any]) -> str:
+    """The human-readable form of `fetch_status`'s result."""
+    pool = status.get("pool") or {}
+    lines = [f"pool {status['name']}  pid {status['pid']}  on {status['host']}  {status['socket']}"]
+    lines.append(
+        "workers "
+        + "  ".join(f"{k} {_fmt(pool.get(k))}" for k in ("size", "busy", "idle") if k in pool)
+    )
+    queue = {k: pool[k] for k in ("queue_depth", "max_queue") if k in pool}
+    if queue:
+        lines.append("queue   " + "  ".join(f"{k} {_fmt(v)}" for k, v in queue.items()))
+    lines.append(
+        f"rate    {_fmt(status.get('throughput_per_s'))} tasks/s over the last "
+        f"{_fmt(status.get('window_s'))} s  "
+        f"errors {_fmt(status.get('tasks_failed'))} ({100 * status.get('error_rate', 0.0):.1f} %)"
+    )
+    totals = [k for k in ("tasks_submitted", "tasks_done", "tasks_failed") if k in pool]
+    if totals:
+        lines.append("totals  " + "  ".join(f"{k} {_fmt(pool[k])}" for k in totals))
+    workers = pool.get("workers")
+    if isinstance(workers, list) and workers:
+        lines.append("worker  pid      state")
+        for w in workers:
+            if isinstance(w, dict):
+                lines.append(
+                    f"{_fmt(w.get('worker_id')):<7} {_fmt(w.get('pid')):<8} {_fmt(w.get('state'))}"
+                )
+    lines.append(f"monitors attached: {_fmt(status.get('monitors'))}")
+    return "\n".join(lines)
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """`poolmon status [SOCKET] [--json]`: one pool's workers, queue, throughput and errors."""
+    status = fetch_status(resolve_socket(getattr(args, "socket", None)))
+    if getattr(args, "json", False):
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        print(format_status(status))
+    return 0

@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from poolmon.core.aggregator import Aggregator
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
+from poolmon.core.events import TASK_COLUMNS, TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
@@ -104,6 +110,45 @@ class SnapshotSource(Protocol):
 STALE_AFTER_S: Final = 5.0
 """No frame at all (not even a heartbeat) for this long turns a live connection stale."""
 
+COALESCE_S: Final = 0.2
+"""Task batches are merged for up to this long before the aggregator sees them."""
+COALESCE_ROWS: Final = 50_000
+"""...or until this many rows are waiting."""
+
+
+def merge_batches(batches: list[TaskBatch]) -> TaskBatch:
+    """Concatenate task batches into one, remapping their `ops`/`error_types` indexes.
+
+    The aggregator's cost per batch has a fixed part per worker and operation present, so
+    at 100k tasks/s arriving as 1,000-row batches, ingesting a few merged batches a second
+    instead of a hundred small ones is most of the monitor's CPU budget saved.
+    """
+    batches = [b for b in batches if len(b)]
+    if len(batches) == 1:
+        return batches[0]
+    ops: dict[str, int] = {}
+    errors: dict[str, int] = {"": 0}
+    parts: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in TASK_COLUMNS}
+    for batch in batches:
+        op_map = np.array([ops.setdefault(o, len(ops)) for o in batch.ops], dtype=np.int64)
+        error_map = np.array(
+            [errors.setdefault(e, len(errors)) for e in batch.error_types], dtype=np.int64
+        )
+        for name, column in batch.columns():
+            values = np.frombuffer(column, dtype=np.int64)
+            if name == "op":
+                values = op_map[values]
+            elif name == "error_type":
+                values = error_map[values]
+            parts[name].append(values)
+    columns = []
+    for name in TASK_COLUMNS:
+        out = array("q")
+        if parts[name]:
+            out.frombytes(np.concatenate(parts[name]).tobytes())
+        columns.append(out)
+    return TaskBatch(tuple(ops), tuple(errors), *columns)
+
 
 class Monitor:
     """A live `SnapshotSource`: a client thread feeding an aggregator, with reconnection.
@@ -148,6 +193,10 @@ class Monitor:
         self._server_dropped = 0
         self._history_lost = 0
         self._attempts = 0
+        self._pending: list[TaskBatch] = []
+        self._pending_rows = 0
+        self._pending_seq: int | None = None
+        self._pending_since = 0.0
 
     # -- SnapshotSource ----------------------------------------------------------------------
 
@@ -180,11 +229,13 @@ class Monitor:
     def snapshot(self, window_s: int) -> PoolSnapshot:
         """The aggregator's snapshot, taken under the lock."""
         with self.lock:
+            self._flush_locked()
             return self.aggregator.snapshot(window_s)
 
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """One worker's detail, taken under the lock."""
         with self.lock:
+            self._flush_locked()
             return self.aggregator.worker(worker_id, window_s)
 
     def command(self, name: str, args: Mapping[str, Any], timeout_s: float = 5.0) -> CommandResult:
@@ -230,7 +281,7 @@ class Monitor:
                 for _, event in item.events:
                     self.aggregator.ingest_event(event)
                 for seq, batch in item.tasks:
-                    self.aggregator.ingest_tasks(batch, seq=seq)
+                    self._queue_locked(seq, batch)
             self._last_data_wall_ns = self.clock.time_ns()
             if self._state != LIVE:
                 self._set(LIVE, "")
@@ -250,12 +301,36 @@ class Monitor:
             if self._state == CONNECTING:
                 self._set(LIVE, "")
 
+    def _queue_locked(self, seq: int, batch: TaskBatch) -> None:
+        """Hold a batch for merging; ingest the held ones when enough time or rows piled up."""
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        self._pending.append(batch)
+        self._pending_rows += len(batch)
+        self._pending_seq = seq
+        if (
+            self._pending_rows >= COALESCE_ROWS
+            or time.monotonic() - self._pending_since >= COALESCE_S
+        ):
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        """Ingest the held batches as one (caller holds `lock`)."""
+        if not self._pending:
+            return
+        merged = merge_batches(self._pending)
+        seq = self._pending_seq
+        self._pending, self._pending_rows, self._pending_seq = [], 0, None
+        if len(merged):
+            self.aggregator.ingest_tasks(merged, seq=seq)
+
     def _on_welcome(self, welcome: Welcome) -> None:
         self._attempts = 0
         info = PoolInfo(
             welcome.pool, welcome.pid, welcome.host, welcome.started_at_ns, welcome.version
         )
         with self.lock:
+            self._flush_locked()
             if self._disconnected_at_ns is not None:
                 # The stretch we missed is a gap until the backfill (or resume) fills it in.
                 self.aggregator.mark_gap(self._disconnected_at_ns, self.clock.time_ns())

@@ -25,14 +25,40 @@ class ThemedChart(PlotextPlot):
     }
     """
 
+    _cache_key: object = None
+    _cache: RenderResult | None = None
+
     def render(self) -> RenderResult:
-        """Rebuild the figure at the widget's current size and return it."""
+        """Rebuild the figure at the widget's size, unless nothing it shows has changed.
+
+        Slots are a second long and the app refreshes four times a second, so most frames
+        would rebuild an identical figure; `data_key()` lets a chart say when they would.
+        """
+        key = (self.size, self.app.theme, self.data_key())
+        if key == self._cache_key and self._cache is not None and key[2] is not None:
+            return self._cache
         plt = self.plt
         plt.clear_figure()
         if self.size.width < 12 or self.size.height < 4:
             return Text("")
         self.draw(plt)
-        return super().render()
+        result = super().render()
+        self._cache_key, self._cache = key, result
+        return result
+
+    def data_key(self) -> object:
+        """A value that changes whenever the drawing would; None disables the cache."""
+        return None
+
+    def refresh_if_changed(self) -> None:
+        """Repaint only when `data_key()` changed since the last paint.
+
+        Data reactives are declared with `repaint=False` and call this instead, so a refresh
+        that brings no new second of data costs nothing here, not even a re-composite.
+        """
+        key = (self.size, self.app.theme, self.data_key())
+        if key != self._cache_key or key[2] is None:
+            self.refresh()
 
     def draw(self, plt: Plot) -> None:
         """Draw the chart; subclasses override this."""

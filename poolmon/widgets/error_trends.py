@@ -54,7 +54,7 @@ class ErrorTrends(ThemedChart):
     }
     """
 
-    snapshot: reactive[PoolSnapshot | None] = reactive(None, always_update=True)
+    snapshot: reactive[PoolSnapshot | None] = reactive(None, always_update=True, repaint=False)
     """The snapshot drawn; set by the screen on every refresh."""
 
     def watch_snapshot(self, snapshot: PoolSnapshot | None) -> None:
@@ -62,11 +62,13 @@ class ErrorTrends(ThemedChart):
         if snapshot is None:
             self.border_title = "Errors"
             self.border_subtitle = ""
+            self.refresh_if_changed()
             return
         errors = snapshot.errors
         self.border_title = f"Errors {fmt.percent(errors.rate)} ({fmt.count(errors.total)})"
         top = ", ".join(f"{name} {fmt.count(n)}" for name, n in errors.by_type[:3])
         self.border_subtitle = top
+        self.refresh_if_changed()
 
     def render(self) -> RenderResult:
         """Say so in words when there is nothing to draw."""
@@ -75,6 +77,13 @@ class ErrorTrends(ThemedChart):
             message = f"no failed tasks in the last {fmt.window(snapshot.window_s)}"
             return Text(message, style="dim", justify="center")
         return super().render()
+
+    def data_key(self) -> object:
+        """Redraw when the series or the second changes (slots are one second long)."""
+        snap = self.snapshot
+        if snap is None:
+            return ("empty",)
+        return (snap.window_s, snap.errors.series_by_type, snap.taken_at_ns // 1_000_000_000)
 
     def draw(self, plt: Plot) -> None:
         """One braille line per error type over a relative time axis."""

@@ -38,10 +38,10 @@ class LatencyHistogram(Widget):
     }
     """
 
-    histogram: reactive[Histogram] = reactive(Histogram, always_update=True)
+    histogram: reactive[Histogram] = reactive(Histogram)
     """Counts over log buckets, from `PoolSnapshot.latency_histogram`."""
 
-    latency: reactive[LatencySummary] = reactive(LatencySummary, always_update=True)
+    latency: reactive[LatencySummary] = reactive(LatencySummary)
     """The matching percentiles, from `PoolSnapshot.latency`."""
 
     def watch_latency(self, latency: LatencySummary) -> None:

@@ -24,7 +24,7 @@ class SeriesChart(ThemedChart):
     }
     """
 
-    series: reactive[Series] = reactive(Series, always_update=True)
+    series: reactive[Series] = reactive(Series, always_update=True, repaint=False)
     """The data drawn."""
 
     now_ns: reactive[int] = reactive(0)
@@ -54,6 +54,11 @@ class SeriesChart(ThemedChart):
         """Show the latest value in the subtitle."""
         latest = next((v for v in reversed(series.values) if v is not None), None)
         self.border_subtitle = f"now {self._format(latest)}" if latest is not None else ""
+        self.refresh_if_changed()
+
+    def data_key(self) -> object:
+        """Redraw when the series, the window or the second changes."""
+        return (self.window_s, self.series, self.now_ns // 1_000_000_000)
 
     def draw(self, plt: Plot) -> None:
         """Draw the line, gap markers and a relative time axis."""

@@ -26,7 +26,7 @@ class ThroughputChart(ThemedChart):
     }
     """
 
-    snapshot: reactive[PoolSnapshot | None] = reactive(None, always_update=True)
+    snapshot: reactive[PoolSnapshot | None] = reactive(None, always_update=True, repaint=False)
     """The snapshot drawn; set by the screen on every refresh."""
 
     def watch_snapshot(self, snapshot: PoolSnapshot | None) -> None:
@@ -34,11 +34,20 @@ class ThroughputChart(ThemedChart):
         if snapshot is None:
             self.border_title = "Throughput"
             self.border_subtitle = ""
+            self.refresh_if_changed()
             return
         self.border_title = f"Throughput {fmt.rate(snapshot.throughput_per_s)}"
         self.border_subtitle = (
             f"last {fmt.window(snapshot.window_s)} · {fmt.count(snapshot.tasks_finished)} done"
         )
+        self.refresh_if_changed()
+
+    def data_key(self) -> object:
+        """Redraw when the series or the second changes (slots are one second long)."""
+        snap = self.snapshot
+        if snap is None:
+            return ("empty",)
+        return (snap.window_s, snap.throughput, snap.taken_at_ns // 1_000_000_000)
 
     def draw(self, plt: Plot) -> None:
         """Draw the throughput line, gap markers and a relative time axis."""
@@ -55,7 +64,10 @@ class ThroughputChart(ThemedChart):
         points = relative_points(snapshot.throughput, snapshot.taken_at_ns, width * 2)
         top = nice_max(points.y)
         plt.ylim(0, top)
-        plt.yticks([0, top / 2, top], ["0", fmt.count(top / 2), fmt.count(top)])
+        if self.size.height >= 12:
+            plt.yticks([0, top / 2, top], ["0", fmt.count(top / 2), fmt.count(top)])
+        else:  # a few rows: a middle tick lands on an ambiguous row; label the ends only
+            plt.yticks([0, top], ["0", fmt.count(top)])
         colour = self.colour("primary")
         for xs, ys in segments(points):
             plt.plot(xs, ys, color=colour, marker="braille")

@@ -99,7 +99,7 @@ async def test_inverted_filter(ui_app: Any) -> None:
         table = app.screen.query_one(WorkerTable)
         assert table.filter_text == "!busy"
         assert table.row_count > 0
-        assert all("busy" not in str(table.get_row_at(i)[2]) for i in range(table.row_count))
+        assert all("busy" not in table.row_cells(i)[2] for i in range(table.row_count))
 
 
 @async_test
@@ -119,7 +119,7 @@ async def test_sort_cycles(ui_app: Any) -> None:
         await pilot.pause()
         assert table.row_order == "rss"
         assert table.highlighted_worker is not None
-        assert str(table.get_row_at(0)[0]) == "3"
+        assert table.row_cells(0)[0] == "3"
 
 
 @async_test

@@ -38,6 +38,7 @@ from poolmon.runtime.pool.worker import BUSY, READY, WorkerHandle
 _EVENT_WRITE = selectors.EVENT_WRITE
 _EVENT_READ = selectors.EVENT_READ
 _READ_SIZE = 1 << 20
+PIPELINE_NS = 2_000_000
 
 
 class Engine(Lifecycle, Supervisor):
@@ -174,12 +175,30 @@ class Engine(Lifecycle, Supervisor):
         if n:
             w.tasks_done += n
             self.counters.results += n
+            self.adapt_window(w, n)
             for fut, frame in slow:
                 self.finish_slow(w, fut, frame)
             if not w.inflight and w.state is BUSY:
                 self.set_state(w, READY, "checkin")
         for frame in ctrl:
             self.on_control(w, frame)
+
+    def adapt_window(self, w: WorkerHandle, n: int) -> None:
+        """Pipeline depth from observed task time: deep for tiny tasks, shallow for slow ones.
+
+        Why: sending many tasks ahead hides the round trip when tasks take microseconds, but
+        when they take milliseconds it parks work on one worker that an idle (or newly
+        started) worker could have run. So each worker keeps about `PIPELINE_NS` of work in
+        flight, from an EWMA of the time per result while it was busy; a new worker starts
+        at 2 and opens up as fast results come back (like TCP slow start).
+        """
+        now = time.monotonic_ns()
+        per_task = (now - w.busy_mark_ns) / n
+        w.busy_mark_ns = now
+        avg = w.task_ns = per_task if w.task_ns < 0 else (w.task_ns * 3 + per_task) / 4
+        cap = self.cfg.max_in_flight
+        want = int(PIPELINE_NS / avg) if avg > 0 else cap
+        w.window = max(min(2, cap), min(cap, want, w.window * 2))
 
     def finish_slow(self, w: WorkerHandle, fut: PoolFuture, frame: list[Any]) -> None:
         """Results that need decoding, exceptions, and futures somebody is waiting on."""
@@ -253,24 +272,22 @@ class Engine(Lifecycle, Supervisor):
     # ------------------------------------------------------------------ dispatch
     def has_capacity(self) -> bool:
         """True when some worker can take another task."""
-        window = self.cfg.max_in_flight
-        return any(w.accepting and len(w.inflight) < window for w in self.workers.values())
+        return any(w.accepting and len(w.inflight) < w.window for w in self.workers.values())
 
     def dispatch(self) -> None:
         """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
-        window = self.cfg.max_in_flight
-        ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < window]
+        ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < w.window]
         if not ready:
             return
         for w in ready:
             if w.strict_q:
-                take = min(window - len(w.inflight), len(w.strict_q))
+                take = min(w.window - len(w.inflight), len(w.strict_q))
                 self.send(w, [w.strict_q.popleft() for _ in range(take)])
         pending = self.pending
         if not pending:
             return
-        ready = [w for w in ready if w.accepting and len(w.inflight) < window]
-        capacity = sum(window - len(w.inflight) for w in ready)
+        ready = [w for w in ready if w.accepting and len(w.inflight) < w.window]
+        capacity = sum(w.window - len(w.inflight) for w in ready)
         take = min(capacity, len(pending))
         batch: list[PoolFuture] = []
         slow: list[PoolFuture] = []
@@ -303,14 +320,13 @@ class Engine(Lifecycle, Supervisor):
 
     def spread(self, batch: list[PoolFuture], ready: list[WorkerHandle]) -> None:
         """Give each worker an even share of `batch`, least loaded first."""
-        window = self.cfg.max_in_flight
         ready = sorted(ready, key=lambda w: len(w.inflight))
         start = 0
         remaining = len(batch)
         for i, w in enumerate(ready):
             if not remaining:
                 break
-            room = window - len(w.inflight)
+            room = w.window - len(w.inflight)
             if not w.accepting or room <= 0:
                 continue
             share = -(-remaining // (len(ready) - i))
@@ -344,6 +360,8 @@ class Engine(Lifecycle, Supervisor):
                     out.append(_define_frame(fid, self.ft.pickled[fid]))
             out.append(fut._frame)
             inflight.append(fut)
+        if not inflight or len(inflight) == len(futs):
+            w.busy_mark_ns = time.monotonic_ns()  # busy period starts now
         w.dispatched += len(futs)
         if not w.dirty:
             w.dirty = True
@@ -357,7 +375,6 @@ class Engine(Lifecycle, Supervisor):
         """Send session-tagged tasks per their affinity; return the rest for `spread`."""
         plain: list[PoolFuture] = []
         now = time.monotonic_ns()
-        window = self.cfg.max_in_flight
         for fut in batch:
             opts = fut._opts
             if opts is None or opts.session is None:
@@ -371,7 +388,7 @@ class Engine(Lifecycle, Supervisor):
                 bound = None
             live = [w for w in self.workers.values() if w.accepting]
             if bound is None:
-                room = [w for w in live if len(w.inflight) < window]
+                room = [w for w in live if len(w.inflight) < w.window]
                 if not room:
                     plain.append(fut)  # no capacity: spread() puts it back in the queue
                     continue
@@ -381,7 +398,7 @@ class Engine(Lifecycle, Supervisor):
                 self.send(target, [fut])
             elif mode == "strict":
                 self.sessions.use(session, bound.wid, now, hit=True)
-                if len(bound.inflight) < window and not bound.strict_q:
+                if len(bound.inflight) < bound.window and not bound.strict_q:
                     self.send(bound, [fut])
                 else:
                     bound.strict_q.append(fut)
@@ -390,7 +407,7 @@ class Engine(Lifecycle, Supervisor):
                 if bound.inflight and idle:
                     self.sessions.use(session, bound.wid, now, hit=False)
                     self.send(idle[0], [fut])
-                elif len(bound.inflight) < window:
+                elif len(bound.inflight) < bound.window:
                     self.sessions.use(session, bound.wid, now, hit=True)
                     self.send(bound, [fut])
                 else:
@@ -409,8 +426,8 @@ class Engine(Lifecycle, Supervisor):
             if w.exited:
                 w.out.clear()
                 continue
-            if w.out_tail:
-                continue  # the socket is full; write() resumes when it drains
+            if w.out_tail or not w.out:
+                continue  # full socket: write() resumes when it drains
             data = b"".join(w.out) if len(w.out) > 1 else w.out[0]
             w.out.clear()
             self.send_bytes(w, data)

@@ -54,6 +54,7 @@ class Lifecycle(EngineBase):
             self.spawn_retry_ns = time.monotonic_ns() + backoff
             self.em.error("worker", "error", type(exc).__qualname__, f"worker spawn failed: {exc}")
             return None
+        w.window = min(w.window, self.cfg.max_in_flight)
         self.workers[wid] = w
         self.sel.register(w.fd, selectors.EVENT_READ, ("sock", w))
         self.sel.register(w.sentinel, selectors.EVENT_READ, ("exit", w))
@@ -97,7 +98,9 @@ class Lifecycle(EngineBase):
         if not w.stop_sent:
             w.stop_sent = True
             w.out.append(_STOP_FRAME)
-            self.dirty.append(w)
+            if not w.dirty:
+                w.dirty = True
+                self.dirty.append(w)
         self.set_state(w, STOPPING, reason)
 
     def kill(self, w: WorkerHandle, reason: str) -> None:

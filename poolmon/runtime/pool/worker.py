@@ -107,6 +107,9 @@ class WorkerHandle:
         self.exited = False
         self.dirty = False
         self.dispatched = 0
+        self.window = 2  # tasks that may be in flight; grows with fast results (engine)
+        self.task_ns = -1.0  # EWMA of time per result while busy
+        self.busy_mark_ns = now
         self.rss_bytes = 0
 
     @property

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Final, Protocol
 
 from poolmon.core.catalog import ALERT_ACK, CONTROL_COMMAND
@@ -34,8 +34,8 @@ class PoolControl(Protocol):
         """Wall-clock start time, ns since the epoch."""
         ...
 
-    def stats(self) -> Mapping[str, Any]:
-        """Current occupancy and totals (size, busy, idle, queue_depth, workers, ...)."""
+    def stats(self) -> Any:
+        """Current occupancy and totals: a mapping or a dataclass (see `plain_stats`)."""
         ...
 
     def resize(self, size: int) -> None:
@@ -92,6 +92,26 @@ READ_COMMANDS: Final = frozenset({"ping", "stats"})
 
 EmitFn = Callable[[str, Mapping[str, int | float], Mapping[str, Any]], None]
 StatsFn = Callable[[], Mapping[str, Any]]
+
+
+def plain_stats(stats: Any) -> dict[str, Any]:
+    """A pool's `stats()` as plain values for the wire, with the figures `status` prints.
+
+    `poolmon.Pool.stats()` returns a frozen dataclass; its computed properties (busy, idle,
+    totals.done) are added as keys, and the totals are also flattened to `tasks_*`.
+    """
+    if is_dataclass(stats) and not isinstance(stats, type):
+        out = asdict(stats)
+        for name in ("busy", "idle"):
+            if hasattr(stats, name):
+                out[name] = getattr(stats, name)
+        totals = getattr(stats, "totals", None)
+        if totals is not None:
+            out["tasks_submitted"] = totals.submitted
+            out["tasks_done"] = totals.done
+            out["tasks_failed"] = totals.failed + totals.timed_out + totals.crashed
+        return out
+    return dict(stats)
 
 
 def _number(args: Mapping[str, Any], key: str, lo: float, hi: float) -> float:
@@ -178,10 +198,12 @@ class CommandHandler:
         return outcome
 
     def _stats(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
-        return {"pool": dict(self._control.stats()), **self._status()}
+        return {"pool": plain_stats(self._control.stats()), **self._status()}
 
     def _resize(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
-        size = _integer(args, "size", 1, self.limits.max_size)
+        lo = getattr(self._control, "min_size", 1)
+        hi = min(self.limits.max_size, getattr(self._control, "max_size", self.limits.max_size))
+        size = _integer(args, "size", lo, hi)
         self._control.resize(size)
         return {"size": size}
 

@@ -25,12 +25,13 @@ import selectors
 import socket
 import threading
 import time
+import traceback
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from poolmon.core.catalog import CATALOG_VERSION
+from poolmon.core.catalog import CATALOG_VERSION, ERROR
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.protocol import (
     DEFAULT_MAX_FRAME_SIZE,
@@ -128,6 +129,8 @@ class EndpointServer:
         """Events dropped because the inbox was full."""
         self.records_sent = 0
         """Records queued to monitors, summed over connections."""
+        self.internal_errors = 0
+        """Exceptions caught in the server loop (each reported as a poolmon.error event)."""
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> EndpointServer:
@@ -239,13 +242,38 @@ class EndpointServer:
                         self._service(key.data, mask)
                 now = time.monotonic_ns()
                 if pending and now - last_flush >= self._flush_ns:
-                    pending = self._flush()
                     last_flush = now
+                    pending = False
+                    pending = self._guarded(self._flush, "flush")
                 if now >= next_tick:
-                    self._tick()
                     next_tick = now + self._heartbeat_ns
+                    self._guarded(self._tick, "tick")
         finally:
             self._shutdown()
+
+    def _guarded(self, step: Callable[[], Any], what: str) -> Any:
+        """Run one step of the loop; a bug in it is reported, and the endpoint keeps serving."""
+        try:
+            return step()
+        except Exception as exc:
+            self._report(exc, what)
+            return False
+
+    def _report(self, exc: Exception, what: str) -> None:
+        self.internal_errors += 1
+        self._telemetry.emit(
+            ERROR,
+            {"count": 1},
+            {
+                "pool": self._control.name,
+                "category": "endpoint",
+                "severity": "error",
+                "error_type": type(exc).__qualname__,
+                "message": f"endpoint {what} failed: {exc}",
+                "worker_id": None,
+                "traceback": "".join(traceback.format_exception(exc)),
+            },
+        )
 
     def _drain_wake_pipe(self) -> None:
         try:
@@ -357,6 +385,9 @@ class EndpointServer:
                             break
                 except FrameError as exc:
                     self._fail(conn, exc.code, str(exc))
+                except Exception as exc:  # a server bug must cost one connection, not all
+                    self._report(exc, "connection")
+                    self._fail(conn, "internal", f"{type(exc).__name__}: {exc}")
         if mask & selectors.EVENT_WRITE:
             self._write(conn)
 

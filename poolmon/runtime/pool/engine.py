@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import os
 import pickle
+import select
 import selectors
 import time
 from array import array
@@ -39,6 +40,7 @@ _EVENT_WRITE = selectors.EVENT_WRITE
 _EVENT_READ = selectors.EVENT_READ
 _READ_SIZE = 1 << 20
 PIPELINE_NS = 2_000_000
+DRIVE_NS = 2_000_000
 
 
 class Engine(Lifecycle, Supervisor):
@@ -100,6 +102,40 @@ class Engine(Lifecycle, Supervisor):
                     self.flush()
             finally:
                 self.io_lock.release()
+
+    def drive(self, fut: PoolFuture, timeout: float | None) -> None:
+        """Caller-runs wait: poll the workers' sockets from the waiting thread for a moment.
+
+        Only when the IO lock is free (the IO thread is parked) and for at most `DRIVE_NS`
+        (so supervision is never held up); then the caller falls back to the Condition.
+        """
+        if not self.io_lock.acquire(False):
+            return
+        try:
+            if self.fatal is not None:
+                return
+            limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
+            end = time.monotonic_ns() + limit
+            poller = select.poll()
+            socks = {}
+            for w in self.workers.values():
+                if not w.eof:
+                    poller.register(w.fd, select.POLLIN)
+                    socks[w.fd] = w
+            while fut._state is RUNNING or fut._state is PENDING:
+                left = end - time.monotonic_ns()
+                if left <= 0:
+                    return
+                ready = poller.poll(left / 1e6)
+                for fd, _ in ready:
+                    w = socks[fd]
+                    if not w.exited and not w.eof:
+                        self.read(w)
+                if ready:
+                    self.dispatch()
+                    self.flush()
+        finally:
+            self.io_lock.release()
 
     # ------------------------------------------------------------------ one round
     def round(self) -> bool:
@@ -349,17 +385,14 @@ class Engine(Lifecycle, Supervisor):
                 futs = futs[:room]
         out = w.out
         inflight = w.inflight
-        known = w.known
-        last = -2
-        for fut in futs:
-            fid = fut._fid
-            if fid != last:
-                last = fid
-                if fid >= 0 and fid not in known:
-                    known.add(fid)
+        fids = {f._fid for f in futs}
+        if not fids <= w.known:
+            for fid in fids - w.known:
+                if fid >= 0:
                     out.append(_define_frame(fid, self.ft.pickled[fid]))
-            out.append(fut._frame)
-            inflight.append(fut)
+            w.known |= fids
+        out.append(b"".join([f._frame for f in futs]))
+        inflight.extend(futs)
         if not inflight or len(inflight) == len(futs):
             w.busy_mark_ns = time.monotonic_ns()  # busy period starts now
         w.dispatched += len(futs)

@@ -117,10 +117,11 @@ class Lifecycle(EngineBase):
     def fail_or_retry(self, fut: PoolFuture, exc: BaseException, kind: str) -> None:
         """Fail a task lost to a crash/timeout, or schedule it again if idempotent."""
         opts = fut._opts
-        if opts is not None and opts.idempotent and fut._attempt < opts.retries:
-            fut._attempt += 1
+        attempt = getattr(fut, "_attempt", 0)  # the plain fast path leaves it unset
+        if opts is not None and opts.idempotent and attempt < opts.retries:
+            fut._attempt = attempt = attempt + 1
             self.counters.retried += 1
-            delay = min(_MAX_BACKOFF_NS, int(self.cfg.retry_backoff * 1e9) << (fut._attempt - 1))
+            delay = min(_MAX_BACKOFF_NS, int(self.cfg.retry_backoff * 1e9) << (attempt - 1))
             self.push_retry(fut, delay)
             self.em.recovery("retry_task", "ok", delay)
             return

@@ -61,7 +61,8 @@ class Pool(Executor):
         session_affinity: Default mode for session-tagged work: "hint" or "strict".
         session_ttl: Seconds an unused session binding lives.
         retry_backoff: First retry delay in seconds (doubles per attempt, at most 5 s).
-        max_in_flight: Tasks sent ahead to each worker (pipelining depth).
+        max_in_flight: Most tasks sent ahead to one worker; the pool adapts the actual depth
+            to about 2 ms of work, so this cap only matters for tiny tasks.
         flush_interval: Longest a worker holds finished results before sending them.
         start_timeout: Seconds a worker may take to start before it is replaced.
         monitor: True serves the monitor endpoint at the default path, a str at that path,
@@ -90,7 +91,7 @@ class Pool(Executor):
         session_affinity: Affinity = "hint",
         session_ttl: float = 300.0,
         retry_backoff: float = 0.05,
-        max_in_flight: int = 64,
+        max_in_flight: int = 1024,
         flush_interval: float = 0.001,
         start_timeout: float = 30.0,
         monitor: bool | str = True,
@@ -142,7 +143,11 @@ class Pool(Executor):
         em = PoolEmitter(telemetry, self._cfg.name)
         self._eng = eng = Engine(self._cfg, em, self._ft)
         self._pending = eng.pending
+        # A per-pool future class carries the engine at no per-task cost (see PoolFuture.result).
+        self._fut_cls = type("PoolFuture", (PoolFuture,), {"__slots__": (), "_eng": eng})
         eng.tasks_on = telemetry.wants_tasks
+        eng.queue_bounded = self._max_queue is not None
+        eng.refresh_submit_path()
         eng.on_finished = self._on_engine_finished
         with eng.io_lock:
             eng.ensure_size("initial")
@@ -165,21 +170,20 @@ class Pool(Executor):
             fid = self._fids.get(fn)
         except TypeError:
             fid = None
-        if fid is None or kwargs or eng.tasks_on or self._max_queue is not None or self._closed:
+        if fid is None or kwargs or eng.slow_submit:
             return self._submit(fn, args, kwargs, None)
         seq = next(self._counter)
         try:
             frame = self._pack([seq, fid, 0, [*args]])
         except _SLOW_PACK:
             return self._submit(fn, args, kwargs, None)
-        fut: PoolFuture = _new(PoolFuture)
+        fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
         fut._state = PENDING
         fut._seq = seq
         fut._frame = frame
         fut._opts = None
         fut._fid = fid
-        fut._attempt = 0
         eng.last_seq = seq
         pending = self._pending
         pending.append(fut)
@@ -216,7 +220,7 @@ class Pool(Executor):
             op = self._ft.op_index(fr.op_name(fn))
         seq = next(self._counter)
         frame = self._encode(seq, fid, fn, args, kwargs, chunk, op, eng.tasks_on)
-        fut: PoolFuture = _new(PoolFuture)
+        fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
         fut._state = PENDING
         fut._seq = seq
@@ -368,6 +372,7 @@ class Pool(Executor):
                     if cancel_futures:
                         eng.cancel_queued()
                     eng.closing = True
+                    eng.refresh_submit_path()
                 eng.wake()
                 with eng.space_cond:
                     eng.space_cond.notify_all()

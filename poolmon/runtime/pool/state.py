@@ -83,6 +83,8 @@ class EngineBase:
         self.task_timeout_ns = _ns(cfg.task_timeout)
         self.health_interval_ns = _ns(cfg.health_check_interval) or 1
         self.tasks_on = False
+        self.queue_bounded = False
+        self.slow_submit = False
         self.closing = False
         self.stop_sent = False
         self.finished = threading.Event()
@@ -130,6 +132,10 @@ class EngineBase:
     def push_retry(self, fut: PoolFuture, delay_ns: int) -> None:
         """Schedule an idempotent task to run again after `delay_ns`."""
         heapq.heappush(self.retry_heap, (time.monotonic_ns() + delay_ns, fut._seq, fut))
+
+    def refresh_submit_path(self) -> None:
+        """Recompute the one flag `Pool.submit` checks to leave its fast path."""
+        self.slow_submit = self.tasks_on or self.queue_bounded or self.closing
 
     def cancel_queued(self) -> None:
         """shutdown(cancel_futures=True): cancel every task not yet sent to a worker."""

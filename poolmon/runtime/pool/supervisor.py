@@ -35,7 +35,10 @@ class Supervisor(EngineBase):
     def tick(self, now: int) -> None:
         """Run whatever periodic duty is due."""
         self.next_tick_ns = now + TICK_NS
-        self.tasks_on = self.em.tel.wants_tasks
+        tasks_on = self.em.tel.wants_tasks
+        if tasks_on is not self.tasks_on:
+            self.tasks_on = tasks_on
+            self.refresh_submit_path()
         if self.retry_heap:
             self.due_retries(now)  # type: ignore[attr-defined]
         for w in list(self.workers.values()):

@@ -12,15 +12,18 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from poolmon.core import catalog as cat
 from poolmon.core.events import TaskBatch
+from poolmon.runtime.telemetry.helpers import emit_error_event, execute_pool_operation
 
 if TYPE_CHECKING:
     from poolmon.runtime.pool.worker import ExitRecord, WorkerHandle
     from poolmon.runtime.telemetry import Telemetry
+
+T = TypeVar("T")
 
 
 class PoolEmitter:
@@ -179,21 +182,30 @@ class PoolEmitter:
             )
 
     def error(
-        self, category: str, severity: str, error_type: str, message: str, wid: int | None = None
+        self,
+        category: str,
+        severity: str,
+        error_type: str,
+        message: str,
+        wid: int | None = None,
+        error: BaseException | None = None,
     ) -> None:
-        """Something an operator should see."""
+        """Something an operator should see (every catalog key filled, traceback if any)."""
         if self.tel.listening(cat.ERROR):
-            self._emit(
-                cat.ERROR,
-                {"count": 1},
-                {
-                    "category": category,
-                    "severity": severity,
-                    "error_type": error_type,
-                    "message": message,
-                    "worker_id": wid,
-                },
+            emit_error_event(
+                category,
+                severity,
+                pool=self.name,
+                error=error,
+                error_type=error_type,
+                message=message,
+                worker_id=wid,
+                telemetry=self.tel,
             )
+
+    def operation(self, name: str, fn: Callable[[], T]) -> T:
+        """Run a control operation (resize, shutdown, recycle) as a timed telemetry span."""
+        return execute_pool_operation(name, fn, pool=self.name, telemetry=self.tel)
 
     def recovery(self, action: str, result: str, duration_ns: int, wid: int | None = None) -> None:
         """The pool recovered from a failure (worker replaced, task retried)."""

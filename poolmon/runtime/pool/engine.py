@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from poolmon.core.events import TaskBatch
+from poolmon.core.events import TASK_CANCELLED, TaskBatch
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.errors import PoolClosed, RemoteError, RemoteTraceback
 from poolmon.runtime.pool.future import (
@@ -265,7 +265,8 @@ class Engine(Lifecycle, Supervisor):
                 exc = RemoteError(payload[0], payload[1], payload[2])
                 tb = payload[2]
             assert exc is not None
-            self.em.task_exception(w, fut._seq, self.op_of(fut), exc, tb, 0)
+            dur = frame[3] if len(frame) > 3 else 0
+            self.em.task_exception(w, fut._seq, self.op_of(fut), exc, tb, dur)
         finish(fut, value, exc)
 
     def on_control(self, w: WorkerHandle, frame: list[Any]) -> None:
@@ -347,6 +348,8 @@ class Engine(Lifecycle, Supervisor):
         for fut in slow:
             if fut._start_locked():
                 batch.append(fut)
+            elif self.tasks_on:
+                self.task_row(fut, None, TASK_CANCELLED, "", 0)
         if special:
             batch = self.route_sessions(batch)
         self.spread(batch, ready)

@@ -12,6 +12,7 @@ Frames (msgpack arrays). Pool -> worker:
   stop       [STOP]                                finish queued work, flush, exit 0
 Worker -> pool:
   result     [seq, status, payload]                 status R_*; results come back in seq order
+             [seq, status, payload, duration_ns]    for R_ERROR / R_ERROR_RAW
   ready      [READY, pid]
   tasks      [TASKS, seq, op, start_wall, dur, wait, status, err, err_names]  (int64 bytes)
   events     [EVENTS, pickled user events]
@@ -134,18 +135,21 @@ class FunctionTable:
         return fid
 
 
-def encode_error(seq: int, exc: BaseException, pack: Any) -> bytes:
-    """Encode a task's exception with its traceback text, degrading to names if unpicklable."""
+def encode_error(seq: int, exc: BaseException, pack: Any, duration_ns: int = 0) -> bytes:
+    """Encode a task's exception with its traceback text, degrading to names if unpicklable.
+
+    The frame carries the task's running time so `poolmon.task.exception` can report it.
+    """
     import traceback
 
     tb_text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
         blob = pickle.dumps((exc, tb_text), PICKLE_PROTOCOL)
-        return pack([seq, R_ERROR, blob])  # type: ignore[no-any-return]
+        return pack([seq, R_ERROR, blob, duration_ns])  # type: ignore[no-any-return]
     except Exception:
         name = f"{type(exc).__module__}.{type(exc).__qualname__}"
         try:
             message = str(exc)
         except Exception:
             message = "<str() failed>"
-        return pack([seq, R_ERROR_RAW, [name, message, tb_text]])  # type: ignore[no-any-return]
+        return pack([seq, R_ERROR_RAW, [name, message, tb_text], duration_ns])  # type: ignore[no-any-return]

@@ -17,6 +17,7 @@ import signal
 import time
 
 from poolmon.core.errors import PoolmonError
+from poolmon.core.events import TASK_CRASHED, TASK_TIMEOUT
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.errors import TaskTimeout, WorkerCrashed, describe_exit
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture, finish
@@ -24,13 +25,14 @@ from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.stats import LastExit
 from poolmon.runtime.pool.worker import (
     READY,
+    STARTING,
     STOPPED,
     STOPPING,
     ExitRecord,
     WorkerHandle,
     spawn_worker,
 )
-from poolmon.runtime.pool.worker_main import SLOT_SEQ
+from poolmon.runtime.pool.worker_main import SLOT_SEQ, SLOT_START
 
 _STOP_FRAME = fr.new_packer().pack([fr.STOP])
 _MAX_BACKOFF_NS = 5_000_000_000
@@ -89,6 +91,14 @@ class Lifecycle(EngineBase):
         self.spawn_failures = 0
         self.set_state(w, READY, "init_complete")
         self.em.worker_ready(w, now - w.spawned_ns)
+        if not self.init_reported and all(
+            x.state is not STARTING for x in self.workers.values() if x.stop_reason is None
+        ):
+            self.init_reported = True
+            cfg = self.cfg
+            self.em.pool_init(
+                self.target, cfg.min_size, cfg.max_size, now - self.started_ns, cfg.start_method
+            )
 
     def retire(self, w: WorkerHandle, reason: str) -> None:
         """Stop sending work to `w` and let it exit after what it already has (graceful)."""
@@ -114,7 +124,14 @@ class Lifecycle(EngineBase):
         except (ProcessLookupError, PermissionError):
             pass
 
-    def fail_or_retry(self, fut: PoolFuture, exc: BaseException, kind: str) -> None:
+    def fail_or_retry(
+        self,
+        fut: PoolFuture,
+        exc: BaseException,
+        kind: str,
+        w: WorkerHandle | None = None,
+        start_mono: int = 0,
+    ) -> None:
         """Fail a task lost to a crash/timeout, or schedule it again if idempotent."""
         opts = fut._opts
         attempt = getattr(fut, "_attempt", 0)  # the plain fast path leaves it unset
@@ -129,6 +146,9 @@ class Lifecycle(EngineBase):
             self.counters.timed_out += 1
         else:
             self.counters.crashed += 1
+        if self.tasks_on:
+            status = TASK_TIMEOUT if kind == "timeout" else TASK_CRASHED
+            self.task_row(fut, w, status, type(exc).__qualname__, start_mono)
         finish(fut, None, exc)
 
     def on_exit(self, w: WorkerHandle) -> None:
@@ -222,16 +242,17 @@ class Lifecycle(EngineBase):
         if not inflight:
             return
         running_seq = w.slot[SLOT_SEQ]
+        started = w.slot[SLOT_START]
         idx = next((i for i, f in enumerate(inflight) if f._seq == running_seq), -1)
         for i, fut in enumerate(inflight[: idx + 1]):
             op = self.op_of(fut)
             if i == idx and w.timed_out_seq == fut._seq:
                 exc: BaseException = TaskTimeout(fut._seq, op, w.timeout_s, w.wid, w.pid)
-                self.fail_or_retry(fut, exc, "timeout")
+                self.fail_or_retry(fut, exc, "timeout", w, started)
             else:
                 lost = i != idx
                 exc = WorkerCrashed(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
-                self.fail_or_retry(fut, exc, "crash")
+                self.fail_or_retry(fut, exc, "crash", w, started if i == idx else 0)
         unstarted = inflight[idx + 1 :]
         if unstarted:
             self.pending.extendleft(reversed(unstarted))

@@ -219,7 +219,8 @@ class Pool(Executor):
         else:
             op = self._ft.op_index(fr.op_name(fn))
         seq = next(self._counter)
-        frame = self._encode(seq, fid, fn, args, kwargs, chunk, op, eng.tasks_on)
+        submit_ns = time.monotonic_ns() if eng.tasks_on else 0
+        frame = self._encode(seq, fid, fn, args, kwargs, chunk, op, submit_ns)
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
         fut._state = PENDING
@@ -228,7 +229,7 @@ class Pool(Executor):
         fut._opts = opts
         fut._fid = fid
         fut._op = op
-        fut._attempt = 0
+        fut._submit_ns = submit_ns
         eng.last_seq = seq
         pending = self._pending
         pending.append(fut)
@@ -249,7 +250,7 @@ class Pool(Executor):
         kwargs: dict[str, Any],
         chunk: list[tuple[Any, ...]] | None,
         op: int,
-        tasks_on: bool,
+        submit_ns: int,
     ) -> bytes:
         """Build a task frame: msgpack when every value is exactly msgpack-typed, else pickle."""
         head: list[Any] = [seq, fid]
@@ -264,7 +265,7 @@ class Pool(Executor):
             body = [fr.M_ARGS_KW, [[*args], kwargs]]
         else:
             body = [fr.M_ARGS, [*args]]
-        tail: list[Any] = [op, time.monotonic_ns()] if tasks_on else []
+        tail: list[Any] = [op, submit_ns] if submit_ns else []
         try:
             return self._pack(head + body + tail)  # type: ignore[no-any-return]
         except _SLOW_PACK:
@@ -360,8 +361,13 @@ class Pool(Executor):
         """Stop accepting work; finish (or with cancel_futures, cancel) what is queued.
 
         Tasks already sent to a worker always finish. With wait=True, returns once every
-        worker has exited.
+        worker has exited. Timed as the `shutdown` pool operation.
         """
+        if self._eng.finished.is_set():
+            return
+        self._eng.em.operation("shutdown", lambda: self._shutdown(wait, cancel_futures))
+
+    def _shutdown(self, wait: bool, cancel_futures: bool) -> None:
         eng = self._eng
         with self._shutdown_lock:
             if not self._closed:
@@ -423,15 +429,25 @@ class Pool(Executor):
             time.sleep(0.002)
 
     # ------------------------------------------------------------------ control (thread-safe)
-    def resize(self, n: int) -> None:
-        """Set the number of workers: grow starts workers, shrink retires idle ones first."""
+    def resize(self, n: int, *, reason: Literal["user", "control", "autotune"] = "user") -> None:
+        """Set the number of workers: grow starts workers, shrink retires idle ones first.
+
+        Out of `min_size..max_size` raises ConfigError. `reason` is reported in the
+        `poolmon.pool.resize` event (the monitor endpoint passes "control").
+        """
         cfg = self._cfg
         check_int("size", n, max(1, cfg.min_size), cfg.max_size)
+        if reason not in ("user", "control", "autotune"):
+            raise ConfigError(f"resize reason must be user, control or autotune, got {reason!r}")
         if self._closed:
             raise PoolClosed("cannot resize a pool after shutdown")
-        with self._eng.io_lock:
-            self._eng.resize(n, "user")
-        self._eng.wake()
+
+        def apply() -> None:
+            with self._eng.io_lock:
+                self._eng.resize(n, reason)
+            self._eng.wake()
+
+        self._eng.em.operation("resize", apply)
 
     def set_task_timeout(self, seconds: float | None) -> None:
         """Change the default per-task timeout (None = no limit) for tasks from now on."""
@@ -453,14 +469,21 @@ class Pool(Executor):
         self._eng.wake()
 
     def recycle_worker(self, worker_id: int) -> None:
-        """Replace one worker gracefully: it finishes what it has, a new one takes its slot."""
-        with self._eng.io_lock:
-            w = self._eng.workers.get(worker_id)
-            if w is None or w.stop_reason is not None:
-                raise ConfigError(f"no live worker with id {worker_id!r}")
-            self._eng.retire(w, "recycle")
-            self._eng.ensure_size("recycle")
-        self._eng.wake()
+        """Replace one worker gracefully: it finishes what it has, a new one takes its slot.
+
+        An unknown or already retiring worker id raises ConfigError.
+        """
+
+        def apply() -> None:
+            with self._eng.io_lock:
+                w = self._eng.workers.get(worker_id)
+                if w is None or w.stop_reason is not None:
+                    raise ConfigError(f"no live worker with id {worker_id!r}")
+                self._eng.retire(w, "recycle")
+                self._eng.ensure_size("recycle")
+            self._eng.wake()
+
+        self._eng.em.operation("recycle_worker", apply)
 
     def stats(self) -> PoolStats:
         """A frozen snapshot of workers, queue, sessions and totals (see `PoolStats`)."""

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from poolmon.core.events import TASK_CANCELLED, TaskBatch
 from poolmon.runtime.pool.config import PoolConfig
 from poolmon.runtime.pool.emitter import PoolEmitter
 from poolmon.runtime.pool.framing import FunctionTable
@@ -96,6 +97,7 @@ class EngineBase:
         self.space_cond = threading.Condition(threading.Lock())
         self.fatal: BaseException | None = None
         self.on_finished: Callable[[], None] | None = None
+        self.init_reported = False
 
     # --- helpers used everywhere
     def op_of(self, fut: PoolFuture) -> str:
@@ -133,6 +135,30 @@ class EngineBase:
         """Schedule an idempotent task to run again after `delay_ns`."""
         heapq.heappush(self.retry_heap, (time.monotonic_ns() + delay_ns, fut._seq, fut))
 
+    def task_row(
+        self, fut: PoolFuture, w: WorkerHandle | None, status: int, error: str, start_mono: int
+    ) -> None:
+        """A TaskBatch row for an outcome the worker could not report (crash, timeout, cancel).
+
+        `start_mono` is when the task started running (0 if it never ran: then the row's
+        start is now and its duration 0).
+        """
+        now = time.monotonic_ns()
+        offset = time.time_ns() - now
+        start = start_mono or now
+        submitted = getattr(fut, "_submit_ns", 0) or start
+        row = (
+            fut._seq,
+            -1 if w is None else w.wid,
+            self.op_of(fut),
+            start + offset,
+            now - start,
+            max(0, start - submitted),
+            status,
+            error,
+        )
+        self.em.tasks(TaskBatch.from_rows([row]))
+
     def refresh_submit_path(self) -> None:
         """Recompute the one flag `Pool.submit` checks to leave its fast path."""
         self.slow_submit = self.tasks_on or self.queue_bounded or self.closing
@@ -147,6 +173,8 @@ class EngineBase:
         for fut in queued:
             if fut.cancel():
                 self.counters.cancelled += 1
+                if self.tasks_on:
+                    self.task_row(fut, None, TASK_CANCELLED, "", 0)
             else:
                 self.pending.append(fut)  # already running (a retry): it must finish
 

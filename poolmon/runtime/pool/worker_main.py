@@ -168,7 +168,7 @@ def _serve(
                     b = pack([seq, 1, dumps(r, proto)])
                 err = 0
             except BaseException as exc:
-                b = fr.encode_error(seq, exc, pack)
+                b = fr.encode_error(seq, exc, pack, mono() - t_prev)
                 err = tel.error_index(type(exc).__qualname__)
             n = len(b)
             end = wpos + n

@@ -121,7 +121,12 @@ class FunctionTable:
 
     def register(self, fn: Any) -> int:
         """Return fn's id, or -1 when fn must travel pickled with each task."""
-        if not isinstance(fn, _CACHEABLE) or len(self.pickled) >= MAX_CACHED_FUNCTIONS:
+        if not isinstance(fn, _CACHEABLE):
+            return -1
+        fid = self.ids.get(fn)
+        if fid is not None:
+            return fid
+        if len(self.pickled) >= MAX_CACHED_FUNCTIONS:
             return -1
         blob = dumps(fn, f"function {op_name(fn)!r}")
         op = self.op_index(op_name(fn))

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
 
 _new = object.__new__
+_mono = time.monotonic_ns
 _names = itertools.count(1)
 _live: weakref.WeakSet[Pool] = weakref.WeakSet()
 _SLOW_PACK = (TypeError, ValueError, OverflowError)
@@ -131,6 +132,7 @@ class Pool(Executor):
         self._telemetry = telemetry
         self._ft = fr.FunctionTable()
         self._fids = self._ft.ids
+        self._fid_op = self._ft.fid_op
         self._pack = fr.new_packer().pack
         self._counter = itertools.count()
         self._closed = False
@@ -173,8 +175,13 @@ class Pool(Executor):
         if fid is None or kwargs or eng.slow_submit:
             return self._submit(fn, args, kwargs, None)
         seq = next(self._counter)
+        tasks_on = eng.tasks_on
         try:
-            frame = self._pack([seq, fid, 0, [*args]])
+            if tasks_on:  # per-task telemetry: the op index and the submit time ride along
+                submit_ns = _mono()
+                frame = self._pack([seq, fid, 0, [*args], self._fid_op[fid], submit_ns])
+            else:
+                frame = self._pack([seq, fid, 0, [*args]])
         except _SLOW_PACK:
             return self._submit(fn, args, kwargs, None)
         fut: PoolFuture = _new(self._fut_cls)
@@ -184,6 +191,8 @@ class Pool(Executor):
         fut._frame = frame
         fut._opts = None
         fut._fid = fid
+        if tasks_on:
+            fut._submit_ns = submit_ns
         eng.last_seq = seq
         pending = self._pending
         pending.append(fut)

@@ -161,7 +161,7 @@ class EngineBase:
 
     def refresh_submit_path(self) -> None:
         """Recompute the one flag `Pool.submit` checks to leave its fast path."""
-        self.slow_submit = self.tasks_on or self.queue_bounded or self.closing
+        self.slow_submit = self.queue_bounded or self.closing
 
     def cancel_queued(self) -> None:
         """shutdown(cancel_futures=True): cancel every task not yet sent to a worker."""

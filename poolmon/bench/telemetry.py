@@ -233,6 +233,10 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
     finally:
         for pool in pools.values():
             pool.shutdown(wait=True)
+    off_ns = 1e9 / figures["trivial_tasks_per_s_off"]
+    figures["trivial_on_minus_off_ns_per_task"] = round(
+        1e9 / figures["trivial_tasks_per_s_on"] - off_ns, 1
+    )
     figures["on_task_rows_counted"] = counter.tasks - tasks_before
     figures["on_task_rows_expected"] = reps * (trivial_n + burn_n_tasks)
     figures["on_events_counted"] = counter.events - events_before
@@ -260,7 +264,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures.update(f)
         ratios.update(r)
     if part in ("all", "pool"):
-        f2, r2, c2 = run_pool(quick=quick, reps=reps)
+        pool_reps = getattr(args, "reps", None) or (7 if quick else 31)
+        f2, r2, c2 = run_pool(quick=quick, reps=pool_reps)
+        c2["pool_reps"] = pool_reps
+        if "emit_tasks_batch_ns_per_task" in figures and f2["trivial_on_minus_off_ns_per_task"] > 0:
+            # How much of the per-task cost of "on" is the registry's own batch dispatch; the
+            # rest is the pool's per-task timing path (worker rows, submit path, columns).
+            f2["registry_share_of_on_cost"] = round(
+                figures["emit_tasks_batch_ns_per_task"] / f2["trivial_on_minus_off_ns_per_task"], 4
+            )
         figures.update(f2)
         ratios.update(r2)
         config.update(c2)

@@ -196,7 +196,7 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
     from poolmon.runtime.pool import Pool
 
     trivial_n = 10_000 if quick else 30_000
-    burn_n_tasks = 100 if quick else 300
+    burn_n_tasks = 100 if quick else 600
     burn_loops = _calibrate_burn()
     counter = _Counter()
     off, on = Telemetry(), Telemetry()

@@ -133,17 +133,18 @@ def run_dispatch(n: int, reps: int) -> tuple[dict[str, float], dict[str, float]]
     return figures, ratios
 
 
-def _calibrate_burn(target_ns: int = 1_000_000) -> int:
-    """The `burn(n)` loop count that takes about `target_ns` on this machine (median of 7)."""
-    from poolmon.bench.tasks import burn
+def spin(ns: int) -> int:
+    """The 1 ms task: busy-wait `ns` nanoseconds of wall time in the worker; returns loops.
 
-    n = 20_000
-    samples = []
-    for _ in range(7):
-        t0 = time.perf_counter_ns()
-        burn(n)
-        samples.append(time.perf_counter_ns() - t0)
-    return max(1, round(n * target_ns / median(samples)))
+    Time-based rather than a calibrated loop count, because on a shared machine a calibration
+    measures the neighbours and the "1 ms" task would silently become 0.6 or 1.4 ms.
+    """
+    clock = time.perf_counter_ns
+    end = clock() + ns
+    loops = 0
+    while clock() < end:
+        loops += 1
+    return loops
 
 
 def _throughput(pool: Any, fn: Callable[[Any], Any], arg: Any, n: int) -> Callable[[], float]:
@@ -192,12 +193,11 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
     same settings) live side by side and run in alternating pairs (`paired`); each ratio is the
     median of the per-pair ratios.
     """
-    from poolmon.bench.tasks import burn, ident
+    from poolmon.bench.tasks import ident
     from poolmon.runtime.pool import Pool
 
     trivial_n = 10_000 if quick else 30_000
-    burn_n_tasks = 100 if quick else 600
-    burn_loops = _calibrate_burn()
+    ms_n_tasks = 100 if quick else 600
     counter = _Counter()
     off, on = Telemetry(), Telemetry()
     on.attach("bench.all", "", counter.handler)
@@ -217,7 +217,7 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
         events_before = counter.events
         workloads = {
             "trivial": (ident, 1, trivial_n),
-            "1ms": (burn, burn_loops, burn_n_tasks),
+            "1ms": (spin, 1_000_000, ms_n_tasks),
         }
         figures: dict[str, Any] = {}
         ratios: dict[str, float] = {}
@@ -238,13 +238,13 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
         1e9 / figures["trivial_tasks_per_s_on"] - off_ns, 1
     )
     figures["on_task_rows_counted"] = counter.tasks - tasks_before
-    figures["on_task_rows_expected"] = reps * (trivial_n + burn_n_tasks)
+    figures["on_task_rows_expected"] = reps * (trivial_n + ms_n_tasks)
     figures["on_events_counted"] = counter.events - events_before
     config = {
         "workers": 2,
         "trivial_tasks_per_rep": trivial_n,
-        "burn_tasks_per_rep": burn_n_tasks,
-        "burn_loops_for_1ms": burn_loops,
+        "1ms_tasks_per_rep": ms_n_tasks,
+        "task_1ms": "poolmon.bench.telemetry.spin(1_000_000): busy-waits 1 ms of wall time",
     }
     return figures, ratios, config
 

@@ -248,3 +248,27 @@ def test_capture_events_collects_and_detaches() -> None:
     assert tel.handler_ids() == ()
     with pytest.raises(TimeoutError, match=r"myapp\.a"):
         captured.wait_for("never", timeout=0.01)
+
+
+def test_malformed_worker_events_are_reported_not_raised() -> None:
+    tel = Telemetry()
+    calls, handler = recorder()
+    errors, on_error = recorder()
+    tel.attach("h", "myapp", handler)
+    tel.attach("e", ERROR, on_error)
+    bad: list[Any] = [
+        ("myapp.a", 1, {}, {"k": 1}),
+        ("myapp.b", 2, {}),  # too short
+        (["unhashable"], 3, {}, {}),
+        (42, 4, {}, {}),  # a name that is not a string
+        ("myapp.c", 5, {}, "not a mapping"),
+        ("myapp.d", 6, {"n": 1}, {}),
+    ]
+    tel.emit_from_worker(1, 2, bad, {"pool": "p"})
+    assert [c[0] for c in calls] == ["myapp.a", "myapp.d"]
+    assert len(errors) == 4
+    for _, _, md in errors:
+        assert md["error_type"] == "MalformedWorkerEvent"
+        assert md["pool"] == "p"
+        assert md["worker_id"] == 1
+    assert tel.handler_ids() == ("h", "e")

@@ -4,6 +4,7 @@ Data flows one way: the pool (and the resource sampler) emit here; handlers atta
 (the monitor endpoint, in-process aggregators, tests' `capture_events`) receive. The public
 module-level API is `poolmon.telemetry`; this package holds the machinery:
 
+* `prefixes`: how a handler's dotted prefixes match event names;
 * `registry`: `Telemetry` (attach/attach_batch/detach/emit/listening/emit_tasks/...) and the
   process-wide `DEFAULT_TELEMETRY`;
 * `span`: start/stop/exception timing around a block;
@@ -22,10 +23,10 @@ from poolmon.runtime.telemetry.helpers import (
     emit_worker_event,
     execute_pool_operation,
 )
+from poolmon.runtime.telemetry.prefixes import Handler
 from poolmon.runtime.telemetry.registry import (
     DEFAULT_TELEMETRY,
     BatchHandler,
-    Handler,
     Telemetry,
     WorkerEvent,
 )

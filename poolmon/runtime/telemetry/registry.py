@@ -23,16 +23,13 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
 from poolmon.core.catalog import ERROR, TASK_START, TASK_STOP
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TaskBatch
+from poolmon.runtime.telemetry.prefixes import Handler, Registration, normalise_prefixes
 from poolmon.runtime.telemetry.sampling import sample_batch, totals_metadata
-
-Handler = Callable[[str, Mapping[str, int | float], Mapping[str, Any]], None]
-"""A per-event handler: ``(name, measurements, metadata) -> None``, run in the emitting thread."""
 
 BatchHandler = Callable[[TaskBatch, Mapping[str, Any]], None]
 """A per-batch handler: ``(batch, metadata) -> None``; metadata holds at least ``pool``."""
@@ -43,39 +40,6 @@ WorkerEvent = tuple[str, int, Mapping[str, int | float], Mapping[str, Any]]
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 _CACHE_LIMIT: Final = 4096  # distinct names cached before the cache starts over
 _Dispatch = tuple[tuple[str, Callable[..., None]], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Registration:
-    handler_id: str
-    prefixes: tuple[str, ...]
-    handler: Handler
-
-    def matches(self, name: str) -> bool:
-        for prefix in self.prefixes:
-            if not prefix or name == prefix or name.startswith(prefix + "."):
-                return True
-        return False
-
-    def names_tasks(self, name: str) -> bool:
-        """True when a non-empty prefix covers `name`: only those get rows expanded."""
-        for prefix in self.prefixes:
-            if prefix and (name == prefix or name.startswith(prefix + ".")):
-                return True
-        return False
-
-
-def _normalise_prefixes(prefixes: str | Sequence[str]) -> tuple[str, ...]:
-    """Turn the `attach` argument into a tuple of clean prefixes, or explain what is wrong."""
-    items = (prefixes,) if isinstance(prefixes, str) else tuple(prefixes)
-    if not items:
-        raise ValueError("attach needs at least one prefix ('' matches every event)")
-    for item in items:
-        if not isinstance(item, str):
-            raise TypeError(f"event prefixes are dotted strings, got {item!r}")
-        if item.startswith(".") or item.endswith(".") or ".." in item:
-            raise ValueError(f"malformed event prefix {item!r}: use 'poolmon.worker', not dots")
-    return items
 
 
 class Telemetry:
@@ -105,7 +69,7 @@ class Telemetry:
 
     def __init__(self, *, task_sample_every: int = 1) -> None:
         self._lock = threading.Lock()
-        self._registrations: dict[str, _Registration] = {}
+        self._registrations: dict[str, Registration] = {}
         self._batch_handlers: tuple[tuple[str, BatchHandler], ...] = ()
         self._cache: dict[str, _Dispatch] = {}
         self._task_start: _Dispatch = ()
@@ -132,7 +96,7 @@ class Telemetry:
             raise ValueError(f"handler_id must be a non-empty string, got {handler_id!r}")
         if not callable(handler):
             raise TypeError(f"handler {handler_id!r} is not callable: {handler!r}")
-        registration = _Registration(handler_id, _normalise_prefixes(prefixes), handler)
+        registration = Registration(handler_id, normalise_prefixes(prefixes), handler)
         with self._lock:
             self._refuse_duplicate(handler_id)
             self._registrations = {**self._registrations, handler_id: registration}
@@ -341,19 +305,25 @@ class Telemetry:
         e.g. ``{"pool": name}``), ``worker_id``, ``pid`` and ``ts_ns`` (the worker's wall-clock
         time of the original emit).
         """
-        for name, ts_ns, measurements, event_metadata in events:
-            handlers = self._cache.get(name)
-            if handlers is None:
-                handlers = self._resolve(name)
-            if handlers:
-                tagged = {
-                    **event_metadata,
-                    **metadata,
-                    "worker_id": worker_id,
-                    "pid": pid,
-                    "ts_ns": ts_ns,
-                }
-                self._dispatch(handlers, name, measurements, tagged)
+        for event in events:
+            try:
+                name, ts_ns, measurements, event_metadata = event
+                handlers = self._cache.get(name)
+                if handlers is None:
+                    handlers = self._resolve(name)
+                if not handlers:
+                    continue
+                tagged = {**event_metadata, **metadata, "worker_id": worker_id, "pid": pid}
+                tagged["ts_ns"] = ts_ns
+            except (TypeError, ValueError, AttributeError) as exc:  # garbage from a worker
+                self._report(
+                    "MalformedWorkerEvent",
+                    f"worker {worker_id} sent a malformed telemetry event {event!r:.200}: {exc}",
+                    {**metadata, "worker_id": worker_id},
+                    "warning",
+                )
+                continue
+            self._dispatch(handlers, name, measurements, tagged)
 
     def _dispatch(
         self,
@@ -379,20 +349,39 @@ class Telemetry:
         if not self.detach(handler_id):
             return  # another thread already detached and reported it
         self._failures += 1
+        self._report(
+            type(exc).__qualname__,
+            f"telemetry handler {handler_id!r} raised on {event!r} and was detached: {exc}",
+            metadata,
+            "error",
+            traceback="".join(traceback.format_exception(exc)),
+            handler_id=handler_id,
+            event=event,
+        )
+
+    def _report(
+        self,
+        error_type: str,
+        message: str,
+        metadata: Mapping[str, Any],
+        severity: str,
+        **extra: Any,
+    ) -> None:
+        """Emit a telemetry-category poolmon.error with every catalog key present."""
         self.emit(
             ERROR,
             {"count": 1},
             {
                 "pool": metadata.get("pool"),
                 "category": "telemetry",
-                "severity": "error",
-                "error_type": type(exc).__qualname__,
-                "message": f"telemetry handler {handler_id!r} raised on {event!r} and was "
-                f"detached: {exc}",
+                "severity": severity,
+                "error_type": error_type,
+                "message": message,
                 "worker_id": metadata.get("worker_id"),
-                "traceback": "".join(traceback.format_exception(exc)),
-                "handler_id": handler_id,
-                "event": event,
+                "traceback": None,
+                "handler_id": None,
+                "event": None,
+                **extra,
             },
         )
 

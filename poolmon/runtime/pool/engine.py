@@ -15,6 +15,8 @@ import heapq
 import os
 import pickle
 import select
+import sys
+import traceback
 import selectors
 import time
 from array import array
@@ -65,6 +67,9 @@ class Engine(Lifecycle, Supervisor):
                 events = self.sel.select(timeout)
         except BaseException as exc:  # the engine must never leave futures hanging silently
             self.fatal = exc
+            self.closing = True
+            self.refresh_submit_path()
+            traceback.print_exc(file=sys.stderr)
             self.em.error(
                 "pool", "critical", type(exc).__qualname__, f"pool IO thread failed: {exc}"
             )

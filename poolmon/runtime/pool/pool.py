@@ -215,6 +215,8 @@ class Pool(Executor):
         """Every submit that is not the plain fast path (options, kwargs, telemetry, chunks)."""
         if self._closed:
             raise PoolClosed("cannot schedule new futures after shutdown")
+        if self._eng.fatal is not None:
+            raise PoolClosed(f"the pool's IO thread failed: {self._eng.fatal!r}")
         if not callable(fn):
             raise TypeError(f"{type(fn).__name__!r} object is not callable")
         eng = self._eng

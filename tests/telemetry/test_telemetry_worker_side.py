@@ -109,3 +109,33 @@ def test_real_forked_worker_round_trip() -> None:
         "ts_ns": hit.ts_ns,
     }
     assert captured.events[2].measurements["duration_ns"] > 0
+
+
+def test_fork_while_the_registry_lock_is_held_does_not_deadlock_the_child() -> None:
+    import signal
+    import time
+
+    tel = Telemetry()
+    tel._lock.acquire()  # as if another thread were attaching at the moment of the fork
+    try:
+        pid = os.fork()
+        if pid == 0:  # child: must be able to install its buffer
+            try:
+                install_worker_buffer(1, os.getpid(), telemetry=tel)
+                tel.emit("myapp.x")
+                os._exit(0 if drain_worker_buffer() else 2)
+            finally:
+                os._exit(3)
+    finally:
+        tel._lock.release()
+    deadline = time.monotonic() + 10
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child deadlocked on the inherited registry lock")
+        time.sleep(0.01)
+    assert os.waitstatus_to_exitcode(status) == 0

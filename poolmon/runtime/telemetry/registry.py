@@ -20,8 +20,10 @@ Optional sampling thins the rows handed on while the batch metadata keeps exact 
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
@@ -78,6 +80,7 @@ class Telemetry:
         self._failures = 0
         self._sample_every = 1
         self.set_task_sampling(task_sample_every)
+        _registries.add(self)
 
     # ------------------------------------------------------------------ registration
     def attach(self, handler_id: str, prefixes: str | Sequence[str], handler: Handler) -> None:
@@ -384,6 +387,23 @@ class Telemetry:
                 **extra,
             },
         )
+
+
+_registries: weakref.WeakSet[Telemetry] = weakref.WeakSet()
+
+
+def _fresh_locks_after_fork() -> None:
+    """Give every registry a fresh lock in a forked child.
+
+    Another thread of the parent may have held the lock at the fork, and that thread does not
+    exist in the child to release it: attach/detach/clear would deadlock forever.
+    """
+    for registry in list(_registries):
+        registry._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks_after_fork)
 
 
 DEFAULT_TELEMETRY: Final = Telemetry()

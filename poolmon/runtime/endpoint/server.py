@@ -175,6 +175,16 @@ class EndpointServer:
         """Monitors connected now."""
         return len(self._conns)
 
+    @property
+    def backlog(self) -> int:
+        """Records waiting in the inbox for the server thread (a producer may pace on it)."""
+        return len(self._inbox)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes queued to monitors and not yet written to their sockets."""
+        return sum(c.out_bytes for c in list(self._conns.values()))
+
     def internals(self) -> dict[str, int]:
         """Figures for `poolmon.resource.internals` (read from any thread; approximate)."""
         conns = list(self._conns.values())
@@ -290,11 +300,10 @@ class EndpointServer:
         self._signalled = False  # before popping, so an append after the pop wakes us again
         inbox, history = self._inbox, self.history
         records: list[tuple[int, Record]] = []
-        for _ in range(_DRAIN_MAX):
-            try:
-                item = inbox.popleft()
-            except IndexError:
-                break
+        # Only what is there now: items appended while we work wait for the next flush, so a
+        # fast producer cannot grow one flush (and one frame) without bound.
+        for _ in range(min(len(inbox), _DRAIN_MAX)):
+            item = inbox.popleft()
             if isinstance(item, TaskBatch):
                 records.append((history.add_tasks(item), item))
             else:

@@ -139,3 +139,21 @@ def test_fork_while_the_registry_lock_is_held_does_not_deadlock_the_child() -> N
             pytest.fail("the forked child deadlocked on the inherited registry lock")
         time.sleep(0.01)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+class _BadMapping(dict[str, Any]):
+    def items(self) -> Any:
+        raise RuntimeError("items exploded")
+
+
+def test_a_metadata_that_cannot_be_read_is_counted_and_the_buffer_stays(private: Telemetry) -> None:
+    install_worker_buffer(3, 1, telemetry=private)
+    private.emit("myapp.bad", {"n": 1}, _BadMapping(a=1))
+    private.emit("myapp.good", {"n": 2, "flag": True}, {"invalid_measurements": "user's own"})
+    drained = drain_worker_buffer()
+    assert drained is not None
+    assert [e[0] for e in drained] == ["myapp.good", ERROR]
+    assert drained[0][2] == {"n": 2}
+    assert drained[0][3]["invalid_measurements"] == {"flag": "True"}
+    assert "items exploded" in drained[1][3]["message"]
+    assert private.handler_ids() == ("poolmon.worker_buffer",)

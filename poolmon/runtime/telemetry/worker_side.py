@@ -32,6 +32,10 @@ RecordedEvent = tuple[str, int, dict[str, int | float], dict[str, Any]]
 """``(name, ts_ns wall clock, measurements, metadata)``, as shipped to the pool."""
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _plain(value: Any) -> Any:
     """Return `value` if it is a plain scalar (or a list/tuple/dict of them); else its repr."""
     if isinstance(value, _PLAIN_TYPES):
@@ -46,7 +50,7 @@ def _plain(value: Any) -> Any:
 class _WorkerBuffer:
     """The buffer and its drop counter; one per worker process."""
 
-    __slots__ = ("dropped", "events", "max_events", "pid", "worker_id")
+    __slots__ = ("dropped", "events", "last_problem", "max_events", "pid", "worker_id")
 
     def __init__(self, worker_id: int, pid: int, max_events: int) -> None:
         self.worker_id = worker_id
@@ -54,6 +58,7 @@ class _WorkerBuffer:
         self.max_events = max_events
         self.events: deque[RecordedEvent] = deque()
         self.dropped = 0
+        self.last_problem = "its buffer was full"
 
     def record(
         self, name: str, measurements: Mapping[str, int | float], metadata: Mapping[str, Any]
@@ -62,13 +67,19 @@ class _WorkerBuffer:
         if len(self.events) >= self.max_events:
             self.dropped += 1
             return
-        numbers: dict[str, int | float] = {}
-        meta = {str(k): _plain(v) for k, v in metadata.items()}
-        for key, value in measurements.items():
-            if isinstance(value, int | float):
-                numbers[str(key)] = value
-            else:  # not a number: keep it visible, in the metadata, instead of failing the task
-                meta.setdefault("invalid_measurements", {})[str(key)] = repr(value)
+        try:
+            numbers: dict[str, int | float] = {}
+            meta = {str(k): _plain(v) for k, v in metadata.items()}
+            invalid = {str(k): repr(v) for k, v in measurements.items() if not _number(v)}
+            for key, value in measurements.items():
+                if _number(value):
+                    numbers[str(key)] = value
+            if invalid:  # keep them visible, in the metadata, instead of failing the task
+                meta["invalid_measurements"] = invalid
+        except Exception as exc:  # e.g. a mapping whose items() raises: count, never detach
+            self.dropped += 1
+            self.last_problem = f"{type(exc).__qualname__}: {exc}"
+            return
         self.events.append((name, time.time_ns(), numbers, meta))
 
     def drain(self) -> list[RecordedEvent] | None:
@@ -91,7 +102,8 @@ class _WorkerBuffer:
                         "severity": "warning",
                         "error_type": "WorkerBufferFull",
                         "message": f"worker {self.worker_id} dropped {dropped} telemetry "
-                        f"events: its buffer holds {self.max_events}",
+                        f"events (buffer of {self.max_events}; last problem: "
+                        f"{self.last_problem})",
                         "worker_id": self.worker_id,
                         "traceback": None,
                         "handler_id": BUFFER_HANDLER_ID,

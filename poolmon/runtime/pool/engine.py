@@ -15,10 +15,10 @@ import heapq
 import os
 import pickle
 import select
-import sys
-import traceback
 import selectors
+import sys
 import time
+import traceback
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -364,7 +364,8 @@ class Engine(Lifecycle, Supervisor):
 
     def spread(self, batch: list[PoolFuture], ready: list[WorkerHandle]) -> None:
         """Give each worker an even share of `batch`, least loaded first."""
-        ready = sorted(ready, key=lambda w: len(w.inflight))
+        # least loaded first; among equals the one that answered last (it may still be polling)
+        ready = sorted(ready, key=lambda w: (len(w.inflight), -w.busy_mark_ns))
         start = 0
         remaining = len(batch)
         for i, w in enumerate(ready):

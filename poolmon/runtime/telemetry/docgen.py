@@ -55,6 +55,28 @@ successful row in N, and their metadata carries exact totals: {{sample_keys}}.
 
 A handler that raises is detached and reported as `poolmon.error` (category `telemetry`, with
 `handler_id`, `event` and the traceback); it never breaks the pool.
+
+Quick start:
+
+```python
+import poolmon.telemetry as telemetry
+
+def on_exit(name, measurements, metadata):          # runs in the emitting thread: be quick
+    print(metadata["worker_id"], metadata["reason"], measurements["lifetime_ns"])
+
+telemetry.attach("my-exits", "poolmon.worker.exit", on_exit)
+telemetry.attach_batch("my-tasks", lambda batch, md: print(md["pool"], len(batch)))
+
+def task(key):                                        # inside a pool task (a worker process)
+    telemetry.emit("myapp.cache.hit", {{{{"count": 1}}}}, {{{{"key": key}}}})
+    with telemetry.span("myapp.load", {{{{"key": key}}}}) as span:
+        span.measurements["rows"] = 3                 # sent with myapp.load.stop
+
+from poolmon.testing import capture_events            # in tests
+with capture_events("poolmon.worker") as captured:
+    ...                                               # the code under test
+    exits = captured.wait_for("poolmon.worker.exit")  # events may still be on their way
+```
 """
 
 

@@ -80,6 +80,28 @@ def _rows_from(batch: TaskBatch, first_second: int) -> TaskBatch | None:
     )
 
 
+def _merged(batches: list[TaskBatch]) -> list[TaskBatch]:
+    """Concatenate batches that share their name tables (usually all of them)."""
+    if len(batches) < 2:
+        return batches
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[TaskBatch]] = {}
+    for batch in batches:
+        groups.setdefault((batch.ops, batch.error_types), []).append(batch)
+    out = []
+    for (ops, errs), group in groups.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        cols = []
+        for name in TASK_COLUMNS:
+            col = array("q")
+            for batch in group:
+                col.extend(getattr(batch, name))
+            cols.append(col)
+        out.append(TaskBatch(ops, errs, *cols))
+    return out
+
+
 class History:
     """Bounded history of the telemetry stream; see the module docstring.
 
@@ -102,6 +124,7 @@ class History:
     ) -> None:
         self._rollups: deque[tuple[Rollup, dict[str, Any]]] = deque(maxlen=rollup_seconds)
         self._builder = RollupBuilder()
+        self._unrolled: list[TaskBatch] = []
         self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
         self._task_bytes = 0
         self._raw_task_bytes = raw_task_bytes
@@ -137,10 +160,7 @@ class History:
         """Number and keep one task batch, and count it into its seconds' rollups."""
         seq = self.next_seq
         self.next_seq = seq + 1
-        try:
-            self._builder.add(batch)
-        except ValueError:
-            self.invalid_batches += 1
+        self._unrolled.append(batch)
         size = len(batch) * 8 * len(TASK_COLUMNS)
         self._tasks.append((seq, batch, size))
         self._task_bytes += size
@@ -150,8 +170,23 @@ class History:
             self._evicted_through = max(self._evicted_through, old_seq)
         return seq
 
+    def commit(self) -> None:
+        """Count the batches added since the last commit into the rollups.
+
+        The pool hands over many small batches (a few rows each at high rates); the rollup
+        builder's numpy work costs tens of microseconds per call whatever the size, so batches
+        sharing name tables are concatenated and counted in one call per flush.
+        """
+        pending, self._unrolled = self._unrolled, []
+        for batch in _merged(pending):
+            try:
+                self._builder.add(batch)
+            except ValueError:
+                self.invalid_batches += 1
+
     def tick(self, now_ns: int) -> None:
         """Close the rollups of every second that ended at least `close_grace_s` ago."""
+        self.commit()
         for rollup in self._builder.close_before(now_ns - self._grace_ns):
             self._rollups.append((rollup, rollup.to_wire()))
             self._closed_through = rollup.second_ns // NS_PER_S
@@ -183,6 +218,7 @@ class History:
 
     def backfill(self) -> Backfill:
         """Everything a monitor attaching now needs to show the recent past (module doc)."""
+        self.commit()
         until_s = (self._closed_through + 1) if self._closed_through is not None else 0
         records: dict[int, Record] = {seq: ev for seq, ev in self._latest.values()}
         records.update(self._events)

@@ -309,6 +309,7 @@ class EndpointServer:
             else:
                 event = Event(*item)
                 records.append((history.add_event(event), event))
+        history.commit()
         if records:
             self._fan_out(records)
         return bool(inbox)

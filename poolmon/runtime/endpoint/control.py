@@ -38,19 +38,19 @@ class PoolControl(Protocol):
         """Current occupancy and totals: a mapping or a dataclass (see `plain_stats`)."""
         ...
 
-    def resize(self, size: int) -> None:
+    def resize(self, size: int, /) -> None:
         """Change the number of workers."""
         ...
 
-    def set_task_timeout(self, seconds: float | None) -> None:
+    def set_task_timeout(self, seconds: float | None, /) -> None:
         """Set the per-task timeout (None: no timeout)."""
         ...
 
-    def set_health_check_interval(self, seconds: float) -> None:
+    def set_health_check_interval(self, seconds: float, /) -> None:
         """Set how often workers are health-checked."""
         ...
 
-    def recycle_worker(self, worker_id: int) -> None:
+    def recycle_worker(self, worker_id: int, /) -> None:
         """Replace one worker with a fresh process."""
         ...
 

@@ -19,16 +19,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Literal
 
-from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool import framing as fr
-from poolmon.runtime.pool.config import PoolConfig, check_int, check_seconds, default_size
+from poolmon.runtime.pool.config import PoolConfig, check_seconds, default_size
+from poolmon.runtime.pool.control import PoolControl
 from poolmon.runtime.pool.emitter import PoolEmitter
 from poolmon.runtime.pool.engine import Engine
-from poolmon.runtime.pool.errors import PoolClosed, QueueFull
+from poolmon.runtime.pool.errors import PoolClosed
 from poolmon.runtime.pool.future import PENDING, PoolFuture
 from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
-from poolmon.runtime.pool.snapshot import build_stats
-from poolmon.runtime.pool.stats import PoolStats
+from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport
 
 if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
@@ -37,10 +36,9 @@ _new = object.__new__
 _mono = time.monotonic_ns
 _names = itertools.count(1)
 _live: weakref.WeakSet[Pool] = weakref.WeakSet()
-_SLOW_PACK = (TypeError, ValueError, OverflowError)
 
 
-class Pool(Executor):
+class Pool(PoolControl, SubmitSupport, Executor):
     """A pool of worker processes; `submit`, `map` and `shutdown` as in concurrent.futures.
 
     Args:
@@ -68,6 +66,8 @@ class Pool(Executor):
         start_timeout: Seconds a worker may take to start before it is replaced.
         monitor: True serves the monitor endpoint at the default path, a str at that path,
             False not at all.
+        resource_interval: Seconds between resource samples of the pool's processes (the
+            resource sampler service), or None for none.
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
     """
 
@@ -96,6 +96,7 @@ class Pool(Executor):
         flush_interval: float = 0.001,
         start_timeout: float = 30.0,
         monitor: bool | str = True,
+        resource_interval: float | None = 1.0,
         telemetry: Telemetry | None = None,
     ) -> None:
         size = default_size() if max_workers is None else max_workers
@@ -130,6 +131,9 @@ class Pool(Executor):
 
             telemetry = DEFAULT_TELEMETRY
         self._telemetry = telemetry
+        self._resource_interval = check_seconds(
+            "resource_interval", resource_interval, allow_none=True
+        )
         self._ft = fr.FunctionTable()
         self._fids = self._ft.ids
         self._fid_op = self._ft.fid_op
@@ -182,7 +186,7 @@ class Pool(Executor):
                 frame = self._pack([seq, fid, 0, [*args], self._fid_op[fid], submit_ns])
             else:
                 frame = self._pack([seq, fid, 0, [*args]])
-        except _SLOW_PACK:
+        except SLOW_PACK:
             return self._submit(fn, args, kwargs, None)
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
@@ -251,67 +255,6 @@ class Pool(Executor):
         elif not n & 31:
             eng.pump()
         return fut
-
-    def _encode(
-        self,
-        seq: int,
-        fid: int,
-        fn: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        chunk: list[tuple[Any, ...]] | None,
-        op: int,
-        submit_ns: int,
-    ) -> bytes:
-        """Build a task frame: msgpack when every value is exactly msgpack-typed, else pickle."""
-        head: list[Any] = [seq, fid]
-        if fid < 0:
-            if chunk is not None:
-                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, fr.dumps((fn, chunk), "the task")]
-            else:
-                body = [fr.M_FN_PICKLED, fr.dumps((fn, args, kwargs), "the task")]
-        elif chunk is not None:
-            body = [fr.M_CHUNK, [[*row] for row in chunk]]
-        elif kwargs:
-            body = [fr.M_ARGS_KW, [[*args], kwargs]]
-        else:
-            body = [fr.M_ARGS, [*args]]
-        tail: list[Any] = [op, submit_ns] if submit_ns else []
-        try:
-            return self._pack(head + body + tail)  # type: ignore[no-any-return]
-        except _SLOW_PACK:
-            pass
-        if chunk is not None:
-            body = [fr.M_CHUNK_PICKLED, fr.dumps(chunk, "the arguments")]
-        else:
-            body = [fr.M_PICKLED, fr.dumps((args, kwargs), "the arguments")]
-        return self._pack(head + body + tail)  # type: ignore[no-any-return]
-
-    def _wait_for_space(self) -> None:
-        """max_queue reached: raise QueueFull, or block (policy 'block') until there is room."""
-        eng = self._eng
-        cfg = self._cfg
-        assert cfg.max_queue is not None
-        if cfg.on_queue_full == "raise":
-            eng.counters.rejected += 1
-            eng.em.queue_rejected(len(self._pending), cfg.max_queue, "raise")
-            raise QueueFull(len(self._pending), cfg.max_queue)
-        start = time.monotonic()
-        deadline = None if cfg.queue_timeout is None else start + cfg.queue_timeout
-        with eng.space_cond:
-            eng.space_waiters += 1
-            try:
-                while len(self._pending) >= cfg.max_queue:
-                    if self._closed:
-                        raise PoolClosed("cannot schedule new futures after shutdown")
-                    left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
-                    if left <= 0:
-                        eng.counters.rejected += 1
-                        eng.em.queue_rejected(len(self._pending), cfg.max_queue, "block timeout")
-                        raise QueueFull(len(self._pending), cfg.max_queue, time.monotonic() - start)
-                    eng.space_cond.wait(left)
-            finally:
-                eng.space_waiters -= 1
 
     def map(
         self,
@@ -440,120 +383,6 @@ class Pool(Executor):
             time.sleep(0.002)
 
     # ------------------------------------------------------------------ control (thread-safe)
-    def resize(self, n: int, *, reason: Literal["user", "control", "autotune"] = "user") -> None:
-        """Set the number of workers: grow starts workers, shrink retires idle ones first.
-
-        Out of `min_size..max_size` raises ConfigError. `reason` is reported in the
-        `poolmon.pool.resize` event (the monitor endpoint passes "control").
-        """
-        cfg = self._cfg
-        check_int("size", n, max(1, cfg.min_size), cfg.max_size)
-        if reason not in ("user", "control", "autotune"):
-            raise ConfigError(f"resize reason must be user, control or autotune, got {reason!r}")
-        if self._closed:
-            raise PoolClosed("cannot resize a pool after shutdown")
-
-        def apply() -> None:
-            with self._eng.io_lock:
-                self._eng.resize(n, reason)
-            self._eng.wake()
-
-        self._eng.em.operation("resize", apply)
-
-    def set_task_timeout(self, seconds: float | None) -> None:
-        """Change the default per-task timeout (None = no limit) for tasks from now on."""
-        value = check_seconds("task_timeout", seconds, allow_none=True)
-        with self._eng.io_lock:
-            self._cfg.task_timeout = value
-            self._eng.task_timeout_ns = 0 if value is None else int(value * 1e9)
-
-    def set_health_check_interval(self, seconds: float) -> None:
-        """Change how often worker heartbeats are checked (0.01 .. 3600 s)."""
-        value = check_seconds("health_check_interval", seconds)
-        assert value is not None
-        if not 0.01 <= value <= 3600:
-            raise ConfigError(f"health_check_interval must be in 0.01..3600 s, got {seconds!r}")
-        with self._eng.io_lock:
-            self._cfg.health_check_interval = value
-            self._eng.health_interval_ns = int(value * 1e9)
-            self._eng.next_health_ns = 0
-        self._eng.wake()
-
-    def recycle_worker(self, worker_id: int) -> None:
-        """Replace one worker gracefully: it finishes what it has, a new one takes its slot.
-
-        An unknown or already retiring worker id raises ConfigError.
-        """
-
-        def apply() -> None:
-            with self._eng.io_lock:
-                w = self._eng.workers.get(worker_id)
-                if w is None or w.stop_reason is not None:
-                    raise ConfigError(f"no live worker with id {worker_id!r}")
-                self._eng.retire(w, "recycle")
-                self._eng.ensure_size("recycle")
-            self._eng.wake()
-
-        self._eng.em.operation("recycle_worker", apply)
-
-    def stats(self) -> PoolStats:
-        """A frozen snapshot of workers, queue, sessions and totals (see `PoolStats`)."""
-        with self._eng.io_lock:
-            return build_stats(self, self._eng, self._cfg)
-
-    # ------------------------------------------------------------------ properties
-    @property
-    def name(self) -> str:
-        """The pool's name, as monitors show it."""
-        return self._cfg.name
-
-    @property
-    def size(self) -> int:
-        """Target number of workers."""
-        return self._eng.target
-
-    @property
-    def min_size(self) -> int:
-        """Lower bound for `resize`."""
-        return self._cfg.min_size
-
-    @property
-    def max_size(self) -> int:
-        """Upper bound for `resize`."""
-        return self._cfg.max_size
-
-    @property
-    def pid(self) -> int:
-        """The pool process's pid."""
-        return self._pid
-
-    @property
-    def started_at_ns(self) -> int:
-        """Wall-clock time the pool started (ns since the epoch)."""
-        return self._started_at_ns
-
-    @property
-    def start_method(self) -> str:
-        """The multiprocessing start method of the workers."""
-        return self._cfg.start_method
-
-    @property
-    def monitor(self) -> bool | str:
-        """The monitor endpoint setting: True (default path), a socket path, or False."""
-        return self._cfg.monitor
-
-    @property
-    def telemetry(self) -> Telemetry:
-        """The registry this pool emits to."""
-        return self._telemetry
-
-    @property
-    def closed(self) -> bool:
-        """True once `shutdown()` was called."""
-        return self._closed
-
-    def __repr__(self) -> str:
-        return f"<poolmon.Pool {self.name!r} size={self.size} closed={self._closed}>"
 
 
 def _results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:

@@ -1,0 +1,93 @@
+"""The slow paths of submitting: frame encoding with the pickle fallback, and a full queue.
+
+Why apart from pool.py: `Pool.submit` inlines the common case (a cached function, positional
+msgpack-typed arguments); everything else (kwargs, options, chunks, pickled payloads,
+`max_queue` back-pressure) lands here, where clarity matters more than nanoseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.config import PoolConfig
+from poolmon.runtime.pool.engine import Engine
+from poolmon.runtime.pool.errors import PoolClosed, QueueFull
+from poolmon.runtime.pool.future import PoolFuture
+
+SLOW_PACK = (TypeError, ValueError, OverflowError)
+"""What a strict msgpack packer raises for a value that is not exactly msgpack-typed."""
+
+
+class SubmitSupport:
+    """Encoding and queue back-pressure for `Pool` (mixed in)."""
+
+    _eng: Engine
+    _cfg: PoolConfig
+    _closed: bool
+    _pending: deque[PoolFuture]
+    _pack: Callable[[Any], bytes]
+
+    def _encode(
+        self,
+        seq: int,
+        fid: int,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        chunk: list[tuple[Any, ...]] | None,
+        op: int,
+        submit_ns: int,
+    ) -> bytes:
+        """Build a task frame: msgpack when every value is exactly msgpack-typed, else pickle."""
+        head: list[Any] = [seq, fid]
+        if fid < 0:
+            if chunk is not None:
+                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, fr.dumps((fn, chunk), "the task")]
+            else:
+                body = [fr.M_FN_PICKLED, fr.dumps((fn, args, kwargs), "the task")]
+        elif chunk is not None:
+            body = [fr.M_CHUNK, [[*row] for row in chunk]]
+        elif kwargs:
+            body = [fr.M_ARGS_KW, [[*args], kwargs]]
+        else:
+            body = [fr.M_ARGS, [*args]]
+        tail: list[Any] = [op, submit_ns] if submit_ns else []
+        try:
+            return self._pack(head + body + tail)
+        except SLOW_PACK:
+            pass
+        if chunk is not None:
+            body = [fr.M_CHUNK_PICKLED, fr.dumps(chunk, "the arguments")]
+        else:
+            body = [fr.M_PICKLED, fr.dumps((args, kwargs), "the arguments")]
+        return self._pack(head + body + tail)
+
+    def _wait_for_space(self) -> None:
+        """max_queue reached: raise QueueFull, or block (policy 'block') until there is room."""
+        eng = self._eng
+        cfg = self._cfg
+        assert cfg.max_queue is not None
+        if cfg.on_queue_full == "raise":
+            eng.counters.rejected += 1
+            eng.em.queue_rejected(len(self._pending), cfg.max_queue, "raise")
+            raise QueueFull(len(self._pending), cfg.max_queue)
+        start = time.monotonic()
+        deadline = None if cfg.queue_timeout is None else start + cfg.queue_timeout
+        with eng.space_cond:
+            eng.space_waiters += 1
+            try:
+                while len(self._pending) >= cfg.max_queue:
+                    if self._closed:
+                        raise PoolClosed("cannot schedule new futures after shutdown")
+                    left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+                    if left <= 0:
+                        eng.counters.rejected += 1
+                        eng.em.queue_rejected(len(self._pending), cfg.max_queue, "block timeout")
+                        raise QueueFull(len(self._pending), cfg.max_queue, time.monotonic() - start)
+                    eng.space_cond.wait(left)
+            finally:
+                eng.space_waiters -= 1

@@ -26,13 +26,12 @@ import socket
 import threading
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
 from poolmon.core.catalog import CATALOG_VERSION, ERROR
-from poolmon.core.events import Event, TaskBatch
+from poolmon.core.events import TaskBatch
 from poolmon.core.protocol import (
     DEFAULT_MAX_FRAME_SIZE,
     PROTOCOL_VERSION,
@@ -59,6 +58,7 @@ from poolmon.runtime.endpoint.connection import (
 )
 from poolmon.runtime.endpoint.control import CommandHandler, Limits, PoolControl
 from poolmon.runtime.endpoint.history import History, Record
+from poolmon.runtime.endpoint.inbox import Inbox
 from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
 from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
 
@@ -109,24 +109,18 @@ class EndpointServer:
         self.allow_uids = frozenset(allow_uids) if allow_uids is not None else {os.getuid()}
         self.history = history or History()
         self.out_buffer_bytes = out_buffer_bytes
-        self._inbox: deque[TaskBatch | tuple[str, int, dict[str, Any], dict[str, Any]]] = deque()
         self._inbox_limit = inbox_limit
+        self._inbox: Inbox | None = None
         self._heartbeat_ns = int(heartbeat_interval_s * 1e9)
         self._flush_ns = int(flush_interval_s * 1e9)
         self._max_monitors = max_monitors
         self._commands = CommandHandler(control, self._telemetry.emit, self._status, limits)
         self._handler_id = f"poolmon.endpoint.{id(self):x}"
-        self._signalled = False
         self._stopping = False
         self._conns: dict[int, Connection] = {}
         self._bound: BoundSocket | None = None
         self._thread: threading.Thread | None = None
-        self._wake_r = self._wake_w = -1
         self._sel: selectors.BaseSelector | None = None
-        self.inbox_dropped_tasks = 0
-        """Task rows dropped because the inbox was full (the server thread fell behind)."""
-        self.inbox_dropped_events = 0
-        """Events dropped because the inbox was full."""
         self.records_sent = 0
         """Records queued to monitors, summed over connections."""
         self.internal_errors = 0
@@ -142,14 +136,12 @@ class EndpointServer:
         if self._thread is not None:
             raise RuntimeError("EndpointServer already started")
         self._bound = bind_listener(self.path)
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._inbox = inbox = Inbox(self._inbox_limit)
         self._sel = selectors.DefaultSelector()
         self._sel.register(self._bound.sock, selectors.EVENT_READ, _LISTENER)
-        self._sel.register(self._wake_r, selectors.EVENT_READ, _WAKE)
-        self._telemetry.attach(self._handler_id, "", self._on_event)
-        self._telemetry.attach_batch(self._handler_id + ".tasks", self._on_batch)
+        self._sel.register(inbox, selectors.EVENT_READ, _WAKE)
+        self._telemetry.attach(self._handler_id, "", inbox.on_event)
+        self._telemetry.attach_batch(self._handler_id + ".tasks", inbox.on_batch)
         self._thread = threading.Thread(target=self._run, name="poolmon-endpoint", daemon=True)
         self._thread.start()
         return self
@@ -161,7 +153,8 @@ class EndpointServer:
         self._telemetry.detach(self._handler_id)
         self._telemetry.detach(self._handler_id + ".tasks")
         self._stopping = True
-        self._wake()
+        if self._inbox is not None:
+            self._inbox.wake()
         self._thread.join(timeout_s)
 
     def __enter__(self) -> EndpointServer:
@@ -178,7 +171,13 @@ class EndpointServer:
     @property
     def backlog(self) -> int:
         """Records waiting in the inbox for the server thread (a producer may pace on it)."""
-        return len(self._inbox)
+        return len(self._inbox) if self._inbox is not None else 0
+
+    @property
+    def inbox_dropped(self) -> int:
+        """Task rows and events dropped before numbering (the server thread fell behind)."""
+        inbox = self._inbox
+        return 0 if inbox is None else inbox.dropped_tasks + inbox.dropped_events
 
     @property
     def queued_bytes(self) -> int:
@@ -193,46 +192,16 @@ class EndpointServer:
             "socket_buffer_bytes": sum(c.out_bytes for c in conns),
             "history_events": self.history.held_events,
             "history_bytes": self.history.held_bytes,
-            "telemetry_buffer_events": len(self._inbox),
-            "events_dropped": self.inbox_dropped_events
-            + self.inbox_dropped_tasks
+            "telemetry_buffer_events": self.backlog,
+            "events_dropped": self.inbox_dropped
             + sum(c.dropped_tasks + c.dropped_events for c in conns),
         }
-
-    # ------------------------------------------------------------------ telemetry side
-    def _on_batch(self, batch: TaskBatch, metadata: Mapping[str, Any]) -> None:
-        if len(self._inbox) >= self._inbox_limit:
-            self.inbox_dropped_tasks += len(batch)
-            return
-        self._inbox.append(batch)
-        if not self._signalled:
-            self._signalled = True
-            self._wake()
-
-    def _on_event(
-        self, name: str, measurements: Mapping[str, int | float], metadata: Mapping[str, Any]
-    ) -> None:
-        if len(self._inbox) >= self._inbox_limit:
-            self.inbox_dropped_events += 1
-            return
-        ts = metadata.get("ts_ns")
-        if not isinstance(ts, int):
-            ts = time.time_ns()
-        self._inbox.append((name, ts, dict(measurements), dict(metadata)))
-        if not self._signalled:
-            self._signalled = True
-            self._wake()
-
-    def _wake(self) -> None:
-        try:
-            os.write(self._wake_w, b"\0")
-        except (BlockingIOError, OSError):
-            pass  # a full pipe already guarantees a wake-up
 
     # ------------------------------------------------------------------ the loop
     def _run(self) -> None:
         assert self._sel is not None
-        sel = self._sel
+        assert self._inbox is not None
+        sel, inbox = self._sel, self._inbox
         next_tick = time.monotonic_ns()
         last_flush = 0
         pending = False
@@ -246,7 +215,7 @@ class EndpointServer:
                     if key.data is _LISTENER:
                         self._accept()
                     elif key.data is _WAKE:
-                        self._drain_wake_pipe()
+                        inbox.clear_wakeups()
                         pending = True
                     else:
                         self._service(key.data, mask)
@@ -285,34 +254,24 @@ class EndpointServer:
             },
         )
 
-    def _drain_wake_pipe(self) -> None:
-        try:
-            while os.read(self._wake_r, 4096):
-                pass
-        except BlockingIOError:
-            pass
-
     def _flush(self) -> bool:
         """Number the inbox's records, keep them in history, queue them to monitors.
 
         Returns True when records are left for another flush (the per-flush cap was hit).
         """
-        self._signalled = False  # before popping, so an append after the pop wakes us again
-        inbox, history = self._inbox, self.history
-        records: list[tuple[int, Record]] = []
-        # Only what is there now: items appended while we work wait for the next flush, so a
-        # fast producer cannot grow one flush (and one frame) without bound.
-        for _ in range(min(len(inbox), _DRAIN_MAX)):
-            item = inbox.popleft()
-            if isinstance(item, TaskBatch):
-                records.append((history.add_tasks(item), item))
-            else:
-                event = Event(*item)
-                records.append((history.add_event(event), event))
+        assert self._inbox is not None
+        history = self.history
+        records: list[tuple[int, Record]] = [
+            (
+                history.add_tasks(item) if isinstance(item, TaskBatch) else history.add_event(item),
+                item,
+            )
+            for item in self._inbox.take(_DRAIN_MAX)
+        ]
         history.commit()
         if records:
             self._fan_out(records)
-        return bool(inbox)
+        return bool(len(self._inbox))
 
     def _fan_out(self, records: list[tuple[int, Record]]) -> None:
         lo, hi = records[0][0], records[-1][0] + 1
@@ -457,7 +416,7 @@ class EndpointServer:
             **self.history.recent_totals(time.time_ns()),
             "monitors": len(self._conns),
             "next_seq": self.history.next_seq,
-            "inbox_dropped": self.inbox_dropped_tasks + self.inbox_dropped_events,
+            "inbox_dropped": self.inbox_dropped,
         }
 
     def _fail(self, conn: Connection, code: str, message: str) -> None:
@@ -512,5 +471,5 @@ class EndpointServer:
             self._bound.unlink()
             self._bound.sock.close()
         self._sel.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        if self._inbox is not None:
+            self._inbox.close()

@@ -8,7 +8,8 @@ Every repetition runs every contender once, in turn (round robin), each with a f
 * chunked map: poolmon `map(chunksize=64)` vs multiprocessing.Pool `imap(chunksize=64)`;
 * single-task round trip (`submit(...).result()` one at a time): poolmon vs PPE, p50 / p99;
 * ~1 ms CPU tasks (`burn`): poolmon `submit` vs the ideal, 2 x the serial in-process rate
-  (the serial rate is itself a round-robin contender, so background load hits both alike).
+  (the serial rate is itself a round-robin contender, so background load hits both alike),
+  with multiprocessing.Pool `apply_async` on the same tasks for context.
 
 The stdlib pools use the platform default start method (fork on Linux before 3.14), poolmon
 its own (forkserver); start-up is excluded from every figure.
@@ -150,6 +151,15 @@ def burn_poolmon(n: int, count: int) -> float:
         )
 
 
+def burn_mp(n: int, count: int) -> float:
+    """multiprocessing.Pool apply_async throughput of ~1 ms CPU tasks (the peer, tasks/s)."""
+    with mp.Pool(WORKERS) as pool:
+        [r.get() for r in [pool.apply_async(burn, (n,)) for _ in range(20)]]
+        return _rate(
+            count, lambda: [r.get() for r in [pool.apply_async(burn, (n,)) for _ in range(count)]]
+        )
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run every contender round robin and report medians and ratios."""
     quick = bool(getattr(args, "quick", False))
@@ -178,6 +188,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rtt_poolmon": rtt_run("poolmon", rtt_poolmon),
             "rtt_ppe": rtt_run("ppe", rtt_ppe),
             "burn_poolmon": lambda: burn_poolmon(n_burn, n_burn_tasks),
+            "burn_mp_apply_async": lambda: burn_mp(n_burn, n_burn_tasks),
             "burn_serial": lambda: burn_serial(n_burn, n_burn_tasks // 4),
         },
         reps,
@@ -195,6 +206,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in rtt["ppe"]]),
         "burn_poolmon_per_s": median(runs["burn_poolmon"]),
         "burn_poolmon_best_per_s": max(runs["burn_poolmon"]),
+        "burn_mp_pool_apply_async_per_s": median(runs["burn_mp_apply_async"]),
         "burn_serial_per_s": serial,
         "burn_ideal_per_s": serial * WORKERS,
         "burn_task_ms": 1000.0 / serial,
@@ -211,6 +223,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_p99_vs_process_pool_executor": figures["rtt_poolmon_p99_us"]
         / figures["rtt_process_pool_executor_p99_us"],
         "burn_vs_ideal": figures["burn_poolmon_per_s"] / figures["burn_ideal_per_s"],
+        "burn_mp_pool_apply_async_vs_ideal": figures["burn_mp_pool_apply_async_per_s"]
+        / figures["burn_ideal_per_s"],
     }
     return {
         "suite": "pool",

@@ -128,7 +128,7 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
                 if not w.eof:
                     poller.register(w.fd, select.POLLIN)
                     socks[w.fd] = w
-            while fut._state is RUNNING or fut._state is PENDING:
+            while socks and (fut._state is RUNNING or fut._state is PENDING):
                 left = end - time.monotonic_ns()
                 if left <= 0:
                     return
@@ -137,6 +137,9 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
                     w = socks[fd]
                     if not w.exited and not w.eof:
                         self.read(w)
+                    if w.exited or w.eof:  # gone: the IO thread settles it via its sentinel
+                        poller.unregister(fd)
+                        del socks[fd]
                 if ready:
                     self.dispatch()
                     self.flush()

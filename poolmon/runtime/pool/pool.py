@@ -163,6 +163,10 @@ class Pool(PoolControl, SubmitSupport, Executor):
         self._thread.start()
         _live.add(self)
         self._start_services()
+        with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one
+            if eng.tasks_on is not telemetry.wants_tasks:
+                eng.tasks_on = telemetry.wants_tasks
+                eng.refresh_submit_path()
 
     # ------------------------------------------------------------------ submitting
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> PoolFuture:
@@ -357,6 +361,9 @@ class Pool(PoolControl, SubmitSupport, Executor):
         started here; each entry of `_services` has a `stop()` that `_stop_services` calls in
         reverse order.
         """
+        from poolmon.runtime.services import start_pool_services
+
+        self._services.extend(start_pool_services(self))
 
     def _stop_services(self) -> None:
         """Stop what `_start_services` started, newest first; never raises."""

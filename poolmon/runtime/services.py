@@ -1,0 +1,157 @@
+"""The services every pool runs beside its workers: the monitor endpoint and the resource sampler.
+
+They live here rather than in the pool so the pool's hot path knows nothing about sockets or
+/proc: `Pool` calls `start_pool_services(self)` once its workers are up and stops what it got
+back, newest first, when it shuts down. A service that fails to start is reported as a
+`poolmon.error` event and the pool runs without it — a monitor must never stop the work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, Protocol
+
+from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
+from poolmon.runtime.telemetry import Telemetry, emit_error_event
+
+
+class ServedPool(Protocol):
+    """What the services need from a pool (`poolmon.Pool` provides all of it)."""
+
+    @property
+    def name(self) -> str:
+        """Pool name: the socket's file name and every event's `pool` metadata."""
+        ...
+
+    @property
+    def started_at_ns(self) -> int:
+        """Wall-clock start time."""
+        ...
+
+    @property
+    def monitor(self) -> bool | str:
+        """True: serve at the default path; a str: at that path; False: no endpoint."""
+        ...
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """The registry the pool emits into."""
+        ...
+
+    @property
+    def resource_interval_s(self) -> float | None:
+        """Resource sampling period, or None for no sampling."""
+        ...
+
+    def stats(self) -> Any:
+        """A `PoolStats` snapshot."""
+        ...
+
+    def resize(self, n: int, *, reason: Literal["user", "control", "autotune"] = "user") -> None:
+        """Change the number of workers, saying who asked."""
+        ...
+
+    def set_task_timeout(self, seconds: float | None) -> None:
+        """Set the default per-task timeout."""
+        ...
+
+    def set_health_check_interval(self, seconds: float) -> None:
+        """Set the heartbeat period."""
+        ...
+
+    def recycle_worker(self, worker_id: int) -> None:
+        """Replace one worker."""
+        ...
+
+
+class Stoppable(Protocol):
+    """A started service."""
+
+    def stop(self) -> None:
+        """Stop it; must not raise."""
+        ...
+
+
+class _EndpointControl:
+    """Presents a pool to the endpoint, turning its `PoolStats` dataclass into plain data."""
+
+    def __init__(self, pool: ServedPool) -> None:
+        self._pool = pool
+        self.name = pool.name
+        self.started_at_ns = pool.started_at_ns
+        self.set_task_timeout = pool.set_task_timeout
+        self.set_health_check_interval = pool.set_health_check_interval
+        self.recycle_worker = pool.recycle_worker
+
+    def resize(self, size: int, /) -> None:
+        """Resize on a monitor's behalf; the `poolmon.pool.resize` event says "control"."""
+        self._pool.resize(size, reason="control")
+
+    def stats(self) -> Mapping[str, Any]:
+        """The pool's stats as msgpack-friendly nested dicts."""
+        stats = self._pool.stats()
+        if dataclasses.is_dataclass(stats) and not isinstance(stats, type):
+            plain: dict[str, Any] = dataclasses.asdict(stats)
+            return plain
+        return dict(stats)
+
+
+class _Stopper:
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop = stop
+
+    def stop(self) -> None:
+        self._stop()
+
+
+def worker_targets(pool: ServedPool) -> Callable[[], dict[int, int]]:
+    """Build the resource sampler's target provider: the pool process and each live worker."""
+    pid = os.getpid()
+
+    def targets() -> dict[int, int]:
+        found = {POOL_WORKER_ID: pid}
+        for worker in pool.stats().workers:
+            if worker.pid:
+                found[worker.worker_id] = worker.pid
+        return found
+
+    return targets
+
+
+def start_pool_services(pool: ServedPool) -> list[Stoppable]:
+    """Start the endpoint (unless `pool.monitor` is False) and the resource sampler.
+
+    Returns:
+        The started services, in start order; stop them newest first.
+    """
+    started: list[Stoppable] = []
+    endpoint: EndpointServer | None = None
+    if pool.monitor is not False:
+        path = None if pool.monitor is True else pool.monitor
+        try:
+            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
+            started.append(_Stopper(endpoint.close))
+        except Exception as exc:  # the pool must run even if its endpoint cannot
+            emit_error_event(
+                "endpoint",
+                "error",
+                pool=pool.name,
+                error=exc,
+                message=f"monitor endpoint not started: {exc}",
+                telemetry=pool.telemetry,
+            )
+    interval = pool.resource_interval_s
+    if interval is not None:
+        sampler = ResourceMonitor(
+            worker_targets(pool),
+            pool.telemetry,
+            pool.name,
+            internals=endpoint.internals if endpoint is not None else None,
+            interval_s=interval,
+        )
+        sampler.start()
+        started.append(_Stopper(sampler.stop))
+    return started

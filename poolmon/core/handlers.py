@@ -4,7 +4,8 @@ One function per catalog event, `fn(agg, event)`, registered in `HANDLERS`; the 
 dispatches by name. Pool lifecycle events (init, status, terminate) stay in the aggregator
 because they drive restart detection.
 
-* `worker.spawn/ready/state/exit`: the worker's row, state history (bounded), exits (bounded);
+* `worker.spawn/ready/state/exit`: the worker's row, state history (bounded, busy/ready churn
+  collapsed), exits (bounded);
   a spawn for a known id is a restart of that row; `state` metadata `op` names the current
   operation while busy.
 * `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`.
@@ -23,7 +24,7 @@ import numpy as np
 from poolmon.core import catalog as C
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.events import Event
-from poolmon.core.snapshot import StateChange, WorkerExit
+from poolmon.core.snapshot import WorkerExit
 from poolmon.core.workers import WorkerRecord
 
 if TYPE_CHECKING:
@@ -42,10 +43,7 @@ def _worker_event(agg: Aggregator, e: Event) -> WorkerRecord | None:
 
 
 def _set_state(rec: WorkerRecord, e: Event, to: str, reason: str = "") -> None:
-    if to != rec.state:
-        rec.history.append(StateChange(e.ts_ns, rec.state, to, reason))
-        rec.state = to
-        rec.state_since_ns = e.ts_ns
+    rec.record_state(e.ts_ns, to, reason)
 
 
 def on_worker_spawn(agg: Aggregator, e: Event) -> None:

@@ -2,7 +2,8 @@
 
 Worker rows come from `worker.spawn/ready/state/exit` events and `resource.process` samples;
 their task counts and latency come from TaskBatches. Everything per worker is bounded:
-`RECENT_TASKS` recent tasks, `STATE_HISTORY` state changes, `EXITS` exits, and time series in
+`RECENT_TASKS` recent tasks, `STATE_HISTORY` state changes (busy/ready churn collapsed
+into one entry per run, see `WorkerRecord.record_state`), `EXITS` exits, and time series in
 the coarse entity tiers (`poolmon.core.ring.ENTITY_TIERS`). A worker that exited is forgotten
 `forget_after_s` after its exit; the table also caps the number of rows (`max_workers`),
 evicting the longest-gone exited worker first, then the least recently heard one.
@@ -27,6 +28,11 @@ STATE_HISTORY = 32
 """State changes kept per worker."""
 EXITS = 8
 """Exits kept per worker."""
+
+CHURN_STATES = frozenset({"ready", "busy"})
+"""States a healthy worker flips between once per task; a flip is churn, not history."""
+CHURN_PREFIX = "\u00d7"
+"""`reason` of a collapsed run of churn: the multiplication sign then the number of flips."""
 
 RecentTask = tuple[int, str, int, int, str, str]
 """`TaskRecord` fields as a plain tuple: cheap to keep, turned into a record when read."""
@@ -70,11 +76,48 @@ class WorkerRecord:
         """Fixed array footprint (deques add at most ~60 small objects)."""
         return self.latency.nbytes + self.counts.nbytes + self.rss.nbytes
 
+    def record_state(self, at_ns: int, to: str, reason: str = "") -> None:
+        """Move to state `to`, keeping the history meaningful and bounded.
+
+        A worker at low load flips ready -> busy -> ready once per task; kept one by one,
+        those flips would push every meaningful change (starting, degraded, stopping,
+        recycles) out of the bounded history within seconds. So consecutive flips between
+        `CHURN_STATES` collapse into ONE entry, `StateChange(first_flip_ns, from, to,
+        CHURN_PREFIX + str(flips))` where from/to are the latest flip's; any other change
+        ends the run, and the next flip starts a new one.
+        """
+        if to == self.state:
+            return
+        change = StateChange(at_ns, self.state, to, reason)
+        if self.state in CHURN_STATES and to in CHURN_STATES:
+            last = self.history[-1] if self.history else None
+            if last is not None and churn_count(last) is not None and last.to_state == self.state:
+                flips = (churn_count(last) or 0) + 1
+                self.history[-1] = StateChange(last.at_ns, self.state, to, f"{CHURN_PREFIX}{flips}")
+            else:
+                self.history.append(StateChange(at_ns, self.state, to, f"{CHURN_PREFIX}1"))
+        else:
+            self.history.append(change)
+        self.state = to
+        self.state_since_ns = at_ns
+
     def drop_after(self, second: int) -> None:
         """Forget slots after `second` (clock went backwards)."""
         self.latency.drop_after(second)
         self.counts.drop_after(second)
         self.rss.drop_after(second)
+
+
+def churn_count(change: StateChange) -> int | None:
+    """The flips a collapsed busy/ready entry stands for, or None for a real transition."""
+    if (
+        change.from_state in CHURN_STATES
+        and change.to_state in CHURN_STATES
+        and change.reason.startswith(CHURN_PREFIX)
+        and change.reason[len(CHURN_PREFIX) :].isdigit()
+    ):
+        return int(change.reason[len(CHURN_PREFIX) :])
+    return None
 
 
 class WorkerTable:

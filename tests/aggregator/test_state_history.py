@@ -1,0 +1,112 @@
+"""A worker's state history keeps meaningful transitions and collapses busy/ready churn.
+
+At low load a worker flips ready -> busy -> ready once per task. Kept one by one, those flips
+filled the bounded history within seconds and pushed out what a person opens the drill-down
+for: when the worker started, degraded, was recycled, exited.
+"""
+
+from __future__ import annotations
+
+from poolmon.core import catalog as C
+from poolmon.core.aggregator import Aggregator
+from poolmon.core.events import Event
+from poolmon.core.workers import CHURN_PREFIX, STATE_HISTORY, churn_count
+from poolmon.testing.clock import ManualClock
+
+MD = {"pool": "p", "worker_id": 1, "pid": 100}
+
+
+def _state(agg: Aggregator, ts: int, frm: str, to: str, reason: str) -> None:
+    agg.ingest_event(Event(C.WORKER_STATE, ts, {}, {**MD, "from": frm, "to": to, "reason": reason}))
+
+
+def _flip(agg: Aggregator, t: int, tasks: int) -> int:
+    """`tasks` checkout/checkin pairs starting at `t`; returns the time after the last one."""
+    for _ in range(tasks):
+        _state(agg, t, "ready", "busy", "checkout")
+        _state(agg, t + 1, "busy", "ready", "checkin")
+        t += 10
+    return t
+
+
+def _history(agg: Aggregator) -> list[tuple[str, str, str]]:
+    w = agg.worker(1)
+    assert w is not None
+    return [(c.from_state, c.to_state, c.reason) for c in w.state_history]
+
+
+def test_busy_ready_churn_collapses_into_one_counted_entry(
+    agg: Aggregator, clock: ManualClock
+) -> None:
+    t = clock.time_ns()
+    agg.ingest_event(Event(C.WORKER_SPAWN, t, {}, {**MD, "reason": "initial"}))
+    agg.ingest_event(Event(C.WORKER_READY, t + 1, {"startup_ns": 1}, MD))
+    _flip(agg, t + 100, 1234)
+    history = _history(agg)
+    assert history == [
+        ("unknown", "starting", "initial"),
+        ("starting", "ready", ""),
+        ("busy", "ready", f"{CHURN_PREFIX}2468"),
+    ]
+    w = agg.worker(1)
+    assert w is not None
+    run = w.state_history[-1]
+    assert run.at_ns == t + 100, "the entry says when the run began"
+    assert churn_count(run) == 2468
+    assert w.state == "ready"
+
+
+def test_meaningful_changes_end_a_run_and_survive_any_amount_of_churn(
+    agg: Aggregator, clock: ManualClock
+) -> None:
+    t = clock.time_ns()
+    agg.ingest_event(Event(C.WORKER_SPAWN, t, {}, {**MD, "reason": "initial"}))
+    agg.ingest_event(Event(C.WORKER_READY, t + 1, {"startup_ns": 1}, MD))
+    t = _flip(agg, t + 10, 50)
+    _state(agg, t, "ready", "degraded", "slow heartbeat")
+    _state(agg, t + 1, "degraded", "ready", "recovered")
+    t = _flip(agg, t + 10, 3)
+    _state(agg, t, "ready", "busy", "checkout")  # a run may end busy
+    _state(agg, t + 1, "busy", "stopping", "recycle")
+    agg.ingest_event(
+        Event(
+            C.WORKER_EXIT,
+            t + 2,
+            {"lifetime_ns": 5, "tasks_done": 54},
+            {**MD, "reason": "recycle", "exit_code": 0},
+        )
+    )
+    assert _history(agg) == [
+        ("unknown", "starting", "initial"),
+        ("starting", "ready", ""),
+        ("busy", "ready", f"{CHURN_PREFIX}100"),
+        ("ready", "degraded", "slow heartbeat"),
+        ("degraded", "ready", "recovered"),
+        ("ready", "busy", f"{CHURN_PREFIX}7"),
+        ("busy", "stopping", "recycle"),
+        ("stopping", "stopped", "recycle"),
+    ]
+
+
+def test_history_stays_bounded_and_keeps_the_newest_meaningful_changes(
+    clock: ManualClock,
+) -> None:
+    agg = Aggregator(clock)
+    t = clock.time_ns()
+    agg.ingest_event(Event(C.WORKER_SPAWN, t, {}, {**MD, "reason": "initial"}))
+    for i in range(STATE_HISTORY * 3):
+        t = _flip(agg, t + 10, 20)
+        _state(agg, t, "ready", "degraded", f"episode {i}")
+        _state(agg, t + 1, "degraded", "ready", "")
+    history = _history(agg)
+    assert len(history) == STATE_HISTORY
+    assert ("ready", "degraded", f"episode {STATE_HISTORY * 3 - 1}") == history[-2]
+    assert all(churn_count(c) in (None, 40) for c in agg.worker(1).state_history)  # type: ignore[union-attr]
+
+
+def test_a_real_reason_is_never_read_as_a_count() -> None:
+    from poolmon.core.snapshot import StateChange
+
+    assert churn_count(StateChange(0, "busy", "ready", "checkin")) is None
+    assert churn_count(StateChange(0, "ready", "degraded", f"{CHURN_PREFIX}3")) is None
+    assert churn_count(StateChange(0, "ready", "busy", f"{CHURN_PREFIX}3")) == 3

@@ -71,6 +71,9 @@ class SubmitSupport:
         eng = self._eng
         cfg = self._cfg
         assert cfg.max_queue is not None
+        eng.pump()  # results that already arrived may have made room on a worker
+        if len(self._pending) < cfg.max_queue:
+            return
         if cfg.on_queue_full == "raise":
             eng.counters.rejected += 1
             eng.em.queue_rejected(len(self._pending), cfg.max_queue, "raise")

@@ -72,3 +72,8 @@ def emit_user_event(n: int) -> int:
 
     telemetry.emit("myapp.cache.hit", {"n": n}, {"key": f"k{n}"})
     return n
+
+
+def hold_gil(n: int) -> int:
+    """A long C loop that never releases the GIL (the worker's watchdog thread cannot run)."""
+    return sum(range(n))

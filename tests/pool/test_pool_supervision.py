@@ -50,6 +50,20 @@ def test_frozen_worker_is_detected_and_replaced(make_pool) -> None:  # type: ign
     assert sorted(pool.map(ident, range(50))) == list(range(50))
 
 
+def test_long_gil_holding_call_is_busy_not_hung(make_pool) -> None:  # type: ignore[no-untyped-def]
+    pool = make_pool(
+        1, health_check_interval=0.05, health_check_timeout=0.2, health_check_max_misses=2
+    )
+    pid = pool.stats().workers[0].pid
+    start = time.monotonic()
+    n = 40_000_000
+    assert pool.submit(t.hold_gil, n).result(60) == n * (n - 1) // 2
+    assert time.monotonic() - start > 0.5  # long enough for several missed heartbeats
+    stats = pool.stats()
+    assert stats.workers[0].pid == pid  # not killed as unhealthy: it was using the CPU
+    assert stats.totals.crashed == 0
+
+
 def test_health_interval_is_validated_and_changeable(make_pool) -> None:  # type: ignore[no-untyped-def]
     pool = make_pool(1)
     pool.set_health_check_interval(0.2)

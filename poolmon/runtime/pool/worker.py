@@ -111,6 +111,7 @@ class WorkerHandle:
         self.task_ns = -1.0  # EWMA of time per result while busy
         self.busy_mark_ns = now
         self.rss_bytes = 0
+        self.cpu_ticks = -1
 
     @property
     def accepting(self) -> bool:
@@ -130,6 +131,22 @@ class WorkerHandle:
         except (OSError, ValueError, IndexError):
             pass
         return self.rss_bytes
+
+    def cpu_advanced(self) -> bool:
+        """True when the process is running and used CPU since the last call (from /proc).
+
+        A stopped (SIGSTOP), sleeping-forever or zombie worker is not advancing.
+        """
+        try:
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            return False
+        state = fields[0]
+        ticks = int(fields[11]) + int(fields[12])  # utime + stime
+        advanced = ticks > self.cpu_ticks
+        self.cpu_ticks = ticks
+        return advanced and state in (b"R", b"D")
 
     def unreceived(self) -> bytes:
         """After death: committed bytes the socket never delivered, from the result ring."""

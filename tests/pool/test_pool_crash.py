@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import signal
 
 import pool_test_tasks as t
 import pytest
-from conftest import wait_for
+from conftest import describe_pool, wait_for
 
 from poolmon.bench.tasks import ident
 from poolmon.runtime.pool import Pool, WorkerCrashed
@@ -27,7 +28,9 @@ def test_sigkill_mid_task_fails_only_the_running_task(make_pool) -> None:  # typ
     victim = pool.submit(t.sleep_pid, 30)
     after = [pool.submit(ident, 100 + i) for i in range(8)]
     # results finished before the long task are flushed by the worker's watchdog thread
-    assert [f.result(10) for f in before] == [0, 1, 2]
+    done, _ = cf.wait(before, timeout=10)
+    assert len(done) == 3, describe_pool(pool) + f"\nbefore={[(f._seq, f._state) for f in before]}"
+    assert [f.result() for f in before] == [0, 1, 2]
     w = _running_worker(pool)
     assert w.in_flight == 9  # the running task + 8 queued behind it on the same worker
     os.kill(w.pid, signal.SIGKILL)

@@ -46,10 +46,9 @@ class Dispatcher(EngineBase):
         capacity = sum(w.window - len(w.inflight) for w in ready)
         take = min(capacity, len(pending))
         batch: list[PoolFuture] = []
-        slow: list[PoolFuture] = []
-        special = False
-        pop = pending.popleft
         add = batch.append
+        pop = pending.popleft
+        special = slow = False
         with FUTURE_LOCK:
             for _ in range(take):
                 fut = pop()
@@ -59,16 +58,19 @@ class Dispatcher(EngineBase):
                         fut._state = RUNNING
                     elif state is not RUNNING:
                         continue  # cancelled
-                    add(fut)
                 else:
-                    slow.append(fut)
+                    slow = True  # someone waits on it: start it under its Condition, below
+                add(fut)
                 if fut._opts is not None:
                     special = True
-        for fut in slow:
-            if fut._start_locked():
-                batch.append(fut)
-            elif self.tasks_on:
-                self.task_row(fut, None, TASK_CANCELLED, "", 0)
+        if slow:  # keep submission order: a waited-on task must not lose its place
+            kept = []
+            for fut in batch:
+                if fut._state is RUNNING or fut._start_locked():
+                    kept.append(fut)
+                elif self.tasks_on:
+                    self.task_row(fut, None, TASK_CANCELLED, "", 0)
+            batch = kept
         if special:
             batch = self.route_sessions(batch)
         self.spread(batch, ready)

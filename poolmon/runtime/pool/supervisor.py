@@ -119,10 +119,10 @@ class Supervisor(EngineBase):
             w.missed = 0
             self.em.health_check(w, age, 0, result)
             return
-        if w.inflight and w.cpu_advanced():
-            # Stale heartbeat but the process is burning CPU on its task: a long C call that
-            # holds the GIL (the watchdog thread cannot run), not a hang. Per-task timeouts
-            # are what bound long tasks; health is about frozen or deadlocked workers.
+        if w.inflight and w.is_running():
+            # Stale heartbeat but the process is running its task: a long C call that holds
+            # the GIL (the watchdog thread cannot run), not a hang. Per-task timeouts are what
+            # bound long tasks; health is about frozen or deadlocked workers.
             self.em.health_check(w, age, w.missed, "late")
             return
         w.missed += 1

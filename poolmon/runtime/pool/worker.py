@@ -111,7 +111,6 @@ class WorkerHandle:
         self.task_ns = -1.0  # EWMA of time per result while busy
         self.busy_mark_ns = now
         self.rss_bytes = 0
-        self.cpu_ticks = -1
 
     @property
     def accepting(self) -> bool:
@@ -132,21 +131,18 @@ class WorkerHandle:
             pass
         return self.rss_bytes
 
-    def cpu_advanced(self) -> bool:
-        """True when the process is running and used CPU since the last call (from /proc).
+    def is_running(self) -> bool:
+        """True when the worker's main thread is running or runnable (from /proc/PID/stat).
 
-        A stopped (SIGSTOP), sleeping-forever or zombie worker is not advancing.
+        State R (running or waiting for a CPU) or D (in the kernel) means the process is
+        working; a stopped (T), sleeping-forever (S) or zombie worker is not.
         """
         try:
             with open(f"/proc/{self.pid}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
         except (OSError, IndexError):
             return False
-        state = fields[0]
-        ticks = int(fields[11]) + int(fields[12])  # utime + stime
-        advanced = ticks > self.cpu_ticks
-        self.cpu_ticks = ticks
-        return advanced and state in (b"R", b"D")
+        return state in (b"R", b"D")
 
     def unreceived(self) -> bytes:
         """After death: committed bytes the socket never delivered, from the result ring."""

@@ -176,3 +176,21 @@ def test_poolmon_pool_is_this_pool() -> None:
     import poolmon
 
     assert poolmon.Pool is Pool
+
+
+def test_function_the_worker_cannot_import_fails_the_task_not_the_pool(shared_pool: Pool) -> None:
+    import sys
+    import types
+
+    mod = types.ModuleType("pool_ghost_module")
+    exec("def ghost(x):\n    return x\n", mod.__dict__)
+    sys.modules["pool_ghost_module"] = mod
+    try:
+        pids = {w.pid for w in shared_pool.stats().workers}
+        for _ in range(3):
+            with pytest.raises(RuntimeError, match="could not load this task's function"):
+                shared_pool.submit(mod.ghost, 1).result(10)
+        assert shared_pool.submit(ident, 2).result(10) == 2
+        assert {w.pid for w in shared_pool.stats().workers} == pids  # nobody crashed
+    finally:
+        del sys.modules["pool_ghost_module"]

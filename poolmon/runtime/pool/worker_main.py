@@ -146,7 +146,7 @@ def _serve(
             seq = frame[0]
             if seq < 0:
                 if seq == fr.DEFINE:
-                    fns[frame[1]] = loads(frame[2])
+                    fns[frame[1]] = _load_function(frame[2], loads)
                     continue
                 if seq == fr.STOP:
                     slot[SLOT_SEQ] = -1
@@ -194,6 +194,27 @@ def _serve(
             t_prev = t
         out.produced = produced
         _flush_all(out, tel, drain, pack)
+
+
+def _load_function(blob: bytes, loads: Any) -> Any:
+    """Unpickle a task function; one that cannot load here fails its tasks, not the worker.
+
+    (E.g. a function defined in an interactive `__main__`, or in a module only the pool
+    process can import: crashing would just make every replacement crash the same way.)
+    """
+    try:
+        return loads(blob)
+    except BaseException as exc:
+        error = exc
+
+        def unloadable(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(
+                f"the worker could not load this task's function: {error!r} (functions must "
+                "be importable by the workers: define them in a module, not in an interactive "
+                "__main__)"
+            ) from error
+
+        return unloadable
 
 
 def _call_slow(fns: dict[int, Any], fid: int, mode: int, payload: Any, loads: Any) -> Any:

@@ -80,28 +80,6 @@ def _rows_from(batch: TaskBatch, first_second: int) -> TaskBatch | None:
     )
 
 
-def _merged(batches: list[TaskBatch]) -> list[TaskBatch]:
-    """Concatenate batches that share their name tables (usually all of them)."""
-    if len(batches) < 2:
-        return batches
-    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[TaskBatch]] = {}
-    for batch in batches:
-        groups.setdefault((batch.ops, batch.error_types), []).append(batch)
-    out = []
-    for (ops, errs), group in groups.items():
-        if len(group) == 1:
-            out.append(group[0])
-            continue
-        cols = []
-        for name in TASK_COLUMNS:
-            col = array("q")
-            for batch in group:
-                col.extend(getattr(batch, name))
-            cols.append(col)
-        out.append(TaskBatch(ops, errs, *cols))
-    return out
-
-
 class History:
     """Bounded history of the telemetry stream; see the module docstring.
 
@@ -136,8 +114,6 @@ class History:
         self._closed_through: int | None = None
         self.next_seq = 0
         """The sequence number the next record will get."""
-        self.invalid_batches = 0
-        """Task batches the rollup builder rejected (bad indexes); kept raw, not rolled up."""
 
     # ---------------------------------------------------------------- adding
     def add_event(self, event: Event) -> int:
@@ -171,18 +147,21 @@ class History:
         return seq
 
     def commit(self) -> None:
-        """Count the batches added since the last commit into the rollups.
+        """Hand the batches added since the last commit (one server flush) to the rollups.
 
-        The pool hands over many small batches (a few rows each at high rates); the rollup
-        builder's numpy work costs tens of microseconds per call whatever the size, so batches
-        sharing name tables are concatenated and counted in one call per flush.
+        This only copies their columns into the builder's queue; the counting itself runs in
+        blocks of `fold_rows` rows and when seconds close (`poolmon.core.rollup_fold`), so the
+        pool's trivial tasks cost the endpoint tens of ns each here, not hundreds.
         """
         pending, self._unrolled = self._unrolled, []
-        for batch in _merged(pending):
-            try:
-                self._builder.add(batch)
-            except ValueError:
-                self.invalid_batches += 1
+        add = self._builder.add
+        for batch in pending:
+            add(batch)
+
+    @property
+    def invalid_batches(self) -> int:
+        """Task batches the rollup builder skipped (bad indexes); kept raw, not rolled up."""
+        return self._builder.invalid_batches
 
     def tick(self, now_ns: int) -> None:
         """Close the rollups of every second that ended at least `close_grace_s` ago."""

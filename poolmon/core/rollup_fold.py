@@ -1,0 +1,431 @@
+"""The rollup builder's engine: fold many TaskBatches into per-second accumulators at once.
+
+Why it is shaped like this: the endpoint counts every task the pool runs into its history, on a
+thread that competes with the pool's own IO thread for the GIL. Counting batch by batch cost
+about 250 ns a task (tens of numpy calls and dict updates per batch, whatever its size), a
+quarter of a trivial task's budget. So `SecondFolder.add` only queues the batch's rows (no
+numpy), and `fold` handles every queued row with a fixed number of whole-column numpy calls:
+
+* `add` copies a batch's columns into reused buffers (one memoryview slice assignment per
+  column, no numpy call), so a fold reads contiguous columns and allocates no input arrays;
+* validation (status code, op and error-type indexes inside their batch's name tables) is a few
+  vectorised comparisons; a batch with a bad index is skipped whole and counted;
+* operation and error-type indexes are translated to builder-wide ids through small lookup
+  tables, one per distinct name table (the pool reuses one, so that is usually a no-op);
+* grouping by (second, op), (second, worker) and (second, error) uses combined integer keys and
+  `np.bincount`; exact sums come from weighted bincounts (integers below 2**53 add exactly in
+  float64) and exact minima/maxima from `np.minimum.at` / `np.maximum.at`;
+* histograms use the sketch's own `buckets_of`, so counts are bit-for-bit the live path's.
+
+Python then loops only over the groups present (a few seconds times a few ops and workers),
+never over rows. The builder folds when `fold_rows` rows are queued and before closing seconds.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from poolmon.core.batchview import NS_PER_S
+from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK, TaskBatch
+from poolmon.core.sketch import N_BUCKETS, buckets_of
+
+I64 = npt.NDArray[np.int64]
+IDX = npt.NDArray[np.intp]
+N_STATUS: Final = len(STATUS_NAMES)
+UNNAMED_OP: Final = "(unnamed)"
+"""The name counted for rows of a batch whose operation table is empty."""
+_DENSE_MAX: Final = 1 << 16  # largest dense bincount key space; beyond it np.unique compacts
+_MAX_TABLES: Final = 1024  # distinct name tables remembered between folds
+_COLUMNS: Final = ("worker_id", "op", "start_ns", "duration_ns", "wait_ns", "status", "error_type")
+
+
+class Names:
+    """Interned names: a builder-wide id for every distinct string."""
+
+    __slots__ = ("ids", "names")
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.ids: dict[str, int] = {}
+
+    def id(self, name: str) -> int:
+        """The id of `name`, assigned on first sight."""
+        i = self.ids.get(name)
+        if i is None:
+            i = self.ids[name] = len(self.names)
+            self.names.append(name)
+        return i
+
+
+class Dist:
+    """Histogram counts with exact sum, min and max, merged from fold results."""
+
+    __slots__ = ("counts", "hi", "lo", "total")
+
+    def __init__(self) -> None:
+        self.counts: I64 = np.zeros(N_BUCKETS, dtype=np.int64)
+        self.total = 0.0
+        self.lo: int | None = None
+        self.hi: int | None = None
+
+    def merge(self, counts: I64, total: float, lo: int, hi: int) -> None:
+        """Add one group's histogram row and summary."""
+        self.counts += counts
+        self.total += total
+        self.lo = lo if self.lo is None else min(self.lo, lo)
+        self.hi = hi if self.hi is None else max(self.hi, hi)
+
+
+class OpAcc:
+    """One operation within one second."""
+
+    __slots__ = ("count", "dist", "failed")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.failed = 0
+        self.dist = Dist()
+
+
+class SecondAcc:
+    """Everything counted so far for one open second (ids are builder-wide, see `Tables`)."""
+
+    __slots__ = ("count", "dur", "errors", "ops", "status", "wait", "workers")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.status: I64 = np.zeros(N_STATUS, dtype=np.int64)
+        self.dur = Dist()
+        self.wait = Dist()
+        self.ops: dict[int, OpAcc] = {}
+        self.workers: dict[int, list[int]] = {}
+        self.errors: dict[int, int] = {}
+
+
+class Tables:
+    """Translation from each batch's name tables to builder-wide op and error-name ids.
+
+    Error names and status names share one id space: a failure without an exception type is
+    counted under its status name (the aggregator's definition).
+    """
+
+    def __init__(self) -> None:
+        self.ops = Names()
+        self.errors = Names()
+        self.status_ids: IDX = np.array([self.errors.id(s) for s in STATUS_NAMES], dtype=np.intp)
+        self._ids: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+        self.op_lut: list[IDX] = []
+        self.err_lut: list[IDX] = []
+        self.identity: list[bool] = []
+        self._joined: tuple[IDX, IDX, IDX, IDX, IDX, IDX] | None = None
+
+    def id(self, ops: tuple[str, ...], errors: tuple[str, ...]) -> int:
+        """The id of a (ops, error_types) pair of name tables, registered on first sight."""
+        key = (ops, errors)
+        tid = self._ids.get(key)
+        if tid is None:
+            tid = self._ids[key] = len(self.op_lut)
+            names = ops or (UNNAMED_OP,)
+            op_lut = np.array([self.ops.id(n) for n in names], dtype=np.intp)
+            self.op_lut.append(op_lut)
+            self.err_lut.append(np.array([self.errors.id(n) for n in errors], dtype=np.intp))
+            self.identity.append(bool((op_lut == np.arange(len(op_lut))).all()))
+            self._joined = None
+        return tid
+
+    def trim(self) -> None:
+        """Forget the tables (between folds) once too many were seen; names are kept."""
+        if len(self.op_lut) > _MAX_TABLES:
+            self._ids.clear()
+            self.op_lut.clear()
+            self.err_lut.clear()
+            self.identity.clear()
+            self._joined = None
+
+    def joined(self) -> tuple[IDX, IDX, IDX, IDX, IDX, IDX]:
+        """All tables' lookups concatenated, for folds that mix tables.
+
+        Returns (op_lut, op_offset, op_len, err_lut, err_offset, err_len), the offsets and
+        lengths indexed by table id.
+        """
+        if self._joined is None:
+            op_len = np.array([len(t) for t in self.op_lut], dtype=np.intp)
+            err_len = np.array([len(t) for t in self.err_lut], dtype=np.intp)
+            self._joined = (
+                np.concatenate(self.op_lut),
+                np.concatenate(([0], np.cumsum(op_len)[:-1])).astype(np.intp),
+                op_len,
+                np.concatenate(self.err_lut),
+                np.concatenate(([0], np.cumsum(err_len)[:-1])).astype(np.intp),
+                err_len,
+            )
+        return self._joined
+
+
+def _compact(keys: I64, dense: int) -> tuple[I64, IDX | None, list[int]]:
+    """The distinct keys present (ascending), each row's index among them, and their counts.
+
+    The index is None when only one key is present (every row is group 0).
+    """
+    if dense <= _DENSE_MAX:
+        counts = np.bincount(keys, minlength=dense)
+        present = np.flatnonzero(counts)
+        n = len(present)
+        if n == 1:
+            return present, None, [len(keys)]
+        if n == dense:  # every key present: the keys are already the indexes
+            return present, keys, counts.tolist()
+        lut = np.zeros(dense, dtype=np.intp)
+        lut[present] = np.arange(n)
+        return present, lut[keys], counts[present].tolist()
+    present, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    return present, (None if len(present) == 1 else inv.astype(np.intp)), counts.tolist()
+
+
+def _group_stats(
+    values: I64, bins: IDX, group: IDX | None, n: int
+) -> tuple[I64, list[float], list[int], list[int]]:
+    """Per-group histogram rows (n x N_BUCKETS), sums, minima and maxima of `values`."""
+    if group is None:
+        hist = np.bincount(bins, minlength=N_BUCKETS).reshape(1, N_BUCKETS)
+        return hist, [float(values.sum(dtype=np.float64))], [int(values.min())], [int(values.max())]
+    hist = np.bincount(group * N_BUCKETS + bins, minlength=n * N_BUCKETS).reshape(n, N_BUCKETS)
+    sums = np.bincount(group, weights=values, minlength=n)
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo, group, values)
+    np.maximum.at(hi, group, values)
+    return hist, sums.tolist(), lo.tolist(), hi.tolist()
+
+
+class SecondFolder:
+    """Queued batches and open per-second accumulators (see the module docstring).
+
+    Args:
+        fold_rows: Queued rows that trigger a fold on `add`.
+    """
+
+    def __init__(self, fold_rows: int = 1 << 14) -> None:
+        if fold_rows < 1:
+            raise ValueError(f"fold_rows must be >= 1, got {fold_rows}")
+        self.fold_rows = fold_rows
+        self.tables = Tables()
+        self.open: dict[int, SecondAcc] = {}
+        self.closed_through: int | None = None
+        self.late_rows = 0
+        self.invalid_batches = 0
+        self.invalid_rows = 0
+        # Queued rows live in reused buffers: fresh arrays per fold would cost page faults.
+        self._bufs = [array("q", bytes(8 * fold_rows)) for _ in _COLUMNS]
+        self._slots = [memoryview(buf) for buf in self._bufs]
+        self._views: list[I64] = [np.frombuffer(buf, dtype=np.int64) for buf in self._bufs]
+        self._tids: list[int] = []
+        self._lens: list[int] = []
+        self._rows = 0
+
+    def add(self, batch: TaskBatch) -> None:
+        """Queue a batch (a copy of its columns, no numpy); fold when the queue is full."""
+        n = len(batch)
+        if n == 0:
+            return
+        tid = self.tables.id(batch.ops, batch.error_types)
+        if n > self.fold_rows - self._rows:
+            self.fold()
+            if n > self.fold_rows:  # a big batch is folded straight from its own columns
+                cols = [np.frombuffer(getattr(batch, c), dtype=np.int64) for c in _COLUMNS]
+                self._fold_columns(cols, [tid], [n])
+                return
+        pos = self._rows
+        end = self._rows = pos + n
+        for slot, name in zip(self._slots, _COLUMNS, strict=True):
+            slot[pos:end] = getattr(batch, name)
+        self._tids.append(tid)
+        self._lens.append(n)
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows queued and not yet folded."""
+        return self._rows
+
+    def take_before(self, limit_s: int) -> list[tuple[int, SecondAcc]]:
+        """Fold, then remove and return every open second before `limit_s`, oldest first."""
+        self.fold()
+        done = sorted(s for s in self.open if s < limit_s)
+        if done:
+            self.closed_through = max(done[-1], self.closed_through or done[-1])
+        return [(s, self.open.pop(s)) for s in done]
+
+    # ------------------------------------------------------------------ the fold
+    def fold(self) -> None:
+        """Count every queued row into its second's accumulator."""
+        rows, tids, lens = self._rows, self._tids, self._lens
+        if not rows:
+            return
+        self._rows, self._tids, self._lens = 0, [], []
+        self._fold_columns([v[:rows] for v in self._views], tids, lens)
+
+    def _fold_columns(self, cols: list[I64], tids: list[int], lens: list[int]) -> None:
+        """Validate, then count rows given as `_COLUMNS` arrays from batches of `lens` rows."""
+        worker, op, start, dur, wait, status, err = cols
+        row_tid: IDX | None = None
+        if any(t != tids[0] for t in tids):
+            row_tid = np.repeat(np.asarray(tids, dtype=np.intp), lens)
+            _, _, op_len, _, _, err_len = self.tables.joined()
+            n_ops: int | npt.NDArray[np.uint64] = op_len[row_tid].astype(np.uint64)
+            n_err: int | npt.NDArray[np.uint64] = err_len[row_tid].astype(np.uint64)
+        else:
+            n_ops, n_err = len(self.tables.op_lut[tids[0]]), len(self.tables.err_lut[tids[0]])
+        bad = status.view(np.uint64) > TASK_CANCELLED
+        bad |= op.view(np.uint64) >= n_ops
+        bad |= err.view(np.uint64) >= n_err
+        if bad.any():
+            keep = self._drop_invalid(lens, bad)
+            if len(keep) == 0:
+                self.tables.trim()
+                return
+            worker, op, start, dur, wait, status, err = (c[keep] for c in cols)
+            row_tid = None if row_tid is None else row_tid[keep]
+        self._fold_rows(status, op, err, worker, start, dur, wait, tids[0], row_tid)
+        self.tables.trim()
+
+    def _drop_invalid(self, lens: list[int], bad: npt.NDArray[np.bool_]) -> IDX:
+        """Count the batches holding a bad row; return the rows of the others."""
+        row_batch = np.repeat(np.arange(len(lens)), lens)
+        bad_batches = np.unique(row_batch[bad])
+        dropped = np.isin(row_batch, bad_batches)
+        self.invalid_batches += len(bad_batches)
+        self.invalid_rows += int(np.count_nonzero(dropped))
+        return np.flatnonzero(~dropped)
+
+    def _seconds(self, start: I64, dur: I64) -> tuple[list[int], IDX | None]:
+        """Each row's completion second (late rows moved on), as (seconds, index or None)."""
+        sec = (start + dur) // NS_PER_S
+        closed = self.closed_through
+        if closed is not None and int(sec.min()) <= closed:
+            late = sec <= closed
+            self.late_rows += int(np.count_nonzero(late))
+            sec = np.where(late, min(self.open, default=closed + 1), sec)
+        lo, hi = int(sec.min()), int(sec.max())
+        if lo == hi:
+            return [lo], None
+        present, rel, _ = _compact(sec - lo, hi - lo + 1)
+        return (present + lo).tolist(), rel
+
+    def _fold_rows(
+        self,
+        status: I64,
+        op: I64,
+        err: I64,
+        worker: I64,
+        start: I64,
+        dur: I64,
+        wait: I64,
+        tid: int,
+        row_tid: IDX | None,
+    ) -> None:
+        seconds, rel = self._seconds(start, dur)
+        n_sec = len(seconds)
+        accs = [self.open.get(s) or self.open.setdefault(s, SecondAcc()) for s in seconds]
+        skey = status if rel is None else rel * N_STATUS + status
+        by_status = np.bincount(skey, minlength=n_sec * N_STATUS).reshape(n_sec, N_STATUS)
+        for acc, row in zip(accs, by_status, strict=True):
+            acc.status += row
+            acc.count += int(row.sum())
+        if by_status[:, TASK_CANCELLED].any():
+            ran = np.flatnonzero(status != TASK_CANCELLED)
+            if len(ran) == 0:
+                return
+            status, op, err, worker, dur, wait = (
+                c[ran] for c in (status, op, err, worker, dur, wait)
+            )
+            rel = None if rel is None else rel[ran]
+            row_tid = None if row_tid is None else row_tid[ran]
+        tables = self.tables
+        if row_tid is not None:
+            op_lut, op_off, _, err_lut, err_off, _ = tables.joined()
+            gop = op_lut[op_off[row_tid] + op]
+        elif tables.identity[tid]:
+            gop = op
+        else:
+            gop = tables.op_lut[tid][op]
+        failed = np.flatnonzero(status != TASK_OK)
+        self._fold_ops(accs, rel, gop, dur, failed)
+        self._fold_wait(accs, rel, wait)
+        self._fold_workers(accs, rel, worker, failed)
+        if len(failed):
+            et = err[failed]
+            if row_tid is not None:
+                gerr = err_lut[err_off[row_tid[failed]] + et]
+            else:
+                gerr = tables.err_lut[tid][et]
+            key = np.where(et != 0, gerr, tables.status_ids[status[failed]])
+            n_names = len(tables.errors.names)
+            key = key if rel is None else rel[failed] * n_names + key
+            present, _, counts = _compact(key, n_sec * n_names)
+            for k, c in zip(present.tolist(), counts, strict=True):
+                s, name = divmod(k, n_names)
+                errors = accs[s].errors
+                errors[name] = errors.get(name, 0) + c
+
+    def _fold_ops(
+        self, accs: list[SecondAcc], rel: IDX | None, gop: I64, dur: I64, failed: IDX
+    ) -> None:
+        n_ops = len(self.tables.ops.names)
+        keys = gop if rel is None else rel * n_ops + gop
+        present, group, _ = _compact(keys, len(accs) * n_ops)
+        g = len(present)
+        hist, sums, los, his = _group_stats(dur, buckets_of(dur), group, g)
+        counts = hist.sum(axis=1).tolist()
+        if group is None:
+            fails = [len(failed)]
+        else:
+            fails = np.bincount(group[failed], minlength=g).tolist()
+        for i, k in enumerate(present.tolist()):
+            s, o = divmod(k, n_ops)
+            acc = accs[s]
+            op_acc = acc.ops.get(o)
+            if op_acc is None:
+                op_acc = acc.ops[o] = OpAcc()
+            op_acc.count += counts[i]
+            op_acc.failed += fails[i]
+            op_acc.dist.merge(hist[i], sums[i], los[i], his[i])
+            acc.dur.merge(hist[i], sums[i], los[i], his[i])
+
+    @staticmethod
+    def _fold_wait(accs: list[SecondAcc], rel: IDX | None, wait: I64) -> None:
+        n = len(accs)
+        hist, sums, los, his = _group_stats(wait, buckets_of(wait), rel, n)
+        counts = hist.sum(axis=1).tolist()
+        for i, acc in enumerate(accs):
+            if counts[i]:
+                acc.wait.merge(hist[i], sums[i], los[i], his[i])
+
+    @staticmethod
+    def _fold_workers(accs: list[SecondAcc], rel: IDX | None, worker: I64, failed: IDX) -> None:
+        lo = int(worker.min())
+        span = int(worker.max()) - lo + 1
+        if span <= _DENSE_MAX:
+            ids: I64 | None = None
+            local = worker - lo
+        else:
+            ids, inv = np.unique(worker, return_inverse=True)
+            local, span = inv.astype(np.int64), len(ids)
+        keys = local if rel is None else rel * span + local
+        present, group, done = _compact(keys, len(accs) * span)
+        if group is None:
+            bad = [len(failed)]
+        else:
+            bad = np.bincount(group[failed], minlength=len(present)).tolist()
+        for k, n, f in zip(present.tolist(), done, bad, strict=True):
+            s, w = divmod(k, span)
+            wid = lo + w if ids is None else int(ids[w])
+            acc_w = accs[s].workers.get(wid)
+            if acc_w is None:
+                accs[s].workers[wid] = [n, f]
+            else:
+                acc_w[0] += n
+                acc_w[1] += f

@@ -41,6 +41,8 @@ class ThemedChart(PlotextPlot):
         plt.clear_figure()
         if self.size.width < 12 or self.size.height < 4:
             return Text("")
+        plt.xaxes(True, False)  # an L-shaped axis: a closed box costs a row and a column
+        plt.yaxes(True, False)
         self.draw(plt)
         result = super().render()
         self._cache_key, self._cache = key, result
@@ -62,6 +64,42 @@ class ThemedChart(PlotextPlot):
 
     def draw(self, plt: Plot) -> None:
         """Draw the chart; subclasses override this."""
+
+    def draw_gaps(
+        self, plt: Plot, spans: list[tuple[float, float]], bottom: float, top: float
+    ) -> None:
+        """Shade each gap from the bottom to the top of the plot, labelled where it fits.
+
+        A gap is a stretch of time the monitor knows nothing about; a light hatch in the
+        warning colour reads as "missing" at a glance (a thin vertical line read as a spike),
+        and `gap` / `no data` says it in words when the stretch is wide enough.
+        """
+        if not spans:
+            return
+        hatch = theme_colour(self.app, "warning").blend(theme_colour(self.app, "background"), 0.55)
+        shade = (hatch.rgb[0], hatch.rgb[1], hatch.rgb[2])
+        label_colour = self.colour("warning")
+        cells_per_unit = self._plot_cells_per_x()
+        for start, end in spans:
+            plt.plot([start, end], [top, top], marker="░", color=shade, fillx=True)
+            cells = (end - start) * cells_per_unit
+            label = "no data" if cells >= 11 else "gap" if cells >= 5 else ""
+            if label:
+                plt.text(
+                    label,
+                    x=(start + end) / 2,
+                    y=bottom + (top - bottom) / 2,
+                    color=label_colour,
+                    alignment="center",
+                )
+
+    def _plot_cells_per_x(self) -> float:
+        """Cells per x unit, from the x range the chart set (`x_range`) and its width."""
+        lo, hi = self.x_range
+        return max(1.0, self.size.width - 8) / max(1e-9, hi - lo)
+
+    x_range: tuple[float, float] = (-60.0, 0.0)
+    """The x range the last `draw` set (for sizing gap labels)."""
 
     def colour(self, variable: str) -> tuple[int, int, int]:
         """An RGB tuple for a theme variable (`primary`, `error`...), as plotext wants it."""

@@ -2,7 +2,8 @@
 
 A chart is at most a few hundred cells wide, while a one-hour window at one-second slots holds
 3,600 points: `downsample` averages neighbours (gaps stay gaps), `segments` splits the line at
-gaps so a missing stretch is drawn as nothing rather than as a zero, and `time_ticks` places
+gaps so a missing stretch is drawn as nothing rather than as a zero, `gap_spans` finds the
+stretches to shade as gaps (never the time before the first data), and `time_ticks` places
 relative labels (`-5m` ... `now`) that read the same whatever the wall clock says.
 """
 
@@ -60,19 +61,70 @@ def segments(points: Points) -> list[tuple[list[float], list[float]]]:
     return runs
 
 
-def gap_spans(points: Points) -> list[tuple[float, float]]:
-    """The x ranges where the series has no data (a disconnection or lost events)."""
+TRAILING_GAP_S = 5.0
+"""A run of missing points at the right edge is a gap only once it is this long.
+
+The aggregator counts a silence of up to 5 s as covered once the next message arrives, so
+the newest second or two may be briefly uncovered while everything is fine; marking them
+would flash a gap at the right edge of every chart of a quiet pool.
+"""
+
+
+def gap_spans(points: Points, trailing_s: float = TRAILING_GAP_S) -> list[tuple[float, float]]:
+    """The x ranges where data is missing *between* data (a disconnection, lost events).
+
+    Time before the first point with data is not a gap: the pool had not started, or the
+    monitor had not attached yet. Those points are simply left blank. Each span covers the
+    missing points' own slots (half a step either side), so it can be shaded edge to edge;
+    a run at the right edge counts only once it is `trailing_s` long.
+    """
+    xs, ys = points.x, points.y
+    first = next((i for i, y in enumerate(ys) if y is not None), None)
+    if first is None:
+        return []
+    half = (xs[1] - xs[0]) / 2 if len(xs) > 1 else 0.5
     spans: list[tuple[float, float]] = []
-    start: float | None = None
-    for x, y in zip(points.x, points.y, strict=True):
-        if y is None and start is None:
-            start = x
-        elif y is not None and start is not None:
-            spans.append((start, x))
+    start: int | None = None
+    for i in range(first, len(ys)):
+        if ys[i] is None and start is None:
+            start = i
+        elif ys[i] is not None and start is not None:
+            spans.append((xs[start] - half, xs[i - 1] + half))
             start = None
-    if start is not None and points.x:
-        spans.append((start, points.x[-1]))
+    if start is not None and xs[-1] - xs[start] + 2 * half >= trailing_s:
+        spans.append((xs[start] - half, xs[-1] + half))
     return spans
+
+
+def bridge(points: Points, max_run: int) -> Points:
+    """Fill runs of at most `max_run` missing points between data with the previous value.
+
+    For sampled levels (memory): a sample that landed in the next slot leaves a hole that is
+    jitter, not a gap. Longer runs, and the time before the first sample, stay missing.
+    """
+    ys = list(points.y)
+    i = next((k for k, y in enumerate(ys) if y is not None), len(ys))
+    while i < len(ys):
+        if ys[i] is not None:
+            i += 1
+            continue
+        j = i
+        while j < len(ys) and ys[j] is None:
+            j += 1
+        if j < len(ys) and j - i <= max_run:
+            ys[i:j] = [ys[i - 1]] * (j - i)
+        i = j
+    return Points(points.x, tuple(ys))
+
+
+def gauge_range(values: Sequence[float | None]) -> tuple[float, float]:
+    """A y range around a level's own spread (not from zero), so small drifts show."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return 0.0, 1.0
+    lo, hi = min(present), max(present)
+    pad = max((hi - lo) * 0.15, abs(hi) * 0.02, 1e-9)
+    return max(0.0, lo - pad), hi + pad
 
 
 _TICK_STEPS_S = (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)

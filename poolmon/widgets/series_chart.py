@@ -10,7 +10,18 @@ from textual_plotext.plot import Plot
 from poolmon.core.snapshot import Series
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._chart import ThemedChart
-from poolmon.widgets._series import gap_spans, nice_max, relative_points, segments, time_ticks
+from poolmon.widgets._series import (
+    bridge,
+    gap_spans,
+    gauge_range,
+    nice_max,
+    relative_points,
+    segments,
+    time_ticks,
+)
+
+GAUGE_BRIDGE_POINTS = 2
+"""Missing samples in a row that a gauge line bridges (sampling jitter, not a gap)."""
 
 
 class SeriesChart(ThemedChart):
@@ -39,9 +50,17 @@ class SeriesChart(ThemedChart):
         value_format: Callable[[float | None], str] = fmt.count,
         *,
         colour: str = "primary",
+        gauge: bool = False,
         id: str | None = None,  # noqa: A002
     ) -> None:
+        """A chart titled `title`; `gauge` for sampled levels (memory), not per-second counts.
+
+        A gauge's y axis spans its own range rather than starting at zero (a slow leak of a
+        few MiB on a 40 MiB process is a visible slope, not a flat line), and a sample or two
+        missing between others is bridged rather than shown as a gap.
+        """
         super().__init__(id=id)
+        self._gauge = gauge
         self._title = title
         self._format = value_format
         self._colour = colour
@@ -61,19 +80,21 @@ class SeriesChart(ThemedChart):
         return (self.window_s, self.series, self.now_ns // 1_000_000_000)
 
     def draw(self, plt: Plot) -> None:
-        """Draw the line, gap markers and a relative time axis."""
+        """Draw the line, shaded gaps and a relative time axis."""
         width = max(10, self.size.width - 8)
         ticks, labels = time_ticks(self.window_s, max(2, width // 8))
         plt.xticks(ticks, labels)
         plt.xlim(-self.window_s, 0)
+        self.x_range = (-self.window_s, 0.0)
         points = relative_points(self.series, self.now_ns, width * 2)
-        top = nice_max(points.y)
-        plt.ylim(0, top)
-        plt.yticks([0, top], ["0", self._format(top)])
+        if self._gauge:
+            points = bridge(points, GAUGE_BRIDGE_POINTS)
+            bottom, top = gauge_range(points.y)
+        else:
+            bottom, top = 0.0, nice_max(points.y)
+        plt.ylim(bottom, top)
+        plt.yticks([bottom, top], [self._format(bottom) if bottom else "0", self._format(top)])
+        self.draw_gaps(plt, gap_spans(points), bottom, top)
         colour = self.colour(self._colour)
         for xs, ys in segments(points):
             plt.plot(xs, ys, color=colour, marker="braille")
-        warning = self.colour("warning")
-        for start, end in gap_spans(points):
-            plt.vertical_line(start, color=warning)
-            plt.vertical_line(end, color=warning)

@@ -50,13 +50,14 @@ class ThroughputChart(ThemedChart):
         return (snap.window_s, snap.throughput, snap.taken_at_ns // 1_000_000_000)
 
     def draw(self, plt: Plot) -> None:
-        """Draw the throughput line, gap markers and a relative time axis."""
+        """Draw the throughput line, shaded gaps and a relative time axis."""
         snapshot = self.snapshot
         window_s = snapshot.window_s if snapshot else 60
         width = max(10, self.size.width - 8)
         ticks, labels = time_ticks(window_s, max(2, width // 8))
         plt.xticks(ticks, labels)
         plt.xlim(-window_s, 0)
+        self.x_range = (-window_s, 0.0)
         if snapshot is None or not snapshot.throughput.values:
             plt.ylim(0, 1)
             plt.yticks([0, 1], ["0", ""])
@@ -68,10 +69,7 @@ class ThroughputChart(ThemedChart):
             plt.yticks([0, top / 2, top], ["0", fmt.count(top / 2), fmt.count(top)])
         else:  # a few rows: a middle tick lands on an ambiguous row; label the ends only
             plt.yticks([0, top], ["0", fmt.count(top)])
+        self.draw_gaps(plt, gap_spans(points), 0.0, top)
         colour = self.colour("primary")
         for xs, ys in segments(points):
             plt.plot(xs, ys, color=colour, marker="braille")
-        warning = self.colour("warning")
-        for start, end in gap_spans(points):
-            plt.vertical_line(start, color=warning)
-            plt.vertical_line(end, color=warning)

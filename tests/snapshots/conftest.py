@@ -57,7 +57,8 @@ def make_app() -> AppFactory:
     """Build an app fed `seconds` of the seeded demo stream through the real aggregator.
 
     Keyword args: seconds (default 90), spec (StreamSpec), read_only, state (live,
-    connecting, stale, disconnected), window_s.
+    connecting, stale, disconnected), window_s, gap ((after_s, length_s): that stretch is
+    lost, as in a disconnection, and marked as a gap).
     """
 
     def build(
@@ -67,13 +68,22 @@ def make_app() -> AppFactory:
         read_only: bool = False,
         state: str = "live",
         window_s: int = 60,
+        gap: tuple[int, int] | None = None,
     ) -> tuple[PoolmonApp, FeedSource]:
         clock = ManualClock()
         source = FeedSource(clock, read_only=read_only, responder=resize_ok)
         generator = StreamGenerator(spec or StreamSpec(), clock.time_ns())
         if state != "connecting":
             source.attach(generator.pool_info())
-            source.play(generator, seconds)
+            if gap is None:
+                source.play(generator, seconds)
+            else:  # a disconnection: `gap[1]` seconds lost after `gap[0]`, then reconnected
+                source.play(generator, gap[0])
+                lost_from = clock.time_ns() - 1  # the last event received, then silence
+                for end_ns, _, _ in generator.seconds(gap[1]):
+                    clock.advance((end_ns - clock.time_ns()) / 1e9)
+                source.engine.mark_gap(lost_from, clock.time_ns())
+                source.play(generator, seconds - gap[0] - gap[1])
         if state == "disconnected":
             source.disconnect("connection refused; reconnecting in 2.0s (attempt 3)")
         elif state == "stale":

@@ -72,3 +72,10 @@ def test_window_five_minutes(snap_compare: Any, make_app: Any, size: str) -> Non
         await pilot.press("5")
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@by_size
+def test_young_pool_with_a_gap(snap_compare: Any, make_app: Any, size: str) -> None:
+    """40 s of data in a 1 m window with 8 s lost: blank before the data, a shaded gap inside."""
+    app, _ = make_app(seconds=40, gap=(18, 8))
+    assert snap_compare(app, terminal_size=SIZES[size])

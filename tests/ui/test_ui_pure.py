@@ -16,9 +16,17 @@ from poolmon.testing.streams import StreamGenerator, StreamSpec
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._gauge import Thresholds, gauge_bar
 from poolmon.widgets._histogram_render import axis_ticks, nice_range, rebin, render_histogram
-from poolmon.widgets._series import gap_spans, nice_max, relative_points, segments, time_ticks
+from poolmon.widgets._series import (
+    bridge,
+    gap_spans,
+    gauge_range,
+    nice_max,
+    relative_points,
+    segments,
+    time_ticks,
+)
 from poolmon.widgets.operations_table import slowest_first
-from poolmon.widgets.worker_table import column_widths, matches, visible_workers
+from poolmon.widgets.worker_table import age_colour, column_widths, matches, visible_workers
 
 NS = 1_000_000_000
 
@@ -68,7 +76,8 @@ def test_gaps_stay_gaps() -> None:
     points = relative_points(series, 6 * NS, 100)
     runs = segments(points)
     assert [ys for _, ys in runs] == [[1.0, 2.0], [5.0, 6.0]]
-    assert gap_spans(points) == [(points.x[2], points.x[4])]
+    # the span covers the two missing one-second slots edge to edge: [-4 s, -2 s]
+    assert gap_spans(points) == [(pytest.approx(-4.0), pytest.approx(-2.0))]
     averaged = relative_points(Series(0, NS, (None, None, 3.0, None)), 4 * NS, 2)
     assert averaged.y == (None, 3.0)
 
@@ -144,12 +153,47 @@ def test_worker_filter_and_sort() -> None:
     assert visible_workers(workers, "", "id")[-1].worker_id == 3  # dead workers last
 
 
+def test_time_before_the_first_data_is_not_a_gap() -> None:
+    """A young pool: blank before its first second, gaps only between data."""
+    young = relative_points(Series(0, NS, (None,) * 40 + (3.0, 4.0)), 42 * NS, 100)
+    assert gap_spans(young) == []
+    lost = relative_points(Series(0, NS, (None,) * 5 + (3.0, None, 4.0)), 8 * NS, 100)
+    assert gap_spans(lost) == [(pytest.approx(-2.0), pytest.approx(-1.0))]
+    assert gap_spans(relative_points(Series(0, NS, (None, None)), 2 * NS, 100)) == []
+
+
+def test_a_short_silence_at_the_right_edge_is_not_yet_a_gap() -> None:
+    short = relative_points(Series(0, NS, (1.0, 2.0, None, None)), 4 * NS, 100)
+    assert gap_spans(short) == []
+    long = relative_points(Series(0, NS, (1.0,) + (None,) * 6), 7 * NS, 100)
+    assert gap_spans(long) == [(pytest.approx(-6.0), pytest.approx(0.0))]
+
+
+def test_gauges_bridge_a_missing_sample_and_span_their_own_range() -> None:
+    points = relative_points(
+        Series(0, NS, (None, 10.0, None, 12.0, None, None, None, 9.0)), 8 * NS, 100
+    )
+    bridged = bridge(points, 2)
+    assert bridged.y == (None, 10.0, 10.0, 12.0, None, None, None, 9.0)
+    lo, hi = gauge_range([None, 100.0, 104.0])
+    assert 90.0 < lo < 100.0 < 104.0 < hi < 110.0
+    assert gauge_range([None]) == (0.0, 1.0)
+
+
+def test_age_colour_marks_slow_current_tasks() -> None:
+    assert age_colour(None) == ""
+    assert age_colour(900_000_000) == ""
+    assert age_colour(2_000_000_000) == "warning"
+    assert age_colour(20_000_000_000) == "error"
+
+
 def test_column_widths_fit_80_columns_and_grow_the_task_column() -> None:
     narrow = column_widths(76)
     assert sum(narrow) <= 76
     wide = column_widths(156)
     assert wide[3] > narrow[3]
     assert sum(wide) <= 156
+    assert narrow[3] - 1 >= len("fetch_profile"), "an operation name fits whole at 80 columns"
 
 
 def test_operations_slowest_first() -> None:

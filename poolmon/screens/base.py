@@ -29,6 +29,10 @@ COMPACT_HEIGHT = 34
 """Below this height screens switch to their `-compact` layout (fixed chart heights)."""
 
 
+COMPACT_FOOTER_WIDTH = 120
+"""Below this width the key footer drops the padding around each key."""
+
+
 class PoolmonScreen(Screen[None]):
     """A screen fed `Frame`s by the app, with the shared chrome around its body."""
 
@@ -82,6 +86,11 @@ class PoolmonScreen(Screen[None]):
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         self.set_class(height < COMPACT_HEIGHT, "-compact")
+        if self.is_mounted:  # at 80 columns the spaced-out footer cut off help and quit
+            footer = self.query_one(Footer)
+            footer.compact = width < COMPACT_FOOTER_WIDTH
+            # ctrl+p is listed in help; at 80 columns its hint pushed quit off the footer
+            footer.show_command_palette = width >= COMPACT_FOOTER_WIDTH
         if small:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width} x {height}.\n"
@@ -105,6 +114,7 @@ class PoolmonScreen(Screen[None]):
         status.dropped = frame.dropped
         status.gaps = len(frame.snapshot.gaps)
         status.message = frame.message
+        status.display = status.has_text  # an empty line is a row the body can use
         self.show_body(frame)
 
     def show_body(self, frame: Frame) -> None:

@@ -15,7 +15,10 @@ from poolmon.widgets.operations_table import OperationsTable
 
 
 class OperationsScreen(PoolmonScreen):
-    """Per-operation table above the pool-wide latency histogram, for comparison."""
+    """Per-operation table above the pool-wide latency histogram, for comparison.
+
+    The table is as tall as its rows (up to half the screen); the histogram takes the rest.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
     """
@@ -25,8 +28,8 @@ class OperationsScreen(PoolmonScreen):
     """
 
     DEFAULT_CSS = """
-    OperationsScreen OperationsTable { height: 3fr; }
-    OperationsScreen LatencyHistogram { height: 2fr; min-height: 8; }
+    OperationsScreen OperationsTable { height: auto; max-height: 50%; }
+    OperationsScreen LatencyHistogram { height: 1fr; min-height: 8; }
     """
 
     def compose_body(self) -> Iterable[Widget]:

@@ -49,7 +49,7 @@ class OverviewScreen(PoolmonScreen):
     OverviewScreen ResourceGauges { width: 2fr; height: 1fr; }
     OverviewScreen AlertPanel { width: 1fr; }
     OverviewScreen WorkerTable { height: 2fr; }
-    OverviewScreen.-compact #charts { height: 7; min-height: 7; }
+    OverviewScreen.-compact #charts { height: 8; min-height: 8; }
     OverviewScreen.-compact #middle { height: 7; min-height: 7; }
     OverviewScreen.-compact WorkerTable { height: 1fr; }
     OverviewScreen #filter { dock: bottom; display: none; height: 3; }
@@ -75,7 +75,11 @@ class OverviewScreen(PoolmonScreen):
         self.query_one(ErrorTrends).snapshot = snap
         self.query_one(ResourceGauges).snapshot = snap
         self.query_one(AlertPanel).alerts = frame.alerts
-        self.query_one(WorkerTable).show_workers(snap.workers)
+        table = self.query_one(WorkerTable)
+        table.show_workers(snap.workers)
+        # No taller than its rows (+ header and border): a small pool's table would
+        # otherwise hold a screenful of blank lines while the charts above are cramped.
+        table.styles.max_height = max(4, table.row_count + 3)
 
     def action_sort(self) -> None:
         """Cycle the worker table's sort order."""

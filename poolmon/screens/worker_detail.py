@@ -1,5 +1,8 @@
 """The drill-down: one worker's charts, recent tasks, state history and exits.
 
+Below 34 rows (`-compact`) the two charts sit side by side: stacked, each had one or two
+rows to draw in, which is no chart at all.
+
 Opened with enter on a worker row; escape goes back. The app puts the worker's `WorkerView`
 in each frame (from `worker()` on the source, which carries the full detail).
 """
@@ -39,6 +42,10 @@ class WorkerDetailScreen(PoolmonScreen):
     WorkerDetailScreen #detail-bottom { height: 1fr; }
     WorkerDetailScreen TaskList { width: 3fr; }
     WorkerDetailScreen WorkerHistory { width: 2fr; }
+    WorkerDetailScreen.-compact #detail-top { height: 12; min-height: 12; }
+    WorkerDetailScreen.-compact #detail-charts { layout: horizontal; }
+    WorkerDetailScreen.-compact WorkerSummary { width: 30; }
+    WorkerDetailScreen.-compact WorkerHistory { width: 28; }
     """
 
     def __init__(self, worker_id: int) -> None:
@@ -52,7 +59,7 @@ class WorkerDetailScreen(PoolmonScreen):
             WorkerSummary(),
             Vertical(
                 SeriesChart("Tasks/s", fmt.count, id="worker-throughput"),
-                SeriesChart("RSS", fmt.size_bytes, colour="accent", id="worker-rss"),
+                SeriesChart("RSS", fmt.size_bytes, colour="accent", gauge=True, id="worker-rss"),
                 id="detail-charts",
             ),
             id="detail-top",
@@ -68,7 +75,9 @@ class WorkerDetailScreen(PoolmonScreen):
             )
         self.query_one(WorkerSummary).worker = worker
         self.query_one(WorkerHistory).worker = worker
-        self.query_one(TaskList).show_tasks(worker.recent_tasks if worker else ())
+        self.query_one(TaskList).show_tasks(
+            worker.recent_tasks if worker else (), frame.snapshot.taken_at_ns
+        )
         for chart_id, series in (
             ("#worker-throughput", worker.throughput if worker else Series()),
             ("#worker-rss", worker.rss_series if worker else Series()),

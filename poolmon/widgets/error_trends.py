@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import RenderResult
+from textual.markup import escape
 from textual.reactive import reactive
 from textual_plotext.plot import Plot
 
@@ -15,6 +16,7 @@ from poolmon.core.snapshot import PoolSnapshot, Series
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._chart import ThemedChart
 from poolmon.widgets._series import nice_max, relative_points, segments, time_ticks
+from poolmon.widgets._theme import theme_hex
 
 MAX_LINES = 4
 """Error types drawn individually; the rest are summed into `other`."""
@@ -31,6 +33,11 @@ def top_series(
     if rest:
         keep.append(("other", _sum_series([s for _, s in rest])))
     return keep
+
+
+def _other_total(lines: list[tuple[str, Series]], totals: dict[str, int]) -> int:
+    named = {name for name, _ in lines}
+    return sum(n for name, n in totals.items() if name not in named)
 
 
 def _sum_series(series: list[Series]) -> Series:
@@ -66,9 +73,39 @@ class ErrorTrends(ThemedChart):
             return
         errors = snapshot.errors
         self.border_title = f"Errors {fmt.percent(errors.rate)} ({fmt.count(errors.total)})"
-        top = ", ".join(f"{name} {fmt.count(n)}" for name, n in errors.by_type[:3])
-        self.border_subtitle = top
+        self._fit_legend()
         self.refresh_if_changed()
+
+    def on_resize(self) -> None:
+        """Refit the legend to the new width."""
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """The legend lives in the bottom border: each type in its line's colour, with its count.
+
+        Drawn inside the plot, a legend covers the oldest minute of data; in the border it
+        costs nothing. Types that do not fit are counted as `+N`.
+        """
+        snapshot = self.snapshot
+        if snapshot is None or not self.is_mounted:
+            return
+        totals = dict(snapshot.errors.by_type)
+        lines = top_series(snapshot.errors.series_by_type, totals)
+        room = self.size.width - 6
+        shown: list[str] = []
+        used = 0
+        for index, (name, _) in enumerate(lines):
+            count = totals.get(name, 0) if name != "other" else _other_total(lines, totals)
+            cells = len(f"■ {name} {fmt.count(count)}") + (2 if shown else 0)
+            more = f"+{len(lines) - index}"
+            if shown and used + cells + (len(more) + 2 if index < len(lines) - 1 else 0) > room:
+                if used + len(more) + 2 <= room:
+                    shown.append(more)
+                break
+            colour = theme_hex(self.app, _PALETTE[index % len(_PALETTE)])
+            shown.append(f"[{colour}]■[/] {escape(name)} {fmt.count(count)}")
+            used += cells
+        self.border_subtitle = "  ".join(shown)
 
     def render(self) -> RenderResult:
         """Say so in words when there is nothing to draw."""
@@ -98,12 +135,12 @@ class ErrorTrends(ThemedChart):
         totals = dict(snapshot.errors.by_type)
         lines = top_series(snapshot.errors.series_by_type, totals)
         all_y: list[float | None] = []
-        for index, (name, series) in enumerate(lines):
+        for index, (_, series) in enumerate(lines):
             points = relative_points(series, snapshot.taken_at_ns, width * 2)
             all_y.extend(points.y)
             colour = self.colour(_PALETTE[index % len(_PALETTE)])
-            for run, (xs, ys) in enumerate(segments(points)):
-                plt.plot(xs, ys, color=colour, marker="braille", label=name if run == 0 else None)
+            for xs, ys in segments(points):
+                plt.plot(xs, ys, color=colour, marker="braille")
         top = nice_max(all_y)
         plt.ylim(0, top)
         plt.yticks([0, top], ["0", fmt.count(top)])

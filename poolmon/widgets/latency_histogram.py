@@ -47,13 +47,34 @@ class LatencyHistogram(Widget):
     def watch_latency(self, latency: LatencySummary) -> None:
         """Show the exact figures in the border."""
         self.border_title = f"Latency  n={fmt.count(latency.count)}"
-        if latency.count:
-            self.border_subtitle = (
-                f"p50 {fmt.duration(latency.p50_ns)} · p95 {fmt.duration(latency.p95_ns)} · "
-                f"p99 {fmt.duration(latency.p99_ns)} · max {fmt.duration(latency.max_ns)}"
-            )
-        else:
+        self._fit_subtitle()
+
+    def on_resize(self) -> None:
+        """Refit the figures in the border to the new width."""
+        self._fit_subtitle()
+
+    def _fit_subtitle(self) -> None:
+        """p50/p95/p99/max in the bottom border, dropping the least useful part to fit.
+
+        A border caption that does not fit is cut with an ellipsis, which at 80 columns cut
+        the p99 itself; `max` goes first, then the separators.
+        """
+        latency = self.latency
+        if not latency.count:
             self.border_subtitle = ""
+            return
+        parts = [
+            f"p50 {fmt.duration(latency.p50_ns)}",
+            f"p95 {fmt.duration(latency.p95_ns)}",
+            f"p99 {fmt.duration(latency.p99_ns)}",
+            f"max {fmt.duration(latency.max_ns)}",
+        ]
+        room = self.size.width - 6
+        for candidate in (" · ".join(parts), " ".join(parts), " · ".join(parts[:3])):
+            if len(candidate) <= room or not self.size.width:
+                self.border_subtitle = candidate
+                return
+        self.border_subtitle = " ".join(parts[:3])
 
     def render(self) -> RenderResult:
         """Draw the histogram at the content size."""

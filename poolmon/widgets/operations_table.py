@@ -14,8 +14,8 @@ from poolmon.core.snapshot import OperationView
 from poolmon.widgets import _format as fmt
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("op", "Operation", 22),
-    ("count", "Count", 8),
+    ("op", "Operation", 15),
+    ("count", "Count", 7),
     ("rate", "Rate", 9),
     ("errors", "Errors", 7),
     ("error_rate", "Err%", 6),
@@ -24,7 +24,11 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("p99", "p99", 8),
     ("max", "max", 8),
 )
-"""Column key, header and width, in display order."""
+"""Column key, header and width, in display order: 76 cells, so p99 and max fit at 80 columns.
+
+No cell padding: every number is right-aligned (header too) in a column wider than its
+text, which spaces the columns and keeps each header over its figures.
+"""
 
 
 def slowest_first(operations: Sequence[OperationView]) -> list[OperationView]:
@@ -39,17 +43,22 @@ class OperationsTable(DataTable[Text | str]):
     OperationsTable {
         border: round $primary 50%;
         border-title-color: $text;
-        height: 1fr;
+        height: auto;
+        max-height: 50%;
+        padding: 0 1;
     }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        super().__init__(
+            id=id, classes=classes, cursor_type="row", zebra_stripes=True, cell_padding=0
+        )
 
     def on_mount(self) -> None:
         """Create the columns."""
         for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+            header = Text(label, justify="left" if key == "op" else "right")
+            self.add_column(header, key=key, width=width)
         self.border_title = "Operations · slowest first"
 
     def show_operations(self, operations: Sequence[OperationView]) -> None:

@@ -43,6 +43,11 @@ class StatusBar(Widget):
     message: reactive[str] = reactive("")
     """The latest command result or hint."""
 
+    @property
+    def has_text(self) -> bool:
+        """Whether there is anything to say (the screen hides the line otherwise)."""
+        return bool(self.detail or self.gaps or self.dropped or self.message)
+
     def render(self) -> RenderResult:
         """Join the parts that have something to say."""
         line = Text(no_wrap=True, overflow="ellipsis")

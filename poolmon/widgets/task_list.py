@@ -1,4 +1,4 @@
-"""A worker's most recent tasks, newest first, with outcome and error type."""
+"""A worker's most recent tasks, newest first: when, how long, and how each ended."""
 
 from __future__ import annotations
 
@@ -11,19 +11,31 @@ from poolmon.core.snapshot import TaskRecord
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._theme import theme_hex
 
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("task", "Task", 8),
-    ("op", "Operation", 16),
-    ("at", "Started", 8),
-    ("duration", "Duration", 8),
-    ("status", "Status", 9),
-    ("error", "Error", 18),
+COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
+    ("task", "Task", 7, False),
+    ("op", "Operation", 14, False),
+    ("ago", "Ago", 7, True),
+    ("duration", "Duration", 9, True),
+    ("outcome", "  Outcome", 16, False),
 )
-"""Column key, header and width, in display order."""
+"""Column key, header, width and right alignment, in display order.
+
+No cell padding: numbers are right-aligned in columns wider than their text, which spaces
+them, and the whole table fits the drill-down's lower left at 80 columns. `Ago` is relative
+to the snapshot (at a few hundred tasks a second every start has the same `HH:MM:SS`), and
+`Outcome` is `ok` or the failure with its error type in one column.
+"""
+
+
+def outcome(task: TaskRecord) -> str:
+    """`ok`; for a raised error its type alone (`TimeoutError`); else the status (`crashed`)."""
+    if task.status == "error" and task.error_type:
+        return task.error_type
+    return f"{task.status} {task.error_type}".strip()
 
 
 class TaskList(DataTable[Text | str]):
-    """Recent `TaskRecord`s of one worker; failures coloured."""
+    """Recent `TaskRecord`s of one worker, newest first; failures in the error colour."""
 
     DEFAULT_CSS = """
     TaskList {
@@ -34,16 +46,17 @@ class TaskList(DataTable[Text | str]):
     """
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
 
     def on_mount(self) -> None:
         """Create the columns."""
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        for key, label, width, right in COLUMNS:
+            header = Text(label, justify="right" if right else "left")
+            self.add_column(header, key=key, width=width)
         self.border_title = "Recent tasks"
 
-    def show_tasks(self, tasks: Sequence[TaskRecord]) -> None:
-        """Replace the rows with these tasks, newest first."""
+    def show_tasks(self, tasks: Sequence[TaskRecord], now_ns: int) -> None:
+        """Replace the rows with these tasks, newest first; `now_ns` is the snapshot's time."""
         self.clear()
         error = theme_hex(self.app, "error")
         for task in sorted(tasks, key=lambda t: -t.start_ns):
@@ -51,8 +64,12 @@ class TaskList(DataTable[Text | str]):
             self.add_row(
                 str(task.task_id),
                 Text(task.op, no_wrap=True, overflow="ellipsis"),
-                fmt.clock(task.start_ns),
+                Text(fmt.duration(max(0, now_ns - task.start_ns)), justify="right"),
                 Text(fmt.duration(task.duration_ns), justify="right"),
-                Text(task.status, style=error if failed else ""),
-                Text(task.error_type, style=error, no_wrap=True, overflow="ellipsis"),
+                Text(
+                    "  " + outcome(task),
+                    style=error if failed else "",
+                    no_wrap=True,
+                    overflow="ellipsis",
+                ),
             )

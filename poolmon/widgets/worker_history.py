@@ -1,15 +1,20 @@
-"""A worker's state changes and past exits (why, how, after how long), newest first."""
+"""A worker's state changes and past exits (why, how, after how long), newest first.
+
+Busy/ready flips (one pair per task) arrive collapsed by the aggregator into one entry per
+run; it is written `busy ⇄ ready` with the number of flips, at the time the run began.
+"""
 
 from __future__ import annotations
 
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
-from textual.app import RenderResult
+from textual.app import App, RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from poolmon.core.snapshot import WorkerView
+from poolmon.core.workers import CHURN_PREFIX, churn_count
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._theme import theme_hex
 
@@ -19,6 +24,21 @@ def exit_cause(exit_code: int | None, signal: int | None) -> str:
     if signal is not None:
         return f"signal {signal}"
     return f"exit {exit_code}" if exit_code is not None else "exit ?"
+
+
+_STATE_COLOUR = {
+    "degraded": "warning",
+    "stopping": "warning",
+    "stopped": "error",
+    "starting": "accent",
+    "ready": "success",
+}
+
+
+def state_style(app: App[object], state: str) -> Style:
+    """The colour a state is written in: trouble stands out, routine does not."""
+    colour = _STATE_COLOUR.get(state)
+    return Style(color=theme_hex(app, colour)) if colour else Style()
 
 
 class WorkerHistory(Widget):
@@ -60,9 +80,15 @@ class WorkerHistory(Widget):
         for change in sorted(w.state_history, key=lambda c: -c.at_ns):
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(f"{fmt.clock(change.at_ns)} ", style=muted)
-            line.append(f"{change.from_state} → {change.to_state}")
-            if change.reason:
-                line.append(f" ({change.reason})", style=muted)
+            flips = churn_count(change)
+            if flips is not None:  # one task after another: a single line, however many
+                line.append(f"busy ⇄ ready {CHURN_PREFIX}{flips:,}", style=muted)
+            else:
+                if change.from_state != "unknown":  # the first state has no "from"
+                    line.append(f"{change.from_state} → ")
+                line.append(change.to_state, style=state_style(self.app, change.to_state))
+                if change.reason:
+                    line.append(f" ({change.reason})", style=muted)
             rows.append(line)
         if not rows:
             rows.append(Text("no exits or state changes recorded", style=muted))

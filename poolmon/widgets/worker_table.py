@@ -33,31 +33,50 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("id", "ID", 3),
     ("pid", "PID", 7),
     ("state", "State", 8),
-    ("task", "Task", 8),
+    ("task", "Task", 12),
     ("age", "Age", 6),
-    ("done", "Done", 6),
-    ("p99", "p99", 7),
-    ("cpu", "CPU", 5),
+    ("done", "Done", 5),
+    ("p99", "p99", 6),
+    ("cpu", "CPU", 4),
     ("rss", "RSS", 7),
-    ("fds", "FDs", 4),
+    ("fds", "FDs", 3),
     ("restarts", "Rst", 3),
 )
-"""Column key, header and minimum width, in display order (fits an 80-column terminal)."""
+"""Column key, header and minimum width, in display order.
 
-MAX_TASK_EXTRA = 22
+At 80 columns the numbers get exactly what their formats need (`4.73k`, `12.9ms`, `100%`,
+`38.0MiB`) so the task column can show an operation name (`fetch_profile`) whole.
+"""
+
+MAX_TASK_EXTRA = 16
 """How much wider than its minimum the task column grows before other columns get space."""
+MAX_COLUMN_EXTRA = 3
+"""How much wider each other column grows; beyond that the space stays at the right edge.
+
+Columns spread across a wide terminal read like a spreadsheet with a ruler; htop and k9s
+keep them close, so a row is read at a glance.
+"""
+SLOW_TASK_NS = (1_000_000_000, 10_000_000_000)
+"""A current task older than these is written in the warning, then the error colour."""
 
 
 def column_widths(available: int) -> list[int]:
-    """Widths (each including a one-cell gap) that fill `available` cells."""
+    """Widths (each including a one-cell gap) that fill up to `available` cells."""
     widths = [w + 1 for _, _, w in COLUMNS]
     extra = max(0, available - sum(widths))
     task = [key for key, _, _ in COLUMNS].index("task")
     grow = min(extra, MAX_TASK_EXTRA)
     widths[task] += grow
     extra -= grow
-    share = min(4, extra // len(widths))
-    return [w + share for w in widths]
+    share = min(MAX_COLUMN_EXTRA, extra // (len(widths) - 1))
+    return [w + (share if i != task else 0) for i, w in enumerate(widths)]
+
+
+def age_colour(age_ns: int | None) -> str:
+    """The theme colour for a current task's age: plain, then warning, then error."""
+    if age_ns is None or age_ns < SLOW_TASK_NS[0]:
+        return ""
+    return "warning" if age_ns < SLOW_TASK_NS[1] else "error"
 
 
 _STATE_ORDER = {
@@ -254,7 +273,7 @@ class WorkerTable(ScrollView, can_focus=True):
             (str(w.pid or fmt.NO_DATA), "", False),
             (w.state, state_colour, False),
             (w.current_op or "", "", False),
-            (age, "", True),
+            (age, age_colour(w.current_task_age_ns), True),
             (fmt.count(w.tasks_done), "", True),
             (fmt.duration(w.latency.p99_ns), "", True),
             (fmt.cpu(w.cpu_percent), "", True),
@@ -292,6 +311,12 @@ class WorkerTable(ScrollView, can_focus=True):
             if not self.has_focus:
                 colour = colour.blend(theme_colour(self.app, "background"), 0.5)
             style = base + Style(bgcolor=colour.hex6, color=theme_hex(self.app, "foreground"))
+            # State and age colours are chosen against the table's background; on the
+            # cursor's they can vanish (busy is written in the cursor's own colour), so the
+            # highlighted row is written in one colour, in bold.
+            plain = [(text, "", right) for text, _, right in self._rows[index]]
+            plain_key = (tuple(plain), True, index % 2, self.has_focus)
+            return self._strip(plain_key, plain, style + Style(bold=True), width)
         elif index % 2:
             stripe = theme_colour(self.app, "surface").blend(
                 theme_colour(self.app, "foreground"), 0.04

@@ -8,7 +8,7 @@ import signal
 
 import pool_test_tasks as t
 import pytest
-from conftest import describe_pool, wait_for
+from pool_test_helpers import describe_pool, wait_for
 
 from poolmon.bench.tasks import ident
 from poolmon.runtime.pool import Pool, WorkerCrashed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pool_test_tasks as t
-from conftest import wait_for
+from pool_test_helpers import wait_for
 
 from poolmon.bench.tasks import getpid
 from poolmon.runtime.pool import Pool

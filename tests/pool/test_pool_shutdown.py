@@ -11,7 +11,7 @@ import time
 
 import pool_test_tasks as t
 import pytest
-from conftest import pid_alive, wait_for
+from pool_test_helpers import pid_alive, wait_for
 
 from poolmon.bench.tasks import ident
 from poolmon.runtime.pool import Pool, QueueFull

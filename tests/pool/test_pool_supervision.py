@@ -8,7 +8,7 @@ import time
 
 import pool_test_tasks as t
 import pytest
-from conftest import wait_for
+from pool_test_helpers import wait_for
 
 from poolmon.bench.tasks import allocate, getpid, ident
 from poolmon.core.errors import ConfigError

@@ -7,7 +7,7 @@ import signal
 
 import pool_test_tasks as t
 import pytest
-from conftest import wait_for
+from pool_test_helpers import wait_for
 
 from poolmon.bench.tasks import fail, ident
 from poolmon.core import catalog as cat

@@ -36,7 +36,7 @@ from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.gauges import POOL_GAUGES, GaugeSet
-from poolmon.core.handlers import HANDLERS
+from poolmon.core.handlers import HANDLERS, on_pool_status_workers
 from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
@@ -273,6 +273,7 @@ class Aggregator:
             self._on_pool_restart()
         self._totals_last.update(totals)
         self.pool_state = "running"
+        on_pool_status_workers(self, e)
 
     def totals(self) -> dict[str, int]:
         """Pool-reported totals since the first pool this monitor saw (restarts added up)."""

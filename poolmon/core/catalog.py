@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-CATALOG_VERSION: Final = 2
+CATALOG_VERSION: Final = 3
 """Bumped whenever an event is added, removed or changes its fields."""
 
 Delivery = Literal["event", "batch", "periodic"]
@@ -164,7 +164,11 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "tasks_done": "total finished",
             "tasks_failed": "total failed (error, timeout, crash)",
         },
-        metadata=_POOL,
+        metadata={
+            **_POOL,
+            "workers": "one map per live worker: worker_id, pid, state, op (running operation "
+            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done",
+        },
     ),
     EventSpec(
         WORKER_SPAWN,

@@ -72,6 +72,34 @@ def on_worker_state(agg: Aggregator, e: Event) -> None:
         _set_state(rec, e, to, str(e.metadata.get("reason", "")))
         op = e.metadata.get("op")
         rec.current_op = str(op) if to == "busy" and op else None
+        rec.task_started_ns = e.ts_ns if rec.current_op else None
+
+
+def on_pool_status_workers(agg: Aggregator, e: Event) -> None:
+    """Each live worker's state and current task, from the periodic `poolmon.pool.status`.
+
+    The pool reports what every worker is running once a second instead of an event per task;
+    this is also how a monitor that attached late learns about workers it never saw spawn.
+    """
+    rows = e.metadata.get("workers")
+    if not isinstance(rows, list | tuple):
+        return
+    for row in rows:
+        if not isinstance(row, dict) or row.get("worker_id") is None:
+            continue
+        rec = agg.workers.get(int(row["worker_id"]), e.ts_ns)
+        if row.get("pid"):
+            rec.pid = int(row["pid"])
+        state = row.get("state")
+        if isinstance(state, str) and state != rec.state:
+            rec.record_state(e.ts_ns, state, "status")
+        op, age = row.get("op"), row.get("task_age_ns")
+        if op and isinstance(age, int):
+            rec.current_op = str(op)
+            rec.task_started_ns = e.ts_ns - age
+        else:
+            rec.current_op = None
+            rec.task_started_ns = None
 
 
 def on_worker_exit(agg: Aggregator, e: Event) -> None:

@@ -250,7 +250,11 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
         pid=rec.pid,
         state=rec.state,
         current_op=rec.current_op,
-        current_task_age_ns=now - rec.state_since_ns if busy else None,
+        current_task_age_ns=(
+            max(0, now - rec.task_started_ns)
+            if rec.current_op and rec.task_started_ns is not None
+            else (now - rec.state_since_ns if busy else None)
+        ),
         tasks_done=rec.tasks_done,
         tasks_failed=rec.tasks_failed,
         restarts=rec.restarts,

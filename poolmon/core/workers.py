@@ -47,6 +47,8 @@ class WorkerRecord:
         self.state = "unknown"
         self.state_since_ns = now_ns
         self.current_op: str | None = None
+        self.task_started_ns: int | None = None
+        """Wall-clock start of `current_op`, when the pool reported it."""
         self.alive = True
         self.exited_at_ns: int | None = None
         self.last_heard_ns = now_ns

@@ -74,3 +74,23 @@ def test_no_task_rows_when_nobody_wants_them(make_pool) -> None:  # type: ignore
         assert [f.result(10) for f in [pool.submit(ident, i) for i in range(50)]] == list(range(50))
         assert not pool._eng.tasks_on
     assert not cap.tasks
+
+
+def test_status_reports_what_each_worker_is_running(make_pool) -> None:  # type: ignore[no-untyped-def]
+    tel = Telemetry()
+    with capture_events(telemetry=tel) as cap:
+        pool: Pool = make_pool(2, telemetry=tel, name="status-rows")
+        running = pool.submit(t.sleep_pid, 3)
+
+        cap.wait_for(
+            cat.POOL_STATUS,
+            lambda e: any(r["op"] and r["task_age_ns"] > 0 for r in e.metadata["workers"]),
+            timeout=10,
+        )
+        running.result(20)
+    status = cap.of(cat.POOL_STATUS)[-1]
+    rows = status.metadata["workers"]
+    assert {r["worker_id"] for r in rows} == {w.worker_id for w in pool.stats().workers}
+    assert all(r["pid"] > 0 and r["state"] for r in rows)
+    busy = [r for e in cap.of(cat.POOL_STATUS) for r in e.metadata["workers"] if r["op"]]
+    assert busy and busy[0]["op"].endswith("sleep_pid")

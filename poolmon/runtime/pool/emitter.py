@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from poolmon.core import catalog as cat
@@ -71,10 +71,16 @@ class PoolEmitter:
                 cat.POOL_RESIZE, {"from_size": from_size, "to_size": to_size}, {"reason": reason}
             )
 
-    def pool_status(self, meas: Mapping[str, int | float]) -> None:
-        """Periodic occupancy snapshot (the supervisor calls this about once a second)."""
+    def pool_status(
+        self, meas: Mapping[str, int | float], workers: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Periodic occupancy snapshot (the supervisor calls this about once a second).
+
+        `workers` carries each live worker's state and current task, so a monitor can show
+        what every worker is doing without an event per task.
+        """
         if self.tel.listening(cat.POOL_STATUS):
-            self._emit(cat.POOL_STATUS, meas, {})
+            self._emit(cat.POOL_STATUS, meas, {"workers": list(workers)})
 
     # --- workers
     def worker_spawn(self, w: WorkerHandle, reason: str) -> None:

@@ -6,9 +6,9 @@ import time
 from typing import TYPE_CHECKING
 
 from poolmon.runtime.pool.config import PoolConfig
+from poolmon.runtime.pool.current import current_task
 from poolmon.runtime.pool.engine import Engine
 from poolmon.runtime.pool.stats import PoolStats, SessionStats, Totals, WorkerStats
-from poolmon.runtime.pool.worker_main import SLOT_SEQ, SLOT_START
 
 if TYPE_CHECKING:
     from poolmon.runtime.pool.pool import Pool
@@ -23,15 +23,7 @@ def build_stats(pool: Pool, eng: Engine, cfg: PoolConfig) -> PoolStats:
         if w.exited:
             continue
         in_flight += len(w.inflight)
-        op = task_id = age = None
-        seq = w.slot[SLOT_SEQ]
-        if w.inflight and seq >= 0:
-            for fut in w.inflight:
-                if fut._seq == seq:
-                    op = eng.op_of(fut)
-                    task_id = seq
-                    age = max(0, now - w.slot[SLOT_START]) / 1e9
-                    break
+        op, task_id, age_ns = current_task(w, eng.op_of, now)
         workers.append(
             WorkerStats(
                 worker_id=w.wid,
@@ -41,7 +33,7 @@ def build_stats(pool: Pool, eng: Engine, cfg: PoolConfig) -> PoolStats:
                 state_age_s=(now - w.state_since_ns) / 1e9,
                 current_op=op,
                 current_task_id=task_id,
-                current_task_age_s=age,
+                current_task_age_s=None if age_ns is None else age_ns / 1e9,
                 in_flight=len(w.inflight),
                 tasks_done=w.tasks_done,
                 restarts=eng.restarts.get(w.slot_index, 0),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from poolmon.runtime.pool.current import current_task
 from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.worker import BUSY, DEGRADED, READY, STARTING, WorkerHandle
 from poolmon.runtime.pool.worker_main import SLOT_BEAT, SLOT_SEQ, SLOT_START
@@ -153,6 +154,22 @@ class Supervisor(EngineBase):
         c = self.counters
         submitted = self.last_seq + 1
         failed = c.failed + c.timed_out + c.crashed
+        now = time.monotonic_ns()
+        rows = []
+        for w in workers:
+            op, task_id, age_ns = current_task(w, self.op_of, now)
+            rows.append(
+                {
+                    "worker_id": w.wid,
+                    "pid": w.pid,
+                    "state": w.state,
+                    "op": op,
+                    "task_id": task_id,
+                    "task_age_ns": age_ns,
+                    "in_flight": len(w.inflight),
+                    "tasks_done": w.tasks_done,
+                }
+            )
         self.em.pool_status(
             {
                 "size": size,
@@ -164,7 +181,8 @@ class Supervisor(EngineBase):
                 "tasks_submitted": submitted,
                 "tasks_done": c.results + c.timed_out + c.crashed,
                 "tasks_failed": failed,
-            }
+            },
+            rows,
         )
         self.em.queue_enqueued(submitted - c.enqueued_reported, depth)
         c.enqueued_reported = submitted

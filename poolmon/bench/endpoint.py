@@ -7,12 +7,17 @@ Two halves, side by side and round-robin, medians quoted:
   decoded `TaskBatch`es), one core each side; beside it the peer design the reference measured
   at ~0.55-1.1 M/s: one msgpack map per event over the same kind of socket, decoded by a
   streaming `Unpacker`.
-* **pool**: throughput of a real `poolmon.Pool` (2 workers, trivial tasks) with no endpoint,
-  with the endpoint and 0, 1 or 4 monitors reading, and with one monitor that never reads.
+* **pool**: throughput of a real `poolmon.Pool` (2 workers, trivial tasks) with the endpoint
+  and 0, 1 or 4 monitors reading, and with one monitor that never reads.
+* **rollup** and **cost** (`poolmon.bench.endpoint_cost`): what the endpoint costs a pool
+  nobody watches: `figures.rollup_ns_per_task` (the history path's CPU per task) and the pool
+  with the endpoint serving vs no endpoint, beside a counting batch handler that separates the
+  pool's own per-task telemetry from the endpoint's share.
 
 Ratios: ``columnar_vs_per_event_maps`` (stream), ``throughput_stalled_monitor_vs_none``
 (target >= 0.97; "none" = endpoint running, nobody attached), ``throughput_1_monitor_vs_none``,
-``throughput_4_monitors_vs_none`` and ``throughput_endpoint_vs_no_endpoint``.
+``throughput_4_monitors_vs_none``, ``throughput_endpoint_vs_no_endpoint`` (target >= 0.9),
+``throughput_count_only_vs_no_endpoint`` and ``throughput_endpoint_vs_count_only``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 
 import msgpack
 
+from poolmon.bench import endpoint_cost
 from poolmon.bench.common import machine, median, round_robin
 from poolmon.core.events import TaskBatch
 from poolmon.core.protocol import Batch, Heartbeat, HistoryEnd
@@ -43,7 +49,9 @@ _POOL_OUT_BUFFER = 256 * 1024  # small, so the stalled monitor is saturated with
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Suite options: which half, how many repetitions."""
-    parser.add_argument("--part", choices=("all", "stream", "pool"), default="all")
+    parser.add_argument(
+        "--part", choices=("all", "stream", "pool", "rollup", "cost"), default="all"
+    )
     parser.add_argument("--reps", type=int, default=None, help="repetitions per contender")
 
 
@@ -250,7 +258,7 @@ def _monitor_host(path: str, commands: Connection) -> None:
 
 
 def run_pool(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]:
-    """Pool half: throughput with no endpoint, and with the endpoint and 0/1/4/stalled."""
+    """Pool half: throughput with the endpoint and 0/1/4 monitors reading, or one stalled."""
     from poolmon import Pool
     from poolmon.bench.tasks import ident
 
@@ -272,15 +280,14 @@ def run_pool(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
             f.result()
         return n_tasks / (time.perf_counter() - started)
 
-    def contender(monitors: int, stalled: bool, endpoint: bool = True) -> Any:
+    def contender(monitors: int, stalled: bool) -> Any:
         def run() -> float:
             nonlocal server
-            if endpoint:
-                server = EndpointServer(
-                    pool, telemetry, path=path, out_buffer_bytes=_POOL_OUT_BUFFER
-                ).start()
-                ours.send(("attach", monitors, stalled))
-                ours.recv()
+            server = EndpointServer(
+                pool, telemetry, path=path, out_buffer_bytes=_POOL_OUT_BUFFER
+            ).start()
+            ours.send(("attach", monitors, stalled))
+            ours.recv()
             time.sleep(0.05)  # the pool picks up the new listener on its next tick
             warm = [pool.submit(ident, i) for i in range(n_tasks // 2)]  # fills a stalled queue
             for f in warm:
@@ -302,7 +309,6 @@ def run_pool(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
             f.result()
         results = round_robin(
             {
-                "no_endpoint": contender(0, False, endpoint=False),
                 "none": contender(0, False),
                 "one": contender(1, False),
                 "four": contender(4, False),
@@ -322,7 +328,6 @@ def run_pool(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
         "throughput_stalled_monitor_vs_none": round(med["stalled"] / med["none"], 4),
         "throughput_1_monitor_vs_none": round(med["one"] / med["none"], 4),
         "throughput_4_monitors_vs_none": round(med["four"] / med["none"], 4),
-        "throughput_endpoint_vs_no_endpoint": round(med["none"] / med["no_endpoint"], 4),
     }
     return figures, ratios
 
@@ -340,6 +345,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ratios |= r
     if part in ("all", "pool"):
         f, r = run_pool(20_000 if quick else 100_000, reps)
+        figures |= f
+        ratios |= r
+    if part in ("all", "rollup"):
+        figures |= endpoint_cost.run_rollup(quick, reps)
+    if part in ("all", "cost"):
+        f, r = endpoint_cost.run_cost(20_000 if quick else 100_000, reps)
         figures |= f
         ratios |= r
     return {

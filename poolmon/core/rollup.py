@@ -26,7 +26,7 @@ import numpy.typing as npt
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.errors import ProtocolError
 from poolmon.core.events import STATUS_NAMES, TaskBatch
-from poolmon.core.rollup_fold import Dist, SecondAcc, SecondFolder
+from poolmon.core.rollup_fold import DEFAULT_FOLD_ROWS, Dist, SecondAcc, SecondFolder
 from poolmon.core.sketch import N_BUCKETS
 
 WIRE_VERSION = 1
@@ -165,7 +165,7 @@ class RollupBuilder:
         fold_rows: Queued rows that trigger a fold (bounds the memory of the queue).
     """
 
-    def __init__(self, fold_rows: int = 1 << 16) -> None:
+    def __init__(self, fold_rows: int = DEFAULT_FOLD_ROWS) -> None:
         self._folder = SecondFolder(fold_rows)
 
     def add(self, batch: TaskBatch) -> None:

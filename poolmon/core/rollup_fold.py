@@ -38,6 +38,10 @@ IDX = npt.NDArray[np.intp]
 N_STATUS: Final = len(STATUS_NAMES)
 UNNAMED_OP: Final = "(unnamed)"
 """The name counted for rows of a batch whose operation table is empty."""
+DEFAULT_FOLD_ROWS: Final = 1 << 15
+"""Rows per fold: big enough to spread each fold's fixed ~50 us, small enough that the queued
+columns and the fold's temporaries (256 KiB each) mostly stay in cache. Measured on 337-row
+batches: 8 Ki rows 34 ns/task, 16 Ki 29, 32 Ki 28, 64 Ki 29 (and slower under load)."""
 _DENSE_MAX: Final = 1 << 16  # largest dense bincount key space; beyond it np.unique compacts
 _MAX_TABLES: Final = 1024  # distinct name tables remembered between folds
 _COLUMNS: Final = ("worker_id", "op", "start_ns", "duration_ns", "wait_ns", "status", "error_type")
@@ -189,16 +193,26 @@ def _compact(keys: I64, dense: int) -> tuple[I64, IDX | None, list[int]]:
 def _group_stats(
     values: I64, bins: IDX, group: IDX | None, n: int
 ) -> tuple[I64, list[float], list[int], list[int]]:
-    """Per-group histogram rows (n x N_BUCKETS), sums, minima and maxima of `values`."""
+    """Per-group histogram rows (n x N_BUCKETS), sums, minima and maxima of `values`.
+
+    Exact minima and maxima without a pass of `ufunc.at` over every row: a group's minimum
+    lies in its lowest non-empty bucket (buckets are monotone in the value), so only the rows
+    in that bucket are compared; likewise for the maximum.
+    """
     if group is None:
         hist = np.bincount(bins, minlength=N_BUCKETS).reshape(1, N_BUCKETS)
         return hist, [float(values.sum(dtype=np.float64))], [int(values.min())], [int(values.max())]
     hist = np.bincount(group * N_BUCKETS + bins, minlength=n * N_BUCKETS).reshape(n, N_BUCKETS)
     sums = np.bincount(group, weights=values, minlength=n)
+    filled = hist > 0
+    lo_bin = filled.argmax(axis=1)
+    hi_bin = N_BUCKETS - 1 - filled[:, ::-1].argmax(axis=1)
     lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     hi = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(lo, group, values)
-    np.maximum.at(hi, group, values)
+    rows = np.flatnonzero(bins == lo_bin[group])
+    np.minimum.at(lo, group[rows], values[rows])
+    rows = np.flatnonzero(bins == hi_bin[group])
+    np.maximum.at(hi, group[rows], values[rows])
     return hist, sums.tolist(), lo.tolist(), hi.tolist()
 
 
@@ -209,7 +223,7 @@ class SecondFolder:
         fold_rows: Queued rows that trigger a fold on `add`.
     """
 
-    def __init__(self, fold_rows: int = 1 << 14) -> None:
+    def __init__(self, fold_rows: int = DEFAULT_FOLD_ROWS) -> None:
         if fold_rows < 1:
             raise ValueError(f"fold_rows must be >= 1, got {fold_rows}")
         self.fold_rows = fold_rows
@@ -241,8 +255,14 @@ class SecondFolder:
                 return
         pos = self._rows
         end = self._rows = pos + n
-        for slot, name in zip(self._slots, _COLUMNS, strict=True):
-            slot[pos:end] = getattr(batch, name)
+        worker, op, start, dur, wait, status, err = self._slots  # order of _COLUMNS
+        worker[pos:end] = batch.worker_id
+        op[pos:end] = batch.op
+        start[pos:end] = batch.start_ns
+        dur[pos:end] = batch.duration_ns
+        wait[pos:end] = batch.wait_ns
+        status[pos:end] = batch.status
+        err[pos:end] = batch.error_type
         self._tids.append(tid)
         self._lens.append(n)
 

@@ -185,7 +185,13 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         WORKER_STATE,
         "A worker moved between states (" + ", ".join(WORKER_STATES) + ").",
         measurements={"previous_state_ns": "time spent in the previous state"},
-        metadata={**_WORKER, "from": "previous state", "to": "new state", "reason": "why"},
+        metadata={
+            **_WORKER,
+            "from": "previous state",
+            "to": "new state",
+            "reason": "why",
+            "op": "operation a checkout (to busy) starts, else None",
+        },
     ),
     EventSpec(
         WORKER_EXIT,

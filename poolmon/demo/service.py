@@ -1,7 +1,7 @@
-"""`DemoService`: a real pool with its monitor endpoint, resource sampler and demo load.
+"""`DemoService`: a real pool, serving its monitor endpoint at a chosen path, under demo load.
 
-Starts the endpoint and the resource sampler itself around a `Pool(monitor=False)`, so the
-demo works the same whether or not the pool wires those services in by default.
+The pool is an ordinary `poolmon.Pool`: its endpoint and resource sampler are the ones every
+pool runs, so the demo shows exactly what `poolmon attach` shows for a user's own pool.
 """
 
 from __future__ import annotations
@@ -39,31 +39,15 @@ class DemoService:
         self._services: list[Any] = []
 
     def start(self) -> DemoService:
-        """Start the pool, the endpoint, the sampler and the load (in that order)."""
+        """Start the pool (with its endpoint and sampler), then the load."""
         from poolmon import Pool
-        from poolmon.runtime.endpoint.server import EndpointServer
-        from poolmon.runtime.resources.monitor import ResourceMonitor
 
-        self.pool = Pool(self.workers, name=self.name, monitor=False)
-        telemetry = self.pool.telemetry
-        endpoint = EndpointServer(self.pool, telemetry, path=self.socket_path).start()
-        self._services.append(endpoint)
-        pool = self.pool
-
-        def targets() -> dict[int, int]:
-            found = {-1: os.getpid()}
-            for worker in pool.stats().workers:
-                found[worker.worker_id] = worker.pid
-            return found
-
-        sampler = ResourceMonitor(targets, telemetry, self.name)
-        sampler.start()
-        self._services.append(sampler)
+        self.pool = Pool(self.workers, name=self.name, monitor=str(self.socket_path))
         self._services.append(DemoLoad(self.pool, self.rate_per_s).start())
         return self
 
     def stop(self) -> None:
-        """Stop the load, the sampler and the endpoint, then shut the pool down."""
+        """Stop the load, then shut the pool down (which stops its endpoint and sampler)."""
         while self._services:
             service = self._services.pop()
             try:

@@ -93,13 +93,19 @@ class PoolEmitter:
         if self.tel.listening(cat.WORKER_READY):
             self.tel.emit(cat.WORKER_READY, {"startup_ns": startup_ns}, self._worker_meta(w))
 
-    def worker_state(self, w: WorkerHandle, old: str, new: str, reason: str, prev_ns: int) -> None:
-        """A worker changed state."""
+    def states_on(self) -> bool:
+        """Whether anyone listens to worker state changes (skip building their details)."""
+        return self.tel.listening(cat.WORKER_STATE)
+
+    def worker_state(
+        self, w: WorkerHandle, old: str, new: str, reason: str, prev_ns: int, op: str | None
+    ) -> None:
+        """A worker changed state; `op` is the operation a checkout starts, else None."""
         if self.tel.listening(cat.WORKER_STATE):
             self.tel.emit(
                 cat.WORKER_STATE,
                 {"previous_state_ns": prev_ns},
-                {**self._worker_meta(w), "from": old, "to": new, "reason": reason},
+                {**self._worker_meta(w), "from": old, "to": new, "reason": reason, "op": op},
             )
 
     def worker_exit(self, rec: ExitRecord) -> None:

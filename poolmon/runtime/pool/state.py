@@ -108,8 +108,11 @@ class EngineBase:
         ops = self.ft.ops
         return ops[idx] if 0 <= idx < len(ops) else "?"
 
-    def set_state(self, w: WorkerHandle, new: str, reason: str) -> None:
-        """Move a worker to `new`, emitting the transition with time spent in the old state."""
+    def set_state(self, w: WorkerHandle, new: str, reason: str, op: str | None = None) -> None:
+        """Move a worker to `new`, emitting the transition with time spent in the old state.
+
+        `op` names the operation a checkout starts, so a monitor can show it at once.
+        """
         old = w.state
         if old is new:
             return
@@ -117,12 +120,13 @@ class EngineBase:
         prev = now - w.state_since_ns
         w.state = new
         w.state_since_ns = now
-        self.em.worker_state(w, old, new, reason, prev)
+        self.em.worker_state(w, old, new, reason, prev, op)
 
     def mark_busy(self, w: WorkerHandle) -> None:
         """A worker that had nothing in flight was just sent work (the checkout)."""
         if w.state is READY:
-            self.set_state(w, BUSY, "checkout")
+            op = self.op_of(w.inflight[0]) if w.inflight and self.em.states_on() else None
+            self.set_state(w, BUSY, "checkout", op)
 
     def wake(self) -> None:
         """Interrupt the IO thread's wait (from any thread)."""

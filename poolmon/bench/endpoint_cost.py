@@ -12,8 +12,9 @@ paid by everyone. Two measurements:
   and no listener (what `Pool(monitor=False)` runs), with only a batch handler that counts
   rows (the pool's own per-task telemetry, which any listener switches on), and with the
   endpoint serving and nobody attached; round-robin, medians. Beside throughput, the process
-  CPU time per task of each contender and the endpoint thread's CPU time per task, which are
-  far less sensitive to the machine's load than throughput on 2 shared cores.
+  CPU time per task of each contender and the endpoint thread's CPU time per task (from after
+  the warm-up to after the next heartbeat tick, so the timed rows' rollups are included), which
+  are far less sensitive to the machine's load than throughput on 2 shared cores.
 """
 
 from __future__ import annotations
@@ -137,9 +138,13 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
     cpu: dict[str, list[float]] = {"no_endpoint": [], "count_only": [], "endpoint": []}
     thread_cpu: list[float] = []
 
-    def timed(kind: str) -> float:
-        for f in [pool.submit(ident, i) for i in range(n_tasks // 4)]:
+    def warm() -> None:
+        # Untimed: the pool picks up listeners, a fresh server folds its first rows.
+        time.sleep(0.05)
+        for f in [pool.submit(ident, i) for i in range(n_tasks // 2)]:
             f.result()
+
+    def timed(kind: str) -> float:
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for f in [pool.submit(ident, i) for i in range(n_tasks)]:
             f.result()
@@ -148,14 +153,14 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
         return n_tasks / wall
 
     def no_endpoint() -> float:
-        time.sleep(0.05)
+        warm()
         return timed("no_endpoint")
 
     def count_only() -> float:
         rows = [0]
         telemetry.attach_batch("bench.count", lambda b, _m: rows.__setitem__(0, rows[0] + len(b)))
-        time.sleep(0.05)  # the pool picks up the new listener on its next tick
         try:
+            warm()
             return timed("count_only")
         finally:
             telemetry.detach("bench.count")
@@ -163,11 +168,12 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
     def endpoint() -> float:
         server = EndpointServer(pool, telemetry, path=path).start()
         clock = time.pthread_getcpuclockid(_endpoint_thread().ident or 0)
-        time.sleep(0.05)
         try:
+            warm()
+            time.sleep(1.05)  # a heartbeat tick folds the warm-up rows
             before = time.clock_gettime(clock)
             result = timed("endpoint")
-            time.sleep(1.05)  # one heartbeat tick: the rows are folded into the rollups
+            time.sleep(1.05)  # the next tick folds the timed rows into the rollups
             thread_cpu.append((time.clock_gettime(clock) - before) / n_tasks * 1e9)
             return result
         finally:

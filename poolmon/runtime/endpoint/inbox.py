@@ -3,7 +3,9 @@
 Telemetry handlers run synchronously in whatever thread emits (usually the pool's IO thread),
 so they must cost next to nothing and never wait. They append to a deque (drop and count when
 it is full) and, at most once per flush, write one byte to a non-blocking wake-up pipe that the
-server thread's selector watches. Only the server thread takes items out.
+server thread's selector watches. Only the server thread takes items out. The server may let
+items gather for a while (long flush intervals while nobody is connected); one more wake-up,
+when the inbox reaches `early_wake` items, lets it flush early instead of dropping a burst.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ class Inbox:
 
     Args:
         limit: Items held at most; more are dropped and counted.
+        early_wake: Items at which the server is woken again (default: a quarter of `limit`).
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, early_wake: int | None = None) -> None:
         self._items: deque[Item] = deque()
         self._limit = limit
+        self.early_wake = max(early_wake if early_wake is not None else limit // 4, 1)
         self._signalled = False
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
@@ -52,9 +56,12 @@ class Inbox:
         if len(self._items) >= self._limit:
             self.dropped_tasks += len(batch)
             return
-        self._items.append(batch)
+        items = self._items
+        items.append(batch)
         if not self._signalled:
             self._signalled = True
+            self.wake()
+        elif len(items) == self.early_wake:
             self.wake()
 
     def on_event(
@@ -67,9 +74,12 @@ class Inbox:
         ts = metadata.get("ts_ns")
         if not isinstance(ts, int):
             ts = time.time_ns()
-        self._items.append((name, ts, dict(measurements), dict(metadata)))
+        items = self._items
+        items.append((name, ts, dict(measurements), dict(metadata)))
         if not self._signalled:
             self._signalled = True
+            self.wake()
+        elif len(items) == self.early_wake:
             self.wake()
 
     def wake(self) -> None:

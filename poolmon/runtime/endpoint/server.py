@@ -9,9 +9,9 @@ Why it is shaped like this:
 * One `selectors` loop in one thread serves every monitor. It was chosen over asyncio because
   the work per wake-up is a handful of non-blocking calls; an event loop would add a layer per
   write without removing any (`python -m poolmon.bench endpoint` measures the result).
-* Flushes are coalesced: after a flush the next one waits at least `flush_interval_s`, so at
-  high task rates frames carry many batches and the loop wakes a few hundred times a second,
-  not once per batch.
+* Flushes are coalesced: after a flush the next one waits at least `flush_interval_s` (and
+  `idle_flush_interval_s` while nobody is connected), so at high task rates frames carry many
+  batches and the loop wakes at most a few hundred times a second, not once per batch.
 * Each connection has a bounded output queue (`connection.Connection`); a monitor that stops
   reading loses records, both sides count them, and nobody else notices.
 
@@ -37,8 +37,6 @@ from poolmon.core.protocol import (
     PROTOCOL_VERSION,
     Close,
     Command,
-    Error,
-    FrameError,
     Heartbeat,
     Hello,
     Reply,
@@ -53,24 +51,22 @@ from poolmon.runtime.endpoint.connection import (
     LIVE,
     READY,
     Connection,
-    peer_credentials,
     subscription_key,
 )
 from poolmon.runtime.endpoint.control import CommandHandler, Limits, PoolControl
 from poolmon.runtime.endpoint.history import History, Record
 from poolmon.runtime.endpoint.inbox import Inbox
 from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
+from poolmon.runtime.endpoint.sockets import SocketIO
 from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
 
 _LISTENER: Final = "listener"
 _WAKE: Final = "wake"
 _HANDSHAKE_TIMEOUT_NS: Final = 10 * 10**9
-_CLOSING_TIMEOUT_NS: Final = 2 * 10**9
-_READ_SIZE: Final = 256 * 1024
 _DRAIN_MAX: Final = 20_000  # records numbered per flush, so one flush never hogs the GIL
 
 
-class EndpointServer:
+class EndpointServer(SocketIO):
     """Serve a pool's telemetry, history and control on a Unix socket.
 
     Args:
@@ -85,6 +81,8 @@ class EndpointServer:
         inbox_limit: Records waiting for the server thread; more are dropped and counted.
         heartbeat_interval_s: Heartbeat period (also the rollup-closing tick).
         flush_interval_s: Minimum time between two flushes (coalescing).
+        idle_flush_interval_s: The same while no monitor is connected (records only go to
+            history then; an inbox a quarter full is flushed at once either way).
         max_monitors: Connections accepted at once.
     """
 
@@ -101,18 +99,22 @@ class EndpointServer:
         inbox_limit: int = 50_000,
         heartbeat_interval_s: float = 1.0,
         flush_interval_s: float = 0.005,
+        idle_flush_interval_s: float = 0.1,
         max_monitors: int = 64,
     ) -> None:
         self._control = control
         self._telemetry = telemetry if telemetry is not None else DEFAULT_TELEMETRY
         self.path = Path(path) if path is not None else socket_path(control.name)
-        self.allow_uids = frozenset(allow_uids) if allow_uids is not None else {os.getuid()}
+        self.allow_uids = (
+            frozenset(allow_uids) if allow_uids is not None else frozenset({os.getuid()})
+        )
         self.history = history or History()
         self.out_buffer_bytes = out_buffer_bytes
         self._inbox_limit = inbox_limit
         self._inbox: Inbox | None = None
         self._heartbeat_ns = int(heartbeat_interval_s * 1e9)
         self._flush_ns = int(flush_interval_s * 1e9)
+        self._idle_flush_ns = max(int(idle_flush_interval_s * 1e9), self._flush_ns)
         self._max_monitors = max_monitors
         self._commands = CommandHandler(control, self._telemetry.emit, self._status, limits)
         self._handler_id = f"poolmon.endpoint.{id(self):x}"
@@ -207,10 +209,14 @@ class EndpointServer:
         pending = False
         try:
             while not self._stopping:
+                # Nobody connected: records only go to history, so flush less often (fewer
+                # wake-ups competing with the pool for the GIL). A monitor connecting wakes
+                # the loop through the listener, and the short interval applies again.
+                flush_ns = self._flush_ns if self._conns else self._idle_flush_ns
                 now = time.monotonic_ns()
                 wait_ns = next_tick - now
                 if pending:
-                    wait_ns = min(wait_ns, last_flush + self._flush_ns - now)
+                    wait_ns = min(wait_ns, last_flush + flush_ns - now)
                 for key, mask in sel.select(max(wait_ns, 0) / 1e9):
                     if key.data is _LISTENER:
                         self._accept()
@@ -220,7 +226,7 @@ class EndpointServer:
                     else:
                         self._service(key.data, mask)
                 now = time.monotonic_ns()
-                if pending and now - last_flush >= self._flush_ns:
+                if pending and (now - last_flush >= flush_ns or len(inbox) >= inbox.early_wake):
                     last_flush = now
                     pending = False
                     pending = self._guarded(self._flush, "flush")
@@ -309,57 +315,6 @@ class EndpointServer:
                 self._write(conn)
 
     # ------------------------------------------------------------------ connections
-    def _accept(self) -> None:
-        assert self._bound is not None
-        assert self._sel is not None
-        while True:
-            try:
-                sock, _ = self._bound.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                return
-            sock.setblocking(False)
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-                pid, uid, _ = peer_credentials(sock)
-            except OSError:
-                sock.close()
-                continue
-            conn = Connection(sock, pid, uid, time.monotonic_ns(), DEFAULT_MAX_FRAME_SIZE)
-            self._conns[sock.fileno()] = conn
-            self._sel.register(sock, selectors.EVENT_READ, conn)
-            if uid not in self.allow_uids:
-                self._fail(conn, "forbidden", f"uid {uid} may not monitor this pool")
-            elif len(self._conns) > self._max_monitors:
-                self._fail(conn, "forbidden", f"already {self._max_monitors} monitors attached")
-
-    def _service(self, conn: Connection, mask: int) -> None:
-        if mask & selectors.EVENT_READ:
-            try:
-                data = conn.sock.recv(_READ_SIZE)
-            except (BlockingIOError, InterruptedError):
-                data = None
-            except OSError:
-                self._drop_conn(conn)
-                return
-            if data == b"":
-                self._drop_conn(conn)
-                return
-            if data and conn.state != CLOSING:
-                try:
-                    for frame in conn.decoder.feed(data):
-                        self._handle(conn, frame)
-                        if conn.state == CLOSING:
-                            break
-                except FrameError as exc:
-                    self._fail(conn, exc.code, str(exc))
-                except Exception as exc:  # a server bug must cost one connection, not all
-                    self._report(exc, "connection")
-                    self._fail(conn, "internal", f"{type(exc).__name__}: {exc}")
-        if mask & selectors.EVENT_WRITE:
-            self._write(conn)
-
     def _handle(self, conn: Connection, frame: object) -> None:
         if conn.state == HELLO:
             if not isinstance(frame, Hello):
@@ -418,45 +373,6 @@ class EndpointServer:
             "next_seq": self.history.next_seq,
             "inbox_dropped": self.inbox_dropped,
         }
-
-    def _fail(self, conn: Connection, code: str, message: str) -> None:
-        """Send ERROR, stop reading, close once it is written (or after a short grace)."""
-        conn.queue_frame(Error(code, message))
-        conn.state = CLOSING
-        conn.closing_deadline = time.monotonic_ns() + _CLOSING_TIMEOUT_NS
-        self._write(conn)
-
-    def _write(self, conn: Connection) -> None:
-        assert self._sel is not None
-        if conn.sock.fileno() not in self._conns:
-            return  # already dropped
-        try:
-            done = conn.flush()
-        except OSError:
-            self._drop_conn(conn)
-            return
-        if done and conn.state == CLOSING:
-            # Half-close and wait for the peer's EOF (or the deadline): closing outright with
-            # its unread bytes pending would send RST and could destroy the ERROR frame.
-            try:
-                conn.sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                self._drop_conn(conn)
-                return
-        wanted = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
-        if self._sel.get_key(conn.sock).events != wanted:
-            self._sel.modify(conn.sock, wanted, conn)
-
-    def _drop_conn(self, conn: Connection) -> None:
-        assert self._sel is not None
-        conn.state = CLOSING
-        if self._conns.pop(conn.sock.fileno(), None) is None:
-            return
-        try:
-            self._sel.unregister(conn.sock)
-        except (KeyError, ValueError):
-            pass
-        conn.sock.close()
 
     def _shutdown(self) -> None:
         assert self._sel is not None

@@ -26,7 +26,8 @@ import numpy.typing as npt
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.errors import ProtocolError
 from poolmon.core.events import STATUS_NAMES, TaskBatch
-from poolmon.core.rollup_fold import DEFAULT_FOLD_ROWS, Dist, SecondAcc, SecondFolder
+from poolmon.core.rollup_acc import Dist, SecondAcc
+from poolmon.core.rollup_fold import DEFAULT_FOLD_ROWS, SecondFolder
 from poolmon.core.sketch import N_BUCKETS
 
 WIRE_VERSION = 1

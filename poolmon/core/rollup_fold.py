@@ -30,144 +30,16 @@ import numpy as np
 import numpy.typing as npt
 
 from poolmon.core.batchview import NS_PER_S
-from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK, TaskBatch
+from poolmon.core.events import TASK_CANCELLED, TASK_OK, TaskBatch
+from poolmon.core.rollup_acc import I64, IDX, N_STATUS, OpAcc, SecondAcc, Tables
 from poolmon.core.sketch import N_BUCKETS, buckets_of
 
-I64 = npt.NDArray[np.int64]
-IDX = npt.NDArray[np.intp]
-N_STATUS: Final = len(STATUS_NAMES)
-UNNAMED_OP: Final = "(unnamed)"
-"""The name counted for rows of a batch whose operation table is empty."""
 DEFAULT_FOLD_ROWS: Final = 1 << 15
 """Rows per fold: big enough to spread each fold's fixed ~50 us, small enough that the queued
 columns and the fold's temporaries (256 KiB each) mostly stay in cache. Measured on 337-row
 batches: 8 Ki rows 34 ns/task, 16 Ki 29, 32 Ki 28, 64 Ki 29 (and slower under load)."""
 _DENSE_MAX: Final = 1 << 16  # largest dense bincount key space; beyond it np.unique compacts
-_MAX_TABLES: Final = 1024  # distinct name tables remembered between folds
 _COLUMNS: Final = ("worker_id", "op", "start_ns", "duration_ns", "wait_ns", "status", "error_type")
-
-
-class Names:
-    """Interned names: a builder-wide id for every distinct string."""
-
-    __slots__ = ("ids", "names")
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.ids: dict[str, int] = {}
-
-    def id(self, name: str) -> int:
-        """The id of `name`, assigned on first sight."""
-        i = self.ids.get(name)
-        if i is None:
-            i = self.ids[name] = len(self.names)
-            self.names.append(name)
-        return i
-
-
-class Dist:
-    """Histogram counts with exact sum, min and max, merged from fold results."""
-
-    __slots__ = ("counts", "hi", "lo", "total")
-
-    def __init__(self) -> None:
-        self.counts: I64 = np.zeros(N_BUCKETS, dtype=np.int64)
-        self.total = 0.0
-        self.lo: int | None = None
-        self.hi: int | None = None
-
-    def merge(self, counts: I64, total: float, lo: int, hi: int) -> None:
-        """Add one group's histogram row and summary."""
-        self.counts += counts
-        self.total += total
-        self.lo = lo if self.lo is None else min(self.lo, lo)
-        self.hi = hi if self.hi is None else max(self.hi, hi)
-
-
-class OpAcc:
-    """One operation within one second."""
-
-    __slots__ = ("count", "dist", "failed")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.failed = 0
-        self.dist = Dist()
-
-
-class SecondAcc:
-    """Everything counted so far for one open second (ids are builder-wide, see `Tables`)."""
-
-    __slots__ = ("count", "dur", "errors", "ops", "status", "wait", "workers")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.status: I64 = np.zeros(N_STATUS, dtype=np.int64)
-        self.dur = Dist()
-        self.wait = Dist()
-        self.ops: dict[int, OpAcc] = {}
-        self.workers: dict[int, list[int]] = {}
-        self.errors: dict[int, int] = {}
-
-
-class Tables:
-    """Translation from each batch's name tables to builder-wide op and error-name ids.
-
-    Error names and status names share one id space: a failure without an exception type is
-    counted under its status name (the aggregator's definition).
-    """
-
-    def __init__(self) -> None:
-        self.ops = Names()
-        self.errors = Names()
-        self.status_ids: IDX = np.array([self.errors.id(s) for s in STATUS_NAMES], dtype=np.intp)
-        self._ids: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
-        self.op_lut: list[IDX] = []
-        self.err_lut: list[IDX] = []
-        self.identity: list[bool] = []
-        self._joined: tuple[IDX, IDX, IDX, IDX, IDX, IDX] | None = None
-
-    def id(self, ops: tuple[str, ...], errors: tuple[str, ...]) -> int:
-        """The id of a (ops, error_types) pair of name tables, registered on first sight."""
-        key = (ops, errors)
-        tid = self._ids.get(key)
-        if tid is None:
-            tid = self._ids[key] = len(self.op_lut)
-            names = ops or (UNNAMED_OP,)
-            op_lut = np.array([self.ops.id(n) for n in names], dtype=np.intp)
-            self.op_lut.append(op_lut)
-            self.err_lut.append(np.array([self.errors.id(n) for n in errors], dtype=np.intp))
-            self.identity.append(bool((op_lut == np.arange(len(op_lut))).all()))
-            self._joined = None
-        return tid
-
-    def trim(self) -> None:
-        """Forget the tables (between folds) once too many were seen; names are kept."""
-        if len(self.op_lut) > _MAX_TABLES:
-            self._ids.clear()
-            self.op_lut.clear()
-            self.err_lut.clear()
-            self.identity.clear()
-            self._joined = None
-
-    def joined(self) -> tuple[IDX, IDX, IDX, IDX, IDX, IDX]:
-        """All tables' lookups concatenated, for folds that mix tables.
-
-        Returns (op_lut, op_offset, op_len, err_lut, err_offset, err_len), the offsets and
-        lengths indexed by table id.
-        """
-        if self._joined is None:
-            op_len = np.array([len(t) for t in self.op_lut], dtype=np.intp)
-            err_len = np.array([len(t) for t in self.err_lut], dtype=np.intp)
-            self._joined = (
-                np.concatenate(self.op_lut),
-                np.concatenate(([0], np.cumsum(op_len)[:-1])).astype(np.intp),
-                op_len,
-                np.concatenate(self.err_lut),
-                np.concatenate(([0], np.cumsum(err_len)[:-1])).astype(np.intp),
-                err_len,
-            )
-        return self._joined
 
 
 def _compact(keys: I64, dense: int) -> tuple[I64, IDX | None, list[int]]:

@@ -44,6 +44,7 @@ Record = Event | TaskBatch
 """One numbered item of the telemetry stream."""
 
 _FAILED: Final = (TASK_ERROR, TASK_TIMEOUT, TASK_CRASHED)
+_ROW_BYTES: Final = 8 * len(TASK_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,7 @@ class History:
         seq = self.next_seq
         self.next_seq = seq + 1
         self._unrolled.append(batch)
-        size = len(batch) * 8 * len(TASK_COLUMNS)
+        size = len(batch.task_id) * _ROW_BYTES
         self._tasks.append((seq, batch, size))
         self._task_bytes += size
         while self._task_bytes > self._raw_task_bytes and len(self._tasks) > 1:

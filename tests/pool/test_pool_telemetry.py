@@ -93,4 +93,5 @@ def test_status_reports_what_each_worker_is_running(make_pool) -> None:  # type:
     assert {r["worker_id"] for r in rows} == {w.worker_id for w in pool.stats().workers}
     assert all(r["pid"] > 0 and r["state"] for r in rows)
     busy = [r for e in cap.of(cat.POOL_STATUS) for r in e.metadata["workers"] if r["op"]]
-    assert busy and busy[0]["op"].endswith("sleep_pid")
+    assert busy
+    assert busy[0]["op"].endswith("sleep_pid")

@@ -10,11 +10,13 @@ paid by everyone. Two measurements:
   slows the figure less than wall time would; median of the repetitions.
 * **cost**: throughput of one real `poolmon.Pool` (2 workers, trivial tasks) with no endpoint
   and no listener (what `Pool(monitor=False)` runs), with only a batch handler that counts
-  rows (the pool's own per-task telemetry, which any listener switches on), and with the
-  endpoint serving and nobody attached; round-robin, medians. Beside throughput, the process
-  CPU time per task of each contender and the endpoint thread's CPU time per task (from after
-  the warm-up to after the next heartbeat tick, so the timed rows' rollups are included), which
-  are far less sensitive to the machine's load than throughput on 2 shared cores.
+  rows (the pool's own per-task telemetry, which any batch listener switches on), with that
+  plus a catch-all event handler that counts (everything the endpoint listens to, minus the
+  endpoint), and with the endpoint serving and nobody attached; round-robin, medians. Beside
+  throughput: the process CPU time per task of each contender, and the endpoint thread's CPU
+  time per task (from after the warm-up to after the next heartbeat tick, so the timed rows'
+  rollups are included); both are far less sensitive than throughput to the load of the
+  other engineers on these 2 shared cores.
 """
 
 from __future__ import annotations
@@ -135,7 +137,8 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
     telemetry = Telemetry()
     pool = Pool(2, name="bench-endpoint-cost", monitor=False, telemetry=telemetry)
     path = Path(tempfile.mkdtemp(prefix="pmb", dir="/tmp")) / "cost.sock"
-    cpu: dict[str, list[float]] = {"no_endpoint": [], "count_only": [], "endpoint": []}
+    cpu: dict[str, list[float]] = {k: [] for k in ("no_endpoint", "count_only", "count_all")}
+    cpu["endpoint"] = []
     thread_cpu: list[float] = []
 
     def warm() -> None:
@@ -165,6 +168,17 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
         finally:
             telemetry.detach("bench.count")
 
+    def count_all() -> float:
+        rows, events = [0], [0]
+        telemetry.attach_batch("bench.count", lambda b, _m: rows.__setitem__(0, rows[0] + len(b)))
+        telemetry.attach("bench.events", "", lambda *_: events.__setitem__(0, events[0] + 1))
+        try:
+            warm()
+            return timed("count_all")
+        finally:
+            telemetry.detach("bench.count")
+            telemetry.detach("bench.events")
+
     def endpoint() -> float:
         server = EndpointServer(pool, telemetry, path=path).start()
         clock = time.pthread_getcpuclockid(_endpoint_thread().ident or 0)
@@ -183,7 +197,13 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
         for f in [pool.submit(ident, i) for i in range(2000)]:
             f.result()
         results = round_robin(
-            {"no_endpoint": no_endpoint, "count_only": count_only, "endpoint": endpoint}, reps
+            {
+                "no_endpoint": no_endpoint,
+                "count_only": count_only,
+                "count_all": count_all,
+                "endpoint": endpoint,
+            },
+            reps,
         )
     finally:
         pool.shutdown()
@@ -192,9 +212,11 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
     figures: dict[str, Any] = {
         "cost_tasks_per_s_no_endpoint": round(med["no_endpoint"], 1),
         "cost_tasks_per_s_count_only": round(med["count_only"], 1),
+        "cost_tasks_per_s_count_all": round(med["count_all"], 1),
         "cost_tasks_per_s_endpoint": round(med["endpoint"], 1),
         "cpu_ns_per_task_no_endpoint": round(median(cpu["no_endpoint"]), 1),
         "cpu_ns_per_task_count_only": round(median(cpu["count_only"]), 1),
+        "cpu_ns_per_task_count_all": round(median(cpu["count_all"]), 1),
         "cpu_ns_per_task_endpoint": round(median(cpu["endpoint"]), 1),
         "endpoint_thread_cpu_ns_per_task": round(median(thread_cpu), 1),
         "endpoint_vs_no_endpoint_pair_ratios": [round(p, 3) for p in pairs],
@@ -204,5 +226,6 @@ def run_cost(n_tasks: int, reps: int) -> tuple[dict[str, Any], dict[str, float]]
         "throughput_endpoint_vs_no_endpoint": round(med["endpoint"] / med["no_endpoint"], 4),
         "throughput_count_only_vs_no_endpoint": round(med["count_only"] / med["no_endpoint"], 4),
         "throughput_endpoint_vs_count_only": round(med["endpoint"] / med["count_only"], 4),
+        "throughput_endpoint_vs_count_all": round(med["endpoint"] / med["count_all"], 4),
     }
     return figures, ratios

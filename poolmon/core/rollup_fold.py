@@ -119,13 +119,13 @@ class SecondFolder:
         n = len(batch.task_id)
         if n == 0:
             return
-        tid = self.tables.id(batch.ops, batch.error_types)
         if n > self.fold_rows - self._rows:
-            self.fold()
+            self.fold()  # may forget the name tables (Tables.trim): look ours up after it
             if n > self.fold_rows:  # a big batch is folded straight from its own columns
                 cols = [np.frombuffer(getattr(batch, c), dtype=np.int64) for c in _COLUMNS]
-                self._fold_columns(cols, [tid], [n])
+                self._fold_columns(cols, [self.tables.id(batch.ops, batch.error_types)], [n])
                 return
+        tid = self.tables.id(batch.ops, batch.error_types)
         pos = self._rows
         end = self._rows = pos + n
         worker, op, start, dur, wait, status, err = self._slots  # order of _COLUMNS

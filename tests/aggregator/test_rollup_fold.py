@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK, TaskBatch
 from poolmon.core.rollup import Hist, OpRollup, Rollup, RollupBuilder
+from poolmon.core.rollup_acc import MAX_TABLES
 from poolmon.core.sketch import N_BUCKETS, buckets_of
 
 NS = 1_000_000_000
@@ -228,6 +229,18 @@ def test_any_split_into_batches_and_folds_gives_the_same_rollups(sizes, fold_row
     rng = np.random.default_rng(seed)
     batches = [random_batch(rng, n, ops=("a", "b"), errs=("", "E"), t_span_s=2) for n in sizes]
     builder = RollupBuilder(fold_rows=fold_rows)
+    for b in batches:
+        builder.add(b)
+    assert builder.flush() == reference_rollups(batches)
+
+
+def test_many_distinct_name_tables_are_forgotten_between_folds_without_miscounting() -> None:
+    rng = np.random.default_rng(11)
+    batches = [
+        random_batch(rng, 5, ops=(f"op{i}", "common"), errs=("", f"E{i % 7}"), cancel=0.0)
+        for i in range(MAX_TABLES + 300)
+    ]
+    builder = RollupBuilder(fold_rows=64)
     for b in batches:
         builder.add(b)
     assert builder.flush() == reference_rollups(batches)

@@ -107,6 +107,40 @@ class TaskBatch:
         if not self.error_types or self.error_types[0] != "":
             raise ValueError("TaskBatch.error_types[0] must be '' (no error)")
 
+    @classmethod
+    def trusted(
+        cls,
+        ops: tuple[str, ...],
+        error_types: tuple[str, ...],
+        task_id: array[int],
+        worker_id: array[int],
+        op: array[int],
+        start_ns: array[int],
+        duration_ns: array[int],
+        wait_ns: array[int],
+        status: array[int],
+        error_type: array[int],
+    ) -> TaskBatch:
+        """Build a batch without `__post_init__`'s checks, for producers that guarantee them.
+
+        Why: the pool builds a batch per worker flush, often of a handful of rows, and the
+        checks cost as much as the rest of the build. The caller promises what the checks
+        verify: every column an `array('q')` of the same length, `error_types[0] == ""`.
+        """
+        batch = object.__new__(cls)
+        put = object.__setattr__
+        put(batch, "ops", ops)
+        put(batch, "error_types", error_types)
+        put(batch, "task_id", task_id)
+        put(batch, "worker_id", worker_id)
+        put(batch, "op", op)
+        put(batch, "start_ns", start_ns)
+        put(batch, "duration_ns", duration_ns)
+        put(batch, "wait_ns", wait_ns)
+        put(batch, "status", status)
+        put(batch, "error_type", error_type)
+        return batch
+
     def __len__(self) -> int:
         return len(self.task_id)
 

@@ -20,6 +20,8 @@ from poolmon.runtime.pool.worker import WorkerHandle
 
 _EVENT_WRITE = selectors.EVENT_WRITE
 _EVENT_READ = selectors.EVENT_READ
+_TEL_ON = fr.new_packer().pack([fr.TEL_ON])
+_TEL_OFF = fr.new_packer().pack([fr.TEL_OFF])
 
 
 class Dispatcher(EngineBase):
@@ -116,6 +118,14 @@ class Dispatcher(EngineBase):
                 if fid >= 0:
                     out.append(_define_frame(fid, self.ft.pickled[fid]))
             w.known |= fids
+        if self.tasks_on:
+            if not w.timed:
+                w.timed = True
+                out.append(_TEL_ON)
+            w.timed_futs.extend(futs)
+        elif w.timed:
+            w.timed = False
+            out.append(_TEL_OFF)
         out.append(b"".join([f._frame for f in futs]))
         inflight.extend(futs)
         if not inflight or len(inflight) == len(futs):

@@ -19,11 +19,9 @@ import selectors
 import sys
 import time
 import traceback
-from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from poolmon.core.events import TaskBatch
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.dispatch import Dispatcher
 from poolmon.runtime.pool.errors import PoolClosed, RemoteError, RemoteTraceback
@@ -37,6 +35,7 @@ from poolmon.runtime.pool.future import (
 )
 from poolmon.runtime.pool.lifecycle import Lifecycle
 from poolmon.runtime.pool.supervisor import Supervisor
+from poolmon.runtime.pool.taskrows import StampMismatch, buffer_frame, take_rows
 from poolmon.runtime.pool.worker import BUSY, READY, WorkerHandle
 
 _EVENT_WRITE = selectors.EVENT_WRITE
@@ -48,6 +47,8 @@ DRIVE_NS = 2_000_000
 
 class Engine(Dispatcher, Lifecycle, Supervisor):
     """Dispatch, result handling and the IO thread loop."""
+
+    _ops_table: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ thread entry points
     def run(self) -> None:
@@ -294,26 +295,22 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
             self.em.worker_events(w, events)
 
     def on_tasks_frame(self, w: WorkerHandle, frame: list[Any]) -> None:
-        """Per-task telemetry from a worker: int64 columns straight into a TaskBatch."""
-        cols = []
-        for blob in frame[1:8]:
-            col = array("q")
-            col.frombytes(blob)
-            cols.append(col)
-        seq, op, start, dur, wait, status, err = cols
-        batch = TaskBatch(
-            tuple(self.ft.ops),
-            tuple(frame[8]),
-            seq,
-            array("q", [w.wid]) * len(seq),
-            op,
-            start,
-            dur,
-            wait,
-            status,
-            err,
-        )
-        self.em.tasks(batch)
+        """Per-task telemetry from a worker: kept until a batch is full (taskrows)."""
+        if buffer_frame(w, frame):
+            self.flush_rows(w)
+
+    def flush_rows(self, w: WorkerHandle) -> None:
+        """Emit the task rows kept for `w`: its end stamps joined with our futures."""
+        ops = self.ft.ops
+        if len(ops) != len(self._ops_table):
+            self._ops_table = tuple(ops)
+        try:
+            batch = take_rows(w, self._ops_table)
+        except StampMismatch as exc:
+            self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
+            return
+        if batch is not None:
+            self.em.tasks(batch)
 
     def fail_stragglers(self) -> None:
         """Tasks that raced a finished shutdown get PoolClosed instead of hanging."""

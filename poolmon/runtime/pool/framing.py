@@ -7,14 +7,16 @@ for one pickled message per write (pool-anchors §6). Plain values travel as msg
 (tuples, subclasses, big ints); those fall back to pickle, so results round-trip exactly.
 
 Frames (msgpack arrays). Pool -> worker:
-  task       [seq, fid, mode, payload]            (+ [op, submit_mono_ns] when task telemetry is on)
+  task       [seq, fid, mode, payload]
   define     [DEFINE, fid, pickled_function]      sent once per function per worker
   stop       [STOP]                                finish queued work, flush, exit 0
+  tel on/off [TEL_ON] / [TEL_OFF]                  record an end stamp for each task sent after it
 Worker -> pool:
   result     [seq, status, payload]                 status R_*; results come back in seq order
              [seq, status, payload, duration_ns]    for R_ERROR / R_ERROR_RAW
   ready      [READY, pid]
-  tasks      [TASKS, seq, op, start_wall, dur, wait, status, err, err_names]  (int64 bytes)
+  tasks      [TASKS, stamps, errors, err_names]   stamps: int64 task end edges (-s: next start
+             is s), errors: int64 (seq, err_names index) pairs; see worker_main._TaskStamps
   events     [EVENTS, pickled user events]
 """
 
@@ -32,6 +34,8 @@ from poolmon.runtime.pool.errors import SubmitError
 # Control frame tags (first element, always negative; task seqs are >= 0).
 DEFINE: Final = -1
 STOP: Final = -2
+TEL_ON: Final = -3
+TEL_OFF: Final = -4
 READY: Final = -1
 TASKS: Final = -2
 EVENTS: Final = -3

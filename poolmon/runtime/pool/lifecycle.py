@@ -163,6 +163,8 @@ class Lifecycle(EngineBase):
             except (KeyError, ValueError):
                 pass
         self._drain_socket(w)
+        if w.stamp_buf:
+            self.flush_rows(w)  # type: ignore[attr-defined]
         w.proc.join(0.5)
         exit_code, sig = w.exit_status()
         reason = w.stop_reason or "crash"

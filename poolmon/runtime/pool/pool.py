@@ -185,11 +185,9 @@ class Pool(PoolControl, SubmitSupport, Executor):
         seq = next(self._counter)
         tasks_on = eng.tasks_on
         try:
-            if tasks_on:  # per-task telemetry: the op index and the submit time ride along
+            if tasks_on:  # per-task telemetry: the future keeps its submit time (worker_main)
                 submit_ns = _mono()
-                frame = self._pack([seq, fid, 0, [*args], self._fid_op[fid], submit_ns])
-            else:
-                frame = self._pack([seq, fid, 0, [*args]])
+            frame = self._pack([seq, fid, 0, [*args]])
         except SLOW_PACK:
             return self._submit(fn, args, kwargs, None)
         fut: PoolFuture = _new(self._fut_cls)
@@ -201,6 +199,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         fut._fid = fid
         if tasks_on:
             fut._submit_ns = submit_ns
+            fut._op = self._fid_op[fid]
         eng.last_seq = seq
         pending = self._pending
         pending.append(fut)
@@ -239,7 +238,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
             op = self._ft.op_index(fr.op_name(fn))
         seq = next(self._counter)
         submit_ns = time.monotonic_ns() if eng.tasks_on else 0
-        frame = self._encode(seq, fid, fn, args, kwargs, chunk, op, submit_ns)
+        frame = self._encode(seq, fid, fn, args, kwargs, chunk)
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
         fut._state = PENDING

@@ -39,8 +39,6 @@ class SubmitSupport:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         chunk: list[tuple[Any, ...]] | None,
-        op: int,
-        submit_ns: int,
     ) -> bytes:
         """Build a task frame: msgpack when every value is exactly msgpack-typed, else pickle."""
         head: list[Any] = [seq, fid]
@@ -55,16 +53,15 @@ class SubmitSupport:
             body = [fr.M_ARGS_KW, [[*args], kwargs]]
         else:
             body = [fr.M_ARGS, [*args]]
-        tail: list[Any] = [op, submit_ns] if submit_ns else []
         try:
-            return self._pack(head + body + tail)
+            return self._pack(head + body)
         except SLOW_PACK:
             pass
         if chunk is not None:
             body = [fr.M_CHUNK_PICKLED, fr.dumps(chunk, "the arguments")]
         else:
             body = [fr.M_PICKLED, fr.dumps((args, kwargs), "the arguments")]
-        return self._pack(head + body + tail)
+        return self._pack(head + body)
 
     def _wait_for_space(self) -> None:
         """max_queue reached: raise QueueFull, or block (policy 'block') until there is room."""

@@ -40,6 +40,9 @@ class Supervisor(EngineBase):
         if tasks_on is not self.tasks_on:
             self.tasks_on = tasks_on
             self.refresh_submit_path()
+        for w in self.workers.values():
+            if w.stamp_buf:
+                self.flush_rows(w)  # type: ignore[attr-defined]
         if self.retry_heap:
             self.due_retries(now)  # type: ignore[attr-defined]
         for w in list(self.workers.values()):

@@ -89,6 +89,15 @@ class WorkerHandle:
         self.out_tail = b""  # bytes of a partial send still to write
         self.want_write = False
         self.known: set[int] = set()
+        # Per-task telemetry (see worker_main._TaskStamps): whether the worker records end
+        # stamps, the futures sent to it while it does (in order, not yet matched with their
+        # stamps), and the last task edge it reported.
+        self.timed = False
+        self.timed_futs: list[PoolFuture] = []
+        self.last_edge_ns = 0
+        self.stamp_buf = bytearray()  # stamps received, not yet joined (taskrows.buffer_frame)
+        self.error_buf = bytearray()
+        self.err_names: list[str] = [""]
         now = time.monotonic_ns()
         self.spawned_ns = now
         self.state = STARTING

@@ -7,6 +7,10 @@ start edge), and the result's bytes copied into the shared result ring (ring.py)
 what makes finished results survive a worker's death. Results are coalesced: flushed at the
 end of each read batch, and whenever `flush_ns` has passed since the last flush.
 
+Per-task telemetry (between the pool's TEL_ON and TEL_OFF frames) adds one int64 append per
+task: its end stamp (see `_TaskStamps`). Everything else in a task's row (id, op, submit time,
+outcome) the pool already knows from its futures, in the same order, and joins per batch.
+
 A watchdog thread beats the heartbeat slot every `BEAT_S`, flushes results that have waited a
 whole beat (so a long task does not hold finished results hostage), and exits the process the
 moment the pool's end of the socket closes, which is how workers never outlive a SIGKILLed
@@ -127,8 +131,9 @@ def _serve(
     dumps = pickle.dumps
     proto = fr.PICKLE_PROTOCOL
     fns: dict[int, Any] = {}
-    tel = _TaskColumns()
-    add = tel.add
+    tel = _TaskStamps()
+    add = tel.stamps.append
+    timed = False  # per-task telemetry on (the pool's TEL_ON / TEL_OFF frames)
     ring = out.buf
     size = out.size
     out.push(pack([fr.READY, os.getpid()]))
@@ -140,6 +145,8 @@ def _serve(
         feed(data)
         t_prev = mono()
         t_flush = t_prev
+        if timed:
+            add(-t_prev)  # a new chain of edges: the next task started now, not at the last end
         produced = out.produced
         wpos = produced % size
         for frame in unpacker:
@@ -153,6 +160,12 @@ def _serve(
                     out.produced = produced
                     _flush_all(out, tel, drain, pack)
                     return
+                if seq == fr.TEL_ON:
+                    if not timed:
+                        timed = True
+                        add(-t_prev)
+                elif seq == fr.TEL_OFF:
+                    timed = False
                 continue
             slot[SLOT_START] = t_prev  # start before seq: a reader seeing seq sees its start
             slot[SLOT_SEQ] = seq
@@ -166,10 +179,10 @@ def _serve(
                     b = pack([seq, 0, r])
                 except (TypeError, ValueError, OverflowError):
                     b = pack([seq, 1, dumps(r, proto)])
-                err = 0
             except BaseException as exc:
                 b = fr.encode_error(seq, exc, pack, mono() - t_prev)
-                err = tel.error_index(type(exc).__qualname__)
+                if timed:
+                    tel.error(seq, type(exc).__qualname__)
             n = len(b)
             end = wpos + n
             if end <= size and produced + n - out.sent <= size:
@@ -183,8 +196,8 @@ def _serve(
                 produced = out.produced
                 wpos = produced % size
             t = mono()
-            if len(frame) > 4:
-                add((seq, frame[4], t_prev, t - t_prev, t_prev - frame[5], 1 if err else 0, err))
+            if timed:
+                add(t)
             if t - t_flush >= flush_ns:
                 out.produced = produced
                 _flush_all(out, tel, drain, pack)
@@ -239,50 +252,41 @@ def _call_slow(fns: dict[int, Any], fid: int, mode: int, payload: Any, loads: An
     raise ValueError(f"unknown task payload mode {mode}")
 
 
-class _TaskColumns:
-    """Per-task telemetry rows, collected only for frames that ask for them.
+class _TaskStamps:
+    """Per-task telemetry as the worker records it: task edges, one int64 per task.
 
-    One tuple append per task; the int64 columns are built once per flush, in C.
+    `stamps` holds monotonic ns: a positive value is a task's end (and the next task's
+    start); a negative one, -s, says the next task started at s (a fresh read batch, or
+    telemetry just turned on). Rows follow the order tasks were sent in, so the pool pairs
+    them with its futures. Errors are rare and carried apart as (seq, error name index).
     """
 
     def __init__(self) -> None:
+        self.stamps: array[int] = array("q")
+        self.errors: array[int] = array("q")
         self.err_names: list[str] = [""]
         self._err_index: dict[str, int] = {"": 0}
-        self.rows: list[tuple[int, int, int, int, int, int, int]] = []
-        self.add = self.rows.append
 
-    def error_index(self, name: str) -> int:
-        """Index of an error type name in this worker's name table."""
+    def error(self, seq: int, name: str) -> None:
+        """Record that task `seq` raised an exception of type `name`."""
         idx = self._err_index.get(name)
         if idx is None:
             idx = self._err_index[name] = len(self.err_names)
             self.err_names.append(name)
-        return idx
+        self.errors.append(seq)
+        self.errors.append(idx)
 
     def frame(self, pack: Any) -> bytes:
-        """Encode and clear the batch; start times become wall clock (one offset per batch)."""
-        offset = time.time_ns() - time.monotonic_ns()
-        seq, op, start, dur, wait, status, err = zip(*self.rows, strict=True)
-        self.rows.clear()
-        blob = pack(
-            [
-                fr.TASKS,
-                array("q", seq).tobytes(),
-                array("q", op).tobytes(),
-                array("q", [s + offset for s in start]).tobytes(),
-                array("q", dur).tobytes(),
-                array("q", wait).tobytes(),
-                array("q", status).tobytes(),
-                array("q", err).tobytes(),
-                list(self.err_names),
-            ]
-        )
+        """Encode and clear what was recorded since the last flush."""
+        blob = pack([fr.TASKS, self.stamps.tobytes(), self.errors.tobytes(), list(self.err_names)])
+        del self.stamps[:]
+        del self.errors[:]
         return blob  # type: ignore[no-any-return]
 
 
-def _flush_all(out: RingWriter, tel: _TaskColumns, drain: Any, pack: Any) -> None:
+def _flush_all(out: RingWriter, tel: _TaskStamps, drain: Any, pack: Any) -> None:
     """Send results, plus any task telemetry and user events collected since the last flush."""
-    if tel.rows:
+    if tel.stamps:
         out.push(tel.frame(pack))
     if drain is not None:
         events = drain()

@@ -5,8 +5,10 @@ Data flows one way: the pool (and the resource sampler) emit here; handlers atta
 module-level API is `poolmon.telemetry`; this package holds the machinery:
 
 * `prefixes`: how a handler's dotted prefixes match event names;
-* `registry`: `Telemetry` (attach/attach_batch/detach/emit/listening/emit_tasks/...) and the
-  process-wide `DEFAULT_TELEMETRY`;
+* `registry`: `Telemetry` (emit/listening/emit_tasks/...) and the process-wide
+  `DEFAULT_TELEMETRY`;
+* `registrations`: the lock-guarded, copy-on-write handler table `Telemetry` builds on
+  (attach/attach_batch/detach/clear);
 * `span`: start/stop/exception timing around a block;
 * `helpers`: `execute_pool_operation` and the `emit_*_event` helpers;
 * `sampling`: thinning per-task rows while totals stay exact;

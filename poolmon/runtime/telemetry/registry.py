@@ -20,31 +20,25 @@ Optional sampling thins the rows handed on while the batch metadata keeps exact 
 
 from __future__ import annotations
 
-import os
-import threading
 import traceback
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
 from poolmon.core.catalog import ERROR, TASK_START, TASK_STOP
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TaskBatch
-from poolmon.runtime.telemetry.prefixes import Handler, Registration, normalise_prefixes
+from poolmon.runtime.telemetry.registrations import BatchHandler, Dispatch, HandlerRegistrations
 from poolmon.runtime.telemetry.sampling import sample_batch, totals_metadata
 
-BatchHandler = Callable[[TaskBatch, Mapping[str, Any]], None]
-"""A per-batch handler: ``(batch, metadata) -> None``; metadata holds at least ``pool``."""
+__all__ = ["DEFAULT_TELEMETRY", "BatchHandler", "Telemetry", "WorkerEvent"]
 
 WorkerEvent = tuple[str, int, Mapping[str, int | float], Mapping[str, Any]]
 """One user event recorded inside a worker: ``(name, ts_ns, measurements, metadata)``."""
 
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
-_CACHE_LIMIT: Final = 4096  # distinct names cached before the cache starts over
-_Dispatch = tuple[tuple[str, Callable[..., None]], ...]
 
 
-class Telemetry:
+class Telemetry(HandlerRegistrations):
     """A registry of event handlers and the dispatcher that calls them.
 
     Args:
@@ -56,101 +50,12 @@ class Telemetry:
     thread at any time; `attach`/`detach` serialise on a lock and publish new immutable state.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_batch_handlers",
-        "_cache",
-        "_failures",
-        "_lock",
-        "_registrations",
-        "_sample_every",
-        "_task_start",
-        "_task_stop",
-        "_wants_tasks",
-    )
+    __slots__ = ("_sample_every",)
 
     def __init__(self, *, task_sample_every: int = 1) -> None:
-        self._lock = threading.Lock()
-        self._registrations: dict[str, Registration] = {}
-        self._batch_handlers: tuple[tuple[str, BatchHandler], ...] = ()
-        self._cache: dict[str, _Dispatch] = {}
-        self._task_start: _Dispatch = ()
-        self._task_stop: _Dispatch = ()
-        self._wants_tasks = False
-        self._failures = 0
+        super().__init__()
         self._sample_every = 1
         self.set_task_sampling(task_sample_every)
-        _registries.add(self)
-
-    # ------------------------------------------------------------------ registration
-    def attach(self, handler_id: str, prefixes: str | Sequence[str], handler: Handler) -> None:
-        """Call `handler` for every event whose name equals or starts with one of `prefixes`.
-
-        A prefix matches whole dotted segments: ``"poolmon.worker"`` matches
-        ``"poolmon.worker.exit"`` but not ``"poolmon.workers"``; ``""`` matches every event
-        emitted one by one. Per-task rows (``poolmon.task.start``/``.stop``) are expanded from
-        batches only for handlers that name them by a non-empty prefix (``"poolmon"``,
-        ``"poolmon.task"``, ...): that costs about a microsecond per task, so a catch-all
-        handler does not opt into it by accident; batch handlers are the fast way.
-        Handlers run synchronously in the emitting thread, so they must be quick (append to a
-        buffer, bump a counter). Raises ValueError when `handler_id` is already attached.
-        """
-        if not isinstance(handler_id, str) or not handler_id:
-            raise ValueError(f"handler_id must be a non-empty string, got {handler_id!r}")
-        if not callable(handler):
-            raise TypeError(f"handler {handler_id!r} is not callable: {handler!r}")
-        registration = Registration(handler_id, normalise_prefixes(prefixes), handler)
-        with self._lock:
-            self._refuse_duplicate(handler_id)
-            self._registrations = {**self._registrations, handler_id: registration}
-            self._republish()
-
-    def attach_batch(self, handler_id: str, handler: BatchHandler) -> None:
-        """Call `handler(batch, metadata)` with every `TaskBatch` the pool emits, whole.
-
-        This is how the endpoint and in-process aggregators take per-task telemetry at
-        per-batch cost. Raises ValueError when `handler_id` is already attached.
-        """
-        if not isinstance(handler_id, str) or not handler_id:
-            raise ValueError(f"handler_id must be a non-empty string, got {handler_id!r}")
-        if not callable(handler):
-            raise TypeError(f"batch handler {handler_id!r} is not callable: {handler!r}")
-        with self._lock:
-            self._refuse_duplicate(handler_id)
-            self._batch_handlers = (*self._batch_handlers, (handler_id, handler))
-            self._republish()
-
-    def detach(self, handler_id: str) -> bool:
-        """Remove a handler (per-event or batch); True if it was attached."""
-        with self._lock:
-            if handler_id in self._registrations:
-                registrations = dict(self._registrations)
-                del registrations[handler_id]
-                self._registrations = registrations
-            elif any(hid == handler_id for hid, _ in self._batch_handlers):
-                self._batch_handlers = tuple(
-                    entry for entry in self._batch_handlers if entry[0] != handler_id
-                )
-            else:
-                return False
-            self._republish()
-            return True
-
-    def clear(self) -> None:
-        """Detach every handler; a forked worker calls this so it never runs the parent's."""
-        with self._lock:
-            self._registrations = {}
-            self._batch_handlers = ()
-            self._republish()
-
-    def handler_ids(self) -> tuple[str, ...]:
-        """Ids of every attached handler (per-event first, then batch), for diagnostics."""
-        return (*self._registrations, *(hid for hid, _ in self._batch_handlers))
-
-    @property
-    def handler_failures(self) -> int:
-        """How many handlers were detached because they raised, since this registry was made."""
-        return self._failures
 
     def set_task_sampling(self, every: int) -> None:
         """Hand on one successful task row in `every` (1 = all rows); totals stay exact."""
@@ -164,42 +69,6 @@ class Telemetry:
     def task_sample_every(self) -> int:
         """The current sampling stride for successful task rows (1 = no sampling)."""
         return self._sample_every
-
-    def _refuse_duplicate(self, handler_id: str) -> None:
-        if handler_id in self._registrations or any(
-            hid == handler_id for hid, _ in self._batch_handlers
-        ):
-            raise ValueError(f"a telemetry handler with id {handler_id!r} is already attached")
-
-    def _republish(self) -> None:
-        """Recompute derived state after a change; caller holds the lock."""
-        self._cache = {}  # registrations were replaced first, so no stale entry survives
-        self._task_start = self._per_task(TASK_START)
-        self._task_stop = self._per_task(TASK_STOP)
-        self._wants_tasks = bool(self._batch_handlers or self._task_start or self._task_stop)
-
-    def _per_task(self, name: str) -> _Dispatch:
-        """Handlers that asked for task rows one by one, by naming a poolmon.task prefix."""
-        return tuple(
-            (reg.handler_id, reg.handler)
-            for reg in self._registrations.values()
-            if reg.names_tasks(name)
-        )
-
-    def _resolve(self, name: str) -> _Dispatch:
-        """Find and cache the handlers for `name` (the slow path of the first emit)."""
-        # Read the cache before the registrations: attach/detach write them in the other
-        # order, so a result computed from old registrations only lands in a discarded cache.
-        cache = self._cache
-        found = tuple(
-            (reg.handler_id, reg.handler)
-            for reg in self._registrations.values()
-            if reg.matches(name)
-        )
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[name] = found
-        return found
 
     # ------------------------------------------------------------------ emitting
     def listening(self, name: str) -> bool:
@@ -330,7 +199,7 @@ class Telemetry:
 
     def _dispatch(
         self,
-        handlers: _Dispatch,
+        handlers: Dispatch,
         name: str,
         measurements: Mapping[str, int | float],
         metadata: Mapping[str, Any],
@@ -387,23 +256,6 @@ class Telemetry:
                 **extra,
             },
         )
-
-
-_registries: weakref.WeakSet[Telemetry] = weakref.WeakSet()
-
-
-def _fresh_locks_after_fork() -> None:
-    """Give every registry a fresh lock in a forked child.
-
-    Another thread of the parent may have held the lock at the fork, and that thread does not
-    exist in the child to release it: attach/detach/clear would deadlock forever.
-    """
-    for registry in list(_registries):
-        registry._lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_locks_after_fork)
 
 
 DEFAULT_TELEMETRY: Final = Telemetry()

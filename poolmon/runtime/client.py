@@ -5,7 +5,8 @@ frames into the aggregator, while the UI thread sends commands. Only one thread 
 at a time: a `command()` call made while another thread iterates waits for that thread to hand
 the reply over; a `command()` with nobody iterating reads the socket itself and keeps any
 other frames for the next `recv()`. The bytes go through the sans-IO codec
-(`poolmon.core.protocol`); this module only moves them.
+(`poolmon.core.protocol`); this module only moves them. Staying attached across
+disconnections is `poolmon.runtime.reconnecting`, whose names are re-exported here.
 
 Loss accounting: after HISTORY_END every BATCH should start where the previous one ended; the
 difference, when positive, is added to `lost_records` (an upper bound: it includes records the
@@ -15,13 +16,11 @@ subscription filtered out). The server's exact counts arrive in heartbeats (`ser
 from __future__ import annotations
 
 import os
-import random
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -43,6 +42,10 @@ from poolmon.core.protocol import (
     Welcome,
     encode,
 )
+from poolmon.runtime.reconnecting import Backoff, Disconnected, ReconnectingClient
+
+__all__ = ["Backoff", "Disconnected", "MonitorClient", "ReconnectingClient"]
+
 
 _READ_SIZE: Final = 256 * 1024
 
@@ -310,96 +313,3 @@ class MonitorClient:
         if sock is not None:
             sock.close()
         raise kind(f"{self.path}: {reason}")
-
-
-@dataclass(slots=True)
-class Backoff:
-    """Exponential reconnection delays with jitter: first, first*factor, ... up to `cap`."""
-
-    first_s: float = 0.1
-    factor: float = 2.0
-    cap_s: float = 5.0
-    attempt: int = 0
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt (and count the attempt)."""
-        base = min(self.cap_s, self.first_s * self.factor**self.attempt)
-        self.attempt += 1
-        return base * random.uniform(0.8, 1.2)
-
-    def reset(self) -> None:
-        """Start over after a successful connection."""
-        self.attempt = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnected:
-    """Not a protocol frame: `ReconnectingClient.frames` yields it when the link drops."""
-
-    reason: str
-    retry_in_s: float
-    attempt: int
-
-
-class ReconnectingClient:
-    """Frames from a pool across disconnections, resuming from the last sequence number.
-
-    Each (re)connection yields the pool's WELCOME first, then the resume or backfill, then
-    live frames; a lost connection yields `Disconnected` and is retried with `Backoff`.
-
-    Args:
-        path: Socket path.
-        backoff: Reconnection delays.
-        **options: `MonitorClient` keyword arguments.
-    """
-
-    def __init__(
-        self, path: str | os.PathLike[str], *, backoff: Backoff | None = None, **options: Any
-    ) -> None:
-        self.path = path
-        self.backoff = backoff or Backoff()
-        self._options = options
-        self.client: MonitorClient | None = None
-        self.lost_records = 0
-        """Lost records summed over every connection so far."""
-        self._stop = threading.Event()
-
-    def stop(self) -> None:
-        """Make `frames()` return at its next chance and close the connection."""
-        self._stop.set()
-        if self.client is not None:
-            self.client.close()
-
-    def command(
-        self, name: str, args: Mapping[str, Any] | None = None, timeout_s: float | None = None
-    ) -> Reply:
-        """Send a command on the current connection (ConnectionFailed if there is none)."""
-        client = self.client
-        if client is None or not client.connected:
-            raise ConnectionFailed("not connected to the pool (reconnecting)")
-        return client.command(name, args, timeout_s)
-
-    def frames(self, poll_s: float = 0.5) -> Iterator[Frame | Disconnected]:
-        """Yield frames (and `Disconnected` notices) until `stop()` is called."""
-        resume: int | None = None
-        while not self._stop.is_set():
-            client = MonitorClient(self.path, **self._options)
-            try:
-                welcome = client.connect(resume_seq=resume)
-                self.client = client
-                self.backoff.reset()
-                yield welcome
-                while not self._stop.is_set():
-                    frame = client.recv(poll_s)
-                    if frame is not None:
-                        yield frame
-            except ConnectionFailed as exc:
-                if self._stop.is_set():
-                    return
-                resume = client.resume_seq if client.resume_seq is not None else resume
-                self.lost_records += client.lost_records
-                delay = self.backoff.next_delay()
-                yield Disconnected(str(exc), delay, self.backoff.attempt)
-                self._stop.wait(delay)
-            finally:
-                client.close()

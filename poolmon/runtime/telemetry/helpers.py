@@ -45,6 +45,18 @@ def _complete(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _require(what: str, value: object, allowed: tuple[str, ...]) -> None:
+    """Refuse a value outside a catalog's closed set, naming the set (ValueError)."""
+    if value not in allowed:
+        raise ValueError(f"{what} {value!r} is not one of {allowed}")
+
+
+def _listening(event: str, telemetry: Telemetry | None) -> Telemetry | None:
+    """The registry to emit `event` on, or None when nobody listens (build nothing then)."""
+    tel = DEFAULT_TELEMETRY if telemetry is None else telemetry
+    return tel if tel.listening(event) else None
+
+
 def execute_pool_operation(
     operation: str,
     fn: Callable[[], T],
@@ -82,8 +94,8 @@ def emit_worker_event(
         raise ValueError(
             f"{event!r} is not a worker event; expected one of {sorted(WORKER_EVENTS)}"
         )
-    tel = DEFAULT_TELEMETRY if telemetry is None else telemetry
-    if not tel.listening(event):
+    tel = _listening(event, telemetry)
+    if tel is None:
         return
     meta = _complete(event, metadata or {})
     meta.update(pool=pool, worker_id=worker_id, pid=pid)
@@ -109,12 +121,10 @@ def emit_error_event(
     `error_type` and `message` for failures that are not exceptions (a worker that vanished).
     Raises ValueError for an unknown category or severity (see the catalog's lists).
     """
-    if category not in ERROR_CATEGORIES:
-        raise ValueError(f"error category {category!r} is not one of {ERROR_CATEGORIES}")
-    if severity not in SEVERITIES:
-        raise ValueError(f"error severity {severity!r} is not one of {SEVERITIES}")
-    tel = DEFAULT_TELEMETRY if telemetry is None else telemetry
-    if not tel.listening(ERROR):
+    _require("error category", category, ERROR_CATEGORIES)
+    _require("error severity", severity, SEVERITIES)
+    tel = _listening(ERROR, telemetry)
+    if tel is None:
         return
     meta = _complete(ERROR, metadata or {})
     if error is not None:
@@ -142,14 +152,12 @@ def emit_recovery_event(
 
     Raises ValueError for an unknown action or result, or a negative duration.
     """
-    if action not in RECOVERY_ACTIONS:
-        raise ValueError(f"recovery action {action!r} is not one of {RECOVERY_ACTIONS}")
-    if result not in RECOVERY_RESULTS:
-        raise ValueError(f"recovery result {result!r} is not one of {RECOVERY_RESULTS}")
+    _require("recovery action", action, RECOVERY_ACTIONS)
+    _require("recovery result", result, RECOVERY_RESULTS)
     if duration_ns < 0:
         raise ValueError(f"duration_ns must be >= 0, got {duration_ns}")
-    tel = DEFAULT_TELEMETRY if telemetry is None else telemetry
-    if not tel.listening(RECOVERY):
+    tel = _listening(RECOVERY, telemetry)
+    if tel is None:
         return
     meta = _complete(RECOVERY, metadata or {})
     meta.update(pool=pool, action=action, result=result, worker_id=worker_id)
@@ -173,8 +181,8 @@ def emit_resource_event(
         raise ValueError(
             f"{event!r} is not a resource event; expected one of {sorted(RESOURCE_EVENTS)}"
         )
-    tel = DEFAULT_TELEMETRY if telemetry is None else telemetry
-    if not tel.listening(event):
+    tel = _listening(event, telemetry)
+    if tel is None:
         return
     meta = _complete(event, metadata or {})
     meta["pool"] = pool

@@ -16,8 +16,8 @@ because they drive restart detection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -144,14 +144,7 @@ def on_resource_process(agg: Aggregator, e: Event) -> None:
     m, second = e.measurements, e.ts_ns // NS_PER_S
     wid = int(e.metadata.get("worker_id", -1))
     if wid == -1:
-        keys = {
-            "cpu_percent": "pool_cpu_percent",
-            "rss_bytes": "pool_rss_bytes",
-            "fds": "fds",
-            "threads": "threads",
-        }
-        values = {g: float(m[k]) for k, g in keys.items() if k in m}
-        agg.gauges.set(second, e.ts_ns, values)
+        _set_gauges(agg, e, _POOL_PROCESS_GAUGES)
         return
     rec = _worker_event(agg, e)
     if rec is None:
@@ -169,14 +162,30 @@ def on_resource_process(agg: Aggregator, e: Event) -> None:
 
 def on_resource_machine(agg: Aggregator, e: Event) -> None:
     """A machine sample: the machine gauges."""
+    _set_gauges(agg, e, _MACHINE_GAUGES)
+
+
+_POOL_PROCESS_GAUGES: Final[Mapping[str, str]] = {
+    "cpu_percent": "pool_cpu_percent",
+    "rss_bytes": "pool_rss_bytes",
+    "fds": "fds",
+    "threads": "threads",
+}
+"""Measurement of the pool process's own sample -> the gauge it sets."""
+
+_MACHINE_GAUGES: Final[Mapping[str, str]] = {
+    "cpu_percent": "machine_cpu_percent",
+    "load1": "load1",
+    "memory_percent": "memory_percent",
+    "swap_percent": "swap_percent",
+}
+"""Measurement of a machine sample -> the gauge it sets."""
+
+
+def _set_gauges(agg: Aggregator, e: Event, gauges: Mapping[str, str]) -> None:
+    """Set the gauges `e` measured, in its second; a measurement it lacks leaves its gauge be."""
     m = e.measurements
-    keys = {
-        "cpu_percent": "machine_cpu_percent",
-        "load1": "load1",
-        "memory_percent": "memory_percent",
-        "swap_percent": "swap_percent",
-    }
-    values = {g: float(m[k]) for k, g in keys.items() if k in m}
+    values = {g: float(m[k]) for k, g in gauges.items() if k in m}
     agg.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, values)
 
 

@@ -67,6 +67,19 @@ def parse_stat_fields(data: bytes) -> list[bytes]:
     return fields
 
 
+def _counter_pair(path: str, first: bytes, second: bytes) -> tuple[int | None, int | None]:
+    """Two counters of one /proc file, both None when it cannot be read.
+
+    `status` and `io` are optional extras (`io` needs the same user or CAP_SYS_PTRACE): a
+    process whose `stat` was readable still gets a sample without them.
+    """
+    try:
+        data = read_bytes(path)
+    except OSError:
+        return None, None
+    return find_counter(data, first), find_counter(data, second)
+
+
 def find_counter(data: bytes, key: bytes) -> int | None:
     """Return the integer after `key` (which includes its leading newline and colon).
 
@@ -185,20 +198,10 @@ class ProcfsBackend:
                 exit_status = from_wait_status(int(fields[_EXIT_CODE]))
             except ValueError:
                 exit_status = None
-        vol = invol = None
-        try:
-            text = read_bytes(base + "/status")
-            vol = find_counter(text, b"\nvoluntary_ctxt_switches:")
-            invol = find_counter(text, b"\nnonvoluntary_ctxt_switches:")
-        except OSError:
-            pass
-        io_read = io_write = None
-        try:
-            io = read_bytes(base + "/io")
-            io_read = find_counter(io, b"\nread_bytes:")
-            io_write = find_counter(io, b"\nwrite_bytes:")
-        except OSError:
-            pass
+        vol, invol = _counter_pair(
+            base + "/status", b"\nvoluntary_ctxt_switches:", b"\nnonvoluntary_ctxt_switches:"
+        )
+        io_read, io_write = _counter_pair(base + "/io", b"\nread_bytes:", b"\nwrite_bytes:")
         return RawProcess(
             pid=pid,
             status=status,

@@ -16,6 +16,7 @@ from poolmon.core.events import TASK_CANCELLED
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.future import FUTURE_LOCK, PENDING, RUNNING, PoolFuture
 from poolmon.runtime.pool.state import EngineBase
+from poolmon.runtime.pool.taskrows import remember_sent
 from poolmon.runtime.pool.worker import WorkerHandle
 
 _EVENT_WRITE = selectors.EVENT_WRITE
@@ -122,7 +123,7 @@ class Dispatcher(EngineBase):
             if not w.timed:
                 w.timed = True
                 out.append(_TEL_ON)
-            w.timed_futs.extend(futs)
+            remember_sent(w, futs)
         elif w.timed:
             w.timed = False
             out.append(_TEL_OFF)

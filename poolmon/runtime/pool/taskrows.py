@@ -2,10 +2,11 @@
 
 Why here and not in the worker: a worker task costs ~1.7 µs, and a 7-field row per task
 there cost ~240 ns (~14 %). The worker now records one int64 per task (its end edge, see
-`worker_main._TaskStamps`); the pool already holds, in the order the tasks were sent, each
-task's id, op and submit time on its future, so it builds the columns once per batch:
-vectorised with numpy for large batches, with tight comprehensions for small ones (where
-numpy's fixed cost per call would dominate).
+`worker_main._TaskStamps`); the pool already knows each task's id, op and submit time from
+its future. It copies them into int64 columns when it sends the tasks (`remember_sent`,
+while the futures are still in cache: read later, ~1 000 rows on, they cost ~3x more), and
+joins them with the stamps once per batch (`join_rows`), vectorised with numpy for large
+batches, with tight comprehensions for small ones (where numpy's per-call cost dominates).
 """
 
 from __future__ import annotations
@@ -19,14 +20,29 @@ from typing import Any
 import numpy as np
 
 from poolmon.core.events import TASK_ERROR, TaskBatch
+from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.worker import WorkerHandle
 
 _NUMPY_ROWS = 32  # below this, plain comprehensions beat numpy's per-call overhead
-BATCH_ROWS = 256  # task rows the pool collects from a worker before emitting them as a batch
+BATCH_ROWS = 2048  # task rows the pool collects from a worker before emitting them as a batch
 
 
 class StampMismatch(Exception):
     """A worker reported more task edges than tasks the pool sent it with telemetry on."""
+
+
+def remember_sent(w: WorkerHandle, futs: list[PoolFuture]) -> None:
+    """Record id, op and submit time of tasks sent to `w` while it records stamps, in order."""
+    n = len(futs)
+    try:
+        op = [f._op for f in futs]
+        sub = [f._submit_ns for f in futs]
+    except AttributeError:  # submitted on the fast path while telemetry was off: no row
+        op = [getattr(f, "_op", 0) for f in futs]
+        sub = [getattr(f, "_submit_ns", 0) for f in futs]
+    w.sent_seq += struct.pack(f"{n}q", *[f._seq for f in futs])
+    w.sent_op += struct.pack(f"{n}q", *op)
+    w.sent_sub += struct.pack(f"{n}q", *sub)
 
 
 def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
@@ -54,10 +70,11 @@ def take_rows(w: WorkerHandle, ops: tuple[str, ...]) -> TaskBatch | None:
     return join_rows(w, stamps, errors, w.err_names, ops)
 
 
-def _packed(values: list[int]) -> array[int]:
-    """An int64 column from a list of ints (struct packs ~2x faster than `array(list)`)."""
+def _take(buf: bytearray, k: int) -> array[int]:
+    """The first `k` int64 values of `buf` as a column, removed from it."""
     col = array("q")
-    col.frombytes(struct.pack(f"{len(values)}q", *values))
+    col.frombytes(buf[: 8 * k])
+    del buf[: 8 * k]
     return col
 
 
@@ -114,23 +131,18 @@ def join_rows(
         k = len(ends)
     if not k:
         return None
-    pending = w.timed_futs
-    futs = pending[:k]
-    del pending[:k]
-    if len(futs) < k:
-        raise StampMismatch(f"worker {w.wid} reported {k} task edges for {len(futs)} tasks")
-    seq = [f._seq for f in futs]
-    try:
-        op = [f._op for f in futs]
-        sub = [f._submit_ns for f in futs]
-    except AttributeError:  # submitted on the fast path while telemetry was off
-        op = [getattr(f, "_op", 0) for f in futs]
-        sub = [getattr(f, "_submit_ns", 0) for f in futs]
+    if len(w.sent_seq) < 8 * k:
+        n = len(w.sent_seq) // 8
+        del w.sent_seq[:], w.sent_op[:], w.sent_sub[:]
+        raise StampMismatch(f"worker {w.wid} reported {k} task edges for {n} tasks")
+    seq = _take(w.sent_seq, k)
+    op = _take(w.sent_op, k)
+    sub = _take(w.sent_sub, k)
     offset = time.time_ns() - time.monotonic_ns()
     if big:
         start_col = _column(starts_np + offset)
         duration_col = _column(ends_np - starts_np)
-        wait_col = _column(starts_np - np.frombuffer(_packed(sub), dtype=np.int64))
+        wait_col = _column(starts_np - np.frombuffer(sub, dtype=np.int64))
     else:
         start_col = array("q", [s + offset for s in starts])
         duration_col = array("q", [e - s for s, e in zip(starts, ends, strict=True)])
@@ -147,9 +159,9 @@ def join_rows(
     batch = TaskBatch.trusted(
         ops,
         tuple(err_names),
-        _packed(seq),
+        seq,
         array("q", [w.wid]) * k,
-        _packed(op),
+        op,
         start_col,
         duration_col,
         wait_col,
@@ -161,7 +173,7 @@ def join_rows(
     return batch
 
 
-def _only_timed(batch: TaskBatch, sub: list[int]) -> TaskBatch:
+def _only_timed(batch: TaskBatch, sub: array[int]) -> TaskBatch:
     """Drop rows of tasks submitted before telemetry was on (no submit time, so no row)."""
     keep = [i for i, s in enumerate(sub) if s]
     cols = [array("q", [col[i] for i in keep]) for _, col in batch.columns()]

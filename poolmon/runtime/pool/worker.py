@@ -89,11 +89,14 @@ class WorkerHandle:
         self.out_tail = b""  # bytes of a partial send still to write
         self.want_write = False
         self.known: set[int] = set()
-        # Per-task telemetry (see worker_main._TaskStamps): whether the worker records end
-        # stamps, the futures sent to it while it does (in order, not yet matched with their
-        # stamps), and the last task edge it reported.
+        # Per-task telemetry (see worker_main._TaskStamps and taskrows): whether the worker
+        # records end stamps; id, op and submit time (int64 bytes, in send order) of the
+        # tasks sent to it while it does, not yet matched with their stamps; the last task
+        # edge it reported.
         self.timed = False
-        self.timed_futs: list[PoolFuture] = []
+        self.sent_seq = bytearray()
+        self.sent_op = bytearray()
+        self.sent_sub = bytearray()
         self.last_edge_ns = 0
         self.stamp_buf = bytearray()  # stamps received, not yet joined (taskrows.buffer_frame)
         self.error_buf = bytearray()

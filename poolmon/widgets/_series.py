@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from poolmon.core.snapshot import Series
+from poolmon.widgets._format import window
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +146,8 @@ def time_ticks(window_s: int, max_ticks: int) -> tuple[list[float], list[str]]:
 
 
 def _relative_label(seconds: int) -> str:
-    if seconds % 3600 == 0:
-        return f"-{seconds // 3600}h"
-    if seconds % 60 == 0:
-        return f"-{seconds // 60}m"
-    return f"-{seconds}s"
+    """`seconds` ago, named like the window keys (`-1m`, `-15m`, `-1h`)."""
+    return f"-{window(seconds)}"
 
 
 def nice_max(values: Sequence[float | None]) -> float:

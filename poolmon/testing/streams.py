@@ -6,6 +6,9 @@ crash and its replacement) but is byte-for-byte reproducible: `StreamGenerator` 
 events and task batches of each second from a seed and the stream's own start time, and
 `FeedSource` ingests them into the real aggregator under a `ManualClock`, implementing the same
 `SnapshotSource` interface as the live `poolmon.runtime.monitor.Monitor`.
+
+The two live in `stream_generator` and `feed_source`; this module gathers them so tests and the
+app benchmark import the whole kit from one place.
 """
 
 from __future__ import annotations

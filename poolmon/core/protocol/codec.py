@@ -12,6 +12,10 @@ little-endian, one after another, so packing and unpacking never touch a Python 
 Any input that is not a valid frame raises `FrameError` (a `ProtocolError`) with a reason and a
 code, and the decoder refuses further input: a connection that sent garbage is closed, never
 resynchronised.
+
+The codec lives in three modules: `encoding` (frames to bytes), `decoding` (bytes to frames) and
+`wire` (the type numbers and byte layout both must agree on). This module gathers their names so
+`poolmon.core.protocol.codec` stays the one import path for the codec as a whole.
 """
 
 from __future__ import annotations

@@ -72,3 +72,25 @@ def test_properties_and_monitor_setting(make_pool) -> None:  # type: ignore[no-u
     assert {w.slot for w in s.workers} == {0, 1}
     assert all(w.state == "ready" for w in s.workers)
     assert "props" in repr(pool)
+
+
+def test_a_main_read_from_stdin_is_refused_with_the_reason() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import poolmon\n"
+        "from poolmon.bench.tasks import ident\n"
+        "try:\n"
+        "    poolmon.Pool(1, monitor=False)\n"
+        "except poolmon.core.errors.ConfigError as e:\n"
+        "    print('refused:', e)\n"
+        "with poolmon.Pool(1, monitor=False, start_method='fork') as p:\n"
+        "    print('fork:', p.submit(ident, 7).result(20))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60
+    )
+    assert "refused: start_method='forkserver'" in out.stdout, out.stderr
+    assert "'<stdin>'" in out.stdout
+    assert "fork: 7" in out.stdout, out.stderr

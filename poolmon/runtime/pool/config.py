@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -83,6 +84,7 @@ class PoolConfig:
             raise ConfigError(
                 f"start_method must be one of {', '.join(START_METHODS)}, got {self.start_method!r}"
             )
+        check_main_importable(self.start_method)
         if self.max_queue is not None:
             self.max_queue = check_int("max_queue", self.max_queue, 1)
         if self.on_queue_full not in ("raise", "block"):
@@ -130,3 +132,26 @@ def default_size() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def check_main_importable(start_method: str) -> None:
+    """Refuse up front a `__main__` that forkserver/spawn workers could not re-import.
+
+    Those start methods re-run the main module by path in every worker (as the standard
+    library does). When the script was read from stdin (`python - < script.py`), that path is
+    `<stdin>`, every worker dies before it is ready, and the pool could only report the deaths;
+    saying why at construction is kinder.
+    """
+    if start_method == "fork":
+        return
+    main = sys.modules.get("__main__")
+    if main is None or getattr(getattr(main, "__spec__", None), "name", None):
+        return  # run with -m, or embedded: workers import the module by name
+    path = getattr(main, "__file__", None)
+    if path is not None and not os.path.exists(path):
+        raise ConfigError(
+            f"start_method={start_method!r} workers re-import the main module from {path!r}, "
+            "which is not a file (was the script read from stdin?); run it from a file, or "
+            "pass start_method='fork'"
+        )
+

@@ -8,9 +8,8 @@ back, newest first, when it shuts down. A service that fails to start is reporte
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from poolmon.runtime.endpoint.server import EndpointServer
@@ -76,7 +75,7 @@ class Stoppable(Protocol):
 
 
 class _EndpointControl:
-    """Presents a pool to the endpoint, turning its `PoolStats` dataclass into plain data."""
+    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control"."""
 
     def __init__(self, pool: ServedPool) -> None:
         self._pool = pool
@@ -85,18 +84,11 @@ class _EndpointControl:
         self.set_task_timeout = pool.set_task_timeout
         self.set_health_check_interval = pool.set_health_check_interval
         self.recycle_worker = pool.recycle_worker
+        self.stats = pool.stats  # the endpoint flattens PoolStats itself (control.plain_stats)
 
     def resize(self, size: int, /) -> None:
         """Resize on a monitor's behalf; the `poolmon.pool.resize` event says "control"."""
         self._pool.resize(size, reason="control")
-
-    def stats(self) -> Mapping[str, Any]:
-        """The pool's stats as msgpack-friendly nested dicts."""
-        stats = self._pool.stats()
-        if dataclasses.is_dataclass(stats) and not isinstance(stats, type):
-            plain: dict[str, Any] = dataclasses.asdict(stats)
-            return plain
-        return dict(stats)
 
 
 class _Stopper:

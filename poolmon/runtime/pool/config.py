@@ -154,4 +154,3 @@ def check_main_importable(start_method: str) -> None:
             "which is not a file (was the script read from stdin?); run it from a file, or "
             "pass start_method='fork'"
         )
-

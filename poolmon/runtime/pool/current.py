@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from poolmon.runtime.pool.worker_main import SLOT_SEQ, SLOT_START
-
 if TYPE_CHECKING:
     from poolmon.runtime.pool.future import PoolFuture
     from poolmon.runtime.pool.worker import WorkerHandle
@@ -21,9 +19,9 @@ def current_task(
     w: WorkerHandle, op_of: Callable[[PoolFuture], str], now_ns: int
 ) -> tuple[str | None, int | None, int | None]:
     """Return `(op, task_id, age_ns)` of the task `w` is running, or Nones when it is idle."""
-    seq = w.slot[SLOT_SEQ]
+    seq, start = w.last_started()
     if w.inflight and seq >= 0:
         for fut in w.inflight:
             if fut._seq == seq:
-                return op_of(fut), seq, max(0, now_ns - w.slot[SLOT_START])
+                return op_of(fut), seq, max(0, now_ns - start)
     return None, None, None

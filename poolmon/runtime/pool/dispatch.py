@@ -16,7 +16,7 @@ from poolmon.core.events import TASK_CANCELLED
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.future import FUTURE_LOCK, PENDING, RUNNING, PoolFuture
 from poolmon.runtime.pool.state import EngineBase
-from poolmon.runtime.pool.taskrows import remember_sent
+from poolmon.runtime.pool.taskrows import note_ops
 from poolmon.runtime.pool.worker import WorkerHandle
 
 _EVENT_WRITE = selectors.EVENT_WRITE
@@ -35,6 +35,8 @@ class Dispatcher(EngineBase):
 
     def dispatch(self) -> None:
         """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
+        if self.tasks_on:
+            self.stamps.note(self.last_seq)  # the round's submit checkpoint (submitstamps.py)
         ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < w.window]
         if not ready:
             return
@@ -123,7 +125,7 @@ class Dispatcher(EngineBase):
             if not w.timed:
                 w.timed = True
                 out.append(_TEL_ON)
-            remember_sent(w, futs)
+            note_ops(w, futs, fids, self.ft.fid_op)
         elif w.timed:
             w.timed = False
             out.append(_TEL_OFF)

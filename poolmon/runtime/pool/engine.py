@@ -35,7 +35,7 @@ from poolmon.runtime.pool.future import (
 )
 from poolmon.runtime.pool.lifecycle import Lifecycle
 from poolmon.runtime.pool.supervisor import Supervisor
-from poolmon.runtime.pool.taskrows import StampMismatch, buffer_frame, take_rows
+from poolmon.runtime.pool.taskrows import buffer_frame, take_rows
 from poolmon.runtime.pool.worker import BUSY, READY, WorkerHandle
 
 _EVENT_WRITE = selectors.EVENT_WRITE
@@ -296,17 +296,27 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
 
     def on_tasks_frame(self, w: WorkerHandle, frame: list[Any]) -> None:
         """Per-task telemetry from a worker: kept until a batch is full (taskrows)."""
-        if buffer_frame(w, frame):
+        try:
+            due = buffer_frame(w, frame)
+        except Exception as exc:  # telemetry must never take the pool down
+            self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
+            return
+        if due:
             self.flush_rows(w)
 
     def flush_rows(self, w: WorkerHandle) -> None:
-        """Emit the task rows kept for `w`: its end stamps joined with our futures."""
+        """Emit the task rows kept for `w`, joined from its edge ring and our books (taskrows).
+
+        A failure here (a bug, or a stream that disagrees with the books) is reported as a
+        poolmon.error event and costs those rows, never the pool.
+        """
         ops = self.ft.ops
         if len(ops) != len(self._ops_table):
             self._ops_table = tuple(ops)
         try:
-            batch = take_rows(w, self._ops_table)
-        except StampMismatch as exc:
+            batch = take_rows(w, self._ops_table, self.stamps)
+        except Exception as exc:
+            w.sent_ops.clear()  # start matching afresh with the next send
             self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
             return
         if batch is not None:

@@ -10,13 +10,14 @@ Frames (msgpack arrays). Pool -> worker:
   task       [seq, fid, mode, payload]
   define     [DEFINE, fid, pickled_function]      sent once per function per worker
   stop       [STOP]                                finish queued work, flush, exit 0
-  tel on/off [TEL_ON] / [TEL_OFF]                  record an end stamp for each task sent after it
+  tel on/off [TEL_ON] / [TEL_OFF]                  record a row for each task sent after it
 Worker -> pool:
   result     [seq, status, payload]                 status R_*; results come back in seq order
              [seq, status, payload, duration_ns]    for R_ERROR / R_ERROR_RAW
   ready      [READY, pid]
-  tasks      [TASKS, stamps, errors, err_names]   stamps: int64 task end edges (-s: next start
-             is s), errors: int64 (seq, err_names index) pairs; see worker_main._TaskStamps
+  tasks      [TASKS, stamps, errors, err_names, seqs]   int64 columns: stamps: task end edges
+             (-s: the next task started at s); errors: (seq, err_names index) pairs; seqs: the
+             task ids, in run order; see worker_main._TaskStamps and taskrows
   events     [EVENTS, pickled user events]
 """
 
@@ -106,6 +107,7 @@ class FunctionTable:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.ids: dict[Any, int] = {}
+        self._op_ids: dict[tuple[Any, str], int] = {}
         self.pickled: list[bytes] = []
         self.fid_op: list[int] = []
         self._op_index: dict[str, int] = {}
@@ -123,24 +125,33 @@ class FunctionTable:
                     self._op_index[name] = idx
         return idx
 
-    def register(self, fn: Any) -> int:
-        """Return fn's id, or -1 when fn must travel pickled with each task."""
+    def register(self, fn: Any, op: str | None = None) -> int:
+        """Return fn's id, or -1 when fn must travel pickled with each task.
+
+        With `op` (a caller-chosen operation name), the pair (fn, op) gets an id of its own,
+        so that the op of every cached task follows from its fid alone (per-task telemetry
+        relies on it: see taskrows).
+        """
         if not isinstance(fn, _CACHEABLE):
             return -1
-        fid = self.ids.get(fn)
+        # (fn, op) pairs live apart from `ids`, which `Pool.submit` probes with any object
+        ids = self.ids if op is None else self._op_ids
+        key: Any = fn if op is None else (fn, op)
+        fid = ids.get(key)
         if fid is not None:
             return fid
         if len(self.pickled) >= MAX_CACHED_FUNCTIONS:
             return -1
-        blob = dumps(fn, f"function {op_name(fn)!r}")
-        op = self.op_index(op_name(fn))
+        plain = self.ids.get(fn)
+        blob = self.pickled[plain] if plain is not None else dumps(fn, f"function {op_name(fn)!r}")
+        op_idx = self.op_index(op_name(fn) if op is None else op)
         with self._lock:
-            fid = self.ids.get(fn)
+            fid = ids.get(key)
             if fid is None:
                 fid = len(self.pickled)
                 self.pickled.append(blob)
-                self.fid_op.append(op)
-                self.ids[fn] = fid
+                self.fid_op.append(op_idx)
+                ids[key] = fid
         return fid
 
 

@@ -64,7 +64,6 @@ class PoolFuture(Future[Any]):
         "_result",
         "_seq",
         "_state",
-        "_submit_ns",
         "_wl",
     )
 
@@ -80,7 +79,6 @@ class PoolFuture(Future[Any]):
         self._op = 0
         self._fid = -1
         self._attempt = 0
-        self._submit_ns = 0
 
     @property
     def _condition(self) -> threading.Condition:

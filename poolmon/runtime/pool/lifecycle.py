@@ -19,6 +19,7 @@ import time
 from poolmon.core.errors import PoolmonError
 from poolmon.core.events import TASK_CRASHED, TASK_TIMEOUT
 from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.edges import ring_entries
 from poolmon.runtime.pool.errors import TaskTimeout, WorkerCrashed, describe_exit
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture, finish
 from poolmon.runtime.pool.state import EngineBase
@@ -32,7 +33,6 @@ from poolmon.runtime.pool.worker import (
     WorkerHandle,
     spawn_worker,
 )
-from poolmon.runtime.pool.worker_main import SLOT_SEQ, SLOT_START
 
 _STOP_FRAME = fr.new_packer().pack([fr.STOP])
 _MAX_BACKOFF_NS = 5_000_000_000
@@ -48,7 +48,12 @@ class Lifecycle(EngineBase):
         self.next_wid += 1
         try:
             w = spawn_worker(
-                self.ctx, wid, slot_index, int(self.cfg.flush_interval * 1e9), self.cfg.name
+                self.ctx,
+                wid,
+                slot_index,
+                int(self.cfg.flush_interval * 1e9),
+                self.cfg.name,
+                ring_entries(self.cfg.max_in_flight),
             )
         except Exception as exc:
             self.spawn_failures += 1
@@ -163,8 +168,9 @@ class Lifecycle(EngineBase):
             except (KeyError, ValueError):
                 pass
         self._drain_socket(w)
-        if w.stamp_buf:
+        if w.seq_buf:
             self.flush_rows(w)  # type: ignore[attr-defined]
+        w.sent_ops.clear()  # the rest of its tasks get their rows from _settle
         w.proc.join(0.5)
         exit_code, sig = w.exit_status()
         reason = w.stop_reason or "crash"
@@ -243,8 +249,7 @@ class Lifecycle(EngineBase):
         w.inflight.clear()
         if not inflight:
             return
-        running_seq = w.slot[SLOT_SEQ]
-        started = w.slot[SLOT_START]
+        running_seq, started = w.last_started()
         idx = next((i for i, f in enumerate(inflight) if f._seq == running_seq), -1)
         for i, fut in enumerate(inflight[: idx + 1]):
             op = self.op_of(fut)

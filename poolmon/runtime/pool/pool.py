@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
 
 _new = object.__new__
-_mono = time.monotonic_ns
 _names = itertools.count(1)
 _live: weakref.WeakSet[Pool] = weakref.WeakSet()
 
@@ -136,7 +135,6 @@ class Pool(PoolControl, SubmitSupport, Executor):
         )
         self._ft = fr.FunctionTable()
         self._fids = self._ft.ids
-        self._fid_op = self._ft.fid_op
         self._pack = fr.new_packer().pack
         self._counter = itertools.count()
         self._closed = False
@@ -151,7 +149,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         self._pending = eng.pending
         # A per-pool future class carries the engine at no per-task cost (see PoolFuture.result).
         self._fut_cls = type("PoolFuture", (PoolFuture,), {"__slots__": (), "_eng": eng})
-        eng.tasks_on = telemetry.wants_tasks
+        eng.set_tasks_on(telemetry.wants_tasks)
         eng.queue_bounded = self._max_queue is not None
         eng.refresh_submit_path()
         eng.on_finished = self._on_engine_finished
@@ -165,7 +163,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         self._start_services()
         with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one
             if eng.tasks_on is not telemetry.wants_tasks:
-                eng.tasks_on = telemetry.wants_tasks
+                eng.set_tasks_on(telemetry.wants_tasks)
                 eng.refresh_submit_path()
 
     # ------------------------------------------------------------------ submitting
@@ -185,10 +183,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         if fid is None or kwargs or eng.slow_submit:
             return self._submit(fn, args, kwargs, None)
         seq = next(self._counter)
-        tasks_on = eng.tasks_on
         try:
-            if tasks_on:  # per-task telemetry: the future keeps its submit time (worker_main)
-                submit_ns = _mono()
             frame = self._pack([seq, fid, 0, [*args]])
         except SLOW_PACK:
             return self._submit(fn, args, kwargs, None)
@@ -199,10 +194,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         fut._frame = frame
         fut._opts = None
         fut._fid = fid
-        if tasks_on:
-            fut._submit_ns = submit_ns
-            fut._op = self._fid_op[fid]
-        eng.last_seq = seq
+        eng.last_seq = seq  # per-task telemetry dates this submit by it (submitstamps.py)
         pending = self._pending
         pending.append(fut)
         n = len(pending)
@@ -232,14 +224,17 @@ class Pool(PoolControl, SubmitSupport, Executor):
         if self._max_queue is not None and len(self._pending) >= self._max_queue:
             self._wait_for_space()
         fid = self._ft.register(fn)
+        if opts is not None and opts.timeout:
+            eng.task_timeouts_seen = True
         if opts is not None and opts.op is not None:
+            # its own function id, so that a task's op always follows from its fid
+            fid = self._ft.register(fn, opts.op)
             op = self._ft.op_index(opts.op)
         elif fid >= 0:
             op = self._ft.fid_op[fid]
         else:
             op = self._ft.op_index(fr.op_name(fn))
         seq = next(self._counter)
-        submit_ns = time.monotonic_ns() if eng.tasks_on else 0
         frame = self._encode(seq, fid, fn, args, kwargs, chunk)
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
@@ -249,7 +244,6 @@ class Pool(PoolControl, SubmitSupport, Executor):
         fut._opts = opts
         fut._fid = fid
         fut._op = op
-        fut._submit_ns = submit_ns
         eng.last_seq = seq
         pending = self._pending
         pending.append(fut)

@@ -23,6 +23,7 @@ from poolmon.runtime.pool.framing import FunctionTable
 from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.sessions import SessionTable
 from poolmon.runtime.pool.stats import LastExit
+from poolmon.runtime.pool.submitstamps import SubmitStamps
 from poolmon.runtime.pool.worker import (
     BUSY,
     READY,
@@ -82,8 +83,10 @@ class EngineBase:
         self.retry_heap: list[tuple[int, int, PoolFuture]] = []
         self.counters = Counters()
         self.task_timeout_ns = _ns(cfg.task_timeout)
+        self.task_timeouts_seen = False  # some task was submitted with its own timeout
         self.health_interval_ns = _ns(cfg.health_check_interval) or 1
         self.tasks_on = False
+        self.stamps = SubmitStamps()  # submit times of task rows, one checkpoint per round
         self.queue_bounded = False
         self.slow_submit = False
         self.closing = False
@@ -150,7 +153,7 @@ class EngineBase:
         now = time.monotonic_ns()
         offset = time.time_ns() - now
         start = start_mono or now
-        submitted = getattr(fut, "_submit_ns", 0) or start
+        submitted = min(start, self.stamps.submit_time(fut._seq, start))
         row = (
             fut._seq,
             -1 if w is None else w.wid,
@@ -162,6 +165,26 @@ class EngineBase:
             error,
         )
         self.em.tasks(TaskBatch.from_rows([row]))
+
+    def set_tasks_on(self, on: bool) -> None:
+        """Turn per-task telemetry on or off (a handler that wants task rows came or went)."""
+        if on and not self.tasks_on:
+            self.stamps.restart(self.last_seq)
+        self.tasks_on = on
+
+    def oldest_outstanding(self) -> int:
+        """A seq no higher than that of any task still queued, running or awaiting a retry."""
+        heads = [self.last_seq + 1]
+        if self.pending:
+            heads.append(self.pending[0]._seq)
+        for w in self.workers.values():
+            if w.inflight:
+                heads.append(w.inflight[0]._seq)
+            if w.strict_q:
+                heads.append(w.strict_q[0]._seq)
+        heads.extend(fut._seq for _, _, fut in self.retry_heap)
+        # the queue is in seq order but for concurrent submitters and re-queued tasks: margin
+        return min(heads) - 4096
 
     def refresh_submit_path(self) -> None:
         """Recompute the one flag `Pool.submit` checks to leave its fast path."""

@@ -13,9 +13,10 @@ import time
 from poolmon.runtime.pool.current import current_task
 from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.worker import BUSY, DEGRADED, READY, STARTING, WorkerHandle
-from poolmon.runtime.pool.worker_main import SLOT_BEAT, SLOT_SEQ, SLOT_START
+from poolmon.runtime.pool.worker_main import SLOT_BEAT
 
 TICK_NS = 20_000_000
+STAMP_KEEP_NS = 1_000_000_000  # submit checkpoints younger than this are kept (submitstamps)
 REPORT_NS = 1_000_000_000
 EXIT_GRACE_NS = 2_000_000_000
 STOP_GRACE_NS = 10_000_000_000
@@ -28,6 +29,7 @@ class Supervisor(EngineBase):
     next_health_ns = 0
     next_memory_ns = 0
     next_report_ns = 0
+    next_prune_ns = 0
 
     def next_timeout(self) -> float:
         """Seconds the IO thread may sleep: until the next supervisor tick."""
@@ -38,11 +40,14 @@ class Supervisor(EngineBase):
         self.next_tick_ns = now + TICK_NS
         tasks_on = self.em.tel.wants_tasks
         if tasks_on is not self.tasks_on:
-            self.tasks_on = tasks_on
+            self.set_tasks_on(tasks_on)
             self.refresh_submit_path()
         for w in self.workers.values():
-            if w.stamp_buf:
+            if w.seq_buf:
                 self.flush_rows(w)  # type: ignore[attr-defined]
+        if now >= self.next_prune_ns:
+            self.next_prune_ns = now + STAMP_KEEP_NS
+            self.stamps.prune(self.oldest_outstanding(), now - STAMP_KEEP_NS)
         if self.retry_heap:
             self.due_retries(now)  # type: ignore[attr-defined]
         for w in list(self.workers.values()):
@@ -65,17 +70,19 @@ class Supervisor(EngineBase):
 
     def _running(self, w: WorkerHandle) -> tuple[int, int, int] | None:
         """(index in flight, seq, start ns) of the task `w` is running, or None when idle."""
-        seq = w.slot[SLOT_SEQ]
+        seq, start = w.last_started()
         if seq < 0:
             return None
         for i, fut in enumerate(w.inflight):
             if fut._seq == seq:
-                return i, seq, w.slot[SLOT_START]
+                return i, seq, start
         return None
 
     def _check_timeout(self, w: WorkerHandle, now: int) -> None:
         if not w.inflight or w.timed_out_seq >= 0:
             return
+        if not self.task_timeout_ns and not self.task_timeouts_seen:
+            return  # no task can time out: skip finding the running one
         found = self._running(w)
         if found is None:
             return

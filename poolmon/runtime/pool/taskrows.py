@@ -1,17 +1,23 @@
-"""Per-task telemetry rows, joined in the pool from worker end stamps and the pool's futures.
+"""Per-task telemetry rows, joined in the pool from its workers' edge rings and its own books.
 
-Why here and not in the worker: a worker task costs ~1.7 µs, and a 7-field row per task
-there cost ~240 ns (~14 %). The worker now records one int64 per task (its end edge, see
-`worker_main._TaskStamps`); the pool already knows each task's id, op and submit time from
-its future. It copies them into int64 columns when it sends the tasks (`remember_sent`,
-while the futures are still in cache: read later, ~1 000 rows on, they cost ~3x more), and
-joins them with the stamps once per batch (`join_rows`), vectorised with numpy for large
-batches, with tight comprehensions for small ones (where numpy's per-call cost dominates).
+Why this split: the pool's one thread is what limits a pool of tiny tasks (~1.1-1.4 µs of
+its CPU per task here), while its workers wait for it, so the pool does no per-task work for
+telemetry, and its workers nearly none:
+
+* a timed worker writes each task's start and id to its edge ring in shared memory instead
+  of its slot (edges.py) and reports, with each result flush, which entries are final; the
+  pool copies them out as it reads the report (`buffer_frame`);
+* the op of the tasks in each `send` is noted once per send (`note_ops`): one op for the
+  whole send when all its tasks share a function id, the common case (an op chosen with
+  `options(op=...)` has a function id of its own, see framing.FunctionTable);
+* submit times come from the dispatch rounds' checkpoints (submitstamps.py).
+
+`join_rows` puts them together per `BATCH_ROWS` rows (or per supervisor tick), vectorised
+with numpy.
 """
 
 from __future__ import annotations
 
-import struct
 import time
 from array import array
 from collections.abc import Sequence
@@ -21,139 +27,138 @@ import numpy as np
 
 from poolmon.core.events import TASK_ERROR, TaskBatch
 from poolmon.runtime.pool.future import PoolFuture
+from poolmon.runtime.pool.submitstamps import SubmitStamps
 from poolmon.runtime.pool.worker import WorkerHandle
 
-_NUMPY_ROWS = 32  # below this, plain comprehensions beat numpy's per-call overhead
-BATCH_ROWS = 2048  # task rows the pool collects from a worker before emitting them as a batch
+BATCH_ROWS = 8192  # task rows the pool collects from a worker before emitting them as a batch
 
 
 class StampMismatch(Exception):
-    """A worker reported more task edges than tasks the pool sent it with telemetry on."""
+    """A worker's rows and the pool's books disagree in number: a bug to surface."""
 
 
-def remember_sent(w: WorkerHandle, futs: list[PoolFuture]) -> None:
-    """Record id, op and submit time of tasks sent to `w` while it records stamps, in order."""
-    n = len(futs)
-    try:
-        op = [f._op for f in futs]
-        sub = [f._submit_ns for f in futs]
-    except AttributeError:  # submitted on the fast path while telemetry was off: no row
-        op = [getattr(f, "_op", 0) for f in futs]
-        sub = [getattr(f, "_submit_ns", 0) for f in futs]
-    w.sent_seq += struct.pack(f"{n}q", *[f._seq for f in futs])
-    w.sent_op += struct.pack(f"{n}q", *op)
-    w.sent_sub += struct.pack(f"{n}q", *sub)
+def note_ops(w: WorkerHandle, futs: list[PoolFuture], fids: set[int], fid_op: list[int]) -> None:
+    """Remember the op of each task sent to `w` while it records rows, in send order."""
+    runs = w.sent_ops
+    if len(fids) == 1:
+        (fid,) = fids
+        if fid >= 0:
+            op = fid_op[fid]
+            if runs and runs[-1][1] is op:  # the same op as the send before: one longer run
+                runs[-1] = (runs[-1][0] + len(futs), op)
+            else:
+                runs.append((len(futs), op))
+            return
+    ops = array("q", [fid_op[f._fid] if f._fid >= 0 else f._op for f in futs])
+    runs.append((len(futs), ops))
+
+
+def _take_ops(w: WorkerHandle, k: int) -> array[int]:
+    """The op column of the next `k` rows of worker `w`, consumed from its send notes."""
+    col: array[int] = array("q")
+    runs = w.sent_ops
+    need = k
+    while need:
+        if not runs:
+            raise StampMismatch(f"worker {w.wid} reported {k} task rows, {k - need} were sent")
+        n, op = runs[0]
+        take = min(n, need)
+        if isinstance(op, int):
+            col.extend(array("q", [op]) * take)
+            rest: Any = op
+        else:
+            col.extend(op[:take])
+            rest = op[take:]
+        if take == n:
+            runs.popleft()
+        else:
+            runs[0] = (n - take, rest)
+        need -= take
+    return col
 
 
 def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
-    """Keep one TASKS frame's stamps until enough rows make a batch; True when that is now.
+    """Copy the edge-ring entries one TASKS frame reports; True when a batch is due.
 
-    Why buffer: a worker sends its stamps with every result flush, which for a worker that
-    keeps up with the pool is every few tasks; building and emitting a batch costs a few µs
-    whatever its size, so the pool joins rows per `BATCH_ROWS`, or per supervisor tick
-    (`flush_rows` from the engine), not per frame. The bytes are already in the pool, so a
-    worker crash loses none of them.
+    The copy happens at once (the ring is reused, see edges.py); joining waits until
+    `BATCH_ROWS` rows or the supervisor tick (`flush_rows` from the engine), because building
+    and emitting a batch costs a few µs whatever its size.
     """
-    w.stamp_buf += frame[1]
+    ranges = array("q")
+    ranges.frombytes(frame[1])
+    for i in range(0, len(ranges), 3):
+        a, b, end_ns = ranges[i], ranges[i + 1], ranges[i + 2]
+        starts, seqs = w.edges.copy(a, b)
+        w.start_buf += starts
+        w.seq_buf += seqs
+        w.range_ends.append((len(seqs) // 8, end_ns))
     if frame[2]:
         w.error_buf += frame[2]
         w.err_names = frame[3]
-    return len(w.stamp_buf) >= BATCH_ROWS * 8
+    return len(w.seq_buf) >= BATCH_ROWS * 8
 
 
-def take_rows(w: WorkerHandle, ops: tuple[str, ...]) -> TaskBatch | None:
+def take_rows(w: WorkerHandle, ops: tuple[str, ...], submits: SubmitStamps) -> TaskBatch | None:
     """Join and clear everything `buffer_frame` kept for worker `w` (None: no task rows)."""
-    stamps = bytes(w.stamp_buf)
-    errors = bytes(w.error_buf)
-    w.stamp_buf.clear()
+    starts, seqs, errors = bytes(w.start_buf), bytes(w.seq_buf), bytes(w.error_buf)
+    ends = w.range_ends
+    w.range_ends = []
+    w.start_buf.clear()
+    w.seq_buf.clear()
     w.error_buf.clear()
-    return join_rows(w, stamps, errors, w.err_names, ops)
-
-
-def _take(buf: bytearray, k: int) -> array[int]:
-    """The first `k` int64 values of `buf` as a column, removed from it."""
-    col = array("q")
-    col.frombytes(buf[: 8 * k])
-    del buf[: 8 * k]
-    return col
+    return join_rows(w, starts, seqs, ends, errors, w.err_names, ops, submits)
 
 
 def _column(values: Any) -> array[int]:
-    """An int64 column from a numpy int64 array."""
+    """An int64 column from a numpy array."""
     col = array("q")
-    col.frombytes(values.tobytes())
+    col.frombytes(np.ascontiguousarray(values, dtype=np.int64).data.cast("B"))
     return col
-
-
-def _edges_small(w: WorkerHandle, raw: bytes) -> tuple[list[int], list[int]]:
-    """(starts, ends) of the tasks in a short stamps blob; updates the worker's last edge."""
-    stamps = array("q")
-    stamps.frombytes(raw)
-    starts: list[int] = []
-    ends: list[int] = []
-    last = w.last_edge_ns
-    for v in stamps:
-        if v < 0:
-            last = -v
-        else:
-            starts.append(last)
-            ends.append(v)
-            last = v
-    w.last_edge_ns = last
-    return starts, ends
 
 
 def join_rows(
     w: WorkerHandle,
-    stamps: bytes,
+    starts_raw: bytes,
+    seqs: bytes,
+    range_ends: list[tuple[int, int]],
     errors: bytes,
     err_names: Sequence[str],
     ops: tuple[str, ...],
+    submits: SubmitStamps,
 ) -> TaskBatch | None:
-    """The TaskBatch for stamps and errors of worker `w`, or None when they hold no task edge.
+    """The TaskBatch of worker `w`'s reported tasks (starts, ids, the end of each range).
 
-    Raises StampMismatch (after consuming what it could) if the worker reported more edges
-    than futures are waiting for them: the stream and the pool disagree, a bug to surface.
+    Within a range a task ends when the next one starts. Rows of tasks submitted before
+    telemetry was last turned on (seq <= `submits.floor`) are left out: their wait is
+    unknown. Raises StampMismatch if the columns and the pool's send notes disagree.
     """
-    if not stamps:
-        return None
-    big = len(stamps) >= _NUMPY_ROWS * 8
-    if big:
-        st = np.frombuffer(stamps, dtype=np.int64)
-        edge = np.abs(st)
-        mask = st > 0
-        ends_np = st[mask]
-        k = len(ends_np)
-        starts_np = np.concatenate(([w.last_edge_ns], edge[:-1]))[mask]
-        w.last_edge_ns = int(edge[-1])
-    else:
-        starts, ends = _edges_small(w, stamps)
-        k = len(ends)
+    k = len(seqs) // 8
+    if len(starts_raw) != len(seqs) or sum(n for n, _ in range_ends) != k:
+        raise StampMismatch(f"worker {w.wid}: {k} task ids, {len(starts_raw) // 8} starts")
     if not k:
         return None
-    if len(w.sent_seq) < 8 * k:
-        n = len(w.sent_seq) // 8
-        del w.sent_seq[:], w.sent_op[:], w.sent_sub[:]
-        raise StampMismatch(f"worker {w.wid} reported {k} task edges for {n} tasks")
-    seq = _take(w.sent_seq, k)
-    op = _take(w.sent_op, k)
-    sub = _take(w.sent_sub, k)
-    offset = time.time_ns() - time.monotonic_ns()
-    if big:
-        start_col = _column(starts_np + offset)
-        duration_col = _column(ends_np - starts_np)
-        wait_col = _column(starts_np - np.frombuffer(sub, dtype=np.int64))
-    else:
-        start_col = array("q", [s + offset for s in starts])
-        duration_col = array("q", [e - s for s, e in zip(starts, ends, strict=True)])
-        wait_col = array("q", [s - b for s, b in zip(starts, sub, strict=True)])
+    op = _take_ops(w, k)
+    starts = np.frombuffer(starts_raw, dtype=np.int64)
+    ends = np.empty(k, dtype=np.int64)
+    ends[:-1] = starts[1:]
+    last = np.cumsum([n for n, _ in range_ends]) - 1
+    ends[last] = [end for _, end in range_ends]
+    seq_np = np.frombuffer(seqs, dtype=np.int64)
+    now = time.monotonic_ns()
+    waits = np.maximum(starts - submits.submit_times(seq_np, now), 0)
+    offset = time.time_ns() - now
+    seq = array("q")
+    seq.frombytes(seqs)
     status = array("q", bytes(8 * k))
     error_type = array("q", bytes(8 * k))
     if errors:
         pairs = array("q")
         pairs.frombytes(errors)
         for i in range(0, len(pairs), 2):
-            row = seq.index(pairs[i])
+            try:
+                row = seq.index(pairs[i])
+            except ValueError:
+                continue  # a task that failed before telemetry was on
             status[row] = TASK_ERROR
             error_type[row] = pairs[i + 1]
     batch = TaskBatch.trusted(
@@ -162,19 +167,19 @@ def join_rows(
         seq,
         array("q", [w.wid]) * k,
         op,
-        start_col,
-        duration_col,
-        wait_col,
+        _column(starts + offset),
+        _column(ends - starts),
+        _column(waits),
         status,
         error_type,
     )
-    if 0 in sub:
-        batch = _only_timed(batch, sub)
+    if seq_np.min() <= submits.floor:
+        batch = _only_after(batch, seq_np > submits.floor)
     return batch
 
 
-def _only_timed(batch: TaskBatch, sub: array[int]) -> TaskBatch:
-    """Drop rows of tasks submitted before telemetry was on (no submit time, so no row)."""
-    keep = [i for i, s in enumerate(sub) if s]
-    cols = [array("q", [col[i] for i in keep]) for _, col in batch.columns()]
+def _only_after(batch: TaskBatch, keep: Any) -> TaskBatch:
+    """Keep the rows where `keep` is true (tasks submitted while telemetry was on)."""
+    rows = np.flatnonzero(keep)
+    cols = [_column(np.frombuffer(col, dtype=np.int64)[rows]) for _, col in batch.columns()]
     return TaskBatch.trusted(batch.ops, batch.error_types, *cols)

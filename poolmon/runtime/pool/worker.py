@@ -18,9 +18,16 @@ from multiprocessing.context import BaseContext
 from typing import Any, Final
 
 from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.edges import TIMED_START, EdgeRing
 from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.ring import RING_BYTES, SLOT_COMMIT, read_ring
-from poolmon.runtime.pool.worker_main import SLOT_WORDS, slot_view, worker_main
+from poolmon.runtime.pool.worker_main import (
+    SLOT_SEQ,
+    SLOT_START,
+    SLOT_WORDS,
+    slot_view,
+    worker_main,
+)
 
 STARTING: Final = "starting"
 READY: Final = "ready"
@@ -69,6 +76,7 @@ class WorkerHandle:
         sock: socket.socket,
         raw_slot: Any,
         raw_ring: Any,
+        raw_edges: tuple[Any, Any],
     ) -> None:
         self.wid = wid
         self.slot_index = slot_index
@@ -81,6 +89,8 @@ class WorkerHandle:
         self.slot = slot_view(raw_slot)
         self.raw_ring = raw_ring
         self.ring = memoryview(raw_ring).cast("B")
+        self.raw_edges = raw_edges
+        self.edges = EdgeRing(*raw_edges)
         self.rx = 0  # stream bytes received from this worker
         self.unpacker = fr.new_unpacker()
         self.inflight: deque[PoolFuture] = deque()
@@ -90,16 +100,15 @@ class WorkerHandle:
         self.want_write = False
         self.known: set[int] = set()
         # Per-task telemetry (see worker_main._TaskStamps and taskrows): whether the worker
-        # records end stamps; id, op and submit time (int64 bytes, in send order) of the
-        # tasks sent to it while it does, not yet matched with their stamps; the last task
-        # edge it reported.
+        # records task rows; the int64 columns copied from its edge ring, not yet joined into
+        # a batch (taskrows.buffer_frame); the ops of what we sent it.
         self.timed = False
-        self.sent_seq = bytearray()
-        self.sent_op = bytearray()
-        self.sent_sub = bytearray()
-        self.last_edge_ns = 0
-        self.stamp_buf = bytearray()  # stamps received, not yet joined (taskrows.buffer_frame)
+        self.start_buf = bytearray()
         self.error_buf = bytearray()
+        self.seq_buf = bytearray()
+        self.range_ends: list[tuple[int, int]] = []  # (rows, end ns of the last) per range
+        # (count, op) or (count, op column) per send while timed, not yet matched with rows
+        self.sent_ops: deque[tuple[int, Any]] = deque()
         self.err_names: list[str] = [""]
         now = time.monotonic_ns()
         self.spawned_ns = now
@@ -156,6 +165,20 @@ class WorkerHandle:
             return False
         return state in (b"R", b"D")
 
+    def last_started(self) -> tuple[int, int]:
+        """(seq, start ns) of the task this worker started last, from its slot or edge ring.
+
+        It is running if it is still in flight. (-1, 0) before the first task. While the
+        worker records per-task telemetry its slot is left alone and the newest edge-ring
+        entry tells (edges.py); a torn read there names a finished task, which the callers
+        take for idle.
+        """
+        slot = self.slot
+        start = slot[SLOT_START]
+        if start != TIMED_START:
+            return slot[SLOT_SEQ], start
+        return self.edges.newest()
+
     def unreceived(self) -> bytes:
         """After death: committed bytes the socket never delivered, from the result ring."""
         committed = self.slot[SLOT_COMMIT]
@@ -182,15 +205,16 @@ def get_context(start_method: str) -> BaseContext:
 
 
 def spawn_worker(
-    ctx: BaseContext, wid: int, slot_index: int, flush_ns: int, name: str
+    ctx: BaseContext, wid: int, slot_index: int, flush_ns: int, name: str, edge_entries: int
 ) -> WorkerHandle:
-    """Start one worker process connected by a fresh socketpair and shared slot."""
+    """Start one worker process connected by a fresh socketpair and shared slot and rings."""
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     raw = ctx.RawArray("q", SLOT_WORDS)
     ring = ctx.RawArray("b", RING_BYTES)
+    edges = (ctx.RawArray("q", edge_entries), ctx.RawArray("q", edge_entries))
     proc = ctx.Process(  # type: ignore[attr-defined]
         target=worker_main,
-        args=(wid, child_sock, raw, ring, flush_ns, os.getpid()),
+        args=(wid, child_sock, raw, ring, flush_ns, os.getpid(), edges),
         name=f"{name}-worker-{wid}",
         daemon=False,
     )
@@ -199,4 +223,4 @@ def spawn_worker(
     finally:
         child_sock.close()
     parent_sock.setblocking(False)
-    return WorkerHandle(wid, slot_index, proc, parent_sock, raw, ring)
+    return WorkerHandle(wid, slot_index, proc, parent_sock, raw, ring, edges)

@@ -7,9 +7,11 @@ start edge), and the result's bytes copied into the shared result ring (ring.py)
 what makes finished results survive a worker's death. Results are coalesced: flushed at the
 end of each read batch, and whenever `flush_ns` has passed since the last flush.
 
-Per-task telemetry (between the pool's TEL_ON and TEL_OFF frames) adds one int64 append per
-task: its end stamp (see `_TaskStamps`). Everything else in a task's row (id, op, submit time,
-outcome) the pool already knows from its futures, in the same order, and joins per batch.
+Per-task telemetry (between the pool's TEL_ON and TEL_OFF frames) costs one index increment
+per task: the start and id stores go to the next entry of the edge ring instead of the slot
+(edges.py), and each flush reports which entries are final (`_TaskStamps`). The rest of a
+task's row (op, submit time, outcome) the pool knows without per-task work of its own
+(taskrows, submitstamps): the pool's one thread is what limits a pool of tiny tasks.
 
 A watchdog thread beats the heartbeat slot every `BEAT_S`, flushes results that have waited a
 whole beat (so a long task does not hold finished results hostage), and exits the process the
@@ -36,6 +38,8 @@ SLOT_SEQ = 0
 SLOT_START = 1
 SLOT_BEAT = 2
 SLOT_WORDS = 4
+TIMED_START = -1
+"""The slot's start word while per-task telemetry records starts in the edge ring (edges.py)."""
 BEAT_S = 0.05
 EXIT_PARENT_GONE = 75
 
@@ -96,6 +100,7 @@ def worker_main(
     raw_ring: Any,
     flush_ns: int,
     pool_pid: int,
+    raw_edges: tuple[Any, Any],
 ) -> None:
     """Entry point of a worker process (the target of its multiprocessing.Process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
@@ -108,19 +113,19 @@ def worker_main(
     threading.Thread(target=_watchdog, args=(out, slot), daemon=True, name="poolmon-wd").start()
     drain, _ = _install_telemetry(worker_id)
     try:
-        _serve(worker_id, sock, slot, out, flush_ns, drain)
+        _serve(sock, slot, out, flush_ns, drain, raw_edges)
     except (BrokenPipeError, ConnectionResetError):
         os._exit(EXIT_PARENT_GONE)
     os._exit(0)
 
 
 def _serve(
-    worker_id: int,
     sock: socket.socket,
     slot: memoryview,
     out: RingWriter,
     flush_ns: int,
     drain: Any,
+    raw_edges: tuple[Any, Any],
 ) -> None:
     pack = fr.new_packer().pack
     unpacker = fr.new_unpacker()
@@ -132,8 +137,11 @@ def _serve(
     proto = fr.PICKLE_PROTOCOL
     fns: dict[int, Any] = {}
     tel = _TaskStamps()
-    add = tel.stamps.append
     timed = False  # per-task telemetry on (the pool's TEL_ON / TEL_OFF frames)
+    e_start = slot_view(raw_edges[0])  # the edge ring (edges.py)
+    e_seq = slot_view(raw_edges[1])
+    mask = len(e_start) - 1
+    i = 0  # edge-ring index of the last timed task started
     ring = out.buf
     size = out.size
     out.push(pack([fr.READY, os.getpid()]))
@@ -145,8 +153,6 @@ def _serve(
         feed(data)
         t_prev = mono()
         t_flush = t_prev
-        if timed:
-            add(-t_prev)  # a new chain of edges: the next task started now, not at the last end
         produced = out.produced
         wpos = produced % size
         for frame in unpacker:
@@ -158,17 +164,24 @@ def _serve(
                 if seq == fr.STOP:
                     slot[SLOT_SEQ] = -1
                     out.produced = produced
+                    tel.close(i, t_prev)
                     _flush_all(out, tel, drain, pack)
                     return
                 if seq == fr.TEL_ON:
                     if not timed:
                         timed = True
-                        add(-t_prev)
-                elif seq == fr.TEL_OFF:
+                        slot[SLOT_START] = TIMED_START
+                elif seq == fr.TEL_OFF and timed:
                     timed = False
+                    tel.close(i, t_prev)
                 continue
-            slot[SLOT_START] = t_prev  # start before seq: a reader seeing seq sees its start
-            slot[SLOT_SEQ] = seq
+            if timed:  # the edge ring stands in for the slot (edges.py)
+                i = (i + 1) & mask
+                e_start[i] = t_prev
+                e_seq[i] = seq
+            else:
+                slot[SLOT_START] = t_prev  # start before seq: a reader seeing seq sees its start
+                slot[SLOT_SEQ] = seq
             mode = frame[2]
             try:
                 if mode == 0:
@@ -196,16 +209,16 @@ def _serve(
                 produced = out.produced
                 wpos = produced % size
             t = mono()
-            if timed:
-                add(t)
             if t - t_flush >= flush_ns:
                 out.produced = produced
+                tel.close(i, t)
                 _flush_all(out, tel, drain, pack)
                 produced = out.produced
                 wpos = produced % size
                 t_flush = t
             t_prev = t
         out.produced = produced
+        tel.close(i, t_prev)
         _flush_all(out, tel, drain, pack)
 
 
@@ -253,19 +266,26 @@ def _call_slow(fns: dict[int, Any], fid: int, mode: int, payload: Any, loads: An
 
 
 class _TaskStamps:
-    """Per-task telemetry as the worker records it: task edges, one int64 per task.
+    """Per-task telemetry as the worker reports it: which edge-ring entries are final.
 
-    `stamps` holds monotonic ns: a positive value is a task's end (and the next task's
-    start); a negative one, -s, says the next task started at s (a fresh read batch, or
-    telemetry just turned on). Rows follow the order tasks were sent in, so the pool pairs
-    them with its futures. Errors are rare and carried apart as (seq, error name index).
+    `ranges` holds (a, b, end_ns) triples of ring indices: the entries after a, up to and
+    including b (wrapping around the ring), are final, and entry b's task ended at end_ns
+    (each other one ended when the next one started: a range never spans a fresh read, a
+    TEL_OFF or a flush). Errors are rare and carried apart as (seq, error name index).
     """
 
     def __init__(self) -> None:
-        self.stamps: array[int] = array("q")
+        self.reported = 0
+        self.ranges: array[int] = array("q")
         self.errors: array[int] = array("q")
         self.err_names: list[str] = [""]
         self._err_index: dict[str, int] = {"": 0}
+
+    def close(self, last: int, end_ns: int) -> None:
+        """Entries up to ring index `last` are final, and the last of them ended at `end_ns`."""
+        if last != self.reported:
+            self.ranges.extend((self.reported, last, end_ns))
+            self.reported = last
 
     def error(self, seq: int, name: str) -> None:
         """Record that task `seq` raised an exception of type `name`."""
@@ -277,16 +297,16 @@ class _TaskStamps:
         self.errors.append(idx)
 
     def frame(self, pack: Any) -> bytes:
-        """Encode and clear what was recorded since the last flush."""
-        blob = pack([fr.TASKS, self.stamps.tobytes(), self.errors.tobytes(), list(self.err_names)])
-        del self.stamps[:]
+        """Encode and clear what was reported since the last flush."""
+        blob = pack([fr.TASKS, self.ranges.tobytes(), self.errors.tobytes(), list(self.err_names)])
+        del self.ranges[:]
         del self.errors[:]
         return blob  # type: ignore[no-any-return]
 
 
 def _flush_all(out: RingWriter, tel: _TaskStamps, drain: Any, pack: Any) -> None:
     """Send results, plus any task telemetry and user events collected since the last flush."""
-    if tel.stamps:
+    if tel.ranges or tel.errors:
         out.push(tel.frame(pack))
     if drain is not None:
         events = drain()

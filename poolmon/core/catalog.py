@@ -90,6 +90,13 @@ RECOVERY_RESULTS: Final = ("ok", "failed")
 WORKER_STATES: Final = ("starting", "ready", "busy", "degraded", "stopping", "stopped")
 """A worker's states, in lifecycle order (`poolmon.worker.state` from/to)."""
 
+_WAIT = (
+    "queue wait, submit to start, with submits dated by the pool's dispatch rounds: never "
+    "longer than the true wait, short by at most the time to the next round (32 submits in a "
+    "burst, none into an idle pool, else at most one 20 ms supervisor tick; docs/POOL.md)"
+)
+"""The `wait_ns` field of task rows (the pool reads no clock per submit: submitstamps.py)."""
+
 _OPERATION = {**_POOL, "operation": "resize | shutdown | recycle_worker | ... (what was timed)"}
 
 CATALOG: Final[tuple[EventSpec, ...]] = (
@@ -217,7 +224,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "TaskBatch of its stop; per-task handlers get it expanded from the batch.",
         delivery="batch",
         measurements={
-            "wait_ns": "submit to start (queue wait)",
+            "wait_ns": _WAIT,
             "start_ns": "wall clock when it started",
         },
         metadata={**_POOL, "worker_id": "worker", "task_id": "task", "op": "operation name"},
@@ -228,7 +235,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         delivery="batch",
         measurements={
             "duration_ns": "running time, measured in the worker",
-            "wait_ns": "submit to start (queue wait)",
+            "wait_ns": _WAIT,
             "start_ns": "wall clock when it started",
         },
         metadata={

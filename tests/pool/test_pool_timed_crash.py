@@ -211,24 +211,11 @@ def test_timed_idempotent_retry_after_a_kill_reports_one_row(
 # --------------------------------------------------------------------- bugs (see reasons)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EdgeRing.newest() on a ring with no entry yet returns (seqs[0], 0) = (0, 0), so "
-    "a timed worker between TEL_ON and its first task start 'is running task 0 since "
-    "monotonic 0' (WorkerHandle.last_started promises (-1, 0))",
-)
 def test_a_fresh_edge_ring_names_no_task() -> None:
     ring = EdgeRing(RawArray("q", 8), RawArray("q", 8))
     assert ring.newest()[0] == -1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="timed: while task 0's frame is still arriving the worker has processed TEL_ON, "
-    "so EdgeRing.newest() reports (0, 0): the supervisor sees task 0 running since "
-    "monotonic 0 and kills it for a 30 s timeout at once (and then the IO thread dies: "
-    "see the pending-send test)",
-)
 def test_a_task_whose_frame_is_still_arriving_is_not_timed_out(
     make_pool: Callable[..., Pool],
 ) -> None:
@@ -256,12 +243,6 @@ def shut_own_socket(delay: float) -> None:
     time.sleep(10)  # the worker's watchdog exits the process as soon as it sees the shutdown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dispatch.send_bytes: a send that fails with OSError while want_write is set "
-    "calls sel.modify on a fd that read() just unregistered at EOF: KeyError kills the "
-    "pool's IO thread and every task fails with PoolmonError",
-)
 def test_worker_death_during_a_pending_large_send_keeps_the_pool_alive(
     make_pool: Callable[..., Pool],
 ) -> None:

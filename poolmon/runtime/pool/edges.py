@@ -3,7 +3,7 @@
 Why: a worker already stores, for every task, its start time and id in its shared slot (so the
 pool knows which task a dead or stuck worker was running). With per-task telemetry on, those
 two stores go instead to the next entry of two shared rings, the edge ring; the worker's only
-extra work per task is advancing the index (~15 ns, where recording rows in lists cost ~75).
+extra work per task is advancing the index (~30 ns, where recording rows in lists cost ~75).
 With each result flush the worker reports which entries are final: ranges of indices
 `(a, b]` with the end time of entry b (within a range, a task ends when the next one starts),
 and the pool copies them out (`EdgeRing.copy`) straight away.
@@ -19,13 +19,14 @@ newest ring entry (`EdgeRing.newest`) then names the task it started last.
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
 
 from poolmon.runtime.pool.worker_main import TIMED_START
 
-__all__ = ["TIMED_START", "EdgeRing", "ring_entries"]
+__all__ = ["TIMED_START", "EdgeRing", "fresh_ids", "ring_entries"]
 
 MIN_ENTRIES = 4096
 
@@ -59,6 +60,17 @@ class EdgeRing:
         )
 
     def newest(self) -> tuple[int, int]:
-        """(seq, start ns) of the entry written last: starts only grow, so the largest."""
+        """(seq, start ns) of the entry written last: starts only grow, so the largest.
+
+        (-1, 0) while nothing was written (the ids start out -1, see `fresh_ids`).
+        """
         i = int(self.starts.argmax())
-        return int(self.seqs[i]), int(self.starts[i])
+        start = int(self.starts[i])
+        if start <= 0:
+            return -1, 0
+        return int(self.seqs[i]), start
+
+
+def fresh_ids(raw_seqs: Any) -> None:
+    """Fill a new ring's ids with -1 (no task): a torn read of a first-lap entry names none."""
+    ctypes.memset(raw_seqs, 0xFF, ctypes.sizeof(raw_seqs))

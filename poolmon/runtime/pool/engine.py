@@ -35,7 +35,7 @@ from poolmon.runtime.pool.future import (
 )
 from poolmon.runtime.pool.lifecycle import Lifecycle
 from poolmon.runtime.pool.supervisor import Supervisor
-from poolmon.runtime.pool.taskrows import buffer_frame, take_rows
+from poolmon.runtime.pool.taskrows import buffer_frame, skip_rows, take_rows
 from poolmon.runtime.pool.worker import BUSY, READY, WorkerHandle
 
 _EVENT_WRITE = selectors.EVENT_WRITE
@@ -300,6 +300,7 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
             due = buffer_frame(w, frame)
         except Exception as exc:  # telemetry must never take the pool down
             self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
+            skip_rows(w, frame)
             return
         if due:
             self.flush_rows(w)
@@ -316,7 +317,6 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
         try:
             batch = take_rows(w, self._ops_table, self.stamps)
         except Exception as exc:
-            w.sent_ops.clear()  # start matching afresh with the next send
             self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
             return
         if batch is not None:

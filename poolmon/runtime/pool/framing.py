@@ -15,9 +15,9 @@ Worker -> pool:
   result     [seq, status, payload]                 status R_*; results come back in seq order
              [seq, status, payload, duration_ns]    for R_ERROR / R_ERROR_RAW
   ready      [READY, pid]
-  tasks      [TASKS, stamps, errors, err_names, seqs]   int64 columns: stamps: task end edges
-             (-s: the next task started at s); errors: (seq, err_names index) pairs; seqs: the
-             task ids, in run order; see worker_main._TaskStamps and taskrows
+  tasks      [TASKS, ranges, errors, err_names]     int64 columns: ranges: (a, b, end_ns)
+             triples of edge-ring indices now final (edges.py); errors: (seq, err_names index)
+             pairs; see worker_main._TaskStamps and taskrows
   events     [EVENTS, pickled user events]
 """
 

@@ -173,13 +173,19 @@ class EngineBase:
         self.tasks_on = on
 
     def oldest_outstanding(self) -> int:
-        """A seq no higher than that of any task still queued, running or awaiting a retry."""
+        """A seq no higher than that of any task whose row may still come.
+
+        That is: queued, running, awaiting a retry, or finished but not yet reported by its
+        worker (the send notes keep those, see `taskrows.note_ops`).
+        """
         heads = [self.last_seq + 1]
         if self.pending:
             heads.append(self.pending[0]._seq)
         for w in self.workers.values():
             if w.inflight:
                 heads.append(w.inflight[0]._seq)
+            if w.sent_ops:  # sent while timed, row not joined yet (its result may have come)
+                heads.append(w.sent_ops[0][2])
             if w.strict_q:
                 heads.append(w.strict_q[0]._seq)
         heads.extend(fut._seq for _, _, fut in self.retry_heap)

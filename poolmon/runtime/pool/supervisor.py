@@ -1,6 +1,7 @@
 """The supervisor: the IO thread's periodic duties, run every few tens of milliseconds.
 
-Per-task timeouts (read from each busy worker's shared slot: which task started when),
+Per-task timeouts (which task each busy worker started when: its shared slot, or its edge
+ring while per-task telemetry is on, see WorkerHandle.last_started),
 heartbeat health checks, memory sampling and recycling, stuck exits, retry backoff, session
 expiry, and the ~1 Hz telemetry reports (pool status, queue and session counts). Running it in
 the IO thread means no second thread touches the workers, so there is nothing to lock.

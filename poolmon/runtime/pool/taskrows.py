@@ -31,6 +31,7 @@ from poolmon.runtime.pool.submitstamps import SubmitStamps
 from poolmon.runtime.pool.worker import WorkerHandle
 
 BATCH_ROWS = 8192  # task rows the pool collects from a worker before emitting them as a batch
+_ZERO = array("q", (0,))
 
 
 class StampMismatch(Exception):
@@ -38,19 +39,24 @@ class StampMismatch(Exception):
 
 
 def note_ops(w: WorkerHandle, futs: list[PoolFuture], fids: set[int], fid_op: list[int]) -> None:
-    """Remember the op of each task sent to `w` while it records rows, in send order."""
+    """Remember the op of each task sent to `w` while it records rows, in send order.
+
+    Each note also keeps the first task's seq, so that the submit checkpoints those rows
+    will need are kept until the rows arrive (`EngineBase.oldest_outstanding`).
+    """
     runs = w.sent_ops
     if len(fids) == 1:
         (fid,) = fids
         if fid >= 0:
             op = fid_op[fid]
             if runs and runs[-1][1] is op:  # the same op as the send before: one longer run
-                runs[-1] = (runs[-1][0] + len(futs), op)
+                n, _, first = runs[-1]
+                runs[-1] = (n + len(futs), op, first)
             else:
-                runs.append((len(futs), op))
+                runs.append((len(futs), op, futs[0]._seq))
             return
     ops = array("q", [fid_op[f._fid] if f._fid >= 0 else f._op for f in futs])
-    runs.append((len(futs), ops))
+    runs.append((len(futs), ops, futs[0]._seq))
 
 
 def _take_ops(w: WorkerHandle, k: int) -> array[int]:
@@ -61,10 +67,10 @@ def _take_ops(w: WorkerHandle, k: int) -> array[int]:
     while need:
         if not runs:
             raise StampMismatch(f"worker {w.wid} reported {k} task rows, {k - need} were sent")
-        n, op = runs[0]
+        n, op, first = runs[0]
         take = min(n, need)
         if isinstance(op, int):
-            col.extend(array("q", [op]) * take)
+            col.extend(array("q", (op,)) * take)
             rest: Any = op
         else:
             col.extend(op[:take])
@@ -72,9 +78,20 @@ def _take_ops(w: WorkerHandle, k: int) -> array[int]:
         if take == n:
             runs.popleft()
         else:
-            runs[0] = (n - take, rest)
+            runs[0] = (n - take, rest, first)  # its first seq stays: a safe lower bound
         need -= take
     return col
+
+
+def skip_rows(w: WorkerHandle, frame: list[Any]) -> None:
+    """A TASKS frame that could not be buffered: drop its rows' op notes to stay aligned."""
+    ranges = array("q")
+    ranges.frombytes(frame[1])
+    rows = sum((ranges[i + 1] - ranges[i]) & w.edges.mask for i in range(0, len(ranges), 3))
+    try:
+        _take_ops(w, rows)
+    except StampMismatch:
+        pass
 
 
 def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
@@ -100,12 +117,8 @@ def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
 
 def take_rows(w: WorkerHandle, ops: tuple[str, ...], submits: SubmitStamps) -> TaskBatch | None:
     """Join and clear everything `buffer_frame` kept for worker `w` (None: no task rows)."""
-    starts, seqs, errors = bytes(w.start_buf), bytes(w.seq_buf), bytes(w.error_buf)
-    ends = w.range_ends
-    w.range_ends = []
-    w.start_buf.clear()
-    w.seq_buf.clear()
-    w.error_buf.clear()
+    starts, seqs, errors, ends = w.start_buf, w.seq_buf, w.error_buf, w.range_ends
+    w.start_buf, w.seq_buf, w.error_buf, w.range_ends = bytearray(), bytearray(), bytearray(), []
     return join_rows(w, starts, seqs, ends, errors, w.err_names, ops, submits)
 
 
@@ -118,10 +131,10 @@ def _column(values: Any) -> array[int]:
 
 def join_rows(
     w: WorkerHandle,
-    starts_raw: bytes,
-    seqs: bytes,
+    starts_raw: bytes | bytearray,
+    seqs: bytes | bytearray,
     range_ends: list[tuple[int, int]],
-    errors: bytes,
+    errors: bytes | bytearray,
     err_names: Sequence[str],
     ops: tuple[str, ...],
     submits: SubmitStamps,
@@ -133,11 +146,11 @@ def join_rows(
     unknown. Raises StampMismatch if the columns and the pool's send notes disagree.
     """
     k = len(seqs) // 8
-    if len(starts_raw) != len(seqs) or sum(n for n, _ in range_ends) != k:
-        raise StampMismatch(f"worker {w.wid}: {k} task ids, {len(starts_raw) // 8} starts")
     if not k:
         return None
-    op = _take_ops(w, k)
+    op = _take_ops(w, k)  # first: whatever fails below, later rows keep their ops
+    if len(starts_raw) != len(seqs) or sum(n for n, _ in range_ends) != k:
+        raise StampMismatch(f"worker {w.wid}: {k} task ids, {len(starts_raw) // 8} starts")
     starts = np.frombuffer(starts_raw, dtype=np.int64)
     ends = np.empty(k, dtype=np.int64)
     ends[:-1] = starts[1:]
@@ -149,8 +162,8 @@ def join_rows(
     offset = time.time_ns() - now
     seq = array("q")
     seq.frombytes(seqs)
-    status = array("q", bytes(8 * k))
-    error_type = array("q", bytes(8 * k))
+    status = _ZERO * k
+    error_type = _ZERO * k
     if errors:
         pairs = array("q")
         pairs.frombytes(errors)
@@ -165,7 +178,7 @@ def join_rows(
         ops,
         tuple(err_names),
         seq,
-        array("q", [w.wid]) * k,
+        array("q", (w.wid,)) * k,
         op,
         _column(starts + offset),
         _column(ends - starts),

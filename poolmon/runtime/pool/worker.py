@@ -18,7 +18,7 @@ from multiprocessing.context import BaseContext
 from typing import Any, Final
 
 from poolmon.runtime.pool import framing as fr
-from poolmon.runtime.pool.edges import TIMED_START, EdgeRing
+from poolmon.runtime.pool.edges import TIMED_START, EdgeRing, fresh_ids
 from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.ring import RING_BYTES, SLOT_COMMIT, read_ring
 from poolmon.runtime.pool.worker_main import (
@@ -96,7 +96,7 @@ class WorkerHandle:
         self.inflight: deque[PoolFuture] = deque()
         self.strict_q: deque[PoolFuture] = deque()
         self.out: list[bytes] = []
-        self.out_tail = b""  # bytes of a partial send still to write
+        self.out_tail: bytes | memoryview = b""  # what a partial send left to write
         self.want_write = False
         self.known: set[int] = set()
         # Per-task telemetry (see worker_main._TaskStamps and taskrows): whether the worker
@@ -107,8 +107,8 @@ class WorkerHandle:
         self.error_buf = bytearray()
         self.seq_buf = bytearray()
         self.range_ends: list[tuple[int, int]] = []  # (rows, end ns of the last) per range
-        # (count, op) or (count, op column) per send while timed, not yet matched with rows
-        self.sent_ops: deque[tuple[int, Any]] = deque()
+        # (count, op or op column, first seq) per send while timed, not yet matched with rows
+        self.sent_ops: deque[tuple[int, Any, int]] = deque()
         self.err_names: list[str] = [""]
         now = time.monotonic_ns()
         self.spawned_ns = now
@@ -212,6 +212,7 @@ def spawn_worker(
     raw = ctx.RawArray("q", SLOT_WORDS)
     ring = ctx.RawArray("b", RING_BYTES)
     edges = (ctx.RawArray("q", edge_entries), ctx.RawArray("q", edge_entries))
+    fresh_ids(edges[1])
     proc = ctx.Process(  # type: ignore[attr-defined]
         target=worker_main,
         args=(wid, child_sock, raw, ring, flush_ns, os.getpid(), edges),

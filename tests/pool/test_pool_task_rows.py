@@ -33,7 +33,7 @@ def _worker(runs: list[tuple[int, Any]], entries: int = 8) -> Any:
     return SimpleNamespace(
         wid=7,
         edges=EdgeRing(*raw),
-        sent_ops=deque((n, op, 0) for n, op in runs),
+        sent_ops=deque([n, op, 0] for n, op in runs),
         start_buf=bytearray(),
         seq_buf=bytearray(),
         error_buf=bytearray(),

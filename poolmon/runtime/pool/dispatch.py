@@ -35,7 +35,7 @@ class Dispatcher(EngineBase):
 
     def dispatch(self) -> None:
         """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
-        if self.tasks_on:
+        if self.tasks_on and self.last_seq > self.stamps.last:
             self.stamps.note(self.last_seq)  # the round's submit checkpoint (submitstamps.py)
         ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < w.window]
         if not ready:
@@ -125,7 +125,14 @@ class Dispatcher(EngineBase):
             if not w.timed:
                 w.timed = True
                 out.append(_TEL_ON)
-            note_ops(w, futs, fids, self.ft.fid_op)
+            # the ops of these tasks, for their rows (taskrows.note_ops); the common case, the
+            # same single op as the send before, inlined
+            runs = w.sent_ops
+            fid = next(iter(fids)) if len(fids) == 1 else -1
+            if fid >= 0 and runs and runs[-1][1] is self.ft.fid_op[fid]:
+                runs[-1][0] += len(futs)
+            else:
+                note_ops(w, futs, fids, self.ft.fid_op)
         elif w.timed:
             w.timed = False
             out.append(_TEL_OFF)

@@ -50,13 +50,12 @@ def note_ops(w: WorkerHandle, futs: list[PoolFuture], fids: set[int], fid_op: li
         if fid >= 0:
             op = fid_op[fid]
             if runs and runs[-1][1] is op:  # the same op as the send before: one longer run
-                n, _, first = runs[-1]
-                runs[-1] = (n + len(futs), op, first)
+                runs[-1][0] += len(futs)
             else:
-                runs.append((len(futs), op, futs[0]._seq))
+                runs.append([len(futs), op, futs[0]._seq])
             return
     ops = array("q", [fid_op[f._fid] if f._fid >= 0 else f._op for f in futs])
-    runs.append((len(futs), ops, futs[0]._seq))
+    runs.append([len(futs), ops, futs[0]._seq])
 
 
 def _take_ops(w: WorkerHandle, k: int) -> array[int]:
@@ -67,18 +66,18 @@ def _take_ops(w: WorkerHandle, k: int) -> array[int]:
     while need:
         if not runs:
             raise StampMismatch(f"worker {w.wid} reported {k} task rows, {k - need} were sent")
-        n, op, first = runs[0]
+        run = runs[0]
+        n, op = run[0], run[1]
         take = min(n, need)
         if isinstance(op, int):
             col.extend(array("q", (op,)) * take)
-            rest: Any = op
         else:
             col.extend(op[:take])
-            rest = op[take:]
+            run[1] = op[take:]
         if take == n:
             runs.popleft()
         else:
-            runs[0] = (n - take, rest, first)  # its first seq stays: a safe lower bound
+            run[0] = n - take  # its first seq stays: a safe lower bound
         need -= take
     return col
 

@@ -107,8 +107,8 @@ class WorkerHandle:
         self.error_buf = bytearray()
         self.seq_buf = bytearray()
         self.range_ends: list[tuple[int, int]] = []  # (rows, end ns of the last) per range
-        # (count, op or op column, first seq) per send while timed, not yet matched with rows
-        self.sent_ops: deque[tuple[int, Any, int]] = deque()
+        # [count, op or op column, first seq] per send while timed, not yet matched with rows
+        self.sent_ops: deque[list[Any]] = deque()
         self.err_names: list[str] = [""]
         now = time.monotonic_ns()
         self.spawned_ns = now

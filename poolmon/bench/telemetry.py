@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -189,6 +190,18 @@ def paired(
     return offs, ons, [b / a for a, b in zip(offs, ons, strict=True)]
 
 
+def median_ci95(values: list[float], resamples: int = 2000) -> tuple[float, float]:
+    """A 95 % bootstrap confidence interval of the median (seeded: the same data, same CI).
+
+    Why: on a shared machine one run's median moves by a few percent; the interval says how
+    far this one could be from the median of many runs.
+    """
+    rng = random.Random(0)
+    n = len(values)
+    meds = sorted(median([values[rng.randrange(n)] for _ in range(n)]) for _ in range(resamples))
+    return meds[int(0.025 * resamples)], meds[int(0.975 * resamples) - 1]
+
+
 class _Switch:
     """Turns one pool's telemetry off and on by detaching and attaching the counting handlers.
 
@@ -241,13 +254,13 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
     "On": a catch-all handler counting every event and a batch handler counting every task row,
     so every event the pool can emit is built and delivered; each "on" run checks that exactly
     one row per task arrived. Off and on alternate in pairs (`paired`); each ratio is the median
-    of the per-pair ratios. An off-vs-off control (`aa_*`) shows the spread this machine gives
-    two identical runs.
+    of the per-pair ratios, with a bootstrap 95 % interval (`*_ratio_ci95`). An off-vs-off
+    control (`aa_*`) shows what this machine gives two identical runs.
     """
     from poolmon.bench.tasks import ident
     from poolmon.runtime.pool import Pool
 
-    trivial_n = 30_000 if quick else 100_000
+    trivial_n = 30_000 if quick else 200_000
     ms_n_tasks = 100 if quick else 600
     counter = _Counter()
     tel = Telemetry()
@@ -268,29 +281,32 @@ def run_pool(*, quick: bool, reps: int) -> tuple[dict[str, Any], dict[str, float
             offs, ons, pair_ratios = paired(
                 switch.contender(False, pool, fn, arg, n),
                 switch.contender(True, pool, fn, arg, n),
-                reps,
+                reps if label == "trivial" else max(3, reps // 2),
             )
+            low, high = median_ci95(pair_ratios)
             figures[f"{label}_tasks_per_s_off"] = round(median(offs), 1)
             figures[f"{label}_tasks_per_s_on"] = round(median(ons), 1)
             figures[f"{label}_pair_ratio_min"] = round(min(pair_ratios), 3)
             figures[f"{label}_pair_ratio_max"] = round(max(pair_ratios), 3)
+            figures[f"{label}_ratio_ci95"] = [round(low, 3), round(high, 3)]
             ratios[f"throughput_on_vs_off_{label}"] = round(median(pair_ratios), 3)
         figures["on_events_counted"] = counter.events - events_before
         off = switch.contender(False, pool, ident, 1, trivial_n)
         _, _, aa = paired(off, off, max(3, reps // 2))
         figures["aa_trivial_ratio_median"] = round(median(aa), 3)
-        figures["aa_trivial_ratio_min"] = round(min(aa), 3)
-        figures["aa_trivial_ratio_max"] = round(max(aa), 3)
+        figures["aa_trivial_ratio_ci95"] = [round(v, 3) for v in median_ci95(aa)]
     finally:
         pool.shutdown(wait=True)
     off_ns = 1e9 / figures["trivial_tasks_per_s_off"]
     figures["trivial_on_minus_off_ns_per_task"] = round(
         1e9 / figures["trivial_tasks_per_s_on"] - off_ns, 1
     )
-    figures["on_task_rows_checked"] = reps * (trivial_n + ms_n_tasks)
+    figures["on_task_rows_checked"] = reps * trivial_n + max(3, reps // 2) * ms_n_tasks
     config = {
         "workers": 2,
         "pools": 1,
+        "trivial_pairs": reps,
+        "1ms_and_aa_pairs": max(3, reps // 2),
         "trivial_tasks_per_run": trivial_n,
         "1ms_tasks_per_run": ms_n_tasks,
         "task_1ms": "poolmon.bench.telemetry.spin(1_000_000): busy-waits 1 ms of wall time",
@@ -313,7 +329,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures.update(f)
         ratios.update(r)
     if part in ("all", "pool"):
-        pool_reps = getattr(args, "reps", None) or (7 if quick else 41)
+        pool_reps = getattr(args, "reps", None) or (7 if quick else 51)
         f2, r2, c2 = run_pool(quick=quick, reps=pool_reps)
         c2["pool_reps"] = pool_reps
         if "emit_tasks_batch_ns_per_task" in figures and f2["trivial_on_minus_off_ns_per_task"] > 0:

@@ -46,18 +46,27 @@ class EdgeRing:
         self.starts = np.frombuffer(raw_starts, dtype=np.int64)
         self.seqs = np.frombuffer(raw_seqs, dtype=np.int64)
         self.mask = len(self.starts) - 1
+        self._start_bytes = memoryview(raw_starts).cast("B")
+        self._seq_bytes = memoryview(raw_seqs).cast("B")
 
-    def copy(self, a: int, b: int) -> tuple[bytes, bytes]:
-        """(starts, ids) of the entries after index a up to index b (wrapping), int64 bytes."""
-        lo = (a + 1) & self.mask
-        n = (b - a) & self.mask
-        if lo + n <= len(self.starts):
-            return self.starts[lo : lo + n].tobytes(), self.seqs[lo : lo + n].tobytes()
-        head = len(self.starts) - lo
-        return (
-            self.starts[lo:].tobytes() + self.starts[: n - head].tobytes(),
-            self.seqs[lo:].tobytes() + self.seqs[: n - head].tobytes(),
-        )
+    def copy_into(self, a: int, b: int, starts: bytearray, seqs: bytearray) -> int:
+        """Append the entries after index a up to index b (wrapping) to `starts` and `seqs`.
+
+        Returns how many entries that was. Plain byte copies: this runs for every report.
+        """
+        lo = ((a + 1) & self.mask) * 8
+        n = ((b - a) & self.mask) * 8
+        sb, qb = self._start_bytes, self._seq_bytes
+        if lo + n <= len(sb):
+            starts += sb[lo : lo + n]
+            seqs += qb[lo : lo + n]
+        else:
+            head = len(sb) - lo
+            starts += sb[lo:]
+            starts += sb[: n - head]
+            seqs += qb[lo:]
+            seqs += qb[: n - head]
+        return n // 8
 
     def newest(self) -> tuple[int, int]:
         """(seq, start ns) of the entry written last: starts only grow, so the largest.

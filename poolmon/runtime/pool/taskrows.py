@@ -30,7 +30,7 @@ from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.submitstamps import SubmitStamps
 from poolmon.runtime.pool.worker import WorkerHandle
 
-BATCH_ROWS = 8192  # task rows the pool collects from a worker before emitting them as a batch
+BATCH_ROWS = 4096  # task rows the pool collects from a worker before emitting them as a batch
 _ZERO = array("q", (0,))
 
 
@@ -104,10 +104,7 @@ def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
     ranges.frombytes(frame[1])
     for i in range(0, len(ranges), 3):
         a, b, end_ns = ranges[i], ranges[i + 1], ranges[i + 2]
-        starts, seqs = w.edges.copy(a, b)
-        w.start_buf += starts
-        w.seq_buf += seqs
-        w.range_ends.append((len(seqs) // 8, end_ns))
+        w.range_ends.append((w.edges.copy_into(a, b, w.start_buf, w.seq_buf), end_ns))
     if frame[2]:
         w.error_buf += frame[2]
         w.err_names = frame[3]

@@ -125,14 +125,7 @@ class Dispatcher(EngineBase):
             if not w.timed:
                 w.timed = True
                 out.append(_TEL_ON)
-            # the ops of these tasks, for their rows (taskrows.note_ops); the common case, the
-            # same single op as the send before, inlined
-            runs = w.sent_ops
-            fid = next(iter(fids)) if len(fids) == 1 else -1
-            if fid >= 0 and runs and runs[-1][1] is self.ft.fid_op[fid]:
-                runs[-1][0] += len(futs)
-            else:
-                note_ops(w, futs, fids, self.ft.fid_op)
+            note_ops(w, futs, fids, self.ft.fid_op)  # the ops of these tasks' rows
         elif w.timed:
             w.timed = False
             out.append(_TEL_OFF)

@@ -82,11 +82,16 @@ def _take_ops(w: WorkerHandle, k: int) -> array[int]:
     return col
 
 
+def _reports(frame: list[Any]) -> list[tuple[int, int, int]]:
+    """The (a, b, end_ns) ranges a worker's TASKS frame reports (worker_main._TaskStamps)."""
+    flat = array("q")
+    flat.frombytes(frame[1])
+    return [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, len(flat), 3)]
+
+
 def skip_rows(w: WorkerHandle, frame: list[Any]) -> None:
     """A TASKS frame that could not be buffered: drop its rows' op notes to stay aligned."""
-    ranges = array("q")
-    ranges.frombytes(frame[1])
-    rows = sum((ranges[i + 1] - ranges[i]) & w.edges.mask for i in range(0, len(ranges), 3))
+    rows = sum(w.edges.span(a, b) for a, b, _ in _reports(frame))
     try:
         _take_ops(w, rows)
     except StampMismatch:
@@ -100,10 +105,7 @@ def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
     `BATCH_ROWS` rows or the supervisor tick (`flush_rows` from the engine), because building
     and emitting a batch costs a few µs whatever its size.
     """
-    ranges = array("q")
-    ranges.frombytes(frame[1])
-    for i in range(0, len(ranges), 3):
-        a, b, end_ns = ranges[i], ranges[i + 1], ranges[i + 2]
+    for a, b, end_ns in _reports(frame):
         w.range_ends.append((w.edges.copy_into(a, b, w.start_buf, w.seq_buf), end_ns))
     if frame[2]:
         w.error_buf += frame[2]

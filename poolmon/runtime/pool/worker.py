@@ -89,7 +89,6 @@ class WorkerHandle:
         self.slot = slot_view(raw_slot)
         self.raw_ring = raw_ring
         self.ring = memoryview(raw_ring).cast("B")
-        self.raw_edges = raw_edges
         self.edges = EdgeRing(*raw_edges)
         self.rx = 0  # stream bytes received from this worker
         self.unpacker = fr.new_unpacker()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-CATALOG_VERSION: Final = 3
+CATALOG_VERSION: Final = 4
 """Bumped whenever an event is added, removed or changes its fields."""
 
 Delivery = Literal["event", "batch", "periodic"]
@@ -78,6 +78,7 @@ RESOURCE_MACHINE: Final = "poolmon.resource.machine"
 RESOURCE_INTERNALS: Final = "poolmon.resource.internals"
 CONTROL_COMMAND: Final = "poolmon.control.command"
 ALERT_ACK: Final = "poolmon.alert.ack"
+ALERT_STATE: Final = "poolmon.alert.state"
 
 ERROR_CATEGORIES: Final = ("task", "worker", "pool", "telemetry", "endpoint", "resources")
 """Allowed `category` values of `poolmon.error`."""
@@ -399,6 +400,17 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         "An alert was acknowledged in one monitor; broadcast to all.",
         metadata={**_POOL, "alert_id": "alert", "by": "who acknowledged"},
         emitted_by="endpoint",
+    ),
+    EventSpec(
+        ALERT_STATE,
+        "The pool's whole alert state (poolmon.core.alerts.model.AlertsView), sent when it "
+        "changes and every few seconds; a monitor keeps the highest revision it has seen.",
+        measurements={
+            "firing": "alerts firing (acked, silenced or inhibited ones included)",
+            "pending": "alerts pending",
+            "revision": "the view's revision",
+        },
+        metadata={**_POOL, "view": "AlertsView.to_wire(): alerts, silences, recent history"},
     ),
 )
 """Every event poolmon emits, in documentation order."""

@@ -164,12 +164,18 @@ class History:
         """Task batches the rollup builder skipped (bad indexes); kept raw, not rolled up."""
         return self._builder.invalid_batches
 
-    def tick(self, now_ns: int) -> None:
-        """Close the rollups of every second that ended at least `close_grace_s` ago."""
+    def tick(self, now_ns: int) -> list[Rollup]:
+        """Close the rollups of every second that ended at least `close_grace_s` ago.
+
+        Returns:
+            The rollups closed by this call, oldest first (the pool's insight feeds on them).
+        """
         self.commit()
-        for rollup in self._builder.close_before(now_ns - self._grace_ns):
+        closed = self._builder.close_before(now_ns - self._grace_ns)
+        for rollup in closed:
             self._rollups.append((rollup, rollup.to_wire()))
             self._closed_through = rollup.second_ns // NS_PER_S
+        return closed
 
     # ---------------------------------------------------------------- reading
     @property

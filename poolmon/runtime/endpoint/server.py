@@ -58,6 +58,7 @@ from poolmon.runtime.endpoint.history import History, Record
 from poolmon.runtime.endpoint.inbox import Inbox
 from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
 from poolmon.runtime.endpoint.sockets import SocketIO
+from poolmon.runtime.insight import Insight
 from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
 
 _LISTENER: Final = "listener"
@@ -84,6 +85,8 @@ class EndpointServer(SocketIO):
         idle_flush_interval_s: The same while no monitor is connected (records only go to
             history then; an inbox a quarter full is flushed at once either way).
         max_monitors: Connections accepted at once.
+        insight: The pool's own aggregator and per-second hooks (alerting, auto-tuning), fed
+            from this server's thread; a fresh one by default (`poolmon.runtime.insight`).
     """
 
     def __init__(
@@ -101,6 +104,7 @@ class EndpointServer(SocketIO):
         flush_interval_s: float = 0.005,
         idle_flush_interval_s: float = 0.1,
         max_monitors: int = 64,
+        insight: Insight | None = None,
     ) -> None:
         self._control = control
         self._telemetry = telemetry if telemetry is not None else DEFAULT_TELEMETRY
@@ -116,6 +120,8 @@ class EndpointServer(SocketIO):
         self._flush_ns = int(flush_interval_s * 1e9)
         self._idle_flush_ns = max(int(idle_flush_interval_s * 1e9), self._flush_ns)
         self._max_monitors = max_monitors
+        self.insight = insight if insight is not None else Insight()
+        """The pool's own aggregator and its once-a-second hooks."""
         self._commands = CommandHandler(control, self._telemetry.emit, self._status, limits)
         self._handler_id = f"poolmon.endpoint.{id(self):x}"
         self._stopping = False
@@ -275,6 +281,7 @@ class EndpointServer(SocketIO):
             for item in self._inbox.take(_DRAIN_MAX)
         ]
         history.commit()
+        self.insight.on_events(item for _, item in records if not isinstance(item, TaskBatch))
         if records:
             self._fan_out(records)
         return bool(len(self._inbox))
@@ -295,7 +302,10 @@ class EndpointServer(SocketIO):
             self._write(conn)
 
     def _tick(self) -> None:
-        self.history.tick(time.time_ns())
+        now_wall = time.time_ns()
+        closed = self.history.tick(now_wall)
+        for failure in self.insight.on_second(now_wall, closed):
+            self._report(failure.error, f"insight hook {failure.name!r}")
         now = time.monotonic_ns()
         for conn in list(self._conns.values()):
             if conn.state == HELLO and now - conn.opened_ns > _HANDSHAKE_TIMEOUT_NS:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from poolmon.core.errors import ProtocolError
+from poolmon.core.errors import PoolmonError, ProtocolError
 
 SEVERITIES: Final = ("info", "warning", "critical")
 """Alert severities, mildest first."""
@@ -38,6 +38,10 @@ MATCH_OPS: Final = ("=", "!=", "=~", "!~")
 
 SILENCE_LABELS: Final = ("alertname", "pool", "worker", "op", "severity")
 """Labels a silence may match on (the ones every default rule sets where they apply)."""
+
+class AlertError(PoolmonError):
+    """An alert operation cannot be done (unknown id, bad matcher, ...); the message says why."""
+
 
 Labels = tuple[tuple[str, str], ...]
 """A label set, sorted by label name; identifies an alert instance together with its rule."""

@@ -158,6 +158,25 @@ class CommandHandler:
             "recycle_worker": self._recycle_worker,
             "ack_alert": self._ack_alert,
         }
+        self._read_commands: frozenset[str] = READ_COMMANDS
+
+    def register(
+        self, name: str, command: Callable[[Mapping[str, Any]], Mapping[str, Any]], *, read: bool
+    ) -> None:
+        """Add (or replace) a command; how alerting and tuning plug their commands in.
+
+        Args:
+            name: The command's wire name.
+            command: Takes the COMMAND's args, returns the REPLY's result; raises `Refused`
+                with the reason for bad input or an impossible request.
+            read: True for a command that changes nothing (allowed on read-only connections,
+                no event); False for one that changes the pool or its alerts.
+        """
+        self._commands[name] = command
+        if read:
+            self._read_commands = self._read_commands | {name}
+        else:
+            self._read_commands = self._read_commands - {name}
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -169,7 +188,7 @@ class CommandHandler:
         command = self._commands.get(name)
         if command is None:
             return Outcome(False, {}, f"unknown command {name!r}; known: {', '.join(self.names)}")
-        if name in READ_COMMANDS:
+        if name in self._read_commands:
             try:
                 return Outcome(True, command(args))
             except Exception as exc:  # a broken stats() must not take the endpoint down

@@ -14,7 +14,6 @@ few seconds of each other, not spread over a fleet's scrape intervals.
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +35,8 @@ from poolmon.core.alerts.notify_model import (
     Timing,
     WebhookSettings,
 )
+from poolmon.core.alerts.rules import did_you_mean
+from poolmon.core.alerts.units import parse_duration
 from poolmon.core.errors import ConfigError
 
 LineOf = Callable[[tuple[str | int, ...]], int | None]
@@ -72,30 +73,8 @@ SECRET_KEYS: Final[Mapping[str, str]] = {
 }
 """Keys that would put a secret in the file, and what to use instead."""
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "::1")
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from a TOML number (seconds) or a string like `30s`, `5m`, `1h30m`, `500ms`.
-
-    Raises:
-        ValueError: With the reason, for anything else or a negative number.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value}")
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        parts = _DURATION.findall(text)
-        if text and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * _UNIT_S[u] for n, u in parts)
-    raise ValueError(f"expected a duration like 30s, 5m or 1h30m, got {value!r}")
 
 
 def parse_notify(doc: Mapping[str, Any], line_of: LineOf, path: str) -> NotifyConfig:
@@ -181,9 +160,7 @@ class _Parser:
                     where, f"{key!r} is a {owner} setting, not one of kind {table['kind']!r}"
                 )
                 continue
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.problem(where, f"unknown setting {key!r}{hint}")
+            self.problem(where, f"unknown setting {key!r}{did_you_mean(key, known)}")
 
     def timing(self, at: Path, table: Mapping[str, Any], base: Timing) -> Timing:
         """Grouping and timers from `table`, inheriting `base`; repeat rounded up to the tick."""
@@ -205,8 +182,11 @@ class _Parser:
         key = str(at[-1])
         if key not in table:
             return default
+        raw = table[key]
         try:
-            value = parse_duration(table[key])
+            if not isinstance(raw, str | int | float):
+                raise ValueError(f"expected a duration like '30s', '5m' or '1h', got {raw!r}")
+            value = parse_duration(raw)
         except ValueError as exc:
             self.problem(at, f"{key}: {exc}")
             return default

@@ -170,7 +170,7 @@ def test_every_problem_is_reported_with_its_file_and_line() -> None:
         ("rules/alerts.toml:12:", "from must be an address"),
         ("rules/alerts.toml:13:", "to must be a list of addresses"),
         ("rules/alerts.toml:19:", "url must be http://"),
-        ("rules/alerts.toml:21:", "the Authorization header comes from token_env or token_file"),
+        ("rules/alerts.toml:21:", "secret into the file: set token_header = 'Authorization'"),
         ("rules/alerts.toml:20:", "an alertmanager receiver needs send_resolved = true"),
         ("rules/alerts.toml:25:", "kind must be one of log, file, webhook, email, got 'pager'"),
         ("rules/alerts.toml:30:", "bad regular expression"),

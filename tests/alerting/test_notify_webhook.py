@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from notify_helpers import free_port, http_sink, make_alert, parse_text, view, wait_for
@@ -60,6 +61,22 @@ def test_a_firing_alert_is_posted_with_the_generic_body_and_the_bearer_token(
     stats = notifier.stats()["ops"]
     assert (stats.sent, stats.failed, stats.dropped, stats.rate_limited) == (2, 0, 0, 0)
     assert notifier.dropped == 0
+
+
+def test_a_token_from_a_file_in_its_own_header(tmp_path: Path) -> None:
+    (tmp_path / "hook.token").write_text("file-token-456\n")
+    with http_sink() as sink:
+        extra = 'token_file = "hook.token"\ntoken_header = "X-Api-Key"'
+        config = parse_text(FAST + hook("ops", sink.url, extra), str(tmp_path / "alerts.toml"))
+        notifier = Notifier(config, "etl")
+        notifier.start()
+        try:
+            notifier.update(view(make_alert()))
+            wait_for(lambda: sink.received, what="the POST")
+        finally:
+            notifier.stop(5)
+    assert sink.received[0].headers["X-Api-Key"] == "file-token-456"
+    assert "Authorization" not in sink.received[0].headers
 
 
 def test_a_missing_token_variable_is_a_clear_error_naming_it(

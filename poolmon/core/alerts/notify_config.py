@@ -60,7 +60,7 @@ COMMON_KEYS: Final = (
 KIND_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
     "log": (),
     "file": ("path", "max_bytes", "backups"),
-    "webhook": ("url", "format", "headers", "token_env", "token_file"),
+    "webhook": ("url", "format", "headers", "token_env", "token_file", "token_header"),
     "email": (
         "host", "port", "starttls", "username", "password_env", "password_file", "from", "to",
         "subject_prefix", "ca_file",
@@ -73,6 +73,7 @@ SECRET_KEYS: Final[Mapping[str, str]] = {
 }
 """Keys that would put a secret in the file, and what to use instead."""
 
+_SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api-?key|password")
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "::1")
 
@@ -340,10 +341,10 @@ class _Parser:
             self.problem((*at, "headers"), 'headers must be a table like { "X-Team" = "ops" }')
             raw = {}
         for key, value in raw.items():
-            if key.lower() in ("authorization", "proxy-authorization", "cookie"):
+            if _SECRET_HEADER.search(key):
                 self.problem(
                     (*at, "headers", key),
-                    f"never write a secret into the file: the {key} header comes from "
+                    f"never write a secret into the file: set token_header = {key!r} and "
                     "token_env or token_file",
                 )
             elif not isinstance(value, str) or not re.fullmatch(
@@ -355,11 +356,15 @@ class _Parser:
                 )
             else:
                 headers.append((key, value))
+        token_header = self.string((*at, "token_header"), table, "Authorization")
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", token_header):
+            self.problem((*at, "token_header"), f"token_header {token_header!r} is no header name")
         return WebhookSettings(
             url.rstrip("/") if fmt == "alertmanager" else url,
             fmt,
             tuple(headers),
             self.secret(at, table, "token"),
+            token_header,
         )
 
     def email(self, at: Path, table: Mapping[str, Any]) -> EmailSettings:

@@ -35,6 +35,7 @@ from poolmon.core.alerts.notify_model import (
     Timing,
     WebhookSettings,
 )
+from poolmon.core.alerts.rulefile import Problem, RuleFile, RuleFileError
 from poolmon.core.alerts.rules import did_you_mean
 from poolmon.core.alerts.units import parse_duration
 from poolmon.core.errors import ConfigError
@@ -43,12 +44,12 @@ LineOf = Callable[[tuple[str | int, ...]], int | None]
 Path = tuple[str | int, ...]
 
 
-class NotifyConfigError(ConfigError):
-    """The notification settings are wrong; `problems` lists each as `file:line: message`."""
+class NotifyConfigError(RuleFileError, ConfigError):
+    """The notification settings are wrong; `problems` lists `(file, line, message)` triples.
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
+    A `RuleFileError`, so a caller loading a rule file reports rule and channel problems the
+    same way (`str()` prints one `file:line: message` per problem).
+    """
 
 
 TIMING_KEYS: Final = ("group_by", "group_wait", "group_interval", "repeat_interval")
@@ -96,6 +97,11 @@ def parse_notify(doc: Mapping[str, Any], line_of: LineOf, path: str) -> NotifyCo
     return config
 
 
+def notify_config_of(rule_file: RuleFile) -> NotifyConfig:
+    """The notification setup of a parsed rule file (`parse_notify` on its document)."""
+    return parse_notify(rule_file.doc, rule_file.line_of, rule_file.path)
+
+
 class _Parser:
     """Collects problems while it reads; each reader returns a usable default after a problem."""
 
@@ -103,7 +109,7 @@ class _Parser:
         self.line_of = line_of
         self.path = path
         self.base_dir = posixpath.dirname(path)
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def problem(self, at: Path, message: str) -> None:
         """Record `message` at the line of `at` (or its nearest parent that has one)."""
@@ -112,9 +118,7 @@ class _Parser:
             line = self.line_of(at[:n])
             if line is not None:
                 break
-        self.problems.append(
-            f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
-        )
+        self.problems.append((self.path, line, message))
 
     def parse(self, doc: Mapping[str, Any]) -> NotifyConfig:
         """Read `[notify]` and every `[[channels]]` table."""

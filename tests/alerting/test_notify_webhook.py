@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from notify_helpers import free_port, http_sink, make_alert, parse_text, view, wait_for
 
-from poolmon.core.errors import ConfigError
+from poolmon.core.alerts.notify_config import NotifyConfigError
 from poolmon.runtime.alerting.notifier import Notifier
 
 FAST = '[notify]\ngroup_wait = 0\ngroup_interval = "1s"\nrepeat_interval = "1h"\n'
@@ -85,7 +85,7 @@ def test_a_missing_token_variable_is_a_clear_error_naming_it(
     monkeypatch.delenv("NOPE_TOKEN", raising=False)
     config = parse_text(FAST + hook("ops", "http://127.0.0.1:9/x", 'token_env = "NOPE_TOKEN"'))
     with pytest.raises(
-        ConfigError, match="channel 'ops': token: environment variable NOPE_TOKEN is not set"
+        NotifyConfigError, match="channel 'ops': token: environment variable NOPE_TOKEN is not set"
     ):
         Notifier(config, "etl")
 

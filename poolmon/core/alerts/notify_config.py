@@ -35,7 +35,7 @@ from poolmon.core.alerts.notify_model import (
     Timing,
     WebhookSettings,
 )
-from poolmon.core.alerts.rulefile import Problem, RuleFile, RuleFileError
+from poolmon.core.alerts.rulefile import RuleFile, format_problem
 from poolmon.core.alerts.rules import did_you_mean
 from poolmon.core.alerts.units import parse_duration
 from poolmon.core.errors import ConfigError
@@ -44,12 +44,12 @@ LineOf = Callable[[tuple[str | int, ...]], int | None]
 Path = tuple[str | int, ...]
 
 
-class NotifyConfigError(RuleFileError, ConfigError):
-    """The notification settings are wrong; `problems` lists `(file, line, message)` triples.
+class NotifyConfigError(ConfigError):
+    """The notification settings are wrong; `problems` lists each as `file:line: message`."""
 
-    A `RuleFileError`, so a caller loading a rule file reports rule and channel problems the
-    same way (`str()` prints one `file:line: message` per problem).
-    """
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
 
 
 TIMING_KEYS: Final = ("group_by", "group_wait", "group_interval", "repeat_interval")
@@ -109,7 +109,7 @@ class _Parser:
         self.line_of = line_of
         self.path = path
         self.base_dir = posixpath.dirname(path)
-        self.problems: list[Problem] = []
+        self.problems: list[str] = []
 
     def problem(self, at: Path, message: str) -> None:
         """Record `message` at the line of `at` (or its nearest parent that has one)."""
@@ -118,7 +118,7 @@ class _Parser:
             line = self.line_of(at[:n])
             if line is not None:
                 break
-        self.problems.append((self.path, line, message))
+        self.problems.append(format_problem((self.path, line, message)))
 
     def parse(self, doc: Mapping[str, Any]) -> NotifyConfig:
         """Read `[notify]` and every `[[channels]]` table."""

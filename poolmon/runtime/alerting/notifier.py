@@ -19,6 +19,7 @@ import threading
 from collections.abc import Mapping
 
 from poolmon.core.alerts.model import AlertsView
+from poolmon.core.alerts.notify_config import NotifyConfigError
 from poolmon.core.alerts.notify_groups import Router
 from poolmon.core.alerts.notify_model import NotifyConfig
 from poolmon.core.clock import Clock, SystemClock
@@ -47,7 +48,7 @@ class Notifier:
         clock: Time source (tests may pass a manual one for the timers' decisions).
 
     Raises:
-        ConfigError: A channel's secret cannot be read (every such problem listed, one a line).
+        NotifyConfigError: A channel's secret cannot be read (every such problem listed).
     """
 
     def __init__(
@@ -71,7 +72,7 @@ class Notifier:
                 continue
             self._workers[channel.name] = ChannelWorker(channel, built, self._on_error, self._clock)
         if problems:
-            raise ConfigError("\n".join(problems))
+            raise NotifyConfigError(problems)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False

@@ -60,6 +60,8 @@ class RuleState:
     """What a rule keeps between ticks: its samples (rate, anomaly) and a cached baseline."""
 
     samples: SampleMatrix | None = None
+    started_s: int | None = None
+    """When the rule was first evaluated: absence needs to have watched its whole window."""
     cached_version: int = -1
     cached: tuple[F64, F64] | None = None
 
@@ -139,6 +141,10 @@ def evaluate(rule: Rule, reader: MetricReader, state: RuleState, firing: FiringO
         cond = ~np.isfinite(vals)
         if METRICS[rule.metric].counting:
             cond |= np.where(np.isfinite(vals), vals, 1.0) == 0
+        if state.started_s is None:
+            state.started_s = reader.now_s
+        if reader.now_s - state.started_s < rule.window_s:
+            cond[:] = False  # not watched for the whole window yet
     elif rule.kind == "rate":
         vals = _rate(rule, reader.now_s, cur, state)
         thr = _thresholds(vals, rule.op, rule.value)

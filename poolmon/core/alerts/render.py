@@ -102,7 +102,8 @@ def expr(rule: Rule) -> str:
         g = rule.when
         gw = format_duration(g.window_s or rule.window_s)
         gv = format_value(g.value, METRICS[g.metric].unit) if g.metric in METRICS else g.value
-        text += f" when {g.metric} over {gw} {g.op} {gv}"
+        gby = f"{{{rule.by}}}" if rule.by and rule.by in METRICS[g.metric].by else ""
+        text += f" when {g.metric}{gby} over {gw} {g.op} {gv}"
     return text
 
 

@@ -30,6 +30,7 @@ from poolmon.core.counters import OVERFLOW_LABEL
 from poolmon.core.distring import DistRing
 from poolmon.core.events import TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.queries import covered_time_s, window_first_s
+from poolmon.core.ring import ENTITY_TIERS
 from poolmon.core.sketch import QUANTILES, quantiles_from_counts
 
 if TYPE_CHECKING:
@@ -184,6 +185,16 @@ class MetricMemory:
             self.drops.popleft()
 
 
+def entity_window(window_s: int) -> int:
+    """The window read from per-operation/per-worker rings (10 s slots for the first minute).
+
+    A window of under a minute would often be just the slot in progress, which holds nothing
+    yet while the rollups lag 2-3 s; so such windows take one more slot (at most a minute).
+    """
+    slot, span = ENTITY_TIERS[0]
+    return min(slot * span, window_s + slot) if window_s < slot * span else window_s
+
+
 def _nan(v: float | None) -> float:
     return np.nan if v is None else float(v)
 
@@ -293,8 +304,9 @@ class MetricReader:
                     for col, ring in sorted(st.op_latency.items())
                 ]
             out = np.full((len(rings), len(QUANTILES)), np.nan)
+            w = window_s if by is None else entity_window(window_s)
             for i, (_, ring) in enumerate(rings):
-                counts, _, lo, hi = ring.window_counts(self.now_s, window_s)
+                counts, _, lo, hi = ring.window_counts(self.now_s, w)
                 if counts.any():
                     qs = quantiles_from_counts(counts, QUANTILES, lo, hi)
                     out[i] = [_nan(q) for q in qs]
@@ -359,6 +371,7 @@ def _rss(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
         return Values.scalar(r.gauge_mean("workers_rss_bytes", w))
     rows = sorted(r.agg.workers.rows.items())
     vals = np.full(len(rows), np.nan)
+    w = entity_window(w)
     for i, (_, rec) in enumerate(rows):
         s, n = rec.rss.window_sum(r.now_s, w)
         if n:

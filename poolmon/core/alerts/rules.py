@@ -138,6 +138,8 @@ class Rule:
                 out.append(("rules", "a composite names at least one rule"))
             if self.metric:
                 out.append(("metric", "a composite has no metric; it combines `rules`"))
+            if self.by is not None and self.by not in BY_LABELS:
+                out.append(("by", f"by {self.by!r} must be one of {', '.join(BY_LABELS)}"))
             return out
         spec = METRICS.get(self.metric)
         if spec is None:
@@ -251,6 +253,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
     pool = sorted(choices)
     close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    close = close or [c for c in pool if word and c.startswith(word)][:1]
     if close:
         return f"; did you mean {close[0]!r}?"
     return f"; known: {', '.join(pool)}"
@@ -286,7 +289,8 @@ class RuleSet:
     def __post_init__(self) -> None:
         problems = set_problems(self.rules)
         if problems:
-            raise ConfigError("bad rules:\n" + "\n".join(f"{n}: {m}" for n, _, m in problems))
+            lines = (f"{self.rules[i].name}: {m}" for i, _, m in problems)
+            raise ConfigError("bad rules:\n" + "\n".join(lines))
         ordered = topological(self.rules)
         object.__setattr__(self, "rules", ordered)
         object.__setattr__(self, "by_name", {r.name: r for r in ordered})
@@ -305,29 +309,36 @@ class RuleSet:
         return RuleSet((*mine, *other.rules), (*self.inhibit, *other.inhibit))
 
 
-def set_problems(rules: Sequence[Rule]) -> list[tuple[str, str, str]]:
-    """Every problem of a set of rules as `(rule name, field, message)`.
+def set_problems(rules: Sequence[Rule]) -> list[tuple[int, str, str]]:
+    """Every problem of a set of rules as `(index of the rule, field, message)`.
 
-    Checks each rule, duplicate names, composites naming unknown rules, and cycles.
+    Checks each rule, duplicate names, composites naming unknown rules (or rules split
+    differently from the composite), and cycles.
     """
-    out: list[tuple[str, str, str]] = []
-    seen: set[str] = set()
-    for r in rules:
-        out.extend((r.name, f, m) for f, m in (*r.problems(), *r.annotation_problems()))
-        if r.name in seen:
-            out.append((r.name, "name", f"duplicate rule name {r.name!r}"))
-        seen.add(r.name)
-    names = {r.name for r in rules}
-    for r in rules:
+    out: list[tuple[int, str, str]] = []
+    first: dict[str, int] = {}
+    for i, r in enumerate(rules):
+        out.extend((i, f, m) for f, m in (*r.problems(), *r.annotation_problems()))
+        if r.name in first:
+            out.append((i, "name", f"duplicate rule name {r.name!r}"))
+        first.setdefault(r.name, i)
+    by_name = {r.name: r for r in rules}
+    for i, r in enumerate(rules):
         if r.kind != "composite":
             continue
         for part in r.rules:
-            if part not in names:
-                out.append((r.name, "rules", f"unknown rule {part!r}{did_you_mean(part, names)}"))
+            other = by_name.get(part)
+            if other is None:
+                out.append((i, "rules", f"unknown rule {part!r}{did_you_mean(part, by_name)}"))
             elif part == r.name:
-                out.append((r.name, "rules", "a composite cannot name itself"))
+                out.append((i, "rules", "a composite cannot name itself"))
+            elif r.by is not None and other.by != r.by:
+                out.append(
+                    (i, "rules", f"composite split by {r.by!r} combines {part!r}, which is not")
+                )
     for cycle in cycles(rules):
-        out.append((cycle[0], "rules", "composite cycle: " + " -> ".join([*cycle, cycle[0]])))
+        where = first.get(cycle[0], 0)
+        out.append((where, "rules", "composite cycle: " + " -> ".join([*cycle, cycle[0]])))
     return out
 
 

@@ -39,7 +39,7 @@ def test_list_ack_silence_and_unsilence_from_the_command_line(
     assert "critical" in row
     assert "firing" in row
     assert "op=parse" in row
-    assert "1 vs 0" in row
+    assert "100 % vs 0 %" in row  # error_rate, in its unit
 
     code, out, _ = run(capsys, "ack", sock, alert.id, "--comment", "looking")
     assert (code, out.strip()) == (0, f"acknowledged {alert.id} as {ME}")
@@ -145,3 +145,23 @@ def test_durations_and_ages() -> None:
             parse_duration(bad)
     assert human_duration(45 * 10**9) == "45s"
     assert human_duration(3725 * 10**9) == "1h02m"
+
+
+@pytest.mark.integration
+def test_pools_are_found_by_name(
+    make_pool: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+    short_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short_dir))
+    pool = make_pool("named", monitor=True)
+    assert pool.monitor is True
+    code, out, _ = run(capsys, "alerts", "named")
+    assert code == 0
+    assert out.startswith("pool named  1 rule  ")
+    code, out, _ = run(capsys, "silences")  # the only pool running
+    assert (code, out) == (0, "no silences\n")
+    code, _, err = run(capsys, "ack", "ghost", "x1")
+    assert code == 2
+    assert "no pool 'ghost' is running" in err

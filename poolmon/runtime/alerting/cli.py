@@ -118,10 +118,14 @@ def fetch_view(name: str | None, *, history: bool = False) -> tuple[AlertsView, 
 
 # ---------------------------------------------------------------------- formatting
 def _value(alert: Alert) -> str:
-    if alert.value is None:
-        return "—"
-    text = f"{alert.value:.4g}"
-    return text if alert.threshold is None else f"{text} vs {alert.threshold:.4g}"
+    """`value vs threshold` in the metric's unit ("31 % vs 5 %"); a rate's as a plain number."""
+    from poolmon.core.alerts.metrics import METRICS
+    from poolmon.core.alerts.units import format_value
+
+    spec = METRICS.get(alert.metric)
+    unit = spec.unit if spec is not None and "rate(" not in alert.expr else "count"
+    text = format_value(alert.value, unit)
+    return text if alert.threshold is None else f"{text} vs {format_value(alert.threshold, unit)}"
 
 
 def _marks(alert: Alert) -> str:
@@ -139,7 +143,8 @@ def _marks(alert: Alert) -> str:
 def format_alerts(view: AlertsView, now_ns: int) -> str:
     """The table `poolmon alerts NAME` prints."""
     age = "never" if not view.evaluated_at_ns else human_duration(now_ns - view.evaluated_at_ns)
-    head = f"pool {view.pool}  {view.rules} rules  evaluated {age} ago  revision {view.revision}"
+    rules = f"{view.rules} rule{'s' if view.rules != 1 else ''}"
+    head = f"pool {view.pool}  {rules}  evaluated {age} ago  revision {view.revision}"
     if view.disabled:
         head += "  disabled: " + ", ".join(d.rule for d in view.disabled)
     if view.notifications_dropped:

@@ -4,11 +4,9 @@ real HTTP receiver on loopback that can answer 200, 429, 4xx, or hang."""
 from __future__ import annotations
 
 import json
-import re
 import socket
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,8 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from poolmon.core.alerts.model import FIRING, RESOLVED, Ack, Alert, AlertsView, labels_of
-from poolmon.core.alerts.notify_config import parse_notify
+from poolmon.core.alerts.notify_config import notify_config_of
 from poolmon.core.alerts.notify_model import NotifyConfig
+from poolmon.core.alerts.rulefile import parse_rule_file
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
 
@@ -69,27 +68,9 @@ def view(*alerts: Alert, pool: str = "etl", revision: int = 1) -> AlertsView:
     return AlertsView(pool=pool, revision=revision, evaluated_at_ns=T0, alerts=alerts, rules=8)
 
 
-def line_finder(text: str) -> Callable[[tuple[str | int, ...]], int | None]:
-    """`line_of` for a TOML text: tables, array-of-tables entries and their `key =` lines."""
-    lines: dict[tuple[str | int, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    counts: dict[str, int] = {}
-    for no, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if m := re.fullmatch(r"\[\[\s*([\w.-]+)\s*\]\]", line):
-            counts[m.group(1)] = counts.get(m.group(1), -1) + 1
-            table = (m.group(1), counts[m.group(1)])
-            lines[table] = no
-        elif m := re.fullmatch(r"\[\s*([\w.-]+)\s*\]", line):
-            table = (m.group(1),)
-            lines[table] = no
-        elif m := re.match(r"([\w-]+)\s*=", line):
-            lines.setdefault((*table, m.group(1)), no)
-    return lines.get
-
-
 def parse_text(text: str, path: str = "/etc/poolmon/alerts.toml") -> NotifyConfig:
-    return parse_notify(tomllib.loads(text), line_finder(text), path)
+    """Through the engine's rule-file parser, as a pool loading its alerts file does."""
+    return notify_config_of(parse_rule_file(text, path))
 
 
 def free_port() -> int:

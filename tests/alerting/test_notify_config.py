@@ -6,7 +6,7 @@ import pytest
 from notify_helpers import parse_text
 
 from poolmon.core.alerts.model import Matcher
-from poolmon.core.alerts.notify_config import NotifyConfigError, parse_duration
+from poolmon.core.alerts.notify_config import NotifyConfigError
 from poolmon.core.alerts.notify_model import (
     EmailSettings,
     FileSettings,
@@ -16,6 +16,7 @@ from poolmon.core.alerts.notify_model import (
     Timing,
     WebhookSettings,
 )
+from poolmon.core.alerts.rulefile import RuleFileError
 
 FULL = """\
 [notify]
@@ -121,24 +122,11 @@ def test_repeat_interval_is_rounded_up_to_a_multiple_of_group_interval() -> None
     assert config.timing.repeat_interval_s == 300.0
 
 
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [(30, 30.0), (1.5, 1.5), ("30s", 30.0), ("5m", 300.0), ("1h30m", 5400.0), ("250ms", 0.25)],
-)
-def test_durations(text: object, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "5", "5 m", "1x", "-3s", True, -1, [1]])
-def test_bad_durations_say_what_is_expected(text: object) -> None:
-    with pytest.raises(ValueError, match="duration"):
-        parse_duration(text)
-
-
 BROKEN = """\
 [notify]
 group_wiat = "10s"
 repeat_interval = "soon"
+resend_interval = [1]
 
 [[channels]]
 name = "mail"
@@ -170,23 +158,27 @@ rate_per_minute = -1
 
 
 def test_every_problem_is_reported_with_its_file_and_line() -> None:
+    """Also a RuleFileError, so a pool loading the file reports rules and channels alike."""
     with pytest.raises(NotifyConfigError) as info:
         parse_text(BROKEN, "rules/alerts.toml")
-    problems = info.value.problems
     text = str(info.value)
+    problems = text.splitlines()
+    assert len(problems) == len(info.value.problems)
+    assert isinstance(info.value, RuleFileError)
     expected = [
-        ("rules/alerts.toml:2:", "unknown setting 'group_wiat' (did you mean 'group_wait'?)"),
-        ("rules/alerts.toml:3:", "repeat_interval: expected a duration"),
-        ("rules/alerts.toml:9:", "never write a secret into the file: use password_env or"),
-        ("rules/alerts.toml:10:", "'url' is a webhook setting, not one of kind 'email'"),
-        ("rules/alerts.toml:11:", "from must be an address"),
-        ("rules/alerts.toml:12:", "to must be a list of addresses"),
-        ("rules/alerts.toml:18:", "url must be http://"),
-        ("rules/alerts.toml:20:", "the Authorization header comes from token_env or token_file"),
-        ("rules/alerts.toml:19:", "an alertmanager receiver needs send_resolved = true"),
-        ("rules/alerts.toml:24:", "kind must be one of log, file, webhook, email, got 'pager'"),
-        ("rules/alerts.toml:29:", "bad regular expression"),
-        ("rules/alerts.toml:30:", "rate_per_minute must be a number from 0 to"),
+        ("rules/alerts.toml:2:", "unknown setting 'group_wiat'; did you mean 'group_wait'?"),
+        ("rules/alerts.toml:3:", "repeat_interval: bad duration 'soon'"),
+        ("rules/alerts.toml:4:", "resend_interval: expected a duration like"),
+        ("rules/alerts.toml:10:", "never write a secret into the file: use password_env or"),
+        ("rules/alerts.toml:11:", "'url' is a webhook setting, not one of kind 'email'"),
+        ("rules/alerts.toml:12:", "from must be an address"),
+        ("rules/alerts.toml:13:", "to must be a list of addresses"),
+        ("rules/alerts.toml:19:", "url must be http://"),
+        ("rules/alerts.toml:21:", "secret into the file: set token_header = 'Authorization'"),
+        ("rules/alerts.toml:20:", "an alertmanager receiver needs send_resolved = true"),
+        ("rules/alerts.toml:25:", "kind must be one of log, file, webhook, email, got 'pager'"),
+        ("rules/alerts.toml:30:", "bad regular expression"),
+        ("rules/alerts.toml:31:", "rate_per_minute must be a number from 0 to"),
     ]
     for where, what in expected:
         assert any(p.startswith(where) and what in p for p in problems), (where, what, text)

@@ -192,6 +192,13 @@ def test_alertmanager_receivers_get_changes_at_once_and_resends() -> None:
     assert d.at(late + 200, done) == []  # forgotten once gone from the view
 
 
+def test_an_alert_unsilenced_is_sent_to_alertmanager_at_once() -> None:
+    d = Driver(AM)
+    d.at(0, make_alert(id="a"))
+    assert d.at(5, make_alert(id="a", silenced_by=("s1",))) == []
+    assert ids(d.at(6, make_alert(id="a"))) == [("update", ["a"], [])]
+
+
 def test_alertmanager_receivers_never_hear_of_pending_or_silenced_alerts() -> None:
     d = Driver(AM)
     assert (

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from notify_helpers import free_port, http_sink, make_alert, parse_text, view, wait_for
 
-from poolmon.core.alerts.notify_config import NotifyConfigError
+from poolmon.core.errors import ConfigError
 from poolmon.runtime.alerting.notifier import Notifier
 
 FAST = '[notify]\ngroup_wait = 0\ngroup_interval = "1s"\nrepeat_interval = "1h"\n'
@@ -62,13 +63,29 @@ def test_a_firing_alert_is_posted_with_the_generic_body_and_the_bearer_token(
     assert notifier.dropped == 0
 
 
+def test_a_token_from_a_file_in_its_own_header(tmp_path: Path) -> None:
+    (tmp_path / "hook.token").write_text("file-token-456\n")
+    with http_sink() as sink:
+        extra = 'token_file = "hook.token"\ntoken_header = "X-Api-Key"'
+        config = parse_text(FAST + hook("ops", sink.url, extra), str(tmp_path / "alerts.toml"))
+        notifier = Notifier(config, "etl")
+        notifier.start()
+        try:
+            notifier.update(view(make_alert()))
+            wait_for(lambda: sink.received, what="the POST")
+        finally:
+            notifier.stop(5)
+    assert sink.received[0].headers["X-Api-Key"] == "file-token-456"
+    assert "Authorization" not in sink.received[0].headers
+
+
 def test_a_missing_token_variable_is_a_clear_error_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("NOPE_TOKEN", raising=False)
     config = parse_text(FAST + hook("ops", "http://127.0.0.1:9/x", 'token_env = "NOPE_TOKEN"'))
     with pytest.raises(
-        NotifyConfigError, match="channel 'ops': token: environment variable NOPE_TOKEN is not set"
+        ConfigError, match="channel 'ops': token: environment variable NOPE_TOKEN is not set"
     ):
         Notifier(config, "etl")
 

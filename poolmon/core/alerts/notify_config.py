@@ -14,7 +14,6 @@ few seconds of each other, not spread over a fleet's scrape intervals.
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -36,18 +35,21 @@ from poolmon.core.alerts.notify_model import (
     Timing,
     WebhookSettings,
 )
+from poolmon.core.alerts.rulefile import Problem, RuleFile, RuleFileError
+from poolmon.core.alerts.rules import did_you_mean
+from poolmon.core.alerts.units import parse_duration
 from poolmon.core.errors import ConfigError
 
 LineOf = Callable[[tuple[str | int, ...]], int | None]
 Path = tuple[str | int, ...]
 
 
-class NotifyConfigError(ConfigError):
-    """The notification settings are wrong; `problems` lists each as `file:line: message`."""
+class NotifyConfigError(RuleFileError, ConfigError):
+    """The notification settings are wrong; `problems` lists `(file, line, message)` triples.
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("\n".join(self.problems))
+    A `RuleFileError`, so a caller loading a rule file reports rule and channel problems the
+    same way (`str()` prints one `file:line: message` per problem).
+    """
 
 
 TIMING_KEYS: Final = ("group_by", "group_wait", "group_interval", "repeat_interval")
@@ -59,7 +61,7 @@ COMMON_KEYS: Final = (
 KIND_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
     "log": (),
     "file": ("path", "max_bytes", "backups"),
-    "webhook": ("url", "format", "headers", "token_env", "token_file"),
+    "webhook": ("url", "format", "headers", "token_env", "token_file", "token_header"),
     "email": (
         "host", "port", "starttls", "username", "password_env", "password_file", "from", "to",
         "subject_prefix", "ca_file",
@@ -72,30 +74,9 @@ SECRET_KEYS: Final[Mapping[str, str]] = {
 }
 """Keys that would put a secret in the file, and what to use instead."""
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_S: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SECRET_HEADER = re.compile(r"(?i)authorization|cookie|token|secret|api-?key|password")
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _LOOPBACK: Final = ("localhost", "127.0.0.1", "::1")
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from a TOML number (seconds) or a string like `30s`, `5m`, `1h30m`, `500ms`.
-
-    Raises:
-        ValueError: With the reason, for anything else or a negative number.
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 30s, 5m or 1h, got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"a duration cannot be negative, got {value}")
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        parts = _DURATION.findall(text)
-        if text and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * _UNIT_S[u] for n, u in parts)
-    raise ValueError(f"expected a duration like 30s, 5m or 1h30m, got {value!r}")
 
 
 def parse_notify(doc: Mapping[str, Any], line_of: LineOf, path: str) -> NotifyConfig:
@@ -116,6 +97,11 @@ def parse_notify(doc: Mapping[str, Any], line_of: LineOf, path: str) -> NotifyCo
     return config
 
 
+def notify_config_of(rule_file: RuleFile) -> NotifyConfig:
+    """The notification setup of a parsed rule file (`parse_notify` on its document)."""
+    return parse_notify(rule_file.doc, rule_file.line_of, rule_file.path)
+
+
 class _Parser:
     """Collects problems while it reads; each reader returns a usable default after a problem."""
 
@@ -123,7 +109,7 @@ class _Parser:
         self.line_of = line_of
         self.path = path
         self.base_dir = posixpath.dirname(path)
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def problem(self, at: Path, message: str) -> None:
         """Record `message` at the line of `at` (or its nearest parent that has one)."""
@@ -132,9 +118,7 @@ class _Parser:
             line = self.line_of(at[:n])
             if line is not None:
                 break
-        self.problems.append(
-            f"{self.path}:{line}: {message}" if line else f"{self.path}: {message}"
-        )
+        self.problems.append((self.path, line, message))
 
     def parse(self, doc: Mapping[str, Any]) -> NotifyConfig:
         """Read `[notify]` and every `[[channels]]` table."""
@@ -181,9 +165,7 @@ class _Parser:
                     where, f"{key!r} is a {owner} setting, not one of kind {table['kind']!r}"
                 )
                 continue
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            self.problem(where, f"unknown setting {key!r}{hint}")
+            self.problem(where, f"unknown setting {key!r}{did_you_mean(key, known)}")
 
     def timing(self, at: Path, table: Mapping[str, Any], base: Timing) -> Timing:
         """Grouping and timers from `table`, inheriting `base`; repeat rounded up to the tick."""
@@ -205,8 +187,11 @@ class _Parser:
         key = str(at[-1])
         if key not in table:
             return default
+        raw = table[key]
         try:
-            value = parse_duration(table[key])
+            if not isinstance(raw, str | int | float):
+                raise ValueError(f"expected a duration like '30s', '5m' or '1h', got {raw!r}")
+            value = parse_duration(raw)
         except ValueError as exc:
             self.problem(at, f"{key}: {exc}")
             return default
@@ -360,10 +345,10 @@ class _Parser:
             self.problem((*at, "headers"), 'headers must be a table like { "X-Team" = "ops" }')
             raw = {}
         for key, value in raw.items():
-            if key.lower() in ("authorization", "proxy-authorization", "cookie"):
+            if _SECRET_HEADER.search(key):
                 self.problem(
                     (*at, "headers", key),
-                    f"never write a secret into the file: the {key} header comes from "
+                    f"never write a secret into the file: set token_header = {key!r} and "
                     "token_env or token_file",
                 )
             elif not isinstance(value, str) or not re.fullmatch(
@@ -375,11 +360,15 @@ class _Parser:
                 )
             else:
                 headers.append((key, value))
+        token_header = self.string((*at, "token_header"), table, "Authorization")
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", token_header):
+            self.problem((*at, "token_header"), f"token_header {token_header!r} is no header name")
         return WebhookSettings(
             url.rstrip("/") if fmt == "alertmanager" else url,
             fmt,
             tuple(headers),
             self.secret(at, table, "token"),
+            token_header,
         )
 
     def email(self, at: Path, table: Mapping[str, Any]) -> EmailSettings:

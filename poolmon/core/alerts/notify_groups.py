@@ -200,7 +200,8 @@ class Router:
             state.last_sent_s is not None
             and now_s - state.last_sent_s >= self._config.resend_interval_s - _EPS
         )
-        present = {a.id for a in self._view.alerts}
+        # Forget what left the view or got silenced/inhibited: if it comes back, it is news.
+        present = {a.id for a in alerts}
         state.told = {k: v for k, v in state.told.items() if k in present}
         if not (firing or resolved) or not (changed or due):
             return []

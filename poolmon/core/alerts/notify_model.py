@@ -128,12 +128,17 @@ class FileSettings:
 
 @dataclass(frozen=True, slots=True)
 class WebhookSettings:
-    """A JSON POST to `url`; `alertmanager` posts Alertmanager's v2 body to {url}/api/v2/alerts."""
+    """A JSON POST to `url`; `alertmanager` posts Alertmanager's v2 body to {url}/api/v2/alerts.
+
+    The token goes in `token_header`: as `Bearer TOKEN` in `Authorization`, as itself in any
+    other header (e.g. `X-Api-Key`).
+    """
 
     url: str
     format: str = "generic"
     headers: tuple[tuple[str, str], ...] = ()
     token: SecretRef | None = None
+    token_header: str = "Authorization"
 
 
 @dataclass(frozen=True, slots=True)

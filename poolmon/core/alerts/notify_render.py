@@ -13,6 +13,7 @@ from typing import Any, Final
 from poolmon.core.alerts.model import Alert
 from poolmon.core.alerts.notify_groups import Notification
 from poolmon.core.alerts.notify_model import ENDS_AT_RESENDS
+from poolmon.core.alerts.units import format_duration
 
 GENERIC_VERSION: Final = 1
 """Version of the generic webhook body (bumped on incompatible changes)."""
@@ -24,18 +25,6 @@ def rfc3339(ns: int) -> str:
     """`2026-01-01T09:41:05.123Z` from wall-clock nanoseconds."""
     stamp = datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
-
-
-def human_duration(seconds: float) -> str:
-    """`45s`, `3m 10s`, `2h 5m`, `3d 4h`: two units at most, for a phone screen."""
-    s = max(0, int(seconds))
-    for unit, size, sub, sub_size in (("d", 86400, "h", 3600), ("h", 3600, "m", 60)):
-        if s >= size:
-            rest = (s % size) // sub_size
-            return f"{s // size}{unit}" + (f" {rest}{sub}" if rest else "")
-    if s >= 60:
-        return f"{s // 60}m" + (f" {s % 60}s" if s % 60 else "")
-    return f"{s}s"
 
 
 def number(value: float | None) -> str:
@@ -74,9 +63,9 @@ def _alert_lines(a: Alert, now_ns: int) -> list[str]:
         measure += f", threshold {number(a.threshold)}"
     if a.resolved_at_ns is not None:
         lasted = (a.resolved_at_ns - (a.fired_at_ns or a.active_since_ns)) / 1e9
-        measure += f", resolved after {human_duration(lasted)}"
+        measure += f", resolved after {format_duration(lasted)}"
     else:
-        measure += f", firing for {human_duration((now_ns - (a.fired_at_ns or now_ns)) / 1e9)}"
+        measure += f", firing for {format_duration((now_ns - (a.fired_at_ns or now_ns)) / 1e9)}"
     out.append("  " + measure)
     shown = [f"{k}={v}" for k, v in a.labels if k not in _SHOWN_ELSEWHERE and v]
     if shown:

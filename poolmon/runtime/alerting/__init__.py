@@ -1,5 +1,6 @@
-"""Alerting at run time: the pool's alert service and the notifier with its channels.
+"""Alerting in a running pool: rule files from disk, the alert service, notification channels.
 
-The decisions (rules, lifecycle, grouping and timers) are pure engines in poolmon.core.alerts;
-this package owns what needs threads, sockets, files and the environment.
+The engine itself is pure (`poolmon.core.alerts`); this package holds what touches the world:
+reading rule files, running the engine once a second in the pool, persisting its state and
+sending notifications.
 """

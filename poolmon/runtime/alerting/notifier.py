@@ -19,7 +19,6 @@ import threading
 from collections.abc import Mapping
 
 from poolmon.core.alerts.model import AlertsView
-from poolmon.core.alerts.notify_config import NotifyConfigError
 from poolmon.core.alerts.notify_groups import Router
 from poolmon.core.alerts.notify_model import NotifyConfig
 from poolmon.core.clock import Clock, SystemClock
@@ -48,7 +47,7 @@ class Notifier:
         clock: Time source (tests may pass a manual one for the timers' decisions).
 
     Raises:
-        NotifyConfigError: A channel's secret cannot be read (every such problem listed).
+        ConfigError: A channel's secret cannot be read (every such problem listed, one a line).
     """
 
     def __init__(
@@ -72,7 +71,7 @@ class Notifier:
                 continue
             self._workers[channel.name] = ChannelWorker(channel, built, self._on_error, self._clock)
         if problems:
-            raise NotifyConfigError(problems)
+            raise ConfigError("\n".join(problems))
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False

@@ -5,8 +5,9 @@ a fresh connection cannot be a stale one). The answer decides what happens next:
 429 and 503 are retried after the receiver's `Retry-After` when it gives one (Alertmanager#2111
 is what happens to a sender that ignores it); other 5xx, 408, timeouts and refused connections
 are retried with backoff; any other 4xx is permanent, since the same body will be refused again.
-The bearer token, when configured, is sent as `Authorization: Bearer ...` and appears nowhere
-else: error messages carry the URL without credentials, the status and the start of the answer.
+The token, when configured, is sent as `Authorization: Bearer ...` (or as itself in the
+configured `token_header`) and appears nowhere else: error messages carry the URL without
+credentials, the status and the start of the answer.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class WebhookChannel:
             **dict(settings.headers),
         }
         self._token = token
+        self._token_header = settings.token_header
 
     def body(self, n: Notification) -> Any:
         """The JSON value this channel POSTs for `n`."""
@@ -70,7 +72,9 @@ class WebhookChannel:
         data = json.dumps(self.body(n), separators=(",", ":")).encode()
         headers = dict(self._headers)
         if self._token is not None:
-            headers["Authorization"] = f"Bearer {self._token.reveal()}"
+            secret = self._token.reveal()
+            bearer = self._token_header.lower() == "authorization"
+            headers[self._token_header] = f"Bearer {secret}" if bearer else secret
         conn: http.client.HTTPConnection
         if self._https:
             context = ssl.create_default_context()

@@ -117,3 +117,16 @@ def test_band_threshold_outside() -> None:
     run.step(10)
     [a] = [x for x in run.views[-1].alerts if x.state == FIRING]
     assert a.threshold == 0.6
+
+
+def test_revision_moves_on_state_changes_not_on_values() -> None:
+    run = Run(rules(_err_rule(for_s=3)), _knobs(0.5))
+    run.step(3)
+    assert run.views[-1].revision == 1  # pending appeared
+    run.step(3)
+    assert run.views[-1].revision == 2  # firing
+    run.step(10)
+    values = {v.alerts[0].value for v in run.views[-10:]}
+    assert len(values) > 1
+    assert {v.revision for v in run.views[-10:]} == {2}
+    assert len(run.views[-1].alerts[0].recent) == 14

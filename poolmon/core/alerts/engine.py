@@ -382,7 +382,7 @@ class AlertEngine:
 
     def restore(self, state: Mapping[str, Any], now_ns: int) -> None:
         """Take over a dumped state (AlertError on anything malformed; nothing half-restored)."""
-        got = persist.load(state, self._rules, now_ns, self.history_max_age_ns)
+        got = persist.load(state, self._rules, self.pool, now_ns, self.history_max_age_ns)
         self._active = {r.name: {} for r in self._rules.rules}
         for rule_name, key, alert, last_true in got.active:
             a = Active(

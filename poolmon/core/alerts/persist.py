@@ -74,21 +74,27 @@ class Loaded:
     silences: list[Silence]
 
 
-def load(state: Mapping[str, Any], rules: RuleSet, now_ns: int, max_age_ns: int) -> Loaded:
+def load(
+    state: Mapping[str, Any], rules: RuleSet, pool: str, now_ns: int, max_age_ns: int
+) -> Loaded:
     """Check and decode a dumped state for `rules` (AlertError with the reason if malformed)."""
     try:
-        return _load(state, rules, now_ns, max_age_ns)
+        return _load(state, rules, pool, now_ns, max_age_ns)
     except AlertError:
         raise
     except (ProtocolError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise AlertError(f"alert state is malformed: {exc}") from None
 
 
-def _load(state: Mapping[str, Any], rules: RuleSet, now_ns: int, max_age_ns: int) -> Loaded:
+def _load(
+    state: Mapping[str, Any], rules: RuleSet, pool: str, now_ns: int, max_age_ns: int
+) -> Loaded:
     if not isinstance(state, Mapping):
         raise AlertError(f"alert state must be a map, got {type(state).__name__}")
     if state.get("version") != VERSION:
         raise AlertError(f"alert state version {state.get('version')!r}, expected {VERSION}")
+    if state["pool"] != pool:
+        raise AlertError(f"alert state is pool {state['pool']!r}'s, not {pool!r}'s")
     revision = _int(state["revision"])
     seq = None if state["seq"] is None else _int(state["seq"])
     evaluated = _int(state["evaluated_at_ns"])

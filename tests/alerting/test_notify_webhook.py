@@ -138,6 +138,26 @@ def test_a_4xx_answer_is_not_retried() -> None:
     assert "HTTP 400" in errors.messages()[0]
 
 
+def test_a_receiver_that_never_answers_times_out_and_is_retried() -> None:
+    errors = Errors()
+    with http_sink(hang=True) as stuck:
+        extra = 'timeout = "300ms"\nmax_attempts = 2\nbackoff_base = "50ms"'
+        notifier = Notifier(
+            parse_text(FAST + hook("ops", stuck.url, extra)), "etl", on_error=errors
+        )
+        notifier.start()
+        try:
+            notifier.update(view(make_alert()))
+            wait_for(lambda: errors.messages(), what="the failure report")
+        finally:
+            notifier.stop(5)
+    (message,) = errors.messages()
+    assert "after 2 attempts" in message
+    assert "no answer within 0.3s" in message
+    assert len(stuck.received) == 2
+    assert (notifier.stats()["ops"].retries, notifier.stats()["ops"].failed) == (1, 1)
+
+
 def test_hanging_and_dead_receivers_never_hold_up_a_healthy_one_or_update() -> None:
     errors = Errors()
     dead = f"http://127.0.0.1:{free_port()}/hook"

@@ -123,6 +123,23 @@ def test_a_retry_after_longer_than_backoff_cap_fails_at_once_with_the_reason() -
     assert len(sink.received) == 1
 
 
+def test_a_notification_that_failed_every_attempt_is_sent_again_at_the_next_tick() -> None:
+    errors = Errors()
+    with http_sink([(500, {}), (500, {})]) as sink:
+        extra = 'max_attempts = 2\nbackoff_base = "50ms"'
+        notifier = Notifier(parse_text(FAST + hook("ops", sink.url, extra)), "etl", on_error=errors)
+        notifier.start()
+        try:
+            notifier.update(view(make_alert(id="a1")))
+            wait_for(lambda: notifier.stats()["ops"].sent == 1, what="the delivery after the tick")
+        finally:
+            notifier.stop(5)
+    assert len(sink.received) == 3  # two failed attempts, then the next tick's notification
+    assert [a["id"] for a in sink.received[2].body["alerts"]] == ["a1"]
+    assert notifier.stats()["ops"].failed == 1
+    assert "HTTP 500" in errors.messages()[0]
+
+
 def test_a_4xx_answer_is_not_retried() -> None:
     errors = Errors()
     with http_sink([(400, {})]) as sink:

@@ -1,0 +1,39 @@
+"""`poolmon alerts check FILE`: validate a rule file the way `Pool(alerts=FILE)` would load it.
+
+Why a verb of its own: a typo in a rule file should be found in CI or before a deploy, not by
+a pool refusing to start. It loads the file with the same code as the pool (rules, inhibit
+rules, `[notify]` and `[[channels]]`) and prints every problem as `file:line: message` on
+stderr, like a compiler, so editors and CI logs can jump to the line; exit status 2 then.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+
+def check_rule_file(path: str) -> int:
+    """Print `ok: N rules (...)` and return 0, or one line per problem and return 2."""
+    from poolmon.core.alerts.notify_config import NotifyConfigError, parse_notify
+    from poolmon.core.alerts.rulefile import RuleFileError, format_problem
+    from poolmon.runtime.alerting.rules_io import load_rule_file
+
+    try:
+        rule_file = load_rule_file(path)
+    except RuleFileError as exc:
+        for problem in exc.problems:
+            print(format_problem(problem), file=sys.stderr)
+        return 2
+    try:
+        notify = parse_notify(rule_file.doc, rule_file.line_of, str(rule_file.path))
+    except NotifyConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    rules = rule_file.rules.rules
+    kinds = Counter(rule.kind for rule in rules)
+    detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    channels = len(notify.channels)
+    where = "no channels: alerts go to the log" if not channels else f"{channels} channel(s)"
+    print(f"ok: {len(rules)} rules ({detail or 'none'}); {where}")
+    return 0

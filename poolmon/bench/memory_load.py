@@ -5,9 +5,10 @@ until killed. They are separate processes so each one's VmRSS is its own: the po
 (IO thread, endpoint, history, insight, alerting), and the app (client thread, aggregator,
 Textual widgets, rendered headless at 160x50 through the same code as `poolmon attach`).
 
-* pool: 4 workers, trivial tasks submitted at RATE per second in 20 ms slices, one operation
-  name per task out of 20 (so history holds 20 ops), 1 % of them failing; a worker is killed
-  with SIGKILL every 60 s so restarts happen during the run.
+* pool: 4 workers with one minute of history (`HISTORY_S`), trivial tasks submitted at
+  RATE per second in 20 ms slices, one operation name per task out of 20 (so history holds
+  20 ops), 1 % of them failing; a worker is killed with SIGKILL every 60 s so restarts
+  happen during the run.
 * app: `PoolmonApp` on a `Monitor`, refreshed at 4 Hz; every 60 s its connection is cut from
   under it (the socket shut down), so it reconnects and resumes as after a network blip.
 """
@@ -20,12 +21,15 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from poolmon.bench.tasks import ident
 
 OPS = tuple(f"op{i:02d}" for i in range(20))
 """Operation names the load spreads over."""
+HISTORY_S = 60
+"""Seconds of per-second rollups the loaded pool keeps (full well before the warm-up ends)."""
 
 
 def flaky(x: int) -> int:
@@ -35,8 +39,45 @@ def flaky(x: int) -> int:
     return x
 
 
+def drive(pool: Any, rate: float, stopped: Callable[[], bool], kill_every_s: float) -> None:
+    """Submit trivial tasks at `rate`/s over `OPS` until `stopped()`; SIGKILL a worker often.
+
+    A worker dies every `kill_every_s`, so restarts happen during the run, not only a steady
+    stream of results.
+    """
+    per_op = [pool.options(op=name) for name in OPS]
+    slice_s = 0.02
+    next_kill = time.monotonic() + kill_every_s
+    n = 0
+    tick = time.monotonic()
+    while not stopped():
+        batch = max(1, int(rate * slice_s))
+        futures = [
+            per_op[(n + i) % len(OPS)].submit(flaky if i % 7 == 0 else ident, n + i)
+            for i in range(batch)
+        ]
+        n += batch
+        for fut in futures:
+            fut.exception()
+        tick += slice_s
+        delay = tick - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            tick = time.monotonic()
+        if time.monotonic() >= next_kill:
+            next_kill += kill_every_s
+            pids = [w.pid for w in pool.stats().workers if w.pid]
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+
+
 def run_pool(socket_path: str, rate: float) -> None:
-    """Serve a pool at `socket_path` under a steady load until SIGTERM."""
+    """Serve a pool at `socket_path` under a steady load until SIGTERM.
+
+    Its history is one minute (`HISTORY_S`), so it is full after the warm-up and what the
+    RSS slope measures is the steady state, not the history filling (docs/PROTOCOL.md §5).
+    """
     from poolmon import Pool
 
     stop = False
@@ -46,32 +87,8 @@ def run_pool(socket_path: str, rate: float) -> None:
         stop = True
 
     signal.signal(signal.SIGTERM, on_term)
-    with Pool(4, name="memory-bench", monitor=socket_path) as pool:
-        per_op = [pool.options(op=name) for name in OPS]
-        slice_s = 0.02
-        next_kill = time.monotonic() + 60
-        n = 0
-        tick = time.monotonic()
-        while not stop:
-            batch = max(1, int(rate * slice_s))
-            futures = [
-                per_op[(n + i) % len(OPS)].submit(flaky if i % 7 == 0 else ident, n + i)
-                for i in range(batch)
-            ]
-            n += batch
-            for fut in futures:
-                fut.exception()
-            tick += slice_s
-            delay = tick - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            else:
-                tick = time.monotonic()
-            if time.monotonic() >= next_kill:
-                next_kill += 60
-                pids = [w.pid for w in pool.stats().workers if w.pid]
-                if pids:
-                    os.kill(pids[0], signal.SIGKILL)
+    with Pool(4, name="memory-bench", monitor=socket_path, history_seconds=HISTORY_S) as pool:
+        drive(pool, rate, lambda: stop, 60.0)
 
 
 def run_app(socket_path: str) -> None:

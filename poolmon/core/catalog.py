@@ -297,6 +297,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "hits": "sent to the bound worker",
             "misses": "sent elsewhere",
             "expired": "bindings dropped after the idle TTL",
+            "unbound": "tasks of a new session not bound: the binding table was full",
         },
         metadata=_POOL,
     ),

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from poolmon.runtime.endpoint.history import History
 from poolmon.runtime.endpoint.server import EndpointServer
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
@@ -45,6 +46,11 @@ class ServedPool(Protocol):
     @property
     def telemetry(self) -> Telemetry:
         """The registry the pool emits into."""
+        ...
+
+    @property
+    def history_sizes(self) -> tuple[int, int]:
+        """(rollup seconds, raw task bytes) the endpoint's history keeps."""
         ...
 
     @property
@@ -141,7 +147,11 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
+            seconds, raw_bytes = pool.history_sizes
+            history = History(rollup_seconds=seconds, raw_task_bytes=raw_bytes)
+            endpoint = EndpointServer(
+                _EndpointControl(pool), pool.telemetry, path=path, history=history
+            ).start()
             started.append(_Stopper(endpoint.close))
         except Exception as exc:  # the pool must run even if its endpoint cannot
             _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)

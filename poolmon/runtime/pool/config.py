@@ -77,6 +77,8 @@ class PoolConfig:
     start_timeout: float
     monitor: bool | str
     alerts: bool | str | os.PathLike[str] | None = None
+    history_seconds: int = 960
+    history_raw_mib: float = 16.0
     alert_state_dir: str | os.PathLike[str] | None = None
     alert_setup: AlertSetup | None = field(default=None, init=False)
     """The loaded rules and channels (`alerts` read once, here), or None when alerting is off."""
@@ -133,6 +135,11 @@ class PoolConfig:
             raise ConfigError(f"monitor must be True, False or a socket path, got {self.monitor!r}")
         from poolmon.runtime.alerting.setup import check_state_dir_setting, load_alert_setup
 
+        self.history_seconds = check_int("history_seconds", self.history_seconds, 10, 86_400)
+        raw = self.history_raw_mib
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0.25 <= raw <= 4096:
+            raise ConfigError(f"history_raw_mib must be a number in 0.25..4096, got {raw!r}")
+        self.history_raw_mib = float(raw)
         check_state_dir_setting(self.alert_state_dir)
         self.alert_setup = load_alert_setup(self.alerts)  # a bad rule file fails Pool() here
 

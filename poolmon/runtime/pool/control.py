@@ -139,6 +139,11 @@ class PoolControl:
         return self._cfg.monitor
 
     @property
+    def history_sizes(self) -> tuple[int, int]:
+        """(rollup seconds, raw task bytes) the monitor endpoint's history keeps."""
+        return self._cfg.history_seconds, int(self._cfg.history_raw_mib * 1024 * 1024)
+
+    @property
     def alert_setup(self) -> AlertSetup | None:
         """The rules and channels loaded from `alerts=` (None: alerting is off)."""
         return self._cfg.alert_setup

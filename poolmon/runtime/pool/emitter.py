@@ -186,12 +186,11 @@ class PoolEmitter:
                 cat.QUEUE_REJECTED, {"depth": depth, "max_queue": max_queue}, {"policy": policy}
             )
 
-    def session_affinity(self, hits: int, misses: int, expired: int) -> None:
+    def session_affinity(self, hits: int, misses: int, expired: int, unbound: int) -> None:
         """Periodic: session routing outcomes since the last report."""
         if self.tel.listening(cat.SESSION_AFFINITY):
-            self._emit(
-                cat.SESSION_AFFINITY, {"hits": hits, "misses": misses, "expired": expired}, {}
-            )
+            counts = {"hits": hits, "misses": misses, "expired": expired, "unbound": unbound}
+            self._emit(cat.SESSION_AFFINITY, counts, {})
 
     def error(
         self,

@@ -58,6 +58,10 @@ R_ERROR_RAW: Final = 3  # payload = [type_name, message, traceback_text] (except
 
 PICKLE_PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 MAX_CACHED_FUNCTIONS: Final = 4096
+MAX_OP_NAMES: Final = 1024
+"""Distinct operation names a pool tells apart; later new names share `OTHER_OPS`."""
+OTHER_OPS: Final = "(other)"
+"""The overflow operation: tasks of names beyond `MAX_OP_NAMES` (same label as the monitor's)."""
 
 _CACHEABLE = (types.FunctionType, types.BuiltinFunctionType)
 
@@ -101,7 +105,10 @@ class FunctionTable:
     Only plain functions and builtins are cached, by identity: they pickle by reference, so
     the bytes never go stale. Bound methods, partials and callable objects carry state that
     may change between calls, so they are pickled with every task (as ProcessPoolExecutor
-    does). Op names are deduplicated into `ops`, the name table of every `TaskBatch`.
+    does). Op names are deduplicated into `ops`, the name table of every `TaskBatch`; it holds
+    at most `MAX_OP_NAMES` names (the last is `OTHER_OPS`, where every later new name is
+    counted), so a program that makes an op name per task (an id in it) cannot grow the pool's
+    memory or every batch's name table without bound.
     """
 
     def __init__(self) -> None:
@@ -112,17 +119,26 @@ class FunctionTable:
         self.fid_op: list[int] = []
         self._op_index: dict[str, int] = {}
         self.ops: list[str] = []
+        self.ops_overflowed = 0
+        """Lookups of a name that found the table full (about one per such task), all counted
+        under OTHER_OPS."""
 
     def op_index(self, name: str) -> int:
-        """Index of an op name in `ops`, adding it if new."""
+        """Index of an op name in `ops`, adding it if new (`OTHER_OPS` once the table is full)."""
         idx = self._op_index.get(name)
         if idx is None:
             with self._lock:
                 idx = self._op_index.get(name)
                 if idx is None:
-                    idx = len(self.ops)
-                    self.ops.append(name)
-                    self._op_index[name] = idx
+                    if len(self.ops) >= MAX_OP_NAMES - 1:
+                        if name != OTHER_OPS:
+                            self.ops_overflowed += 1
+                        name = OTHER_OPS
+                        idx = self._op_index.get(name)
+                    if idx is None:
+                        idx = len(self.ops)
+                        self.ops.append(name)
+                        self._op_index[name] = idx
         return idx
 
     def register(self, fn: Any, op: str | None = None) -> int:
@@ -134,6 +150,8 @@ class FunctionTable:
         """
         if not isinstance(fn, _CACHEABLE):
             return -1
+        if op is not None and op not in self._op_index and len(self.ops) >= MAX_OP_NAMES - 1:
+            op = OTHER_OPS  # past the cap, new names share one id per function
         # (fn, op) pairs live apart from `ids`, which `Pool.submit` probes with any object
         ids = self.ids if op is None else self._op_ids
         key: Any = fn if op is None else (fn, op)

@@ -72,6 +72,10 @@ class Pool(PoolControl, SubmitSupport, Executor):
             thread, so `monitor=False` means no alerting (docs/ALERTS_RUNTIME.md).
         alert_state_dir: Folder of the alert state file (acks, silences, history kept across
             restarts); None: `$XDG_STATE_HOME/poolmon/<name>/`.
+        history_seconds / history_raw_mib: What the monitor endpoint keeps for monitors that
+            attach late: per-second rollups of the last `history_seconds` (about 6 KB a second
+            for 20 operations), and at most `history_raw_mib` MiB of raw task rows
+            (docs/PROTOCOL.md §5).
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
     """
 
@@ -104,6 +108,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
         telemetry: Telemetry | None = None,
         alerts: bool | str | os.PathLike[str] | None = None,
         alert_state_dir: str | os.PathLike[str] | None = None,
+        history_seconds: int = 960,
+        history_raw_mib: float = 16.0,
     ) -> None:
         size = default_size() if max_workers is None else max_workers
         if max_size is None:
@@ -133,6 +139,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
             monitor=monitor,
             alerts=alerts,
             alert_state_dir=alert_state_dir,
+            history_seconds=history_seconds,
+            history_raw_mib=history_raw_mib,
         )
         if telemetry is None:
             from poolmon.runtime.telemetry import DEFAULT_TELEMETRY

@@ -58,7 +58,7 @@ def build_stats(pool: Pool, eng: Engine, cfg: PoolConfig) -> PoolStats:
         task_timeout_s=cfg.task_timeout,
         health_check_interval_s=cfg.health_check_interval,
         workers=tuple(workers),
-        sessions=SessionStats(len(s), s.hits, s.misses, s.expired),
+        sessions=SessionStats(len(s), s.hits, s.misses, s.expired, s.unbound),
         totals=Totals(
             submitted=eng.last_seq + 1,
             succeeded=c.results - c.failed,

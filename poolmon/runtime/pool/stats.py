@@ -73,12 +73,15 @@ class SessionStats:
         hits: Tasks sent to their session's bound worker.
         misses: Tasks with no binding yet, or sent elsewhere (hint mode, worker busy).
         expired: Bindings dropped after the idle TTL.
+        unbound: Tasks of a new session left unbound: the table held its cap
+            (`poolmon.runtime.pool.sessions.MAX_SESSIONS`) of live bindings.
     """
 
     count: int
     hits: int
     misses: int
     expired: int
+    unbound: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,8 @@ class SubmitStamps:
     def restart(self, last_seq: int) -> None:
         """Telemetry was just turned on: tasks up to `last_seq` have no known submit time."""
         self.floor = self.last = last_seq
-        del self._seqs[:]
-        del self._times[:]
+        self._seqs = array("q")  # not `del a[:]`: a live numpy view would make that raise
+        self._times = array("q")
 
     def __len__(self) -> int:
         return len(self._seqs)
@@ -84,6 +84,11 @@ class SubmitStamps:
     def prune(self, oldest_outstanding: int, before_ns: int) -> None:
         """Drop checkpoints no task can need any more.
 
+        The kept ones are copied to new arrays rather than resized in place: resizing an
+        array raises BufferError while any numpy view of it lives, and a view outlives
+        `submit_times` whenever something holds its frame (a profiler, `gc.get_objects()`),
+        which would kill the pool's IO thread. The copy costs what the in-place delete did.
+
         A checkpoint goes once it covers only seqs below `oldest_outstanding` (the lowest seq
         whose row may still be reported) and is older than `before_ns`: the time margin covers
         rows already on their way (a result the pool has read before the row that goes with it).
@@ -94,9 +99,9 @@ class SubmitStamps:
         by_seq = int(np.searchsorted(np.frombuffer(seqs, dtype=np.int64), oldest_outstanding))
         by_time = int(np.searchsorted(np.frombuffer(self._times, dtype=np.int64), before_ns))
         cut = min(by_seq, by_time, len(seqs) - 1)
-        if cut > 0:
-            del seqs[:cut]
-            del self._times[:cut]
+        if cut > 0:  # new arrays, not `del a[:cut]`: see the docstring
+            self._seqs = seqs[cut:]
+            self._times = self._times[cut:]
 
     def _thin(self) -> None:
         """Too many checkpoints: drop every other one of the older half."""

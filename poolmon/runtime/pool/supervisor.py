@@ -197,5 +197,4 @@ class Supervisor(EngineBase):
         )
         self.em.queue_enqueued(submitted - c.enqueued_reported, depth)
         c.enqueued_reported = submitted
-        hits, misses, expired = self.sessions.since_last_report()
-        self.em.session_affinity(hits, misses, expired)
+        self.em.session_affinity(*self.sessions.since_last_report())

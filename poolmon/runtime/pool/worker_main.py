@@ -42,6 +42,10 @@ TIMED_START = -1
 """The slot's start word while per-task telemetry records starts in the edge ring (edges.py)."""
 BEAT_S = 0.05
 EXIT_PARENT_GONE = 75
+MAX_ERROR_NAMES = 256
+"""Distinct exception type names a worker reports apart; later new ones share OTHER_ERRORS."""
+OTHER_ERRORS = fr.OTHER_OPS
+"""The overflow error type name (the monitor's overflow label)."""
 
 
 def slot_view(raw: Any) -> memoryview:
@@ -293,8 +297,12 @@ class _TaskStamps:
         """Record that task `seq` raised an exception of type `name`."""
         idx = self._err_index.get(name)
         if idx is None:
-            idx = self._err_index[name] = len(self.err_names)
-            self.err_names.append(name)
+            if len(self.err_names) >= MAX_ERROR_NAMES - 1:  # bounded: the rest share "(other)"
+                name = OTHER_ERRORS
+                idx = self._err_index.get(name)
+            if idx is None:
+                idx = self._err_index[name] = len(self.err_names)
+                self.err_names.append(name)
         self.errors.append(seq)
         self.errors.append(idx)
 

@@ -6,10 +6,13 @@ their task counts and latency come from TaskBatches. Everything per worker is bo
 into one entry per run, see `WorkerRecord.record_state`), `EXITS` exits, and time series in
 the coarse entity tiers (`poolmon.core.ring.ENTITY_TIERS`). A worker that exited is forgotten
 `forget_after_s` after its exit; the table also caps the number of rows (`max_workers`),
-evicting the longest-gone exited worker first, then the least recently heard one.
+evicting the longest-gone exited worker first, then the least recently heard one, and keeps
+at most `max_exited` exited workers (`MAX_EXITED_WORKERS`, the longest-gone go first, counted
+in `evicted_exited`): a poolmon pool gives every replacement a fresh id, so a pool that
+replaces workers often (a crash loop, `max_tasks_per_worker=1`) would otherwise hold up to
+`max_workers` rows of ~170 KiB each, in the pool's own aggregator and in every monitor.
 
-A worker id is stable across its replacements (the pool reuses the id), so a spawn for a known
-id counts as a restart of that row.
+A spawn for a known id counts as a restart of that row (for sources that reuse ids).
 """
 
 from __future__ import annotations
@@ -122,17 +125,26 @@ def churn_count(change: StateChange) -> int | None:
     return None
 
 
+MAX_EXITED_WORKERS = 64
+"""Exited workers a table keeps by default (their exits still count in alert windows)."""
+
+
 class WorkerTable:
     """The bounded set of `WorkerRecord`s (see module doc)."""
 
-    def __init__(self, forget_after_s: float, max_workers: int) -> None:
+    def __init__(
+        self, forget_after_s: float, max_workers: int, max_exited: int = MAX_EXITED_WORKERS
+    ) -> None:
         if forget_after_s < 0:
             raise ValueError(f"forget_workers_after_s must be >= 0, got {forget_after_s}")
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
         self.forget_after_ns = int(forget_after_s * 1e9)
         self.max_workers = max_workers
+        self.max_exited = max(0, max_exited)
         self.rows: dict[int, WorkerRecord] = {}
+        self.evicted_exited = 0
+        """Exited workers dropped before `forget_after_s` because `max_exited` were held."""
 
     def get(self, worker_id: int, now_ns: int) -> WorkerRecord:
         """The row for `worker_id`, created (evicting if full) on first sight."""
@@ -145,15 +157,22 @@ class WorkerTable:
         return rec
 
     def forget(self, now_ns: int) -> None:
-        """Drop workers that exited more than `forget_after_s` ago."""
+        """Drop workers that exited more than `forget_after_s` ago, and beyond `max_exited`."""
+        dead = [r for r in self.rows.values() if not r.alive]
+        if not dead:
+            return
         cutoff = now_ns - self.forget_after_ns
-        gone = [
-            w
-            for w, r in self.rows.items()
-            if not r.alive and r.exited_at_ns is not None and r.exited_at_ns <= cutoff
-        ]
-        for w in gone:
-            del self.rows[w]
+        keep = []
+        for r in dead:
+            if r.exited_at_ns is not None and r.exited_at_ns <= cutoff:
+                del self.rows[r.worker_id]
+            else:
+                keep.append(r)
+        if len(keep) > self.max_exited:
+            keep.sort(key=lambda r: (r.exited_at_ns or r.last_heard_ns, r.worker_id))
+            for rec in keep[: len(keep) - self.max_exited]:
+                del self.rows[rec.worker_id]
+                self.evicted_exited += 1
 
     def clear(self) -> None:
         """Forget every worker (the pool process was replaced)."""

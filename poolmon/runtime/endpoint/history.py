@@ -46,6 +46,9 @@ Record = Event | TaskBatch
 
 _FAILED: Final = (TASK_ERROR, TASK_TIMEOUT, TASK_CRASHED)
 _ROW_BYTES: Final = 8 * len(TASK_COLUMNS)
+_BATCH_BYTES: Final = 1024
+"""What a held batch costs beside its columns (the TaskBatch, eight arrays, their tuple):
+counted into the raw bound, so a light load's batches of a row or two stay within it too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +144,7 @@ class History:
         seq = self.next_seq
         self.next_seq = seq + 1
         self._unrolled.append(batch)
-        size = len(batch.task_id) * _ROW_BYTES
+        size = len(batch.task_id) * _ROW_BYTES + _BATCH_BYTES
         self._tasks.append((seq, batch, size))
         self._task_bytes += size
         while self._task_bytes > self._raw_task_bytes and len(self._tasks) > 1:

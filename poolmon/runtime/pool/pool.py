@@ -73,7 +73,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         alert_state_dir: Folder of the alert state file (acks, silences, history kept across
             restarts); None: `$XDG_STATE_HOME/poolmon/<name>/`.
         history_seconds / history_raw_mib: What the monitor endpoint keeps for monitors that
-            attach late: per-second rollups of the last `history_seconds` (about 6 KB a second
+            attach late: per-second rollups of the last `history_seconds` (about 3.5 KB a second
             for 20 operations), and at most `history_raw_mib` MiB of raw task rows
             (docs/PROTOCOL.md §5).
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).

@@ -22,7 +22,7 @@ F64 = npt.NDArray[np.float64]
 MAX_ROWS: Final = 240
 """Samples kept per rule (per instance): enough for a slope or a median, cheap to scan."""
 MAX_COLS: Final = 4096
-"""Instances tracked per rule; a new one beyond this reuses a column that has gone silent."""
+"""Instances tracked per rule at once; a new one reuses a column that has gone silent first."""
 
 
 class SampleMatrix:
@@ -48,7 +48,8 @@ class SampleMatrix:
         if self._last is not None and now_s - self._last < self.interval_s:
             return False
         self._last = now_s
-        cols = np.array([self._column(k, now_s) for k in values.keys], dtype=np.intp)
+        free = self._silent(values.keys) if self._needs_room(values.keys) else []
+        cols = np.array([self._column(k, free) for k in values.keys], dtype=np.intp)
         row = self._pos
         self._pos = (self._pos + 1) % self.rows
         self.times[row] = now_s
@@ -58,23 +59,40 @@ class SampleMatrix:
         self.version += 1
         return True
 
-    def _column(self, key: Inst, now_s: int) -> int:
+    def _needs_room(self, keys: tuple[Inst, ...]) -> bool:
+        return len(self.cols) >= self.data.shape[1] and any(k not in self.cols for k in keys)
+
+    def _silent(self, keys: tuple[Inst, ...]) -> list[int]:
+        """Columns with no sample left in the ring, except those of `keys` (sampled now).
+
+        A silent column's instance has gone (a replaced worker), so its column can be reused.
+        """
+        busy = {c for k in keys if (c := self.cols.get(k)) is not None}
+        silent = np.flatnonzero(~np.isfinite(self.data).any(axis=0)).tolist()
+        return [c for c in silent if c not in busy]
+
+    def _column(self, key: Inst, free: list[int]) -> int:
+        """The column of `key`: a new one while there is room, else a silent one, else grow.
+
+        Reusing silent columns before growing keeps the matrix at about the live instances:
+        a pool gives every replacement worker a new id, so growing first would add a column
+        per restart until `MAX_COLS` (~7.5 MiB per per-worker rule).
+        """
         col = self.cols.get(key)
         if col is not None:
             return col
         if len(self.cols) < self.data.shape[1]:
             col = len(self.cols)
+        elif free:
+            col = free.pop(0)
+            self.cols = {k: c for k, c in self.cols.items() if c != col}
         elif self.data.shape[1] < MAX_COLS:
             grown = np.full((self.rows, min(MAX_COLS, self.data.shape[1] * 2)), np.nan)
             grown[:, : self.data.shape[1]] = self.data
             self.data = grown
             col = len(self.cols)
         else:
-            silent = np.flatnonzero(~np.isfinite(self.data).any(axis=0))
-            if not len(silent):
-                return -1
-            col = int(silent[0])
-            self.cols = {k: c for k, c in self.cols.items() if c != col}
+            return -1
         self.cols[key] = col
         return col
 

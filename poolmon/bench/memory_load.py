@@ -91,6 +91,17 @@ def run_pool(socket_path: str, rate: float) -> None:
         drive(pool, rate, lambda: stop, 60.0)
 
 
+def cut_connection(monitor: Any) -> None:
+    """Shut the monitor's live socket down under it, as a network blip would; it reconnects."""
+    client = monitor._client.client
+    sock = getattr(client, "_sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def run_app(socket_path: str) -> None:
     """Run the terminal app headless at 160x50 against the pool, reconnecting every 60 s."""
     from poolmon.app.app import PoolmonApp
@@ -103,13 +114,7 @@ def run_app(socket_path: str) -> None:
         async with app.run_test(size=(160, 50)) as pilot:
             while True:
                 await pilot.pause(60)
-                client = monitor._client.client  # cut the live connection from under it
-                sock = getattr(client, "_sock", None)
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                cut_connection(monitor)
 
     asyncio.run(drive())
 

@@ -8,6 +8,9 @@ detaches over and over. It takes a tracemalloc snapshot after the warm-up and at
 prints the allocation sites that grew most (grouped by traceback), plus the object types
 whose `gc.get_objects()` count grew. The RSS bench says *whether* the pool grows; this says
 *where*. tracemalloc slows the process several times, hence the lower default rate.
+
+`--app` traces the terminal app instead (in this process, headless at 160x50), attached to
+the bench's loaded pool in a child process, its connection cut every minute.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ def trace(minutes: float, warmup_min: float, rate: float, kill_every: float, top
     with tempfile.TemporaryDirectory(prefix="poolmon-memtrace-") as folder:
         sock = str(Path(folder) / "trace.sock")
         stop = threading.Event()
-        with Pool(4, name="memory-trace", monitor=sock, history_seconds=30) as pool:
+        with Pool(
+            4, name="memory-trace", monitor=sock, history_seconds=30, history_raw_mib=1
+        ) as pool:
             client = subprocess.Popen(
                 [sys.executable, "-m", "poolmon.bench.memory_trace", "--client", sock]
             )
@@ -79,21 +84,86 @@ def trace(minutes: float, warmup_min: float, rate: float, kill_every: float, top
                 client.send_signal(signal.SIGTERM)
                 client.wait(10)
         print(f"end: traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MiB")
-        keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
-        diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "traceback")
-        print(f"\ntop {top} growing sites (KiB grown, KiB/h):")
-        for stat in diff[:top]:
-            print(
-                f"{stat.size_diff / 1024:9.1f} KiB {stat.size_diff / 1024 / span_h:9.1f}/h"
-                f"  n{stat.count_diff:+d}"
-            )
-            for line in stat.traceback.format()[-12:]:
-                print("     ", line)
-        grown = {k: types1[k] - types0.get(k, 0) for k in types1}
-        print("\nobject types that grew:")
-        for name, n in sorted(grown.items(), key=lambda kv: -kv[1])[:top]:
-            if n > 0:
-                print(f"  {name}: +{n} (now {types1[name]})")
+    report(first, last, types0, types1, span_h, top)
+
+
+def report(
+    first: tracemalloc.Snapshot,
+    last: tracemalloc.Snapshot,
+    types0: Counter[str],
+    types1: Counter[str],
+    span_h: float,
+    top: int,
+) -> None:
+    """Print the allocation sites and object types that grew between two snapshots."""
+    keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    diff = last.filter_traces(keep).compare_to(first.filter_traces(keep), "traceback")
+    print(f"\ntop {top} growing sites (KiB grown, KiB/h):")
+    for stat in diff[:top]:
+        print(
+            f"{stat.size_diff / 1024:9.1f} KiB {stat.size_diff / 1024 / span_h:9.1f}/h"
+            f"  n{stat.count_diff:+d}"
+        )
+        for line in stat.traceback.format()[-12:]:
+            print("     ", line)
+    grown = {k: types1[k] - types0.get(k, 0) for k in types1}
+    print("\nobject types that grew:")
+    for name, n in sorted(grown.items(), key=lambda kv: -kv[1])[:top]:
+        if n > 0:
+            print(f"  {name}: +{n} (now {types1[name]})")
+
+
+def trace_app(minutes: float, warmup_min: float, rate: float, top: int) -> None:
+    """The app in this process under tracemalloc, against a loaded pool in a child process.
+
+    The pool is `poolmon.bench.memory_load`'s (a worker killed every minute); the app's
+    connection is cut every minute, so it reconnects and backfills during the run.
+    """
+    import asyncio
+
+    from poolmon.app.app import PoolmonApp
+    from poolmon.bench.memory_load import cut_connection
+    from poolmon.runtime.monitor import Monitor
+
+    with tempfile.TemporaryDirectory(prefix="poolmon-memtrace-") as folder:
+        sock = str(Path(folder) / "app.sock")
+        cmd = [sys.executable, "-m", "poolmon.bench.memory_load", "pool", sock, str(rate)]
+        pool = subprocess.Popen(cmd)
+        try:
+            deadline = time.monotonic() + 30
+            while not Path(sock).exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            tracemalloc.start(8)
+            monitor = Monitor(sock)
+            app = PoolmonApp(monitor, window_s=900, refresh_hz=4.0)
+            snaps: list[tuple[tracemalloc.Snapshot, Counter[str], float]] = []
+
+            async def drive() -> None:
+                async with app.run_test(size=(160, 50)) as pilot:
+                    end = time.monotonic() + (warmup_min + minutes) * 60
+                    next_cut = time.monotonic() + 60
+                    marked = False
+                    while time.monotonic() < end:
+                        await pilot.pause(5)
+                        if time.monotonic() >= next_cut:
+                            next_cut += 60
+                            cut_connection(monitor)
+                        if not marked and time.monotonic() >= end - minutes * 60:
+                            marked = True
+                            gc.collect()
+                            snaps.append((tracemalloc.take_snapshot(), type_counts(), 0.0))
+                            print("warm-up done", flush=True)
+                    gc.collect()
+                    snaps.append((tracemalloc.take_snapshot(), type_counts(), 0.0))
+
+            t0 = time.monotonic()
+            asyncio.run(drive())
+            span_h = min(minutes * 60, time.monotonic() - t0) / 3600
+        finally:
+            pool.send_signal(signal.SIGTERM)
+            pool.wait(30)
+    (first, types0, _), (last, types1, _) = snaps
+    report(first, last, types0, types1, span_h, top)
 
 
 def main(argv: list[str]) -> int:
@@ -107,8 +177,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=float, default=3000.0)
     parser.add_argument("--kill-every", type=float, default=30.0)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--app", action="store_true", help="trace the app, not the pool")
     args = parser.parse_args(argv)
-    trace(args.minutes, args.warmup, args.rate, args.kill_every, args.top)
+    if args.app:
+        trace_app(args.minutes, args.warmup, args.rate, args.top)
+    else:
+        trace(args.minutes, args.warmup, args.rate, args.kill_every, args.top)
     return 0
 
 

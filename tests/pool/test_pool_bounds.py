@@ -77,6 +77,10 @@ def test_pruning_checkpoints_survives_a_live_view_of_them() -> None:
     stamps.prune(oldest_outstanding=8, before_ns=time.monotonic_ns() + 1)
     assert len(stamps) == 2
     assert view[0] == 0  # the old array is untouched while viewed
+    more = np.frombuffer(stamps._times, dtype=np.int64)
+    stamps.note(10)  # appending while viewed, too
+    assert len(stamps) == 3
+    assert len(more) == 2
     stamps.restart(20)
     assert len(stamps) == 0
 

@@ -53,8 +53,8 @@ class SubmitStamps:
         """Record that every task up to `last_seq` had been submitted by now (a dispatch round)."""
         if last_seq > self.last:
             self.last = last_seq
-            self._seqs.append(last_seq)
-            self._times.append(time.monotonic_ns())
+            self._seqs = _appended(self._seqs, last_seq)
+            self._times = _appended(self._times, time.monotonic_ns())
             if len(self._seqs) > MAX_CHECKPOINTS:
                 self._thin()
 
@@ -110,3 +110,13 @@ class SubmitStamps:
         keep_times = array("q", self._times[:half][1::2])
         self._seqs = keep_seqs + self._seqs[half:]
         self._times = keep_times + self._times[half:]
+
+
+def _appended(a: array[int], value: int) -> array[int]:
+    """`a` with `value` appended; a copy when a live numpy view forbids resizing (see prune)."""
+    try:
+        a.append(value)
+    except BufferError:
+        a = array("q", a)
+        a.append(value)
+    return a

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.runtime.endpoint.history import History
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.heaptrim import HeapTrim
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
 
@@ -153,6 +154,7 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
                 _EndpointControl(pool), pool.telemetry, path=path, history=history
             ).start()
             started.append(_Stopper(endpoint.close))
+            endpoint.insight.add_hook("heap-trim", HeapTrim())
         except Exception as exc:  # the pool must run even if its endpoint cannot
             _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)
     alerting = _start_alerting(pool, endpoint)

@@ -107,3 +107,4 @@ def test_the_endpoint_keeps_the_history_the_pool_was_given(make_pool, tmp_path) 
     ]
     assert server.history._rollups.maxlen == 30
     assert server.history._raw_task_bytes == 512 * 1024
+    assert "heap-trim" in server.insight.hooks

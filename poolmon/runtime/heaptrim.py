@@ -1,11 +1,12 @@
-"""Give the C heap's free pages back to the OS once a minute, from the endpoint's thread.
+"""Give the C heap's free pages back to the OS every 15 s, from the endpoint's thread.
 
 Why: with the monitor endpoint on, the pool process churns through many short-lived buffers
 (task-row columns, rollup folds, frames) in three threads while long-lived ones (held raw
 batches, packed rollups) sit between them. glibc's malloc keeps the freed space, so VmRSS
 climbed ~4.5 MiB a minute under 20,000 tasks/s although the Python heap was flat (tracemalloc,
-`sys.getallocatedblocks()`): `malloc_trim(0)` returned ~10 MiB after two minutes. Trimming
-once a minute costs a few ms in the endpoint thread, never in the pool's IO thread. Where the
+`sys.getallocatedblocks()`): `malloc_trim(0)` returned ~10 MiB after two minutes. A trim
+costs a few ms in the endpoint thread, never in the pool's IO thread; every 15 s keeps the
+sawtooth between trims to a few MiB (docs/BENCHMARKS.md, memory). Where the
 C library has no `malloc_trim` (musl, macOS) this does nothing.
 """
 
@@ -16,7 +17,7 @@ import ctypes.util
 from collections.abc import Callable
 from typing import Any
 
-TRIM_EVERY_NS = 60 * 1_000_000_000
+TRIM_EVERY_NS = 15 * 1_000_000_000
 
 
 def _malloc_trim() -> Callable[[int], int] | None:

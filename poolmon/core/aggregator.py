@@ -91,6 +91,10 @@ class Aggregator:
         self.gauges = GaugeSet(POOL_GAUGES, POOL_TIERS)
         self.categories = LabeledCounter(POOL_TIERS, 32)
         self.event_counts = LabeledCounter(POOL_TIERS, 48)
+        self.signals = LabeledCounter(POOL_TIERS, max_ops + 8)
+        """Per slot: dropped events, affinity hits/misses, timeouts per op (`timeout:<op>`)."""
+        self.op_timeout_ns: dict[str, float] = {}
+        """The timeout each operation's tasks last hit (from `poolmon.task.timeout`)."""
         self.coverage = Coverage(max_silence_s)
         self.pool = PoolInfo()
         self.pool_state = "unknown"
@@ -134,6 +138,7 @@ class Aggregator:
         self.gauges.drop_after(now_s)
         self.categories.drop_after(now_s)
         self.event_counts.drop_after(now_s)
+        self.signals.drop_after(now_s)
         self.coverage.drop_after(now_s)
         for rec in self.workers.rows.values():
             rec.drop_after(now_s)
@@ -212,6 +217,8 @@ class Aggregator:
         if count < 0:
             raise ValueError(f"dropped count must be >= 0, got {count}")
         self.transport_dropped += count
+        if count:
+            self.signals.inc(self.now_ns() // NS_PER_S, "dropped", count)
 
     # ------------------------------------------------------------------------- dedupe
     def _dedupe(self, view: BatchView) -> BatchView:
@@ -308,6 +315,7 @@ class Aggregator:
             + self.gauges.nbytes
             + self.categories.nbytes
             + self.event_counts.nbytes
+            + self.signals.nbytes
             + int(self._recent_ids.nbytes)
             + sum(r.nbytes for r in self.workers.rows.values())
         )

@@ -25,6 +25,7 @@ POOL_GAUGES: tuple[str, ...] = (
     "pool_cpu_percent",
     "pool_rss_bytes",
     "workers_rss_bytes",
+    "workers_cpu_percent",
     "fds",
     "threads",
     "machine_cpu_percent",

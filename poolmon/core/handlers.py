@@ -11,7 +11,9 @@ because they drive restart detection.
 * `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`.
 * `resource.process`: worker_id -1 is the pool process (pool gauges), others update the
   worker's row and the summed workers' RSS gauge; `resource.machine`: machine gauges;
-  `resource.internals`: the pool's own count of dropped events.
+  `resource.internals`: the pool's own count of dropped events (increases also per slot).
+* `session.affinity` (hits, misses) and `task.timeout` (per operation, and its limit) are
+  counted per slot in `agg.signals`, for the advisor.
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ def on_resource_process(agg: Aggregator, e: Event) -> None:
         return
     if "cpu_percent" in m:
         rec.cpu_percent = float(m["cpu_percent"])
+        cpu = sum(r.cpu_percent or 0.0 for r in agg.workers.rows.values() if r.alive)
+        agg.gauges.set(second, e.ts_ns, {"workers_cpu_percent": cpu})
     for name in ("rss_bytes", "fds", "threads"):
         if name in m:
             setattr(rec, name, int(m[name]))
@@ -193,7 +197,28 @@ def on_resource_internals(agg: Aggregator, e: Event) -> None:
     """The pool's own monitoring counters: events it dropped."""
     dropped = e.measurements.get("events_dropped")
     if dropped is not None:
+        if int(dropped) > agg.pool_dropped:
+            agg.signals.inc(e.ts_ns // NS_PER_S, "dropped", int(dropped) - agg.pool_dropped)
         agg.pool_dropped = int(dropped)
+
+
+def on_session_affinity(agg: Aggregator, e: Event) -> None:
+    """Session routing outcomes: hits and misses per slot (the advisor's affinity hit rate)."""
+    second, m = e.ts_ns // NS_PER_S, e.measurements
+    for name in ("hits", "misses"):
+        if m.get(name):
+            agg.signals.inc(second, f"affinity_{name}", int(m[name]))
+
+
+def on_task_timeout(agg: Aggregator, e: Event) -> None:
+    """A task hit its timeout: counted per operation, and the limit it hit remembered."""
+    op = str(e.metadata.get("op") or "(unnamed)")
+    agg.signals.inc(e.ts_ns // NS_PER_S, f"timeout:{op}")
+    limit = e.measurements.get("timeout_ns")
+    if limit and (
+        op in agg.op_timeout_ns or len(agg.op_timeout_ns) < agg.stats.ops.keys.max_labels
+    ):
+        agg.op_timeout_ns[op] = float(limit)
 
 
 HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
@@ -206,5 +231,7 @@ HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
     C.RESOURCE_PROCESS: on_resource_process,
     C.RESOURCE_MACHINE: on_resource_machine,
     C.RESOURCE_INTERNALS: on_resource_internals,
+    C.SESSION_AFFINITY: on_session_affinity,
+    C.TASK_TIMEOUT: on_task_timeout,
 }
 """Event name -> handler."""

@@ -21,10 +21,11 @@ from poolmon.core.errors import ConfigError
 from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.health import HealthInputs, health_breakdown
 from poolmon.core.ring import Tiers
-from poolmon.core.sketch import bucket_edges
+from poolmon.core.sketch import bucket_edges, quantiles_from_counts
 from poolmon.core.snapshot import (
     ErrorView,
     Histogram,
+    LoadSignals,
     OperationView,
     PerformanceSummary,
     PoolSnapshot,
@@ -157,6 +158,24 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         pool_state=agg.pool_state,
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
+        load=_load(agg, now_s, window_s, first_s, ring.slot_s),
+    )
+
+
+def _load(agg: Aggregator, now_s: int, window_s: int, first_s: int, step: int) -> LoadSignals:
+    """The window means and signal counts of `LoadSignals` (the advisor's inputs)."""
+    g = agg.gauges
+    sig = agg.signals.window(now_s, window_s)
+    return LoadSignals(
+        utilization_mean=g.window_mean(now_s, window_s, "utilization"),
+        busy_mean=g.window_mean(now_s, window_s, "busy"),
+        size_mean=g.window_mean(now_s, window_s, "size"),
+        queue_depth_mean=g.window_mean(now_s, window_s, "queue_depth"),
+        queue_depth=_complete_slots(agg, "queue_depth", first_s, now_s, step),
+        workers_cpu_percent_mean=g.window_mean(now_s, window_s, "workers_cpu_percent"),
+        affinity_hits=sig.get("affinity_hits", 0),
+        affinity_misses=sig.get("affinity_misses", 0),
+        events_dropped=sig.get("dropped", 0),
     )
 
 
@@ -188,22 +207,49 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
     ops = agg.stats.ops
     block = ops.window_block(now_s, window_s)
     cov = covered_time_s(agg, window_first_s(ops.ring, now_s, window_s), now)
+    timeouts = agg.signals.window(now_s, window_s)
     views = []
     for col in np.flatnonzero(block[:, 0]).tolist():
         ring = agg.stats.op_latency.get(col)
+        name = ops.keys.name(col)
+        timed_out = timeouts.get(f"timeout:{name}", 0)
+        if ring is not None:
+            counts, total, lo, hi = ring.window_counts(now_s, window_s)
+            latency = summarize(counts, total, lo, hi)
+            p99_ok = _p99_without_top(counts, timed_out, lo, hi)
+        else:
+            latency = summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0)
+            p99_ok = None
         views.append(
             OperationView(
-                name=ops.keys.name(col),
+                name=name,
                 count=int(block[col, 0]),
                 errors=int(block[col, 1]),
                 rate_per_s=float(block[col, 0]) / cov if cov else 0.0,
-                latency=ring.summary(now_s, window_s)
-                if ring is not None
-                else summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0),
+                latency=latency,
+                timeouts=timed_out,
+                timeout_ns=agg.op_timeout_ns.get(name),
+                p99_ok_ns=p99_ok,
             )
         )
     views.sort(key=lambda v: (-v.count, v.name))
     return tuple(views)
+
+
+def _p99_without_top(
+    counts: npt.NDArray[np.int64], drop: int, lo: float, hi: float
+) -> float | None:
+    """p99 of a sketch after removing its `drop` largest values (the timed-out tasks)."""
+    if drop <= 0:
+        return quantiles_from_counts(counts, (0.99,), lo, hi)[0]
+    kept = counts.copy()
+    for b in np.flatnonzero(kept)[::-1].tolist():
+        take = min(int(kept[b]), drop)
+        kept[b] -= take
+        drop -= take
+        if drop == 0:
+            break
+    return quantiles_from_counts(kept, (0.99,), lo, hi)[0]
 
 
 def error_rates(agg: Aggregator, window_s: int) -> ErrorView:

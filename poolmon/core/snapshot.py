@@ -138,6 +138,13 @@ class OperationView:
     errors: int = 0
     rate_per_s: float = 0.0
     latency: LatencySummary = field(default_factory=LatencySummary)
+    timeouts: int = 0
+    """Tasks of this operation that hit their timeout in the window (`poolmon.task.timeout`)."""
+    timeout_ns: float | None = None
+    """The limit its timed-out tasks last hit (None: none timed out since the monitor started)."""
+    p99_ok_ns: float | None = None
+    """p99 of its tasks leaving out the timed-out ones (the slowest `timeouts`): how close the
+    tasks that made it came to the limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +211,25 @@ class PerformanceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadSignals:
+    """Window means and counts the advisor reads (None: no sample in the window).
+
+    `workers_cpu_percent_mean` is the sum of the live workers' CPU (% of one core), averaged
+    over the window; divided by `busy_mean` it is the CPU a busy worker uses.
+    """
+
+    utilization_mean: float | None = None
+    busy_mean: float | None = None
+    size_mean: float | None = None
+    queue_depth_mean: float | None = None
+    queue_depth: Series = field(default_factory=Series)
+    workers_cpu_percent_mean: float | None = None
+    affinity_hits: int = 0
+    affinity_misses: int = 0
+    events_dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
     """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
 
@@ -252,3 +278,4 @@ class PoolSnapshot:
     pool_state: str = "unknown"
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
+    load: LoadSignals = field(default_factory=LoadSignals)

@@ -18,10 +18,14 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from poolmon.app.advice import Advice
+from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.screens.advisor import AdvisorScreen
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.confirm import ConfirmScreen
+from poolmon.screens.evidence import EvidenceScreen
 from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
@@ -39,7 +43,7 @@ TUNING_ACTIONS = frozenset({"grow", "shrink"})
 """Actions that change the pool: disabled (greyed out) in read-only mode."""
 
 
-class PoolmonApp(App[None]):
+class PoolmonApp(AdvisorActions, App[None]):
     """The poolmon terminal monitor.
 
     Args:
@@ -60,6 +64,7 @@ class PoolmonApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("space", "pause", "Pause", show=False),
         Binding("o", "operations", "Ops"),
+        Binding("v", "advisor", "Advisor", show=False),
         Binding("plus", "grow", "Grow"),
         Binding("minus", "shrink", "Shrink"),
         Binding("question_mark", "help", "Help"),
@@ -71,6 +76,7 @@ class PoolmonApp(App[None]):
     | `1` `5` `f` `h` | Window of 1, 5, 15 or 60 minutes. |
     | `p`, `space` | Pause / resume the screen. |
     | `o` | Operations view. |
+    | `v` | Advisor: findings, evidence, one-key fixes, auto-tuning log. |
     | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
     | `?` | Help. |
     | `q` | Quit. |
@@ -102,6 +108,8 @@ class PoolmonApp(App[None]):
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+        self.advice = Advice(source)
+        """The advisor run on this app's snapshots (advisor screens only)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -137,6 +145,8 @@ class PoolmonApp(App[None]):
                 worker = screen.frame.worker
             else:
                 worker = self.source.worker(screen.worker_id, self.window_s)
+        if isinstance(screen, AdvisorScreen | EvidenceScreen):
+            self.advice.update(snapshot)
         return Frame(
             snapshot=snapshot,
             state=status.state,
@@ -148,6 +158,8 @@ class PoolmonApp(App[None]):
             read_only=self.read_only or status.read_only,
             worker=worker,
             message=self.message,
+            findings=self.advice.findings,
+            advice_note=self.advice.note,
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -174,6 +186,13 @@ class PoolmonApp(App[None]):
         """Open the operations view."""
         if not isinstance(self.screen, OperationsScreen):
             self.push_screen(OperationsScreen())
+            self.refresh_frame()
+
+    def action_advisor(self) -> None:
+        """Open the advisor (and ask the pool for its settings, which some findings use)."""
+        if not isinstance(self.screen, AdvisorScreen):
+            self.push_screen(AdvisorScreen())
+            self._fetch_settings()
             self.refresh_frame()
 
     def action_help(self) -> None:
@@ -257,6 +276,9 @@ class PoolmonApp(App[None]):
         )
         yield SystemCommand(
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
+        )
+        yield SystemCommand(
+            "Advisor", "What to change and why; auto-tuning log (v)", self.action_advisor
         )
         if isinstance(screen, OverviewScreen):
             yield SystemCommand(

@@ -22,8 +22,10 @@ pool's worker rows and dedupe state are dropped, since ids start over.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +59,8 @@ MAX_WINDOW_S = 3600
 """The longest window; coverage and gaps older than this (plus a minute) are pruned."""
 JUMP_TOLERANCE_S = 2
 """A wall clock that goes back by more than this is a jump (slots after it are dropped)."""
+AUTOTUNE_DECISIONS = 50
+"""Auto-tuning decisions kept for the advisor screen's change log."""
 _TOTALS = ("tasks_submitted", "tasks_done", "tasks_failed")
 
 
@@ -94,6 +98,10 @@ class Aggregator:
         self.signals = LabeledCounter(POOL_TIERS, max_ops + 8)
         """Per slot: dropped events, affinity hits/misses, timeouts per op (`timeout:<op>`)."""
         self.op_timeout_ns: dict[str, float] = {}
+        self.autotune_enabled: bool | None = None
+        self.autotune_paused_until_ns = 0
+        self.autotune_decisions: deque[dict[str, Any]] = deque(maxlen=AUTOTUNE_DECISIONS)
+        """The pool's latest auto-tuning decisions (`poolmon.autotune.decision`)."""
         """The timeout each operation's tasks last hit (from `poolmon.task.timeout`)."""
         self.coverage = Coverage(max_silence_s)
         self.pool = PoolInfo()

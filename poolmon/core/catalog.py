@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-CATALOG_VERSION: Final = 4
+CATALOG_VERSION: Final = 5
 """Bumped whenever an event is added, removed or changes its fields."""
 
 Delivery = Literal["event", "batch", "periodic"]
@@ -79,6 +79,7 @@ RESOURCE_INTERNALS: Final = "poolmon.resource.internals"
 CONTROL_COMMAND: Final = "poolmon.control.command"
 ALERT_ACK: Final = "poolmon.alert.ack"
 ALERT_STATE: Final = "poolmon.alert.state"
+AUTOTUNE_DECISION: Final = "poolmon.autotune.decision"
 
 ERROR_CATEGORIES: Final = ("task", "worker", "pool", "telemetry", "endpoint", "resources")
 """Allowed `category` values of `poolmon.error`."""
@@ -411,6 +412,18 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "revision": "the view's revision",
         },
         metadata={**_POOL, "view": "AlertsView.to_wire(): alerts, silences, recent history"},
+    ),
+    EventSpec(
+        AUTOTUNE_DECISION,
+        "The pool's auto-tuner decided something: turned on/off, proposed, applied, kept or "
+        "rolled back a size change, skipped one (and why), or paused after a manual change.",
+        measurements={"size": "the pool's size when it decided", "enabled": "1 on, 0 off"},
+        metadata={
+            **_POOL,
+            "decision": "poolmon.core.advisor.autotune.Decision.to_wire(): kind, reason, "
+            "from_size, to_size, finding, before/after figures",
+            "paused_until_ns": "manual-change pause end (wall clock), 0 when not paused",
+        },
     ),
 )
 """Every event poolmon emits, in documentation order."""

@@ -221,6 +221,15 @@ def on_task_timeout(agg: Aggregator, e: Event) -> None:
         agg.op_timeout_ns[op] = float(limit)
 
 
+def on_autotune_decision(agg: Aggregator, e: Event) -> None:
+    """An auto-tuning decision: the on/off state, the pause, the change log (deduplicated)."""
+    agg.autotune_enabled = bool(e.measurements.get("enabled"))
+    agg.autotune_paused_until_ns = int(e.metadata.get("paused_until_ns") or 0)
+    decision = e.metadata.get("decision")
+    if isinstance(decision, dict) and decision not in agg.autotune_decisions:
+        agg.autotune_decisions.append(decision)
+
+
 HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
     C.WORKER_SPAWN: on_worker_spawn,
     C.WORKER_READY: on_worker_ready,
@@ -233,5 +242,6 @@ HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
     C.RESOURCE_INTERNALS: on_resource_internals,
     C.SESSION_AFFINITY: on_session_affinity,
     C.TASK_TIMEOUT: on_task_timeout,
+    C.AUTOTUNE_DECISION: on_autotune_decision,
 }
 """Event name -> handler."""

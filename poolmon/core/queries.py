@@ -23,6 +23,7 @@ from poolmon.core.health import HealthInputs, health_breakdown
 from poolmon.core.ring import Tiers
 from poolmon.core.sketch import bucket_edges, quantiles_from_counts
 from poolmon.core.snapshot import (
+    AutotuneView,
     ErrorView,
     Histogram,
     LoadSignals,
@@ -159,6 +160,9 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
         load=_load(agg, now_s, window_s, first_s, ring.slot_s),
+        autotune=AutotuneView(
+            agg.autotune_enabled, agg.autotune_paused_until_ns, tuple(agg.autotune_decisions)
+        ),
     )
 
 

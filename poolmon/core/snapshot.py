@@ -12,6 +12,7 @@ timestamps are wall-clock nanoseconds since the epoch; `None` means "no data", n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +231,19 @@ class LoadSignals:
 
 
 @dataclass(frozen=True, slots=True)
+class AutotuneView:
+    """The pool's auto-tuner as its `poolmon.autotune.decision` events describe it.
+
+    `enabled` is None until a decision was seen; `decisions` are the latest ones, oldest
+    first, each `poolmon.core.advisor.autotune.Decision.to_wire()`.
+    """
+
+    enabled: bool | None = None
+    paused_until_ns: int = 0
+    decisions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
     """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
 
@@ -279,3 +293,4 @@ class PoolSnapshot:
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
     load: LoadSignals = field(default_factory=LoadSignals)
+    autotune: AutotuneView = field(default_factory=AutotuneView)

@@ -1,4 +1,4 @@
-"""The services every pool runs beside its workers: the monitor endpoint and the resource sampler.
+"""The services every pool runs beside its workers: the endpoint, the resource sampler, autotune.
 
 They live here rather than in the pool so the pool's hot path knows nothing about sockets or
 /proc: `Pool` calls `start_pool_services(self)` once its workers are up and stops what it got
@@ -12,6 +12,9 @@ import os
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
+from poolmon.core.advisor.autotune import AutotuneConfig
+from poolmon.runtime.autotune import HOOK as AUTOTUNE_HOOK
+from poolmon.runtime.autotune import AutotuneService
 from poolmon.runtime.endpoint.server import EndpointServer
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
@@ -65,6 +68,31 @@ class ServedPool(Protocol):
         """Replace one worker."""
         ...
 
+    @property
+    def size(self) -> int:
+        """Target size now (auto-tuning)."""
+        ...
+
+    @property
+    def min_size(self) -> int:
+        """Lower size bound."""
+        ...
+
+    @property
+    def max_size(self) -> int:
+        """Upper size bound."""
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """True once shutdown started."""
+        ...
+
+    @property
+    def autotune_config(self) -> AutotuneConfig:
+        """How to auto-tune (`enabled=False`: serve advice, tune only when turned on)."""
+        ...
+
 
 class Stoppable(Protocol):
     """A started service."""
@@ -116,6 +144,8 @@ def worker_targets(pool: ServedPool) -> Callable[[], dict[int, int]]:
 def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     """Start the endpoint (unless `pool.monitor` is False) and the resource sampler.
 
+    The endpoint carries the auto-tuner and the advisor commands (`poolmon.runtime.autotune`).
+
     Returns:
         The started services, in start order; stop them newest first.
     """
@@ -126,6 +156,15 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
         try:
             endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
             started.append(_Stopper(endpoint.close))
+            tuner = AutotuneService(
+                pool,
+                pool.telemetry,
+                pool.autotune_config,
+                endpoint.insight.aggregator,
+                endpoint.commands,
+            )
+            endpoint.insight.add_hook(AUTOTUNE_HOOK, tuner.hook)
+            started.append(_Stopper(tuner.stop))
         except Exception as exc:  # the pool must run even if its endpoint cannot
             emit_error_event(
                 "endpoint",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from poolmon.core.advisor.model import Finding
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
 
 
@@ -28,6 +29,9 @@ class Frame:
         worker: The drill-down's worker, when a drill-down screen is open.
         message: The latest command result or hint, for the status line.
         alerts: Active alerts as (severity, message).
+        findings: The advisor's findings, most urgent first (computed about once a second
+            while an advisor screen is open).
+        advice_note: Why there are no findings, when there are none.
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -41,3 +45,5 @@ class Frame:
     worker: WorkerView | None = None
     message: str = ""
     alerts: tuple[tuple[str, str], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    advice_note: str = ""

@@ -19,6 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "cycle the worker sort order"),
     ("enter", "drill down into the highlighted worker"),
     ("o", "operations view (slowest first)"),
+    ("v", "advisor: findings (enter: evidence, x: apply a fix), auto-tuning log (g: on/off)"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("ctrl+p", "command palette: every command, searchable"),

@@ -25,6 +25,20 @@ STATE_LOOK: dict[str, tuple[str, str]] = {
 """Label and theme colour of each connection state."""
 
 
+def autotune_words(snap: PoolSnapshot) -> str:
+    """`  autotune: on (kept 2→4)`: the state and the last size decision, for the header."""
+    view = snap.autotune
+    words = "  autotune: " + ("on" if view.enabled else "off")
+    if view.enabled and view.paused_until_ns > snap.taken_at_ns:
+        words += " (paused)"
+    elif view.enabled:
+        last = next((d for d in reversed(view.decisions) if d.get("to_size") is not None), None)
+        if last is not None:
+            kind = str(last.get("kind", "")).replace("_", " ")
+            words += f" ({kind} {last.get('from_size')}→{last.get('to_size')})"
+    return words
+
+
 class HeaderBar(Widget):
     """One line: pool identity and uptime, connection state, window, paused / read-only flags."""
 
@@ -73,6 +87,8 @@ class HeaderBar(Widget):
         if snap is not None and snap.pool.pid:
             line.append(f"  {snap.size} workers", style=muted)
             line.append(f" {snap.busy} busy", style=muted)
+        if snap is not None and snap.autotune.enabled is not None:
+            line.append(autotune_words(snap), style=muted)
         if self.paused:
             line.append("  ")
             line.append(

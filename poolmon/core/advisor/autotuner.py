@@ -133,13 +133,15 @@ class Autotuner:
             after = measure(after_start, after_end)
             verdict = judge(change.before, after, change.to_size > change.from_size, cfg)
             self.validating = None
-            self.quiet_until_ns = now_ns + int((cfg.settle_s + cfg.baseline_s) * S) + lag
             figures = {"before": change.before.to_wire(), "after": after.to_wire()}
             if verdict.keep:
+                # the validation window is a clean baseline at the new size for the next change
+                self.quiet_until_ns = now_ns + int(max(0.0, cfg.baseline_s - cfg.validate_s) * S)
                 d = Decision(now_ns, "kept", verdict.reason, change.from_size, change.to_size,
                              change.finding, **figures)  # fmt: skip
                 return Step((self._note(d),))
             self.barred[(change.from_size, change.to_size)] = now_ns + int(cfg.cooldown_s * S)
+            self.quiet_until_ns = now_ns + int((cfg.settle_s + cfg.baseline_s) * S) + lag
             self._count_change(now_ns)
             d = Decision(now_ns, "rolled_back", verdict.reason, change.to_size, change.from_size,
                          change.finding, **figures)  # fmt: skip
@@ -171,10 +173,10 @@ class Autotuner:
             return self._skip(now_ns, f"{finding.kind}: size {size} is at the bound", size)
         until = self.barred.get((size, target), 0)
         if now_ns < until:
-            left = (until - now_ns) / S
             return self._skip(
                 now_ns,
-                f"{finding.kind}: {size} -> {target} was rolled back; retry in {left:.0f} s",
+                f"{finding.kind}: {size} -> {target} was rolled back; not retried for "
+                f"{self.config.cooldown_s:.0f} s",
                 size,
             )
         while self.changes and self.changes[0] <= now_ns - 3600 * S:

@@ -172,6 +172,11 @@ class EndpointServer(SocketIO):
         self.close()
 
     @property
+    def commands(self) -> CommandHandler:
+        """The command handler: where alerting, tuning and auto-tuning register commands."""
+        return self._commands
+
+    @property
     def monitors(self) -> int:
         """Monitors connected now."""
         return len(self._conns)

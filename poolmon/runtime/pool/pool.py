@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Literal
 
+from poolmon.core.advisor.autotune import AutotuneConfig
+from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.config import PoolConfig, check_seconds, default_size
 from poolmon.runtime.pool.control import PoolControl
@@ -68,6 +70,9 @@ class Pool(PoolControl, SubmitSupport, Executor):
         resource_interval: Seconds between resource samples of the pool's processes (the
             resource sampler service), or None for none.
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
+        autotune: True (default bounds) or an `AutotuneConfig`: let the pool resize itself,
+            one validated change at a time (docs/ADVISOR.md); needs the monitor endpoint.
+            False: off until a monitor turns it on.
     """
 
     def __init__(
@@ -97,7 +102,9 @@ class Pool(PoolControl, SubmitSupport, Executor):
         monitor: bool | str = True,
         resource_interval: float | None = 1.0,
         telemetry: Telemetry | None = None,
+        autotune: bool | AutotuneConfig = False,
     ) -> None:
+        self._autotune = autotune_config(autotune, monitor)
         size = default_size() if max_workers is None else max_workers
         if max_size is None:
             max_size = max(size if isinstance(size, int) else 1, 4 * default_size())
@@ -384,7 +391,25 @@ class Pool(PoolControl, SubmitSupport, Executor):
                 return False
             time.sleep(0.002)
 
+    @property
+    def autotune_config(self) -> AutotuneConfig:
+        """How this pool auto-tunes its size (`enabled` False: only when a monitor asks)."""
+        return self._autotune
+
     # ------------------------------------------------------------------ control (thread-safe)
+
+
+def autotune_config(autotune: object, monitor: object) -> AutotuneConfig:
+    """The `autotune` argument as a config; ConfigError for a bad value or no endpoint."""
+    if isinstance(autotune, AutotuneConfig):
+        config = autotune
+    elif isinstance(autotune, bool):
+        config = AutotuneConfig(enabled=autotune)
+    else:
+        raise ConfigError(f"autotune must be True, False or an AutotuneConfig, got {autotune!r}")
+    if config.enabled and monitor is False:
+        raise ConfigError("autotune needs the monitor endpoint (it runs there): monitor=False")
+    return config
 
 
 def _results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:

@@ -39,9 +39,10 @@ class AdvisorScreen(PoolmonScreen):
     """
 
     DEFAULT_CSS = """
-    AdvisorScreen FindingsList { height: 1fr; }
-    AdvisorScreen AutotuneLog { height: auto; max-height: 40%; }
-    AdvisorScreen.-compact AutotuneLog { max-height: 7; }
+    AdvisorScreen FindingsList { height: auto; max-height: 65%; }
+    AdvisorScreen AutotuneLog { height: 1fr; max-height: 100%; }
+    AdvisorScreen.-compact FindingsList { height: 1fr; max-height: 100%; }
+    AdvisorScreen.-compact AutotuneLog { height: auto; max-height: 7; }
     """
 
     def compose_body(self) -> Iterable[Widget]:

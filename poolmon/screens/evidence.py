@@ -60,8 +60,11 @@ class EvidenceScreen(PoolmonScreen):
     def compose_body(self) -> Iterable[Widget]:
         """The evidence text, then the chart."""
         yield Static(id="evidence")
-        unit = fmt.size_bytes if "(bytes)" in self.finding.chart_title else fmt.count
-        yield SeriesChart(self.finding.chart_title or "no chart for this finding", unit)
+        title = self.finding.chart_title
+        unit = fmt.size_bytes if "(bytes)" in title else fmt.count
+        # a level (queue depth, memory) spans its own range; a rate starts at zero
+        gauge = "(bytes)" in title or title.startswith("queue")
+        yield SeriesChart(title or "no chart for this finding", unit, gauge=gauge)
 
     def show_body(self, frame: Frame) -> None:
         """Refresh the finding from the frame and draw it."""

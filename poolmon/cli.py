@@ -21,6 +21,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "attach": ("poolmon.app.launch", "run_attach", "attach the terminal monitor to a running pool"),
     "ls": ("poolmon.runtime.commands", "run_ls", "list the pools running on this machine"),
     "status": ("poolmon.runtime.commands", "run_status", "print a one-shot summary of a pool"),
+    "advise": ("poolmon.runtime.advise_cli", "run_advise", "what to change in a pool, and why"),
 }
 
 
@@ -61,7 +62,7 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         )
     elif verb == "ls":
         p.add_argument("--json", action="store_true", help="machine-readable output")
-    elif verb == "status":
+    elif verb in {"status", "advise"}:
         p.add_argument("socket", nargs="?", help="socket path (default: the only pool)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
 

@@ -131,7 +131,8 @@ class AutotuneService:
         if not tuner.enabled:
             return
         size, closing = self.pool.size, self.pool.closed
-        findings = () if closing else advise(self._input(agg))
+        # advising costs a few ms of the endpoint thread: only when a change could follow
+        findings = advise(self._input(agg)) if tuner.wants_findings(now_ns, closing) else ()
         step = tuner.step(now_ns, findings, size, closing, lambda s, e: measure(agg, s, e))
         for decision in step.decisions:
             self._emit(decision)

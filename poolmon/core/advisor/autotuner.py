@@ -109,6 +109,15 @@ class Autotuner:
         """Whether a manual change paused auto-tuning (as of the last tick)."""
         return self._now_ns < self.paused_until_ns
 
+    def wants_findings(self, now_ns: int, closing: bool) -> bool:
+        """Whether the next `step` could propose a change (else the caller may skip advising)."""
+        return (
+            self.enabled
+            and not closing
+            and self.validating is None
+            and now_ns >= max(self.paused_until_ns, self.quiet_until_ns)
+        )
+
     # ------------------------------------------------------------------ the tick
     def step(
         self,

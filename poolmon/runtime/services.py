@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
 
@@ -124,7 +125,10 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
+            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path)
+            if isinstance(pool, Tunable):
+                register_tuning(endpoint.commands, pool)
+            endpoint.start()
             started.append(_Stopper(endpoint.close))
         except Exception as exc:  # the pool must run even if its endpoint cannot
             emit_error_event(

@@ -134,6 +134,11 @@ class EndpointServer(SocketIO):
         self.internal_errors = 0
         """Exceptions caught in the server loop (each reported as a poolmon.error event)."""
 
+    @property
+    def commands(self) -> CommandHandler:
+        """The control commands; services add theirs with `commands.register`."""
+        return self._commands
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> EndpointServer:
         """Bind the socket, attach to telemetry and start the server thread; returns self.
@@ -345,7 +350,11 @@ class EndpointServer(SocketIO):
             conn.state = LIVE
         elif isinstance(frame, Command):
             outcome = self._commands.run(
-                frame.name, frame.args, read_only=conn.read_only, peer_pid=conn.peer_pid
+                frame.name,
+                frame.args,
+                read_only=conn.read_only,
+                peer_pid=conn.peer_pid,
+                client=conn.client,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
         elif isinstance(frame, Close):

@@ -107,8 +107,11 @@ class SettingSpec:
             none_means=str(row.get("none_means") or ""),
         )
 
-    def range_text(self) -> str:
-        """The accepted values, short: `1..16`, `raise | block`, `0.01..604800 or none`."""
+    def range_text(self, *, unit: bool = False) -> str:
+        """The accepted values, short: `1..16`, `raise | block`, `0.01..604800 s or none`.
+
+        With `unit`, the unit follows the numbers (`1..8 workers`), as in a refusal's reason.
+        """
         if self.choices:
             text = " | ".join(format_value(c) for c in self.choices)
         elif self.min is not None and self.max is not None:
@@ -119,12 +122,18 @@ class SettingSpec:
             text = f"<= {format_value(self.max)}"
         else:
             text = "any"
+        if unit and self.unit and not self.choices:
+            text += f" {self.unit}"
         if self.nullable:
             text += " or none"
         return text
 
     def parse(self, text: str) -> Value:
-        """Turn what an operator typed into a checked value; ValueError says why not."""
+        """Turn what an operator typed into a checked value; ConfigError says why not."""
+        return self.check(self.convert(text))
+
+    def convert(self, text: str) -> Value:
+        """What an operator typed as a typed value, not yet range-checked (see `check`)."""
         raw = text.strip()
         if raw.lower() in NONE_WORDS or (raw == "" and self.nullable):
             if self.nullable:
@@ -143,7 +152,7 @@ class SettingSpec:
                 raise ConfigError(
                     f"{self.key} must be {kind} ({self.range_text()}), got {raw!r}"
                 ) from None
-        return self.check(value)
+        return value
 
     def check(self, value: object) -> Value:
         """Check a typed value (from the wire or `parse`); returns it normalised or raises."""
@@ -170,11 +179,13 @@ class SettingSpec:
         if (self.min is not None and value < self.min) or (
             self.max is not None and value > self.max
         ):
-            unit = f" {self.unit}" if self.unit and not self.unit.startswith("1") else ""
-            raise ConfigError(
-                f"{self.key}={format_value(value)} is outside {self.range_text()}{unit}; "
-                "nothing was changed"
-            )
+            if self.min is not None and self.max is not None:
+                where = f"outside {self.range_text(unit=True)}"
+            elif self.min is not None:
+                where = f"below the minimum, {format_value(self.min)}"
+            else:
+                where = f"above the maximum, {format_value(self.max)}"
+            raise ConfigError(f"{self.key}={format_value(value)} is {where}")
         return value
 
 
@@ -223,8 +234,13 @@ def validate_changes(
             spec = spec_for(specs, key)
             if not spec.live:
                 raise ConfigError(f"{key} cannot change while the pool runs (needs a restart)")
-            if key == "size":  # its bounds may change in the same set: ordered below
-                spec = replace(spec, min=1, max=None)
+            if (
+                key == "size"
+                and "max_size" in specs
+                and ("max_size" in changes or "min_size" in changes)
+            ):
+                # the bounds change in this same set: the ordering check below has the last word
+                spec = replace(spec, min=1, max=specs["max_size"].max)
             out[key] = spec.check(raw)
         except ConfigError as exc:
             reasons.append(str(exc))

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
 from poolmon.screens.base import PoolmonScreen
@@ -26,6 +27,7 @@ from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
+from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
 from poolmon.widgets.worker_table import WorkerTable
 
@@ -35,11 +37,8 @@ WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
 DEFAULT_REFRESH_HZ = 4.0
 """Snapshots pulled per second."""
 
-TUNING_ACTIONS = frozenset({"grow", "shrink"})
-"""Actions that change the pool: disabled (greyed out) in read-only mode."""
 
-
-class PoolmonApp(App[None]):
+class PoolmonApp(TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -60,6 +59,7 @@ class PoolmonApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("space", "pause", "Pause", show=False),
         Binding("o", "operations", "Ops"),
+        Binding("t", "tuning", "Tune"),
         Binding("plus", "grow", "Grow"),
         Binding("minus", "shrink", "Shrink"),
         Binding("question_mark", "help", "Help"),
@@ -71,6 +71,7 @@ class PoolmonApp(App[None]):
     | `1` `5` `f` `h` | Window of 1, 5, 15 or 60 minutes. |
     | `p`, `space` | Pause / resume the screen. |
     | `o` | Operations view. |
+    | `t` | Tuning: every run-time setting, edit, change log, undo. |
     | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
     | `?` | Help. |
     | `q` | Quit. |
@@ -102,6 +103,7 @@ class PoolmonApp(App[None]):
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+        self._undo = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -148,6 +150,7 @@ class PoolmonApp(App[None]):
             read_only=self.read_only or status.read_only,
             worker=worker,
             message=self.message,
+            **self.tuning_fields(snapshot),
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -176,6 +179,13 @@ class PoolmonApp(App[None]):
             self.push_screen(OperationsScreen())
             self.refresh_frame()
 
+    def action_tuning(self) -> None:
+        """Open the tuning screen and ask the pool for its settings."""
+        if not isinstance(self.screen, TuningScreen):
+            self.push_screen(TuningScreen())
+        self.fetch_settings()
+        self.refresh_frame()
+
     def action_help(self) -> None:
         """Open the help."""
         if not isinstance(self.screen, HelpScreen):
@@ -191,7 +201,7 @@ class PoolmonApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out tuning keys in read-only mode or before the pool size is known."""
-        if action in TUNING_ACTIONS and (self.read_only or self._status.read_only):
+        if action in TUNING_ACTIONS and self.read_only_now():
             return None
         return True
 
@@ -236,10 +246,6 @@ class PoolmonApp(App[None]):
             text = f"resize to {target} refused: {result.reason}"
         self.call_from_thread(self._show_message, text)
 
-    def _show_message(self, text: str) -> None:
-        self.message = text
-        self.refresh_frame()
-
     # -- command palette ---------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -258,6 +264,9 @@ class PoolmonApp(App[None]):
         yield SystemCommand(
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
         )
+        yield SystemCommand(
+            "Tuning", "Every run-time setting: edit, change log, undo (t)", self.action_tuning
+        )
         if isinstance(screen, OverviewScreen):
             yield SystemCommand(
                 "Sort workers", "Cycle the worker table's sort order (s)", screen.action_sort
@@ -268,7 +277,21 @@ class PoolmonApp(App[None]):
             yield SystemCommand(
                 "Clear filter", "Show every worker (escape)", screen.action_clear_filter
             )
-        if not (self.read_only or self._status.read_only):
+        if isinstance(screen, TuningScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Edit setting", "Edit the highlighted setting (enter)", screen.action_edit
+            )
+            yield SystemCommand(
+                "Undo last change", "Undo this app's last change (z)", screen.action_undo
+            )
+        if isinstance(screen, WorkerDetailScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Recycle worker", "Replace it after its current task (r)", screen.action_recycle
+            )
+            yield SystemCommand(
+                "Kill worker", "Kill it now; its task fails (K)", screen.action_kill
+            )
+        if not self.read_only_now():
             yield SystemCommand(
                 "Grow pool", "Add one worker, after confirmation (+)", self.action_grow
             )

@@ -22,6 +22,7 @@ pool's worker rows and dedupe state are dropped, since ids start over.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 
@@ -32,6 +33,7 @@ from poolmon.core import queries
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
+from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
@@ -41,6 +43,7 @@ from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import (
+    ControlChange,
     ErrorView,
     PerformanceSummary,
     PoolInfo,
@@ -108,11 +111,13 @@ class Aggregator:
         self._rollup_high_s: int | None = None
         self._last_now_s: int | None = None
         self._pruned_s = -(2**62)
+        self.control_log: deque[ControlChange] = deque(maxlen=CONTROL_LOG_SIZE)
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
             **{name: partial(fn, self) for name, fn in HANDLERS.items()},
+            C.CONTROL_COMMAND: partial(log_control, self.control_log),
         }
 
     # ----------------------------------------------------------------------------- time

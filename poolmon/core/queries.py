@@ -157,6 +157,7 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         pool_state=agg.pool_state,
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
+        control_log=tuple(agg.control_log),
     )
 
 

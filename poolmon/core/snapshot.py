@@ -12,6 +12,7 @@ timestamps are wall-clock nanoseconds since the epoch; `None` means "no data", n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +205,23 @@ class PerformanceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One control command the pool reported (`poolmon.control.command`): who, what, from/to.
+
+    `changes` is `((key, from, to), ...)` for a `set` that changed something, else empty.
+    """
+
+    at_ns: int
+    command: str
+    result: str = "ok"
+    reason: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
+    changes: tuple[tuple[str, Any, Any], ...] = ()
+    client: str = ""
+    peer_pid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
     """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
 
@@ -252,3 +270,5 @@ class PoolSnapshot:
     pool_state: str = "unknown"
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
+    control_log: tuple[ControlChange, ...] = ()
+    """The last control commands seen (newest last; see `ControlChange`)."""

@@ -11,7 +11,8 @@ interleave half-applied changes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from poolmon.core.errors import ConfigError
@@ -39,7 +40,7 @@ RECYCLE_TASKS_MAX: Final = 1_000_000_000
 """Largest `recycle_after_tasks`."""
 RSS_MIB_RANGE: Final = (1.0, float(1 << 20))
 """`recycle_above_rss_mib`: 1 MiB .. 1 TiB."""
-SAMPLE_RATES: Final = (1.0, 0.5, 0.25, 0.1, 0.05, 0.01, 0.001)
+SAMPLE_RATES: Final = (1.0, 0.5, 0.1, 0.01, 0.001)
 """`telemetry_sample_rate` choices: the share of successful task rows kept (errors: all)."""
 MAX_OP_ROWS: Final = 64
 """Per-operation timeout rows listed by `settings` (every op with a timeout, then seen ops)."""
@@ -53,13 +54,61 @@ def size_cap(pool: Pool) -> int:
     return max(SIZE_CAP_FLOOR, 4 * default_size(), pool.max_size, pool.size)
 
 
+@dataclass(frozen=True, slots=True)
+class Current:
+    """The values the settings are described from (a pool's, or hand-built for a test).
+
+    Attributes mirror `PoolConfig` (`task_timeout`, `max_tasks_per_worker`, ...), plus
+    `size_cap` (see `size_cap`), `sample_every` (the telemetry's task sampling stride),
+    `op_timeouts` (op -> seconds) and `ops` (operations the pool has seen).
+    """
+
+    size: int
+    min_size: int
+    max_size: int
+    size_cap: int
+    task_timeout: float | None = None
+    health_check_interval: float = 0.5
+    max_tasks_per_worker: int | None = None
+    max_memory_per_worker: int | None = None
+    max_queue: int | None = None
+    on_queue_full: str = "raise"
+    sample_every: int = 1
+    op_timeouts: Mapping[str, float] = field(default_factory=dict)
+    ops: Sequence[str] = ()
+
+
+def current(pool: Pool) -> Current:
+    """What `pool`'s settings are now."""
+    cfg = pool._cfg
+    return Current(
+        size=pool.size,
+        min_size=cfg.min_size,
+        max_size=cfg.max_size,
+        size_cap=size_cap(pool),
+        task_timeout=cfg.task_timeout,
+        health_check_interval=cfg.health_check_interval,
+        max_tasks_per_worker=cfg.max_tasks_per_worker,
+        max_memory_per_worker=cfg.max_memory_per_worker,
+        max_queue=cfg.max_queue,
+        on_queue_full=cfg.on_queue_full,
+        sample_every=pool.telemetry.task_sample_every,
+        op_timeouts=pool.op_timeouts(),
+        ops=[op for op in pool._ft.ops if op],
+    )
+
+
 def describe(pool: Pool) -> list[SettingSpec]:
     """Every run-time setting of `pool` with its current value and accepted range."""
-    cfg = pool._cfg
-    cap = size_cap(pool)
+    return specs_of(current(pool))
+
+
+def specs_of(cfg: Current) -> list[SettingSpec]:
+    """The settings rows for these values, with the ranges the pool accepts."""
+    cap = cfg.size_cap
     lo_t, hi_t = TIMEOUT_RANGE_S
     rss = cfg.max_memory_per_worker
-    every = pool.telemetry.task_sample_every
+    every = cfg.sample_every
     timeout = SettingSpec(
         "task_timeout_s",
         cfg.task_timeout,
@@ -74,7 +123,7 @@ def describe(pool: Pool) -> list[SettingSpec]:
     specs = [
         SettingSpec(
             "size",
-            pool.size,
+            cfg.size,
             "int",
             max(1, cfg.min_size),
             cfg.max_size,
@@ -150,14 +199,14 @@ def describe(pool: Pool) -> list[SettingSpec]:
             help="share of successful task rows kept for monitors (errors always, totals exact)",
         ),
     ]
-    specs.extend(_op_rows(pool, timeout))
+    specs.extend(_op_rows(cfg, timeout))
     return specs
 
 
-def _op_rows(pool: Pool, template: SettingSpec) -> list[SettingSpec]:
+def _op_rows(cfg: Current, template: SettingSpec) -> list[SettingSpec]:
     """One row per operation with a timeout, then per operation the pool has seen."""
-    set_now = pool.op_timeouts()
-    seen = [op for op in pool._ft.ops if op and op not in set_now]
+    set_now = cfg.op_timeouts
+    seen = [op for op in cfg.ops if op not in set_now]
     names = sorted(set_now) + sorted(seen)
     return [op_timeout_spec(op, template, set_now.get(op)) for op in names[:MAX_OP_ROWS]]
 

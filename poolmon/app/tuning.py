@@ -52,6 +52,7 @@ class TuningMixin(App[None]):
     _undo: list[dict[str, tuple[Value, Value]]]
     _log_seen: ControlChange | None = None
     _fetching: bool = False
+    _settings_wanted: bool = False
 
     def refresh_frame(self) -> None:
         """Pull a snapshot and redraw (`PoolmonApp.refresh_frame`)."""
@@ -93,7 +94,8 @@ class TuningMixin(App[None]):
         newest = snapshot.control_log[-1] if snapshot.control_log else None
         if newest is not None and newest != self._log_seen and newest.result == "ok":
             self._log_seen = newest
-            self.fetch_settings()
+            if self._settings_wanted:  # the tuning screen was opened: keep them current
+                self.fetch_settings()
         last = self._undo[-1] if self._undo else None
         return {
             "settings": self.settings,
@@ -103,15 +105,22 @@ class TuningMixin(App[None]):
 
     def fetch_settings(self) -> None:
         """Ask the pool for its settings (in a worker thread) unless a request is out."""
+        self._settings_wanted = True
         if self._fetching:
             return
         self._fetching = True
         self._fetch_settings()
 
+    def _command(self, name: str, args: Mapping[str, Any]) -> CommandResult:
+        """Send one command from a worker thread; any failure becomes a refusal, never a crash."""
+        try:
+            return self.source.command(name, args)
+        except Exception as exc:
+            return CommandResult(False, reason=f"{type(exc).__name__}: {exc}")
+
     @work(thread=True, group="settings")
     def _fetch_settings(self) -> None:
-        result = self.source.command("settings", {})
-        self.call_from_thread(self._settings_arrived, result)
+        self.call_from_thread(self._settings_arrived, self._command("settings", {}))
 
     def _settings_arrived(self, result: CommandResult) -> None:
         self._fetching = False
@@ -152,8 +161,7 @@ class TuningMixin(App[None]):
         args: dict[str, Any] = {"settings": values}
         if undo:
             args["note"] = "undo"
-        result = self.source.command("set", args)
-        self.call_from_thread(self._set_answered, result, undo)
+        self.call_from_thread(self._set_answered, self._command("set", args), undo)
 
     def _set_answered(self, result: CommandResult, undo: bool) -> None:
         if not result.ok:
@@ -213,7 +221,7 @@ class TuningMixin(App[None]):
 
     @work(thread=True, group="commands")
     def _send_worker_command(self, command: str, worker_id: int) -> None:
-        result = self.source.command(command, {"worker_id": worker_id})
+        result = self._command(command, {"worker_id": worker_id})
         verb = "killed" if command == "kill_worker" else "recycling"
         text = (
             f"worker {worker_id}: {verb}, the pool replaces it"

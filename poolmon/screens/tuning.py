@@ -51,7 +51,7 @@ class TuningScreen(PoolmonScreen):
     TuningScreen ChangeLog { height: 1fr; min-height: 4; }
     TuningScreen.-compact ChangeLog { min-height: 3; }
     TuningScreen.-compact.-editing ChangeLog { display: none; }
-    TuningScreen.-editing SettingsTable { height: 1fr; min-height: 4; }
+    TuningScreen.-compact.-editing SettingsTable { height: 1fr; min-height: 4; }
     """
 
     def compose_body(self) -> Iterable[Widget]:

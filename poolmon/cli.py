@@ -21,6 +21,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "attach": ("poolmon.app.launch", "run_attach", "attach the terminal monitor to a running pool"),
     "ls": ("poolmon.runtime.commands", "run_ls", "list the pools running on this machine"),
     "status": ("poolmon.runtime.commands", "run_status", "print a one-shot summary of a pool"),
+    "tune": ("poolmon.runtime.tune", "run_tune", "show or change a pool's run-time settings"),
     "advise": ("poolmon.runtime.advise_cli", "run_advise", "what to change in a pool, and why"),
 }
 
@@ -61,6 +62,16 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
             "--window", choices=["1m", "5m", "15m", "1h"], default="1m", help="initial time window"
         )
     elif verb == "ls":
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "tune":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument(
+            "assignments",
+            nargs="*",
+            metavar="KEY=VALUE",
+            help="settings to change, all or nothing (e.g. size=8 task_timeout_s=none)",
+        )
+        p.add_argument("--show", action="store_true", help="list the settings (the default)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb in {"status", "advise"}:
         p.add_argument("socket", nargs="?", help="socket path (default: the only pool)")

@@ -29,14 +29,6 @@ def machine_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def settings_from_reply(result: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The `settings` command's rows as key -> value (None for a malformed reply)."""
-    rows = result.get("settings")
-    if not isinstance(rows, list):
-        return None
-    return {str(r["key"]): r.get("value") for r in rows if isinstance(r, dict) and "key" in r}
-
-
 class Advice:
     """Findings for the app, recomputed when the data moved by a second (see module doc)."""
 

@@ -3,8 +3,8 @@
 A mixin of `PoolmonApp` so app.py stays about modes and the refresh. Both actions ask first
 (`ConfirmScreen`), refuse at once with the reason on a read-only monitor, send the endpoint
 command from a worker thread (never the UI thread) and show the pool's reply in the status
-line and as a notification. After a change the pool's settings are read again, since some
-findings depend on them.
+line and as a notification. After a change the pool's settings are read again (through the
+tuning screen's `fetch_settings`), since some findings depend on them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 
-from poolmon.app.advice import Advice, settings_from_reply
+from poolmon.app.advice import Advice
 from poolmon.core.advisor.model import Finding
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
@@ -35,9 +35,13 @@ class AdvisorActions(_Base):
     _snapshot: PoolSnapshot | None
     _status: SourceStatus
 
-    def _show_message(self, text: str) -> None:
-        """Show `text` in the status line (`PoolmonApp` implements it)."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by PoolmonApp and TuningMixin; stubs here would shadow them
+
+        def _show_message(self, text: str) -> None:
+            """Show `text` in the status line."""
+
+        def fetch_settings(self) -> None:
+            """Read the pool's settings again."""
 
     def apply_finding(self, finding: Finding) -> None:
         """Confirm, then send a finding's action; refused with the reason in read-only mode."""
@@ -105,13 +109,4 @@ class AdvisorActions(_Base):
         self.call_from_thread(self._show_message, text)
         self.call_from_thread(self.notify, text, severity=severity)
         if result.ok:
-            self._fetch_settings_now()
-
-    @work(thread=True, exclusive=True, group="settings")
-    def _fetch_settings(self) -> None:
-        self._fetch_settings_now()
-
-    def _fetch_settings_now(self) -> None:
-        result = self.source.command("settings", {})
-        if result.ok:
-            self.advice.settings = settings_from_reply(result.result)
+            self.call_from_thread(self.fetch_settings)

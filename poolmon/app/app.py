@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from poolmon.app.advice import Advice
 from poolmon.app.advisor_actions import AdvisorActions
+from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
 from poolmon.screens.advisor import AdvisorScreen
@@ -30,6 +31,7 @@ from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
+from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
 from poolmon.widgets.worker_table import WorkerTable
 
@@ -39,11 +41,8 @@ WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
 DEFAULT_REFRESH_HZ = 4.0
 """Snapshots pulled per second."""
 
-TUNING_ACTIONS = frozenset({"grow", "shrink"})
-"""Actions that change the pool: disabled (greyed out) in read-only mode."""
 
-
-class PoolmonApp(AdvisorActions, App[None]):
+class PoolmonApp(AdvisorActions, TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -64,6 +63,7 @@ class PoolmonApp(AdvisorActions, App[None]):
         Binding("p", "pause", "Pause"),
         Binding("space", "pause", "Pause", show=False),
         Binding("o", "operations", "Ops"),
+        Binding("t", "tuning", "Tune"),
         Binding("v", "advisor", "Advisor", show=False),
         Binding("plus", "grow", "Grow"),
         Binding("minus", "shrink", "Shrink"),
@@ -76,6 +76,7 @@ class PoolmonApp(AdvisorActions, App[None]):
     | `1` `5` `f` `h` | Window of 1, 5, 15 or 60 minutes. |
     | `p`, `space` | Pause / resume the screen. |
     | `o` | Operations view. |
+    | `t` | Tuning: every run-time setting, edit, change log, undo. |
     | `v` | Advisor: findings, evidence, one-key fixes, auto-tuning log. |
     | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
     | `?` | Help. |
@@ -108,6 +109,7 @@ class PoolmonApp(AdvisorActions, App[None]):
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+        self._undo = []
         self.advice = Advice(source)
         """The advisor run on this app's snapshots (advisor screens only)."""
 
@@ -146,6 +148,8 @@ class PoolmonApp(AdvisorActions, App[None]):
             else:
                 worker = self.source.worker(screen.worker_id, self.window_s)
         if isinstance(screen, AdvisorScreen | EvidenceScreen):
+            if self.settings:
+                self.advice.settings = {s.key: s.value for s in self.settings}
             self.advice.update(snapshot)
         return Frame(
             snapshot=snapshot,
@@ -160,6 +164,7 @@ class PoolmonApp(AdvisorActions, App[None]):
             message=self.message,
             findings=self.advice.findings,
             advice_note=self.advice.note,
+            **self.tuning_fields(snapshot),
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -188,11 +193,18 @@ class PoolmonApp(AdvisorActions, App[None]):
             self.push_screen(OperationsScreen())
             self.refresh_frame()
 
+    def action_tuning(self) -> None:
+        """Open the tuning screen and ask the pool for its settings."""
+        if not isinstance(self.screen, TuningScreen):
+            self.push_screen(TuningScreen())
+        self.fetch_settings()
+        self.refresh_frame()
+
     def action_advisor(self) -> None:
         """Open the advisor (and ask the pool for its settings, which some findings use)."""
         if not isinstance(self.screen, AdvisorScreen):
             self.push_screen(AdvisorScreen())
-            self._fetch_settings()
+            self.fetch_settings()
             self.refresh_frame()
 
     def action_help(self) -> None:
@@ -210,7 +222,7 @@ class PoolmonApp(AdvisorActions, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out tuning keys in read-only mode or before the pool size is known."""
-        if action in TUNING_ACTIONS and (self.read_only or self._status.read_only):
+        if action in TUNING_ACTIONS and self.read_only_now():
             return None
         return True
 
@@ -255,10 +267,6 @@ class PoolmonApp(AdvisorActions, App[None]):
             text = f"resize to {target} refused: {result.reason}"
         self.call_from_thread(self._show_message, text)
 
-    def _show_message(self, text: str) -> None:
-        self.message = text
-        self.refresh_frame()
-
     # -- command palette ---------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -278,6 +286,9 @@ class PoolmonApp(AdvisorActions, App[None]):
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
         )
         yield SystemCommand(
+            "Tuning", "Every run-time setting: edit, change log, undo (t)", self.action_tuning
+        )
+        yield SystemCommand(
             "Advisor", "What to change and why; auto-tuning log (v)", self.action_advisor
         )
         if isinstance(screen, OverviewScreen):
@@ -290,7 +301,21 @@ class PoolmonApp(AdvisorActions, App[None]):
             yield SystemCommand(
                 "Clear filter", "Show every worker (escape)", screen.action_clear_filter
             )
-        if not (self.read_only or self._status.read_only):
+        if isinstance(screen, TuningScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Edit setting", "Edit the highlighted setting (enter)", screen.action_edit
+            )
+            yield SystemCommand(
+                "Undo last change", "Undo this app's last change (z)", screen.action_undo
+            )
+        if isinstance(screen, WorkerDetailScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Recycle worker", "Replace it after its current task (r)", screen.action_recycle
+            )
+            yield SystemCommand(
+                "Kill worker", "Kill it now; its task fails (K)", screen.action_kill
+            )
+        if not self.read_only_now():
             yield SystemCommand(
                 "Grow pool", "Add one worker, after confirmation (+)", self.action_grow
             )

@@ -34,6 +34,7 @@ from poolmon.core import queries
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
+from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
@@ -43,6 +44,7 @@ from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import (
+    ControlChange,
     ErrorView,
     PerformanceSummary,
     PoolInfo,
@@ -98,6 +100,8 @@ class Aggregator:
         self.signals = LabeledCounter(POOL_TIERS, max_ops + 8)
         """Per slot: dropped events, affinity hits/misses, timeouts per op (`timeout:<op>`)."""
         self.op_timeout_ns: dict[str, float] = {}
+        self.workers_running: dict[int, bool] = {}
+        """Per worker: was it runnable ("running") at its latest resource sample."""
         self.autotune_enabled: bool | None = None
         self.autotune_paused_until_ns = 0
         self.autotune_decisions: deque[dict[str, Any]] = deque(maxlen=AUTOTUNE_DECISIONS)
@@ -120,11 +124,13 @@ class Aggregator:
         self._rollup_high_s: int | None = None
         self._last_now_s: int | None = None
         self._pruned_s = -(2**62)
+        self.control_log: deque[ControlChange] = deque(maxlen=CONTROL_LOG_SIZE)
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
             **{name: partial(fn, self) for name, fn in HANDLERS.items()},
+            C.CONTROL_COMMAND: partial(log_control, self.control_log),
         }
 
     # ----------------------------------------------------------------------------- time

@@ -26,6 +26,7 @@ POOL_GAUGES: tuple[str, ...] = (
     "pool_rss_bytes",
     "workers_rss_bytes",
     "workers_cpu_percent",
+    "workers_running",
     "fds",
     "threads",
     "machine_cpu_percent",

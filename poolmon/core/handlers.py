@@ -155,6 +155,13 @@ def on_resource_process(agg: Aggregator, e: Event) -> None:
         rec.cpu_percent = float(m["cpu_percent"])
         cpu = sum(r.cpu_percent or 0.0 for r in agg.workers.rows.values() if r.alive)
         agg.gauges.set(second, e.ts_ns, {"workers_cpu_percent": cpu})
+    status = e.metadata.get("status")
+    if isinstance(status, str):  # runnable (R) vs sleeping: starved CPU work vs waiting
+        flags, rows = agg.workers_running, agg.workers.rows
+        flags[rec.worker_id] = status == "running"
+        for gone in [w for w in flags if w not in rows or not rows[w].alive]:
+            del flags[gone]  # bounded by the live workers
+        agg.gauges.set(second, e.ts_ns, {"workers_running": float(sum(flags.values()))})
     for name in ("rss_bytes", "fds", "threads"):
         if name in m:
             setattr(rec, name, int(m[name]))

@@ -163,6 +163,7 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         autotune=AutotuneView(
             agg.autotune_enabled, agg.autotune_paused_until_ns, tuple(agg.autotune_decisions)
         ),
+        control_log=tuple(agg.control_log),
     )
 
 
@@ -177,6 +178,7 @@ def _load(agg: Aggregator, now_s: int, window_s: int, first_s: int, step: int) -
         queue_depth_mean=g.window_mean(now_s, window_s, "queue_depth"),
         queue_depth=_complete_slots(agg, "queue_depth", first_s, now_s, step),
         workers_cpu_percent_mean=g.window_mean(now_s, window_s, "workers_cpu_percent"),
+        workers_running_mean=g.window_mean(now_s, window_s, "workers_running"),
         affinity_hits=sig.get("affinity_hits", 0),
         affinity_misses=sig.get("affinity_misses", 0),
         events_dropped=sig.get("dropped", 0),

@@ -217,6 +217,9 @@ class LoadSignals:
 
     `workers_cpu_percent_mean` is the sum of the live workers' CPU (% of one core), averaged
     over the window; divided by `busy_mean` it is the CPU a busy worker uses.
+    `workers_running_mean` counts the workers sampled runnable (on a CPU or waiting for one);
+    divided by `busy_mean` it tells CPU work starved on a shared machine (runnable, yet little
+    CPU) from work waiting on IO or a lock (sleeping).
     """
 
     utilization_mean: float | None = None
@@ -225,6 +228,7 @@ class LoadSignals:
     queue_depth_mean: float | None = None
     queue_depth: Series = field(default_factory=Series)
     workers_cpu_percent_mean: float | None = None
+    workers_running_mean: float | None = None
     affinity_hits: int = 0
     affinity_misses: int = 0
     events_dropped: int = 0
@@ -241,6 +245,23 @@ class AutotuneView:
     enabled: bool | None = None
     paused_until_ns: int = 0
     decisions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One control command the pool reported (`poolmon.control.command`): who, what, from/to.
+
+    `changes` is `((key, from, to), ...)` for a `set` that changed something, else empty.
+    """
+
+    at_ns: int
+    command: str
+    result: str = "ok"
+    reason: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
+    changes: tuple[tuple[str, Any, Any], ...] = ()
+    client: str = ""
+    peer_pid: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +315,5 @@ class PoolSnapshot:
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
     load: LoadSignals = field(default_factory=LoadSignals)
     autotune: AutotuneView = field(default_factory=AutotuneView)
+    control_log: tuple[ControlChange, ...] = ()
+    """The last control commands seen (newest last; see `ControlChange`)."""

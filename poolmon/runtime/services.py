@@ -16,6 +16,7 @@ from poolmon.core.advisor.autotune import AutotuneConfig
 from poolmon.runtime.autotune import HOOK as AUTOTUNE_HOOK
 from poolmon.runtime.autotune import AutotuneService
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
 
@@ -154,7 +155,10 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
+            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path)
+            if isinstance(pool, Tunable):
+                register_tuning(endpoint.commands, pool)
+            endpoint.start()
             started.append(_Stopper(endpoint.close))
             tuner = AutotuneService(
                 pool,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from poolmon.core.advisor.model import Finding
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
+from poolmon.core.tuning import SettingSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,9 @@ class Frame:
         findings: The advisor's findings, most urgent first (computed about once a second
             while an advisor screen is open).
         advice_note: Why there are no findings, when there are none.
+        settings: The pool's run-time settings as last fetched (tuning screen).
+        settings_status: Where those settings stand: loading, as of when, or why not.
+        undo_hint: What `z` would undo (empty: nothing to undo).
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -47,3 +51,6 @@ class Frame:
     alerts: tuple[tuple[str, str], ...] = ()
     findings: tuple[Finding, ...] = ()
     advice_note: str = ""
+    settings: tuple[SettingSpec, ...] = ()
+    settings_status: str = ""
+    undo_hint: str = ""

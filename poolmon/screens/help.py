@@ -22,6 +22,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("v", "advisor: findings (enter: evidence, x: apply a fix), auto-tuning log (g: on/off)"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
+    ("t", "tuning: every setting; e or enter edits, z undoes this app's last change"),
+    ("r  K", "in a worker's drill-down: recycle it (graceful) / kill it now (asks first)"),
     ("ctrl+p", "command palette: every command, searchable"),
     ("?", "this help"),
     ("q", "quit"),

@@ -55,6 +55,7 @@ class ScenarioSpec:
     queue_start: float = 0.0
     queue_growth_per_s: float = 0.0
     cpu_per_busy: float = 30.0
+    runnable_share: float = 0.1
     leak_worker: int = -1
     leak_mib_per_h: float = 0.0
     crash_worker: int = -1
@@ -189,7 +190,12 @@ class Scenario:
                     cat.RESOURCE_PROCESS,
                     ts,
                     {"cpu_percent": round(cpu, 1), "rss_bytes": int(40 * MIB + leak)},
-                    {**self._meta(w), "status": "running"},
+                    {
+                        **self._meta(w),
+                        "status": "running"
+                        if rng.random() < spec.runnable_share * busy / spec.size
+                        else "sleeping",
+                    },
                 )
             )
         if spec.affinity_hits_per_s or spec.affinity_misses_per_s:

@@ -153,3 +153,20 @@ def test_findings_are_ordered_by_priority_and_survive_the_wire() -> None:
     out = advise(gather(play(spec, 120), 8, SETTINGS))
     assert [f.priority for f in out] == sorted((f.priority for f in out), reverse=True)
     assert tuple(Finding.from_wire(f.to_wire()) for f in out) == out
+
+
+def test_cpu_work_starved_on_a_busy_machine_is_cpu_bound_not_io() -> None:
+    """Little CPU per worker, but always runnable: other processes hold the cores."""
+    spec = ScenarioSpec(
+        size=2, utilization=1.0, queue_growth_per_s=3.0, cpu_per_busy=12.0, runnable_share=1.0
+    )
+    found = findings(spec, 90, cores=2)
+    assert "grow" not in found
+    assert "runnable 100%" in " ".join(e.value for e in found["cpu_bound"].evidence)
+
+
+def test_some_cpu_use_keeps_a_grow_at_medium_confidence() -> None:
+    spec = ScenarioSpec(
+        size=4, utilization=1.0, queue_growth_per_s=3.0, cpu_per_busy=50.0, runnable_share=0.4
+    )
+    assert findings(spec, 90)["grow"].confidence_label == "medium"

@@ -15,6 +15,11 @@ depends on what the workers do while busy:
   it fixes nothing).
 
 CPU per busy worker = mean of the summed worker CPU (% of one core) / mean busy workers.
+On a shared machine a CPU-bound worker may get little CPU and still be CPU-bound: it is
+*runnable* (waiting for a core) whenever sampled, where a worker waiting on IO or a lock is
+*sleeping*. So the runnable share (workers sampled "running" / busy workers) counts too:
+>= 60 % runnable is CPU-limited whatever the CPU figure; waiting on IO needs <= 35 % CPU and
+<= 30 % runnable (or <= 15 % CPU when the state is not sampled).
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ from poolmon.core.snapshot import LoadSignals
 
 SHRINK_TARGET_UTILIZATION = 0.7
 """A shrink aims for this utilization: inside the 60-80 % band, with headroom for bursts."""
+
+
+def runnable_share(load: LoadSignals) -> float | None:
+    """Share of busy workers sampled runnable (wanting a CPU); None when unknown."""
+    running, busy = load.workers_running_mean, load.busy_mean
+    if running is None or busy is None or busy < 0.5:
+        return None
+    return min(1.0, running / busy)
 
 
 def cpu_per_busy_worker(load: LoadSignals) -> float | None:
@@ -46,6 +59,15 @@ def capacity(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
     load = s.load
     util = load.utilization_mean
     cpu = cpu_per_busy_worker(load)
+    runnable = runnable_share(load)
+    cpu_limited = cpu is not None and (
+        cpu >= th.cpu_bound_percent or (runnable is not None and runnable >= th.cpu_runnable)
+    )
+    waiting = (
+        cpu is not None
+        and cpu <= th.io_bound_percent
+        and (runnable <= th.io_runnable if runnable is not None else cpu <= th.io_cpu_unknown)
+    )
     slope, r2, _ = trend(load.queue_depth)
     qmean = load.queue_depth_mean or 0.0
     backlog = qmean >= 2 * s.size
@@ -56,18 +78,17 @@ def capacity(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
     )
     ev_cpu = Evidence(
         "CPU per busy worker",
-        "—" if cpu is None else f"{cpu:.0f} % of a core ({inp.cores} cores)",
+        ("—" if cpu is None else f"{cpu:.0f} % of a core ({inp.cores} cores)")
+        + ("" if runnable is None else f", runnable {runnable:.0%} of the time"),
         60,
     )
     out: list[Finding] = []
     if util is not None and util > th.grow_utilization and growing:
-        if cpu is not None and cpu >= th.cpu_bound_percent:
+        if cpu_limited and cpu is not None:
             out.append(_cpu_bound(inp, th, cpu, (ev_util, ev_queue, ev_cpu), queue=True))
         else:
-            out.append(_grow(inp, th, slope, r2, backlog, cpu, (ev_util, ev_queue, ev_cpu)))
-    elif (
-        cpu is not None and cpu >= th.cpu_bound_percent and s.size > inp.cores and (util or 0) > 0.5
-    ):
+            out.append(_grow(inp, th, slope, r2, backlog, waiting, (ev_util, ev_queue, ev_cpu)))
+    elif cpu_limited and cpu is not None and s.size > inp.cores and (util or 0) > 0.5:
         out.append(_cpu_bound(inp, th, cpu, (ev_util, ev_cpu), queue=False))
     shrink = _shrink(inp, th)
     if shrink is not None:
@@ -81,7 +102,7 @@ def _grow(
     slope: float,
     r2: float,
     backlog: bool,
-    cpu: float | None,
+    waiting: bool,
     evidence: tuple[Evidence, ...],
 ) -> Finding:
     s = inp.snap(60)
@@ -99,17 +120,17 @@ def _grow(
     if inp.max_size is not None:
         target = min(target, inp.max_size)
     confidence = 0.45
-    if cpu is not None and cpu <= th.io_bound_percent:
+    if waiting:
         confidence += 0.2
     if s.covered_s >= 45:
         confidence += 0.15
     if r2 >= 0.6 or backlog:
         confidence += 0.15
-    if cpu is None:
-        confidence = min(confidence, 0.6)
+    if not waiting:
+        confidence = min(confidence, 0.75)  # some CPU use: growing may only add contention
     why = (
         "busy workers wait (IO, locks, remote calls), so more workers serve more"
-        if cpu is not None and cpu <= th.io_bound_percent
+        if waiting
         else "busy workers use some CPU; growing helps only while cores are free"
     )
     at_max = inp.max_size is not None and size >= inp.max_size

@@ -34,7 +34,10 @@ class Thresholds:
     shrink_utilization: float = 0.6
     shrink_covered_s: int = 600
     cpu_bound_percent: float = 70.0
-    io_bound_percent: float = 15.0
+    io_bound_percent: float = 35.0
+    io_cpu_unknown: float = 15.0
+    cpu_runnable: float = 0.6
+    io_runnable: float = 0.3
     max_grow_factor: float = 2.0
     leak_min_points: int = 8
     leak_min_r2: float = 0.8

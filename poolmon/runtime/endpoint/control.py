@@ -183,8 +183,20 @@ class CommandHandler:
         """Every command this handler knows."""
         return tuple(self._commands)
 
-    def run(self, name: str, args: Mapping[str, Any], *, read_only: bool, peer_pid: int) -> Outcome:
-        """Check and run one command; never raises (a pool error becomes a failed outcome)."""
+    def run(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        read_only: bool,
+        peer_pid: int,
+        client: str = "",
+    ) -> Outcome:
+        """Check and run one command; never raises (a pool error becomes a failed outcome).
+
+        `client` is the name the monitor gave in its HELLO (`poolmon tune`, `poolmon attach`):
+        with `peer_pid` it says who sent the command in the `poolmon.control.command` event.
+        """
         command = self._commands.get(name)
         if command is None:
             return Outcome(False, {}, f"unknown command {name!r}; known: {', '.join(self.names)}")
@@ -212,6 +224,8 @@ class CommandHandler:
                 "result": verdict,
                 "reason": outcome.reason,
                 "peer_pid": peer_pid,
+                "client": client,
+                "changes": dict(outcome.result.get("changed") or {}) if outcome.ok else {},
             },
         )
         return outcome

@@ -134,6 +134,11 @@ class EndpointServer(SocketIO):
         self.internal_errors = 0
         """Exceptions caught in the server loop (each reported as a poolmon.error event)."""
 
+    @property
+    def commands(self) -> CommandHandler:
+        """The control commands; services add theirs with `commands.register`."""
+        return self._commands
+
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> EndpointServer:
         """Bind the socket, attach to telemetry and start the server thread; returns self.
@@ -170,11 +175,6 @@ class EndpointServer(SocketIO):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @property
-    def commands(self) -> CommandHandler:
-        """The command handler: where alerting, tuning and auto-tuning register commands."""
-        return self._commands
 
     @property
     def monitors(self) -> int:
@@ -350,7 +350,11 @@ class EndpointServer(SocketIO):
             conn.state = LIVE
         elif isinstance(frame, Command):
             outcome = self._commands.run(
-                frame.name, frame.args, read_only=conn.read_only, peer_pid=conn.peer_pid
+                frame.name,
+                frame.args,
+                read_only=conn.read_only,
+                peer_pid=conn.peer_pid,
+                client=conn.client,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
         elif isinstance(frame, Close):

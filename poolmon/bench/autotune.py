@@ -12,11 +12,15 @@ lag 3 s; the defaults are 5/30/30/3 s):
   size (from the pool's start; the advisor needs 30 s of data before its first finding).
 * CPU-bound: pure-Python loops of ~20 ms arriving 3x faster than 2 workers serve, on this
   2-core machine, from size 2: `ratios.autotune_cpu_bound_vs_start` = throughput over the
-  last LAST_S s / over the LAST_S s after warm-up (it must not make things worse).
+  last LAST_S s / over the LAST_S s after warm-up (it must not make things worse), divided
+  by the same ratio of a control pool (size 2, no auto-tuning, the same load) run alongside:
+  on a machine shared with other jobs, the background load drifts by 10-20 % within a minute,
+  which would otherwise be read as the tuner's doing (`figures.*_raw_end_vs_start` and
+  `control_*_end_vs_start` give both parts).
 * Contended: 20 ms sleeps holding one `fcntl.flock` shared by every worker process (a queue
   builds, busy workers use no CPU, so it looks IO-bound, but at most 50/s can pass): a grow is
   tried, found no better and rolled back: `figures.autotune_rollbacks_contended`, and
-  `ratios.autotune_contended_vs_start` as for CPU-bound.
+  `ratios.autotune_contended_vs_start` as for CPU-bound (the control pool has its own lock).
 
 The machine is shared (2 cores, several other jobs), so single runs are noisy; the suite
 reports each figure once per run and docs/BENCHMARKS.md quotes medians of runs.
@@ -123,8 +127,14 @@ def _run_pool(
     task: Callable[..., Any],
     *args: Any,
     autotune: AutotuneConfig | None = None,
+    control_args: tuple[Any, ...] | None = None,
 ) -> dict[str, Any]:
-    """One pool under load; returns its load, size changes and auto-tuning decisions."""
+    """One pool under load; returns its load, size changes and auto-tuning decisions.
+
+    With `control_args`, a second pool of the same size without auto-tuning runs the same
+    load (with those task arguments) at the same time: its end/start ratio is the machine's
+    drift, which the suite divides out.
+    """
     sock = Path(tempfile.mkdtemp(prefix="poolmon-bench-")) / "at.sock"
     name = f"bench-autotune-{os.getpid()}-{time.monotonic_ns()}"
     decisions: list[dict[str, Any]] = []
@@ -136,11 +146,20 @@ def _run_pool(
 
     DEFAULT_TELEMETRY.attach(hid, C.AUTOTUNE_DECISION, on_decision)
     sizes: list[tuple[float, int]] = []
+    controlled: Load | None = None
     try:
         with Pool(
             size, name=name, monitor=str(sock), max_size=16, autotune=autotune or False
         ) as pool:
+            control = (
+                Pool(size, name=f"{name}-control", monitor=False)
+                if control_args is not None
+                else None
+            )
             pool.wait_ready(30)
+            if control is not None:
+                control.wait_ready(30)
+                control_load = Load(control, rate, task, *(control_args or ())).start()
             load = Load(pool, rate, task, *args).start()
             last = size
             while time.monotonic() - load.started < seconds:
@@ -150,11 +169,27 @@ def _run_pool(
                     sizes.append((time.monotonic() - load.started, last))
             load.stop()
             pool.shutdown(wait=True, cancel_futures=True)
+            if control is not None:
+                control_load.stop()
+                control.shutdown(wait=True, cancel_futures=True)
+                controlled = control_load
     finally:
         DEFAULT_TELEMETRY.detach(hid)
         sock.unlink(missing_ok=True)
         sock.parent.rmdir()
-    return {"load": load, "sizes": sizes, "decisions": decisions, "seconds": seconds}
+    return {
+        "load": load,
+        "control": controlled,
+        "sizes": sizes,
+        "decisions": decisions,
+        "seconds": seconds,
+    }
+
+
+def _end_vs_start(load: Load, seconds: float) -> float | None:
+    """Throughput over the last LAST_S seconds / over LAST_S seconds after a 5 s warm-up."""
+    start = load.throughput(5.0, 5.0 + LAST_S)
+    return load.throughput(seconds - LAST_S, seconds) / start if start else None
 
 
 def _calibrate_burn(target_s: float) -> int:
@@ -177,21 +212,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     converge = io["sizes"][-1][0] if io["sizes"] else None
 
     n = _calibrate_burn(0.02)
-    cpu = _run_pool(2, args.cpu_seconds, 150.0, burn, n, autotune=BENCH_CONFIG)
+    cpu_s = args.cpu_seconds
+    cpu = _run_pool(2, cpu_s, 150.0, burn, n, autotune=BENCH_CONFIG, control_args=(n,))
     cpu_start = cpu["load"].throughput(5.0, 5.0 + LAST_S)
-    cpu_end = cpu["load"].throughput(args.cpu_seconds - LAST_S, args.cpu_seconds)
+    cpu_end = cpu["load"].throughput(cpu_s - LAST_S, cpu_s)
+    cpu_raw, cpu_drift = _end_vs_start(cpu["load"], cpu_s), _end_vs_start(cpu["control"], cpu_s)
 
-    lock = Path(tempfile.mkdtemp(prefix="poolmon-lock-")) / "lock"
+    tmp = Path(tempfile.mkdtemp(prefix="poolmon-lock-"))
+    lock, other = tmp / "lock", tmp / "control-lock"
     lock.touch()
+    other.touch()
+    con_s = args.contended_seconds
     try:
         con = _run_pool(
-            2, args.contended_seconds, 80.0, locked_sleep, str(lock), 0.02, autotune=BENCH_CONFIG
+            2,
+            con_s,
+            80.0,
+            locked_sleep,
+            str(lock),
+            0.02,
+            autotune=BENCH_CONFIG,
+            control_args=(str(other), 0.02),
         )
     finally:
         lock.unlink(missing_ok=True)
-        lock.parent.rmdir()
+        other.unlink(missing_ok=True)
+        tmp.rmdir()
     con_start = con["load"].throughput(5.0, 5.0 + LAST_S)
-    con_end = con["load"].throughput(args.contended_seconds - LAST_S, args.contended_seconds)
+    con_end = con["load"].throughput(con_s - LAST_S, con_s)
+    con_raw, con_drift = _end_vs_start(con["load"], con_s), _end_vs_start(con["control"], con_s)
     rollbacks = sum(1 for d in con["decisions"] if d["kind"] == "rolled_back")
 
     def log(r: dict[str, Any]) -> list[str]:
@@ -221,16 +270,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "autotune_cpu_final_size": cpu["sizes"][-1][1] if cpu["sizes"] else 2,
             "autotune_cpu_start_per_s": round(cpu_start, 1),
             "autotune_cpu_end_per_s": round(cpu_end, 1),
+            "autotune_cpu_raw_end_vs_start": _r(cpu_raw),
+            "control_cpu_end_vs_start": _r(cpu_drift),
             "autotune_rollbacks_contended": rollbacks,
             "autotune_contended_start_per_s": round(con_start, 1),
             "autotune_contended_end_per_s": round(con_end, 1),
+            "autotune_contended_raw_end_vs_start": _r(con_raw),
+            "control_contended_end_vs_start": _r(con_drift),
             "decisions_io": log(io),
             "decisions_cpu": log(cpu),
             "decisions_contended": log(con),
         },
         "ratios": {
             "autotune_vs_best_static": round(io_last / static[best_size], 3),
-            "autotune_cpu_bound_vs_start": round(cpu_end / cpu_start, 3) if cpu_start else None,
-            "autotune_contended_vs_start": round(con_end / con_start, 3) if con_start else None,
+            "autotune_cpu_bound_vs_start": _corrected(cpu_raw, cpu_drift),
+            "autotune_contended_vs_start": _corrected(con_raw, con_drift),
         },
     }
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _corrected(raw: float | None, drift: float | None) -> float | None:
+    """End/start of the tuned pool divided by the control pool's (the machine's drift)."""
+    return None if raw is None or not drift else round(raw / drift, 3)

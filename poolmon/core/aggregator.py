@@ -113,6 +113,7 @@ class Aggregator:
         self.pool_restarts = 0
         self.transport_dropped = 0
         self.pool_dropped = 0
+        self.pool_dropped_seen = False
         self.duplicates_ignored = 0
         self._totals_last: dict[str, int] = {}
         self._totals_offset: dict[str, int] = dict.fromkeys(_TOTALS, 0)

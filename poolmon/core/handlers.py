@@ -204,9 +204,11 @@ def on_resource_internals(agg: Aggregator, e: Event) -> None:
     """The pool's own monitoring counters: events it dropped."""
     dropped = e.measurements.get("events_dropped")
     if dropped is not None:
-        if int(dropped) > agg.pool_dropped:
+        # the first report is a baseline: drops before the monitor looked are not "recent"
+        if agg.pool_dropped_seen and int(dropped) > agg.pool_dropped:
             agg.signals.inc(e.ts_ns // NS_PER_S, "dropped", int(dropped) - agg.pool_dropped)
         agg.pool_dropped = int(dropped)
+        agg.pool_dropped_seen = True
 
 
 def on_session_affinity(agg: Aggregator, e: Event) -> None:

@@ -44,7 +44,7 @@ from poolmon.bench.tasks import burn, sleepy
 from poolmon.core import catalog as C
 from poolmon.core.advisor.autotune import AutotuneConfig
 from poolmon.runtime.pool.errors import PoolClosed
-from poolmon.runtime.telemetry import DEFAULT_TELEMETRY
+from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
 
 BENCH_CONFIG = AutotuneConfig(
     settle_s=3, baseline_s=10, validate_s=10, lag_s=3, cooldown_s=120, max_changes_per_hour=60
@@ -152,7 +152,9 @@ def _run_pool(
             size, name=name, monitor=str(sock), max_size=16, autotune=autotune or False
         ) as pool:
             control = (
-                Pool(size, name=f"{name}-control", monitor=False)
+                # its own registry: the default one would feed its tasks into the tuned
+                # pool's endpoint (and so into what auto-tuning measures)
+                Pool(size, name=f"{name}-control", monitor=False, telemetry=Telemetry())
                 if control_args is not None
                 else None
             )

@@ -8,8 +8,10 @@ lag 3 s; the defaults are 5/30/30/3 s):
 * IO-bound: 50 ms sleeps arriving at 80/s (a size-2 pool serves 40/s). First every fixed
   size of SWEEP is run alone; the best one's throughput is the reference. Then a size-2 pool
   with auto-tuning: `ratios.autotune_vs_best_static` is its throughput over the last
-  LAST_S seconds / the best static one, `figures.autotune_converge_s` when it last changed
-  size (from the pool's start; the advisor needs 30 s of data before its first finding).
+  LAST_S seconds / the best static one; `figures.autotune_converge_s` is the first second
+  (after the load started) from which its 5-second throughput stays at >= 90 % of the best
+  static one to the end (the advisor needs 30 s of data before its first finding);
+  `figures.autotune_last_size_change_s` when it last changed size.
 * CPU-bound: pure-Python loops of ~20 ms arriving 3x faster than 2 workers serve, on this
   2-core machine, from size 2: `ratios.autotune_cpu_bound_vs_start` = throughput over the
   last LAST_S s / over the LAST_S s after warm-up (it must not make things worse), divided
@@ -211,7 +213,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     io = _run_pool(2, args.io_seconds, IO_RATE, sleepy, IO_TASK_S, autotune=BENCH_CONFIG)
     end = args.io_seconds
     io_last = io["load"].throughput(end - LAST_S, end)
-    converge = io["sizes"][-1][0] if io["sizes"] else None
+    last_change = io["sizes"][-1][0] if io["sizes"] else None
+    converge = _reached(io["load"], end, 0.9 * static[best_size])
 
     n = _calibrate_burn(0.02)
     cpu_s = args.cpu_seconds
@@ -269,6 +272,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "autotune_io_last_throughput_per_s": round(io_last, 1),
             "autotune_io_final_size": io["sizes"][-1][1] if io["sizes"] else 2,
             "autotune_converge_s": None if converge is None else round(converge, 1),
+            "autotune_last_size_change_s": None if last_change is None else round(last_change, 1),
             "autotune_cpu_final_size": cpu["sizes"][-1][1] if cpu["sizes"] else 2,
             "autotune_cpu_start_per_s": round(cpu_start, 1),
             "autotune_cpu_end_per_s": round(cpu_end, 1),
@@ -289,6 +293,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "autotune_contended_vs_start": _corrected(con_raw, con_drift),
         },
     }
+
+
+def _reached(load: Load, end: float, level: float, span: float = 5.0) -> float | None:
+    """First second from which every `span`-second throughput stays >= `level` to the end."""
+    t = end - span
+    reached = None
+    while t >= 0 and load.throughput(t, t + span) >= level:
+        reached = t
+        t -= 1.0
+    return reached
 
 
 def _r(value: float | None) -> float | None:

@@ -134,6 +134,11 @@ class AlertService:
                 except Exception as exc:
                     self._error("warning", f"alert notifier did not stop cleanly: {exc}", exc)
 
+    @property
+    def endpoint(self) -> EndpointServer | None:
+        """The endpoint the service runs in (None before `start`)."""
+        return self._endpoint
+
     def engine_time(self) -> int:
         """Wall-clock ns for an operation outside the hook (a command)."""
         return self._clock_ns()

@@ -177,3 +177,38 @@ def test_a_rule_that_raises_is_disabled_and_reported(
     (disabled,) = service.view.disabled
     assert disabled.rule == "Crashy"
     assert "disabled: Crashy" in format_alerts(service.view, time.time_ns()).splitlines()[0]
+
+
+DEAD_WEBHOOK = """
+[notify]
+group_wait = "0s"
+
+[[channels]]
+name = "nobody-listens"
+kind = "webhook"
+url = "http://127.0.0.1:{port}/hook"
+max_attempts = 1
+timeout = "1s"
+"""
+
+
+def test_lost_notifications_are_counted_in_the_view_and_reported(
+    make_pool: Callable[..., Any], rules_file: Path
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rules_file.write_text(rules_file.read_text() + DEAD_WEBHOOK.replace("{port}", str(port)))
+    tel = Telemetry()
+    with capture_events(cat.ERROR, telemetry=tel, tasks=False) as captured:
+        pool = make_pool(telemetry=tel)
+        fire(pool, "parse")
+        (report,) = captured.wait_for(
+            cat.ERROR, lambda e: e.metadata["category"] == "alerts", timeout=15
+        )
+    assert report.metadata["severity"] == "warning"
+    assert "nobody-listens" in report.metadata["message"]
+    view = wait_until(lambda: pool.alerting.view.notifications_dropped and pool.alerting.view)
+    assert view.notifications_dropped == 1

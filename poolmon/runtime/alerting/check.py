@@ -28,7 +28,11 @@ def check_rule_file(path: str) -> int:
     rules = rule_file.rules.rules
     kinds = Counter(rule.kind for rule in rules)
     detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    channels = len(notify.channels)
-    where = "no channels: alerts go to the log" if not channels else f"{channels} channel(s)"
-    print(f"ok: {len(rules)} rules ({detail or 'none'}); {where}")
+    n = len(notify.channels)
+    where = f"{n} channel{_s(n)}" if n else "no channels: alerts go to the log"
+    print(f"ok: {len(rules)} rule{_s(len(rules))} ({detail or 'none'}); {where}")
     return 0
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

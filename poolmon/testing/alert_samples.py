@@ -1,9 +1,10 @@
 """Hand-built alert states for tests and snapshots: a pool with alerts in every display state.
 
 `sample_view(now_ns)` is what a pool running the demo might report after a few minutes: a
-critical error-rate alert firing on `fetch_profile`, a p99 alert pending on `render_report`,
-worker 3's memory growth firing and acknowledged, utilization above its band firing but
-silenced, two resolved alerts in the history and the silence that mutes one of them. Every
+critical crash loop firing on worker 1, an error-rate alert firing on `fetch_profile`, a p99
+alert pending on `render_report`, worker 3's memory growth firing and acknowledged,
+utilization above its band firing but silenced, two resolved alerts in the history and the
+silence that mutes one of them. Every
 value is fixed (the recent values are a deterministic curve), so snapshots are byte-stable.
 `alert_state_event` wraps a view in the `poolmon.alert.state` event the pool would emit.
 """
@@ -91,10 +92,14 @@ def make_alert(
 
 
 def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> AlertsView:
-    """Alerts pending, firing, acked and silenced, two resolved, and one silence (module doc)."""
+    """Alerts pending, firing, acked and silenced, two resolved, and one silence (module doc).
+
+    Names, metrics and expressions are those of the default rule pack
+    (poolmon.core.alerts.defaults), as the engine words them.
+    """
     silence = Silence(
         id="s-1",
-        matchers=(Matcher("alertname", "=", "UtilizationHigh"), Matcher("pool", "=", pool)),
+        matchers=(Matcher("alertname", "=", "UtilizationOutsideBand"), Matcher("pool", "=", pool)),
         starts_at_ns=now_ns - 15 * 60 * NS,
         ends_at_ns=now_ns + 45 * 60 * NS,
         created_by="bob",
@@ -102,17 +107,33 @@ def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> Alerts
     )
     active = [
         make_alert(
-            "ErrorRateHigh",
+            "WorkerCrashLoop",
             now_ns,
             pool=pool,
             severity="critical",
+            extra={"worker": "1"},
+            value=3.0,
+            threshold=3.0,
+            metric="worker_exits",
+            age_s=75,
+            pending_s=0,
+            window_s=300,
+            expr="worker_exits{worker} over 5m >= 3",
+            summary="Worker 1 exited abnormally 3 times in 5m",
+            recent=tuple(float(min(3, 1 + i // 45)) for i in range(RECENT_VALUES)),
+        ),
+        make_alert(
+            "ErrorRateHigh",
+            now_ns,
+            pool=pool,
             extra={"op": "fetch_profile"},
             value=0.072,
             threshold=0.05,
-            metric="error_ratio",
+            metric="error_rate",
             age_s=192,
-            expr="error_ratio{op} over 1m > 0.05",
-            summary="fetch_profile fails 7.2 % of tasks (threshold 5 %)",
+            window_s=300,
+            expr="error_rate{op} over 5m > 5 %",
+            summary="fetch_profile: 7.2 % of tasks failed over 5m (threshold 5 %)",
             recent=curve(0.012, 0.072),
         ),
         make_alert(
@@ -123,11 +144,10 @@ def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> Alerts
             extra={"op": "render_report"},
             value=0.384,
             threshold=0.25,
-            metric="latency_p99_seconds",
+            metric="latency_p99",
             age_s=40,
-            window_s=300,
-            expr="latency_p99_seconds{op} over 5m > 0.25",
-            summary="render_report p99 is 384 ms (threshold 250 ms)",
+            expr="latency_p99{op} over 1m above its 1h median by > max(3.5 MAD/0.6745, 50 %)",
+            summary="render_report: p99 384 ms is far above its usual level (limit 250 ms)",
             recent=curve(0.18, 0.384),
         ),
         make_alert(
@@ -135,28 +155,27 @@ def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> Alerts
             now_ns,
             pool=pool,
             extra={"worker": "3"},
-            value=3.9 * 2**20,
-            threshold=1 * 2**20,
-            metric="rss_growth_bytes_per_minute",
+            value=0.14,
+            threshold=0.10,
+            metric="worker_rss_bytes",
             age_s=605,
-            window_s=600,
-            expr="rss_growth_bytes_per_minute{worker} over 10m > 1048576",
-            summary="worker 3 RSS grows 3.9 MiB/min",
-            recent=curve(3.1 * 2**20, 3.9 * 2**20, wobble=0.03),
+            expr="relative rate(worker_rss_bytes{worker} over 1m, 10m) > 10 %",
+            summary="Worker 3 memory grows 14 %/10m (threshold 10 %/10m)",
+            recent=curve(0.11, 0.14, wobble=0.03),
             ack=Ack("alice", now_ns - 200 * NS, "cache leak in warm_cache, fix in review"),
         ),
         make_alert(
-            "UtilizationHigh",
+            "UtilizationOutsideBand",
             now_ns,
             pool=pool,
             severity="info",
             value=0.97,
             threshold=0.8,
-            metric="utilization_ratio",
+            metric="utilization",
             age_s=1500,
             window_s=300,
-            expr="utilization_ratio over 5m > 0.8",
-            summary="utilization 97 % (band 60-80 %)",
+            expr="utilization over 5m outside 60 %..80 %",
+            summary="Utilization 97 % is outside the 60-80 % band",
             recent=curve(0.9, 0.97, wobble=0.02),
             silenced_by=("s-1",),
         ),
@@ -168,11 +187,11 @@ def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> Alerts
             pool=pool,
             state=RESOLVED,
             value=2.0,
-            threshold=5.0,
-            metric="queue_growth_per_second",
+            threshold=10.0,
+            metric="queue_depth",
             age_s=900,
             pending_s=60,
-            expr="queue_growth_per_second over 2m > 5",
+            expr="rate(queue_depth over 1m, 1m) > 10",
             resolved_at_ns=now_ns - 480 * NS,
         ),
         make_alert(
@@ -183,10 +202,10 @@ def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> Alerts
             extra={"op": "score_model"},
             value=0.01,
             threshold=0.05,
-            metric="error_ratio",
+            metric="error_rate",
             age_s=2400,
             pending_s=0,
-            expr="error_ratio{op} over 1m > 0.05",
+            expr="error_rate{op} over 5m > 5 %",
             resolved_at_ns=now_ns - 2100 * NS,
             ack=Ack("alice", now_ns - 2300 * NS, ""),
         ),

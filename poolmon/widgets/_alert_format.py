@@ -2,9 +2,11 @@
 
 Shared by the overview's panel, the header badge, the alerts screen and the details, so an
 alert looks the same everywhere. Pure functions of an `Alert` (and "now"), tested without an
-app. Units come from the metric's name, following Prometheus' naming rules (a base-unit
-suffix: `_seconds`, `_bytes`, `_ratio`; a rate as `_per_second` / `_per_minute`), which is
-how poolmon's rules name the metrics they read.
+app. A value's unit is the metric's, from the rule engine's vocabulary (`METRICS`: error_rate
+is a ratio, latency_p99 seconds, worker_rss_bytes bytes...); a rate-of-change rule's value is a
+plain number, or a ratio when the rule is relative, as `poolmon alerts` prints them. A metric
+the vocabulary does not know falls back to Prometheus' naming rules (`_seconds`, `_bytes`,
+`_ratio`, `_per_second`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from poolmon.core.alerts.metrics import METRICS
 from poolmon.core.alerts.model import Alert
 from poolmon.widgets import _format as fmt
 
@@ -56,8 +59,29 @@ def key_labels(alert: Alert, *, short: bool = False) -> str:
     return " ".join(f"{k}={labels[k]}" for k in LABELS_SHOWN if labels.get(k))
 
 
+_UNIT_SUFFIX: Final = {
+    "ratio": "_ratio",
+    "seconds": "_seconds",
+    "bytes": "_bytes",
+    "per_second": "_per_second",
+    "percent": "_percent",
+}
+
+
+def value_metric(alert: Alert) -> str:
+    """A metric name whose unit is the unit of the alert's value (see module doc)."""
+    if "relative rate(" in alert.expr:
+        return "growth_ratio"
+    if "rate(" in alert.expr:
+        return "rate_count"
+    spec = METRICS.get(alert.metric)
+    if spec is not None:
+        return alert.metric + _UNIT_SUFFIX.get(spec.unit, "")
+    return alert.metric
+
+
 def metric_value(value: float | None, metric: str) -> str:
-    """A value in the metric's unit (see module doc); "—" when there is no value."""
+    """A value in the unit of a metric named by Prometheus' rules; "—" when there is none."""
     if value is None:
         return "—"
     for suffix, per in _RATES:
@@ -77,17 +101,28 @@ def metric_value(value: float | None, metric: str) -> str:
 
 
 def comparator(alert: Alert) -> str:
-    """The comparison in the rule's expression (`>`, `<`...), or "vs" when it has none."""
+    """The comparison in the rule's expression (`>`, `<`...), or "vs".
+
+    A band (`outside 60 %..80 %`) has no comparator: the side the value is on is shown. A
+    resolved alert's condition no longer holds, so it gets "vs" rather than a false claim.
+    """
+    if alert.state == "resolved":
+        return "vs"
     found = _COMPARATOR.findall(alert.expr)
-    return found[-1] if found else "vs"
+    if found:
+        return str(found[-1])
+    if alert.value is not None and alert.threshold is not None:
+        return ">" if alert.value > alert.threshold else "<"
+    return "vs"
 
 
 def value_vs_threshold(alert: Alert) -> str:
-    """`7.2% > 5.0%`: the current value against the threshold, in the metric's unit."""
-    value = metric_value(alert.value, alert.metric)
+    """`7.2% > 5.0%`: the current value against the threshold, in the value's unit."""
+    metric = value_metric(alert)
+    value = metric_value(alert.value, metric)
     if alert.threshold is None:
         return value
-    return f"{value} {comparator(alert)} {metric_value(alert.threshold, alert.metric)}"
+    return f"{value} {comparator(alert)} {metric_value(alert.threshold, metric)}"
 
 
 def started_ns(alert: Alert) -> int:

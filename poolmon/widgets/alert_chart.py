@@ -47,7 +47,7 @@ class AlertChart(ThemedChart):
             self.border_title, self.border_subtitle = "Value", ""
         else:
             self.border_title = f"{alert.metric or alert.rule} · last {len(alert.recent)}s"
-            threshold = af.metric_value(alert.threshold, alert.metric)
+            threshold = af.metric_value(alert.threshold, af.value_metric(alert))
             self.border_subtitle = (
                 f"── threshold {threshold}" if alert.threshold is not None else "no threshold"
             )
@@ -80,7 +80,7 @@ class AlertChart(ThemedChart):
         bottom, top = gauge_range(with_threshold)
         plt.ylim(bottom, top)
         marks = [bottom, top] if alert.threshold is None else [bottom, alert.threshold, top]
-        plt.yticks(marks, [af.metric_value(v, alert.metric) for v in marks])
+        plt.yticks(marks, [af.metric_value(v, af.value_metric(alert)) for v in marks])
         if alert.threshold is not None:
             tint = af.SEVERITY_COLOUR.get(alert.severity, "warning")
             plt.hline(alert.threshold, self.colour(tint))

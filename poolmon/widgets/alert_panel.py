@@ -86,7 +86,10 @@ class AlertPanel(Widget):
             for alert in alerts[max(0, fits) :]:
                 states[alert.display_state] = states.get(alert.display_state, 0) + 1
             what = ", ".join(f"{n} {state}" for state, n in states.items())
-            lines.append(Text(f"+{len(alerts) - fits} more: {what}", style=muted))
+            more = f"+{len(alerts) - fits} more: {what}"
+            if len(more) > width:
+                more = f"+{len(alerts) - fits} more"
+            lines.append(Text(more, style=muted))
         return Group(*lines)
 
     def _alert_lines(self, alert: Alert, width: int, wide: bool) -> list[Text]:

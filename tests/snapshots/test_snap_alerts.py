@@ -1,9 +1,10 @@
 """Alerting in the app: the overview's panel and badge, the alerts screen, details, dialogs.
 
-The pool's alert state is `sample_view` (a critical alert firing, one pending, one acked, one
-silenced, two resolved, one silence), fed as a `poolmon.alert.state` event through the real
-aggregator next to 90 s of the seeded demo stream. The toast announcing the firing alert is
-cleared before each picture (the pilot tests check it), so the layout under it shows.
+The pool's alert state is `sample_view` (a critical and a warning alert firing, one pending,
+one acked, one silenced, two resolved, one silence), fed as a `poolmon.alert.state` event
+through the real aggregator next to 90 s of the seeded demo stream. The toasts announcing the
+firing alerts are cleared before each picture (the pilot tests check them), so the layout
+under them shows.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def pressing(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
 
 @by_size
 def test_overview_alerting(snap_compare: Any, make_app: Any, size: str) -> None:
-    """Firing (critical, named in the header), pending, acked and silenced alerts."""
+    """Firing (the critical one named in the header), pending, acked and silenced alerts."""
     app = alerting_app(make_app)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=pressing())
 

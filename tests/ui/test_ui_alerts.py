@@ -15,7 +15,7 @@ import pytest
 
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text
-from poolmon.core.alerts.model import FIRING
+from poolmon.core.alerts.model import FIRING, Alert
 from poolmon.runtime.monitor import CommandResult
 from poolmon.screens.ack_dialog import AckDialog
 from poolmon.screens.alert_detail import AlertDetailScreen
@@ -51,6 +51,12 @@ def alert_app() -> Build:
     return build
 
 
+def rule(desk: AlertDesk | None, name: str) -> Alert:
+    """The sample's active alert of rule `name`."""
+    assert desk is not None
+    return next(a for a in desk.view.alerts if a.rule == name)
+
+
 def toasts(app: PoolmonApp) -> list[str]:
     """Titles and messages of the notifications shown."""
     return [f"{n.title}: {n.message}" for n in app._notifications]
@@ -70,11 +76,11 @@ async def test_overview_panel_and_header_badge(alert_app: Build) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         text = screen_text(app)
-        assert "▲ 1 firing: ErrorRateHigh" in text
+        assert "▲ 2 firing: WorkerCrashLoop" in text  # a critical one is named
         assert "1 pending" in text
         assert "1 acked" in text
-        assert "Alerts 4" in text
-        for shown in ("ErrorRateHigh", "firing", "op=fetch_profile", "7.2% > 5.0%"):
+        assert "Alerts 5" in text
+        for shown in ("WorkerCrashLoop", "worker=1", "3 >= 3", "op=fetch_profile", "7.2% > 5.0%"):
             assert shown in text
 
 
@@ -99,10 +105,11 @@ async def test_a_opens_the_alerts_screen_and_escape_returns(alert_app: Build) ->
         await pilot.pause()
         assert isinstance(app.screen, AlertsScreen)
         text = screen_text(app)
-        for shown in ("Active 4", "History 2", "Silences 1", "8 rules", "acked by alice"):
+        for shown in ("Active 5", "History 2", "Silences 1", "8 rules", "acked by alice"):
             assert shown in text
-        # most severe and most urgent first
-        assert text.index("ErrorRateHigh") < text.index("LatencyP99High")
+        # most severe first, then what needs a person before what waits or is handled
+        order = ["WorkerCrashLoop", "ErrorRateHigh", "LatencyP99High", "WorkerMemoryGrowth"]
+        assert sorted(order, key=text.index) == order
         await pilot.press("tab")
         assert app.screen.active_tab == "history"  # type: ignore[attr-defined]
         assert "QueueBacklogGrowing" in screen_text(app)
@@ -118,20 +125,20 @@ async def test_a_opens_the_alerts_screen_and_escape_returns(alert_app: Build) ->
 async def test_enter_opens_details_and_escape_goes_back(alert_app: Build) -> None:
     app, _, desk = alert_app()
     assert desk is not None
-    firing = desk.view.alerts[0]
+    errors = rule(desk, "ErrorRateHigh")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a", "enter")
+        await pilot.press("a", "down", "enter")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, AlertDetailScreen)
-        assert screen.alert_id == firing.id
+        assert screen.alert_id == errors.id
         text = screen_text(app)
         for shown in (
-            "error_ratio{op} over 1m > 0.05",
-            "alertname=ErrorRateHigh op=fetch_profile pool=demo severity=critical",
-            "fetch_profile fails 7.2 % of tasks",
+            "error_rate{op} over 5m > 5 %",
+            "alertname=ErrorRateHigh op=fetch_profile pool=demo severity=warning",
+            "fetch_profile: 7.2 % of tasks failed",
             "threshold 5.0%",
-            firing.id,
+            errors.id,
         ):
             assert shown in text
         await pilot.press("escape")
@@ -142,17 +149,19 @@ async def test_enter_opens_details_and_escape_goes_back(alert_app: Build) -> Non
 async def test_k_acknowledges_with_a_comment(alert_app: Build) -> None:
     app, source, desk = alert_app()
     assert desk is not None
-    firing = desk.view.alerts[0]
+    crash = rule(desk, "WorkerCrashLoop")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a", "k")
         assert isinstance(app.screen, AckDialog)
         await pilot.press(*"on it", "enter")
         await settle(app, pilot)
-        assert source.commands == [("ack_alert", {"alert_id": firing.id, "comment": "on it"})]
+        assert source.commands == [("ack_alert", {"alert_id": crash.id, "comment": "on it"})]
         text = screen_text(app)
-        assert "ack ErrorRateHigh op=fetch_profile: acknowledged as alice" in text
-        assert "2 acked" in text  # the pool's new state, in the header
-        assert "firing: ErrorRateHigh" not in text
+        assert "ack WorkerCrashLoop worker=1: acknowledged as alice" in text
+        # the pool's new state, in the header: the critical alert is handled
+        assert "▲ 1 firing " in text
+        assert "2 acked" in text
+        assert "firing: WorkerCrashLoop" not in text
 
 
 @async_test
@@ -169,7 +178,7 @@ async def test_k_then_escape_sends_nothing(alert_app: Build) -> None:
 async def test_k_on_a_pending_alert_says_why_and_sends_nothing(alert_app: Build) -> None:
     app, source, _ = alert_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a", "down", "k")
+        await pilot.press("a", "down", "down", "k")
         await pilot.pause()
         assert isinstance(app.screen, AlertsScreen)
         assert source.commands == []
@@ -180,11 +189,11 @@ async def test_k_on_a_pending_alert_says_why_and_sends_nothing(alert_app: Build)
 async def test_k_in_details_acknowledges_that_alert(alert_app: Build) -> None:
     app, source, desk = alert_app()
     assert desk is not None
-    firing = desk.view.alerts[0]
+    crash = rule(desk, "WorkerCrashLoop")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a", "enter", "k", "enter")
         await settle(app, pilot)
-        assert source.commands == [("ack_alert", {"alert_id": firing.id, "comment": ""})]
+        assert source.commands == [("ack_alert", {"alert_id": crash.id, "comment": ""})]
         assert isinstance(app.screen, AlertDetailScreen)
         assert "by alice" in screen_text(app)
 
@@ -197,8 +206,8 @@ async def test_S_silences_with_prefilled_matchers_and_a_typed_duration(alert_app
         dialog = app.screen
         assert isinstance(dialog, SilenceDialog)
         values = [i.value for i in dialog.query(".matcher").results()]  # type: ignore[attr-defined]
-        assert values == ["alertname=ErrorRateHigh", "pool=demo", "op=fetch_profile", ""]
-        assert "Selects 1 of 4 active alerts: ErrorRateHigh" in screen_text(app)
+        assert values == ["alertname=WorkerCrashLoop", "pool=demo", "worker=1", ""]
+        assert "Selects 1 of 5 active alerts: WorkerCrashLoop" in screen_text(app)
         await pilot.press(*"90m", "enter")  # the duration is focused, its text selected
         await settle(app, pilot)
         assert source.commands == [
@@ -206,9 +215,9 @@ async def test_S_silences_with_prefilled_matchers_and_a_typed_duration(alert_app
                 "silence",
                 {
                     "matchers": [
-                        ["alertname", "=", "ErrorRateHigh"],
+                        ["alertname", "=", "WorkerCrashLoop"],
                         ["pool", "=", "demo"],
-                        ["op", "=", "fetch_profile"],
+                        ["worker", "=", "1"],
                     ],
                     "duration_s": 5400.0,
                     "comment": "",
@@ -229,7 +238,7 @@ async def test_S_preset_and_edited_matchers(alert_app: Build) -> None:
         await pilot.click("#preset-4h")
         dialog = app.screen
         dialog.query_one("#matcher-2").value = ""  # type: ignore[attr-defined]
-        dialog.query_one("#matcher-0").value = "alertname=~Error.*"  # type: ignore[attr-defined]
+        dialog.query_one("#matcher-0").value = "alertname=~Worker.*"  # type: ignore[attr-defined]
         dialog.query_one("#comment").value = "deploy"  # type: ignore[attr-defined]
         await pilot.pause()
         await pilot.click("#send")
@@ -238,7 +247,7 @@ async def test_S_preset_and_edited_matchers(alert_app: Build) -> None:
             (
                 "silence",
                 {
-                    "matchers": [["alertname", "=~", "Error.*"], ["pool", "=", "demo"]],
+                    "matchers": [["alertname", "=~", "Worker.*"], ["pool", "=", "demo"]],
                     "duration_s": 4 * 3600.0,
                     "comment": "deploy",
                 },
@@ -298,13 +307,13 @@ async def test_u_removes_the_selected_silence_after_confirming(alert_app: Build)
 async def test_u_on_a_silenced_alert_and_no(alert_app: Build) -> None:
     app, source, _ = alert_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a", "down", "down", "down", "u")  # the silenced alert sorts last
+        await pilot.press("a", *["down"] * 4, "u")  # the silenced alert sorts last
         assert isinstance(app.screen, ConfirmScreen)
         assert "s-1" in app.screen.question
         await pilot.press("n")
         await settle(app, pilot)
         assert source.commands == []
-        await pilot.press("up", "up", "up", "u")  # a firing alert no silence mutes
+        await pilot.press("home", "up", "u")  # back on top: an alert no silence mutes
         await pilot.pause()
         assert isinstance(app.screen, AlertsScreen)
         assert any("Select a silence" in t for t in toasts(app))
@@ -348,22 +357,24 @@ async def test_a_new_firing_alert_is_announced_once(alert_app: Build) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         fired = [t for t in toasts(app) if "firing:" in t]
-        # only the unhandled firing alert: the acked and silenced ones are not news
+        # the unhandled firing alerts, most severe first: the acked and silenced are not news
         assert fired == [
-            "CRITICAL firing: ErrorRateHigh: fetch_profile fails 7.2 % of tasks (threshold 5 %)"
-            "\nop=fetch_profile · a: alerts"
+            "CRITICAL firing: WorkerCrashLoop: Worker 1 exited abnormally 3 times in 5m"
+            "\nworker=1 · a: alerts",
+            "WARNING firing: ErrorRateHigh: fetch_profile: 7.2 % of tasks failed over 5m "
+            "(threshold 5 %)\nop=fetch_profile · a: alerts",
         ]
         app.refresh_frame()
         app.refresh_frame()
-        assert len([t for t in toasts(app) if "firing:" in t]) == 1
+        assert len([t for t in toasts(app) if "firing:" in t]) == 2
         now = source.clock.time_ns()
-        crash = make_alert("WorkerCrashLoop", now, extra={"worker": "2"}, state=FIRING, age_s=5)
-        desk.publish(replace(desk.view, revision=99, alerts=(*desk.view.alerts, crash)))
+        stuck = make_alert("WorkerStuck", now, extra={"worker": "2"}, state=FIRING, age_s=5)
+        desk.publish(replace(desk.view, revision=99, alerts=(*desk.view.alerts, stuck)))
         app.refresh_frame()
         await pilot.pause()
         fired = [t for t in toasts(app) if "firing:" in t]
-        assert len(fired) == 2
-        assert fired[1].startswith("WARNING firing: WorkerCrashLoop")
+        assert len(fired) == 3
+        assert fired[2].startswith("WARNING firing: WorkerStuck")
 
 
 @async_test

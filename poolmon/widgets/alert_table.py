@@ -10,7 +10,7 @@ alert's id, so the selection survives every refresh; enter posts `AlertChosen`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from rich.style import Style
 from rich.text import Text
@@ -38,11 +38,6 @@ class AlertTable(DataTable[Any]):
     DEFAULT_CSS = """
     AlertTable { height: 1fr; }
     """
-
-    EMPTY: ClassVar[dict[str, str]] = {
-        "active": "no active alerts",
-        "history": "no resolved alerts yet",
-    }
 
     class AlertChosen(Message):
         """Enter (or a click) on an alert row: the screen opens its details."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from poolmon.core.alerts.model import AlertsView
+
 
 @dataclass(frozen=True, slots=True)
 class LatencySummary:
@@ -215,6 +217,9 @@ class PoolSnapshot:
     `covered_s` is how many seconds of the window have data (gaps excluded).
     `*_total` fields count since the monitor started and survive pool restarts; the
     `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
+    `alerts` is the pool's latest alert state (None: the pool has sent none yet, so nothing
+    is known, which is not "no alerts"); `alert_views_malformed` counts views ignored as
+    undecodable (poolmon.core.alert_state).
     """
 
     taken_at_ns: int = 0
@@ -252,3 +257,5 @@ class PoolSnapshot:
     pool_state: str = "unknown"
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
+    alerts: AlertsView | None = None
+    alert_views_malformed: int = 0

@@ -110,7 +110,7 @@ def test_check_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_text(RULES)
     code, out, err = run(capsys, "alerts", "check", str(path))
     assert (code, err) == (0, "")
-    assert out.startswith("ok: 1 rules (1 threshold)")
+    assert out == "ok: 1 rule (1 threshold); no channels: alerts go to the log\n"
 
 
 def test_check_lists_every_problem_with_its_line(

@@ -284,6 +284,12 @@ class PoolmonApp(TuningMixin):
             yield SystemCommand(
                 "Undo last change", "Undo this app's last change (z)", screen.action_undo
             )
+        if isinstance(screen, OperationsScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Set operation timeout",
+                "Timeout for the highlighted operation, on the tuning screen (e)",
+                screen.action_op_timeout,
+            )
         if isinstance(screen, WorkerDetailScreen) and not self.read_only_now():
             yield SystemCommand(
                 "Recycle worker", "Replace it after its current task (r)", screen.action_recycle

@@ -18,7 +18,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("/", "filter workers (id, pid, state, task; !text inverts)"),
     ("s", "cycle the worker sort order"),
     ("enter", "drill down into the highlighted worker"),
-    ("o", "operations view (slowest first)"),
+    ("o", "operations view (slowest first); there e or enter sets an operation's timeout"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("t", "tuning: every setting; e or enter edits, z undoes this app's last change"),

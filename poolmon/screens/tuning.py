@@ -17,6 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from poolmon.core.errors import ConfigError
+from poolmon.core.tuning import spec_for
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.widgets.change_log import ChangeLog
@@ -54,6 +56,11 @@ class TuningScreen(PoolmonScreen):
     TuningScreen.-compact.-editing SettingsTable { height: 1fr; min-height: 4; }
     """
 
+    def __init__(self, edit_key: str | None = None) -> None:
+        super().__init__()
+        self.edit_key = edit_key
+        """A setting to open the edit line on as soon as the settings arrive (from `o`)."""
+
     def compose_body(self) -> Iterable[Widget]:
         """Settings, hint line, editor (while editing), change log."""
         yield SettingsTable()
@@ -74,6 +81,26 @@ class TuningScreen(PoolmonScreen):
         table.border_subtitle = status
         self.query_one(ChangeLog).show_log(frame.snapshot.control_log)
         self._show_hint()
+        if self.edit_key is not None and frame.settings:
+            key, self.edit_key = self.edit_key, None
+            self._edit_pending(key, frame)
+
+    def _edit_pending(self, key: str, frame: Frame) -> None:
+        """Open the edit line on `key` (an op's timeout may have no row yet: make its spec)."""
+        by_key = {s.key: s for s in frame.settings}
+        try:
+            spec = spec_for(by_key, key)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        table = self.query_one(SettingsTable)
+        if key in by_key:
+            table.move_cursor(row=list(by_key).index(key))
+        if frame.read_only:
+            self.app.action_explain_read_only()  # type: ignore[attr-defined]
+            return
+        self.add_class("-editing")
+        self.query_one(SettingEditor).edit(spec)
 
     @property
     def editing(self) -> bool:

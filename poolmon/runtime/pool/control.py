@@ -122,8 +122,12 @@ class PoolControl:
         def apply() -> None:
             with self._eng.io_lock:
                 w = self._eng.workers.get(worker_id)
-                if w is None or w.exited or w.killed:
+                if w is None or w.exited:
                     raise ConfigError(f"no live worker with id {worker_id!r}")
+                if w.killed:
+                    raise ConfigError(
+                        f"worker {worker_id} is already being killed ({w.stop_reason})"
+                    )
                 self._eng.kill(w, "killed")
             self._eng.wake()
 

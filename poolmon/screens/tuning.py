@@ -79,7 +79,11 @@ class TuningScreen(PoolmonScreen):
         table.show_settings(frame.settings)
         status = frame.settings_status or f"{len(frame.settings)} settings"
         table.border_subtitle = status
-        self.query_one(ChangeLog).show_log(frame.snapshot.control_log)
+        log = self.query_one(ChangeLog)
+        log.show_log(frame.snapshot.control_log)
+        log.border_title = "Change log" + (
+            f" · z undoes {frame.undo_hint}" if frame.undo_hint else ""
+        )
         self._show_hint()
         if self.edit_key is not None and frame.settings:
             key, self.edit_key = self.edit_key, None
@@ -169,15 +173,12 @@ class TuningScreen(PoolmonScreen):
         )
 
     def _show_hint(self) -> None:
-        """Under the table: the highlighted setting's help, or what z would undo."""
+        """Under the table: the highlighted setting's help and whether it applies at once."""
         frame = self.frame
-        hint = self.query_one("#tuning-hint", Static)
         key = self.query_one(SettingsTable).current_key
         spec = next((s for s in (frame.settings if frame else ()) if s.key == key), None)
-        parts = []
+        text = ""
         if spec is not None:
             live = "applies at once" if spec.live else "needs a restart"
-            parts.append(f"{spec.key}: {spec.help} ({live})")
-        if frame is not None and frame.undo_hint:
-            parts.append(f"z undoes {frame.undo_hint}")
-        hint.update(" · ".join(parts))
+            text = f"{spec.key}: {spec.help} ({live})"
+        self.query_one("#tuning-hint", Static).update(text)

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from poolmon.app.announcer import FiringAnnouncer
+from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
 from poolmon.screens.alert_actions import AlertActionsScreen
@@ -29,6 +30,7 @@ from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
+from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
 from poolmon.widgets import _format as fmt
 from poolmon.widgets.worker_table import WorkerTable
@@ -39,11 +41,8 @@ WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
 DEFAULT_REFRESH_HZ = 4.0
 """Snapshots pulled per second."""
 
-TUNING_ACTIONS = frozenset({"grow", "shrink"})
-"""Actions that change the pool: disabled (greyed out) in read-only mode."""
 
-
-class PoolmonApp(App[None]):
+class PoolmonApp(TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -65,6 +64,7 @@ class PoolmonApp(App[None]):
         Binding("space", "pause", "Pause", show=False),
         Binding("o", "operations", "Ops"),
         Binding("a", "alerts", "Alerts"),
+        Binding("t", "tuning", "Tune"),
         Binding("plus", "grow", "Grow"),
         Binding("minus", "shrink", "Shrink"),
         Binding("question_mark", "help", "Help"),
@@ -77,6 +77,7 @@ class PoolmonApp(App[None]):
     | `p`, `space` | Pause / resume the screen. |
     | `o` | Operations view. |
     | `a` | Alerts: active, history, silences (ack `k`, silence `S`, unsilence `u` there). |
+    | `t` | Tuning: every run-time setting, edit, change log, undo. |
     | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
     | `?` | Help. |
     | `q` | Quit. |
@@ -109,6 +110,7 @@ class PoolmonApp(App[None]):
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
         self._announcer = FiringAnnouncer()
+        self._undo = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -156,6 +158,7 @@ class PoolmonApp(App[None]):
             read_only=self.read_only or status.read_only,
             worker=worker,
             message=self.message,
+            **self.tuning_fields(snapshot),
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -191,6 +194,11 @@ class PoolmonApp(App[None]):
                 self.pop_screen()
             return
         self.push_screen(AlertsScreen())
+    def action_tuning(self) -> None:
+        """Open the tuning screen and ask the pool for its settings."""
+        if not isinstance(self.screen, TuningScreen):
+            self.push_screen(TuningScreen())
+        self.fetch_settings()
         self.refresh_frame()
 
     def action_help(self) -> None:
@@ -208,7 +216,7 @@ class PoolmonApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out tuning keys in read-only mode or before the pool size is known."""
-        if action in TUNING_ACTIONS and (self.read_only or self._status.read_only):
+        if action in TUNING_ACTIONS and self.read_only_now():
             return None
         if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room
             return not isinstance(self.screen, AlertActionsScreen)
@@ -329,6 +337,9 @@ class PoolmonApp(App[None]):
             yield SystemCommand(
                 "Remove silence", "Remove the selected silence (u)", screen.action_unsilence
             )
+        yield SystemCommand(
+            "Tuning", "Every run-time setting: edit, change log, undo (t)", self.action_tuning
+        )
         if isinstance(screen, OverviewScreen):
             yield SystemCommand(
                 "Sort workers", "Cycle the worker table's sort order (s)", screen.action_sort
@@ -339,7 +350,27 @@ class PoolmonApp(App[None]):
             yield SystemCommand(
                 "Clear filter", "Show every worker (escape)", screen.action_clear_filter
             )
-        if not (self.read_only or self._status.read_only):
+        if isinstance(screen, TuningScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Edit setting", "Edit the highlighted setting (enter)", screen.action_edit
+            )
+            yield SystemCommand(
+                "Undo last change", "Undo this app's last change (z)", screen.action_undo
+            )
+        if isinstance(screen, OperationsScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Set operation timeout",
+                "Timeout for the highlighted operation, on the tuning screen (e)",
+                screen.action_op_timeout,
+            )
+        if isinstance(screen, WorkerDetailScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Recycle worker", "Replace it after its current task (r)", screen.action_recycle
+            )
+            yield SystemCommand(
+                "Kill worker", "Kill it now; its task fails (K)", screen.action_kill
+            )
+        if not self.read_only_now():
             yield SystemCommand(
                 "Grow pool", "Add one worker, after confirmation (+)", self.action_grow
             )

@@ -22,6 +22,7 @@ pool's worker rows and dedupe state are dropped, since ids start over.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 
@@ -33,6 +34,7 @@ from poolmon.core.alert_state import AlertState
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
+from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
@@ -42,6 +44,7 @@ from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import (
+    ControlChange,
     ErrorView,
     PerformanceSummary,
     PoolInfo,
@@ -110,12 +113,14 @@ class Aggregator:
         self._last_now_s: int | None = None
         self._pruned_s = -(2**62)
         self.alert_state = AlertState()
+        self.control_log: deque[ControlChange] = deque(maxlen=CONTROL_LOG_SIZE)
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
             C.ALERT_STATE: self._on_alert_state,
             **{name: partial(fn, self) for name, fn in HANDLERS.items()},
+            C.CONTROL_COMMAND: partial(log_control, self.control_log),
         }
 
     # ----------------------------------------------------------------------------- time

@@ -159,6 +159,7 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         health=health,
         alerts=agg.alert_state.view,
         alert_views_malformed=agg.alert_state.malformed,
+        control_log=tuple(agg.control_log),
     )
 
 

@@ -12,6 +12,7 @@ timestamps are wall-clock nanoseconds since the epoch; `None` means "no data", n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from poolmon.core.alerts.model import AlertsView
 
@@ -206,6 +207,23 @@ class PerformanceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One control command the pool reported (`poolmon.control.command`): who, what, from/to.
+
+    `changes` is `((key, from, to), ...)` for a `set` that changed something, else empty.
+    """
+
+    at_ns: int
+    command: str
+    result: str = "ok"
+    reason: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
+    changes: tuple[tuple[str, Any, Any], ...] = ()
+    client: str = ""
+    peer_pid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
     """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
 
@@ -259,3 +277,5 @@ class PoolSnapshot:
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
     alerts: AlertsView | None = None
     alert_views_malformed: int = 0
+    control_log: tuple[ControlChange, ...] = ()
+    """The last control commands seen (newest last; see `ControlChange`)."""

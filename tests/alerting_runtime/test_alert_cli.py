@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES, fire
+from alert_runtime_helpers import RULES, fire
 
 from poolmon.cli import main
 from poolmon.runtime.alerting.cli import CliError, human_duration, parse_duration

@@ -115,6 +115,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "pid": "pool process pid",
             "host": "hostname",
             "start_method": "multiprocessing start method",
+            "started_at_ns": "pool start (wall clock, ns): the instance's identity, as in WELCOME",
         },
     ),
     EventSpec(

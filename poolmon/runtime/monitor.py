@@ -14,11 +14,12 @@ pool and `poolmon.testing.streams.FeedSource` for generated streams under a froz
 
 from __future__ import annotations
 
+import heapq
 import os
 import threading
 import time
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol
 
@@ -28,7 +29,7 @@ import numpy.typing as npt
 from poolmon.core.aggregator import Aggregator
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
-from poolmon.core.events import TASK_COLUMNS, TaskBatch
+from poolmon.core.events import TASK_COLUMNS, Event, TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
@@ -180,6 +181,8 @@ class Monitor:
         self.stale_after_s = stale_after_s
         self.frames_seen = 0
         """Frames received over every connection (a cheap liveness counter for tests)."""
+        self.histories = {True: 0, False: 0}
+        """Completed histories by kind: resumed (True) or full backfill (False)."""
         self._client = ReconnectingClient(
             path, backoff=backoff, read_only=read_only, client="poolmon attach"
         )
@@ -195,7 +198,6 @@ class Monitor:
         self._attempts = 0
         self._pending: list[TaskBatch] = []
         self._pending_rows = 0
-        self._pending_seq: int | None = None
         self._pending_since = 0.0
 
     # -- SnapshotSource ----------------------------------------------------------------------
@@ -248,6 +250,10 @@ class Monitor:
             return CommandResult(False, reason=str(exc))
         return CommandResult(reply.ok, dict(reply.result), reply.reason)
 
+    def drop_connection(self) -> None:
+        """Break the connection as a failing link would; the monitor reconnects (tests)."""
+        self._client.drop_connection()
+
     # -- the client thread -------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -278,10 +284,7 @@ class Monitor:
             self._on_welcome(item)
         elif isinstance(item, Batch):
             with self.lock:
-                for _, event in item.events:
-                    self.aggregator.ingest_event(event)
-                for seq, batch in item.tasks:
-                    self._queue_locked(seq, batch)
+                self._ingest_batch_locked(item)
             self._last_data_wall_ns = self.clock.time_ns()
             if self._state != LIVE:
                 self._set(LIVE, "")
@@ -291,6 +294,7 @@ class Monitor:
                 for rollup in rollups:
                     self.aggregator.ingest_rollup(rollup)
         elif isinstance(item, HistoryEnd):
+            self.histories[item.resumed] += 1
             self._history_lost += item.lost
             if item.lost:
                 with self.lock:
@@ -301,13 +305,30 @@ class Monitor:
             if self._state == CONNECTING:
                 self._set(LIVE, "")
 
-    def _queue_locked(self, seq: int, batch: TaskBatch) -> None:
+    def _ingest_batch_locked(self, item: Batch) -> None:
+        """Every record of a BATCH in sequence order, each claimed once (docs/METRICS.md).
+
+        Events are ingested at once and task batches held for merging, so the sequence
+        number is claimed on arrival: a record a resume or backfill sends again is dropped
+        here, whatever its kind, before it can count twice.
+        """
+        agg = self.aggregator
+        records: Iterable[tuple[int, Event | TaskBatch]] = heapq.merge(
+            item.events, item.tasks, key=lambda r: r[0]
+        )
+        for seq, record in records:
+            if isinstance(record, TaskBatch):
+                if agg.claim(seq, len(record)):
+                    self._queue_locked(record)
+            else:
+                agg.ingest_event(record, seq=seq)
+
+    def _queue_locked(self, batch: TaskBatch) -> None:
         """Hold a batch for merging; ingest the held ones when enough time or rows piled up."""
         if not self._pending:
             self._pending_since = time.monotonic()
         self._pending.append(batch)
         self._pending_rows += len(batch)
-        self._pending_seq = seq
         if (
             self._pending_rows >= COALESCE_ROWS
             or time.monotonic() - self._pending_since >= COALESCE_S
@@ -319,10 +340,9 @@ class Monitor:
         if not self._pending:
             return
         merged = merge_batches(self._pending)
-        seq = self._pending_seq
-        self._pending, self._pending_rows, self._pending_seq = [], 0, None
+        self._pending, self._pending_rows = [], 0
         if len(merged):
-            self.aggregator.ingest_tasks(merged, seq=seq)
+            self.aggregator.ingest_tasks(merged)  # sequence numbers claimed on arrival
 
     def _on_welcome(self, welcome: Welcome) -> None:
         self._attempts = 0

@@ -123,15 +123,15 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         taken_at_ns=now,
         window_s=window_s,
         pool=agg.pool,
-        size=int(size or 0),
-        busy=int(busy or 0),
-        idle=int(g.get("idle") or 0),
-        queue_depth=int(queue or 0),
+        size=_int_or_none(size),
+        busy=_int_or_none(busy),
+        idle=_int_or_none(g.get("idle")),
+        queue_depth=_int_or_none(queue),
         utilization=g.get("utilization"),
         tasks_finished=finished,
         tasks_failed=failed,
         tasks_timed_out=timed_out,
-        throughput_per_s=finished / cov if cov else 0.0,
+        throughput_per_s=finished / cov if cov else None,
         throughput=_complete_slots(agg, "throughput", first_s, now_s, ring.slot_s),
         latency=latency,
         latency_histogram=_histogram(counts),
@@ -160,6 +160,11 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
     )
 
 
+def _int_or_none(value: float | None) -> int | None:
+    """A gauge as an int, None (no data) staying None: never a made-up 0."""
+    return None if value is None else int(value)
+
+
 def _resources(agg: Aggregator) -> ResourceView:
     g = agg.gauges.latest
 
@@ -181,7 +186,11 @@ def _resources(agg: Aggregator) -> ResourceView:
 
 
 def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
-    """Per-operation counts, rates and latency over the window, busiest first."""
+    """Per-operation counts, rates and latency over the window, busiest first.
+
+    Every figure of a row comes from the same per-operation slots (10 s for a minute, 1 min
+    for 5 and 15 minutes, 5 min for an hour), so its latency `count` equals its `count`.
+    """
     _check_window(window_s)
     now = agg.now_ns()
     now_s = now // NS_PER_S
@@ -196,7 +205,7 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
                 name=ops.keys.name(col),
                 count=int(block[col, 0]),
                 errors=int(block[col, 1]),
-                rate_per_s=float(block[col, 0]) / cov if cov else 0.0,
+                rate_per_s=float(block[col, 0]) / cov if cov else None,
                 latency=ring.summary(now_s, window_s)
                 if ring is not None
                 else summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0),
@@ -289,7 +298,7 @@ def summary(agg: Aggregator) -> PerformanceSummary:
                 window_s=w,
                 tasks_finished=finished,
                 tasks_failed=failed,
-                throughput_per_s=finished / cov if cov else 0.0,
+                throughput_per_s=finished / cov if cov else None,
                 error_rate=failed / finished if finished else None,
                 latency=st.latency.summary(now_s, w),
                 queue_wait=st.wait.summary(now_s, w),

@@ -11,8 +11,8 @@ Definitions (docs/METRICS.md): a task *finished* when it ran to an outcome (ok, 
 timeout, crashed); *failed* = error + timeout + crashed; cancelled tasks never ran, so they
 are counted by status only and stay out of latency, queue wait, throughput and the error rate.
 A failed row with no exception type (a timeout or crash) is counted under its status name as
-its error type. Per-operation and per-worker min/max are bucket representatives (within 1 %);
-pool-wide min/max are exact.
+its error type. Pool-wide and per-operation min/max are exact; per-worker min/max are bucket
+representatives (within 1 %).
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ class TaskStats:
         self.wait = DistRing(POOL_TIERS)
         self.status = Tiers(POOL_TIERS, (len(STATUS_NAMES),), np.int64)
         self.status_totals = np.zeros(len(STATUS_NAMES), dtype=np.int64)
-        self.ops = LabeledCounter(POOL_TIERS, max_ops, width=2)
-        """Per operation: finished, failed."""
+        self.ops = LabeledCounter(ENTITY_TIERS, max_ops, width=2)
+        """Per operation: finished, failed; in the same slots as `op_latency`, so an operation's
+        count, errors, rate and latency always describe one window."""
         self.op_latency: dict[int, DistRing] = {}
         self.errors = LabeledCounter(POOL_TIERS, max_error_types)
         """Failed tasks by error type (exception class, or the status name)."""
@@ -148,12 +149,21 @@ class TaskStats:
         present = np.flatnonzero(block[:, 0])
         lut = np.zeros(max_ops, dtype=np.intp)
         lut[present] = np.arange(len(present))
-        counts, sums = _per_entity(lut[g], len(present), v.duration_ns, dbin)
+        local = lut[g]
+        k = len(present)
+        counts, sums = _per_entity(local, k, v.duration_ns, dbin)
+        lows = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+        highs = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
+        np.minimum.at(lows, local, v.duration_ns)
+        np.maximum.at(highs, local, v.duration_ns)
         for i, col in enumerate(present.tolist()):
             ring = self.op_latency.get(col)
             if ring is None:
                 ring = self.op_latency[col] = DistRing(ENTITY_TIERS)
-            _add_entity(ring, second, counts[i], float(sums[i]))
+            nz = np.flatnonzero(counts[i])
+            ring.add_sparse(
+                second, nz, counts[i][nz], float(sums[i]), float(lows[i]), float(highs[i])
+            )
             if tally is not None:
                 oc = tally.op(col)
                 oc.count += int(block[col, 0])

@@ -26,6 +26,17 @@ def duration(ns: float | None) -> str:
     return f"{ns:.0f}ns"
 
 
+FEW_VALUES = 5
+"""Below this many values a percentile is not shown: it would just be one of the values."""
+
+
+def percentile(count: int, ns: float | None) -> str:
+    """A latency percentile, or `n=3` when there are too few values for it to mean anything."""
+    if 0 < count < FEW_VALUES:
+        return f"n={count}"
+    return duration(ns)
+
+
 def _three_digits(value: float) -> str:
     if value >= 100:
         return f"{value:.0f}"

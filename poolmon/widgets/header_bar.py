@@ -71,8 +71,8 @@ class HeaderBar(Widget):
         line.append(label, style=Style(bold=True, color=theme_hex(self.app, colour)))
         line.append(f"  window {fmt.window(self.window_s)}")
         if snap is not None and snap.pool.pid:
-            line.append(f"  {snap.size} workers", style=muted)
-            line.append(f" {snap.busy} busy", style=muted)
+            line.append(f"  {fmt.count(snap.size)} workers", style=muted)
+            line.append(f" {fmt.count(snap.busy)} busy", style=muted)
         if self.paused:
             line.append("  ")
             line.append(

@@ -275,7 +275,7 @@ class WorkerTable(ScrollView, can_focus=True):
             (w.current_op or "", "", False),
             (age, age_colour(w.current_task_age_ns), True),
             (fmt.count(w.tasks_done), "", True),
-            (fmt.duration(w.latency.p99_ns), "", True),
+            (fmt.percentile(w.latency.count, w.latency.p99_ns), "", True),
             (fmt.cpu(w.cpu_percent), "", True),
             (fmt.size_bytes(w.rss_bytes), "", True),
             (fmt.count(w.fds), "", True),

@@ -61,6 +61,9 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         )
     elif verb == "ls":
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument(
+            "--prune", action="store_true", help="remove stale sockets (nothing listens on them)"
+        )
     elif verb == "status":
         p.add_argument("socket", nargs="?", help="socket path (default: the only pool)")
         p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -9,6 +9,7 @@ a confirmation, in a worker thread, and the status line shows what the pool repo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -34,6 +35,9 @@ WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
 
 DEFAULT_REFRESH_HZ = 4.0
 """Snapshots pulled per second."""
+
+MESSAGE_TTL_S = 15.0
+"""Seconds a command result stays in the status line."""
 
 TUNING_ACTIONS = frozenset({"grow", "shrink"})
 """Actions that change the pool: disabled (greyed out) in read-only mode."""
@@ -96,12 +100,30 @@ class PoolmonApp(App[None]):
         """Whether tuning commands are disabled."""
         self.paused = False
         """Whether the screen is frozen."""
-        self.message = ""
-        """The latest command result, shown in the status line."""
+        self.message_ttl_s = MESSAGE_TTL_S
+        """How long a status-line message stays."""
+        self._message = ""
+        self._message_at = 0.0
         self.title = title
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+
+    @property
+    def message(self) -> str:
+        """The latest command result for the status line, until it is `message_ttl_s` old.
+
+        A result stays true only for a while ("pool reports size 4" is wrong once the pool is
+        resized again), so it expires instead of sitting in the status line forever.
+        """
+        if self._message and time.monotonic() - self._message_at > self.message_ttl_s:
+            self._message = ""
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = text
+        self._message_at = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
 

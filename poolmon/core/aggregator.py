@@ -102,6 +102,8 @@ class Aggregator:
         self.transport_dropped = 0
         self.pool_dropped = 0
         self.duplicates_ignored = 0
+        self.data_until_ns: int | None = None
+        """While the connection is down: the time of the last data (ages freeze there)."""
         self._totals_last: dict[str, int] = {}
         self._totals_offset: dict[str, int] = dict.fromkeys(_TOTALS, 0)
         self._last_seq: int | None = None
@@ -232,6 +234,19 @@ class Aggregator:
         """Data between the two times is missing: show it as a gap; dedupe what is resent."""
         self.coverage.mark_gap(start_ns, end_ns)
         self._resume_until_ns = self._live_high_ns
+
+    def note_link_down(self, last_data_ns: int) -> None:
+        """The connection dropped: uptime and task ages freeze at the last data, workers unknown.
+
+        A dead pool must not look like a hung one whose tasks keep ageing. Cleared by
+        `note_link_up` (the next handshake).
+        """
+        if self.data_until_ns is None:
+            self.data_until_ns = last_data_ns
+
+    def note_link_up(self) -> None:
+        """Connected again: the figures are live."""
+        self.data_until_ns = None
 
     def note_dropped(self, count: int) -> None:
         """Events lost in transport (a sequence gap)."""

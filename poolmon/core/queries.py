@@ -155,6 +155,7 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         pool_tasks_failed_total=totals["tasks_failed"] if seen_status else None,
         pool_restarts=agg.pool_restarts,
         pool_state=agg.pool_state,
+        data_until_ns=agg.data_until_ns,
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
     )
@@ -254,10 +255,12 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
     done = S.point_rows(rec.counts, grid)[:, 0]
     rss = S.point_rows(rec.rss, grid)
     busy = rec.state == "busy"
+    if agg.data_until_ns is not None:  # connection down: what it does now is unknown
+        now = min(now, agg.data_until_ns)
     return WorkerView(
         worker_id=rec.worker_id,
         pid=rec.pid,
-        state=rec.state,
+        state=rec.state if agg.data_until_ns is None else "unknown",
         current_op=rec.current_op,
         current_task_age_ns=(
             max(0, now - rec.task_started_ns)

@@ -216,6 +216,8 @@ class PoolSnapshot:
     `covered_s` is how many seconds of the window have data (gaps excluded).
     `*_total` fields count since the monitor started and survive pool restarts; the
     `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
+    `data_until_ns` is set while the connection is down: the time of the last data, where
+    uptime and task ages stop (worker states then read "unknown").
     """
 
     taken_at_ns: int = 0
@@ -251,5 +253,6 @@ class PoolSnapshot:
     pool_tasks_failed_total: int | None = None
     pool_restarts: int = 0
     pool_state: str = "unknown"
+    data_until_ns: int | None = None
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)

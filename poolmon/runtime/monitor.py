@@ -34,6 +34,7 @@ from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, 
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.liveness import drop_kind, since
 
 ConnectionState = Literal["connecting", "live", "stale", "disconnected"]
 """Where the connection to the pool stands."""
@@ -110,6 +111,9 @@ class SnapshotSource(Protocol):
 
 STALE_AFTER_S: Final = 5.0
 """No frame at all (not even a heartbeat) for this long turns a live connection stale."""
+
+NOTICE_S: Final = 30.0
+"""A pool restart is announced in the status detail this long."""
 
 COALESCE_S: Final = 0.2
 """Task batches are merged for up to this long before the aggregator sees them."""
@@ -195,6 +199,8 @@ class Monitor:
         self._disconnected_at_ns: int | None = None
         self._server_dropped = 0
         self._history_lost = 0
+        self._drop: tuple[str, str, float, int] | None = None
+        self._notice: tuple[str, int] | None = None
         self._attempts = 0
         self._pending: list[TaskBatch] = []
         self._pending_rows = 0
@@ -218,6 +224,12 @@ class Monitor:
     def status(self) -> SourceStatus:
         """The connection status; a live connection silent for `stale_after_s` is stale."""
         state, detail, severity = self._state, self._detail, self._severity
+        if state == DISCONNECTED:
+            detail = self._drop_detail()
+        elif not detail and self._notice is not None:
+            text, at = self._notice
+            if self.clock.monotonic_ns() - at < NOTICE_S * 1e9:
+                detail, severity = text, "warning"
         if state == LIVE:
             silent_s = (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
             if silent_s >= self.stale_after_s:
@@ -275,11 +287,7 @@ class Monitor:
             self._attempts = item.attempt
             if self._disconnected_at_ns is None:
                 self._disconnected_at_ns = self._last_data_wall_ns or self.clock.time_ns()
-            self._set(
-                DISCONNECTED,
-                f"{item.reason}; retrying in {item.retry_in_s:.1f}s (attempt {item.attempt})",
-                "error",
-            )
+            self._on_drop(item, self._disconnected_at_ns)
         elif isinstance(item, Welcome):
             self._on_welcome(item)
         elif isinstance(item, Batch):
@@ -344,13 +352,41 @@ class Monitor:
         if len(merged):
             self.aggregator.ingest_tasks(merged)  # sequence numbers claimed on arrival
 
+    def _on_drop(self, item: Disconnected, last_data_ns: int) -> None:
+        """Freeze the figures at the last data and say what the drop means (docs/APP.md)."""
+        with self.lock:
+            self._flush_locked()
+            agg = self.aggregator
+            agg.note_link_down(last_data_ns)
+            kind = drop_kind(item.reason, agg.pool, agg.pool_state == "terminated")
+        self._drop = (kind, item.reason, item.retry_in_s, item.attempt)
+        self._set(DISCONNECTED, kind, "error")
+
+    def _drop_detail(self) -> str:
+        """`pool exited (...) · last data 12:03:04 UTC, 35s ago · retrying in 1.2s ...`."""
+        if self._drop is None:
+            return self._detail
+        kind, reason, retry_s, attempt = self._drop
+        parts = [kind]
+        if self._disconnected_at_ns is not None:
+            parts.append(f"last data {since(self._disconnected_at_ns, self.clock.time_ns())}")
+        parts += [f"retrying in {retry_s:.1f}s (attempt {attempt})", reason]
+        return " · ".join(parts)
+
     def _on_welcome(self, welcome: Welcome) -> None:
         self._attempts = 0
+        self._drop = None
         info = PoolInfo(
             welcome.pool, welcome.pid, welcome.host, welcome.started_at_ns, welcome.version
         )
         with self.lock:
             self._flush_locked()
+            old = self.aggregator.pool
+            if old.started_at_ns and info.started_at_ns != old.started_at_ns:
+                was = f"was {old.pid}" if old.pid != info.pid else "same process"
+                text = f"pool restarted: new pid {info.pid} ({was})"
+                self._notice = (text, self.clock.monotonic_ns())
+            self.aggregator.note_link_up()
             if self._disconnected_at_ns is not None:
                 # The stretch we missed is a gap until the backfill (or resume) fills it in.
                 self.aggregator.mark_gap(self._disconnected_at_ns, self.clock.time_ns())

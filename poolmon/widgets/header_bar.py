@@ -64,8 +64,9 @@ class HeaderBar(Widget):
             line.append(f" pid {info.pid}", style=muted)
             if info.host:
                 line.append(f"@{info.host}", style=muted)
-            if info.started_at_ns and snap.taken_at_ns >= info.started_at_ns:
-                line.append(f" up {fmt.age(snap.taken_at_ns - info.started_at_ns)}", style=muted)
+            until = snap.data_until_ns or snap.taken_at_ns  # frozen while disconnected
+            if info.started_at_ns and until >= info.started_at_ns:
+                line.append(f" up {fmt.age(until - info.started_at_ns)}", style=muted)
         label, colour = STATE_LOOK.get(self.state, (self.state, "text-muted"))
         line.append("  ")
         line.append(label, style=Style(bold=True, color=theme_hex(self.app, colour)))

@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from poolmon.app.crashes import CrashAnnouncer
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
 from poolmon.screens.base import PoolmonScreen
@@ -108,6 +109,7 @@ class PoolmonApp(App[None]):
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+        self._crashes = CrashAnnouncer()
 
     @property
     def message(self) -> str:
@@ -146,6 +148,8 @@ class PoolmonApp(App[None]):
         self._status = self.source.status()
         if not self.paused or self._snapshot is None:
             self._snapshot = self.source.snapshot(self.window_s)
+            for text in self._crashes.new_messages(self._snapshot):
+                self.notify(text, title="worker crashed", severity="error", timeout=10)
         screen = self.screen
         if isinstance(screen, PoolmonScreen):
             screen.show_frame(self._frame_for(screen))

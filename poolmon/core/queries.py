@@ -271,10 +271,11 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
         tasks_failed=rec.tasks_failed,
         restarts=rec.restarts,
         latency=rec.latency.summary(now_s, window_s),
-        cpu_percent=rec.cpu_percent,
-        rss_bytes=rec.rss_bytes,
-        fds=rec.fds,
-        threads=rec.threads,
+        # a dead process uses nothing: its last sample is history (the RSS series keeps it)
+        cpu_percent=rec.cpu_percent if rec.alive else None,
+        rss_bytes=rec.rss_bytes if rec.alive else None,
+        fds=rec.fds if rec.alive else None,
+        threads=rec.threads if rec.alive else None,
         throughput=Series(grid.start_ns, grid.step_s * NS_PER_S, tuple(S.rates(done, cov))),
         rss_series=Series(
             grid.start_ns, grid.step_s * NS_PER_S, tuple(S.means(rss[:, 0], rss[:, 1]))

@@ -6,6 +6,7 @@ because "no data" must never look like zero.
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime
 
 NO_DATA = "—"
@@ -24,6 +25,16 @@ def duration(ns: float | None) -> str:
         if ns >= scale:
             return f"{_three_digits(ns / scale)}{unit}"
     return f"{ns:.0f}ns"
+
+
+def exit_cause(exit_code: int | None, signum: int | None) -> str:
+    """How a process ended: `SIGKILL (9)`, `signal 99`, `exit 3`, or `exit ?`."""
+    if signum is not None:
+        try:
+            return f"{signal.Signals(signum).name} ({signum})"
+        except ValueError:
+            return f"signal {signum}"
+    return f"exit {exit_code}" if exit_code is not None else "exit ?"
 
 
 FEW_VALUES = 5

@@ -26,6 +26,7 @@ class StreamCounts:
         self.categories: Counter[str] = Counter()
         self.spawns: Counter[int] = Counter()
         self.status: dict[str, Any] = {}
+        self.status_workers: list[dict[str, Any]] = []
         self.finished = 0
 
     def event(self, e: Event) -> None:
@@ -39,6 +40,19 @@ class StreamCounts:
             self.categories[str(md.get("category") or "unknown")] += int(m.get("count", 1))
         elif e.name == C.POOL_STATUS:
             self.status = dict(m)
+            self.status_workers = list(md.get("workers") or [])
+
+    def restarts(self) -> dict[int, int]:
+        """Restarts of each live worker: the pool's per-slot count, else its id's respawns."""
+        if not self.status_workers:  # a stream without worker rows: ids are reused
+            return {w: n - 1 for w, n in self.spawns.items() if n > 1}
+        out = {}
+        for row in self.status_workers:
+            wid = int(row["worker_id"])
+            n = row["restarts"] if "restarts" in row else self.spawns[wid] - 1
+            if n > 0:
+                out[wid] = n
+        return out
 
     def tasks(self, batch: TaskBatch) -> None:
         """Count one task batch, row by row."""
@@ -68,7 +82,7 @@ class StreamCounts:
             "workers": self.workers,
             "error_types": self.error_types,
             "categories": self.categories,
-            "restarts": {w: n - 1 for w, n in self.spawns.items() if n > 1},
+            "restarts": self.restarts(),
             "pool_restarts": pool_restarts,
             "pool_done": int(self.status["tasks_done"]) if "tasks_done" in self.status else None,
         }
@@ -94,7 +108,7 @@ def shown(snap: PoolSnapshot) -> dict[str, Any]:
         "workers": workers,
         "error_types": Counter(dict(snap.errors.by_type)),
         "categories": Counter(dict(snap.errors.by_category)),
-        "restarts": {w.worker_id: w.restarts for w in snap.workers if w.restarts},
+        "restarts": {w.worker_id: w.restarts for w in snap.workers if w.alive and w.restarts},
         "pool_restarts": snap.pool_restarts,
         "pool_done": snap.pool_tasks_done_total,
     }

@@ -90,10 +90,12 @@ class PoolEmitter:
             self._emit(cat.POOL_STATUS, meas, {"workers": list(workers)})
 
     # --- workers
-    def worker_spawn(self, w: WorkerHandle, reason: str) -> None:
-        """A worker process was started."""
+    def worker_spawn(self, w: WorkerHandle, reason: str, restarts: int = 0) -> None:
+        """A worker process was started (`restarts`: its slot's replacements so far)."""
         if self.tel.listening(cat.WORKER_SPAWN):
-            self.tel.emit(cat.WORKER_SPAWN, {}, {**self._worker_meta(w), "reason": reason})
+            meta = {**self._worker_meta(w), "reason": reason}
+            meta.update(slot=w.slot_index, restarts=restarts)
+            self.tel.emit(cat.WORKER_SPAWN, {}, meta)
 
     def worker_ready(self, w: WorkerHandle, startup_ns: int) -> None:
         """A worker answered its first frame."""

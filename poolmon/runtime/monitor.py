@@ -381,15 +381,16 @@ class Monitor:
         )
         with self.lock:
             self._flush_locked()
-            old = self.aggregator.pool
-            if old.started_at_ns and info.started_at_ns != old.started_at_ns:
+            agg = self.aggregator
+            old, restarts = agg.pool, agg.pool_restarts
+            agg.note_link_up()
+            if self._disconnected_at_ns is not None:
+                # The stretch we missed is a gap until the backfill (or resume) fills it in.
+                agg.mark_gap(self._disconnected_at_ns, self.clock.time_ns())
+            agg.set_pool_info(info)
+            if agg.pool_restarts > restarts:  # another instance (docs/METRICS.md)
                 was = f"was {old.pid}" if old.pid != info.pid else "same process"
                 text = f"pool restarted: new pid {info.pid} ({was})"
                 self._notice = (text, self.clock.monotonic_ns())
-            self.aggregator.note_link_up()
-            if self._disconnected_at_ns is not None:
-                # The stretch we missed is a gap until the backfill (or resume) fills it in.
-                self.aggregator.mark_gap(self._disconnected_at_ns, self.clock.time_ns())
-            self.aggregator.set_pool_info(info)
         self._disconnected_at_ns = None
         self._set(CONNECTING, f"attached to {welcome.pool} (pid {welcome.pid}); receiving history")

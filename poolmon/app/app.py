@@ -19,9 +19,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
+from poolmon.screens.alert_actions import AlertActionsScreen
+from poolmon.screens.alerts import AlertsScreen
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.confirm import ConfirmScreen
 from poolmon.screens.frame import Frame
@@ -29,6 +32,7 @@ from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
+from poolmon.widgets import _format as fmt
 from poolmon.widgets.worker_table import WorkerTable
 
 WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
@@ -65,6 +69,7 @@ class PoolmonApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("space", "pause", "Pause", show=False),
         Binding("o", "operations", "Ops"),
+        Binding("a", "alerts", "Alerts"),
         Binding("plus", "grow", "Grow"),
         Binding("minus", "shrink", "Shrink"),
         Binding("question_mark", "help", "Help"),
@@ -76,6 +81,7 @@ class PoolmonApp(App[None]):
     | `1` `5` `f` `h` | Window of 1, 5, 15 or 60 minutes. |
     | `p`, `space` | Pause / resume the screen. |
     | `o` | Operations view. |
+    | `a` | Alerts: active, history, silences (ack `k`, silence `S`, unsilence `u` there). |
     | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
     | `?` | Help. |
     | `q` | Quit. |
@@ -110,6 +116,7 @@ class PoolmonApp(App[None]):
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
         self._crashes = CrashAnnouncer()
+        self._announcer = FiringAnnouncer()
 
     @property
     def message(self) -> str:
@@ -150,6 +157,7 @@ class PoolmonApp(App[None]):
             self._snapshot = self.source.snapshot(self.window_s)
             for text in self._crashes.new_messages(self._snapshot):
                 self.notify(text, title="worker crashed", severity="error", timeout=10)
+            self._announce()
         screen = self.screen
         if isinstance(screen, PoolmonScreen):
             screen.show_frame(self._frame_for(screen))
@@ -202,6 +210,15 @@ class PoolmonApp(App[None]):
             self.push_screen(OperationsScreen())
             self.refresh_frame()
 
+    def action_alerts(self) -> None:
+        """Open the alerts screen (or go back to it, when it is under the current screen)."""
+        if any(isinstance(s, AlertsScreen) for s in self.screen_stack):
+            while not isinstance(self.screen, AlertsScreen):
+                self.pop_screen()
+            return
+        self.push_screen(AlertsScreen())
+        self.refresh_frame()
+
     def action_help(self) -> None:
         """Open the help."""
         if not isinstance(self.screen, HelpScreen):
@@ -219,6 +236,8 @@ class PoolmonApp(App[None]):
         """Grey out tuning keys in read-only mode or before the pool size is known."""
         if action in TUNING_ACTIONS and (self.read_only or self._status.read_only):
             return None
+        if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room
+            return not isinstance(self.screen, AlertActionsScreen)
         return True
 
     @on(WorkerTable.WorkerChosen)
@@ -266,6 +285,47 @@ class PoolmonApp(App[None]):
         self.message = text
         self.refresh_frame()
 
+    # -- alerts ------------------------------------------------------------------------------
+
+    def _announce(self) -> None:
+        """A toast for each alert that started firing since the last look (once per id)."""
+        snapshot = self._snapshot
+        for alert in self._announcer.news(snapshot.alerts if snapshot else None):
+            labels = " ".join(f"{k}={v}" for k, v in alert.labels if k in ("op", "worker"))
+            self.notify(
+                f"{alert.summary}\n{labels} · a: alerts".strip(),
+                title=f"{alert.severity.upper()} firing: {alert.rule}",
+                severity="error" if alert.severity == "critical" else "warning",
+                timeout=10,
+            )
+
+    @on(AlertActionsScreen.CommandRequested)
+    def _alert_command(self, event: AlertActionsScreen.CommandRequested) -> None:
+        self.message = f"{event.label}: sent, waiting for the pool"
+        self.refresh_frame()
+        self._send_alert_command(event.command, event.args, event.label)
+
+    @work(thread=True, group="commands")
+    def _send_alert_command(self, name: str, args: dict[str, object], label: str) -> None:
+        result = self.source.command(name, args)
+        self.call_from_thread(self._alert_reply, name, label, result)
+
+    def _alert_reply(self, name: str, label: str, result: CommandResult) -> None:
+        if not result.ok:
+            self.notify(f"{label}: {result.reason}", title="Refused by the pool", severity="error")
+            self._show_message(f"{label} refused: {result.reason}")
+            return
+        reply = result.result
+        if name == "ack_alert":
+            text = f"{label}: acknowledged as {reply.get('by', '?')}"
+        elif name == "silence":
+            ends = reply.get("ends_at_ns")
+            until = f", until {fmt.clock(int(ends))} UTC" if isinstance(ends, int) else ""
+            text = f"{label}: silence {reply.get('silence_id', '?')} set{until}"
+        else:
+            text = f"{label}: removed"
+        self._show_message(text)
+
     # -- command palette ---------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -284,6 +344,17 @@ class PoolmonApp(App[None]):
         yield SystemCommand(
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
         )
+        yield SystemCommand("Alerts", "Active alerts, history and silences (a)", self.action_alerts)
+        if isinstance(screen, AlertActionsScreen) and not screen.read_only:
+            yield SystemCommand(
+                "Acknowledge alert", "Acknowledge the selected alert (k)", screen.action_ack
+            )
+            yield SystemCommand(
+                "Silence alerts", "Silence alerts like the selected one (S)", screen.action_silence
+            )
+            yield SystemCommand(
+                "Remove silence", "Remove the selected silence (u)", screen.action_unsilence
+            )
         if isinstance(screen, OverviewScreen):
             yield SystemCommand(
                 "Sort workers", "Cycle the worker table's sort order (s)", screen.action_sort

@@ -17,11 +17,11 @@ Counting each record exactly once across reconnects (docs/METRICS.md, "Dedupe"):
 * a rollup adds only what its second does not hold yet (`poolmon.core.tally`,
   `poolmon.core.backfill`); rollups older than the tally's seconds are ignored.
 
-A pool instance is identified by its start time (`PoolInfo.started_at_ns`, the same value in
-the handshake and in `poolmon.pool.init`). A restart is a different instance, nothing else
-(never a total that went backwards, never an event's own timestamp): every windowed counter is
-kept, the old instance's totals are added to the restart-surviving totals, and its worker rows
-and dedupe state are dropped, since ids and sequence numbers start over.
+A pool instance is identified by its start time and pid (`PoolInfo.started_at_ns`, `pid`:
+the same values in the handshake and in `poolmon.pool.init`). A restart is a different
+instance, nothing else (never a total that went backwards, never an event's own timestamp):
+every windowed counter is kept, the old instance's totals are added to the restart-surviving
+totals, and its worker rows and dedupe state are dropped (ids and sequence numbers start over).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 
 from poolmon.core import catalog as C
 from poolmon.core import queries
+from poolmon.core.alert_state import AlertState
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
@@ -114,10 +115,12 @@ class Aggregator:
         self._resume_until_ns: int | None = None
         self._last_now_s: int | None = None
         self._pruned_s = -(2**62)
+        self.alert_state = AlertState()
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
+            C.ALERT_STATE: self._on_alert_state,
             **{name: partial(fn, self) for name, fn in HANDLERS.items()},
         }
 
@@ -222,12 +225,14 @@ class Aggregator:
     def _other_instance(self, started_at_ns: int, pid: int) -> bool:
         """Whether (start time, pid) names a pool instance other than the known one.
 
-        The start time is the identity; the pid decides only when a start time is missing on
-        either side (a stream recorded without it).
+        The identity is the pair the handshake and `pool.init` both carry: another start
+        time (a new pool, even in the same process) or another pid (another process) is
+        another instance. A value missing on either side (a stream recorded without it) is
+        not compared.
         """
         old = self.pool
-        if old.started_at_ns and started_at_ns:
-            return started_at_ns != old.started_at_ns
+        if old.started_at_ns and started_at_ns and started_at_ns != old.started_at_ns:
+            return True
         return bool(old.pid and pid and pid != old.pid)
 
     def mark_gap(self, start_ns: int, end_ns: int) -> None:
@@ -286,6 +291,7 @@ class Aggregator:
         self._live_high_ns = None
         self._totals_ts = -(2**62)
         self.stats.tally.clear()
+        self.alert_state.reset()
 
     # ------------------------------------------------------------------------- events
     def _on_pool_init(self, e: Event) -> None:
@@ -319,6 +325,9 @@ class Aggregator:
             self._totals_last.update({k: int(m[k]) for k in _TOTALS if k in m})
         self.pool_state = "running"
         on_pool_status_workers(self, e)
+
+    def _on_alert_state(self, e: Event) -> None:
+        self.alert_state.ingest(e.metadata.get("view"), (self.pool.pid, self.pool.started_at_ns))
 
     def totals(self) -> dict[str, int]:
         """Pool-reported totals since the first pool this monitor saw (restarts added up)."""

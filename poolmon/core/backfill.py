@@ -120,3 +120,4 @@ def _apply_ops(
             _add_dist(ring, second, counts, t.sum_ns - m.sum_ns, hists.get(col, Hist()))
     if block.any():
         st.ops.add(second, block)
+        st.op_counts.add(second, block)

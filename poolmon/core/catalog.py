@@ -80,7 +80,15 @@ CONTROL_COMMAND: Final = "poolmon.control.command"
 ALERT_ACK: Final = "poolmon.alert.ack"
 ALERT_STATE: Final = "poolmon.alert.state"
 
-ERROR_CATEGORIES: Final = ("task", "worker", "pool", "telemetry", "endpoint", "resources")
+ERROR_CATEGORIES: Final = (
+    "task",
+    "worker",
+    "pool",
+    "telemetry",
+    "endpoint",
+    "resources",
+    "alerts",
+)
 """Allowed `category` values of `poolmon.error`."""
 SEVERITIES: Final = ("info", "warning", "error", "critical")
 """Allowed `severity` values of `poolmon.error`, mildest first."""

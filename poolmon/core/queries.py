@@ -158,6 +158,8 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         data_until_ns=agg.data_until_ns,
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
+        alerts=agg.alert_state.view,
+        alert_views_malformed=agg.alert_state.malformed,
     )
 
 
@@ -195,7 +197,7 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
     _check_window(window_s)
     now = agg.now_ns()
     now_s = now // NS_PER_S
-    ops = agg.stats.ops
+    ops = agg.stats.op_counts  # the slots of the per-operation latency: one window a row
     block = ops.window_block(now_s, window_s)
     cov = covered_time_s(agg, window_first_s(ops.ring, now_s, window_s), now)
     views = []

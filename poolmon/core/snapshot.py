@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from poolmon.core.alerts.model import AlertsView
+
 
 @dataclass(frozen=True, slots=True)
 class LatencySummary:
@@ -218,6 +220,9 @@ class PoolSnapshot:
     `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
     `data_until_ns` is set while the connection is down: the time of the last data, where
     uptime and task ages stop (worker states then read "unknown").
+    `alerts` is the pool's latest alert state (None: the pool has sent none yet, so nothing
+    is known, which is not "no alerts"); `alert_views_malformed` counts views ignored as
+    undecodable (poolmon.core.alert_state).
     """
 
     taken_at_ns: int = 0
@@ -256,3 +261,5 @@ class PoolSnapshot:
     data_until_ns: int | None = None
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
+    alerts: AlertsView | None = None
+    alert_views_malformed: int = 0

@@ -65,9 +65,12 @@ class TaskStats:
         self.wait = DistRing(POOL_TIERS)
         self.status = Tiers(POOL_TIERS, (len(STATUS_NAMES),), np.int64)
         self.status_totals = np.zeros(len(STATUS_NAMES), dtype=np.int64)
-        self.ops = LabeledCounter(ENTITY_TIERS, max_ops, width=2)
-        """Per operation: finished, failed; in the same slots as `op_latency`, so an operation's
-        count, errors, rate and latency always describe one window."""
+        self.ops = LabeledCounter(POOL_TIERS, max_ops, width=2)
+        """Per operation: finished, failed (the pool-wide tiers, like the status counts)."""
+        self.op_counts = LabeledCounter(ENTITY_TIERS, max_ops, width=2)
+        """The same counts in the slots of `op_latency` (its key table is `ops.keys`), so an
+        operation's row (count, errors, rate, latency) always describes one window."""
+        self.op_counts.keys = self.ops.keys
         self.op_latency: dict[int, DistRing] = {}
         self.errors = LabeledCounter(POOL_TIERS, max_error_types)
         """Failed tasks by error type (exception class, or the status name)."""
@@ -82,6 +85,7 @@ class TaskStats:
             + self.wait.nbytes
             + self.status.nbytes
             + self.ops.nbytes
+            + self.op_counts.nbytes
             + self.errors.nbytes
             + sum(d.nbytes for d in self.op_latency.values())
         )
@@ -92,6 +96,7 @@ class TaskStats:
         self.wait.drop_after(second)
         self.status.drop_after(second)
         self.ops.drop_after(second)
+        self.op_counts.drop_after(second)
         self.errors.drop_after(second)
         for d in self.op_latency.values():
             d.drop_after(second)
@@ -146,6 +151,7 @@ class TaskStats:
         if n_failed:
             block[:, 1] = np.bincount(g[failed], minlength=max_ops)
         self.ops.add(second, block)
+        self.op_counts.add(second, block)
         present = np.flatnonzero(block[:, 0])
         lut = np.zeros(max_ops, dtype=np.intp)
         lut[present] = np.arange(len(present))

@@ -27,7 +27,6 @@ class Frame:
         read_only: Whether tuning commands are disabled.
         worker: The drill-down's worker, when a drill-down screen is open.
         message: The latest command result or hint, for the status line.
-        alerts: Active alerts as (severity, message).
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -40,4 +39,3 @@ class Frame:
     read_only: bool = False
     worker: WorkerView | None = None
     message: str = ""
-    alerts: tuple[tuple[str, str], ...] = ()

@@ -173,6 +173,15 @@ class EndpointServer(SocketIO):
         self.close()
 
     @property
+    def commands(self) -> CommandHandler:
+        """The endpoint's commands; services add theirs with `register` (alerting, tuning).
+
+        Commands run in the server's thread, the same one that runs the insight hooks, so a
+        service whose hook and commands share state needs no lock.
+        """
+        return self._commands
+
+    @property
     def monitors(self) -> int:
         """Monitors connected now."""
         return len(self._conns)
@@ -346,7 +355,11 @@ class EndpointServer(SocketIO):
             conn.state = LIVE
         elif isinstance(frame, Command):
             outcome = self._commands.run(
-                frame.name, frame.args, read_only=conn.read_only, peer_pid=conn.peer_pid
+                frame.name,
+                frame.args,
+                read_only=conn.read_only,
+                peer_pid=conn.peer_pid,
+                peer_uid=conn.peer_uid,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
         elif isinstance(frame, Close):

@@ -7,7 +7,8 @@ read; the Executor API and the submit hot path stay in pool.py.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+import os
+from typing import TYPE_CHECKING, Any, Literal
 
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool.config import PoolConfig, check_int, check_seconds
@@ -17,6 +18,8 @@ from poolmon.runtime.pool.snapshot import build_stats
 from poolmon.runtime.pool.stats import PoolStats
 
 if TYPE_CHECKING:
+    from poolmon.runtime.alerting.service import AlertService
+    from poolmon.runtime.alerting.setup import AlertSetup
     from poolmon.runtime.pool.pool import Pool
     from poolmon.runtime.telemetry import Telemetry
 
@@ -31,6 +34,7 @@ class PoolControl:
     _started_at_ns: int
     _telemetry: Telemetry
     _resource_interval: float | None
+    _services: list[Any]
 
     def resize(self, n: int, *, reason: Literal["user", "control", "autotune"] = "user") -> None:
         """Set the number of workers: grow starts workers, shrink retires idle ones first.
@@ -133,6 +137,30 @@ class PoolControl:
     def monitor(self) -> bool | str:
         """The monitor endpoint setting: True (default path), a socket path, or False."""
         return self._cfg.monitor
+
+    @property
+    def alert_setup(self) -> AlertSetup | None:
+        """The rules and channels loaded from `alerts=` (None: alerting is off)."""
+        return self._cfg.alert_setup
+
+    @property
+    def alerting(self) -> AlertService | None:
+        """The running alert service (`.view` is the current `AlertsView`), or None.
+
+        None when alerting is off, the pool has no monitor endpoint, or it has shut down.
+        """
+        from poolmon.runtime.alerting.service import AlertService
+
+        for service in self._services:
+            if isinstance(service, AlertService):
+                return service
+        return None
+
+    @property
+    def alert_state_dir(self) -> str | None:
+        """The alert state folder given, or None for the default (see `Pool`)."""
+        value = self._cfg.alert_state_dir
+        return None if value is None else os.fspath(value)
 
     @property
     def telemetry(self) -> Telemetry:

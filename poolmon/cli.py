@@ -71,6 +71,9 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         )
     elif verb == "ls":
         p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument(
+            "--prune", action="store_true", help="remove stale sockets (nothing listens on them)"
+        )
     elif verb == "tune":
         p.add_argument("name", help="pool name or socket path")
         p.add_argument(

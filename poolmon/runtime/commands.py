@@ -49,12 +49,46 @@ def describe_pool(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
     return row
 
 
+_STATE_ORDER = {"alive": 0, "unreachable": 1, "stale": 2}
+"""`ls` lists live pools first: a dead pool's leftover socket must not bury the live one."""
+
+
+def prune(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Remove the stale rows' socket files (checked again first); returns the rows removed."""
+    removed = []
+    for row in rows:
+        path = Path(row["socket"])
+        if row["state"] == "stale" and not probe(path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                row["detail"] = f"could not remove: {exc}"
+                continue
+            removed.append(row)
+    return removed
+
+
 def run_ls(args: argparse.Namespace) -> int:
-    """`poolmon ls [--json]`: list the pools whose sockets are in this user's socket folder."""
+    """`poolmon ls [--json] [--prune]`: the pools whose sockets are in this user's folder.
+
+    Live pools come first; a stale socket (its pool died without removing it) is marked, and
+    `--prune` removes those.
+    """
     rows = [describe_pool(path) for path in list_sockets()]
+    rows.sort(key=lambda r: (_STATE_ORDER.get(r["state"], 1), r["name"]))
+    removed = prune(rows) if getattr(args, "prune", False) else []
+    if removed:
+        rows = [r for r in rows if r not in removed]
     if getattr(args, "json", False):
-        print(json.dumps({"socket_dir": str(socket_dir()), "pools": rows}, indent=2))
+        out = {"socket_dir": str(socket_dir()), "pools": rows}
+        if getattr(args, "prune", False):
+            out["pruned"] = [r["socket"] for r in removed]
+        print(json.dumps(out, indent=2))
         return 0
+    for r in removed:
+        print(f"removed stale socket {r['socket']}")
     if not rows:
         print(f"no pools found in {socket_dir()}")
         return 0
@@ -63,6 +97,12 @@ def run_ls(args: argparse.Namespace) -> int:
     for r in rows:
         pid = str(r["pid"]) if r["pid"] is not None else "-"
         print(f"{r['name'].ljust(width)}  {pid:>7}  {r['state']:<11}  {r['socket']}")
+    stale = sum(r["state"] == "stale" for r in rows)
+    if stale:
+        print(
+            f"{stale} stale socket{'s' if stale != 1 else ''} (the pool is gone): "
+            "`poolmon ls --prune` removes them"
+        )
     return 0
 
 

@@ -153,7 +153,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         self._pid = os.getpid()
         self._terminate_reason = "shutdown"
         self._services: list[Any] = []
-        em = PoolEmitter(telemetry, self._cfg.name)
+        em = PoolEmitter(telemetry, self._cfg.name, self._started_at_ns)
         self._eng = eng = Engine(self._cfg, em, self._ft)
         self._pending = eng.pending
         # A per-pool future class carries the engine at no per-task cost (see PoolFuture.result).

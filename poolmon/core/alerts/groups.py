@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from poolmon.core.alerts.kinds import Outcome, thresholds_of
+from poolmon.core.alerts.kinds import Outcome, compare_to, thresholds_of
 from poolmon.core.alerts.metrics import Values
 from poolmon.core.alerts.rules import BAND_OPS, Rule
 
@@ -38,24 +38,7 @@ class Group:
 
     def conditions(self, vals: F64) -> B:
         """`(rules, instances)` condition matrix; NaN values are never true."""
-        v = vals[None, :]
-        lo, hi = self.lo[:, None], self.hi[:, None]
-        op = self.op
-        if op == "outside":
-            return (v < lo) | (v > hi)
-        if op == "inside":
-            return (v >= lo) & (v <= hi)
-        if op == ">":
-            return v > lo
-        if op == ">=":
-            return v >= lo
-        if op == "<":
-            return v < lo
-        if op == "<=":
-            return v <= lo
-        if op == "==":
-            return np.equal(v, lo)
-        return np.not_equal(v, lo) & ~np.isnan(v)
+        return compare_to(vals[None, :], self.op, self.lo[:, None], self.hi[:, None])
 
     def outcome(self, j: int, src: Values, cond: B) -> Outcome:
         """Rule `j`'s outcome, given the matrix row `cond`."""

@@ -97,23 +97,28 @@ def new_state(rule: Rule, shared: dict[SampleKey, SampleMatrix]) -> RuleState:
 def compare(vals: F64, op: str, bound: Bound) -> B:
     """`vals op bound` elementwise; NaN is never true."""
     if isinstance(bound, tuple):
-        lo, hi = float(bound[0]), float(bound[1])
-        if op == "inside":
-            return (vals >= lo) & (vals <= hi)
-        return (vals < lo) | (vals > hi)
-    x = float(bound)
+        return compare_to(vals, op, float(bound[0]), float(bound[1]))
+    return compare_to(vals, op, float(bound), float(bound))
+
+
+def compare_to(vals: F64, op: str, lo: F64 | float, hi: F64 | float) -> B:
+    """`vals op lo` (or the band `[lo, hi]`), broadcasting; NaN is never true."""
+    if op == "outside":
+        return np.asarray((vals < lo) | (vals > hi))
+    if op == "inside":
+        return np.asarray((vals >= lo) & (vals <= hi))
     if op == ">":
-        return vals > x
+        return np.greater(vals, lo)
     if op == ">=":
-        return vals >= x
+        return np.greater_equal(vals, lo)
     if op == "<":
-        return vals < x
+        return np.less(vals, lo)
     if op == "<=":
-        return vals <= x
+        return np.less_equal(vals, lo)
     if op == "==":
-        return np.equal(vals, x)
+        return np.equal(vals, lo)
     if op == "!=":
-        return np.not_equal(vals, x) & ~np.isnan(vals)
+        return np.not_equal(vals, lo) & ~np.isnan(vals)
     raise ValueError(f"unknown comparison {op!r}")
 
 

@@ -135,3 +135,23 @@ def test_latency_reads_match_the_aggregators_own_summaries() -> None:
             key = (("op", st.ops.keys.name(col)),)
             assert r.read("latency_p50", w, "op").get(key) == pytest.approx(want.p50_ns / 1e9)
             assert r.read("latency_p999", w, "op").get(key) == pytest.approx(want.p999_ns / 1e9)
+
+
+def test_quantile_rows_equal_the_sketch_quantiles_row_by_row() -> None:
+    import numpy as np
+
+    from poolmon.core.alerts.metrics import quantile_rows
+    from poolmon.core.sketch import QUANTILES, quantiles_from_counts
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        rows = int(rng.integers(1, 25))
+        counts = np.zeros((rows, 1280), dtype=np.int64)
+        for i in range(rows):
+            a, w = int(rng.integers(0, 1279)), int(rng.integers(1, 80))
+            counts[i, a : a + w] = rng.integers(0, 5, len(counts[i, a : a + w]))
+            counts[i, a] += 1
+        lo = rng.uniform(0, 1e6, rows)
+        hi = lo + rng.uniform(0, 1e9, rows)
+        want = [quantiles_from_counts(counts[i], QUANTILES, lo[i], hi[i]) for i in range(rows)]
+        assert quantile_rows(counts, lo, hi).tolist() == want

@@ -136,13 +136,14 @@ def test_grouped_thresholds_match_rule_by_rule_evaluation() -> None:
     from poolmon.core.alerts import kinds
     from poolmon.core.alerts.groups import make_groups
     from poolmon.core.alerts.metrics import MetricMemory, MetricReader
-    from poolmon.core.alerts.rules import RuleSet
+    from poolmon.core.alerts.rules import Guard, RuleSet
 
     many = RuleSet(
         tuple(
             Rule(f"r{i}", "threshold", "error_rate", by="op", window_s=6, op=op,
                  value=(0.05 * (i % 5), 0.1 + 0.05 * (i % 5)) if op in ("outside", "inside")
-                 else 0.05 * (i % 5))
+                 else 0.05 * (i % 5),
+                 when=None if i % 3 else Guard("tasks_finished", ">=", 200 * (i % 2)))
             for i, op in enumerate([">", ">=", "<", "<=", "==", "!=", "outside", "inside"] * 3)
         )
     )  # fmt: skip
@@ -150,8 +151,7 @@ def test_grouped_thresholds_match_rule_by_rule_evaluation() -> None:
     run.step(8)
     reader = MetricReader(run.feed.agg, run.now, MetricMemory())
     for group in make_groups(many.rules):
-        src = reader.read(group.metric, group.window_s, group.by)
-        cond = group.conditions(src.vals)
+        _, cond, _ = group.evaluate(reader)
         for j, rule in enumerate(group.rules):
             alone = kinds.evaluate(rule, reader, kinds.RuleState(), lambda name: set())
             assert cond[j].tolist() == alone.cond.tolist(), rule

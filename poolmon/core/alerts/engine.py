@@ -135,8 +135,7 @@ class AlertEngine:
         """Threshold rules of one group: one comparison, then only the rules with news."""
         changed = False
         try:
-            src = reader.read(group.metric, group.window_s, group.by)
-            cond = group.conditions(src.vals)
+            src, cond, guard = group.evaluate(reader)
             hot = set(np.flatnonzero(np.any(cond, axis=1)).tolist())
         except Exception as exc:  # every rule of the group raised the same
             for rule in group.rules:
@@ -148,7 +147,7 @@ class AlertEngine:
             if (j not in hot and not self._active[rule.name]) or rule.name in self._disabled:
                 continue
             try:
-                out = group.outcome(j, src, cond[j])
+                out = group.outcome(j, src, cond[j], guard)
                 changed |= advance(rule, self._active[rule.name], out, now, self)
             except Exception as exc:
                 self._disable(rule, exc, now)

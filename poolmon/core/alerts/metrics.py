@@ -31,7 +31,7 @@ from poolmon.core.distring import DistRing
 from poolmon.core.events import TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.queries import covered_time_s, window_first_s
 from poolmon.core.ring import ENTITY_TIERS
-from poolmon.core.sketch import QUANTILES, quantiles_from_counts
+from poolmon.core.sketch import N_BUCKETS, QUANTILES, bucket_value
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
@@ -270,14 +270,15 @@ class MetricReader:
                     ((("op", st.ops.keys.name(col)),), ring)
                     for col, ring in sorted(st.op_latency.items())
                 ]
-            out = np.full((len(rings), len(QUANTILES)), np.nan)
             w = window_s if by is None else entity_window(window_s)
-            for i, (_, dist) in enumerate(rings):
-                got = _window_counts(dist, self.now_s, w)
-                if got is not None:
-                    counts, lo, hi = got
-                    qs = quantiles_from_counts(counts, QUANTILES, lo, hi)
-                    out[i] = [_nan(q) for q in qs]
+            got = [_window_counts(dist, self.now_s, w) for _, dist in rings]
+            out = np.full((len(rings), len(QUANTILES)), np.nan)
+            have = [i for i, g in enumerate(got) if g is not None]
+            if have:
+                counts = np.stack([got[i][0] for i in have])  # type: ignore[index]
+                lo = np.array([got[i][1] for i in have])  # type: ignore[index]
+                hi = np.array([got[i][2] for i in have])  # type: ignore[index]
+                out[have] = quantile_rows(counts, lo, hi)
             return tuple(k for k, _ in rings), out / NS_PER_S
 
         return self._part(f"lat:{by}", window_s, make)  # type: ignore[return-value]
@@ -299,6 +300,31 @@ def _window_counts(
     counts = ring.data[mask].sum(axis=0, dtype=np.int64)
     stats = dist.stats.for_window(window_s).data[mask]
     return counts, float(stats[:, 1].min()), float(stats[:, 2].max())
+
+
+_REP: Final = np.array([bucket_value(b) for b in range(N_BUCKETS)])
+_Q: Final = np.array(QUANTILES)
+
+
+def quantile_rows(counts: npt.NDArray[np.int64], lo: F64, hi: F64) -> F64:
+    """`quantiles_from_counts` for many sketches at once: `(rows, buckets)` -> `(rows, 5)`.
+
+    The same nearest-rank definition (`x[floor(q * (n - 1))]`) and the same clamping into
+    each row's exact `[lo, hi]`, vectorised over rows (every row must be non-empty).
+    """
+    used = np.flatnonzero(counts.any(axis=0))
+    first = int(used[0])
+    counts = counts[:, first : int(used[-1]) + 1]  # cumsum is the cost: skip empty buckets
+    rows, width = counts.shape
+    flat = np.cumsum(counts.ravel())
+    ends = flat[width - 1 :: width]
+    n = np.diff(ends, prepend=0)
+    base = ends - n  # everything before each row, in the flat cumulative counts
+    ranks = np.floor(_Q[None, :] * (n[:, None] - 1)).astype(np.int64) + base[:, None]
+    pos = np.searchsorted(flat, ranks.ravel(), side="right").reshape(rows, -1)
+    idx = pos - np.arange(rows)[:, None] * width + first
+    out: F64 = np.clip(_REP[np.minimum(idx, N_BUCKETS - 1)], lo[:, None], hi[:, None])
+    return out
 
 
 # ---------------------------------------------------------------------------- readers

@@ -40,7 +40,12 @@ class WorkerSamples:
         self._last: int | None = None
 
     def add(self, now_s: int, figures: dict[int, float]) -> None:
-        """Store this second's figures if the interval has passed."""
+        """Store this second's figures if the interval has passed (see `SampleMatrix.add`)."""
+        if self._last is not None and now_s < self._last:
+            future = self.times > now_s
+            self.times[future] = np.nan
+            self.data[future] = np.nan
+            self._last = None
         if self._last is not None and now_s - self._last < self.interval_s:
             return
         self._last = now_s
@@ -102,7 +107,9 @@ class MetricMemory:
 
     def sample_drops(self, now_s: int, total: float) -> None:
         """Record the drop counter, folding resets (a restarted pool starts again at 0)."""
-        if self.drops and self.drops[-1][0] >= now_s:
+        while self.drops and self.drops[-1][0] > now_s:
+            self.drops.pop()  # the wall clock went back
+        if self.drops and self.drops[-1][0] == now_s:
             return
         last = self._drops_last
         if last is not None:

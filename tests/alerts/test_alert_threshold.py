@@ -158,3 +158,13 @@ def test_grouped_thresholds_match_rule_by_rule_evaluation() -> None:
             assert any(cond[j]) == any(
                 a.rule == rule.name for a in run.views[-1].alerts if a.state != "resolved"
             )
+
+
+def test_a_wall_clock_jump_back_does_not_pin_an_alert() -> None:
+    run = Run(rules(_err_rule(for_s=0, window_s=6, keep_firing_for_s=5)), _knobs(0.6))
+    run.step(8)
+    assert run.states() == [("ErrHigh", FIRING)]
+    run.feed.clock.jump_wall(-3600)
+    run.knobs.ops["bad"].error_rate = 0.0
+    run.step(20)
+    assert run.states() == [("ErrHigh", RESOLVED)]

@@ -76,6 +76,9 @@ def advance(rule: Rule, acts: dict[Inst, Active], out: Outcome, now: int, owner:
     for_ns, keep_ns = int(rule.for_s * NS), int(rule.keep_firing_for_s * NS)
     idx = out.index
     for key, a in list(acts.items()):
+        if a.last_true_ns > now:  # the wall clock went back: "since" cannot be in the future
+            a.last_true_ns = now
+            a.active_since_ns = min(a.active_since_ns, now)
         i = idx.get(key)
         value = _f(out.vals[i]) if i is not None else None
         holds = bool(out.cond[i]) if i is not None else False

@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 import os
 import sys
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool.worker import START_METHODS
+
+if TYPE_CHECKING:
+    from poolmon.runtime.alerting.setup import AlertSetup
 
 QueueFullPolicy = Literal["raise", "block"]
 
@@ -73,6 +76,10 @@ class PoolConfig:
     flush_interval: float
     start_timeout: float
     monitor: bool | str
+    alerts: bool | str | os.PathLike[str] | None = None
+    alert_state_dir: str | os.PathLike[str] | None = None
+    alert_setup: AlertSetup | None = field(default=None, init=False)
+    """The loaded rules and channels (`alerts` read once, here), or None when alerting is off."""
 
     def __post_init__(self) -> None:
         self.min_size = check_int("min_size", self.min_size, 0)
@@ -124,6 +131,10 @@ class PoolConfig:
         self.start_timeout = check_seconds("start_timeout", self.start_timeout) or 30.0
         if not isinstance(self.monitor, bool | str) or self.monitor == "":
             raise ConfigError(f"monitor must be True, False or a socket path, got {self.monitor!r}")
+        from poolmon.runtime.alerting.setup import check_state_dir_setting, load_alert_setup
+
+        check_state_dir_setting(self.alert_state_dir)
+        self.alert_setup = load_alert_setup(self.alerts)  # a bad rule file fails Pool() here
 
 
 def default_size() -> int:

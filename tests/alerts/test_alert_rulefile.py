@@ -242,3 +242,8 @@ def test_load_rule_file_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text(GOOD, encoding="utf-8")
     assert load_rule_file(good).rules.names() == ("SlowScore", "Leak", "Both")
+
+
+def test_a_unit_value_of_an_unknown_metric_is_one_problem_not_two() -> None:
+    text = '[[rules]]\nname = "A"\nmetric = "latency_p99x"\nvalue = "250ms"\n'
+    assert _problems(text) == [(3, "unknown metric 'latency_p99x'; did you mean 'latency_p99'?")]

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from poolmon.core.alerts import kinds, persist
+from poolmon.core.alerts.groups import Group, groupable, make_groups
 from poolmon.core.alerts.marks import Markable, inhibited, silenced_by
 from poolmon.core.alerts.metrics import Inst, MetricMemory, MetricReader
 from poolmon.core.alerts.model import (
@@ -54,8 +55,10 @@ from poolmon.core.alerts.render import (
     id_start,
     instance_labels,
     render_annotations,
+    show,
 )
 from poolmon.core.alerts.rules import Rule, RuleSet
+from poolmon.core.alerts.samples import SampleMatrix
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
@@ -82,6 +85,9 @@ class Active:
     silenced_by: tuple[str, ...] = ()
     inhibited_by: str = ""
     recent: deque[float | None] = field(default_factory=lambda: deque(maxlen=RECENT_VALUES))
+    shown: tuple[str, str] = ("", "")
+    """Value and threshold as last formatted into `annotations` (re-rendered when they change)."""
+    annotations: Labels = ()
 
 
 class AlertEngine:
@@ -110,7 +116,10 @@ class AlertEngine:
         self.history_max_age_ns = int(history_max_age_s * NS)
         self.retention_ns = int(resolved_retention_s * NS)
         self._active: dict[str, dict[Inst, Active]] = {r.name: {} for r in rules.rules}
-        self._states: dict[str, kinds.RuleState] = {r.name: kinds.RuleState() for r in rules.rules}
+        shared: dict[kinds.SampleKey, SampleMatrix] = {}
+        self._states = {r.name: kinds.new_state(r, shared) for r in rules.rules}
+        self._groups = make_groups(rules.rules)
+        self._singles = tuple(r for r in rules.rules if not groupable(r))
         self._firing: dict[str, set[Inst]] = {}
         self._resolved: list[Alert] = []
         self._history: deque[Alert] = deque(maxlen=max(1, history_limit))
@@ -118,6 +127,7 @@ class AlertEngine:
         self._disabled: dict[str, DisabledRule] = {}
         self._new_disabled: list[DisabledRule] = []
         self._memory = MetricMemory()
+        self._exprs: dict[str, str] = {}
         self._seq: int | None = None
         self._revision = 0
         self._evaluated_at = 0
@@ -134,7 +144,9 @@ class AlertEngine:
         reader = MetricReader(agg, now_ns, self._memory)
         changed = self._expire_silences(now_ns)
         self._firing = {}
-        for rule in self._rules.rules:
+        for group in self._groups:
+            changed |= self._evaluate_group(group, reader, now_ns)
+        for rule in self._singles:
             if rule.name in self._disabled:
                 continue
             try:
@@ -143,9 +155,7 @@ class AlertEngine:
             except Exception as exc:  # a broken rule must not stop the others
                 self._disable(rule, exc, now_ns)
                 changed = True
-            self._firing[rule.name] = {
-                k for k, a in self._active[rule.name].items() if a.state == FIRING
-            }
+            self._note_firing(rule)
         changed |= self._prune(now_ns)
         changed |= self._mark(now_ns)
         if changed:
@@ -153,11 +163,42 @@ class AlertEngine:
         self._evaluated_at = now_ns
         return self._build_view()
 
+    def _evaluate_group(self, group: Group, reader: MetricReader, now: int) -> bool:
+        """Threshold rules of one group: one comparison, then only the rules with news."""
+        changed = False
+        try:
+            src = reader.read(group.metric, group.window_s, group.by)
+            cond = group.conditions(src.vals)
+            hot = set(np.flatnonzero(np.any(cond, axis=1)).tolist())
+        except Exception as exc:  # every rule of the group raised the same
+            for rule in group.rules:
+                if rule.name not in self._disabled:
+                    self._disable(rule, exc, now)
+                    changed = True
+            return changed
+        for j, rule in enumerate(group.rules):
+            if (j not in hot and not self._active[rule.name]) or rule.name in self._disabled:
+                continue
+            try:
+                changed |= self._advance(rule, group.outcome(j, src, cond[j]), now)
+            except Exception as exc:
+                self._disable(rule, exc, now)
+                changed = True
+            self._note_firing(rule)
+        return changed
+
+    def _note_firing(self, rule: Rule) -> None:
+        acts = self._active[rule.name]
+        if acts:
+            self._firing[rule.name] = {k for k, a in acts.items() if a.state == FIRING}
+
     def _firing_of(self, name: str) -> set[Inst]:
         return self._firing.get(name, set())
 
     def _advance(self, rule: Rule, out: kinds.Outcome, now: int) -> bool:
         acts = self._active[rule.name]
+        if not acts and not out.cond.any():
+            return False  # the common case: a quiet rule
         changed = False
         for pos in np.flatnonzero(out.cond).tolist():
             key = out.keys[pos]
@@ -174,10 +215,10 @@ class AlertEngine:
             value = _f(out.vals[i]) if i is not None else None
             holds = bool(out.cond[i]) if i is not None else False
             if not holds and i is not None and a.state == FIRING and rule.resolve is not None:
-                holds = bool(out.guard[i]) and kinds.holds_resolve(rule, value)
+                holds = out.guard_at(i) and kinds.holds_resolve(rule, value)
             a.value = value
             if i is not None:
-                a.threshold = _f(out.thresholds[i])
+                a.threshold = out.threshold(i)
             a.recent.append(value)
             if holds:
                 a.last_true_ns = now
@@ -248,17 +289,24 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ the view
     def _alert(self, rule: Rule, a: Active, now: int) -> Alert:
+        shown = (show(rule, a.value), show(rule, a.threshold))
+        if shown != a.shown or not a.annotations:
+            a.annotations = render_annotations(rule, dict(a.labels), a.value, a.threshold)
+            a.shown = shown
+        text = self._exprs.get(rule.name)
+        if text is None:
+            text = self._exprs[rule.name] = expr(rule)
         return Alert(
             id=a.id,
             fingerprint=a.fingerprint,
             rule=rule.name,
             labels=a.labels,
-            annotations=render_annotations(rule, dict(a.labels), a.value, a.threshold),
+            annotations=a.annotations,
             severity=rule.severity,
             state=a.state,
             value=a.value,
             threshold=a.threshold,
-            expr=expr(rule),
+            expr=text,
             metric=rule.metric,
             window_s=rule.window_s,
             active_since_ns=a.active_since_ns,

@@ -152,25 +152,83 @@ class Values:
         return Values(((),), np.array([np.nan if value is None else value], dtype=np.float64))
 
 
+class WorkerSamples:
+    """One latest-only figure of every worker, sampled every `interval_s` for up to an hour.
+
+    A ring of `rows` sample times by one column per worker id (NaN where a worker had no
+    figure), so a window's per-worker mean is one `nanmean` over a block, whatever the
+    number of workers.
+    """
+
+    def __init__(self, interval_s: int = 4, horizon_s: int = MAX_WINDOW_S + 60) -> None:
+        self.interval_s = interval_s
+        self.rows = -(-horizon_s // interval_s) + 1
+        self.times: F64 = np.full(self.rows, np.nan)
+        self.data: F64 = np.full((self.rows, 8), np.nan)
+        self.cols: dict[int, int] = {}
+        self._pos = 0
+        self._last: int | None = None
+
+    def add(self, now_s: int, figures: dict[int, float]) -> None:
+        """Store this second's figures if the interval has passed."""
+        if self._last is not None and now_s - self._last < self.interval_s:
+            return
+        self._last = now_s
+        row = self._pos
+        self._pos = (row + 1) % self.rows
+        self.times[row] = now_s
+        self.data[row] = np.nan
+        for wid, value in figures.items():
+            col = self.cols.get(wid)
+            if col is None:
+                col = self._new_column(wid)
+            self.data[row, col] = value
+
+    def _new_column(self, wid: int) -> int:
+        silent = np.flatnonzero(~np.isfinite(self.data).any(axis=0))
+        taken = set(self.cols.values())
+        free = [int(c) for c in silent if int(c) not in taken]
+        if free:
+            col = free[0]
+        else:
+            col = self.data.shape[1]
+            grown = np.full((self.rows, col * 2), np.nan)
+            grown[:, :col] = self.data
+            self.data = grown
+        self.cols = {w: c for w, c in self.cols.items() if c != col}
+        self.cols[wid] = col
+        return col
+
+    def means(self, now_s: int, window_s: int) -> dict[int, float]:
+        """Each worker's mean over the window (workers without a figure left out)."""
+        mask = (self.times > now_s - window_s) & (self.times <= now_s)
+        block = self.data[mask]
+        if not len(block):
+            return {}
+        n = np.isfinite(block).sum(axis=0)
+        sums = np.where(np.isfinite(block), block, 0.0).sum(axis=0)
+        return {w: float(sums[c] / n[c]) for w, c in self.cols.items() if n[c]}
+
+
 class MetricMemory:
-    """Samples of latest-only figures, one per tick, kept for the longest window (engine-owned)."""
+    """Samples of latest-only figures, kept across ticks for the longest window (engine-owned)."""
 
     def __init__(self) -> None:
-        self.cpu: deque[tuple[int, npt.NDArray[np.int64], F64]] = deque()
+        self.cpu = WorkerSamples()
         self.drops: deque[tuple[int, float]] = deque()
         self._drops_cum = 0.0
         self._drops_last: float | None = None
 
     def sample_cpu(self, now_s: int, agg: Aggregator) -> None:
-        """Record every live worker's latest CPU figure for this second (once per second)."""
-        if self.cpu and self.cpu[-1][0] >= now_s:
-            return
-        rows = [(w, r.cpu_percent) for w, r in agg.workers.rows.items() if r.alive]
-        ids = np.array([w for w, c in rows if c is not None], dtype=np.int64)
-        vals = np.array([c for _, c in rows if c is not None], dtype=np.float64)
-        self.cpu.append((now_s, ids, vals))
-        while self.cpu and self.cpu[0][0] <= now_s - MAX_WINDOW_S - 60:
-            self.cpu.popleft()
+        """Record every live worker's latest CPU figure (every few seconds)."""
+        self.cpu.add(
+            now_s,
+            {
+                w: r.cpu_percent
+                for w, r in agg.workers.rows.items()
+                if r.alive and r.cpu_percent is not None
+            },
+        )
 
     def sample_drops(self, now_s: int, total: float) -> None:
         """Record the drop counter, folding resets (a restarted pool starts again at 0)."""
@@ -382,23 +440,10 @@ def _rss(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
 def _cpu(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
     mem = r.memory
     mem.sample_cpu(r.now_s, r.agg)
-    picked = [(ids, vals) for t, ids, vals in mem.cpu if t > r.now_s - w]
-    if not picked:
-        return Values.scalar(None) if by is None else Values((), np.zeros(0))
-    ids = np.concatenate([p[0] for p in picked])
-    vals = np.concatenate([p[1] for p in picked])
+    means = mem.cpu.means(r.now_s, max(w, mem.cpu.interval_s))
     if by is None:
-        if not len(ids):
-            return Values.scalar(None)
-        _, inv = np.unique(ids, return_inverse=True)
-        per = np.bincount(inv, weights=vals) / np.bincount(inv)
-        return Values.scalar(float(per.mean()))
+        return Values.scalar(float(np.mean(list(means.values()))) if means else None)
     live = sorted(r.agg.workers.rows)
-    means: dict[int, float] = {}
-    if len(ids):
-        uniq, inv = np.unique(ids, return_inverse=True)
-        per = np.bincount(inv, weights=vals) / np.bincount(inv)
-        means = dict(zip(uniq.tolist(), per.tolist(), strict=True))
     return Values(
         tuple((("worker", str(wid)),) for wid in live),
         np.array([means.get(wid, np.nan) for wid in live], dtype=np.float64),

@@ -151,13 +151,17 @@ def rule_from_table(table: Mapping[str, Any], report: Report) -> Rule | None:
             fields["relative"] = table["relative"]
         else:
             fail(("relative",), "relative must be true or false")
+    known_metric = table.get("metric") in METRICS or kind == "composite"
     unit = METRICS[table["metric"]].unit if table.get("metric") in METRICS else "count"
     relative = fields.get("relative", False)
     for key in ("value", "resolve"):
-        if key in table:
-            got = _bound(table[key], unit, relative, _at(fail, key))
-            if got is not None:
-                fields[key] = got
+        if key not in table:
+            continue
+        if not known_metric and isinstance(table[key], str | list):
+            continue  # its unit is unknown; the unknown metric is reported already
+        got = _bound(table[key], unit, relative, _at(fail, key))
+        if got is not None:
+            fields[key] = got
     for key in ("labels", "annotations"):
         if key in table:
             got_map = _string_map(table[key], _under(fail, key))

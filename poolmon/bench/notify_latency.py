@@ -1,28 +1,35 @@
 """How long from an alert condition turning true to the webhook POST arriving (issue #11 figure).
 
-`measure_fire_to_webhook(reps)` times, per repetition, the evaluation tick at which a `for = 0`
-rule (`tasks_failed > 0` over 10 s, pool-wide) first sees failed tasks, through the real
-`AlertEngine.evaluate` over a real `Aggregator`, `Notifier.update`, the notifier's thread and
-channel worker, to the POST received by a loopback `http.server` in this process (both ends
-read `time.perf_counter_ns`, so no clock is shared across processes). The aggregator is fed by
-`poolmon.testing.PoolFeed` (a synthetic pool through the same ingest paths as a pool's insight)
-because the pool-side alert service is another branch's work; what this leaves out is the
-insight feed's own lag (rollups close 2-3 s after their second, `poolmon.runtime.insight`),
-which is the pool's, not the notifier's, and the up-to-1 s wait for the next evaluation tick.
+Two measurements, side by side, each the median over repetitions:
 
-Run: `python -m poolmon.bench.notify_latency [--reps N] [--json]`.
+* `task_fail_to_webhook_ms` - the whole path a user has: a real `Pool(alerts=RULE_FILE)` whose
+  rule file has a `for = 0` rule on failed tasks and a webhook channel to a loopback
+  `http.server`; from the failing task's completion (its future's done-callback, in this
+  process) to the POST received (this process too, so one `perf_counter_ns` serves both). It
+  includes the pool's insight lag: task figures reach the pool's own aggregator when their
+  second's rollup closes, 2-3 s later (`poolmon.runtime.insight`), and rules are evaluated once
+  a second.
+* `fire_to_webhook_ms` - the issue's "condition true -> POST received": from the evaluation at
+  which the rule first fires (the real `AlertEngine` over a real `Aggregator`, fed by
+  `poolmon.testing.PoolFeed`) through `Notifier.update`, the notifier's thread and channel
+  worker, to the POST received.
+
+Run: `python -m poolmon.bench.notify_latency [--reps N] [--pool-reps N] [--json]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from poolmon.core.alerts.engine import AlertEngine
@@ -140,29 +147,105 @@ def _one(url: str, sink: _Sink, seed: int) -> float:
         notifier.stop(2)
 
 
-def measure_fire_to_webhook(reps: int) -> dict[str, float]:
-    """Median, min and max ms from a `for = 0` rule's firing evaluation to the POST received."""
-    sink = _Sink()
-    samples = []
-    with sink.serving() as url:
-        for i in range(reps):
-            samples.append(_one(url, sink, seed=i + 1))
+RULE_FILE = """\
+include_defaults = false
+
+[[rules]]
+name = "TasksFailing"
+kind = "threshold"
+metric = "tasks_failed"
+window = "10s"
+op = ">"
+value = 0
+for = "0s"
+severity = "critical"
+
+[notify]
+group_wait = 0
+
+[[channels]]
+name = "bench"
+kind = "webhook"
+url = "{url}"
+rate_per_minute = 0
+"""
+
+
+def fail(message: str) -> None:
+    """The failing task (module level, so workers can import it)."""
+    raise ValueError(message)
+
+
+def _one_pool(url: str, sink: _Sink, rep: int) -> float:
+    """One repetition through a real pool: ms from the failed task's completion to the POST."""
+    from poolmon.runtime.pool import Pool
+
+    with tempfile.TemporaryDirectory(prefix="poolmon-bench-") as d:
+        rules = Path(d) / "alerts.toml"
+        rules.write_text(RULE_FILE.format(url=url))
+        pool = Pool(
+            1,
+            name=f"notify-bench-{os.getpid()}-{rep}",
+            monitor=str(Path(d) / "pool.sock"),
+            alerts=str(rules),
+            alert_state_dir=d,
+            resource_interval=None,
+        )
+        try:
+            if not pool.wait_ready(30):
+                raise RuntimeError("the pool did not start within 30 s")
+            time.sleep(1.5)  # a second or two of evaluations with nothing failing
+            sink.got.clear()
+            with sink._lock:
+                sink.arrived.clear()
+            done: list[int] = []
+            future = pool.submit(fail, "bench")
+            future.add_done_callback(lambda f: done.append(time.perf_counter_ns()))
+            if future.exception(30) is None:
+                raise RuntimeError("the failing task did not fail")
+            if not sink.got.wait(15):
+                raise RuntimeError("no POST within 15 s of the failed task")
+            with sink._lock:
+                return (sink.arrived[0] - done[0]) / 1e6
+        finally:
+            pool.shutdown(wait=True)
+
+
+def _summary(name: str, samples: list[float]) -> dict[str, float]:
     return {
-        "fire_to_webhook_ms": statistics.median(samples),
-        "fire_to_webhook_min_ms": min(samples),
-        "fire_to_webhook_max_ms": max(samples),
-        "reps": float(reps),
-        "target_ms": TARGET_MS,
+        f"{name}_ms": statistics.median(samples),
+        f"{name}_min_ms": min(samples),
+        f"{name}_max_ms": max(samples),
     }
+
+
+def measure_fire_to_webhook(reps: int, pool_reps: int | None = None) -> dict[str, float]:
+    """Both figures (module doc): medians, minima and maxima in ms, and the repetitions.
+
+    Args:
+        reps: Repetitions of the engine -> notifier -> POST path (cheap).
+        pool_reps: Repetitions through a real pool (a pool start each); default
+            `min(reps, 5)`, 0 to skip.
+    """
+    pool_reps = min(reps, 5) if pool_reps is None else pool_reps
+    sink = _Sink()
+    with sink.serving() as url:
+        fired = [_one(url, sink, seed=i + 1) for i in range(reps)]
+        pooled = [_one_pool(url, sink, i) for i in range(pool_reps)]
+    out = _summary("fire_to_webhook", fired)
+    if pooled:
+        out |= _summary("task_fail_to_webhook", pooled)
+    return out | {"reps": float(reps), "pool_reps": float(pool_reps), "target_ms": TARGET_MS}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the figures (JSON with --json)."""
     parser = argparse.ArgumentParser(prog="python -m poolmon.bench.notify_latency")
     parser.add_argument("--reps", type=int, default=21)
+    parser.add_argument("--pool-reps", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    figures = measure_fire_to_webhook(args.reps)
+    figures = measure_fire_to_webhook(args.reps, args.pool_reps)
     if args.json:
         print(json.dumps({"suite": "notify_latency", "figures": figures}, indent=2))
     else:

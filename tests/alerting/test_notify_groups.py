@@ -164,6 +164,22 @@ def test_matchers_route_alerts_and_group_by_splits_groups() -> None:
     }
 
 
+def test_an_undelivered_notification_is_news_again_at_the_next_tick() -> None:
+    d = Driver()
+    a = make_alert(id="a")
+    d.at(0, a)
+    (first,) = d.at(10, a)
+    assert d.at(70, a) == []  # delivered: nothing new
+    d.router.undelivered(first, 75)  # ...but it was not, after all
+    assert ids(d.at(130, a)) == [("update", ["a"], [])]
+    done = make_alert(id="a", state="resolved")
+    (resolution,) = d.at(190, done)
+    assert d.router.next_due_s() is None  # the group is gone
+    d.router.undelivered(resolution, 200)
+    assert d.at(259, done) == []
+    assert ids(d.at(260, done)) == [("update", [], ["a"])]  # recreated, one interval later
+
+
 AM = """\
 [notify]
 resend_interval = "60s"
@@ -190,6 +206,18 @@ def test_alertmanager_receivers_get_changes_at_once_and_resends() -> None:
     assert d.at(late, done) == []
     d.empty(late + 1)
     assert d.at(late + 200, done) == []  # forgotten once gone from the view
+
+
+def test_alertmanager_gets_an_undelivered_batch_again_at_the_next_step() -> None:
+    d = Driver(AM)
+    (batch,) = d.at(0, make_alert(id="a"))
+    assert d.at(1, make_alert(id="a")) == []
+    d.router.undelivered(batch, 1.5)
+    assert ids(d.at(2, make_alert(id="a"))) == [("update", ["a"], [])]
+    done = make_alert(id="a", state="resolved", resolved_ns=T0 + 3 * 10**9)
+    (resolution,) = d.at(3, done)
+    d.router.undelivered(resolution, 3.5)
+    assert ids(d.at(4, done)) == [("update", [], ["a"])]
 
 
 def test_an_alert_unsilenced_is_sent_to_alertmanager_at_once() -> None:

@@ -4,13 +4,12 @@ receiver, a dead port and a rate limit, none of which may hold up another channe
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from notify_helpers import free_port, http_sink, make_alert, parse_text, view, wait_for
 
-from poolmon.core.errors import ConfigError
+from poolmon.core.alerts.notify_config import NotifyConfigError
 from poolmon.runtime.alerting.notifier import Notifier
 
 FAST = '[notify]\ngroup_wait = 0\ngroup_interval = "1s"\nrepeat_interval = "1h"\n'
@@ -85,7 +84,7 @@ def test_a_missing_token_variable_is_a_clear_error_naming_it(
     monkeypatch.delenv("NOPE_TOKEN", raising=False)
     config = parse_text(FAST + hook("ops", "http://127.0.0.1:9/x", 'token_env = "NOPE_TOKEN"'))
     with pytest.raises(
-        ConfigError, match="channel 'ops': token: environment variable NOPE_TOKEN is not set"
+        NotifyConfigError, match="channel 'ops': token: environment variable NOPE_TOKEN is not set"
     ):
         Notifier(config, "etl")
 
@@ -124,6 +123,23 @@ def test_a_retry_after_longer_than_backoff_cap_fails_at_once_with_the_reason() -
     assert len(sink.received) == 1
 
 
+def test_a_notification_that_failed_every_attempt_is_sent_again_at_the_next_tick() -> None:
+    errors = Errors()
+    with http_sink([(500, {}), (500, {})]) as sink:
+        extra = 'max_attempts = 2\nbackoff_base = "50ms"'
+        notifier = Notifier(parse_text(FAST + hook("ops", sink.url, extra)), "etl", on_error=errors)
+        notifier.start()
+        try:
+            notifier.update(view(make_alert(id="a1")))
+            wait_for(lambda: notifier.stats()["ops"].sent == 1, what="the delivery after the tick")
+        finally:
+            notifier.stop(5)
+    assert len(sink.received) == 3  # two failed attempts, then the next tick's notification
+    assert [a["id"] for a in sink.received[2].body["alerts"]] == ["a1"]
+    assert notifier.stats()["ops"].failed == 1
+    assert "HTTP 500" in errors.messages()[0]
+
+
 def test_a_4xx_answer_is_not_retried() -> None:
     errors = Errors()
     with http_sink([(400, {})]) as sink:
@@ -137,6 +153,26 @@ def test_a_4xx_answer_is_not_retried() -> None:
     assert len(sink.received) == 1
     assert "after 1 attempt: POST http://127.0.0.1" in errors.messages()[0]
     assert "HTTP 400" in errors.messages()[0]
+
+
+def test_a_receiver_that_never_answers_times_out_and_is_retried() -> None:
+    errors = Errors()
+    with http_sink(hang=True) as stuck:
+        extra = 'timeout = "300ms"\nmax_attempts = 2\nbackoff_base = "50ms"'
+        notifier = Notifier(
+            parse_text(FAST + hook("ops", stuck.url, extra)), "etl", on_error=errors
+        )
+        notifier.start()
+        try:
+            notifier.update(view(make_alert()))
+            wait_for(lambda: errors.messages(), what="the failure report")
+        finally:
+            notifier.stop(5)
+    (message,) = errors.messages()
+    assert "after 2 attempts" in message
+    assert "no answer within 0.3s" in message
+    assert len(stuck.received) == 2
+    assert (notifier.stats()["ops"].retries, notifier.stats()["ops"].failed) == (1, 1)
 
 
 def test_hanging_and_dead_receivers_never_hold_up_a_healthy_one_or_update() -> None:
@@ -161,8 +197,7 @@ def test_hanging_and_dead_receivers_never_hold_up_a_healthy_one_or_update() -> N
             for i in range(2, 8):
                 alerts.append(make_alert(id=f"a{i}", labels={"op": f"op{i}"}))
                 notifier.update(view(*alerts))
-                time.sleep(1.1)  # a group_interval tick per alert
-            wait_for(lambda: len(good.received) == 7, what="all seven POSTs to the healthy one")
+                wait_for(lambda i=i: len(good.received) == i, what=f"POST {i} to the healthy one")
             wait_for(lambda: notifier.stats()["stuck"].dropped >= 1, what="a counted drop")
             stuck_now = notifier.stats()["stuck"]
         finally:

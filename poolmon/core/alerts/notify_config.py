@@ -14,9 +14,8 @@ few seconds of each other, not spread over a fleet's scrape intervals.
 
 from __future__ import annotations
 
-import posixpath
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from poolmon.core.alerts.model import Matcher
@@ -30,26 +29,22 @@ from poolmon.core.alerts.notify_model import (
     NotifyConfig,
     RateLimit,
     RetryPolicy,
-    SecretRef,
     Settings,
     Timing,
     WebhookSettings,
 )
-from poolmon.core.alerts.rulefile import Problem, RuleFile, RuleFileError
+from poolmon.core.alerts.notify_reader import LineOf, Path, TableReader
+from poolmon.core.alerts.rulefile import RuleFile
 from poolmon.core.alerts.rules import did_you_mean
-from poolmon.core.alerts.units import parse_duration
 from poolmon.core.errors import ConfigError
 
-LineOf = Callable[[tuple[str | int, ...]], int | None]
-Path = tuple[str | int, ...]
 
+class NotifyConfigError(ConfigError):
+    """The notification settings are wrong; `problems` lists each as `file:line: message`."""
 
-class NotifyConfigError(RuleFileError, ConfigError):
-    """The notification settings are wrong; `problems` lists `(file, line, message)` triples.
-
-    A `RuleFileError`, so a caller loading a rule file reports rule and channel problems the
-    same way (`str()` prints one `file:line: message` per problem).
-    """
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
 
 
 TIMING_KEYS: Final = ("group_by", "group_wait", "group_interval", "repeat_interval")
@@ -102,23 +97,8 @@ def notify_config_of(rule_file: RuleFile) -> NotifyConfig:
     return parse_notify(rule_file.doc, rule_file.line_of, rule_file.path)
 
 
-class _Parser:
-    """Collects problems while it reads; each reader returns a usable default after a problem."""
-
-    def __init__(self, line_of: LineOf, path: str) -> None:
-        self.line_of = line_of
-        self.path = path
-        self.base_dir = posixpath.dirname(path)
-        self.problems: list[Problem] = []
-
-    def problem(self, at: Path, message: str) -> None:
-        """Record `message` at the line of `at` (or its nearest parent that has one)."""
-        line = None
-        for n in range(len(at), 0, -1):
-            line = self.line_of(at[:n])
-            if line is not None:
-                break
-        self.problems.append((self.path, line, message))
+class _Parser(TableReader):
+    """Reads the notify tables; every problem is collected and reading goes on."""
 
     def parse(self, doc: Mapping[str, Any]) -> NotifyConfig:
         """Read `[notify]` and every `[[channels]]` table."""
@@ -181,61 +161,6 @@ class _Parser:
         repeat = self.duration((*at, "repeat_interval"), table, base.repeat_interval_s, 1.0)
         ticks = -(-repeat // interval)  # ceil: repeats are only checked at group ticks
         return Timing(group_by, wait, interval, max(1.0, ticks) * interval)
-
-    def duration(self, at: Path, table: Mapping[str, Any], default: float, minimum: float) -> float:
-        """A duration setting (seconds) no smaller than `minimum`, or `default` if absent."""
-        key = str(at[-1])
-        if key not in table:
-            return default
-        raw = table[key]
-        try:
-            if not isinstance(raw, str | int | float):
-                raise ValueError(f"expected a duration like '30s', '5m' or '1h', got {raw!r}")
-            value = parse_duration(raw)
-        except ValueError as exc:
-            self.problem(at, f"{key}: {exc}")
-            return default
-        if value < minimum:
-            self.problem(at, f"{key} must be at least {minimum:g}s, got {value:g}s")
-            return default
-        return value
-
-    def number(
-        self, at: Path, table: Mapping[str, Any], default: float, lo: float, hi: float, *,
-        integer: bool = False,
-    ) -> float:  # fmt: skip
-        """A number in [lo, hi] (an integer where `integer`), or `default` if absent."""
-        key = str(at[-1])
-        if key not in table:
-            return default
-        value = table[key]
-        numeric = isinstance(value, int) or (not integer and isinstance(value, float))
-        if isinstance(value, bool) or not numeric or not lo <= value <= hi:
-            what = "an integer" if integer else "a number"
-            self.problem(at, f"{key} must be {what} from {lo:g} to {hi:g}, got {value!r}")
-            return default
-        return float(value)
-
-    def string(
-        self, at: Path, table: Mapping[str, Any], default: str = "", *, required: bool = False
-    ) -> str:
-        """A string setting; a required one missing or empty is a problem."""
-        key = str(at[-1])
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            self.problem(at, f"{key} must be a string, got {type(value).__name__}")
-            return default
-        if required and not value.strip():
-            self.problem(at, f"{key} is required")
-        return value
-
-    def flag(self, at: Path, table: Mapping[str, Any], default: bool) -> bool:
-        """A true/false setting."""
-        value = table.get(str(at[-1]), default)
-        if not isinstance(value, bool):
-            self.problem(at, f"{at[-1]} must be true or false, got {value!r}")
-            return default
-        return value
 
     def channel(self, at: Path, table: Mapping[str, Any], timing: Timing) -> ChannelConfig | None:
         """One `[[channels]]` table, or None when it is too broken to describe."""
@@ -302,23 +227,6 @@ class _Parser:
         if kind == "email":
             return self.email(at, table)
         return LogSettings()
-
-    def local_path(self, at: Path, table: Mapping[str, Any], *, required: bool = False) -> str:
-        """A file path; relative paths are taken from the alerts file's directory."""
-        value = self.string(at, table, required=required)
-        if value and not value.startswith(("/", "~")):
-            value = posixpath.normpath(posixpath.join(self.base_dir, value))
-        return value
-
-    def secret(self, at: Path, table: Mapping[str, Any], what: str) -> SecretRef | None:
-        """`WHAT_env` or `WHAT_file` (not both), or None."""
-        env = self.string((*at, f"{what}_env"), table)
-        file = self.local_path((*at, f"{what}_file"), table)
-        if env and file:
-            self.problem((*at, f"{what}_file"), f"give {what}_env or {what}_file, not both")
-        if env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", env):
-            self.problem((*at, f"{what}_env"), f"{what}_env must name an environment variable")
-        return SecretRef(env=env) if env else SecretRef(file=file) if file else None
 
     def webhook(self, at: Path, table: Mapping[str, Any]) -> WebhookSettings:
         """Webhook settings: url, body format, extra headers, bearer token source."""

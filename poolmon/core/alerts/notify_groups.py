@@ -18,6 +18,8 @@ Semantics, per channel (as an Alertmanager route with its receiver):
   groups. It gets every change at the next step and all firing alerts again every
   `resend_interval` (Alertmanager resolves an alert whose endsAt passes), plus resolved ones
   for `RESOLVED_RESEND_S` so a restarted Alertmanager still learns they ended.
+- A notification that could not be delivered is news again at the group's next tick
+  (`undelivered`), as in Alertmanager, which logs only what it delivered.
 """
 
 from __future__ import annotations
@@ -110,6 +112,32 @@ class Router:
             else:
                 out.extend(self._group_step(channel, alerts, now_s, wall_ns))
         return out
+
+    def undelivered(self, n: Notification, now_s: float) -> None:
+        """`n` never reached its receiver: make its content news again for the next tick.
+
+        Alertmanager logs only delivered notifications, so a failed one is retried at the
+        group's next tick; here its firing alerts count as not yet told and its resolved ones
+        as told firing (so the resolution is sent again). A group that was dropped since is
+        recreated, due one `group_interval` from now. An Alertmanager receiver gets it again
+        at the next step.
+        """
+        channel = next((c for c in self._config.channels if c.name == n.channel), None)
+        if channel is None:
+            return
+        if channel.resends:
+            told = self._resend[n.channel].told
+            for a in n.firing:
+                told.pop(a.id, None)
+            told.update({a.id: FIRING for a in n.resolved})
+            return
+        groups = self._groups[n.channel]
+        group = groups.get(n.group)
+        if group is None:
+            due_s = now_s + channel.timing.group_interval_s
+            group = groups[n.group] = _Group(next_flush_s=due_s, last_sent_s=now_s)
+        group.told_firing -= {a.id for a in n.firing}
+        group.told_firing |= {a.id for a in n.resolved}
 
     def next_due_s(self) -> float | None:
         """The monotonic time at which `step` next has something to decide, or None."""

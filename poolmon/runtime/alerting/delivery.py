@@ -1,5 +1,10 @@
 """One channel's worker: a bounded queue, a rate limit, retries with backoff, and counters.
 
+A notification that fails every attempt is handed back through `on_failed`, so the notifier
+sends its group again at the next tick, as Alertmanager does (it logs only what was delivered);
+drops are not handed back: a full queue or an empty token bucket means "too much", and more
+would not help.
+
 Each channel gets its own thread so one slow or dead receiver never holds up another channel,
 the notifier's timers or the pool's alert evaluation: `offer` never blocks (a full queue drops
 the notification and counts it), and the worker alone waits on the network. Every way a
@@ -60,11 +65,17 @@ class ChannelWorker:
     """Delivers one channel's notifications in its own daemon thread."""
 
     def __init__(
-        self, config: ChannelConfig, channel: Channel, on_error: ErrorHook, clock: Clock
+        self,
+        config: ChannelConfig,
+        channel: Channel,
+        on_error: ErrorHook,
+        clock: Clock,
+        on_failed: Callable[[Notification], None] | None = None,
     ) -> None:
         self.config = config
         self._channel = channel
         self._on_error = on_error
+        self._on_failed = on_failed
         self._clock = clock
         self._queue: queue.Queue[object] = queue.Queue(maxsize=config.queue_size)
         self._bucket = TokenBucket(config.rate, clock.monotonic_ns() / 1e9)
@@ -190,6 +201,8 @@ class ChannelWorker:
         assert error is not None
         tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
         self._fail(f"channel {self.config.name!r}: notification lost after {tries}: {error}", error)
+        if self._on_failed is not None:
+            self._on_failed(n)  # the notifier sends the group's state again at its next tick
 
     def _fail(self, message: str, exc: BaseException) -> None:
         with self._lock:

@@ -19,7 +19,8 @@ import threading
 from collections.abc import Mapping
 
 from poolmon.core.alerts.model import AlertsView
-from poolmon.core.alerts.notify_groups import Router
+from poolmon.core.alerts.notify_config import NotifyConfigError
+from poolmon.core.alerts.notify_groups import Notification, Router
 from poolmon.core.alerts.notify_model import NotifyConfig
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import ConfigError
@@ -47,7 +48,7 @@ class Notifier:
         clock: Time source (tests may pass a manual one for the timers' decisions).
 
     Raises:
-        ConfigError: A channel's secret cannot be read (every such problem listed, one a line).
+        NotifyConfigError: A channel's secret cannot be read (every such problem listed).
     """
 
     def __init__(
@@ -69,13 +70,16 @@ class Notifier:
             except ConfigError as exc:
                 problems.append(str(exc))
                 continue
-            self._workers[channel.name] = ChannelWorker(channel, built, self._on_error, self._clock)
+            self._workers[channel.name] = ChannelWorker(
+                channel, built, self._on_error, self._clock, self._undelivered
+            )
         if problems:
-            raise ConfigError("\n".join(problems))
+            raise NotifyConfigError(problems)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
         self._latest: AlertsView | None = None
+        self._failed: list[Notification] = []
         self._thread = threading.Thread(target=self._run, name="poolmon-notifier", daemon=True)
 
     def start(self) -> None:
@@ -88,6 +92,12 @@ class Notifier:
         """Hand over the latest alert state; returns at once, never raises."""
         with self._lock:
             self._latest = view
+        self._wake.set()
+
+    def _undelivered(self, n: Notification) -> None:
+        """A channel gave up on `n` (from its worker thread): tell the router at the next step."""
+        with self._lock:
+            self._failed.append(n)
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> bool:
@@ -122,11 +132,14 @@ class Notifier:
         while True:
             with self._lock:
                 view, self._latest = self._latest, None
+                failed, self._failed = self._failed, []
                 stopping = self._stopping
             if stopping:
                 return
             now_s = self._clock.monotonic_ns() / 1e9
             try:
+                for n in failed:
+                    self._router.undelivered(n, now_s)
                 notes = self._router.step(view, now_s, self._clock.time_ns())
                 for n in notes:
                     self._workers[n.channel].offer(n)

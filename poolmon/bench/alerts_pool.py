@@ -3,7 +3,8 @@
 `measure_pool_fire_to_webhook(reps)` starts one real pool (2 forkserver workers, its monitor
 endpoint, the alert service) with a rule file whose `for = 0` rule fires when an operation
 fails, and whose one channel is a webhook to a loopback `http.server` in this process
-(`group_wait = 0`, grouped by `op` so every repetition is its own group). Each repetition makes
+(`group_wait = 0`, grouped by `op` so every repetition is its own group, resolutions not sent
+so every POST is a new firing). Each repetition makes
 a new operation fail once and measures two spans on this process's wall clock:
 
 * ``fire_to_webhook_ms``: from the evaluation tick that fired the alert (the alert's
@@ -56,6 +57,7 @@ group_interval = "1s"
 name = "bench"
 kind = "webhook"
 url = "{url}"
+send_resolved = false   # every POST is then a new firing (earlier ops resolve meanwhile)
 rate_per_minute = 0
 burst = 1
 """
@@ -130,6 +132,8 @@ def measure_pool_fire_to_webhook(reps: int) -> dict[str, Any]:
                     return None
 
                 fired_ns = _wait(fired_at, 10, f"view of {op}")
+                if arrived < fired_ns:
+                    raise RuntimeError(f"a POST arrived before {op}'s alert fired: not its own")
                 fired.append((arrived - fired_ns) / 1e6)
                 total.append((arrived - failed_at) / 1e6)
     return {

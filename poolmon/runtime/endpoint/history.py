@@ -39,6 +39,7 @@ from poolmon.core.events import (
     TaskBatch,
 )
 from poolmon.core.rollup import Rollup, RollupBuilder
+from poolmon.core.rollup_pack import pack_rollup, unpack_rollup
 
 Record = Event | TaskBatch
 """One numbered item of the telemetry stream."""
@@ -101,7 +102,9 @@ class History:
         latest_keys: int = 4096,
         close_grace_s: int = 2,
     ) -> None:
-        self._rollups: deque[tuple[Rollup, dict[str, Any]]] = deque(maxlen=rollup_seconds)
+        # (second, tasks, failed, packed rollup): a closed second is only ever sent again.
+        self._rollups: deque[tuple[int, int, int, bytes]] = deque(maxlen=rollup_seconds)
+        self._rollup_bytes = 0
         self._builder = RollupBuilder()
         self._unrolled: list[TaskBatch] = []
         self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
@@ -172,9 +175,16 @@ class History:
         """
         self.commit()
         closed = self._builder.close_before(now_ns - self._grace_ns)
+        rollups = self._rollups
         for rollup in closed:
-            self._rollups.append((rollup, rollup.to_wire()))
-            self._closed_through = rollup.second_ns // NS_PER_S
+            if len(rollups) == rollups.maxlen:
+                self._rollup_bytes -= len(rollups[0][3])
+            second = rollup.second_ns // NS_PER_S
+            failed = sum(rollup.by_status[code] for code in _FAILED)
+            blob = pack_rollup(rollup)
+            rollups.append((second, rollup.count, failed, blob))
+            self._rollup_bytes += len(blob)
+            self._closed_through = second
         return closed
 
     # ---------------------------------------------------------------- reading
@@ -190,8 +200,13 @@ class History:
 
     @property
     def held_bytes(self) -> int:
-        """Approximate bytes held (task columns; events are small and counted at 200 B)."""
-        return self._task_bytes + 200 * len(self._events) + 600 * len(self._rollups)
+        """Approximate bytes held: task columns, packed rollups, events counted at 200 B."""
+        return self._task_bytes + 200 * len(self._events) + self.rollup_bytes
+
+    @property
+    def rollup_bytes(self) -> int:
+        """Bytes of the packed per-second rollups held (`poolmon.core.rollup_pack`)."""
+        return self._rollup_bytes
 
     def resume(self, from_seq: int) -> list[tuple[int, Record]] | None:
         """Every held record numbered `from_seq` or later, or None if some are gone."""
@@ -213,7 +228,7 @@ class History:
             if rows is not None:
                 records[seq] = rows
         return Backfill(
-            tuple(wire for _, wire in self._rollups),
+            tuple(unpack_rollup(blob) for *_, blob in self._rollups),
             until_s if self._rollups else 0,
             tuple(sorted(records.items(), key=lambda item: item[0])),
             self.next_seq,
@@ -224,13 +239,12 @@ class History:
         last = (now_ns - self._grace_ns) // NS_PER_S - 1
         first = last - seconds + 1
         done = failed = 0
-        for rollup, _ in reversed(self._rollups):
-            sec = rollup.second_ns // NS_PER_S
+        for sec, count, failures, _ in reversed(self._rollups):
             if sec < first:
                 break
             if sec <= last:
-                done += rollup.count
-                failed += sum(rollup.by_status[code] for code in _FAILED)
+                done += count
+                failed += failures
         return {
             "window_s": float(seconds),
             "tasks_done": float(done),

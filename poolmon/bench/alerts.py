@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["eval_ms_1000_rules"] = round(ev["median_ms"], 3)
         figures["eval_detail"] = ev
     if part in ("all", "throughput"):
-        pairs = reps or (5 if quick else 21)
+        pairs = reps or (5 if quick else 31)
         f, r = run_throughput(quick=quick, reps=pairs)
         figures["throughput"] = f
         ratios.update(r)

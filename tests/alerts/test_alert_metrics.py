@@ -115,3 +115,43 @@ def test_units_and_durations() -> None:
     assert format_value(None, "ratio") == "\u2014"
     assert format_rate(0.12, "bytes", 3600, True) == "12 %/h"
     assert format_rate(2**20, "bytes", 60, False) == "1 MiB/min"
+
+
+def test_latency_reads_match_the_aggregators_own_summaries() -> None:
+    from poolmon.core.alerts.metrics import entity_window
+
+    knobs = PoolKnobs(ops={"a": OpKnobs(80, 0.01, 0.6), "b": OpKnobs(30, 0.2, 0.3)})
+    feed = PoolFeed(knobs)
+    for _ in range(400):
+        feed.step()
+    r = _read(feed)
+    now_s = feed.now_ns // 10**9
+    st = feed.agg.stats
+    for w in (30, 60, 300):
+        pool = st.latency.summary(now_s, w)
+        assert r.read("latency_p99", w).get(()) == pytest.approx(pool.p99_ns / 1e9)
+        for col, dist in st.op_latency.items():
+            want = dist.summary(now_s, entity_window(w))
+            key = (("op", st.ops.keys.name(col)),)
+            assert r.read("latency_p50", w, "op").get(key) == pytest.approx(want.p50_ns / 1e9)
+            assert r.read("latency_p999", w, "op").get(key) == pytest.approx(want.p999_ns / 1e9)
+
+
+def test_quantile_rows_equal_the_sketch_quantiles_row_by_row() -> None:
+    import numpy as np
+
+    from poolmon.core.alerts.metrics import quantile_rows
+    from poolmon.core.sketch import QUANTILES, quantiles_from_counts
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        rows = int(rng.integers(1, 25))
+        counts = np.zeros((rows, 1280), dtype=np.int64)
+        for i in range(rows):
+            a, w = int(rng.integers(0, 1279)), int(rng.integers(1, 80))
+            counts[i, a : a + w] = rng.integers(0, 5, len(counts[i, a : a + w]))
+            counts[i, a] += 1
+        lo = rng.uniform(0, 1e6, rows)
+        hi = lo + rng.uniform(0, 1e9, rows)
+        want = [quantiles_from_counts(counts[i], QUANTILES, lo[i], hi[i]) for i in range(rows)]
+        assert quantile_rows(counts, lo, hi).tolist() == want

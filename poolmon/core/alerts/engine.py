@@ -23,19 +23,19 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from poolmon.core.alerts import kinds, persist
 from poolmon.core.alerts.groups import Group, groupable, make_groups
+from poolmon.core.alerts.lifecycle import NS, Active, advance, alert_of, ended_at
 from poolmon.core.alerts.marks import Markable, inhibited, silenced_by
-from poolmon.core.alerts.metrics import Inst, MetricMemory, MetricReader
+from poolmon.core.alerts.memory import MetricMemory
+from poolmon.core.alerts.metrics import Inst, MetricReader
 from poolmon.core.alerts.model import (
     FIRING,
-    PENDING,
-    RECENT_VALUES,
     RESOLVED,
     SILENCE_LABELS,
     Ack,
@@ -43,51 +43,19 @@ from poolmon.core.alerts.model import (
     AlertError,
     AlertsView,
     DisabledRule,
-    Labels,
     Matcher,
     Silence,
     sorted_alerts,
 )
-from poolmon.core.alerts.render import (
-    encode_id,
-    expr,
-    fingerprint,
-    id_start,
-    instance_labels,
-    render_annotations,
-    show,
-)
+from poolmon.core.alerts.render import encode_id, expr, id_start
 from poolmon.core.alerts.rules import Rule, RuleSet
 from poolmon.core.alerts.samples import SampleMatrix
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
 
-NS = 1_000_000_000
 VIEW_HISTORY = 50
 """Resolved alerts carried in every view (the `alerts` command reads the whole history)."""
-
-
-@dataclass(slots=True)
-class Active:
-    """A pending or firing instance (mutable; frozen into an `Alert` for the view)."""
-
-    id: str
-    fingerprint: str
-    labels: Labels
-    state: str
-    active_since_ns: int
-    last_true_ns: int
-    fired_at_ns: int | None = None
-    value: float | None = None
-    threshold: float | None = None
-    ack: Ack | None = None
-    silenced_by: tuple[str, ...] = ()
-    inhibited_by: str = ""
-    recent: deque[float | None] = field(default_factory=lambda: deque(maxlen=RECENT_VALUES))
-    shown: tuple[str, str] = ("", "")
-    """Value and threshold as last formatted into `annotations` (re-rendered when they change)."""
-    annotations: Labels = ()
 
 
 class AlertEngine:
@@ -151,7 +119,7 @@ class AlertEngine:
                 continue
             try:
                 out = kinds.evaluate(rule, reader, self._states[rule.name], self._firing_of)
-                changed |= self._advance(rule, out, now_ns)
+                changed |= advance(rule, self._active[rule.name], out, now_ns, self)
             except Exception as exc:  # a broken rule must not stop the others
                 self._disable(rule, exc, now_ns)
                 changed = True
@@ -167,8 +135,7 @@ class AlertEngine:
         """Threshold rules of one group: one comparison, then only the rules with news."""
         changed = False
         try:
-            src = reader.read(group.metric, group.window_s, group.by)
-            cond = group.conditions(src.vals)
+            src, cond, guard = group.evaluate(reader)
             hot = set(np.flatnonzero(np.any(cond, axis=1)).tolist())
         except Exception as exc:  # every rule of the group raised the same
             for rule in group.rules:
@@ -180,7 +147,8 @@ class AlertEngine:
             if (j not in hot and not self._active[rule.name]) or rule.name in self._disabled:
                 continue
             try:
-                changed |= self._advance(rule, group.outcome(j, src, cond[j]), now)
+                out = group.outcome(j, src, cond[j], guard)
+                changed |= advance(rule, self._active[rule.name], out, now, self)
             except Exception as exc:
                 self._disable(rule, exc, now)
                 changed = True
@@ -195,46 +163,8 @@ class AlertEngine:
     def _firing_of(self, name: str) -> set[Inst]:
         return self._firing.get(name, set())
 
-    def _advance(self, rule: Rule, out: kinds.Outcome, now: int) -> bool:
-        acts = self._active[rule.name]
-        if not acts and not out.cond.any():
-            return False  # the common case: a quiet rule
-        changed = False
-        for pos in np.flatnonzero(out.cond).tolist():
-            key = out.keys[pos]
-            if key not in acts:
-                labels = instance_labels(rule, self.pool, key)
-                acts[key] = Active(
-                    self._next_id(now), fingerprint(rule.name, labels), labels, PENDING, now, now
-                )
-                changed = True
-        for_ns, keep_ns = int(rule.for_s * NS), int(rule.keep_firing_for_s * NS)
-        idx = out.index
-        for key, a in list(acts.items()):
-            i = idx.get(key)
-            value = _f(out.vals[i]) if i is not None else None
-            holds = bool(out.cond[i]) if i is not None else False
-            if not holds and i is not None and a.state == FIRING and rule.resolve is not None:
-                holds = out.guard_at(i) and kinds.holds_resolve(rule, value)
-            a.value = value
-            if i is not None:
-                a.threshold = out.threshold(i)
-            a.recent.append(value)
-            if holds:
-                a.last_true_ns = now
-                if a.state == PENDING and now - a.active_since_ns >= for_ns:
-                    a.state, a.fired_at_ns = FIRING, now
-                    changed = True
-            elif a.state == PENDING:
-                del acts[key]
-                changed = True
-            elif now - a.last_true_ns >= keep_ns:
-                del acts[key]
-                self._resolve(rule, a, now)
-                changed = True
-        return changed
-
-    def _resolve(self, rule: Rule, a: Active, now: int) -> None:
+    def resolve(self, rule: Rule, a: Active, now: int) -> None:
+        """Move an instance that stopped firing to the view's resolved list and the history."""
         alert = replace(self._alert(rule, a, now), state=RESOLVED, resolved_at_ns=now)
         self._resolved.append(alert)
         self._history.appendleft(alert)
@@ -246,21 +176,22 @@ class AlertEngine:
         self._new_disabled.append(d)
         for a in self._active[rule.name].values():
             if a.state == FIRING:
-                self._resolve(rule, a, now)
+                self.resolve(rule, a, now)
         self._active[rule.name] = {}
 
-    def _next_id(self, now: int) -> str:
+    def next_id(self, now: int) -> str:
+        """A new alert id (see `poolmon.core.alerts.render.encode_id`)."""
         if self._seq is None:
             self._seq = id_start(self.pool, now)
         self._seq += 1
         return encode_id(self._seq)
 
     def _prune(self, now: int) -> bool:
-        keep = [a for a in self._resolved if now - _ended(a) < self.retention_ns]
+        keep = [a for a in self._resolved if now - ended_at(a) < self.retention_ns]
         changed = len(keep) != len(self._resolved)
         self._resolved = keep
         cutoff = now - self.history_max_age_ns
-        while self._history and _ended(self._history[-1]) < cutoff:
+        while self._history and ended_at(self._history[-1]) < cutoff:
             self._history.pop()
         return changed
 
@@ -289,34 +220,10 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ the view
     def _alert(self, rule: Rule, a: Active, now: int) -> Alert:
-        shown = (show(rule, a.value), show(rule, a.threshold))
-        if shown != a.shown or not a.annotations:
-            a.annotations = render_annotations(rule, dict(a.labels), a.value, a.threshold)
-            a.shown = shown
         text = self._exprs.get(rule.name)
         if text is None:
             text = self._exprs[rule.name] = expr(rule)
-        return Alert(
-            id=a.id,
-            fingerprint=a.fingerprint,
-            rule=rule.name,
-            labels=a.labels,
-            annotations=a.annotations,
-            severity=rule.severity,
-            state=a.state,
-            value=a.value,
-            threshold=a.threshold,
-            expr=text,
-            metric=rule.metric,
-            window_s=rule.window_s,
-            active_since_ns=a.active_since_ns,
-            fired_at_ns=a.fired_at_ns,
-            last_eval_ns=now,
-            ack=a.ack,
-            silenced_by=a.silenced_by,
-            inhibited_by=a.inhibited_by,
-            recent=tuple(a.recent),
-        )
+        return alert_of(rule, a, now, text)
 
     def _build_view(self) -> AlertsView:
         now = self._evaluated_at
@@ -387,7 +294,7 @@ class AlertEngine:
             raise AlertError("the silence would end in the past; give a later end")
         if ends_at_ns <= start:
             raise AlertError("the silence would end before it starts")
-        sid = "s" + self._next_id(now_ns)[1:]
+        sid = "s" + self.next_id(now_ns)[1:]
         silence = Silence(sid, tuple(matchers), start, ends_at_ns, by, comment)
         self._silences[sid] = silence
         self._mark(now_ns)
@@ -457,12 +364,3 @@ class AlertEngine:
         self._evaluated_at = got.evaluated_at_ns
         self._mark(now_ns)
         self._build_view()
-
-
-def _ended(a: Alert) -> int:
-    return a.resolved_at_ns or 0
-
-
-def _f(v: float) -> float | None:
-    x = float(v)
-    return None if x != x else x

@@ -175,7 +175,7 @@ def evaluate(rule: Rule, reader: MetricReader, state: RuleState, firing: FiringO
         cond = ~np.isfinite(vals)
         if METRICS[rule.metric].counting:
             cond |= np.where(np.isfinite(vals), vals, 1.0) == 0
-        if state.started_s is None:
+        if state.started_s is None or state.started_s > reader.now_s:
             state.started_s = reader.now_s
         if reader.now_s - state.started_s < rule.window_s:
             cond[:] = False  # not watched for the whole window yet

@@ -11,12 +11,11 @@ for that). A count over a window that was watched but saw nothing is a real 0, n
 computes, so a thousand rules over a handful of metrics cost a handful of reads; values come
 back as numpy arrays so rules compare all instances at once. The few figures the aggregator
 keeps only as a latest value (a worker's CPU, the telemetry drop counter) are sampled once per
-tick into a `MetricMemory` the engine keeps across ticks.
+tick into a `MetricMemory` (`poolmon.core.alerts.memory`) the engine keeps across ticks.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -25,13 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from poolmon.core import catalog as C
+from poolmon.core.alerts.memory import MetricMemory
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.counters import OVERFLOW_LABEL
 from poolmon.core.distring import DistRing
 from poolmon.core.events import TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.queries import covered_time_s, window_first_s
 from poolmon.core.ring import ENTITY_TIERS
-from poolmon.core.sketch import QUANTILES, quantiles_from_counts
+from poolmon.core.sketch import N_BUCKETS, QUANTILES, bucket_value
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
@@ -152,97 +152,6 @@ class Values:
         return Values(((),), np.array([np.nan if value is None else value], dtype=np.float64))
 
 
-class WorkerSamples:
-    """One latest-only figure of every worker, sampled every `interval_s` for up to an hour.
-
-    A ring of `rows` sample times by one column per worker id (NaN where a worker had no
-    figure), so a window's per-worker mean is one `nanmean` over a block, whatever the
-    number of workers.
-    """
-
-    def __init__(self, interval_s: int = 4, horizon_s: int = MAX_WINDOW_S + 60) -> None:
-        self.interval_s = interval_s
-        self.rows = -(-horizon_s // interval_s) + 1
-        self.times: F64 = np.full(self.rows, np.nan)
-        self.data: F64 = np.full((self.rows, 8), np.nan)
-        self.cols: dict[int, int] = {}
-        self._pos = 0
-        self._last: int | None = None
-
-    def add(self, now_s: int, figures: dict[int, float]) -> None:
-        """Store this second's figures if the interval has passed."""
-        if self._last is not None and now_s - self._last < self.interval_s:
-            return
-        self._last = now_s
-        row = self._pos
-        self._pos = (row + 1) % self.rows
-        self.times[row] = now_s
-        self.data[row] = np.nan
-        for wid, value in figures.items():
-            col = self.cols.get(wid)
-            if col is None:
-                col = self._new_column(wid)
-            self.data[row, col] = value
-
-    def _new_column(self, wid: int) -> int:
-        silent = np.flatnonzero(~np.isfinite(self.data).any(axis=0))
-        taken = set(self.cols.values())
-        free = [int(c) for c in silent if int(c) not in taken]
-        if free:
-            col = free[0]
-        else:
-            col = self.data.shape[1]
-            grown = np.full((self.rows, col * 2), np.nan)
-            grown[:, :col] = self.data
-            self.data = grown
-        self.cols = {w: c for w, c in self.cols.items() if c != col}
-        self.cols[wid] = col
-        return col
-
-    def means(self, now_s: int, window_s: int) -> dict[int, float]:
-        """Each worker's mean over the window (workers without a figure left out)."""
-        mask = (self.times > now_s - window_s) & (self.times <= now_s)
-        block = self.data[mask]
-        if not len(block):
-            return {}
-        n = np.isfinite(block).sum(axis=0)
-        sums = np.where(np.isfinite(block), block, 0.0).sum(axis=0)
-        return {w: float(sums[c] / n[c]) for w, c in self.cols.items() if n[c]}
-
-
-class MetricMemory:
-    """Samples of latest-only figures, kept across ticks for the longest window (engine-owned)."""
-
-    def __init__(self) -> None:
-        self.cpu = WorkerSamples()
-        self.drops: deque[tuple[int, float]] = deque()
-        self._drops_cum = 0.0
-        self._drops_last: float | None = None
-
-    def sample_cpu(self, now_s: int, agg: Aggregator) -> None:
-        """Record every live worker's latest CPU figure (every few seconds)."""
-        self.cpu.add(
-            now_s,
-            {
-                w: r.cpu_percent
-                for w, r in agg.workers.rows.items()
-                if r.alive and r.cpu_percent is not None
-            },
-        )
-
-    def sample_drops(self, now_s: int, total: float) -> None:
-        """Record the drop counter, folding resets (a restarted pool starts again at 0)."""
-        if self.drops and self.drops[-1][0] >= now_s:
-            return
-        last = self._drops_last
-        if last is not None:
-            self._drops_cum += total - last if total >= last else total
-        self._drops_last = total
-        self.drops.append((now_s, self._drops_cum))
-        while len(self.drops) > 1 and self.drops[1][0] <= now_s - MAX_WINDOW_S - 60:
-            self.drops.popleft()
-
-
 def entity_window(window_s: int) -> int:
     """The window read from per-operation/per-worker rings (10 s slots for the first minute).
 
@@ -361,16 +270,61 @@ class MetricReader:
                     ((("op", st.ops.keys.name(col)),), ring)
                     for col, ring in sorted(st.op_latency.items())
                 ]
-            out = np.full((len(rings), len(QUANTILES)), np.nan)
             w = window_s if by is None else entity_window(window_s)
-            for i, (_, ring) in enumerate(rings):
-                counts, _, lo, hi = ring.window_counts(self.now_s, w)
-                if counts.any():
-                    qs = quantiles_from_counts(counts, QUANTILES, lo, hi)
-                    out[i] = [_nan(q) for q in qs]
+            got = [_window_counts(dist, self.now_s, w) for _, dist in rings]
+            out = np.full((len(rings), len(QUANTILES)), np.nan)
+            have = [i for i, g in enumerate(got) if g is not None]
+            if have:
+                counts = np.stack([got[i][0] for i in have])  # type: ignore[index]
+                lo = np.array([got[i][1] for i in have])  # type: ignore[index]
+                hi = np.array([got[i][2] for i in have])  # type: ignore[index]
+                out[have] = quantile_rows(counts, lo, hi)
             return tuple(k for k, _ in rings), out / NS_PER_S
 
         return self._part(f"lat:{by}", window_s, make)  # type: ignore[return-value]
+
+
+def _window_counts(
+    dist: DistRing, now_s: int, window_s: int
+) -> tuple[npt.NDArray[np.int64], float, float] | None:
+    """`DistRing.window_counts` in one pass: `(counts, min, max)`, None for an empty window.
+
+    The bins and the (sum, min, max) rings are written together (`DistRing.add_counts`), so
+    one epoch mask selects both; this skips the second mask and the copy a quantile read
+    does not need.
+    """
+    ring = dist.bins.for_window(window_s)
+    mask = ring.window_rows(now_s, window_s)
+    if not mask.any():
+        return None
+    counts = ring.data[mask].sum(axis=0, dtype=np.int64)
+    stats = dist.stats.for_window(window_s).data[mask]
+    return counts, float(stats[:, 1].min()), float(stats[:, 2].max())
+
+
+_REP: Final = np.array([bucket_value(b) for b in range(N_BUCKETS)])
+_Q: Final = np.array(QUANTILES)
+
+
+def quantile_rows(counts: npt.NDArray[np.int64], lo: F64, hi: F64) -> F64:
+    """`quantiles_from_counts` for many sketches at once: `(rows, buckets)` -> `(rows, 5)`.
+
+    The same nearest-rank definition (`x[floor(q * (n - 1))]`) and the same clamping into
+    each row's exact `[lo, hi]`, vectorised over rows (every row must be non-empty).
+    """
+    used = np.flatnonzero(counts.any(axis=0))
+    first = int(used[0])
+    counts = counts[:, first : int(used[-1]) + 1]  # cumsum is the cost: skip empty buckets
+    rows, width = counts.shape
+    flat = np.cumsum(counts.ravel())
+    ends = flat[width - 1 :: width]
+    n = np.diff(ends, prepend=0)
+    base = ends - n  # everything before each row, in the flat cumulative counts
+    ranks = np.floor(_Q[None, :] * (n[:, None] - 1)).astype(np.int64) + base[:, None]
+    pos = np.searchsorted(flat, ranks.ravel(), side="right").reshape(rows, -1)
+    idx = pos - np.arange(rows)[:, None] * width + first
+    out: F64 = np.clip(_REP[np.minimum(idx, N_BUCKETS - 1)], lo[:, None], hi[:, None])
+    return out
 
 
 # ---------------------------------------------------------------------------- readers

@@ -49,7 +49,17 @@ class SampleMatrix:
         self._cols: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
     def add(self, now_s: int, values: Values) -> bool:
-        """Store `values` as the sample at `now_s` if the interval has passed; True if stored."""
+        """Store `values` as the sample at `now_s` if the interval has passed; True if stored.
+
+        After the wall clock went back, samples "from the future" are dropped, as the
+        aggregator drops its future slots, so sampling carries on at once.
+        """
+        if self._last is not None and now_s < self._last:
+            future = self.times > now_s
+            self.times[future] = np.nan
+            self.data[future] = np.nan
+            self._last = None
+            self.version += 1
         if self._last is not None and now_s - self._last < self.interval_s:
             return False
         self._last = now_s

@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from poolmon.core.alerts.metrics import METRICS
-from poolmon.core.alerts.rules import KINDS, Bound, Guard, Rule, did_you_mean
+from poolmon.core.alerts.rules import (
+    COMPARE_OPS,
+    KINDS,
+    Bound,
+    Guard,
+    Rule,
+    did_you_mean,
+    unknown_metric,
+)
 from poolmon.core.alerts.units import parse_duration
 
 Report = Callable[[tuple[str | int, ...], str], None]
@@ -238,6 +246,12 @@ def _guard(value: Any, fail: Callable[[tuple[str, ...], str], None]) -> Guard | 
     if not isinstance(metric, str) or not isinstance(op, str):
         fail((), "when's metric and op must be strings")
         return None
+    if op not in COMPARE_OPS:
+        fail(("op",), f"guard op {op!r} must be one of {' '.join(COMPARE_OPS)}")
+        ok = False
+    if metric not in METRICS:
+        fail(("metric",), unknown_metric(metric))
+        ok = False
     window = None
     if "window" in value:
         try:

@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "silence": ("poolmon.runtime.alerting.cli", "run_silence", "mute alerts matching labels"),
     "silences": ("poolmon.runtime.alerting.cli", "run_silences", "list a pool's silences"),
     "unsilence": ("poolmon.runtime.alerting.cli", "run_unsilence", "remove a silence"),
+    "tune": ("poolmon.runtime.tune", "run_tune", "show or change a pool's run-time settings"),
 }
 
 
@@ -69,6 +70,16 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
             "--window", choices=["1m", "5m", "15m", "1h"], default="1m", help="initial time window"
         )
     elif verb == "ls":
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "tune":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument(
+            "assignments",
+            nargs="*",
+            metavar="KEY=VALUE",
+            help="settings to change, all or nothing (e.g. size=8 task_timeout_s=none)",
+        )
+        p.add_argument("--show", action="store_true", help="list the settings (the default)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb == "status":
         p.add_argument("socket", nargs="?", help="socket path (default: the only pool)")

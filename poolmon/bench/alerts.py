@@ -7,8 +7,9 @@ Three figures, one run:
 * ``ratios.throughput_alerting_on_vs_off_trivial`` (target >= 0.97): one pool (2 workers, its
   monitor endpoint up, the built-in rule pack loaded) running trivial tasks with its alert
   service evaluating once a second ("on") or paused ("off": the hook removed, everything else
-  identical, the idle notifier thread included). Why one pool toggled and not two pools: two identical pools differ by several
-  percent on a shared 2-core machine, as much as what is measured (see bench/telemetry.py).
+  identical, the idle notifier thread included). Why one pool toggled and not two pools: two
+  identical pools differ by several percent on a shared 2-core machine, as much as what is
+  measured (see bench/telemetry.py).
   Off and on alternate in ABBA pairs; the ratio is the median of per-pair ratios with a
   bootstrap 95 % interval, and an off-vs-off control says what the machine gives two
   identical runs. Each run lasts a few seconds so that "on" always contains evaluations.

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
 
@@ -141,7 +142,10 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
+            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path)
+            if isinstance(pool, Tunable):
+                register_tuning(endpoint.commands, pool)
+            endpoint.start()
             started.append(_Stopper(endpoint.close))
         except Exception as exc:  # the pool must run even if its endpoint cannot
             _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)

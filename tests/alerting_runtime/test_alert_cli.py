@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alert_pool_helpers import RULES, fire
+from alert_runtime_helpers import RULES, fire
 
 from poolmon.cli import main
 from poolmon.runtime.alerting.cli import CliError, human_duration, parse_duration

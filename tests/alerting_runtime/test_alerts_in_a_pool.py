@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alert_pool_helpers import fire, wait_until
+from alert_runtime_helpers import fire, wait_until
 
 from poolmon.core import catalog as cat
 from poolmon.core.alerts.model import AlertsView

@@ -359,6 +359,7 @@ class EndpointServer(SocketIO):
                 read_only=conn.read_only,
                 peer_pid=conn.peer_pid,
                 peer_uid=conn.peer_uid,
+                client=conn.client,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
         elif isinstance(frame, Close):

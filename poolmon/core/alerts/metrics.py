@@ -156,7 +156,7 @@ def entity_window(window_s: int) -> int:
     """The window read from per-operation/per-worker rings (10 s slots for the first minute).
 
     A window of under a minute would often be just the slot in progress, which holds nothing
-    yet while the rollups lag 2-3 s; so such windows take one more slot (at most a minute).
+    yet while the rollups lag; so such windows take one more slot (at most a minute).
     """
     slot, span = ENTITY_TIERS[0]
     return min(slot * span, window_s + slot) if window_s < slot * span else window_s

@@ -1,12 +1,10 @@
-"""Shared helpers for the alert engine tests: a synthetic pool feeding the real aggregator.
-
-A plain module (not conftest.py), imported as `alert_helpers`, because `from conftest import`
-resolves to whichever test directory's conftest was imported first.
-"""
+"""Shared helpers for the alert engine tests: a synthetic pool feeding the real aggregator."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import pytest
 
 from poolmon.core.alerts.engine import AlertEngine
 from poolmon.core.alerts.model import AlertsView
@@ -45,6 +43,21 @@ class Run:
 
 def rules(*rs: Rule) -> RuleSet:
     return RuleSet(rs)
+
+
+@pytest.fixture
+def healthy_knobs() -> PoolKnobs:
+    """A busy, healthy pool: ~70 % utilization, low errors, steady latency, no leaks."""
+    return PoolKnobs(
+        workers=8,
+        ops={
+            "resize": OpKnobs(150, 0.02, 0.3, 0.001),
+            "score": OpKnobs(60, 0.04, 0.4, 0.002),
+            "fetch": OpKnobs(100, 0.005, 0.8, 0.01),
+        },
+        queue_depth=2.0,
+        utilization=0.7,
+    )
 
 
 __all__ = ["OpKnobs", "PoolKnobs", "Run", "rules"]

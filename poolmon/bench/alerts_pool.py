@@ -14,8 +14,8 @@ a new operation fail once and measures two spans on this process's wall clock:
   condition is true, for the engine, at the first evaluation that sees the failure.
 * ``task_failure_to_webhook_ms``: from the failing task's result to the POST, for what a user
   waits in all. It adds the insight feed's lag: task figures reach the pool's aggregator when
-  the endpoint history closes their second (2-3 s later, poolmon/runtime/insight.py), then up
-  to one second for the next evaluation tick.
+  the endpoint history closes their second (0.5 s after it ends, poolmon/runtime/insight.py),
+  and the evaluation tick follows it.
 
 The notifier's own figure without a pool (a synthetic feed) is `poolmon.bench.notify_latency`.
 """

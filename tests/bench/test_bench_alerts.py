@@ -13,5 +13,5 @@ def test_fire_to_webhook_in_a_real_pool() -> None:
     got = measure_pool_fire_to_webhook(1)
     assert got["reps"] == 1
     assert 0 < got["fire_to_webhook_ms"] <= got["task_failure_to_webhook_ms"]
-    # the task figures reach the pool's insight when their second closes (2-3 s later)
-    assert got["task_failure_to_webhook_ms"] > 1000
+    # task figures reach the pool's insight when their second closes, 0.5 s after it ends
+    assert got["task_failure_to_webhook_ms"] > 500

@@ -50,13 +50,15 @@ def describe_pool(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    """`poolmon ls [--json]`: list the pools whose sockets are in this user's socket folder."""
-    rows = [describe_pool(path) for path in list_sockets()]
+    """`poolmon ls [ssh://HOST] [--json]`: the pools in this user's socket folder, or HOST's."""
+    from poolmon.runtime.targets import list_target
+
+    where, rows = list_target(getattr(args, "host", None))
     if getattr(args, "json", False):
-        print(json.dumps({"socket_dir": str(socket_dir()), "pools": rows}, indent=2))
+        print(json.dumps({"socket_dir": where, "pools": rows}, indent=2))
         return 0
     if not rows:
-        print(f"no pools found in {socket_dir()}")
+        print(f"no pools found in {where}")
         return 0
     width = max(len(r["name"]) for r in rows)
     print(f"{'NAME'.ljust(width)}  {'PID':>7}  {'STATE':<11}  SOCKET")
@@ -145,8 +147,15 @@ def format_status(status: dict[str, Any]) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """`poolmon status [SOCKET] [--json]`: one pool's workers, queue, throughput and errors."""
-    status = fetch_status(resolve_socket(getattr(args, "socket", None)))
+    """`poolmon status [TARGET] [--json]`: one pool's workers, queue, throughput and errors.
+
+    TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME (`runtime.targets`).
+    """
+    from poolmon.runtime.targets import open_target
+
+    with open_target(getattr(args, "socket", None)) as target:
+        status = fetch_status(target.path)
+        status["socket"] = target.label
     if getattr(args, "json", False):
         print(json.dumps(status, indent=2, default=str))
     else:

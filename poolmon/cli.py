@@ -48,16 +48,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"poolmon {__version__}")
     parser.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    parser.add_argument("--set", metavar="SECTION.KEY=VALUE", action="append", help=_SET_HELP)
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb, (_, _, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
         # accepted after the verb too; SUPPRESS keeps a global --config from being reset
         p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+        p.add_argument(  # its own dest: a sub-parser's list would replace the global one
+            "--set",
+            dest="set_after_verb",
+            metavar="SECTION.KEY=VALUE",
+            action="append",
+            default=[],
+            help=_SET_HELP,
+        )
         _add_verb_arguments(verb, p)
     return parser
 
 
 _CONFIG_HELP = "read this poolmon.toml (default: $POOLMON_CONFIG, ./poolmon.toml, ~/.config)"
+_SET_HELP = "override one poolmon.toml setting for this command (repeatable; wins over env)"
 _TARGET_HELP = "pool name, socket path or ssh://[user@]host[:port]/NAME"
 
 
@@ -147,18 +157,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verb:
         parser.print_help()
         return 2
-    if getattr(args, "config", None):
-        from poolmon.runtime import config
-
-        config.use_file(args.config)
     module_name, func_name, _ = VERBS[args.verb]
     func: Callable[[argparse.Namespace], int] = getattr(
         importlib.import_module(module_name), func_name
     )
+    from poolmon.runtime import config
+
     try:
+        config.use_file(getattr(args, "config", None))  # for this command only (see finally)
+        config.use_arguments([*(args.set or []), *getattr(args, "set_after_verb", [])])
         return func(args)
     except PoolmonError as exc:
         print(f"poolmon {args.verb}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        config.use_file(None)
+        config.use_arguments(None)

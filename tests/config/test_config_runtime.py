@@ -185,3 +185,23 @@ def test_socket_dir_from_the_configuration(tmp_path: Path, monkeypatch: pytest.M
         assert (folder / "cfgsock.sock").exists()
     finally:
         pool.shutdown()
+
+
+def test_set_arguments_win_over_env_and_show_as_arguments(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(Path.cwd() / "poolmon.toml", "[app]\nrefresh = 2\n")
+    monkeypatch.setenv("POOLMON_APP_REFRESH", "3")
+    argv = ["--set", "app.refresh=6", "config", "show", "--json", "--set", "pool.max_queue=50"]
+    assert main(argv) == 0
+    rows = {
+        f"{r['section']}.{r['key']}": r for r in json.loads(capsys.readouterr().out)["settings"]
+    }
+    assert rows["pool.max_queue"]["value"] == 50
+    assert (rows["app.refresh"]["value"], rows["app.refresh"]["source"]) == (6.0, "argument")
+    assert rows["app.refresh"]["where"] == "--set app.refresh"
+    assert config.current().get("app", "refresh") == 3.0  # only for that command
+    assert main(["config", "show", "--set", "app.refesh=1"]) == 2
+    assert "no such setting; did you mean 'app.refresh'?" in capsys.readouterr().err
+    assert main(["config", "show", "--set", "app.refresh=fast"]) == 2
+    assert "app.refresh must be a number from 0.2 to 30, got 'fast'" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from poolmon.core.alerts.rules import did_you_mean
 from poolmon.core.config.layers import (
     ENV_PREFIX,
     FILE_VARIABLE,
@@ -30,7 +31,8 @@ from poolmon.core.config.layers import (
     parse_env,
     parse_file,
 )
-from poolmon.core.config.schema import BY_NAME
+from poolmon.core.config.schema import BY_NAME, KEYS
+from poolmon.core.config.values import BadValue, from_text
 from poolmon.core.errors import ConfigError
 
 FILE_NAME = "poolmon.toml"
@@ -134,6 +136,7 @@ def _resolve_paths(layer: Layer, base: Path | None) -> Layer:
 
 
 _explicit: str | None = None
+_arguments: dict[tuple[str, str], tuple[object, str]] = {}
 
 
 def use_file(path: str | os.PathLike[str] | None) -> None:
@@ -142,9 +145,31 @@ def use_file(path: str | os.PathLike[str] | None) -> None:
     _explicit = None if path is None else os.fspath(path)
 
 
+def use_arguments(assignments: list[str] | None) -> None:
+    """Put `--set SECTION.KEY=VALUE` arguments on top of `current()` (None or [] clears them).
+
+    Raises:
+        ConfigError: An assignment that is malformed, names no setting, or has a bad value.
+    """
+    _arguments.clear()
+    for text in assignments or []:
+        dotted, eq, raw = text.partition("=")
+        section, _, name = dotted.strip().partition(".")
+        key = BY_NAME.get((section, name))
+        if not eq or key is None:
+            known = [k.dotted for k in KEYS]
+            hint = did_you_mean(dotted.strip(), known) if eq else ": write SECTION.KEY=VALUE"
+            raise ConfigError(f"--set {text}: no such setting{hint}")
+        try:
+            _arguments[(section, name)] = (from_text(key, raw), f"--set {dotted.strip()}")
+        except BadValue as exc:
+            raise ConfigError(f"--set {text}: {exc}") from None
+
+
 def current() -> Effective:
-    """The effective configuration of this process: `load()` of the `--config` file, if any."""
-    return load(_explicit)
+    """The configuration of this process: the `--config` file (or discovery), `--set` on top."""
+    eff = load(_explicit)
+    return eff.with_arguments(_arguments) if _arguments else eff
 
 
 __all__ = [
@@ -155,6 +180,7 @@ __all__ = [
     "current",
     "find_file",
     "load",
+    "use_arguments",
     "use_file",
     "user_config_path",
 ]

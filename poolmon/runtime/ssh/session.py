@@ -99,7 +99,7 @@ class SshSession:
         with open(log, "wb") as err:
             self._master = subprocess.Popen(
                 cmd,
-                stdin=subprocess.DEVNULL if self._batch else None,
+                stdin=subprocess.DEVNULL,  # prompts use /dev/tty; the app owns the terminal
                 stdout=subprocess.DEVNULL,
                 stderr=err,
                 preexec_fn=_die_with_parent,  # prctl only: nothing in it takes a lock

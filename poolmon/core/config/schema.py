@@ -131,7 +131,7 @@ KEYS: Final[tuple[Key, ...]] = (
     # [ssh]: ssh:// targets
     Key("ssh", "command", "str", "ssh", "the ssh client to run", restart=False),
     Key("ssh", "config_file", "path", None, "ssh client configuration file (ssh -F)",
-       default_text="ssh's own (~/.ssh/config)", restart=False),
+       default_text="ssh's own: ~/.ssh/config", restart=False),
     Key("ssh", "options", "strs", (), "extra ssh options, each 'Key=Value' (ssh -o)",
        restart=False),
     Key("ssh", "connect_timeout", "seconds", 10.0, "seconds ssh may take to connect",

@@ -26,7 +26,7 @@ def effect(key: Key) -> str:
     """What changing `key` does to what is already running."""
     if not key.restart:
         return "next command"
-    what = "pool" if key.section in ("pool", "endpoint", "alerts") else key.section
+    what = {"app": "app", "watch": "watcher"}.get(key.section, "pool")
     text = f"needs a restart of the {what}"
     if key.live:
         text += f", or live: poolmon tune POOL {key.live}=..."

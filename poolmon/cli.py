@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "silence": ("poolmon.runtime.alerting.cli", "run_silence", "mute alerts matching labels"),
     "silences": ("poolmon.runtime.alerting.cli", "run_silences", "list a pool's silences"),
     "unsilence": ("poolmon.runtime.alerting.cli", "run_unsilence", "remove a silence"),
+    "tune": ("poolmon.runtime.tune", "run_tune", "show or change a pool's run-time settings"),
     "config": (
         "poolmon.runtime.config.show",
         "run_config",
@@ -99,6 +100,16 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         )
     elif verb == "ls":
         p.add_argument("host", nargs="?", metavar="ssh://HOST", help="list the pools on HOST")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "tune":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument(
+            "assignments",
+            nargs="*",
+            metavar="KEY=VALUE",
+            help="settings to change, all or nothing (e.g. size=8 task_timeout_s=none)",
+        )
+        p.add_argument("--show", action="store_true", help="list the settings (the default)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb == "status":
         p.add_argument("socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool)")

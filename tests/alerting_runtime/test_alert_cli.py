@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES, fire
+from alert_runtime_helpers import RULES, fire
 
 from poolmon.cli import main
 from poolmon.runtime.alerting.cli import CliError, human_duration, parse_duration
@@ -110,7 +110,7 @@ def test_check_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_text(RULES)
     code, out, err = run(capsys, "alerts", "check", str(path))
     assert (code, err) == (0, "")
-    assert out.startswith("ok: 1 rules (1 threshold)")
+    assert out == "ok: 1 rule (1 threshold); no channels: alerts go to the log\n"
 
 
 def test_check_lists_every_problem_with_its_line(

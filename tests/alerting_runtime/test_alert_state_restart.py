@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fire
+from alert_runtime_helpers import fire
 
 from poolmon.core import catalog as cat
 from poolmon.runtime.alerting.state_file import FILE_NAME

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import OpKnobs, PoolKnobs, Run, rules
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.defaults import LATENCY_P99
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED

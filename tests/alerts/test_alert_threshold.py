@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import OpKnobs, PoolKnobs, Run, rules
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED
 from poolmon.core.alerts.rules import Rule

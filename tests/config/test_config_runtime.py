@@ -205,3 +205,16 @@ def test_set_arguments_win_over_env_and_show_as_arguments(
     assert "no such setting; did you mean 'app.refresh'?" in capsys.readouterr().err
     assert main(["config", "show", "--set", "app.refresh=fast"]) == 2
     assert "app.refresh must be a number from 0.2 to 30, got 'fast'" in capsys.readouterr().err
+
+
+def test_live_settings_name_real_tuning_keys() -> None:
+    from poolmon.core.config.schema import KEYS
+    from poolmon.runtime.pool.settings import describe
+
+    pool = Pool(1, monitor=False)
+    try:
+        tunable = {spec.key for spec in describe(pool)}
+    finally:
+        pool.shutdown()
+    live = {k.live for k in KEYS if k.live}
+    assert live <= tunable, live - tunable

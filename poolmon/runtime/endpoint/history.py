@@ -90,7 +90,11 @@ class History:
         raw_task_bytes: Bytes of raw task columns kept for backfill and resume.
         raw_events: Raw events kept for backfill and resume.
         latest_keys: (name, worker) pairs whose latest event is kept.
-        close_grace_s: Seconds after a second ends before its rollup is closed.
+        close_grace_s: Seconds after a second ends before its rollup is closed. Rows come in
+            within a few hundred ms of their task's end (result flushes, the pool's 20 ms
+            join tick, the endpoint's 100 ms idle flush); a later one is counted in the next
+            open second, never lost. Half a second keeps the pool's own alerts about a second
+            behind the work (`poolmon.runtime.insight`).
     """
 
     def __init__(
@@ -100,7 +104,7 @@ class History:
         raw_task_bytes: int = 16 * 1024 * 1024,
         raw_events: int = 10_000,
         latest_keys: int = 4096,
-        close_grace_s: int = 2,
+        close_grace_s: float = 0.5,
     ) -> None:
         # (second, tasks, failed, packed rollup): a closed second is only ever sent again.
         self._rollups: deque[tuple[int, int, int, bytes]] = deque(maxlen=rollup_seconds)
@@ -113,7 +117,7 @@ class History:
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
         self._latest: OrderedDict[tuple[str, Any], tuple[int, Event]] = OrderedDict()
         self._latest_keys = latest_keys
-        self._grace_ns = close_grace_s * NS_PER_S
+        self._grace_ns = int(close_grace_s * NS_PER_S)
         self._evicted_through = -1
         self._closed_through: int | None = None
         self.next_seq = 0
@@ -188,6 +192,11 @@ class History:
         return closed
 
     # ---------------------------------------------------------------- reading
+    @property
+    def close_grace_ns(self) -> int:
+        """How long after a second ends its rollup is closed."""
+        return self._grace_ns
+
     @property
     def oldest_seq(self) -> int:
         """The oldest sequence number a monitor can still resume from."""

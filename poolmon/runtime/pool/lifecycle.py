@@ -20,7 +20,7 @@ from poolmon.core.errors import PoolmonError
 from poolmon.core.events import TASK_CRASHED, TASK_TIMEOUT
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.edges import ring_entries
-from poolmon.runtime.pool.errors import TaskTimeout, WorkerCrashed, describe_exit
+from poolmon.runtime.pool.errors import TaskTimeout, WorkerCrashed, WorkerKilled, describe_exit
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture, finish
 from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.stats import LastExit
@@ -120,7 +120,11 @@ class Lifecycle(EngineBase):
 
     def kill(self, w: WorkerHandle, reason: str) -> None:
         """SIGKILL a worker (timeout, failed health, stuck); `on_exit` settles its tasks."""
-        if w.stop_reason is None or w.stop_reason in ("resize", "recycle_tasks", "recycle_memory"):
+        if (
+            w.stop_reason is None
+            or w.stop_reason in ("resize", "recycle_tasks", "recycle_memory", "recycle")
+            or reason == "killed"  # an operator's kill_worker wins over a pending retire
+        ):
             w.stop_reason = reason
         self.set_state(w, STOPPING, reason)
         w.killed = True
@@ -191,7 +195,7 @@ class Lifecycle(EngineBase):
             w.proc.close()
         except (OSError, ValueError):
             pass
-        if not w.ready_ns and reason != "shutdown":
+        if not w.ready_ns and reason not in ("shutdown", "killed"):
             self._start_failed(exit_code, sig)
         if reason in ("crash", "health", "timeout", "start_failed"):
             self.em.error(
@@ -258,7 +262,8 @@ class Lifecycle(EngineBase):
                 self.fail_or_retry(fut, exc, "timeout", w, started)
             else:
                 lost = i != idx
-                exc = WorkerCrashed(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
+                kind = WorkerKilled if reason == "killed" else WorkerCrashed
+                exc = kind(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
                 self.fail_or_retry(fut, exc, "crash", w, started if i == idx else 0)
         unstarted = inflight[idx + 1 :]
         if unstarted:

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from poolmon.core.errors import ConnectionFailed, PoolmonError
+from poolmon.core.errors import ConfigError, ConnectionFailed, PoolmonError
 from poolmon.runtime.client import MonitorClient
 from poolmon.runtime.endpoint.paths import list_sockets, probe, socket_dir
 
@@ -71,26 +71,32 @@ def prune(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    """`poolmon ls [--json] [--prune]`: the pools whose sockets are in this user's folder.
+    """`poolmon ls [ssh://HOST] [--json] [--prune]`: the pools in our socket folder, or HOST's.
 
     Live pools come first; a stale socket (its pool died without removing it) is marked, and
-    `--prune` removes those.
+    `--prune` removes those (on this machine only).
     """
-    rows = [describe_pool(path) for path in list_sockets()]
+    from poolmon.runtime.targets import list_target
+
+    host = getattr(args, "host", None)
+    pruning = bool(getattr(args, "prune", False))
+    if pruning and host:
+        raise ConfigError("--prune removes stale sockets on this machine only; drop ssh://HOST")
+    where, rows = list_target(host)
     rows.sort(key=lambda r: (_STATE_ORDER.get(r["state"], 1), r["name"]))
-    removed = prune(rows) if getattr(args, "prune", False) else []
+    removed = prune(rows) if pruning else []
     if removed:
         rows = [r for r in rows if r not in removed]
     if getattr(args, "json", False):
-        out = {"socket_dir": str(socket_dir()), "pools": rows}
-        if getattr(args, "prune", False):
+        out = {"socket_dir": where, "pools": rows}
+        if pruning:
             out["pruned"] = [r["socket"] for r in removed]
         print(json.dumps(out, indent=2))
         return 0
     for r in removed:
         print(f"removed stale socket {r['socket']}")
     if not rows:
-        print(f"no pools found in {socket_dir()}")
+        print(f"no pools found in {where}")
         return 0
     width = max(len(r["name"]) for r in rows)
     print(f"{'NAME'.ljust(width)}  {'PID':>7}  {'STATE':<11}  SOCKET")
@@ -185,8 +191,15 @@ def format_status(status: dict[str, Any]) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """`poolmon status [SOCKET] [--json]`: one pool's workers, queue, throughput and errors."""
-    status = fetch_status(resolve_socket(getattr(args, "socket", None)))
+    """`poolmon status [TARGET] [--json]`: one pool's workers, queue, throughput and errors.
+
+    TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME (`runtime.targets`).
+    """
+    from poolmon.runtime.targets import open_target
+
+    with open_target(getattr(args, "socket", None)) as target:
+        status = fetch_status(target.path)
+        status["socket"] = target.label
     if getattr(args, "json", False):
         print(json.dumps(status, indent=2, default=str))
     else:

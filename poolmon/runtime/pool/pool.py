@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Literal
 
+from poolmon.runtime.config.pool_defaults import with_config_defaults
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.config import PoolConfig, check_seconds, default_size
 from poolmon.runtime.pool.control import PoolControl
@@ -73,8 +74,12 @@ class Pool(PoolControl, SubmitSupport, Executor):
         alert_state_dir: Folder of the alert state file (acks, silences, history kept across
             restarts); None: `$XDG_STATE_HOME/poolmon/<name>/`.
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
+
+    Every default above can be changed in poolmon.toml's `[pool]` and `[alerts]` sections or by
+    `POOLMON_POOL_<ARG>` variables (docs/FLEET_CONFIG.md); an argument given here always wins.
     """
 
+    @with_config_defaults  # poolmon.toml [pool]/[alerts] for what is not passed here
     def __init__(
         self,
         max_workers: int | None = None,

@@ -78,6 +78,8 @@ class PoolConfig:
     monitor: bool | str
     alerts: bool | str | os.PathLike[str] | None = None
     alert_state_dir: str | os.PathLike[str] | None = None
+    stack_args: bool = True
+    """Whether `worker_stack` shows the running task's arguments (off: they may be private)."""
     alert_setup: AlertSetup | None = field(default=None, init=False)
     """The loaded rules and channels (`alerts` read once, here), or None when alerting is off."""
 
@@ -129,6 +131,8 @@ class PoolConfig:
         self.max_in_flight = check_int("max_in_flight", self.max_in_flight, 1, 65536)
         self.flush_interval = check_seconds("flush_interval", self.flush_interval) or 0.001
         self.start_timeout = check_seconds("start_timeout", self.start_timeout) or 30.0
+        if not isinstance(self.stack_args, bool):
+            raise ConfigError(f"stack_args must be True or False, got {self.stack_args!r}")
         if not isinstance(self.monitor, bool | str) or self.monitor == "":
             raise ConfigError(f"monitor must be True, False or a socket path, got {self.monitor!r}")
         from poolmon.runtime.alerting.setup import check_state_dir_setting, load_alert_setup

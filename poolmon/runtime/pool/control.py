@@ -300,3 +300,15 @@ class PoolControl:
 
     def _as_pool(self) -> Pool:
         return self  # type: ignore[return-value]
+
+    def worker_stack(
+        self, worker_id: int, *, method: str = "auto", timeout_s: float = 2.0
+    ) -> dict[str, Any]:
+        """The live stack of a worker's running task, which producer read it, and the task.
+
+        See `poolmon.runtime.pool.stacks`: py-spy when it may ptrace, else the in-worker
+        dumper; ConfigError says why neither could (unknown worker, no answer, no ptrace).
+        """
+        from poolmon.runtime.pool.stacks import worker_stack
+
+        return worker_stack(self._eng, worker_id, method, timeout_s, self._cfg.stack_args)

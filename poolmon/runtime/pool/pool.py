@@ -109,6 +109,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         telemetry: Telemetry | None = None,
         alerts: bool | str | os.PathLike[str] | None = None,
         alert_state_dir: str | os.PathLike[str] | None = None,
+        stack_args: bool = True,
     ) -> None:
         size = default_size() if max_workers is None else max_workers
         if max_size is None:
@@ -138,6 +139,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
             monitor=monitor,
             alerts=alerts,
             alert_state_dir=alert_state_dir,
+            stack_args=stack_args,
         )
         if telemetry is None:
             from poolmon.runtime.telemetry import DEFAULT_TELEMETRY

@@ -21,6 +21,7 @@ from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.edges import TIMED_START, EdgeRing, fresh_ids
 from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.ring import RING_BYTES, SLOT_COMMIT, read_ring
+from poolmon.runtime.pool.stackdump import stack_dir
 from poolmon.runtime.pool.worker_main import (
     SLOT_SEQ,
     SLOT_START,
@@ -214,7 +215,7 @@ def spawn_worker(
     fresh_ids(edges[1])
     proc = ctx.Process(  # type: ignore[attr-defined]
         target=worker_main,
-        args=(wid, child_sock, raw, ring, flush_ns, os.getpid(), edges),
+        args=(wid, child_sock, raw, ring, flush_ns, os.getpid(), edges, str(stack_dir())),
         name=f"{name}-worker-{wid}",
         daemon=False,
     )

@@ -33,6 +33,7 @@ from typing import Any
 
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.ring import SLOT_COMMIT, RingWriter
+from poolmon.runtime.pool.stackdump import install_stack_dumper
 
 SLOT_SEQ = 0
 SLOT_START = 1
@@ -101,9 +102,12 @@ def worker_main(
     flush_ns: int,
     pool_pid: int,
     raw_edges: tuple[Any, Any],
+    stack_dir: str = "",
 ) -> None:
     """Entry point of a worker process (the target of its multiprocessing.Process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
+    if stack_dir:  # first, so every later thread inherits the signal block (stackdump.py)
+        install_stack_dumper(stack_dir)
     _set_pdeathsig(pool_pid)
     sock.setblocking(True)
     slot = slot_view(raw_slot)

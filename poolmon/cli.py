@@ -31,6 +31,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "silences": ("poolmon.runtime.alerting.cli", "run_silences", "list a pool's silences"),
     "unsilence": ("poolmon.runtime.alerting.cli", "run_unsilence", "remove a silence"),
     "tune": ("poolmon.runtime.tune", "run_tune", "show or change a pool's run-time settings"),
+    "stack": (
+        "poolmon.runtime.stack_cli",
+        "run_stack",
+        "print the live stack of a worker's running task (--all: every worker)",
+    ),
     "config": (
         "poolmon.runtime.config.show",
         "run_config",
@@ -113,6 +118,12 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
             help="settings to change, all or nothing (e.g. size=8 task_timeout_s=none)",
         )
         p.add_argument("--show", action="store_true", help="list the settings (the default)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "stack":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument("worker_id", nargs="?", type=int, help="the worker (see `poolmon status`)")
+        p.add_argument("--all", action="store_true", help="every worker's stack")
+        p.add_argument("--method", choices=["auto", "pyspy", "inprocess"], default="auto")
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb == "status":
         p.add_argument("socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool)")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.stacks import Stackable, register_stacks
 from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
@@ -154,6 +155,8 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
             )
             if isinstance(pool, Tunable):
                 register_tuning(endpoint.commands, pool)
+            if isinstance(pool, Stackable):
+                register_stacks(endpoint.commands, pool)
             endpoint.start()
             started.append(_Stopper(endpoint.close))
         except Exception as exc:  # the pool must run even if its endpoint cannot

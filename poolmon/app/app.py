@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
+from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
@@ -47,7 +48,7 @@ MESSAGE_TTL_S = 15.0
 """Seconds a command result stays in the status line."""
 
 
-class PoolmonApp(TuningMixin):
+class PoolmonApp(StacksMixin, TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -220,6 +221,7 @@ class PoolmonApp(TuningMixin):
                 self.pop_screen()
             return
         self.push_screen(AlertsScreen())
+
     def action_tuning(self) -> None:
         """Open the tuning screen and ask the pool for its settings."""
         if not isinstance(self.screen, TuningScreen):
@@ -366,6 +368,12 @@ class PoolmonApp(TuningMixin):
         yield SystemCommand(
             "Tuning", "Every run-time setting: edit, change log, undo (t)", self.action_tuning
         )
+        if isinstance(screen, WorkerDetailScreen):
+            yield SystemCommand(
+                "Worker stack",
+                "This worker's running task: live stack, age, args (x)",
+                screen.action_stack,
+            )
         if isinstance(screen, OverviewScreen):
             yield SystemCommand(
                 "Sort workers", "Cycle the worker table's sort order (s)", screen.action_sort

@@ -25,6 +25,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("u", "remove the selected silence (asks first)"),
     ("t", "tuning: every setting; e or enter edits, z undoes this app's last change"),
     ("r  K", "in a worker's drill-down: recycle it (graceful) / kill it now (asks first)"),
+    ("x", "in a worker's drill-down: its running task's live stack; x again refreshes"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("", "k S u t-edits r K + - are greyed out in read-only mode; pressing one says why"),

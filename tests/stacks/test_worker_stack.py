@@ -8,8 +8,10 @@ permission is missing (the reply says which).
 from __future__ import annotations
 
 import linecache
+import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,3 +128,17 @@ def test_bad_requests_are_refused(pool: Pool) -> None:
         pool.worker_stack(10_000)
     with pytest.raises(ConfigError, match="method must be one of"):
         pool.worker_stack(0, method="gdb")
+
+
+def test_folders_of_dead_pools_are_swept(tmp_path: Path) -> None:
+    """A pool killed before atexit leaves its folder; the next pool's start removes it."""
+    from poolmon.runtime.pool.stackdump import _sweep
+
+    gone = tmp_path / "poolmon-stacks-999999999-abc"
+    alive = tmp_path / f"poolmon-stacks-{os.getpid()}-abc"
+    gone.mkdir()
+    (gone / "stack-1.json").write_text("{}")
+    alive.mkdir()
+    _sweep(tmp_path)
+    assert not gone.exists()
+    assert alive.exists()

@@ -43,7 +43,20 @@ def stack_dir() -> Path:
             path = Path(tempfile.mkdtemp(prefix=f"poolmon-stacks-{os.getpid()}-"))
             atexit.register(shutil.rmtree, path, True)
             _dir = (os.getpid(), path)
+            _sweep(path.parent)
         return _dir[1]
+
+
+def _sweep(parent: Path) -> None:
+    """Remove our folders left by pools that died without running atexit (SIGKILL, _exit)."""
+    for old in parent.glob("poolmon-stacks-*-*"):
+        try:
+            pid = int(old.name.split("-")[2])
+            if old.stat().st_uid != os.getuid() or Path(f"/proc/{pid}").exists():
+                continue
+        except (ValueError, IndexError, OSError):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def dump_path(directory: str | Path, pid: int) -> Path:

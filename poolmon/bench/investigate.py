@@ -76,8 +76,8 @@ def stack_figures(reps: int, workers: int) -> tuple[dict[str, float], list[str]]
                 figures[name] = round(median(times), 2)
         finally:
             stop.set()
+            pool.kill_worker(wid)  # first: loader tasks queued behind it run elsewhere
             loader.join(30)
-            pool.kill_worker(wid)
             try:
                 stuck.result(30)
             except Exception:

@@ -142,3 +142,13 @@ def test_folders_of_dead_pools_are_swept(tmp_path: Path) -> None:
     _sweep(tmp_path)
     assert not gone.exists()
     assert alive.exists()
+
+
+def test_config_switch_hides_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[pool] stack_args = false` in poolmon.toml (here its variable) is Pool(stack_args=False)."""
+    monkeypatch.setenv("POOLMON_POOL_STACK_ARGS", "false")
+    with Pool(1, monitor=False, telemetry=Telemetry()) as p:
+        fut = p.submit(t.sleeper, 1.5)
+        reply = p.worker_stack(_running(p, "sleeper"), method="inprocess", timeout_s=5)
+        assert reply["args"] == "<hidden: Pool(stack_args=False)>"
+        assert fut.result(20) == "slept"

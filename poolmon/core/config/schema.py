@@ -109,6 +109,8 @@ KEYS: Final[tuple[Key, ...]] = (
     Key("pool", "start_timeout", "seconds", 30.0, "seconds a worker may take to start"),
     Key("pool", "resource_interval", "seconds", 1.0, "seconds between resource samples"),
     Key("pool", "monitor", "bool", True, "serve the monitor endpoint (false: no endpoint)"),
+    Key("pool", "stack_args", "bool", True,
+       "poolmon stack and the app's x show the running task's arguments (false: hidden)"),
     # [endpoint]: the monitor socket
     Key("endpoint", "socket_dir", "path", None, "folder of the pools' sockets",
        default_text="$XDG_RUNTIME_DIR/poolmon, else <tmp>/poolmon-<uid>"),

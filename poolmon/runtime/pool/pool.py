@@ -24,7 +24,7 @@ from poolmon.runtime.pool.config import PoolConfig, check_seconds, default_size
 from poolmon.runtime.pool.control import PoolControl
 from poolmon.runtime.pool.emitter import PoolEmitter
 from poolmon.runtime.pool.engine import Engine
-from poolmon.runtime.pool.errors import PoolClosed
+from poolmon.runtime.pool.errors import PoolClosed, SubmitError
 from poolmon.runtime.pool.future import PENDING, PoolFuture
 from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
 from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport
@@ -281,15 +281,29 @@ class Pool(PoolControl, SubmitSupport, Executor):
             raise ValueError("chunksize must be >= 1.")
         end = None if timeout is None else time.monotonic() + timeout
         rows = zip(*iterables, strict=False)
-        if chunksize == 1:
-            futs = [self._submit(fn, row, {}, opts) for row in rows]
-        else:
-            futs = []
-            while True:
-                chunk = list(itertools.islice(rows, chunksize))
-                if not chunk:
-                    break
-                futs.append(self._submit(fn, (), {}, opts, chunk))
+        futs: list[PoolFuture] = []
+        try:
+            if chunksize == 1:
+                for row in rows:
+                    futs.append(self._submit(fn, row, {}, opts))
+            else:
+                while True:
+                    chunk = list(itertools.islice(rows, chunksize))
+                    if not chunk:
+                        break
+                    futs.append(self._submit(fn, (), {}, opts, chunk))
+        except SubmitError as exc:
+            # as submit(): the call that does not pickle fails map() itself, and the calls
+            # queued before it are cancelled rather than left running for nobody
+            for fut in futs:
+                fut.cancel()
+            index = len(futs) * chunksize + (exc.row or 0)
+            raise SubmitError(
+                f"map() call {index}: {exc}; the {len(futs)} task(s) queued before it were "
+                "cancelled (any a worker had already started still run)",
+                part=exc.part,
+                row=index,
+            ) from exc
         return _results(futs, end, chunksize > 1)
 
     def options(
@@ -388,20 +402,33 @@ class Pool(PoolControl, SubmitSupport, Executor):
 
 
 def _results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:
-    """Yield results in order; cancel whatever is left if the consumer stops early."""
+    """Yield results in order, keeping none once yielded; cancel what is left on early exit.
+
+    Nothing here names a future or a result across a `yield` (the values go straight from
+    `_take` to the consumer, a chunk's list is emptied as it is yielded), so a consumer that
+    drops each result frees it at once, as with the standard executors.
+    """
     futs.reverse()
     try:
         while futs:
-            fut = futs[-1]
-            value = fut.result() if end is None else fut.result(end - time.monotonic())
-            futs.pop()
             if chunked:
-                yield from value
+                chunk = _take(futs.pop(), end)
+                chunk.reverse()  # popped from the end, in order, by C code (as fast as a list)
+                yield from map(chunk.pop, itertools.repeat(-1, len(chunk)))
             else:
-                yield value
+                yield _take(futs.pop(), end)
     finally:
         for fut in futs:
             fut.cancel()
+
+
+def _take(fut: PoolFuture, end: float | None) -> Any:
+    """One result for `_results`; a future given up on (timeout, interrupt) is cancelled."""
+    try:
+        return fut.result() if end is None else fut.result(end - time.monotonic())
+    except BaseException:
+        fut.cancel()
+        raise
 
 
 def _shutdown_all() -> None:

@@ -44,9 +44,10 @@ class SubmitSupport:
         head: list[Any] = [seq, fid]
         if fid < 0:
             if chunk is not None:
-                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, fr.dumps((fn, chunk), "the task")]
+                blob = fr.dumps_call((fn, chunk), fn, args, kwargs, chunk)
+                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, blob]
             else:
-                body = [fr.M_FN_PICKLED, fr.dumps((fn, args, kwargs), "the task")]
+                body = [fr.M_FN_PICKLED, fr.dumps_call((fn, args, kwargs), fn, args, kwargs, None)]
         elif chunk is not None:
             body = [fr.M_CHUNK, [[*row] for row in chunk]]
         elif kwargs:
@@ -58,9 +59,9 @@ class SubmitSupport:
         except SLOW_PACK:
             pass
         if chunk is not None:
-            body = [fr.M_CHUNK_PICKLED, fr.dumps(chunk, "the arguments")]
+            body = [fr.M_CHUNK_PICKLED, fr.dumps_call(chunk, fn, args, kwargs, chunk)]
         else:
-            body = [fr.M_PICKLED, fr.dumps((args, kwargs), "the arguments")]
+            body = [fr.M_PICKLED, fr.dumps_call((args, kwargs), fn, args, kwargs, None)]
         return self._pack(head + body)
 
     def _wait_for_space(self) -> None:

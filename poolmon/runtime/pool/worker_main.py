@@ -32,6 +32,7 @@ from array import array
 from typing import Any
 
 from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.errors import UnpickleError, describe_error
 from poolmon.runtime.pool.ring import SLOT_COMMIT, RingWriter
 
 SLOT_SEQ = 0
@@ -250,21 +251,34 @@ def _call_slow(fns: dict[int, Any], fid: int, mode: int, payload: Any, loads: An
     if mode == fr.M_ARGS_KW:
         return fns[fid](*payload[0], **payload[1])
     if mode == fr.M_PICKLED:
-        args, kwargs = loads(payload)
+        args, kwargs = _unpickle(payload, loads, "the task's arguments")
         return fns[fid](*args, **kwargs)
     if mode == fr.M_CHUNK:
         fn = fns[fid]
         return [fn(*row) for row in payload]
     if mode == fr.M_CHUNK_PICKLED:
         fn = fns[fid]
-        return [fn(*row) for row in loads(payload)]
+        return [fn(*row) for row in _unpickle(payload, loads, "the chunk's arguments")]
     if mode == fr.M_FN_PICKLED:
-        fn, args, kwargs = loads(payload)
+        fn, args, kwargs = _unpickle(payload, loads, "the task (callable and arguments)")
         return fn(*args, **kwargs)
     if mode == fr.M_FN_CHUNK_PICKLED:
-        fn, rows = loads(payload)
+        fn, rows = _unpickle(payload, loads, "the chunk (callable and arguments)")
         return [fn(*row) for row in rows]
     raise ValueError(f"unknown task payload mode {mode}")
+
+
+def _unpickle(payload: bytes, loads: Any, what: str) -> Any:
+    """Unpickle a task's payload; whatever that raises (even SystemExit) fails only the task.
+
+    The caller's `except BaseException` turns the `UnpickleError` into the task's answer, so
+    the worker carries on and `result()` raises a clear error rather than a raw SystemExit.
+    """
+    try:
+        return loads(payload)
+    except BaseException as err:
+        where = f"in the worker (pid {os.getpid()})"
+        raise UnpickleError(what, where, describe_error(err)) from err
 
 
 class _TaskStamps:

@@ -133,3 +133,7 @@ def initialized() -> list[Any]:
 
 def init_fail(message: str) -> None:
     raise ValueError(message)
+
+
+def pid_and_initialized() -> tuple[int, list[Any]]:
+    return os.getpid(), list(_initialized)

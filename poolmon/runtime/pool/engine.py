@@ -177,6 +177,9 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
     def round(self) -> bool:
         """Supervise if due, dispatch, flush; True when a closing pool has finished."""
         now = time.monotonic_ns()
+        if self.abandoned and not self.closing:
+            self.closing = True  # the pool was collected: wind down as after shutdown()
+            self.refresh_submit_path()
         if now >= self.next_tick_ns:
             self.tick(now)
         self.dispatch()
@@ -308,6 +311,8 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
         tag = frame[0]
         if tag == fr.READY:
             self.on_ready(w)
+        elif tag == fr.INIT_FAILED:
+            self.on_init_failed(w, decode_error(frame[1], frame[2])[0])
         elif tag == fr.TASKS:
             self.on_tasks_frame(w, frame)
         elif tag == fr.EVENTS:

@@ -15,6 +15,8 @@ Worker -> pool:
   result     [seq, status, payload]                 status R_*; results come back in seq order
              [seq, status, payload, duration_ns]    for R_ERROR / R_ERROR_RAW
   ready      [READY, pid]
+  init fail  [INIT_FAILED, status, payload, 0]      the initializer raised (an error payload, as
+             for a result); the worker exits with EXIT_INIT_FAILED instead of becoming ready
   tasks      [TASKS, ranges, errors, err_names]     int64 columns: ranges: (a, b, end_ns)
              triples of edge-ring indices now final (edges.py); errors: (seq, err_names index)
              pairs; see worker_main._TaskStamps and taskrows
@@ -40,6 +42,7 @@ TEL_OFF: Final = -4
 READY: Final = -1
 TASKS: Final = -2
 EVENTS: Final = -3
+INIT_FAILED: Final = -4
 
 # Task payload modes.
 M_ARGS: Final = 0  # payload = [arg, ...]

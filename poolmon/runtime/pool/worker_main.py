@@ -43,6 +43,7 @@ TIMED_START = -1
 """The slot's start word while per-task telemetry records starts in the edge ring (edges.py)."""
 BEAT_S = 0.05
 EXIT_PARENT_GONE = 75
+EXIT_INIT_FAILED = 76
 
 
 def slot_view(raw: Any) -> memoryview:
@@ -102,6 +103,7 @@ def worker_main(
     flush_ns: int,
     pool_pid: int,
     raw_edges: tuple[Any, Any],
+    init: bytes | tuple[Any, tuple[Any, ...]] | None = None,
 ) -> None:
     """Entry point of a worker process (the target of its multiprocessing.Process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
@@ -113,11 +115,31 @@ def worker_main(
     out = RingWriter(sock, raw_ring, slot)
     threading.Thread(target=_watchdog, args=(out, slot), daemon=True, name="poolmon-wd").start()
     drain, _ = _install_telemetry(worker_id)
+    if init is not None:
+        _run_initializer(init, out)
     try:
         _serve(sock, slot, out, flush_ns, drain, raw_edges)
     except (BrokenPipeError, ConnectionResetError):
         os._exit(EXIT_PARENT_GONE)
     os._exit(0)
+
+
+def _run_initializer(init: bytes | tuple[Any, tuple[Any, ...]], out: RingWriter) -> None:
+    """Run the pool's `initializer(*initargs)` before becoming ready.
+
+    If it (or unpickling it) raises anything, the pool is told why in an INIT_FAILED frame
+    and this worker exits without ever becoming ready: the pool then stops starting workers
+    (see Engine.on_init_failed), since every replacement would fail the same way.
+    """
+    try:
+        fn, args = pickle.loads(init) if isinstance(init, bytes) else init
+        fn(*args)
+    except BaseException as exc:
+        out.push(fr.encode_error(fr.INIT_FAILED, exc, fr.new_packer().pack))
+        try:
+            out.flush()
+        finally:
+            os._exit(EXIT_INIT_FAILED)
 
 
 def _serve(

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 _live: weakref.WeakSet[Pool] = weakref.WeakSet()
 _draining: set[Engine] = set()  # engines of collected pools whose IO thread still runs
-_draining_lock = threading.Lock()
+# (no lock around it: the finalizer may run inside any thread's critical section, and set
+# add/discard/copy are atomic under the GIL)
 
 
 def track(pool: Pool, eng: Engine) -> None:
@@ -52,8 +53,7 @@ def abandon(eng: Engine) -> None:
     """The pool was garbage collected: have its IO thread shut it down (see module doc)."""
     if eng.finished.is_set():
         return
-    with _draining_lock:
-        _draining.add(eng)
+    _draining.add(eng)
     eng.terminate_reason = "collected"
     eng.abandoned = True
     eng.wake()
@@ -73,8 +73,7 @@ def engine_finished(eng: Engine) -> None:
             service.stop()
         except Exception as exc:
             eng.em.error("pool", "warning", type(exc).__qualname__, str(exc))
-    with _draining_lock:
-        _draining.discard(eng)
+    _draining.discard(eng)
 
 
 def shutdown_all() -> None:
@@ -90,9 +89,7 @@ def shutdown_all() -> None:
             pool.shutdown(wait=True)
         except Exception:
             pass
-    with _draining_lock:
-        draining = list(_draining)
-    for eng in draining:
+    for eng in _draining.copy():
         thread: Any = eng.thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()

@@ -141,3 +141,11 @@ def test_unpicklable_argument_fails_map_at_once_naming_the_call(
     # what map() had queued before the bad call was cancelled or ran; nothing is left behind
     assert shared_pool.submit(ident, 1).result(10) == 1
     wait_for(lambda: shared_pool.stats().queue_depth == 0 == shared_pool.stats().in_flight)
+
+
+def test_submitted_counts_each_task_once_whatever_its_arguments(make_pool) -> None:  # type: ignore[no-untyped-def]
+    pool: Pool = make_pool(1)
+    futs = [pool.submit(ident, (i, "tuple")) for i in range(10)]  # pickled: leaves the fast path
+    futs += [pool.submit(ident, i) for i in range(5)]
+    assert [f.result(10) for f in futs[:2]] == [(0, "tuple"), (1, "tuple")]
+    assert pool.stats().totals.submitted == 15

@@ -219,7 +219,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         try:
             frame = self._pack([seq, fid, 0, [*args]])
         except SLOW_PACK:
-            return self._submit(fn, args, kwargs, None)
+            return self._submit(fn, args, kwargs, None, seq=seq)  # keep its id: ids count tasks
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
         fut._state = PENDING
@@ -245,8 +245,12 @@ class Pool(PoolControl, SubmitSupport, Executor):
         kwargs: dict[str, Any],
         opts: TaskOptions | None,
         chunk: list[tuple[Any, ...]] | None = None,
+        seq: int | None = None,
     ) -> PoolFuture:
-        """Every submit that is not the plain fast path (options, kwargs, telemetry, chunks)."""
+        """Every submit that is not the plain fast path (options, kwargs, telemetry, chunks).
+
+        `seq` is the id the fast path already took when it fell back here.
+        """
         broken = self._eng.broken
         if broken is not None:  # a fresh exception each time: a raised one grows its traceback
             raise InitializerFailed(broken.initializer, broken.cause) from broken.__cause__
@@ -270,7 +274,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
             op = self._ft.fid_op[fid]
         else:
             op = self._ft.op_index(fr.op_name(fn))
-        seq = next(self._counter)
+        if seq is None:
+            seq = next(self._counter)
         frame = self._encode(seq, fid, fn, args, kwargs, chunk)
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
@@ -366,7 +371,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
         Tasks already sent to a worker always finish. With wait=True, returns once every
         worker has exited. Timed as the `shutdown` pool operation.
         """
-        if self._eng.finished.is_set():
+        if self._eng.finished.is_set():  # already wound down (e.g. a broken initializer)
+            self._closed = True
             return
         self._eng.em.operation("shutdown", lambda: self._shutdown(wait, cancel_futures))
 

@@ -137,3 +137,9 @@ def init_fail(message: str) -> None:
 
 def pid_and_initialized() -> tuple[int, list[Any]]:
     return os.getpid(), list(_initialized)
+
+
+def init_fail_if_exists(path: str) -> None:
+    """An initializer that fails once `path` exists (a replacement's environment broke)."""
+    if os.path.exists(path):
+        raise RuntimeError(f"{path} exists")

@@ -196,3 +196,22 @@ def test_a_script_without_the_main_guard_fails_clearly_instead_of_hanging(
     assert 'if __name__ == "__main__":' in out.stderr
     # ... and the script's own pool fails its task instead of waiting forever
     assert "failed: 5 workers in a row died before becoming ready" in out.stdout, out.stderr
+
+
+def test_a_replacement_whose_initializer_fails_lets_running_tasks_finish(tmp_path: Path) -> None:
+    marker = tmp_path / "broken"
+    pool = Pool(2, initializer=t.init_fail_if_exists, initargs=(str(marker),), monitor=False)
+    try:
+        assert pool.wait_ready(30)
+        running = pool.submit(t.sleep_pid, 0.5)
+        wait_for(lambda: pool.stats().busy == 1, what="a busy worker")
+        idle = next(w for w in pool.stats().workers if w.state == "ready")
+        marker.touch()
+        pool.recycle_worker(idle.worker_id)  # its replacement's initializer now fails
+        wait_for(lambda: pool._eng.broken is not None, what="the pool to break")
+        with pytest.raises(InitializerFailed, match="exists"):
+            pool.submit(ident, 1)
+        assert isinstance(running.result(10), int)  # the task on the healthy worker finished
+        assert pool._eng.finished.wait(10)
+    finally:
+        pool.shutdown()

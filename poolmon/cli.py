@@ -21,6 +21,16 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "attach": ("poolmon.app.launch", "run_attach", "attach the terminal monitor to a running pool"),
     "ls": ("poolmon.runtime.commands", "run_ls", "list the pools running on this machine"),
     "status": ("poolmon.runtime.commands", "run_status", "print a one-shot summary of a pool"),
+    "alerts": (
+        "poolmon.runtime.alerting.cli",
+        "run_alerts",
+        "list a pool's alerts; `alerts check FILE` validates a rule file",
+    ),
+    "ack": ("poolmon.runtime.alerting.cli", "run_ack", "acknowledge a firing alert"),
+    "silence": ("poolmon.runtime.alerting.cli", "run_silence", "mute alerts matching labels"),
+    "silences": ("poolmon.runtime.alerting.cli", "run_silences", "list a pool's silences"),
+    "unsilence": ("poolmon.runtime.alerting.cli", "run_unsilence", "remove a silence"),
+    "tune": ("poolmon.runtime.tune", "run_tune", "show or change a pool's run-time settings"),
 }
 
 
@@ -61,9 +71,60 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         )
     elif verb == "ls":
         p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "tune":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument(
+            "assignments",
+            nargs="*",
+            metavar="KEY=VALUE",
+            help="settings to change, all or nothing (e.g. size=8 task_timeout_s=none)",
+        )
+        p.add_argument("--show", action="store_true", help="list the settings (the default)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb == "status":
         p.add_argument("socket", nargs="?", help="socket path (default: the only pool)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb in ALERT_VERBS:
+        _add_alert_arguments(verb, p)
+
+
+ALERT_VERBS = frozenset({"alerts", "ack", "silence", "silences", "unsilence"})
+_POOL_HELP = "pool name or socket path"
+
+
+def _add_alert_arguments(verb: str, p: argparse.ArgumentParser) -> None:
+    """Arguments of the alert verbs (implemented in poolmon.runtime.alerting.cli)."""
+    if verb == "alerts":
+        p.add_argument(
+            "target",
+            nargs="?",
+            metavar="NAME",
+            help=f"{_POOL_HELP} (default: the only pool); or `check` followed by a rule FILE",
+        )
+        p.add_argument("file", nargs="?", metavar="FILE", help="with `check`: the rule file")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.add_argument("--history", action="store_true", help="also list ended alerts")
+        return
+    p.add_argument(
+        "name", nargs="?" if verb == "silences" else None, metavar="NAME", help=_POOL_HELP
+    )
+    if verb == "ack":
+        p.add_argument("alert_id", metavar="ALERT_ID", help="the alert's id (see poolmon alerts)")
+        p.add_argument("--comment", default="", help="why, or who is on it")
+    elif verb == "silence":
+        p.add_argument(
+            "matchers",
+            nargs="+",
+            metavar="MATCHER",
+            help="label=value, label!=value, label=~regex or label!~regex (all must match)",
+        )
+        p.add_argument("--for", dest="duration", metavar="DURATION", help="15m, 1h, 1d, 1h30m")
+        p.add_argument("--until", metavar="ISO-TIME", help="end at this local time instead")
+        p.add_argument("--comment", default="", help="why")
+    elif verb == "silences":
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "unsilence":
+        p.add_argument("silence_id", metavar="SILENCE_ID", help="see poolmon silences")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,7 @@ pool's worker rows and dedupe state are dropped, since ids start over.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from functools import partial
 
@@ -29,9 +30,11 @@ import numpy as np
 
 from poolmon.core import catalog as C
 from poolmon.core import queries
+from poolmon.core.alert_state import AlertState
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
+from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
@@ -41,6 +44,7 @@ from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import (
+    ControlChange,
     ErrorView,
     PerformanceSummary,
     PoolInfo,
@@ -108,11 +112,15 @@ class Aggregator:
         self._rollup_high_s: int | None = None
         self._last_now_s: int | None = None
         self._pruned_s = -(2**62)
+        self.alert_state = AlertState()
+        self.control_log: deque[ControlChange] = deque(maxlen=CONTROL_LOG_SIZE)
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
+            C.ALERT_STATE: self._on_alert_state,
             **{name: partial(fn, self) for name, fn in HANDLERS.items()},
+            C.CONTROL_COMMAND: partial(log_control, self.control_log),
         }
 
     # ----------------------------------------------------------------------------- time
@@ -242,6 +250,7 @@ class Aggregator:
         self._last_seq = None
         self._recent_ids.fill(-1)
         self._resume_until_ns = None
+        self.alert_state.reset()
 
     # ------------------------------------------------------------------------- events
     def _on_pool_init(self, e: Event) -> None:
@@ -274,6 +283,9 @@ class Aggregator:
         self._totals_last.update(totals)
         self.pool_state = "running"
         on_pool_status_workers(self, e)
+
+    def _on_alert_state(self, e: Event) -> None:
+        self.alert_state.ingest(e.metadata.get("view"), (self.pool.pid, self.pool.started_at_ns))
 
     def totals(self) -> dict[str, int]:
         """Pool-reported totals since the first pool this monitor saw (restarts added up)."""

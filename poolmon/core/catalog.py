@@ -80,7 +80,15 @@ CONTROL_COMMAND: Final = "poolmon.control.command"
 ALERT_ACK: Final = "poolmon.alert.ack"
 ALERT_STATE: Final = "poolmon.alert.state"
 
-ERROR_CATEGORIES: Final = ("task", "worker", "pool", "telemetry", "endpoint", "resources")
+ERROR_CATEGORIES: Final = (
+    "task",
+    "worker",
+    "pool",
+    "telemetry",
+    "endpoint",
+    "resources",
+    "alerts",
+)
 """Allowed `category` values of `poolmon.error`."""
 SEVERITIES: Final = ("info", "warning", "error", "critical")
 """Allowed `severity` values of `poolmon.error`, mildest first."""
@@ -208,7 +216,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_WORKER,
             "reason": "crash | timeout | recycle_tasks | recycle_memory | "
-            "health | resize | shutdown",
+            "health | resize | shutdown | killed (kill_worker)",
             "exit_code": "exit status or None",
             "signal": "terminating signal number or None",
         },
@@ -387,11 +395,13 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_POOL,
             "command": "resize | set_task_timeout | set_health_interval | "
-            "recycle_worker | ack_alert",
+            "recycle_worker | ack_alert | set | kill_worker",
             "args": "its arguments",
             "result": "ok | refused | error",
             "reason": "why refused",
             "peer_pid": "monitor pid",
+            "client": "the client name the monitor gave (poolmon attach, poolmon tune)",
+            "changes": "set: {setting: [from, to]} of what changed (empty otherwise)",
         },
         emitted_by="endpoint",
     ),

@@ -157,6 +157,9 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         pool_state=agg.pool_state,
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
+        alerts=agg.alert_state.view,
+        alert_views_malformed=agg.alert_state.malformed,
+        control_log=tuple(agg.control_log),
     )
 
 

@@ -12,6 +12,9 @@ timestamps are wall-clock nanoseconds since the epoch; `None` means "no data", n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from poolmon.core.alerts.model import AlertsView
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,23 @@ class PerformanceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One control command the pool reported (`poolmon.control.command`): who, what, from/to.
+
+    `changes` is `((key, from, to), ...)` for a `set` that changed something, else empty.
+    """
+
+    at_ns: int
+    command: str
+    result: str = "ok"
+    reason: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
+    changes: tuple[tuple[str, Any, Any], ...] = ()
+    client: str = ""
+    peer_pid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
     """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
 
@@ -215,6 +235,9 @@ class PoolSnapshot:
     `covered_s` is how many seconds of the window have data (gaps excluded).
     `*_total` fields count since the monitor started and survive pool restarts; the
     `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
+    `alerts` is the pool's latest alert state (None: the pool has sent none yet, so nothing
+    is known, which is not "no alerts"); `alert_views_malformed` counts views ignored as
+    undecodable (poolmon.core.alert_state).
     """
 
     taken_at_ns: int = 0
@@ -252,3 +275,7 @@ class PoolSnapshot:
     pool_state: str = "unknown"
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
+    alerts: AlertsView | None = None
+    alert_views_malformed: int = 0
+    control_log: tuple[ControlChange, ...] = ()
+    """The last control commands seen (newest last; see `ControlChange`)."""

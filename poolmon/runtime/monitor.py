@@ -107,6 +107,9 @@ class SnapshotSource(Protocol):
         ...
 
 
+LOCAL_READ_COMMANDS: Final = frozenset({"ping", "stats", "settings"})
+"""Commands a read-only monitor still sends (they change nothing; the pool allows them)."""
+
 STALE_AFTER_S: Final = 5.0
 """No frame at all (not even a heartbeat) for this long turns a live connection stale."""
 
@@ -240,7 +243,7 @@ class Monitor:
 
     def command(self, name: str, args: Mapping[str, Any], timeout_s: float = 5.0) -> CommandResult:
         """Send a command through the endpoint's control channel and wait for the reply."""
-        if self.read_only:
+        if self.read_only and name not in LOCAL_READ_COMMANDS:
             return CommandResult(False, reason="read-only mode")
         try:
             reply = self._client.command(name, args, timeout_s)

@@ -1,20 +1,28 @@
-"""The services every pool runs beside its workers: the monitor endpoint and the resource sampler.
+"""The services every pool runs beside its workers: the monitor endpoint, alerting, resources.
 
 They live here rather than in the pool so the pool's hot path knows nothing about sockets or
 /proc: `Pool` calls `start_pool_services(self)` once its workers are up and stops what it got
 back, newest first, when it shuts down. A service that fails to start is reported as a
 `poolmon.error` event and the pool runs without it — a monitor must never stop the work.
+
+Alerting runs inside the endpoint (an insight hook in its thread), so it starts right after the
+endpoint and is stopped last, once the endpoint's thread has ended: its final state save then
+cannot race an evaluation. With no endpoint there is no alerting (docs/ALERTS_RUNTIME.md).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
+
+if TYPE_CHECKING:
+    from poolmon.runtime.alerting.setup import AlertSetup
 
 
 class ServedPool(Protocol):
@@ -43,6 +51,16 @@ class ServedPool(Protocol):
     @property
     def resource_interval_s(self) -> float | None:
         """Resource sampling period, or None for no sampling."""
+        ...
+
+    @property
+    def alert_setup(self) -> AlertSetup | None:
+        """Rules and channels to alert with, or None for no alerting."""
+        ...
+
+    @property
+    def alert_state_dir(self) -> str | None:
+        """Folder of the alert state file (None: the default under $XDG_STATE_HOME)."""
         ...
 
     def stats(self) -> Any:
@@ -141,17 +159,16 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path).start()
+            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path)
+            if isinstance(pool, Tunable):
+                register_tuning(endpoint.commands, pool)
+            endpoint.start()
             started.append(_Stopper(endpoint.close))
         except Exception as exc:  # the pool must run even if its endpoint cannot
-            emit_error_event(
-                "endpoint",
-                "error",
-                pool=pool.name,
-                error=exc,
-                message=f"monitor endpoint not started: {exc}",
-                telemetry=pool.telemetry,
-            )
+            _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)
+    alerting = _start_alerting(pool, endpoint)
+    if alerting is not None:
+        started.insert(0, alerting)  # stopped last: after the endpoint's thread has ended
     interval = pool.resource_interval_s
     if interval is not None:
         sampler = ResourceMonitor(
@@ -164,3 +181,48 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
         sampler.start()
         started.append(_Stopper(sampler.stop))
     return started
+
+
+def _report(
+    pool: ServedPool, category: str, severity: str, message: str, exc: Exception | None = None
+) -> None:
+    """A service could not start (or runs degraded): one `poolmon.error`, and the pool goes on."""
+    emit_error_event(
+        category,
+        severity,
+        pool=pool.name,
+        error=exc,
+        error_type=None if exc is not None else "ConfigError",
+        message=message,
+        telemetry=pool.telemetry,
+    )
+
+
+def _start_alerting(pool: ServedPool, endpoint: EndpointServer | None) -> Stoppable | None:
+    """Start the alert service on the endpoint; None when off or impossible (then said so)."""
+    setup = pool.alert_setup
+    if setup is None:
+        return None
+    if endpoint is None:
+        if setup.explicit:
+            _report(
+                pool,
+                "alerts",
+                "warning",
+                f"alerts={setup.source!r} ignored: alerting runs in the monitor endpoint, and "
+                "this pool has none (monitor=False, or it failed to start)",
+            )
+        return None
+    from poolmon.runtime.alerting.setup import start_alert_service
+
+    try:
+        return start_alert_service(
+            setup,
+            pool=pool.name,
+            telemetry=pool.telemetry,
+            endpoint=endpoint,
+            state_dir=pool.alert_state_dir,
+        )
+    except Exception as exc:  # the pool must run even if alerting cannot
+        _report(pool, "alerts", "error", f"alerting not started: {exc}", exc)
+        return None

@@ -108,6 +108,7 @@ class PoolmonScreen(Screen[None]):
         header.window_s = frame.window_s
         header.paused = frame.paused
         header.read_only = frame.read_only
+        header.alerts = frame.snapshot.alerts
         status = self.query_one(StatusBar)
         status.detail = frame.detail
         status.severity = frame.severity

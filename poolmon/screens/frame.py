@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
+from poolmon.core.tuning import SettingSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,9 @@ class Frame:
         read_only: Whether tuning commands are disabled.
         worker: The drill-down's worker, when a drill-down screen is open.
         message: The latest command result or hint, for the status line.
-        alerts: Active alerts as (severity, message).
+        settings: The pool's run-time settings as last fetched (tuning screen).
+        settings_status: Where those settings stand: loading, as of when, or why not.
+        undo_hint: What `z` would undo (empty: nothing to undo).
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -40,4 +43,6 @@ class Frame:
     read_only: bool = False
     worker: WorkerView | None = None
     message: str = ""
-    alerts: tuple[tuple[str, str], ...] = ()
+    settings: tuple[SettingSpec, ...] = ()
+    settings_status: str = ""
+    undo_hint: str = ""

@@ -144,7 +144,7 @@ class WorkerTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "choose", "Drill down"),
+        Binding("enter", "choose", "Open"),
     ]
     """
     | Key | Action |

@@ -13,12 +13,15 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool.worker import START_METHODS
+
+if TYPE_CHECKING:
+    from poolmon.runtime.alerting.setup import AlertSetup
 
 QueueFullPolicy = Literal["raise", "block"]
 
@@ -79,6 +82,10 @@ class PoolConfig:
     monitor: bool | str
     initializer: Callable[..., object] | None = None
     initargs: tuple[Any, ...] = ()
+    alerts: bool | str | os.PathLike[str] | None = None
+    alert_state_dir: str | os.PathLike[str] | None = None
+    alert_setup: AlertSetup | None = field(default=None, init=False)
+    """The loaded rules and channels (`alerts` read once, here), or None when alerting is off."""
 
     def __post_init__(self) -> None:
         self.min_size = check_int("min_size", self.min_size, 0)
@@ -138,6 +145,10 @@ class PoolConfig:
             raise ConfigError(
                 f"initargs must be a tuple of arguments for initializer, got {self.initargs!r}"
             ) from None
+        from poolmon.runtime.alerting.setup import check_state_dir_setting, load_alert_setup
+
+        check_state_dir_setting(self.alert_state_dir)
+        self.alert_setup = load_alert_setup(self.alerts)  # a bad rule file fails Pool() here
 
     def init_payload(self) -> bytes | tuple[Callable[..., object], tuple[Any, ...]] | None:
         """What each worker gets to run `initializer(*initargs)` before its first task.

@@ -131,6 +131,21 @@ class WorkerCrashed(PoolmonError):
         )
 
 
+class WorkerKilled(WorkerCrashed):
+    """An operator killed the worker running the task (`kill_worker`); the slot was refilled.
+
+    A `WorkerCrashed` (same attributes, caught by the same handlers), with a message that says
+    it was done on purpose, so nobody hunts for a crash that never happened.
+    """
+
+    def __str__(self) -> str:
+        what = "finished but its result was lost when" if self.result_lost else "was running when"
+        return (
+            f"task {self.task_id} ({self.op}) {what} an operator killed worker "
+            f"{self.worker_id} (pid {self.pid}) with kill_worker; the worker was replaced"
+        )
+
+
 class RemoteError(PoolmonError):
     """A task raised an exception that could not be pickled back to the pool.
 

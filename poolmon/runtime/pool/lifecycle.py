@@ -24,6 +24,7 @@ from poolmon.runtime.pool.errors import (
     InitializerFailed,
     TaskTimeout,
     WorkerCrashed,
+    WorkerKilled,
     describe_error,
     describe_exit,
 )
@@ -162,7 +163,11 @@ class Lifecycle(EngineBase):
 
     def kill(self, w: WorkerHandle, reason: str) -> None:
         """SIGKILL a worker (timeout, failed health, stuck); `on_exit` settles its tasks."""
-        if w.stop_reason is None or w.stop_reason in ("resize", "recycle_tasks", "recycle_memory"):
+        if (
+            w.stop_reason is None
+            or w.stop_reason in ("resize", "recycle_tasks", "recycle_memory", "recycle")
+            or reason == "killed"  # an operator's kill_worker wins over a pending retire
+        ):
             w.stop_reason = reason
         self.set_state(w, STOPPING, reason)
         w.killed = True
@@ -233,7 +238,7 @@ class Lifecycle(EngineBase):
             w.proc.close()
         except (OSError, ValueError):
             pass
-        if not w.ready_ns and reason != "shutdown":
+        if not w.ready_ns and reason not in ("shutdown", "killed"):
             self._start_failed(exit_code, sig)
         if reason in ("crash", "health", "timeout", "start_failed"):
             self.em.error(
@@ -302,7 +307,8 @@ class Lifecycle(EngineBase):
                 self.fail_or_retry(fut, exc, "timeout", w, started)
             else:
                 lost = i != idx
-                exc = WorkerCrashed(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
+                kind = WorkerKilled if reason == "killed" else WorkerCrashed
+                exc = kind(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
                 self.fail_or_retry(fut, exc, "crash", w, started if i == idx else 0)
         unstarted = inflight[idx + 1 :]
         if unstarted:

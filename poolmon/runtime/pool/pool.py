@@ -85,6 +85,11 @@ class Pool(PoolControl, SubmitSupport, Executor):
             False not at all.
         resource_interval: Seconds between resource samples of the pool's processes (the
             resource sampler service), or None for none.
+        alerts: None evaluates the built-in alert rule pack, a path that rule file (and its
+            notification channels), False no alerting. Alerts run in the monitor endpoint's
+            thread, so `monitor=False` means no alerting (docs/ALERTS_RUNTIME.md).
+        alert_state_dir: Folder of the alert state file (acks, silences, history kept across
+            restarts); None: `$XDG_STATE_HOME/poolmon/<name>/`.
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
     """
 
@@ -119,6 +124,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
         monitor: bool | str = True,
         resource_interval: float | None = 1.0,
         telemetry: Telemetry | None = None,
+        alerts: bool | str | os.PathLike[str] | None = None,
+        alert_state_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         check_not_bootstrapping()
         size = default_size() if max_workers is None else max_workers
@@ -157,6 +164,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
             monitor=monitor,
             initializer=initializer,
             initargs=initargs,  # type: ignore[arg-type]  # any iterable: PoolConfig makes it a tuple
+            alerts=alerts,
+            alert_state_dir=alert_state_dir,
         )
         if telemetry is None:
             from poolmon.runtime.telemetry import DEFAULT_TELEMETRY

@@ -86,6 +86,7 @@ class EngineBase:
         self.counters = Counters()
         self.task_timeout_ns = _ns(cfg.task_timeout)
         self.task_timeouts_seen = False  # some task was submitted with its own timeout
+        self.op_timeouts_ns: dict[str, int] = {}  # op name -> timeout (settings: op_timeout_s.*)
         self.health_interval_ns = _ns(cfg.health_check_interval) or 1
         self.tasks_on = False
         self.stamps = SubmitStamps()  # submit times of task rows, one checkpoint per round

@@ -69,10 +69,9 @@ class SubmitSupport:
         """max_queue reached: raise QueueFull, or block (policy 'block') until there is room."""
         eng = self._eng
         cfg = self._cfg
-        assert cfg.max_queue is not None
         eng.pump()  # results that already arrived may have made room on a worker
-        if len(self._pending) < cfg.max_queue:
-            return
+        if cfg.max_queue is None or len(self._pending) < cfg.max_queue:
+            return  # (the bound may have been lifted or raised at run time: queue_bound)
         if cfg.on_queue_full == "raise":
             eng.counters.rejected += 1
             eng.em.queue_rejected(len(self._pending), cfg.max_queue, "raise")
@@ -82,7 +81,7 @@ class SubmitSupport:
         with eng.space_cond:
             eng.space_waiters += 1
             try:
-                while len(self._pending) >= cfg.max_queue:
+                while cfg.max_queue is not None and len(self._pending) >= cfg.max_queue:
                     if self._closed:
                         raise PoolClosed("cannot schedule new futures after shutdown")
                     left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())

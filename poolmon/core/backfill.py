@@ -45,6 +45,7 @@ def apply_rollup(agg: Aggregator, second: int, r: Rollup, now_ns: int) -> None:
             ring.add_counts(second, h.dense(), h.sum_ns, h.min_ns, h.max_ns)
     if block.any():
         st.ops.add(second, block)
+    st.op_totals.ingest_rollup(r)
     for name, n in r.by_error_type:
         st.errors.inc(second, name, n)
     for wid, done, failed in r.by_worker:

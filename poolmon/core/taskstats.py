@@ -24,6 +24,7 @@ from poolmon.core.batchview import BatchView
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.distring import DistRing
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK
+from poolmon.core.op_totals import OpTotals
 from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
 from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
 from poolmon.core.workers import RECENT_TASKS, RecentTask, WorkerTable
@@ -69,6 +70,8 @@ class TaskStats:
         self.op_latency: dict[int, DistRing] = {}
         self.errors = LabeledCounter(POOL_TIERS, max_error_types)
         """Failed tasks by error type (exception class, or the status name)."""
+        self.op_totals = OpTotals(max_ops)
+        """Per-operation counts and duration buckets since attach (the Prometheus export)."""
 
     @property
     def nbytes(self) -> int:
@@ -108,6 +111,7 @@ class TaskStats:
         self.latency.add(second, dur, dbin)
         self.wait.add(second, wait, buckets_of(wait))
         self._ops(second, v, failed, n_failed, dbin)
+        self.op_totals.ingest(v.ops, v.op, v.status, dbin, dur)
         if n_failed:
             self._errors(second, v, failed)
         if workers is not None:

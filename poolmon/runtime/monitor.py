@@ -18,9 +18,9 @@ import os
 import threading
 import time
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,8 @@ from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, 
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+
+T = TypeVar("T")
 
 ConnectionState = Literal["connecting", "live", "stale", "disconnected"]
 """Where the connection to the pool stands."""
@@ -231,6 +233,22 @@ class Monitor:
         with self.lock:
             self._flush_locked()
             return self.aggregator.snapshot(window_s)
+
+    def read(self, fn: Callable[[Aggregator], T]) -> T:
+        """Run `fn` on the aggregator under the lock, held batches ingested first.
+
+        For readers that need more than a snapshot in one consistent look (the headless
+        watcher reads the snapshot and the since-attach totals together).
+        """
+        with self.lock:
+            self._flush_locked()
+            return fn(self.aggregator)
+
+    def last_frame_age_s(self) -> float | None:
+        """Seconds since the last frame (data or heartbeat) arrived; None before the first."""
+        if not self.frames_seen:
+            return None
+        return (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
 
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """One worker's detail, taken under the lock."""

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from dashboard import expressions
 from prom_server import prometheus
 
 from poolmon import Pool
@@ -41,6 +42,9 @@ def test_promql_sees_exactly_the_tasks_submitted(
             assert p99 is not None
             assert 0 < p99 < 10
             assert prom.scalar('up{job="poolmon"}') == 1
+            for expr in expressions(substitute=True):  # the Grafana dashboard's queries
+                assert prom.query(expr)["resultType"] in ("vector", "matrix"), expr
+            assert prom.query("poolmon_worker_rss_bytes")["result"], "no worker RSS series"
     finally:
         server.close()
         watcher.stop()

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-SUITES = ("pool", "telemetry", "endpoint", "aggregator", "resources", "app", "memory")
+SUITES = ("pool", "telemetry", "endpoint", "aggregator", "resources", "app", "memory", "watch")
 
 
 def main(argv: list[str] | None = None) -> int:

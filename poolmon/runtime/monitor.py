@@ -161,6 +161,8 @@ class Monitor:
         clock: The aggregator's clock (the system clock by default).
         stale_after_s: Silence after which a live connection is reported stale.
         backoff: Reconnection delays (`poolmon.runtime.client.Backoff`).
+        events: Event-name prefixes to subscribe to (`""`: every event, what the app needs).
+        client: The name the pool sees for this connection.
     """
 
     def __init__(
@@ -171,6 +173,8 @@ class Monitor:
         clock: Clock | None = None,
         stale_after_s: float = STALE_AFTER_S,
         backoff: Backoff | None = None,
+        events: tuple[str, ...] = ("",),
+        client: str = "poolmon attach",
     ) -> None:
         self.path = path
         self.read_only = read_only
@@ -183,7 +187,7 @@ class Monitor:
         self.frames_seen = 0
         """Frames received over every connection (a cheap liveness counter for tests)."""
         self._client = ReconnectingClient(
-            path, backoff=backoff, read_only=read_only, client="poolmon attach"
+            path, backoff=backoff, read_only=read_only, client=client, events=events
         )
         self._thread: threading.Thread | None = None
         self._state: ConnectionState = CONNECTING

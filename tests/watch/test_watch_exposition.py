@@ -56,6 +56,7 @@ def test_counts_are_exact_and_histogram_agrees(served: tuple[Pool, str]) -> None
     assert sample(body, "poolmon_tasks_total", pool="expo", op="ident", status="ok") == 300
     assert sample(body, "poolmon_tasks_total", pool="expo", op="fail", status="error") == 7
     assert sample(body, "poolmon_task_duration_seconds_count", op="ident") == 300
+    assert sample(body, "poolmon_telemetry_dropped_total", pool="expo") == 0  # filtered != lost
     assert sample(body, "poolmon_task_duration_seconds_bucket", op="ident", le="+Inf") == 300
     wait_for(lambda: sample(scrape(url)[1], "poolmon_pool_size", pool="expo") == 2)
     assert sample(body, "poolmon_pool_up", pool="expo") == 1

@@ -33,7 +33,8 @@ class PoolFigures:
     """Everything `/metrics` and `--once --json` say about one pool.
 
     Attributes:
-        pool: The `pool` label: the pool's name (the socket's name until it says hello).
+        pool: The `pool` label: the socket's name (`<name>.sock` -> name), unique in its
+            folder and stable across restarts; the full socket path if two folders clash.
         socket: The socket path the watcher attaches to.
         state: Connection state (connecting, live, stale, disconnected).
         lag_s: Seconds since the last frame from the pool (None before the first).
@@ -119,7 +120,7 @@ def read_figures(
         if r.alive
     )
     return PoolFigures(
-        pool=agg.pool.name or pool,
+        pool=pool,
         socket=socket,
         state=state,
         lag_s=lag_s,

@@ -7,16 +7,18 @@ Three figures (issue #14):
   workers running 20 operations (`poolmon.testing.StreamGenerator` played into a `FeedSource`
   for 60 s, so every worker and operation has data); median of the scrapes.
 * **watcher_cpu_fraction_10_pools**: 10 real pools (1 worker each) fed ~2,000 trivial tasks/s
-  each by two driver processes, one `poolmon watch --all` subprocess attached to all of them
-  and scraped once a second (as Prometheus would); the watcher's CPU time (user + system,
-  from /proc via psutil) over the measured stretch divided by its wall time: the share of one
-  core. The tasks/s the pools actually ran is reported beside it, from the watcher's own
-  counters.
+  each (bursts of 100 every 50 ms; `_steady`: 10 every 5 ms, so nearly every endpoint flush
+  carries tasks and the watcher gets more frames) by two driver processes, one
+  `poolmon watch --all` subprocess attached to all of them and scraped once a second (as
+  Prometheus would); the watcher's CPU time (user + system, from /proc via psutil) over the
+  measured stretch divided by its wall time: the share of one core. The tasks/s the pools
+  actually ran is reported beside it, from the watcher's own counters.
 * **throughput_watched_vs_unwatched**: one real pool (2 workers, trivial tasks) timed over a
   fixed number of tasks with a `poolmon watch` subprocess attached and without, interleaved;
   the median of the per-pair ratios.
 
-The machine is shared with other busy sessions, so every figure is a median of repetitions.
+The machine is shared with other busy sessions: the scrape and throughput figures are medians
+of repetitions; each CPU figure is one stretch of `--seconds` (20 by default).
 """
 
 from __future__ import annotations
@@ -48,10 +50,11 @@ from poolmon import Pool
 from poolmon.bench.tasks import ident
 from poolmon.runtime.telemetry import Telemetry
 names, rate, seconds = sys.argv[1].split(","), float(sys.argv[2]), float(sys.argv[3])
+tick = float(sys.argv[4])
 # one Telemetry per pool: the default registry is process-wide, shared by every pool in it
 pools = [Pool(1, name=n, alerts=False, telemetry=Telemetry()) for n in names]
 print("ready", flush=True)
-tick, t0 = 0.05, time.monotonic()
+t0 = time.monotonic()
 per_tick = max(1, int(rate * tick))
 n = 0
 while time.monotonic() - t0 < seconds:
@@ -155,12 +158,15 @@ def _tasks_seen(url: str) -> float:
     )
 
 
-def watcher_cpu(env: dict[str, str], seconds: float, rate: float = 2000.0) -> dict[str, Any]:
+def watcher_cpu(
+    env: dict[str, str], seconds: float, rate: float = 2000.0, tick_s: float = 0.05
+) -> dict[str, Any]:
     """The watcher's share of one core while watching 10 pools at `rate` tasks/s each."""
     names = [f"load{i}" for i in range(10)]
+    driver_args = (str(rate), str(seconds + 25), str(tick_s))
     drivers = [
         subprocess.Popen(
-            [sys.executable, "-c", _DRIVER, ",".join(half), str(rate), str(seconds + 25)],
+            [sys.executable, "-c", _DRIVER, ",".join(half), *driver_args],
             env=env,
             stdout=subprocess.PIPE,
             text=True,
@@ -241,6 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = dict(os.environ, XDG_RUNTIME_DIR=tmp, XDG_STATE_HOME=os.path.join(tmp, "state"))
     scrape = scrape_ms(10 if quick else 50)
     cpu = watcher_cpu(env, 5.0 if quick else float(args.seconds))
+    steady = watcher_cpu(env, 5.0 if quick else float(args.seconds), tick_s=0.005)
     ratio = throughput_ratio(env, 2 if quick else int(args.pairs))
     return {
         "suite": "watch",
@@ -250,6 +257,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "scrape_bytes_64_workers_20_ops": scrape["bytes"],
             "watcher_cpu_fraction_10_pools": cpu["cpu_fraction"],
             "tasks_per_s_per_pool_measured": cpu["tasks_per_s_per_pool"],
+            "watcher_cpu_fraction_10_pools_steady": steady["cpu_fraction"],
+            "tasks_per_s_per_pool_measured_steady": steady["tasks_per_s_per_pool"],
             "watched_tasks_per_s": ratio["watched_tasks_per_s"],
             "unwatched_tasks_per_s": ratio["unwatched_tasks_per_s"],
         },

@@ -44,6 +44,9 @@ from poolmon.testing.clock import ManualClock
 from poolmon.testing.feed_source import FeedSource
 from poolmon.testing.stream_generator import Operation, StreamGenerator, StreamSpec
 
+_REPO = str(Path(__file__).resolve().parents[2])
+"""Subprocesses run here, so `-m poolmon` imports this poolmon, not one in the caller's folder."""
+
 _DRIVER = r"""
 import sys, time
 from poolmon import Pool
@@ -123,7 +126,7 @@ def _start_watcher(env: dict[str, str], *targets: str) -> tuple[subprocess.Popen
     """A `poolmon watch` subprocess on a free loopback port; (process, /metrics URL)."""
     args = [sys.executable, "-m", "poolmon", "watch", *targets]
     args += ["--metrics-listen", "127.0.0.1:0"]
-    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True, cwd=_REPO)
     assert proc.stderr is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -170,6 +173,7 @@ def watcher_cpu(
             env=env,
             stdout=subprocess.PIPE,
             text=True,
+            cwd=_REPO,
         )
         for half in (names[:5], names[5:])
     ]

@@ -12,7 +12,9 @@ is dropped (its series disappear from /metrics); named pools are never dropped.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -62,7 +64,7 @@ class Watcher:
         forget_s: float = FORGET_S,
         log: Callable[[str], None] = lambda _msg: None,
     ) -> None:
-        self.named = [Path(s) for s in sockets]
+        self.named = [Path(os.path.abspath(s)) for s in sockets]  # as discovery spells them
         self.discover = discover
         self.directory = directory
         self.scan_s = scan_s
@@ -110,8 +112,6 @@ class Watcher:
 
     def scan(self, now_s: float | None = None) -> None:
         """List the socket folder once: attach new live pools, skip stale sockets, forget gone."""
-        import time
-
         now = time.monotonic() if now_s is None else now_s
         present = set(list_sockets(self.directory))
         stale = set()

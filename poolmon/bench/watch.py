@@ -224,6 +224,7 @@ def throughput_ratio(env: dict[str, str], pairs: int, n_tasks: int = 200_000) ->
 
     watched: list[float] = []
     unwatched: list[float] = []
+    shares: list[float] = []  # the watcher's CPU (cores) while the watched run went on
     try:
         timed()  # warm-up
         for _ in range(pairs):
@@ -231,7 +232,11 @@ def throughput_ratio(env: dict[str, str], pairs: int, n_tasks: int = 200_000) ->
             proc, _url = _start_watcher(env, sock)
             try:
                 time.sleep(1.5)  # attached and live
+                ps = psutil.Process(proc.pid)
+                c0, w0 = ps.cpu_times(), time.monotonic()
                 watched.append(timed())
+                c1, w1 = ps.cpu_times(), time.monotonic()
+                shares.append(((c1.user + c1.system) - (c0.user + c0.system)) / (w1 - w0))
             finally:
                 _stop(proc)
     finally:
@@ -239,6 +244,8 @@ def throughput_ratio(env: dict[str, str], pairs: int, n_tasks: int = 200_000) ->
     ratios = [w / u for w, u in zip(watched, unwatched, strict=True)]
     return {
         "ratio": median(ratios),
+        "ratios": ratios,
+        "watcher_cores_while_watched": median(shares),
         "watched_tasks_per_s": median(watched),
         "unwatched_tasks_per_s": median(unwatched),
     }
@@ -265,6 +272,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "tasks_per_s_per_pool_measured_steady": steady["tasks_per_s_per_pool"],
             "watched_tasks_per_s": ratio["watched_tasks_per_s"],
             "unwatched_tasks_per_s": ratio["unwatched_tasks_per_s"],
+            "watcher_cores_while_watched": ratio["watcher_cores_while_watched"],
+            "throughput_ratio_per_pair": ratio["ratios"],
         },
         "ratios": {"throughput_watched_vs_unwatched": ratio["ratio"]},
         "targets": {

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -256,10 +257,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     quick = bool(getattr(args, "quick", False))
     tmp = tempfile.mkdtemp(prefix="pmb", dir="/tmp")
     env = dict(os.environ, XDG_RUNTIME_DIR=tmp, XDG_STATE_HOME=os.path.join(tmp, "state"))
-    scrape = scrape_ms(10 if quick else 50)
-    cpu = watcher_cpu(env, 5.0 if quick else float(args.seconds))
-    steady = watcher_cpu(env, 5.0 if quick else float(args.seconds), tick_s=0.005)
-    ratio = throughput_ratio(env, 2 if quick else int(args.pairs))
+    try:
+        scrape = scrape_ms(10 if quick else 50)
+        cpu = watcher_cpu(env, 5.0 if quick else float(args.seconds))
+        steady = watcher_cpu(env, 5.0 if quick else float(args.seconds), tick_s=0.005)
+        ratio = throughput_ratio(env, 2 if quick else int(args.pairs))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return {
         "suite": "watch",
         "machine": machine(),

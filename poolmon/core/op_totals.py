@@ -51,6 +51,12 @@ SKETCH_TO_EXPORT: Final = np.searchsorted(
 _NB: Final = len(EXPORT_BOUNDS_S) + 1
 
 
+def rollup_fail_status(r: Rollup) -> int:
+    """The status a backfilled second's failures are counted under (see the module doc)."""
+    kinds = [i for i in range(TASK_OK + 1, TASK_CANCELLED) if r.by_status[i]]
+    return kinds[0] if len(kinds) == 1 else _FAILED
+
+
 @dataclass(frozen=True, slots=True)
 class OpTotal:
     """One operation's totals since attach.
@@ -87,6 +93,9 @@ class OpTotals:
         self._status = np.zeros((cap, len(STATUSES)), dtype=np.int64)
         self._buckets = np.zeros((cap, _NB), dtype=np.int64)
         self._sums_ns = np.zeros(cap, dtype=np.float64)
+        self._debt_status = np.zeros_like(self._status)
+        self._debt_buckets = np.zeros_like(self._buckets)
+        self._debt_sum_ns = np.zeros_like(self._sums_ns)
 
     def _col(self, name: str) -> int:
         col = self._cols.get(name)
@@ -120,19 +129,43 @@ class OpTotals:
 
     def ingest_rollup(self, r: Rollup) -> None:
         """Count one backfilled second (see the module doc for its failures' status)."""
-        kinds = [i for i in range(TASK_OK + 1, TASK_CANCELLED) if r.by_status[i]]
-        fail_col = kinds[0] if len(kinds) == 1 else _FAILED
+        fail_status = rollup_fail_status(r)
         for o in r.by_op:
-            col = self._col(o.name)
-            self._status[col, TASK_OK] += o.count - o.failed
-            self._status[col, fail_col] += o.failed
             h = o.duration
-            if h.count:
-                dense = np.asarray(h.dense(), dtype=np.int64)
-                self._buckets[col] += np.bincount(
-                    SKETCH_TO_EXPORT[: len(dense)], weights=dense, minlength=_NB
-                ).astype(np.int64)
-                self._sums_ns[col] += h.sum_ns
+            self.add_counts(o.name, o.count, o.failed, fail_status, h.dense(), h.sum_ns)
+
+    def add_counts(
+        self,
+        name: str,
+        count: int,
+        failed: int,
+        fail_status: int,
+        sketch_counts: npt.NDArray[np.int64],
+        sum_ns: float,
+    ) -> None:
+        """Add one operation's tasks from history (sketch bucket counts), never going back.
+
+        The deltas may be negative (a backfill that adds only what a second lacks can find the
+        pool counted a row one second later than the monitor did): a negative part is held as
+        a debt and paid from later additions, so every exported counter stays monotonic and
+        the totals come out exact once the late row's second arrives.
+        """
+        col = self._col(name)
+        status = np.zeros(len(STATUSES), dtype=np.int64)
+        status[TASK_OK] = count - failed
+        status[fail_status] = failed
+        buckets = np.bincount(
+            SKETCH_TO_EXPORT[: len(sketch_counts)], weights=sketch_counts, minlength=_NB
+        ).astype(np.int64)
+        net = status - self._debt_status[col]
+        self._status[col] += np.maximum(net, 0)
+        self._debt_status[col] = np.maximum(-net, 0)
+        net = buckets - self._debt_buckets[col]
+        self._buckets[col] += np.maximum(net, 0)
+        self._debt_buckets[col] = np.maximum(-net, 0)
+        net_sum = sum_ns - self._debt_sum_ns[col]
+        self._sums_ns[col] += max(net_sum, 0.0)
+        self._debt_sum_ns[col] = max(-net_sum, 0.0)
 
     def view(self) -> tuple[OpTotal, ...]:
         """Every operation's totals, in first-seen order (`(other)` where it fell)."""

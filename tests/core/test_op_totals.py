@@ -79,3 +79,24 @@ def test_every_sketch_bucket_maps_to_the_bound_at_or_above_its_value() -> None:
         assert eb == 0 or value > bounds_ns[eb - 1]
     assert len(EXPORT_BOUNDS_S) == 25
     assert list(EXPORT_BOUNDS_S) == sorted(set(EXPORT_BOUNDS_S))
+
+
+def test_negative_history_deltas_are_held_back_so_counters_never_go_back() -> None:
+    totals = OpTotals()
+    counts = np.zeros(1280, dtype=np.int64)
+    counts[300] = 5
+    totals.add_counts("op", 5, 1, TASK_ERROR, counts, 5e6)
+    before = totals.view()[0]
+    counts[300] = -1
+    totals.add_counts("op", -1, 0, TASK_ERROR, counts, -1e6)  # the pool counted it a second later
+    after = totals.view()[0]
+    assert after.by_status == before.by_status
+    assert after.buckets == before.buckets
+    assert after.sum_s == before.sum_s
+    counts[300] = 3
+    totals.add_counts("op", 3, 0, TASK_ERROR, counts, 3e6)  # ...and here it is
+    final = totals.view()[0]
+    assert final.count == 7
+    assert final.by_status[0] == 6
+    assert sum(final.buckets) == 7
+    assert abs(final.sum_s - 7e-3) < 1e-12

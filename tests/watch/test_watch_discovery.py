@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from watch_helpers import wait_for
 
 from poolmon import Pool
 from poolmon.bench.tasks import ident

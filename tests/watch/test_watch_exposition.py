@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import sample, scrape, wait_for
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
+from watch_helpers import sample, scrape, wait_for
 
 from poolmon import Pool
 from poolmon.bench.tasks import fail, ident

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dashboard import expressions, load, metric_names
 from prometheus_client import CollectorRegistry, generate_latest
+from watch_dashboard import expressions, load, metric_names
 
 from poolmon.runtime.watch.collector import WatchCollector
 

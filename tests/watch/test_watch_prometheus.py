@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboard import expressions
 from prom_server import prometheus
+from watch_dashboard import expressions
 
 from poolmon import Pool
 from poolmon.bench.tasks import fail, ident

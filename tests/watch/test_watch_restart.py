@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import wait_for
+from watch_helpers import wait_for
 
 from poolmon import Pool
 from poolmon.bench.tasks import ident

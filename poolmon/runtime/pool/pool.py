@@ -169,12 +169,14 @@ class Pool(PoolControl, SubmitSupport, Executor):
         eng.on_finished = self._on_engine_finished
         with eng.io_lock:
             eng.ensure_size("initial")
+        # The endpoint listens before the IO thread can report workers ready, so the pool's
+        # first events (worker ready, pool.init with its size) are in every monitor's history.
+        self._start_services()
         self._thread = threading.Thread(
             target=eng.run, name=f"poolmon-io-{self._cfg.name}", daemon=True
         )
         self._thread.start()
         _live.add(self)
-        self._start_services()
         with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one
             if eng.tasks_on is not telemetry.wants_tasks:
                 eng.set_tasks_on(telemetry.wants_tasks)

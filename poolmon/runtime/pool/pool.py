@@ -76,7 +76,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
 
     Every default above can be changed in poolmon.toml's `[pool]` and `[alerts]` sections or by
-    `POOLMON_POOL_<ARG>` variables (docs/FLEET_CONFIG.md); an argument given here always wins.
+    `POOLMON_POOL_<ARG>` variables (docs/FLEET.md); an argument given here always wins.
     """
 
     @with_config_defaults  # poolmon.toml [pool]/[alerts] for what is not passed here

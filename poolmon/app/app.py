@@ -9,6 +9,7 @@ a confirmation, in a worker thread, and the status line shows what the pool repo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -19,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from poolmon.app.announcer import FiringAnnouncer
+from poolmon.app.crashes import CrashAnnouncer
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
@@ -40,6 +42,9 @@ WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
 
 DEFAULT_REFRESH_HZ = 4.0
 """Snapshots pulled per second."""
+
+MESSAGE_TTL_S = 15.0
+"""Seconds a command result stays in the status line."""
 
 
 class PoolmonApp(TuningMixin):
@@ -103,14 +108,33 @@ class PoolmonApp(TuningMixin):
         """Whether tuning commands are disabled."""
         self.paused = False
         """Whether the screen is frozen."""
-        self.message = ""
-        """The latest command result, shown in the status line."""
+        self.message_ttl_s = MESSAGE_TTL_S
+        """How long a status-line message stays."""
+        self._message = ""
+        self._message_at = 0.0
         self.title = title
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+        self._crashes = CrashAnnouncer()
         self._announcer = FiringAnnouncer()
         self._undo = []
+
+    @property
+    def message(self) -> str:
+        """The latest command result for the status line, until it is `message_ttl_s` old.
+
+        A result stays true only for a while ("pool reports size 4" is wrong once the pool is
+        resized again), so it expires instead of sitting in the status line forever.
+        """
+        if self._message and time.monotonic() - self._message_at > self.message_ttl_s:
+            self._message = ""
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = text
+        self._message_at = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -133,6 +157,8 @@ class PoolmonApp(TuningMixin):
         self._status = self.source.status()
         if not self.paused or self._snapshot is None:
             self._snapshot = self.source.snapshot(self.window_s)
+            for text in self._crashes.new_messages(self._snapshot):
+                self.notify(text, title="worker crashed", severity="error", timeout=10)
             self._announce()
         screen = self.screen
         if isinstance(screen, PoolmonScreen):

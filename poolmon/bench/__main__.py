@@ -8,7 +8,17 @@ import json
 import sys
 from typing import Any
 
-SUITES = ("pool", "telemetry", "endpoint", "aggregator", "resources", "app", "memory")
+SUITES = (
+    "pool",
+    "telemetry",
+    "endpoint",
+    "aggregator",
+    "resources",
+    "app",
+    "memory",
+    "alerts",
+    "watch",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

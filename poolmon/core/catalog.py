@@ -123,6 +123,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "pid": "pool process pid",
             "host": "hostname",
             "start_method": "multiprocessing start method",
+            "started_at_ns": "pool start (wall clock, ns): the instance's identity, as in WELCOME",
         },
     ),
     EventSpec(
@@ -183,13 +184,19 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_POOL,
             "workers": "one map per live worker: worker_id, pid, state, op (running operation "
-            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done",
+            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done, slot "
+            "(its position in the pool), restarts (times that slot's worker was replaced)",
         },
     ),
     EventSpec(
         WORKER_SPAWN,
         "A worker process was started.",
-        metadata={**_WORKER, "reason": "initial | replace | resize | recycle"},
+        metadata={
+            **_WORKER,
+            "reason": "initial | replace | resize | recycle",
+            "slot": "its position in the pool (a replacement takes the dead worker's slot)",
+            "restarts": "times this slot's worker has been replaced, this spawn included",
+        },
     ),
     EventSpec(
         WORKER_READY,

@@ -134,6 +134,13 @@ class _Stopper:
         self._stop()
 
 
+def allowed_uids() -> frozenset[int]:
+    """Who may connect: the pool's own uid and poolmon.toml's [endpoint] allow_uids."""
+    from poolmon.runtime import config
+
+    return frozenset({os.getuid(), *config.current().get("endpoint", "allow_uids")})
+
+
 def worker_targets(pool: ServedPool) -> Callable[[], dict[int, int]]:
     """Build the resource sampler's target provider: the pool process and each live worker."""
     pid = os.getpid()
@@ -159,7 +166,9 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path)
+            endpoint = EndpointServer(
+                _EndpointControl(pool), pool.telemetry, path=path, allow_uids=allowed_uids()
+            )
             if isinstance(pool, Tunable):
                 register_tuning(endpoint.commands, pool)
             endpoint.start()

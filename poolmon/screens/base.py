@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 
 from poolmon.screens.frame import Frame
 from poolmon.widgets.header_bar import HeaderBar
-from poolmon.widgets.status_bar import StatusBar
+from poolmon.widgets.status_bar import StatusBar, gaps_in_window
 
 MIN_WIDTH = 60
 """Narrowest terminal the layouts are designed for."""
@@ -113,7 +113,7 @@ class PoolmonScreen(Screen[None]):
         status.detail = frame.detail
         status.severity = frame.severity
         status.dropped = frame.dropped
-        status.gaps = len(frame.snapshot.gaps)
+        status.gaps = gaps_in_window(frame.snapshot)
         status.message = frame.message
         status.display = status.has_text  # an empty line is a row the body can use
         self.show_body(frame)

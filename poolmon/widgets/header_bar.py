@@ -73,8 +73,9 @@ class HeaderBar(Widget):
             identity = Text(f" pid {info.pid}", style=muted)
             if info.host:
                 identity.append(f"@{info.host}", style=muted)
-            if info.started_at_ns and snap.taken_at_ns >= info.started_at_ns:
-                identity.append(f" up {fmt.age(snap.taken_at_ns - info.started_at_ns)}")
+            until = snap.data_until_ns or snap.taken_at_ns  # frozen while disconnected
+            if info.started_at_ns and until >= info.started_at_ns:
+                identity.append(f" up {fmt.age(until - info.started_at_ns)}")
             parts.append((identity, 5))
         label, colour = STATE_LOOK.get(self.state, (self.state, "text-muted"))
         state = Text("  ")
@@ -83,7 +84,8 @@ class HeaderBar(Widget):
         parts.extend(self._badge())
         parts.append((Text(f"  window {fmt.window(self.window_s)}"), 2))
         if snap is not None and snap.pool.pid:
-            parts.append((Text(f"  {snap.size} workers {snap.busy} busy", style=muted), 3))
+            sizes = f"  {fmt.count(snap.size)} workers {fmt.count(snap.busy)} busy"
+            parts.append((Text(sizes, style=muted), 3))
         for flag, word, tint in (
             (self.paused, " PAUSED ", "warning"),
             (self.read_only, " READ-ONLY ", "accent"),

@@ -6,6 +6,7 @@ import json
 import os
 import pwd
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,16 @@ def test_clear_one_line_errors(
     code, _, err = run(capsys, "silence", sock, "op=parse")
     assert code == 2
     assert "--for" in err
+    code, _, err = run(capsys, "silence", sock, "op=parse", "--until", "2001-01-01T00:00")
+    assert code == 2
+    assert "in the past" in err
+    code, _, err = run(capsys, "silence", sock, "op=parse", "--until", "tomorrow")
+    assert code == 2
+    assert "not an ISO time" in err
+    later = (datetime.now() + timedelta(hours=2)).isoformat(timespec="seconds")
+    code, out, _ = run(capsys, "silence", sock, "op=parse", "--until", later)
+    assert code == 0
+    assert out.endswith(f"until {later}\n")
     code, _, err = run(capsys, "unsilence", sock, "s-nope")
     assert code == 2
     assert "s-nope" in err

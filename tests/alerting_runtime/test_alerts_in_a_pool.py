@@ -14,7 +14,7 @@ from alert_runtime_helpers import fire, wait_until
 
 from poolmon.core import catalog as cat
 from poolmon.core.alerts.model import AlertsView
-from poolmon.core.protocol import Batch
+from poolmon.core.protocol import Batch, HistoryEnd
 from poolmon.runtime.alerting.cli import format_alerts
 from poolmon.runtime.client import MonitorClient
 from poolmon.runtime.telemetry import Telemetry
@@ -212,3 +212,24 @@ def test_lost_notifications_are_counted_in_the_view_and_reported(
     assert "nobody-listens" in report.metadata["message"]
     view = wait_until(lambda: pool.alerting.view.notifications_dropped and pool.alerting.view)
     assert view.notifications_dropped == 1
+
+
+def test_a_monitor_attaching_late_gets_the_alert_state_from_history(
+    make_pool: Callable[..., Any],
+) -> None:
+    pool = make_pool()
+    alert = fire(pool, "late")
+    time.sleep(0.5)  # the firing view's event is in the endpoint's history by now
+    with MonitorClient(pool.monitor, events=("poolmon.alert",), tasks=False) as late:
+        backfill: list[AlertsView] = []
+        while not isinstance(frame := late.recv(5), HistoryEnd):
+            assert frame is not None, "no HISTORY_END"
+            if isinstance(frame, Batch):
+                backfill += [
+                    AlertsView.from_wire(e.metadata["view"])
+                    for _, e in frame.events
+                    if e.name == cat.ALERT_STATE
+                ]
+    assert backfill, "the backfill held no poolmon.alert.state"
+    assert backfill[-1].by_id(alert.id) is not None
+    assert backfill[-1].pool == pool.name

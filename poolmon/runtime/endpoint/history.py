@@ -82,6 +82,14 @@ def _rows_from(batch: TaskBatch, first_second: int) -> TaskBatch | None:
     )
 
 
+def _last_second(batch: TaskBatch) -> int:
+    """The latest completion second of a batch's rows (-1 for an empty batch)."""
+    if len(batch.task_id) == 0:
+        return -1
+    view = BatchView.of(batch)
+    return int((view.start_ns + view.duration_ns).max()) // NS_PER_S
+
+
 class History:
     """Bounded history of the telemetry stream; see the module docstring.
 
@@ -112,6 +120,8 @@ class History:
         self._builder = RollupBuilder()
         self._unrolled: list[TaskBatch] = []
         self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
+        self._task_last_s: deque[int] = deque()
+        """Beside `_tasks`: each batch's last completion second (kept until it is rolled up)."""
         self._task_bytes = 0
         self._raw_task_bytes = raw_task_bytes
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
@@ -147,12 +157,24 @@ class History:
         self._unrolled.append(batch)
         size = len(batch.task_id) * _ROW_BYTES
         self._tasks.append((seq, batch, size))
+        self._task_last_s.append(_last_second(batch))
         self._task_bytes += size
-        while self._task_bytes > self._raw_task_bytes and len(self._tasks) > 1:
-            old_seq, _, old_size = self._tasks.popleft()
+        self._evict()
+        return seq
+
+    def _evict(self) -> None:
+        """Drop the oldest raw batches over the byte bound, but only once they are rolled up.
+
+        A backfill sends the raw rows of the seconds not yet closed; a batch holding such rows
+        is their only copy, so it stays (a few seconds' worth at most) even over the bound.
+        """
+        closed = -1 if self._closed_through is None else self._closed_through
+        tasks, last_s = self._tasks, self._task_last_s
+        while self._task_bytes > self._raw_task_bytes and len(tasks) > 1 and last_s[0] <= closed:
+            old_seq, _, old_size = tasks.popleft()
+            last_s.popleft()
             self._task_bytes -= old_size
             self._evicted_through = max(self._evicted_through, old_seq)
-        return seq
 
     def commit(self) -> None:
         """Hand the batches added since the last commit (one server flush) to the rollups.
@@ -189,6 +211,8 @@ class History:
             rollups.append((second, rollup.count, failed, blob))
             self._rollup_bytes += len(blob)
             self._closed_through = second
+        if closed:
+            self._evict()
         return closed
 
     # ---------------------------------------------------------------- reading

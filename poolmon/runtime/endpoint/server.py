@@ -43,7 +43,7 @@ from poolmon.core.protocol import (
     Subscribe,
     Welcome,
 )
-from poolmon.runtime.endpoint import fanout
+from poolmon.runtime.endpoint import cleanup, fanout
 from poolmon.runtime.endpoint.backfill import send_history
 from poolmon.runtime.endpoint.connection import (
     CLOSING,
@@ -147,6 +147,7 @@ class EndpointServer(SocketIO):
         if self._thread is not None:
             raise RuntimeError("EndpointServer already started")
         self._bound = bind_listener(self.path)
+        cleanup.register(self._bound)
         self._inbox = inbox = Inbox(self._inbox_limit)
         self._sel = selectors.DefaultSelector()
         self._sel.register(self._bound.sock, selectors.EVENT_READ, _LISTENER)
@@ -432,6 +433,7 @@ class EndpointServer(SocketIO):
                 pass
             self._drop_conn(conn)
         if self._bound is not None:
+            cleanup.unregister(self._bound)
             self._bound.unlink()
             self._bound.sock.close()
         self._sel.close()

@@ -75,7 +75,7 @@ class Lifecycle(EngineBase):
         self.sel.register(w.sentinel, selectors.EVENT_READ, ("exit", w))
         if reason == "replace":
             self.restarts[slot_index] = self.restarts.get(slot_index, 0) + 1
-        self.em.worker_spawn(w, reason)
+        self.em.worker_spawn(w, reason, self.restarts.get(slot_index, 0))
         return w
 
     def ensure_size(self, reason: str) -> None:

@@ -22,6 +22,7 @@ from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any, Literal
 
 from poolmon.core.errors import ConfigError
+from poolmon.runtime.config.pool_defaults import with_config_defaults
 from poolmon.runtime.pool import closing
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.config import (
@@ -91,8 +92,12 @@ class Pool(PoolControl, SubmitSupport, Executor):
         alert_state_dir: Folder of the alert state file (acks, silences, history kept across
             restarts); None: `$XDG_STATE_HOME/poolmon/<name>/`.
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
+
+    Every default above can be changed in poolmon.toml's `[pool]` and `[alerts]` sections or by
+    `POOLMON_POOL_<ARG>` variables (docs/FLEET.md); an argument given here always wins.
     """
 
+    @with_config_defaults  # poolmon.toml [pool]/[alerts] for what is not passed here
     def __init__(
         self,
         max_workers: int | None = None,
@@ -184,7 +189,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         self._max_queue = self._cfg.max_queue
         self._started_at_ns = time.time_ns()
         self._pid = os.getpid()
-        em = PoolEmitter(telemetry, self._cfg.name)
+        em = PoolEmitter(telemetry, self._cfg.name, self._started_at_ns)
         self._eng = eng = Engine(self._cfg, em, self._ft)
         self._services: list[Any] = eng.services  # stopped by closing.engine_finished
         self._pending = eng.pending
@@ -197,12 +202,14 @@ class Pool(PoolControl, SubmitSupport, Executor):
         eng.on_finished = functools.partial(closing.engine_finished, eng)
         with eng.io_lock:
             eng.ensure_size("initial")
+        # The endpoint listens before the IO thread can report workers ready, so the pool's
+        # first events (worker ready, pool.init with its size) are in every monitor's history.
+        self._start_services()
         self._thread = eng.thread = threading.Thread(
             target=eng.run, name=f"poolmon-io-{self._cfg.name}", daemon=True
         )
         self._thread.start()
         closing.track(self, eng)
-        self._start_services()
         with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one
             if eng.tasks_on is not telemetry.wants_tasks:
                 eng.set_tasks_on(telemetry.wants_tasks)

@@ -21,6 +21,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "attach": ("poolmon.app.launch", "run_attach", "attach the terminal monitor to a running pool"),
     "ls": ("poolmon.runtime.commands", "run_ls", "list the pools running on this machine"),
     "status": ("poolmon.runtime.commands", "run_status", "print a one-shot summary of a pool"),
+    "watch": (
+        "poolmon.runtime.watch.serve",
+        "run_watch",
+        "watch pools headless and serve their metrics to Prometheus (/metrics)",
+    ),
     "alerts": (
         "poolmon.runtime.alerting.cli",
         "run_alerts",
@@ -132,8 +137,33 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("action", nargs="?", choices=["show", "check"], default="show")
         p.add_argument("file", nargs="?", metavar="FILE", help="with `check`: the file to check")
         p.add_argument("--json", action="store_true", help="machine-readable output (show)")
+    elif verb == "watch":
+        _add_watch_arguments(p)
     elif verb in ALERT_VERBS:
         _add_alert_arguments(verb, p)
+
+
+def _add_watch_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `poolmon watch` (implemented in poolmon.runtime.watch.serve)."""
+    p.add_argument("targets", nargs="*", metavar="NAME|SOCKET", help="pools to watch")
+    p.add_argument(
+        "--all", action="store_true", help="every pool on this machine, as they come and go"
+    )
+    p.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        default=None,
+        help="where to serve /metrics (default 127.0.0.1:9464; non-loopback only if given here)",
+    )
+    p.add_argument("--once", action="store_true", help="print the figures once and exit")
+    p.add_argument("--json", action="store_true", help="with --once: JSON output")
+    p.add_argument(
+        "--timeout", type=float, default=5.0, help="with --once: seconds to wait for the pools"
+    )
+    p.add_argument("--max-ops", type=int, default=32, help="op label values per pool (default 32)")
+    p.add_argument(
+        "--max-workers", type=int, default=128, help="worker label values per pool (default 128)"
+    )
 
 
 ALERT_VERBS = frozenset({"alerts", "ack", "silence", "silences", "unsilence"})

@@ -17,6 +17,7 @@ SUITES = (
     "app",
     "memory",
     "alerts",
+    "watch",
     "investigate",
 )
 

@@ -65,6 +65,10 @@ MAX_WINDOW_S = 3600
 """The longest window; coverage and gaps older than this (plus a minute) are pruned."""
 JUMP_TOLERANCE_S = 2
 """A wall clock that goes back by more than this is a jump (slots after it are dropped)."""
+WORKER_EXIT_REASONS = frozenset(
+    ("crash", "timeout", "recycle_tasks", "recycle_memory", "health", "resize", "shutdown")
+)
+"""The `reason` values of `poolmon.worker.exit` (docs/EVENTS.md)."""
 _TOTALS = ("tasks_submitted", "tasks_done", "tasks_failed")
 
 
@@ -108,6 +112,8 @@ class Aggregator:
         self.duplicates_ignored = 0
         self.data_until_ns: int | None = None
         """While the connection is down: the time of the last data (ages freeze there)."""
+        self.worker_exits: dict[str, int] = {}
+        """Worker exits since attach by reason (catalog reasons only; else "other")."""
         self._totals_last: dict[str, int] = {}
         self._totals_offset: dict[str, int] = dict.fromkeys(_TOTALS, 0)
         self._last_seq: int | None = None
@@ -183,6 +189,10 @@ class Aggregator:
         second = event.ts_ns // NS_PER_S
         self.coverage.note(second)
         self.event_counts.inc(second, event.name)
+        if event.name == C.WORKER_EXIT:
+            reason = str(event.metadata.get("reason"))
+            reason = reason if reason in WORKER_EXIT_REASONS else "other"
+            self.worker_exits[reason] = self.worker_exits.get(reason, 0) + 1
         handler = self._handlers.get(event.name)
         if handler is not None:
             handler(event)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from poolmon.core.distring import DistRing
+from poolmon.core.op_totals import rollup_fail_status
 from poolmon.core.ring import ENTITY_TIERS
 from poolmon.core.rollup import Hist, Rollup
 from poolmon.core.tally import I64, OpCount, SecondCount
@@ -109,10 +110,17 @@ def _apply_ops(
     block = np.zeros((st.ops.keys.max_labels, 2), dtype=np.int64)
     hists = {st.ops.keys.column(op.name): op.duration for op in r.by_op}
     none = OpCount()
+    fail_status = rollup_fail_status(r)
     for col in theirs.ops.keys() | mine.ops.keys():
         t, m = theirs.ops.get(col, none), mine.ops.get(col, none)
         block[col] += (t.count - m.count, t.failed - m.failed)
         counts = t.buckets - m.buckets
+        # The Prometheus export's since-attach totals get the same difference; they hold a
+        # negative one back so exported counters never go down (poolmon.core.op_totals).
+        st.op_totals.add_counts(
+            st.ops.keys.name(col), t.count - m.count, t.failed - m.failed, fail_status,
+            counts, t.sum_ns - m.sum_ns,
+        )  # fmt: skip
         if counts.any():
             ring = st.op_latency.get(col)
             if ring is None:

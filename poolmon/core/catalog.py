@@ -130,7 +130,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         POOL_TERMINATE,
         "The pool shut down.",
         measurements={"uptime_ns": "pool lifetime", "tasks_done": "tasks finished in total"},
-        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit"},
+        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit | collected | initializer"},
     ),
     EventSpec(
         POOL_RESIZE,

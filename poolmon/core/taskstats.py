@@ -24,6 +24,7 @@ from poolmon.core.batchview import BatchView
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.distring import DistRing
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK
+from poolmon.core.op_totals import OpTotals
 from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
 from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
 from poolmon.core.tally import SecondCount, SecondTally
@@ -76,6 +77,8 @@ class TaskStats:
         """Failed tasks by error type (exception class, or the status name)."""
         self.tally = SecondTally()
         """What each recent second holds, so a backfill adds only what is missing."""
+        self.op_totals = OpTotals(max_ops)
+        """Per-operation counts and duration buckets since attach (the Prometheus export)."""
 
     @property
     def nbytes(self) -> int:
@@ -129,6 +132,7 @@ class TaskStats:
             tally.wait += wcounts
             tally.wait_sum_ns += wsum
         self._ops(second, v, failed, n_failed, dbin, tally)
+        self.op_totals.ingest(v.ops, v.op, v.status, dbin, dur)
         if n_failed:
             self._errors(second, v, failed, tally)
         if workers is not None:

@@ -19,9 +19,9 @@ import os
 import threading
 import time
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +35,8 @@ from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
 from poolmon.runtime.liveness import drop_kind, since
+
+T = TypeVar("T")
 
 ConnectionState = Literal["connecting", "live", "stale", "disconnected"]
 """Where the connection to the pool stands."""
@@ -167,6 +169,8 @@ class Monitor:
         clock: The aggregator's clock (the system clock by default).
         stale_after_s: Silence after which a live connection is reported stale.
         backoff: Reconnection delays (`poolmon.runtime.client.Backoff`).
+        events: Event-name prefixes to subscribe to (`""`: every event, what the app needs).
+        client: The name the pool sees for this connection.
     """
 
     def __init__(
@@ -177,6 +181,8 @@ class Monitor:
         clock: Clock | None = None,
         stale_after_s: float = STALE_AFTER_S,
         backoff: Backoff | None = None,
+        events: tuple[str, ...] = ("",),
+        client: str = "poolmon attach",
     ) -> None:
         self.path = path
         self.read_only = read_only
@@ -191,7 +197,7 @@ class Monitor:
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
         self._client = ReconnectingClient(
-            path, backoff=backoff, read_only=read_only, client="poolmon attach"
+            path, backoff=backoff, read_only=read_only, client=client, events=events
         )
         self._thread: threading.Thread | None = None
         self._state: ConnectionState = CONNECTING
@@ -248,6 +254,22 @@ class Monitor:
         with self.lock:
             self._flush_locked()
             return self.aggregator.snapshot(window_s)
+
+    def read(self, fn: Callable[[Aggregator], T]) -> T:
+        """Run `fn` on the aggregator under the lock, held batches ingested first.
+
+        For readers that need more than a snapshot in one consistent look (the headless
+        watcher reads the snapshot and the since-attach totals together).
+        """
+        with self.lock:
+            self._flush_locked()
+            return fn(self.aggregator)
+
+    def last_frame_age_s(self) -> float | None:
+        """Seconds since the last frame (data or heartbeat) arrived; None before the first."""
+        if not self.frames_seen:
+            return None
+        return (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
 
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """One worker's detail, taken under the lock."""

@@ -94,16 +94,33 @@ class Stoppable(Protocol):
 
 
 class _EndpointControl:
-    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control"."""
+    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control".
+
+    Every call looks the method up on the pool when it is made: `Pool` hands its services a
+    weak proxy, and a bound method stored here would hold the pool itself (a pool dropped
+    without shutdown() must stay collectable).
+    """
 
     def __init__(self, pool: ServedPool) -> None:
         self._pool = pool
         self.name = pool.name
         self.started_at_ns = pool.started_at_ns
-        self.set_task_timeout = pool.set_task_timeout
-        self.set_health_check_interval = pool.set_health_check_interval
-        self.recycle_worker = pool.recycle_worker
-        self.stats = pool.stats  # the endpoint flattens PoolStats itself (control.plain_stats)
+
+    def stats(self) -> Any:
+        """The pool's `PoolStats` (the endpoint flattens it itself: control.plain_stats)."""
+        return self._pool.stats()
+
+    def set_task_timeout(self, seconds: float | None, /) -> None:
+        """Set the pool's default per-task timeout."""
+        self._pool.set_task_timeout(seconds)
+
+    def set_health_check_interval(self, seconds: float, /) -> None:
+        """Set the pool's heartbeat period."""
+        self._pool.set_health_check_interval(seconds)
+
+    def recycle_worker(self, worker_id: int, /) -> None:
+        """Replace one of the pool's workers."""
+        self._pool.recycle_worker(worker_id)
 
     def resize(self, size: int, /) -> None:
         """Resize on a monitor's behalf; the `poolmon.pool.resize` event says "control"."""

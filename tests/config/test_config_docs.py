@@ -1,4 +1,4 @@
-"""docs/FLEET_CONFIG.md documents every setting, under its own section, with its variable's form."""
+"""docs/FLEET.md documents every setting, under its own section, with its variable's form."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from poolmon.core.config.schema import KEYS, SECTIONS
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "FLEET_CONFIG.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "FLEET.md"
 
 
 def test_every_setting_is_in_the_reference() -> None:

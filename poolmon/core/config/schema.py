@@ -2,7 +2,7 @@
 
 One table drives everything: parsing a file, reading `POOLMON_<SECTION>_<KEY>` variables,
 checking command-line arguments, `poolmon config show` and the reference in
-docs/FLEET_CONFIG.md. A setting that is read only when something starts (a pool, the app) says
+docs/FLEET.md. A setting that is read only when something starts (a pool, the app) says
 so (`restart`), and one the tuning commands can change in a running pool names its tuning key
 (`live`), so `config show` can tell an operator what editing it will and will not do.
 """

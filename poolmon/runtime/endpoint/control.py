@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Final, Protocol
 
 from poolmon.core.catalog import CONTROL_COMMAND
-from poolmon.core.errors import PoolmonError
+from poolmon.core.errors import ConfigError, PoolmonError
 
 
 class PoolControl(Protocol):
@@ -264,7 +264,7 @@ class CommandHandler:
                 raise Refused(f"{name} refused: this connection is read-only")
             outcome = Outcome(True, command(args))
             verdict = "ok"
-        except Refused as exc:
+        except (Refused, ConfigError) as exc:  # ConfigError: the pool refused the arguments
             outcome, verdict = Outcome(False, {}, str(exc)), "refused"
         except Exception as exc:  # the pool said no (bad state, shutting down, ...)
             outcome, verdict = Outcome(False, {}, f"{type(exc).__name__}: {exc}"), "error"

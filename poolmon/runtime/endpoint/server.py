@@ -54,6 +54,7 @@ from poolmon.runtime.endpoint.connection import (
     subscription_key,
 )
 from poolmon.runtime.endpoint.control import CommandHandler, Limits, PoolControl
+from poolmon.runtime.endpoint.fitting import MIN_MAX_FRAME_SIZE
 from poolmon.runtime.endpoint.history import History, Record
 from poolmon.runtime.endpoint.inbox import Inbox
 from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
@@ -361,6 +362,13 @@ class EndpointServer(SocketIO):
                     "version",
                     f"client speaks protocol version {frame.version}; this pool speaks "
                     f"{PROTOCOL_VERSION}",
+                )
+            elif frame.max_frame_size < MIN_MAX_FRAME_SIZE:
+                self._fail(
+                    conn,
+                    "protocol",
+                    f"max_frame_size {frame.max_frame_size} is below the minimum of "
+                    f"{MIN_MAX_FRAME_SIZE} bytes",
                 )
             else:
                 self._welcome(conn, frame)

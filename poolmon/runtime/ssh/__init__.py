@@ -1,1 +1,1 @@
-"""Pools on other machines, reached through the system's ssh (see docs/FLEET_CONFIG.md)."""
+"""Pools on other machines, reached through the system's ssh (see docs/FLEET.md)."""

@@ -21,8 +21,9 @@ from poolmon.core.snapshot import ControlChange, PoolSnapshot
 from poolmon.core.tuning import SettingSpec, Value, format_value
 from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
 from poolmon.screens.confirm import ConfirmScreen
+from poolmon.screens.tuning import TuningScreen
 
-TUNING_ACTIONS = frozenset({"grow", "shrink", "edit", "undo", "recycle", "kill"})
+TUNING_ACTIONS = frozenset({"grow", "shrink", "edit", "undo", "recycle", "kill", "op_timeout"})
 """Actions that change the pool, on any screen: disabled (greyed out) in read-only mode."""
 
 UNDO_DEPTH = 20
@@ -133,6 +134,12 @@ class TuningMixin(App[None]):
                 self.settings_status = ""
             except (ConfigError, AttributeError, TypeError) as exc:
                 self.settings_status = f"settings unreadable: {exc}"
+        self.refresh_frame()
+
+    def edit_setting(self, key: str) -> None:
+        """Open the tuning screen with the edit line on `key` (the operations view's `e`)."""
+        self.push_screen(TuningScreen(edit_key=key))
+        self.fetch_settings()
         self.refresh_frame()
 
     # -- changes -----------------------------------------------------------------------------

@@ -81,7 +81,15 @@ ALERT_ACK: Final = "poolmon.alert.ack"
 ALERT_STATE: Final = "poolmon.alert.state"
 AUTOTUNE_DECISION: Final = "poolmon.autotune.decision"
 
-ERROR_CATEGORIES: Final = ("task", "worker", "pool", "telemetry", "endpoint", "resources")
+ERROR_CATEGORIES: Final = (
+    "task",
+    "worker",
+    "pool",
+    "telemetry",
+    "endpoint",
+    "resources",
+    "alerts",
+)
 """Allowed `category` values of `poolmon.error`."""
 SEVERITIES: Final = ("info", "warning", "error", "critical")
 """Allowed `severity` values of `poolmon.error`, mildest first."""
@@ -116,13 +124,14 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "pid": "pool process pid",
             "host": "hostname",
             "start_method": "multiprocessing start method",
+            "started_at_ns": "pool start (wall clock, ns): the instance's identity, as in WELCOME",
         },
     ),
     EventSpec(
         POOL_TERMINATE,
         "The pool shut down.",
         measurements={"uptime_ns": "pool lifetime", "tasks_done": "tasks finished in total"},
-        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit"},
+        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit | collected | initializer"},
     ),
     EventSpec(
         POOL_RESIZE,
@@ -176,13 +185,19 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_POOL,
             "workers": "one map per live worker: worker_id, pid, state, op (running operation "
-            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done",
+            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done, slot "
+            "(its position in the pool), restarts (times that slot's worker was replaced)",
         },
     ),
     EventSpec(
         WORKER_SPAWN,
         "A worker process was started.",
-        metadata={**_WORKER, "reason": "initial | replace | resize | recycle"},
+        metadata={
+            **_WORKER,
+            "reason": "initial | replace | resize | recycle",
+            "slot": "its position in the pool (a replacement takes the dead worker's slot)",
+            "restarts": "times this slot's worker has been replaced, this spawn included",
+        },
     ),
     EventSpec(
         WORKER_READY,

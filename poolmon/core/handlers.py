@@ -55,6 +55,9 @@ def on_worker_spawn(agg: Aggregator, e: Event) -> None:
         rec.spawns += 1
         rec.alive = True
         rec.exited_at_ns = None
+        restarts = e.metadata.get("restarts")
+        if isinstance(restarts, int):
+            rec.pool_restarts = restarts
         _set_state(rec, e, "starting", str(e.metadata.get("reason", "")))
 
 
@@ -92,6 +95,8 @@ def on_pool_status_workers(agg: Aggregator, e: Event) -> None:
         rec = agg.workers.get(int(row["worker_id"]), e.ts_ns)
         if row.get("pid"):
             rec.pid = int(row["pid"])
+        if isinstance(row.get("restarts"), int):
+            rec.pool_restarts = int(row["restarts"])
         state = row.get("state")
         if isinstance(state, str) and state != rec.state:
             rec.record_state(e.ts_ns, state, "status")
@@ -102,6 +107,25 @@ def on_pool_status_workers(agg: Aggregator, e: Event) -> None:
         else:
             rec.current_op = None
             rec.task_started_ns = None
+
+
+EXIT_STATES: Final[Mapping[str, str]] = {
+    "crash": "crashed",
+    "timeout": "killed",
+    "health": "killed",
+    "recycle": "recycled",
+    "recycle_tasks": "recycled",
+    "recycle_memory": "recycled",
+    "resize": "retired",
+    "shutdown": "stopped",
+    "start_failed": "failed",
+}
+"""Exit reason -> the state a dead worker shows: a crash must not read like a shrink."""
+
+
+def exit_state(reason: str) -> str:
+    """The state of a worker that exited for `reason` (`stopped` for an unknown reason)."""
+    return EXIT_STATES.get(reason, "stopped")
 
 
 def on_worker_exit(agg: Aggregator, e: Event) -> None:
@@ -123,7 +147,7 @@ def on_worker_exit(agg: Aggregator, e: Event) -> None:
             tasks_done=int(m.get("tasks_done", 0)),
         )
     )
-    _set_state(rec, e, "stopped", str(md.get("reason", "")))
+    _set_state(rec, e, exit_state(str(md.get("reason", ""))), str(md.get("reason", "")))
     rec.alive = False
     rec.current_op = None
     rec.exited_at_ns = e.ts_ns

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from poolmon.core.alerts.model import AlertsView
+
 
 @dataclass(frozen=True, slots=True)
 class LatencySummary:
@@ -137,7 +139,7 @@ class OperationView:
     name: str
     count: int = 0
     errors: int = 0
-    rate_per_s: float = 0.0
+    rate_per_s: float | None = None
     latency: LatencySummary = field(default_factory=LatencySummary)
     timeouts: int = 0
     """Tasks of this operation that hit their timeout in the window (`poolmon.task.timeout`)."""
@@ -194,7 +196,7 @@ class WindowSummary:
     window_s: int
     tasks_finished: int = 0
     tasks_failed: int = 0
-    throughput_per_s: float = 0.0
+    throughput_per_s: float | None = None
     error_rate: float | None = None
     latency: LatencySummary = field(default_factory=LatencySummary)
     queue_wait: LatencySummary = field(default_factory=LatencySummary)
@@ -270,26 +272,32 @@ class PoolSnapshot:
 
     Counts (`tasks_*`, `errors`, `throughput*`, `latency*`, `queue_wait`, `operations`) are
     over the window; `size`/`busy`/`idle`/`queue_depth`/`utilization` are the latest pool
-    status (the current instant). `tasks_finished` = ok + error + timeout + crashed;
+    status (the current instant), None before the first one. `throughput_per_s` is None when
+    no second of the window has data. `tasks_finished` = ok + error + timeout + crashed;
     `tasks_failed` = error + timeout + crashed; cancelled tasks never ran and are only in
     `tasks_cancelled`. `error_rate` = failed / finished (None with nothing finished).
     `covered_s` is how many seconds of the window have data (gaps excluded).
     `*_total` fields count since the monitor started and survive pool restarts; the
     `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
+    `data_until_ns` is set while the connection is down: the time of the last data, where
+    uptime and task ages stop (worker states then read "unknown").
+    `alerts` is the pool's latest alert state (None: the pool has sent none yet, so nothing
+    is known, which is not "no alerts"); `alert_views_malformed` counts views ignored as
+    undecodable (poolmon.core.alert_state).
     """
 
     taken_at_ns: int = 0
     window_s: int = 60
     pool: PoolInfo = field(default_factory=PoolInfo)
-    size: int = 0
-    busy: int = 0
-    idle: int = 0
-    queue_depth: int = 0
+    size: int | None = None
+    busy: int | None = None
+    idle: int | None = None
+    queue_depth: int | None = None
     utilization: float | None = None
     tasks_finished: int = 0
     tasks_failed: int = 0
     tasks_timed_out: int = 0
-    throughput_per_s: float = 0.0
+    throughput_per_s: float | None = None
     throughput: Series = field(default_factory=Series)
     latency: LatencySummary = field(default_factory=LatencySummary)
     latency_histogram: Histogram = field(default_factory=Histogram)
@@ -311,9 +319,12 @@ class PoolSnapshot:
     pool_tasks_failed_total: int | None = None
     pool_restarts: int = 0
     pool_state: str = "unknown"
+    data_until_ns: int | None = None
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
     load: LoadSignals = field(default_factory=LoadSignals)
     autotune: AutotuneView = field(default_factory=AutotuneView)
+    alerts: AlertsView | None = None
+    alert_views_malformed: int = 0
     control_log: tuple[ControlChange, ...] = ()
     """The last control commands seen (newest last; see `ControlChange`)."""

@@ -1,24 +1,32 @@
-"""The services every pool runs beside its workers: the endpoint, the resource sampler, autotune.
+"""The services every pool runs beside its workers: the endpoint, alerting, resources, autotune.
 
 They live here rather than in the pool so the pool's hot path knows nothing about sockets or
 /proc: `Pool` calls `start_pool_services(self)` once its workers are up and stops what it got
 back, newest first, when it shuts down. A service that fails to start is reported as a
 `poolmon.error` event and the pool runs without it — a monitor must never stop the work.
+
+Alerting runs inside the endpoint (an insight hook in its thread), so it starts right after the
+endpoint and is stopped last, once the endpoint's thread has ended: its final state save then
+cannot race an evaluation. With no endpoint there is no alerting (docs/ALERTS_RUNTIME.md).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.core.advisor.autotune import AutotuneConfig
 from poolmon.runtime.autotune import HOOK as AUTOTUNE_HOOK
 from poolmon.runtime.autotune import AutotuneService
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.stacks import Stackable, register_stacks
 from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
+
+if TYPE_CHECKING:
+    from poolmon.runtime.alerting.setup import AlertSetup
 
 
 class ServedPool(Protocol):
@@ -47,6 +55,16 @@ class ServedPool(Protocol):
     @property
     def resource_interval_s(self) -> float | None:
         """Resource sampling period, or None for no sampling."""
+        ...
+
+    @property
+    def alert_setup(self) -> AlertSetup | None:
+        """Rules and channels to alert with, or None for no alerting."""
+        ...
+
+    @property
+    def alert_state_dir(self) -> str | None:
+        """Folder of the alert state file (None: the default under $XDG_STATE_HOME)."""
         ...
 
     def stats(self) -> Any:
@@ -104,16 +122,33 @@ class Stoppable(Protocol):
 
 
 class _EndpointControl:
-    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control"."""
+    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control".
+
+    Every call looks the method up on the pool when it is made: `Pool` hands its services a
+    weak proxy, and a bound method stored here would hold the pool itself (a pool dropped
+    without shutdown() must stay collectable).
+    """
 
     def __init__(self, pool: ServedPool) -> None:
         self._pool = pool
         self.name = pool.name
         self.started_at_ns = pool.started_at_ns
-        self.set_task_timeout = pool.set_task_timeout
-        self.set_health_check_interval = pool.set_health_check_interval
-        self.recycle_worker = pool.recycle_worker
-        self.stats = pool.stats  # the endpoint flattens PoolStats itself (control.plain_stats)
+
+    def stats(self) -> Any:
+        """The pool's `PoolStats` (the endpoint flattens it itself: control.plain_stats)."""
+        return self._pool.stats()
+
+    def set_task_timeout(self, seconds: float | None, /) -> None:
+        """Set the pool's default per-task timeout."""
+        self._pool.set_task_timeout(seconds)
+
+    def set_health_check_interval(self, seconds: float, /) -> None:
+        """Set the pool's heartbeat period."""
+        self._pool.set_health_check_interval(seconds)
+
+    def recycle_worker(self, worker_id: int, /) -> None:
+        """Replace one of the pool's workers."""
+        self._pool.recycle_worker(worker_id)
 
     def resize(self, size: int, /) -> None:
         """Resize on a monitor's behalf; the `poolmon.pool.resize` event says "control"."""
@@ -126,6 +161,13 @@ class _Stopper:
 
     def stop(self) -> None:
         self._stop()
+
+
+def allowed_uids() -> frozenset[int]:
+    """Who may connect: the pool's own uid and poolmon.toml's [endpoint] allow_uids."""
+    from poolmon.runtime import config
+
+    return frozenset({os.getuid(), *config.current().get("endpoint", "allow_uids")})
 
 
 def worker_targets(pool: ServedPool) -> Callable[[], dict[int, int]]:
@@ -155,9 +197,13 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     if pool.monitor is not False:
         path = None if pool.monitor is True else pool.monitor
         try:
-            endpoint = EndpointServer(_EndpointControl(pool), pool.telemetry, path=path)
+            endpoint = EndpointServer(
+                _EndpointControl(pool), pool.telemetry, path=path, allow_uids=allowed_uids()
+            )
             if isinstance(pool, Tunable):
                 register_tuning(endpoint.commands, pool)
+            if isinstance(pool, Stackable):
+                register_stacks(endpoint.commands, pool)
             endpoint.start()
             started.append(_Stopper(endpoint.close))
             tuner = AutotuneService(
@@ -170,14 +216,10 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
             endpoint.insight.add_hook(AUTOTUNE_HOOK, tuner.hook)
             started.append(_Stopper(tuner.stop))
         except Exception as exc:  # the pool must run even if its endpoint cannot
-            emit_error_event(
-                "endpoint",
-                "error",
-                pool=pool.name,
-                error=exc,
-                message=f"monitor endpoint not started: {exc}",
-                telemetry=pool.telemetry,
-            )
+            _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)
+    alerting = _start_alerting(pool, endpoint)
+    if alerting is not None:
+        started.insert(0, alerting)  # stopped last: after the endpoint's thread has ended
     interval = pool.resource_interval_s
     if interval is not None:
         sampler = ResourceMonitor(
@@ -190,3 +232,48 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
         sampler.start()
         started.append(_Stopper(sampler.stop))
     return started
+
+
+def _report(
+    pool: ServedPool, category: str, severity: str, message: str, exc: Exception | None = None
+) -> None:
+    """A service could not start (or runs degraded): one `poolmon.error`, and the pool goes on."""
+    emit_error_event(
+        category,
+        severity,
+        pool=pool.name,
+        error=exc,
+        error_type=None if exc is not None else "ConfigError",
+        message=message,
+        telemetry=pool.telemetry,
+    )
+
+
+def _start_alerting(pool: ServedPool, endpoint: EndpointServer | None) -> Stoppable | None:
+    """Start the alert service on the endpoint; None when off or impossible (then said so)."""
+    setup = pool.alert_setup
+    if setup is None:
+        return None
+    if endpoint is None:
+        if setup.explicit:
+            _report(
+                pool,
+                "alerts",
+                "warning",
+                f"alerts={setup.source!r} ignored: alerting runs in the monitor endpoint, and "
+                "this pool has none (monitor=False, or it failed to start)",
+            )
+        return None
+    from poolmon.runtime.alerting.setup import start_alert_service
+
+    try:
+        return start_alert_service(
+            setup,
+            pool=pool.name,
+            telemetry=pool.telemetry,
+            endpoint=endpoint,
+            state_dir=pool.alert_state_dir,
+        )
+    except Exception as exc:  # the pool must run even if alerting cannot
+        _report(pool, "alerts", "error", f"alerting not started: {exc}", exc)
+        return None

@@ -29,7 +29,6 @@ class Frame:
         read_only: Whether tuning commands are disabled.
         worker: The drill-down's worker, when a drill-down screen is open.
         message: The latest command result or hint, for the status line.
-        alerts: Active alerts as (severity, message).
         findings: The advisor's findings, most urgent first (computed about once a second
             while an advisor screen is open).
         advice_note: Why there are no findings, when there are none.
@@ -48,7 +47,6 @@ class Frame:
     read_only: bool = False
     worker: WorkerView | None = None
     message: str = ""
-    alerts: tuple[tuple[str, str], ...] = ()
     findings: tuple[Finding, ...] = ()
     advice_note: str = ""
     settings: tuple[SettingSpec, ...] = ()

@@ -17,6 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from poolmon.core.errors import ConfigError
+from poolmon.core.tuning import spec_for
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.widgets.change_log import ChangeLog
@@ -54,6 +56,11 @@ class TuningScreen(PoolmonScreen):
     TuningScreen.-compact.-editing SettingsTable { height: 1fr; min-height: 4; }
     """
 
+    def __init__(self, edit_key: str | None = None) -> None:
+        super().__init__()
+        self.edit_key = edit_key
+        """A setting to open the edit line on as soon as the settings arrive (from `o`)."""
+
     def compose_body(self) -> Iterable[Widget]:
         """Settings, hint line, editor (while editing), change log."""
         yield SettingsTable()
@@ -72,8 +79,32 @@ class TuningScreen(PoolmonScreen):
         table.show_settings(frame.settings)
         status = frame.settings_status or f"{len(frame.settings)} settings"
         table.border_subtitle = status
-        self.query_one(ChangeLog).show_log(frame.snapshot.control_log)
+        log = self.query_one(ChangeLog)
+        log.show_log(frame.snapshot.control_log)
+        log.border_title = "Change log" + (
+            f" · z undoes {frame.undo_hint}" if frame.undo_hint else ""
+        )
         self._show_hint()
+        if self.edit_key is not None and frame.settings:
+            key, self.edit_key = self.edit_key, None
+            self._edit_pending(key, frame)
+
+    def _edit_pending(self, key: str, frame: Frame) -> None:
+        """Open the edit line on `key` (an op's timeout may have no row yet: make its spec)."""
+        by_key = {s.key: s for s in frame.settings}
+        try:
+            spec = spec_for(by_key, key)
+        except ConfigError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        table = self.query_one(SettingsTable)
+        if key in by_key:
+            table.move_cursor(row=list(by_key).index(key))
+        if frame.read_only:
+            self.app.action_explain_read_only()  # type: ignore[attr-defined]
+            return
+        self.add_class("-editing")
+        self.query_one(SettingEditor).edit(spec)
 
     @property
     def editing(self) -> bool:
@@ -142,15 +173,12 @@ class TuningScreen(PoolmonScreen):
         )
 
     def _show_hint(self) -> None:
-        """Under the table: the highlighted setting's help, or what z would undo."""
+        """Under the table: the highlighted setting's help and whether it applies at once."""
         frame = self.frame
-        hint = self.query_one("#tuning-hint", Static)
         key = self.query_one(SettingsTable).current_key
         spec = next((s for s in (frame.settings if frame else ()) if s.key == key), None)
-        parts = []
+        text = ""
         if spec is not None:
             live = "applies at once" if spec.live else "needs a restart"
-            parts.append(f"{spec.key}: {spec.help} ({live})")
-        if frame is not None and frame.undo_hint:
-            parts.append(f"z undoes {frame.undo_hint}")
-        hint.update(" · ".join(parts))
+            text = f"{spec.key}: {spec.help} ({live})"
+        self.query_one("#tuning-hint", Static).update(text)

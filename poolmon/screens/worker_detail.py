@@ -32,6 +32,7 @@ class WorkerDetailScreen(PoolmonScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "recycle", "Recycle"),
         Binding("K", "kill", "Kill"),
+        Binding("x", "stack", "Stack"),
         Binding("escape", "app.pop_screen", "Back"),
     ]
     """
@@ -39,6 +40,7 @@ class WorkerDetailScreen(PoolmonScreen):
     | :- | :- |
     | `r` | Recycle this worker: replaced after its current task (asks first). |
     | `K` | Kill this worker now: its running task fails (asks first). |
+    | `x` | The running task's live stack, age, op and arguments (x again refreshes). |
     | `escape` | Back to the previous screen. |
     """
 
@@ -85,6 +87,10 @@ class WorkerDetailScreen(PoolmonScreen):
     def action_kill(self) -> None:
         """Ask, then kill this worker now (its running task fails with WorkerKilled)."""
         self._worker_command("kill_worker")
+
+    def action_stack(self) -> None:
+        """Open this worker's stack modal (the app asks the pool for the stack)."""
+        self.app.show_worker_stack(self.worker_id)  # type: ignore[attr-defined]
 
     def _worker_command(self, command: str) -> None:
         worker = self.frame.worker if self.frame is not None else None

@@ -1,17 +1,21 @@
-"""Control commands over a real socket: safe ranges, read-only refusal, events, ack broadcast."""
+"""Control commands over a real socket: safe ranges, read-only refusal, events, the caller."""
 
 from __future__ import annotations
 
+import os
+import pwd
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from endpoint_fakes import FakePool
 
-from poolmon.core.catalog import ALERT_ACK, CONTROL_COMMAND
+from poolmon.core.catalog import CONTROL_COMMAND
 from poolmon.core.protocol import Batch, HistoryEnd
 from poolmon.runtime.client import MonitorClient
 from poolmon.runtime.endpoint import EndpointServer
-from poolmon.runtime.endpoint.control import CommandHandler, Limits
+from poolmon.runtime.endpoint.control import Caller, CommandHandler, Limits, user_name
 
 
 def events_named(client: MonitorClient, name: str, want: int = 1, timeout_s: float = 5.0):  # type: ignore[no-untyped-def]
@@ -58,7 +62,6 @@ def test_commands_change_the_pool_and_are_events(server: EndpointServer, pool: F
         ("set_health_check_interval", {"seconds": 0.001}, "safe range"),
         ("recycle_worker", {"worker_id": -1}, "safe range"),
         ("recycle_worker", {"worker_id": 99}, "KeyError"),
-        ("ack_alert", {"alert_id": ""}, "alert_id"),
         ("explode", {}, "unknown command"),
     ],
 )
@@ -89,12 +92,38 @@ def test_read_only_connection_refuses_changes_but_answers_stats(
         assert refused[0].metadata["result"] == "refused"
 
 
-def test_alert_ack_is_broadcast_to_every_monitor(server: EndpointServer) -> None:
-    with MonitorClient(server.path, history=False) as a, MonitorClient(server.path) as b:
-        assert a.command("ack_alert", {"alert_id": "queue-high", "by": "ops"}).ok
-        for client in (a, b):
-            (ack,) = events_named(client, ALERT_ACK)
-            assert ack.metadata == {"pool": "testpool", "alert_id": "queue-high", "by": "ops"}
+def test_registered_commands_learn_their_caller_from_the_socket(server: EndpointServer) -> None:
+    seen: list[Caller] = []
+
+    def whoami(args: Mapping[str, Any], caller: Caller) -> Mapping[str, Any]:
+        seen.append(caller)
+        return {"user": caller.user, "claimed": args.get("by")}
+
+    server.commands.register("whoami", whoami, read=False, caller=True)
+    server.commands.register("peek", lambda args: {"n": len(seen)}, read=True)
+    with MonitorClient(server.path, history=False) as client:
+        reply = client.command("whoami", {"by": "somebody-else"})
+        assert reply.ok
+        assert reply.result == {
+            "user": pwd.getpwuid(os.getuid()).pw_name,
+            "claimed": "somebody-else",
+        }
+        assert client.command("peek").result == {"n": 1}
+        (event,) = events_named(client, CONTROL_COMMAND)
+        assert (event.metadata["command"], event.metadata["result"]) == ("whoami", "ok")
+    assert seen[0].uid == os.getuid()
+    assert seen[0].pid == os.getpid()  # the client runs in this process
+    with MonitorClient(server.path, read_only=True, history=False) as ro:
+        refused = ro.command("whoami")
+        assert not refused.ok
+        assert "read-only" in refused.reason
+        assert ro.command("peek").ok
+    assert len(seen) == 1
+
+
+def test_user_name_falls_back_to_the_uid() -> None:
+    assert user_name(os.getuid()) == pwd.getpwuid(os.getuid()).pw_name
+    assert user_name(2**31 - 7) == f"uid {2**31 - 7}"
 
 
 def test_command_from_another_thread_while_one_iterates(server: EndpointServer) -> None:

@@ -202,3 +202,11 @@ def test_lowering_recycle_after_tasks_retires_workers_past_it(make_pool: MakePoo
     pids = {pool.submit(t.sleep_pid, 0).result(timeout=10) for _ in range(6)}
     assert first.isdisjoint(pids), "the worker past the new limit was replaced"
     assert len(pids) >= 3
+
+
+def test_a_shut_down_pool_refuses_changes(make_pool: MakePool) -> None:
+    pool = make_pool(1)
+    pool.shutdown()
+    with pytest.raises(ConfigError, match="the pool is shut down; nothing was changed"):
+        pool.apply_settings({"size": 2})
+    assert values(pool)["size"] == 1

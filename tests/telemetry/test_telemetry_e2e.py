@@ -4,8 +4,8 @@ One module-scoped scenario drives a real pool (forkserver workers, its own monit
 resource sampler, as shipped) through normal work, a failing task, a user event emitted inside
 a task, a 50 ms task, a timeout, a crash, a resize up and down, a failing control operation, a
 full queue, session routing, monitor commands over the endpoint socket (resize, recycle, alert
-ack), resource sweeps and a shutdown, with raising handlers attached throughout. The tests then
-check the capture.
+ack of the alert the failing task fired), resource sweeps and a shutdown, with raising handlers
+attached throughout. The tests then check the capture.
 """
 
 from __future__ import annotations
@@ -30,6 +30,17 @@ from poolmon.testing import Captured, capture_events
 pytestmark = pytest.mark.integration
 
 POOL = "telemetry-e2e"
+RULES = """
+[[rules]]
+name = "TaskFailed"
+kind = "threshold"
+metric = "error_rate"
+by = "op"
+window = "30s"
+op = ">"
+value = 0
+for = "0s"
+"""
 
 
 @dataclass
@@ -61,6 +72,18 @@ def _sampled_workers(captured: Captured) -> set[int]:
     return {e.metadata["worker_id"] for e in captured.of(cat.RESOURCE_PROCESS)}
 
 
+def _firing_alert_id(pool: Any) -> str:
+    """The id of the alert the failing task fired (waits for its second's rollup to close)."""
+    found: list[str] = []
+
+    def firing() -> bool:
+        found[:] = [a.id for a in pool.alerting.view.alerts if a.state == "firing"]
+        return bool(found)
+
+    _wait_until(firing, timeout=20.0)
+    return found[0]
+
+
 def _wait_until(condition: Any, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -76,6 +99,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
     tel = Telemetry()
     sock = Path(str(tmp_path_factory.mktemp("sock"))) / "e2e.sock"
+    rules = Path(str(tmp_path_factory.mktemp("alerts"))) / "rules.toml"
+    rules.write_text(RULES)
     with capture_events(telemetry=tel) as captured:
         tel.attach("buggy", "poolmon.worker.ready", _raising_handler)
         tel.attach_batch("buggy-batch", _raising_batch_handler)
@@ -89,6 +114,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             resource_interval=0.2,
             max_queue=6,
             health_check_interval=0.1,
+            alerts=str(rules),  # fires when "boom 7" fails; acknowledged over the socket below
+            alert_state_dir=str(rules.parent),
         )
         try:
             assert pool.wait_ready(30)
@@ -126,7 +153,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             with MonitorClient(sock, client="e2e") as client:
                 client.connect(subscribe=False)
                 res["cmd_resize"] = client.command("resize", {"size": 4})
-                res["cmd_ack"] = client.command("ack_alert", {"alert_id": "a1", "by": "e2e"})
+                res["alert_id"] = _firing_alert_id(pool)
+                res["cmd_ack"] = client.command("ack_alert", {"alert_id": res["alert_id"]})
                 worker_id = pool.stats().workers[0].worker_id
                 res["cmd_recycle"] = client.command("recycle_worker", {"worker_id": worker_id})
                 res["cmd_autotune"] = client.command("autotune", {"enabled": True})  # a decision
@@ -273,8 +301,11 @@ def test_monitor_commands_become_events(scenario: Scenario) -> None:
     assert commands["resize"].metadata["args"] == {"size": 4}
     assert any(e.measurements["to_size"] == 4 for e in cap.of(cat.POOL_RESIZE))
     assert commands["recycle_worker"].metadata["result"] == "ok"
+    assert commands["ack_alert"].metadata["result"] == "ok"
     (ack,) = cap.of(cat.ALERT_ACK)
-    assert ack.metadata["alert_id"] == "a1"
+    assert ack.metadata["alert_id"] == scenario.results["alert_id"]
+    states = cap.of(cat.ALERT_STATE)
+    assert any(e.measurements["firing"] >= 1 for e in states)
 
 
 def test_resize_by_a_monitor_says_control(scenario: Scenario) -> None:

@@ -191,6 +191,13 @@ async def test_read_only_greys_out_change_keys_and_says_why() -> None:
             await pilot.pause()
             assert not isinstance(app.screen, ConfirmScreen)
             assert any("read-only" in n for n in notes(app)), key
+        await pilot.press("escape", "o")
+        for key in ("e", "enter"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, TuningScreen)
+            assert any("read-only" in n for n in notes(app)), key
         assert [c for c, _ in source.commands if c != "settings"] == []
 
 
@@ -206,3 +213,27 @@ async def test_palette_lists_the_tuning_commands() -> None:
         await pilot.press("escape", "down", "enter")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert {"Recycle worker", "Kill worker"} <= set(titles)
+
+
+@async_test
+async def test_operations_view_sets_an_operations_timeout() -> None:
+    app, source = build()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        table = app.screen.query_one("OperationsTable")
+        op = str(table.coordinate_to_cell_key(table.cursor_coordinate)[0].value)
+        await pilot.press("e")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TuningScreen)
+        assert screen.editing
+        assert f"Edit op_timeout_s.{op}" in screen_text(app)
+        await type_value(app, pilot, "5")
+        await pilot.press("enter", "y")
+        await settle(app, pilot)
+        assert source.specs[f"op_timeout_s.{op}"].value == 5.0
+        assert app.message == f"changed: op_timeout_s.{op} none → 5"
+        await pilot.press("escape", "enter")  # enter on a row: the same
+        await settle(app, pilot)
+        assert isinstance(app.screen, TuningScreen)
+        assert app.screen.editing

@@ -51,6 +51,13 @@ def cpu_per_busy_worker(load: LoadSignals) -> float | None:
     return cpu / busy
 
 
+def _known_size(size: int | None) -> int:
+    """The pool size a finding is about; `capacity()` never asks without one."""
+    if size is None:
+        raise ValueError("a capacity finding needs the pool's size (capacity() checks it)")
+    return size
+
+
 def capacity(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
     """Grow, CPU-bound and shrink findings (see module doc)."""
     s = inp.snap(60)
@@ -106,8 +113,7 @@ def _grow(
     evidence: tuple[Evidence, ...],
 ) -> Finding:
     s = inp.snap(60)
-    size = s.size
-    thr = s.throughput_per_s
+    size, thr = _known_size(s.size), s.throughput_per_s or 0.0
     arrival = thr + max(slope, 0.0)
     if thr > 0:
         wanted = math.ceil(size * arrival / thr * 1.1)
@@ -168,11 +174,12 @@ def _cpu_bound(
     inp: AdvisorInput, th: Thresholds, cpu: float, evidence: tuple[Evidence, ...], *, queue: bool
 ) -> Finding:
     s = inp.snap(60)
+    size = _known_size(s.size)
     target = max(inp.cores, inp.min_size, 1)
-    over = s.size > target
+    over = size > target
     if over:
         action = Action(
-            "resize", (("size", target),), f"resize from {s.size} to {target} workers (the cores)"
+            "resize", (("size", target),), f"resize from {size} to {target} workers (the cores)"
         )
         impact = "same throughput with fewer context switches and less memory"
     else:
@@ -192,12 +199,12 @@ def _cpu_bound(
         title=(
             f"CPU-bound: a busy worker uses {cpu:.0f} % of a core; "
             + (
-                f"{s.size} workers on {inp.cores} cores make it worse"
+                f"{size} workers on {inp.cores} cores make it worse"
                 if over
                 else "more workers will not help"
             )
         ),
-        evidence=(*evidence, Evidence("workers", f"{s.size} on {inp.cores} cores"), *extra),
+        evidence=(*evidence, Evidence("workers", f"{size} on {inp.cores} cores"), *extra),
         confidence=0.85 if s.covered_s >= 45 else 0.6,
         impact=impact,
         action=action,
@@ -209,7 +216,7 @@ def _cpu_bound(
 def _shrink(inp: AdvisorInput, th: Thresholds) -> Finding | None:
     s900 = inp.snap(900)
     size = inp.snap(60).size or s900.size
-    if s900.covered_s < th.shrink_covered_s or size <= max(1, inp.min_size):
+    if size is None or s900.covered_s < th.shrink_covered_s or size <= max(1, inp.min_size):
         return None
     utils = [inp.snap(w).load.utilization_mean for w in (60, 300, 900)]
     if any(u is None or u >= th.shrink_utilization for u in utils):

@@ -39,6 +39,7 @@ MATCH_OPS: Final = ("=", "!=", "=~", "!~")
 SILENCE_LABELS: Final = ("alertname", "pool", "worker", "op", "severity")
 """Labels a silence may match on (the ones every default rule sets where they apply)."""
 
+
 class AlertError(PoolmonError):
     """An alert operation cannot be done (unknown id, bad matcher, ...); the message says why."""
 
@@ -418,5 +419,3 @@ def sort_key(alert: Alert) -> tuple[int, int, int]:
 def sorted_alerts(alerts: Sequence[Alert]) -> tuple[Alert, ...]:
     """`alerts` in display order (see `sort_key`)."""
     return tuple(sorted(alerts, key=sort_key))
-
-

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 import os
+import pwd
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Final, Protocol
 
-from poolmon.core.catalog import ALERT_ACK, CONTROL_COMMAND
-from poolmon.core.errors import PoolmonError
+from poolmon.core.catalog import CONTROL_COMMAND
+from poolmon.core.errors import ConfigError, PoolmonError
 
 
 class PoolControl(Protocol):
@@ -87,11 +88,38 @@ class Refused(PoolmonError):
     """A command was refused before reaching the pool; the message is the reply's reason."""
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a command, from the socket's peer credentials (SO_PEERCRED), not from its args.
+
+    Why: an acknowledgment or a silence records who made it, and a monitor could claim any
+    name in its arguments; the kernel's word for the peer's uid cannot be forged.
+    """
+
+    pid: int
+    uid: int
+    user: str
+
+
+def user_name(uid: int) -> str:
+    """The login name of `uid`, or "uid N" when the user database does not know it."""
+    if uid < 0:
+        return "unknown"
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
 READ_COMMANDS: Final = frozenset({"ping", "stats"})
 """Commands allowed on read-only connections; they change nothing and emit no event."""
 
 EmitFn = Callable[[str, Mapping[str, int | float], Mapping[str, Any]], None]
 StatsFn = Callable[[], Mapping[str, Any]]
+CommandFn = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+"""A command: its args in, its reply's result out (raises `Refused`)."""
+CallerCommandFn = Callable[[Mapping[str, Any], Caller], Mapping[str, Any]]
+"""A command that also needs to know who sent it (`register(..., caller=True)`)."""
 
 
 def plain_stats(stats: Any) -> dict[str, Any]:
@@ -149,30 +177,42 @@ class CommandHandler:
         self._emit = emit
         self._status = status
         self.limits = limits or Limits()
-        self._commands: dict[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
+        self._commands: dict[str, CommandFn] = {
             "ping": lambda args: {"pong": True},
             "stats": self._stats,
             "resize": self._resize,
             "set_task_timeout": self._set_task_timeout,
             "set_health_check_interval": self._set_health_interval,
             "recycle_worker": self._recycle_worker,
-            "ack_alert": self._ack_alert,
         }
+        self._with_caller: dict[str, CallerCommandFn] = {}
         self._read_commands: frozenset[str] = READ_COMMANDS
 
     def register(
-        self, name: str, command: Callable[[Mapping[str, Any]], Mapping[str, Any]], *, read: bool
+        self,
+        name: str,
+        command: CommandFn | CallerCommandFn,
+        *,
+        read: bool,
+        caller: bool = False,
     ) -> None:
         """Add (or replace) a command; how alerting and tuning plug their commands in.
 
         Args:
             name: The command's wire name.
-            command: Takes the COMMAND's args, returns the REPLY's result; raises `Refused`
-                with the reason for bad input or an impossible request.
+            command: Takes the COMMAND's args (and, with `caller`, a `Caller`), returns the
+                REPLY's result; raises `Refused` with the reason for bad input or an
+                impossible request.
             read: True for a command that changes nothing (allowed on read-only connections,
                 no event); False for one that changes the pool or its alerts.
+            caller: Pass the sender's `Caller` (pid, uid, user name) as a second argument.
         """
-        self._commands[name] = command
+        if caller:
+            self._with_caller[name] = command  # type: ignore[assignment]
+            self._commands.pop(name, None)
+        else:
+            self._with_caller.pop(name, None)
+            self._commands[name] = command  # type: ignore[assignment]
         if read:
             self._read_commands = self._read_commands | {name}
         else:
@@ -181,7 +221,18 @@ class CommandHandler:
     @property
     def names(self) -> tuple[str, ...]:
         """Every command this handler knows."""
-        return tuple(self._commands)
+        return (*self._commands, *self._with_caller)
+
+    def _bind(self, name: str, peer_pid: int, peer_uid: int) -> CommandFn | None:
+        """The command `name` as a function of its args alone (the caller bound in), or None."""
+        plain = self._commands.get(name)
+        if plain is not None:
+            return plain
+        needs_caller = self._with_caller.get(name)
+        if needs_caller is None:
+            return None
+        sender = Caller(peer_pid, peer_uid, user_name(peer_uid))
+        return lambda args: needs_caller(args, sender)
 
     def run(
         self,
@@ -190,14 +241,17 @@ class CommandHandler:
         *,
         read_only: bool,
         peer_pid: int,
+        peer_uid: int = -1,
         client: str = "",
     ) -> Outcome:
         """Check and run one command; never raises (a pool error becomes a failed outcome).
 
-        `client` is the name the monitor gave in its HELLO (`poolmon tune`, `poolmon attach`):
-        with `peer_pid` it says who sent the command in the `poolmon.control.command` event.
+        `peer_pid`/`peer_uid` are the connection's peer credentials; commands registered with
+        `caller=True` receive them as a `Caller` with the uid's login name. `client` is the
+        name the monitor gave in its HELLO (`poolmon tune`, `poolmon attach`): with `peer_pid`
+        it says who sent the command in the `poolmon.control.command` event.
         """
-        command = self._commands.get(name)
+        command = self._bind(name, peer_pid, peer_uid)
         if command is None:
             return Outcome(False, {}, f"unknown command {name!r}; known: {', '.join(self.names)}")
         if name in self._read_commands:
@@ -210,7 +264,7 @@ class CommandHandler:
                 raise Refused(f"{name} refused: this connection is read-only")
             outcome = Outcome(True, command(args))
             verdict = "ok"
-        except Refused as exc:
+        except (Refused, ConfigError) as exc:  # ConfigError: the pool refused the arguments
             outcome, verdict = Outcome(False, {}, str(exc)), "refused"
         except Exception as exc:  # the pool said no (bad state, shutting down, ...)
             outcome, verdict = Outcome(False, {}, f"{type(exc).__name__}: {exc}"), "error"
@@ -259,12 +313,3 @@ class CommandHandler:
         worker_id = _integer(args, "worker_id", 0, 2**62)
         self._control.recycle_worker(worker_id)
         return {"worker_id": worker_id}
-
-    def _ack_alert(self, args: Mapping[str, Any]) -> Mapping[str, Any]:
-        alert_id, by = args.get("alert_id"), args.get("by", "")
-        if not isinstance(alert_id, str) or not alert_id:
-            raise Refused(f"argument 'alert_id' must be a non-empty string, got {alert_id!r}")
-        if not isinstance(by, str):
-            raise Refused(f"argument 'by' must be a string, got {by!r}")
-        self._emit(ALERT_ACK, {}, {"pool": self._control.name, "alert_id": alert_id, "by": by})
-        return {"alert_id": alert_id}

@@ -39,6 +39,7 @@ from poolmon.core.events import (
     TaskBatch,
 )
 from poolmon.core.rollup import Rollup, RollupBuilder
+from poolmon.core.rollup_pack import pack_rollup, unpack_rollup
 
 Record = Event | TaskBatch
 """One numbered item of the telemetry stream."""
@@ -81,6 +82,14 @@ def _rows_from(batch: TaskBatch, first_second: int) -> TaskBatch | None:
     )
 
 
+def _last_second(batch: TaskBatch) -> int:
+    """The latest completion second of a batch's rows (-1 for an empty batch)."""
+    if len(batch.task_id) == 0:
+        return -1
+    view = BatchView.of(batch)
+    return int((view.start_ns + view.duration_ns).max()) // NS_PER_S
+
+
 class History:
     """Bounded history of the telemetry stream; see the module docstring.
 
@@ -89,7 +98,11 @@ class History:
         raw_task_bytes: Bytes of raw task columns kept for backfill and resume.
         raw_events: Raw events kept for backfill and resume.
         latest_keys: (name, worker) pairs whose latest event is kept.
-        close_grace_s: Seconds after a second ends before its rollup is closed.
+        close_grace_s: Seconds after a second ends before its rollup is closed. Rows come in
+            within a few hundred ms of their task's end (result flushes, the pool's 20 ms
+            join tick, the endpoint's 100 ms idle flush); a later one is counted in the next
+            open second, never lost. Half a second keeps the pool's own alerts about a second
+            behind the work (`poolmon.runtime.insight`).
     """
 
     def __init__(
@@ -99,18 +112,22 @@ class History:
         raw_task_bytes: int = 16 * 1024 * 1024,
         raw_events: int = 10_000,
         latest_keys: int = 4096,
-        close_grace_s: int = 2,
+        close_grace_s: float = 0.5,
     ) -> None:
-        self._rollups: deque[tuple[Rollup, dict[str, Any]]] = deque(maxlen=rollup_seconds)
+        # (second, tasks, failed, packed rollup): a closed second is only ever sent again.
+        self._rollups: deque[tuple[int, int, int, bytes]] = deque(maxlen=rollup_seconds)
+        self._rollup_bytes = 0
         self._builder = RollupBuilder()
         self._unrolled: list[TaskBatch] = []
         self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
+        self._task_last_s: deque[int] = deque()
+        """Beside `_tasks`: each batch's last completion second (kept until it is rolled up)."""
         self._task_bytes = 0
         self._raw_task_bytes = raw_task_bytes
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
         self._latest: OrderedDict[tuple[str, Any], tuple[int, Event]] = OrderedDict()
         self._latest_keys = latest_keys
-        self._grace_ns = close_grace_s * NS_PER_S
+        self._grace_ns = int(close_grace_s * NS_PER_S)
         self._evicted_through = -1
         self._closed_through: int | None = None
         self.next_seq = 0
@@ -140,12 +157,24 @@ class History:
         self._unrolled.append(batch)
         size = len(batch.task_id) * _ROW_BYTES
         self._tasks.append((seq, batch, size))
+        self._task_last_s.append(_last_second(batch))
         self._task_bytes += size
-        while self._task_bytes > self._raw_task_bytes and len(self._tasks) > 1:
-            old_seq, _, old_size = self._tasks.popleft()
+        self._evict()
+        return seq
+
+    def _evict(self) -> None:
+        """Drop the oldest raw batches over the byte bound, but only once they are rolled up.
+
+        A backfill sends the raw rows of the seconds not yet closed; a batch holding such rows
+        is their only copy, so it stays (a few seconds' worth at most) even over the bound.
+        """
+        closed = -1 if self._closed_through is None else self._closed_through
+        tasks, last_s = self._tasks, self._task_last_s
+        while self._task_bytes > self._raw_task_bytes and len(tasks) > 1 and last_s[0] <= closed:
+            old_seq, _, old_size = tasks.popleft()
+            last_s.popleft()
             self._task_bytes -= old_size
             self._evicted_through = max(self._evicted_through, old_seq)
-        return seq
 
     def commit(self) -> None:
         """Hand the batches added since the last commit (one server flush) to the rollups.
@@ -172,12 +201,26 @@ class History:
         """
         self.commit()
         closed = self._builder.close_before(now_ns - self._grace_ns)
+        rollups = self._rollups
         for rollup in closed:
-            self._rollups.append((rollup, rollup.to_wire()))
-            self._closed_through = rollup.second_ns // NS_PER_S
+            if len(rollups) == rollups.maxlen:
+                self._rollup_bytes -= len(rollups[0][3])
+            second = rollup.second_ns // NS_PER_S
+            failed = sum(rollup.by_status[code] for code in _FAILED)
+            blob = pack_rollup(rollup)
+            rollups.append((second, rollup.count, failed, blob))
+            self._rollup_bytes += len(blob)
+            self._closed_through = second
+        if closed:
+            self._evict()
         return closed
 
     # ---------------------------------------------------------------- reading
+    @property
+    def close_grace_ns(self) -> int:
+        """How long after a second ends its rollup is closed."""
+        return self._grace_ns
+
     @property
     def oldest_seq(self) -> int:
         """The oldest sequence number a monitor can still resume from."""
@@ -190,8 +233,13 @@ class History:
 
     @property
     def held_bytes(self) -> int:
-        """Approximate bytes held (task columns; events are small and counted at 200 B)."""
-        return self._task_bytes + 200 * len(self._events) + 600 * len(self._rollups)
+        """Approximate bytes held: task columns, packed rollups, events counted at 200 B."""
+        return self._task_bytes + 200 * len(self._events) + self.rollup_bytes
+
+    @property
+    def rollup_bytes(self) -> int:
+        """Bytes of the packed per-second rollups held (`poolmon.core.rollup_pack`)."""
+        return self._rollup_bytes
 
     def resume(self, from_seq: int) -> list[tuple[int, Record]] | None:
         """Every held record numbered `from_seq` or later, or None if some are gone."""
@@ -213,7 +261,7 @@ class History:
             if rows is not None:
                 records[seq] = rows
         return Backfill(
-            tuple(wire for _, wire in self._rollups),
+            tuple(unpack_rollup(blob) for *_, blob in self._rollups),
             until_s if self._rollups else 0,
             tuple(sorted(records.items(), key=lambda item: item[0])),
             self.next_seq,
@@ -224,13 +272,12 @@ class History:
         last = (now_ns - self._grace_ns) // NS_PER_S - 1
         first = last - seconds + 1
         done = failed = 0
-        for rollup, _ in reversed(self._rollups):
-            sec = rollup.second_ns // NS_PER_S
+        for sec, count, failures, _ in reversed(self._rollups):
             if sec < first:
                 break
             if sec <= last:
-                done += rollup.count
-                failed += sum(rollup.by_status[code] for code in _FAILED)
+                done += count
+                failed += failures
         return {
             "window_s": float(seconds),
             "tasks_done": float(done),

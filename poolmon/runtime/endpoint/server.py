@@ -43,7 +43,7 @@ from poolmon.core.protocol import (
     Subscribe,
     Welcome,
 )
-from poolmon.runtime.endpoint import fanout
+from poolmon.runtime.endpoint import cleanup, fanout
 from poolmon.runtime.endpoint.backfill import send_history
 from poolmon.runtime.endpoint.connection import (
     CLOSING,
@@ -54,6 +54,7 @@ from poolmon.runtime.endpoint.connection import (
     subscription_key,
 )
 from poolmon.runtime.endpoint.control import CommandHandler, Limits, PoolControl
+from poolmon.runtime.endpoint.fitting import MIN_MAX_FRAME_SIZE
 from poolmon.runtime.endpoint.history import History, Record
 from poolmon.runtime.endpoint.inbox import Inbox
 from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
@@ -64,6 +65,8 @@ from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
 _LISTENER: Final = "listener"
 _WAKE: Final = "wake"
 _HANDSHAKE_TIMEOUT_NS: Final = 10 * 10**9
+TICK_PHASE_NS: Final = 50_000_000
+"""Ticks run this long after history's close grace has passed a wall-clock second."""
 _DRAIN_MAX: Final = 20_000  # records numbered per flush, so one flush never hogs the GIL
 
 
@@ -134,11 +137,6 @@ class EndpointServer(SocketIO):
         self.internal_errors = 0
         """Exceptions caught in the server loop (each reported as a poolmon.error event)."""
 
-    @property
-    def commands(self) -> CommandHandler:
-        """The control commands; services add theirs with `commands.register`."""
-        return self._commands
-
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> EndpointServer:
         """Bind the socket, attach to telemetry and start the server thread; returns self.
@@ -149,6 +147,7 @@ class EndpointServer(SocketIO):
         if self._thread is not None:
             raise RuntimeError("EndpointServer already started")
         self._bound = bind_listener(self.path)
+        cleanup.register(self._bound)
         self._inbox = inbox = Inbox(self._inbox_limit)
         self._sel = selectors.DefaultSelector()
         self._sel.register(self._bound.sock, selectors.EVENT_READ, _LISTENER)
@@ -175,6 +174,15 @@ class EndpointServer(SocketIO):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def commands(self) -> CommandHandler:
+        """The endpoint's commands; services add theirs with `register` (alerting, tuning).
+
+        Commands run in the server's thread, the same one that runs the insight hooks, so a
+        service whose hook and commands share state needs no lock.
+        """
+        return self._commands
 
     @property
     def monitors(self) -> int:
@@ -215,7 +223,7 @@ class EndpointServer(SocketIO):
         assert self._sel is not None
         assert self._inbox is not None
         sel, inbox = self._sel, self._inbox
-        next_tick = time.monotonic_ns()
+        next_tick = self._next_tick_ns(time.monotonic_ns())
         last_flush = 0
         pending = False
         try:
@@ -242,10 +250,24 @@ class EndpointServer(SocketIO):
                     pending = False
                     pending = self._guarded(self._flush, "flush")
                 if now >= next_tick:
-                    next_tick = now + self._heartbeat_ns
+                    next_tick = self._next_tick_ns(now)
                     self._guarded(self._tick, "tick")
         finally:
             self._shutdown()
+
+    def _next_tick_ns(self, now_mono_ns: int) -> int:
+        """The monotonic time of the next tick: `TICK_PHASE_NS` past a wall-clock period.
+
+        Ticks close history's seconds and run the insight hooks (alerting). Phase-locking them
+        to the wall clock just after each second's close grace means a second's tasks reach
+        the alert engine in the tick right after they can, not up to a period later: a
+        failure is evaluated 0.6-1.6 s after it happened rather than 2.5-4 s.
+        """
+        period = self._heartbeat_ns
+        wall = time.time_ns()
+        phase = (self.history.close_grace_ns + TICK_PHASE_NS) % period
+        wall_next = wall - (wall - phase) % period + period
+        return now_mono_ns + (wall_next - wall)
 
     def _guarded(self, step: Callable[[], Any], what: str) -> Any:
         """Run one step of the loop; a bug in it is reported, and the endpoint keeps serving."""
@@ -341,6 +363,13 @@ class EndpointServer(SocketIO):
                     f"client speaks protocol version {frame.version}; this pool speaks "
                     f"{PROTOCOL_VERSION}",
                 )
+            elif frame.max_frame_size < MIN_MAX_FRAME_SIZE:
+                self._fail(
+                    conn,
+                    "protocol",
+                    f"max_frame_size {frame.max_frame_size} is below the minimum of "
+                    f"{MIN_MAX_FRAME_SIZE} bytes",
+                )
             else:
                 self._welcome(conn, frame)
         elif isinstance(frame, Subscribe):
@@ -354,6 +383,7 @@ class EndpointServer(SocketIO):
                 frame.args,
                 read_only=conn.read_only,
                 peer_pid=conn.peer_pid,
+                peer_uid=conn.peer_uid,
                 client=conn.client,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
@@ -403,6 +433,7 @@ class EndpointServer(SocketIO):
                 pass
             self._drop_conn(conn)
         if self._bound is not None:
+            cleanup.unregister(self._bound)
             self._bound.unlink()
             self._bound.sock.close()
         self._sel.close()

@@ -7,8 +7,9 @@ read; the Executor API and the submit hot path stay in pool.py.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from poolmon.core.errors import ConfigError
 from poolmon.core.tuning import SettingSpec, Value
@@ -19,6 +20,8 @@ from poolmon.runtime.pool.snapshot import build_stats
 from poolmon.runtime.pool.stats import PoolStats
 
 if TYPE_CHECKING:
+    from poolmon.runtime.alerting.service import AlertService
+    from poolmon.runtime.alerting.setup import AlertSetup
     from poolmon.runtime.pool.pool import Pool
     from poolmon.runtime.telemetry import Telemetry
 
@@ -33,6 +36,7 @@ class PoolControl:
     _started_at_ns: int
     _telemetry: Telemetry
     _resource_interval: float | None
+    _services: list[Any]
     _max_queue: int | None
 
     def resize(self, n: int, *, reason: Literal["user", "control", "autotune"] = "user") -> None:
@@ -122,8 +126,12 @@ class PoolControl:
         def apply() -> None:
             with self._eng.io_lock:
                 w = self._eng.workers.get(worker_id)
-                if w is None or w.exited or w.killed:
+                if w is None or w.exited:
                     raise ConfigError(f"no live worker with id {worker_id!r}")
+                if w.killed:
+                    raise ConfigError(
+                        f"worker {worker_id} is already being killed ({w.stop_reason})"
+                    )
                 self._eng.kill(w, "killed")
             self._eng.wake()
 
@@ -249,6 +257,30 @@ class PoolControl:
         return self._cfg.monitor
 
     @property
+    def alert_setup(self) -> AlertSetup | None:
+        """The rules and channels loaded from `alerts=` (None: alerting is off)."""
+        return self._cfg.alert_setup
+
+    @property
+    def alerting(self) -> AlertService | None:
+        """The running alert service (`.view` is the current `AlertsView`), or None.
+
+        None when alerting is off, the pool has no monitor endpoint, or it has shut down.
+        """
+        from poolmon.runtime.alerting.service import AlertService
+
+        for service in self._services:
+            if isinstance(service, AlertService):
+                return service
+        return None
+
+    @property
+    def alert_state_dir(self) -> str | None:
+        """The alert state folder given, or None for the default (see `Pool`)."""
+        value = self._cfg.alert_state_dir
+        return None if value is None else os.fspath(value)
+
+    @property
     def telemetry(self) -> Telemetry:
         """The registry this pool emits to."""
         return self._telemetry
@@ -268,3 +300,15 @@ class PoolControl:
 
     def _as_pool(self) -> Pool:
         return self  # type: ignore[return-value]
+
+    def worker_stack(
+        self, worker_id: int, *, method: str = "auto", timeout_s: float = 2.0
+    ) -> dict[str, Any]:
+        """The live stack of a worker's running task, which producer read it, and the task.
+
+        See `poolmon.runtime.pool.stacks`: py-spy when it may ptrace, else the in-worker
+        dumper; ConfigError says why neither could (unknown worker, no answer, no ptrace).
+        """
+        from poolmon.runtime.pool.stacks import worker_stack
+
+        return worker_stack(self._eng, worker_id, method, timeout_s, self._cfg.stack_args)

@@ -232,7 +232,14 @@ def apply(
         if pool.closed:
             raise ConfigError("the pool is shut down; nothing was changed")
         changed = {k: (before[k], v) for k, v in values.items() if before[k] != v}
-        _apply(pool, {k: to for k, (_, to) in changed.items()}, reason)
+        bounds = (pool.min_size, pool.max_size)
+        try:
+            _apply(pool, {k: to for k, (_, to) in changed.items()}, reason)
+        except Exception:
+            # Only the resize can still fail (a shutdown racing this change), and it runs
+            # before anything but the widened bounds: put those back, so nothing changed.
+            pool.set_size_bounds(*bounds)
+            raise
         return changed
 
 

@@ -182,6 +182,8 @@ class Supervisor(EngineBase):
                     "task_age_ns": age_ns,
                     "in_flight": len(w.inflight),
                     "tasks_done": w.tasks_done,
+                    "slot": w.slot_index,
+                    "restarts": self.restarts.get(w.slot_index, 0),
                 }
             )
         self.em.pool_status(

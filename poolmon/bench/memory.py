@@ -1,0 +1,191 @@
+"""`python -m poolmon.bench memory`: what history costs, and whether the pool and app stay flat.
+
+Figures:
+
+* `history_mib_16min_20_ops`: the endpoint history's own memory once its 16 minutes of
+  per-second rollups are full, for 20 operations with wide latency spreads (5,000 tasks a
+  second, lognormal durations, 1 % errors), measured with tracemalloc around the `History`
+  object alone (raw task rows excluded: they have their own 16 MiB bound). Side by side, the
+  same rollups held the way history held them before (a `Rollup` plus its wire dict):
+  `history_mib_16min_20_ops_unpacked`, and the ratio.
+* `pool_rss_slope_mib_per_h` / `app_rss_slope_mib_per_h`: least-squares slope of VmRSS
+  sampled every 15 s after a warm-up, for a pool process at 20,000 trivial tasks a second
+  over 20 operations (a worker killed every minute) and an app attached to it (reconnecting
+  every minute); see `poolmon.bench.memory_load`. `--minutes` sets the measured part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from array import array
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from poolmon.bench.common import machine
+from poolmon.core.events import TaskBatch
+from poolmon.runtime.endpoint.history import History
+
+NS = 1_000_000_000
+MIB = 1024 * 1024
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Suite options."""
+    parser.add_argument("--minutes", type=float, default=3.0, help="measured minutes (RSS)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up minutes (RSS)")
+    parser.add_argument("--rate", type=float, default=20_000.0, help="tasks per second")
+    parser.add_argument("--history-only", action="store_true", help="skip the RSS runs")
+
+
+def _batches(seconds: int, rows: int, seed: int = 1) -> list[TaskBatch]:
+    rng = np.random.default_rng(seed)
+    ops = tuple(f"op{i:02d}" for i in range(20))
+    out = []
+    t0 = 1_700_000_000
+    for k in range(seconds):
+        op = rng.integers(0, 20, rows)
+        dur = rng.lognormal(np.log(2e5) + op * 0.2, 1.0, rows).astype(np.int64)
+        start = (t0 + k) * NS + rng.integers(0, NS - 10**6, rows) - dur
+        status = (rng.random(rows) < 0.01).astype(np.int64)
+        cols = [
+            np.arange(k * rows, (k + 1) * rows),
+            rng.integers(0, 8, rows),
+            op,
+            start,
+            dur,
+            rng.integers(0, 10**6, rows),
+            status,
+            status,
+        ]
+        out.append(TaskBatch(ops, ("", "ValueError"), *(array("q", c.tobytes()) for c in cols)))
+    return out
+
+
+def history_figures(seconds: int = 960, rows: int = 5000) -> dict[str, float]:
+    """Measure the full rollup history, packed (today) and as Rollup + wire dict (before)."""
+    batches = _batches(seconds + 3, rows)
+    t0 = 1_700_000_000
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    history = History(raw_task_bytes=1)
+    old: list[tuple[Any, dict[str, Any]]] = []
+    for k, batch in enumerate(batches):
+        history.add_tasks(batch)
+        history.commit()
+        for rollup in history.tick((t0 + k + 1) * NS):
+            old.append((rollup, rollup.to_wire()))  # what the history kept before
+            del old[:-seconds]
+    history._tasks.clear()  # raw rows are bounded separately; measure rollups only
+    history._task_bytes = 0
+    gc.collect()
+    both = tracemalloc.get_traced_memory()[0] - base
+    del old
+    gc.collect()
+    packed = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return {
+        "history_mib_16min_20_ops": packed / MIB,
+        "history_mib_16min_20_ops_unpacked": (both - packed) / MIB,
+        "history_packed_bytes_per_s": history.rollup_bytes / seconds,
+    }
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _slope_per_h(samples: list[tuple[float, float]]) -> float | None:
+    if len(samples) < 3:
+        return None
+    t = np.array([s[0] for s in samples]) / 3600.0
+    y = np.array([s[1] for s in samples])
+    return float(np.polyfit(t, y, 1)[0])
+
+
+def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any]:
+    """Run the loaded pool and the attached app; sample both every 15 s; fit the slopes."""
+    with tempfile.TemporaryDirectory(prefix="poolmon-membench-") as folder:
+        sock = str(Path(folder) / "mem.sock")
+        cmd = [sys.executable, "-m", "poolmon.bench.memory_load"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        pool = subprocess.Popen([*cmd, "pool", sock, str(rate)], env=env)
+        app = None
+        try:
+            deadline = time.monotonic() + 30
+            while not os.path.exists(sock) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            app = subprocess.Popen(
+                [*cmd, "app", sock], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            start = time.monotonic()
+            curve: list[dict[str, float | None]] = []
+            end = start + (warmup_min + minutes) * 60
+            while time.monotonic() < end:
+                if pool.poll() is not None or app.poll() is not None:
+                    raise RuntimeError("a memory bench process died; run it by hand to see why")
+                curve.append(
+                    {
+                        "t_s": round(time.monotonic() - start, 1),
+                        "pool_mib": _rss_mib(pool.pid),
+                        "app_mib": _rss_mib(app.pid),
+                    }
+                )
+                time.sleep(15)
+        finally:
+            for proc in (app, pool):
+                if proc is not None and proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+                    try:
+                        proc.wait(20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+    after = [c for c in curve if float(c["t_s"] or 0) >= warmup_min * 60]
+
+    def series(key: str) -> list[tuple[float, float]]:
+        return [(float(c["t_s"] or 0), float(v)) for c in after if (v := c[key]) is not None]
+
+    return {
+        "figures": {
+            "pool_rss_slope_mib_per_h": _slope_per_h(series("pool_mib")),
+            "app_rss_slope_mib_per_h": _slope_per_h(series("app_mib")),
+            "pool_rss_mib_end": curve[-1]["pool_mib"] if curve else None,
+            "app_rss_mib_end": curve[-1]["app_mib"] if curve else None,
+        },
+        "curve": curve,
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the suite; see the module docstring."""
+    hist = history_figures(seconds=60 if args.quick else 960)
+    figures: dict[str, Any] = dict(hist)
+    ratios = {
+        "history_packed_vs_unpacked": hist["history_mib_16min_20_ops"]
+        / hist["history_mib_16min_20_ops_unpacked"]
+    }
+    result: dict[str, Any] = {"suite": "memory", "machine": machine()}
+    if not args.history_only:
+        rss = rss_figures(args.minutes, args.warmup, args.rate)
+        figures.update(rss["figures"])
+        result["curve"] = rss["curve"]
+    result["figures"] = figures
+    result["ratios"] = ratios
+    return result

@@ -74,9 +74,9 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
         Binding("o", "operations", "Ops"),
         Binding("a", "alerts", "Alerts"),
         Binding("t", "tuning", "Tune"),
-        Binding("v", "advisor", "Advisor", show=False),
-        Binding("plus", "grow", "Grow"),
-        Binding("minus", "shrink", "Shrink"),
+        Binding("v", "advisor", "Advise"),
+        Binding("plus", "grow", "Grow", show=False),
+        Binding("minus", "shrink", "Shrink", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]

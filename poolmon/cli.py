@@ -21,6 +21,11 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "attach": ("poolmon.app.launch", "run_attach", "attach the terminal monitor to a running pool"),
     "ls": ("poolmon.runtime.commands", "run_ls", "list the pools running on this machine"),
     "status": ("poolmon.runtime.commands", "run_status", "print a one-shot summary of a pool"),
+    "watch": (
+        "poolmon.runtime.watch.serve",
+        "run_watch",
+        "watch pools headless and serve their metrics to Prometheus (/metrics)",
+    ),
     "alerts": (
         "poolmon.runtime.alerting.cli",
         "run_alerts",
@@ -30,6 +35,18 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "silence": ("poolmon.runtime.alerting.cli", "run_silence", "mute alerts matching labels"),
     "silences": ("poolmon.runtime.alerting.cli", "run_silences", "list a pool's silences"),
     "unsilence": ("poolmon.runtime.alerting.cli", "run_unsilence", "remove a silence"),
+    "tune": ("poolmon.runtime.tune", "run_tune", "show or change a pool's run-time settings"),
+    "advise": ("poolmon.runtime.advise_cli", "run_advise", "what to change in a pool, and why"),
+    "stack": (
+        "poolmon.runtime.stack_cli",
+        "run_stack",
+        "print the live stack of a worker's running task (--all: every worker)",
+    ),
+    "config": (
+        "poolmon.runtime.config.show",
+        "run_config",
+        "`config show` prints the effective poolmon.toml settings; `config check FILE`",
+    ),
 }
 
 
@@ -42,20 +59,42 @@ def build_parser() -> argparse.ArgumentParser:
     from poolmon import __version__
 
     parser.add_argument("--version", action="version", version=f"poolmon {__version__}")
+    parser.add_argument("--config", metavar="FILE", help=_CONFIG_HELP)
+    parser.add_argument("--set", metavar="SECTION.KEY=VALUE", action="append", help=_SET_HELP)
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb, (_, _, help_text) in VERBS.items():
         p = sub.add_parser(verb, help=help_text, description=help_text)
+        # accepted after the verb too; SUPPRESS keeps a global --config from being reset
+        p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+        p.add_argument(  # its own dest: a sub-parser's list would replace the global one
+            "--set",
+            dest="set_after_verb",
+            metavar="SECTION.KEY=VALUE",
+            action="append",
+            default=[],
+            help=_SET_HELP,
+        )
         _add_verb_arguments(verb, p)
     return parser
+
+
+_CONFIG_HELP = "read this poolmon.toml (default: $POOLMON_CONFIG, ./poolmon.toml, ~/.config)"
+_SET_HELP = "override one poolmon.toml setting for this command (repeatable; wins over env)"
+_TARGET_HELP = "pool name, socket path or ssh://[user@]host[:port]/NAME"
 
 
 def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
     if verb in {"attach", "demo"}:
         if verb == "attach":
             p.add_argument(
-                "socket", nargs="?", help="socket path (default: the only pool, or pick)"
+                "socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool, or pick)"
             )
-            p.add_argument("--read-only", action="store_true", help="disable tuning commands")
+            p.add_argument(
+                "--read-only",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help="disable tuning commands (default: [endpoint] read_only)",
+            )
         else:
             p.add_argument("--workers", type=int, default=4, help="pool size (default 4)")
             p.add_argument(
@@ -64,17 +103,68 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
                 default=None,
                 help="run the demo pool without the app for N seconds, printing stats",
             )
-        p.add_argument("--refresh", type=float, default=4.0, help="screen refreshes per second")
         p.add_argument(
-            "--window", choices=["1m", "5m", "15m", "1h"], default="1m", help="initial time window"
+            "--refresh", type=float, default=None, help="screen refreshes per second (default 4)"
+        )
+        p.add_argument(
+            "--window", choices=["1m", "5m", "15m", "1h"], default=None, help="initial time window"
         )
     elif verb == "ls":
+        p.add_argument("host", nargs="?", metavar="ssh://HOST", help="list the pools on HOST")
         p.add_argument("--json", action="store_true", help="machine-readable output")
-    elif verb == "status":
-        p.add_argument("socket", nargs="?", help="socket path (default: the only pool)")
+        p.add_argument(
+            "--prune", action="store_true", help="remove stale sockets (nothing listens on them)"
+        )
+    elif verb == "tune":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument(
+            "assignments",
+            nargs="*",
+            metavar="KEY=VALUE",
+            help="settings to change, all or nothing (e.g. size=8 task_timeout_s=none)",
+        )
+        p.add_argument("--show", action="store_true", help="list the settings (the default)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "stack":
+        p.add_argument("name", help="pool name or socket path")
+        p.add_argument("worker_id", nargs="?", type=int, help="the worker (see `poolmon status`)")
+        p.add_argument("--all", action="store_true", help="every worker's stack")
+        p.add_argument("--method", choices=["auto", "pyspy", "inprocess"], default="auto")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb in {"status", "advise"}:
+        p.add_argument("socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool)")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+    elif verb == "config":
+        p.add_argument("action", nargs="?", choices=["show", "check"], default="show")
+        p.add_argument("file", nargs="?", metavar="FILE", help="with `check`: the file to check")
+        p.add_argument("--json", action="store_true", help="machine-readable output (show)")
+    elif verb == "watch":
+        _add_watch_arguments(p)
     elif verb in ALERT_VERBS:
         _add_alert_arguments(verb, p)
+
+
+def _add_watch_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of `poolmon watch` (implemented in poolmon.runtime.watch.serve)."""
+    p.add_argument("targets", nargs="*", metavar="NAME|SOCKET", help="pools to watch")
+    p.add_argument(
+        "--all", action="store_true", help="every pool on this machine, as they come and go"
+    )
+    p.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        default=None,
+        help="where to serve /metrics (default 127.0.0.1:9464; non-loopback only if given here)",
+    )
+    p.add_argument("--once", action="store_true", help="print the figures once and exit")
+    p.add_argument("--json", action="store_true", help="with --once: JSON output")
+    p.add_argument(
+        "--timeout", type=float, default=5.0, help="with --once: seconds to wait for the pools"
+    )
+    p.add_argument("--max-ops", type=int, default=32, help="op label values per pool (default 32)")
+    p.add_argument(
+        "--max-workers", type=int, default=128, help="worker label values per pool (default 128)"
+    )
 
 
 ALERT_VERBS = frozenset({"alerts", "ack", "silence", "silences", "unsilence"})
@@ -127,10 +217,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = getattr(
         importlib.import_module(module_name), func_name
     )
+    from poolmon.runtime import config
+
     try:
+        config.use_file(getattr(args, "config", None))  # for this command only (see finally)
+        config.use_arguments([*(args.set or []), *getattr(args, "set_after_verb", [])])
         return func(args)
     except PoolmonError as exc:
         print(f"poolmon {args.verb}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        config.use_file(None)
+        config.use_arguments(None)

@@ -9,24 +9,37 @@ a confirmation, in a worker thread, and the status line shows what the pool repo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from poolmon.app.advice import Advice
+from poolmon.app.advisor_actions import AdvisorActions
+from poolmon.app.announcer import FiringAnnouncer
+from poolmon.app.crashes import CrashAnnouncer
+from poolmon.app.stacks import StacksMixin
+from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
+from poolmon.screens.advisor import AdvisorScreen
+from poolmon.screens.alert_actions import AlertActionsScreen
+from poolmon.screens.alerts import AlertsScreen
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.confirm import ConfirmScreen
+from poolmon.screens.evidence import EvidenceScreen
 from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
+from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
+from poolmon.widgets import _format as fmt
 from poolmon.widgets.worker_table import WorkerTable
 
 WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
@@ -35,11 +48,10 @@ WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
 DEFAULT_REFRESH_HZ = 4.0
 """Snapshots pulled per second."""
 
-TUNING_ACTIONS = frozenset({"grow", "shrink"})
-"""Actions that change the pool: disabled (greyed out) in read-only mode."""
+MESSAGE_TTL_S = 15.0
+"""Seconds a command result stays in the status line."""
 
-
-class PoolmonApp(App[None]):
+class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -60,8 +72,11 @@ class PoolmonApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("space", "pause", "Pause", show=False),
         Binding("o", "operations", "Ops"),
-        Binding("plus", "grow", "Grow"),
-        Binding("minus", "shrink", "Shrink"),
+        Binding("a", "alerts", "Alerts"),
+        Binding("t", "tuning", "Tune"),
+        Binding("v", "advisor", "Advise"),
+        Binding("plus", "grow", "Grow", show=False),
+        Binding("minus", "shrink", "Shrink", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -71,6 +86,9 @@ class PoolmonApp(App[None]):
     | `1` `5` `f` `h` | Window of 1, 5, 15 or 60 minutes. |
     | `p`, `space` | Pause / resume the screen. |
     | `o` | Operations view. |
+    | `a` | Alerts: active, history, silences (ack `k`, silence `S`, unsilence `u` there). |
+    | `t` | Tuning: every run-time setting, edit, change log, undo. |
+    | `v` | Advisor: findings, evidence, one-key fixes, auto-tuning log. |
     | `+` `-` | Grow / shrink the pool by one worker (with confirmation). |
     | `?` | Help. |
     | `q` | Quit. |
@@ -96,12 +114,35 @@ class PoolmonApp(App[None]):
         """Whether tuning commands are disabled."""
         self.paused = False
         """Whether the screen is frozen."""
-        self.message = ""
-        """The latest command result, shown in the status line."""
+        self.message_ttl_s = MESSAGE_TTL_S
+        """How long a status-line message stays."""
+        self._message = ""
+        self._message_at = 0.0
         self.title = title
         self.theme = "textual-dark"
         self._snapshot: PoolSnapshot | None = None
         self._status = SourceStatus()
+        self._crashes = CrashAnnouncer()
+        self._announcer = FiringAnnouncer()
+        self._undo = []
+        self.advice = Advice(source)
+        """The advisor run on this app's snapshots (advisor screens only)."""
+
+    @property
+    def message(self) -> str:
+        """The latest command result for the status line, until it is `message_ttl_s` old.
+
+        A result stays true only for a while ("pool reports size 4" is wrong once the pool is
+        resized again), so it expires instead of sitting in the status line forever.
+        """
+        if self._message and time.monotonic() - self._message_at > self.message_ttl_s:
+            self._message = ""
+        return self._message
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self._message = text
+        self._message_at = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -124,6 +165,9 @@ class PoolmonApp(App[None]):
         self._status = self.source.status()
         if not self.paused or self._snapshot is None:
             self._snapshot = self.source.snapshot(self.window_s)
+            for text in self._crashes.new_messages(self._snapshot):
+                self.notify(text, title="worker crashed", severity="error", timeout=10)
+            self._announce()
         screen = self.screen
         if isinstance(screen, PoolmonScreen):
             screen.show_frame(self._frame_for(screen))
@@ -137,6 +181,10 @@ class PoolmonApp(App[None]):
                 worker = screen.frame.worker
             else:
                 worker = self.source.worker(screen.worker_id, self.window_s)
+        if isinstance(screen, AdvisorScreen | EvidenceScreen):
+            if self.settings:
+                self.advice.settings = {s.key: s.value for s in self.settings}
+            self.advice.update(snapshot)
         return Frame(
             snapshot=snapshot,
             state=status.state,
@@ -148,6 +196,9 @@ class PoolmonApp(App[None]):
             read_only=self.read_only or status.read_only,
             worker=worker,
             message=self.message,
+            findings=self.advice.findings,
+            advice_note=self.advice.note,
+            **self.tuning_fields(snapshot),
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -176,6 +227,28 @@ class PoolmonApp(App[None]):
             self.push_screen(OperationsScreen())
             self.refresh_frame()
 
+    def action_alerts(self) -> None:
+        """Open the alerts screen (or go back to it, when it is under the current screen)."""
+        if any(isinstance(s, AlertsScreen) for s in self.screen_stack):
+            while not isinstance(self.screen, AlertsScreen):
+                self.pop_screen()
+            return
+        self.push_screen(AlertsScreen())
+
+    def action_tuning(self) -> None:
+        """Open the tuning screen and ask the pool for its settings."""
+        if not isinstance(self.screen, TuningScreen):
+            self.push_screen(TuningScreen())
+        self.fetch_settings()
+        self.refresh_frame()
+
+    def action_advisor(self) -> None:
+        """Open the advisor (and ask the pool for its settings, which some findings use)."""
+        if not isinstance(self.screen, AdvisorScreen):
+            self.push_screen(AdvisorScreen())
+            self.fetch_settings()
+            self.refresh_frame()
+
     def action_help(self) -> None:
         """Open the help."""
         if not isinstance(self.screen, HelpScreen):
@@ -191,8 +264,10 @@ class PoolmonApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out tuning keys in read-only mode or before the pool size is known."""
-        if action in TUNING_ACTIONS and (self.read_only or self._status.read_only):
+        if action in TUNING_ACTIONS and self.read_only_now():
             return None
+        if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room
+            return not isinstance(self.screen, AlertActionsScreen)
         return True
 
     @on(WorkerTable.WorkerChosen)
@@ -240,6 +315,47 @@ class PoolmonApp(App[None]):
         self.message = text
         self.refresh_frame()
 
+    # -- alerts ------------------------------------------------------------------------------
+
+    def _announce(self) -> None:
+        """A toast for each alert that started firing since the last look (once per id)."""
+        snapshot = self._snapshot
+        for alert in self._announcer.news(snapshot.alerts if snapshot else None):
+            labels = " ".join(f"{k}={v}" for k, v in alert.labels if k in ("op", "worker"))
+            self.notify(
+                f"{alert.summary}\n{labels} · a: alerts".strip(),
+                title=f"{alert.severity.upper()} firing: {alert.rule}",
+                severity="error" if alert.severity == "critical" else "warning",
+                timeout=10,
+            )
+
+    @on(AlertActionsScreen.CommandRequested)
+    def _alert_command(self, event: AlertActionsScreen.CommandRequested) -> None:
+        self.message = f"{event.label}: sent, waiting for the pool"
+        self.refresh_frame()
+        self._send_alert_command(event.command, event.args, event.label)
+
+    @work(thread=True, group="commands")
+    def _send_alert_command(self, name: str, args: dict[str, object], label: str) -> None:
+        result = self.source.command(name, args)
+        self.call_from_thread(self._alert_reply, name, label, result)
+
+    def _alert_reply(self, name: str, label: str, result: CommandResult) -> None:
+        if not result.ok:
+            self.notify(f"{label}: {result.reason}", title="Refused by the pool", severity="error")
+            self._show_message(f"{label} refused: {result.reason}")
+            return
+        reply = result.result
+        if name == "ack_alert":
+            text = f"{label}: acknowledged as {reply.get('by', '?')}"
+        elif name == "silence":
+            ends = reply.get("ends_at_ns")
+            until = f", until {fmt.clock(int(ends))} UTC" if isinstance(ends, int) else ""
+            text = f"{label}: silence {reply.get('silence_id', '?')} set{until}"
+        else:
+            text = f"{label}: removed"
+        self._show_message(text)
+
     # -- command palette ---------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -258,6 +374,29 @@ class PoolmonApp(App[None]):
         yield SystemCommand(
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
         )
+        yield SystemCommand("Alerts", "Active alerts, history and silences (a)", self.action_alerts)
+        if isinstance(screen, AlertActionsScreen) and not screen.read_only:
+            yield SystemCommand(
+                "Acknowledge alert", "Acknowledge the selected alert (k)", screen.action_ack
+            )
+            yield SystemCommand(
+                "Silence alerts", "Silence alerts like the selected one (S)", screen.action_silence
+            )
+            yield SystemCommand(
+                "Remove silence", "Remove the selected silence (u)", screen.action_unsilence
+            )
+        yield SystemCommand(
+            "Tuning", "Every run-time setting: edit, change log, undo (t)", self.action_tuning
+        )
+        yield SystemCommand(
+            "Advisor", "What to change and why; auto-tuning log (v)", self.action_advisor
+        )
+        if isinstance(screen, WorkerDetailScreen):
+            yield SystemCommand(
+                "Worker stack",
+                "This worker's running task: live stack, age, args (x)",
+                screen.action_stack,
+            )
         if isinstance(screen, OverviewScreen):
             yield SystemCommand(
                 "Sort workers", "Cycle the worker table's sort order (s)", screen.action_sort
@@ -268,7 +407,27 @@ class PoolmonApp(App[None]):
             yield SystemCommand(
                 "Clear filter", "Show every worker (escape)", screen.action_clear_filter
             )
-        if not (self.read_only or self._status.read_only):
+        if isinstance(screen, TuningScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Edit setting", "Edit the highlighted setting (enter)", screen.action_edit
+            )
+            yield SystemCommand(
+                "Undo last change", "Undo this app's last change (z)", screen.action_undo
+            )
+        if isinstance(screen, OperationsScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Set operation timeout",
+                "Timeout for the highlighted operation, on the tuning screen (e)",
+                screen.action_op_timeout,
+            )
+        if isinstance(screen, WorkerDetailScreen) and not self.read_only_now():
+            yield SystemCommand(
+                "Recycle worker", "Replace it after its current task (r)", screen.action_recycle
+            )
+            yield SystemCommand(
+                "Kill worker", "Kill it now; its task fails (K)", screen.action_kill
+            )
+        if not self.read_only_now():
             yield SystemCommand(
                 "Grow pool", "Add one worker, after confirmation (+)", self.action_grow
             )

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from poolmon.core.config.layers import Effective
 from poolmon.core.errors import ConfigError, ConnectionFailed, PoolmonError
 
 WINDOW_NAMES = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
@@ -25,12 +26,22 @@ DEMO_START_TIMEOUT_S = 30.0
 """How long `poolmon demo` waits for its pool's socket before giving up."""
 
 
+def app_settings(args: argparse.Namespace) -> Effective:
+    """poolmon.toml and POOLMON_* with this command's flags on top (a flag always wins)."""
+    from poolmon.runtime import config
+
+    return config.current().with_arguments(
+        {
+            ("app", "refresh"): (getattr(args, "refresh", None), "--refresh"),
+            ("app", "window"): (getattr(args, "window", None), "--window"),
+            ("endpoint", "read_only"): (getattr(args, "read_only", None), "--read-only"),
+        }
+    )
+
+
 def refresh_hz(args: argparse.Namespace) -> float:
-    """`--refresh` validated: between 0.2 and 30 refreshes per second."""
-    value = float(getattr(args, "refresh", 4.0))
-    if not 0.2 <= value <= 30:
-        raise ConfigError(f"--refresh must be between 0.2 and 30 per second, got {value:g}")
-    return value
+    """The refresh rate: `--refresh`, else [app] refresh; between 0.2 and 30 per second."""
+    return float(app_settings(args).get("app", "refresh"))
 
 
 def pick_socket(given: str | None) -> Path:
@@ -63,24 +74,50 @@ def check_reachable(path: Path, read_only: bool) -> None:
         client.close()
 
 
-def attach(path: Path, *, read_only: bool, window_s: int, hz: float) -> int:
+def attach(
+    path: Path, *, read_only: bool, window_s: int, hz: float, theme: str = "textual-dark"
+) -> int:
     """Run the app attached to the pool at `path` until the user quits."""
     from poolmon.app.app import PoolmonApp
     from poolmon.runtime.monitor import Monitor
 
     monitor = Monitor(path, read_only=read_only)
     app = PoolmonApp(monitor, window_s=window_s, refresh_hz=hz, read_only=read_only)
+    app.theme = theme
     app.run()
     return 0
 
 
 def run_attach(args: argparse.Namespace) -> int:
-    """`poolmon attach [SOCKET] [--read-only] [--refresh HZ] [--window W]`."""
-    hz = refresh_hz(args)
-    path = pick_socket(getattr(args, "socket", None))
-    read_only = bool(getattr(args, "read_only", False))
+    """`poolmon attach [TARGET] [--[no-]read-only] [--refresh HZ] [--window W]`.
+
+    TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME; for ssh the forward lives
+    exactly as long as the app (`runtime.targets.open_target`).
+    """
+    from poolmon.runtime.ssh.url import is_ssh
+    from poolmon.runtime.targets import open_target
+
+    eff = app_settings(args)
+    read_only = bool(eff.get("endpoint", "read_only"))
+    spec = getattr(args, "socket", None)
+    if is_ssh(spec):
+        with open_target(spec, batch=not sys.stdin.isatty()) as target:
+            check_reachable(target.path, read_only)
+            return attach_with(target.path, eff, read_only)
+    path = pick_socket(spec)
     check_reachable(path, read_only)
-    return attach(path, read_only=read_only, window_s=WINDOW_NAMES[args.window], hz=hz)
+    return attach_with(path, eff, read_only)
+
+
+def attach_with(path: Path, eff: Effective, read_only: bool) -> int:
+    """`attach` with the window, refresh rate and theme of the effective configuration."""
+    return attach(
+        path,
+        read_only=read_only,
+        window_s=WINDOW_NAMES[eff.get("app", "window")],
+        hz=float(eff.get("app", "refresh")),
+        theme=str(eff.get("app", "theme")),
+    )
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -91,20 +128,28 @@ def run_demo(args: argparse.Namespace) -> int:
     headless = getattr(args, "headless_seconds", None)
     if headless is not None:
         return _run_headless(workers, float(headless))
-    hz = refresh_hz(args)
+    eff = app_settings(args)
     with tempfile.TemporaryDirectory(prefix="poolmon-demo-") as folder:
         socket_path = Path(folder) / "demo.sock"
         log_path = Path(folder) / "demo.log"
-        child = start_demo_pool(socket_path, workers, log_path)
+        child = start_demo_pool(socket_path, workers, log_path, eff.file)
         try:
             wait_for_socket(socket_path, child, log_path)
-            return attach(socket_path, read_only=False, window_s=WINDOW_NAMES[args.window], hz=hz)
+            return attach_with(socket_path, eff, read_only=False)
         finally:
             stop_child(child)
 
 
-def start_demo_pool(socket_path: Path, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start `python -m poolmon.demo` serving `socket_path`; its output goes to `log_path`."""
+def start_demo_pool(
+    socket_path: Path, workers: int, log_path: Path, config_file: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `python -m poolmon.demo` serving `socket_path`; its output goes to `log_path`.
+
+    The demo pool reads the same poolmon.toml as this command (`--config` included).
+    """
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if config_file:
+        env["POOLMON_CONFIG"] = config_file
     with open(log_path, "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "poolmon.demo", "--socket", str(socket_path),
@@ -112,7 +157,7 @@ def start_demo_pool(socket_path: Path, workers: int, log_path: Path) -> subproce
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
         )  # fmt: skip
 
 

@@ -8,7 +8,19 @@ import json
 import sys
 from typing import Any
 
-SUITES = ("pool", "telemetry", "endpoint", "aggregator", "resources", "app", "memory")
+SUITES = (
+    "pool",
+    "telemetry",
+    "endpoint",
+    "aggregator",
+    "resources",
+    "app",
+    "memory",
+    "alerts",
+    "watch",
+    "investigate",
+    "autotune",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

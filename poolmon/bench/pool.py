@@ -6,7 +6,9 @@ Every repetition runs every contender once, in turn (round robin), each with a f
 * submit throughput on trivial tasks (`ident`): poolmon `submit`, ProcessPoolExecutor
   `submit`, multiprocessing.Pool `apply_async` (N submits, then every result);
 * chunked map: poolmon `map(chunksize=64)` vs multiprocessing.Pool `imap(chunksize=64)`;
-* single-task round trip (`submit(...).result()` one at a time): poolmon vs PPE, p50 / p99;
+* single-task round trip (`submit(...).result()` one at a time): poolmon vs PPE, p50 / p99,
+  and the floor under both: a bare one-byte ping-pong between two processes (`rtt_floor`),
+  as the kernel places it (same CPU) and pinned to two CPUs;
 * ~1 ms CPU tasks (`burn`): poolmon `submit` vs the ideal, 2 x the serial in-process rate
   (the serial rate is itself a round-robin contender, so background load hits both alike),
   with multiprocessing.Pool `apply_async` on the same tasks for context.
@@ -20,6 +22,8 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -120,6 +124,54 @@ def rtt_ppe(k: int) -> tuple[float, float]:
     return lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
 
 
+def _echo(sock: socket.socket, other_end: socket.socket, cpu: int | None) -> None:
+    """The floor's far end: answer every byte with one byte until the socket closes."""
+    other_end.close()  # inherited through fork: closing it lets the parent's close end us
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    recv, send = sock.recv, sock.send
+    while recv(1):
+        send(b"x")
+
+
+def rtt_floor(k: int, cross_cpu: bool = False) -> float:
+    """The physical floor: a bare one-byte ping-pong between two processes, p50 in µs.
+
+    Two Python processes on a blocking Unix socketpair, nothing else: each round trip is the
+    two wake-ups any pool's round trip must pay, plus two syscalls a side. Left to itself the
+    kernel keeps such a pair on one CPU (the waker sleeps at once), so this is the same-CPU
+    floor; `cross_cpu=True` pins the two ends to different CPUs, the floor when the other end
+    runs elsewhere (None of that when this process may use only one CPU). Measured in the
+    same rounds as the pools, so it moves with the machine's load as they do.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if cross_cpu and len(cpus) < 2:
+        return float("nan")
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    far = cpus[1] if cross_cpu else None
+    child = mp.get_context("fork").Process(target=_echo, args=(theirs, ours, far), daemon=True)
+    child.start()
+    theirs.close()
+    if cross_cpu:
+        os.sched_setaffinity(0, {cpus[0]})
+    recv, send = ours.recv, ours.send
+    clock = time.perf_counter
+    lat = []
+    try:
+        for i in range(200 + k):
+            t0 = clock()
+            send(b"x")
+            recv(1)
+            if i >= 200:
+                lat.append(clock() - t0)
+    finally:
+        os.sched_setaffinity(0, cpus)
+        ours.close()
+        child.join(10)
+    lat.sort()
+    return lat[len(lat) // 2] * 1e6
+
+
 def calibrate_burn(target_s: float = 0.001) -> int:
     """The `n` for which `burn(n)` takes about `target_s` here (best of 5: noise only adds)."""
     n = 10_000
@@ -187,6 +239,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "map_mp_imap_cs64": lambda: map_mp(n_map),
             "rtt_poolmon": rtt_run("poolmon", rtt_poolmon),
             "rtt_ppe": rtt_run("ppe", rtt_ppe),
+            "rtt_socketpair_floor": lambda: rtt_floor(k),
+            "rtt_socketpair_cross_cpu": lambda: rtt_floor(k, cross_cpu=True),
             "burn_poolmon": lambda: burn_poolmon(n_burn, n_burn_tasks),
             "burn_mp_apply_async": lambda: burn_mp(n_burn, n_burn_tasks),
             "burn_serial": lambda: burn_serial(n_burn, n_burn_tasks // 4),
@@ -204,6 +258,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_poolmon_p99_us": median([p99 for _, p99 in rtt["poolmon"]]),
         "rtt_process_pool_executor_p50_us": median([p50 for p50, _ in rtt["ppe"]]),
         "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in rtt["ppe"]]),
+        "rtt_floor_us": median(runs["rtt_socketpair_floor"]),
+        "rtt_floor_cross_cpu_us": median(runs["rtt_socketpair_cross_cpu"]),
         "burn_poolmon_per_s": median(runs["burn_poolmon"]),
         "burn_poolmon_best_per_s": max(runs["burn_poolmon"]),
         "burn_mp_pool_apply_async_per_s": median(runs["burn_mp_apply_async"]),
@@ -222,6 +278,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         / figures["rtt_process_pool_executor_p50_us"],
         "rtt_p99_vs_process_pool_executor": figures["rtt_poolmon_p99_us"]
         / figures["rtt_process_pool_executor_p99_us"],
+        "rtt_p50_vs_socketpair_floor": figures["rtt_poolmon_p50_us"] / figures["rtt_floor_us"],
+        "rtt_p50_vs_cross_cpu_floor": figures["rtt_poolmon_p50_us"]
+        / figures["rtt_floor_cross_cpu_us"],
         "burn_vs_ideal": figures["burn_poolmon_per_s"] / figures["burn_ideal_per_s"],
         "burn_mp_pool_apply_async_vs_ideal": figures["burn_mp_pool_apply_async_per_s"]
         / figures["burn_ideal_per_s"],

@@ -7,31 +7,39 @@ path), `ingest_rollup` (history backfill), `set_pool_info`, `mark_gap`, `note_dr
 return frozen dataclasses from `poolmon.core.snapshot`. Not thread-safe: one thread feeds it
 and reads it (the app's monitor glue serialises both).
 
-Counting each task exactly once across reconnects (docs/METRICS.md, "Dedupe"):
-* live batches carry the endpoint's sequence number (`seq=`): a batch at or below the last
-  one seen is ignored;
+Counting each record exactly once across reconnects (docs/METRICS.md, "Dedupe"):
+* every record (plain event or task batch) carries the endpoint's sequence number (`seq=`,
+  or `claim(seq)` for a caller that queues batches): one at or below the last one seen from
+  this pool instance is ignored, so a resume or a full backfill never counts a record twice;
 * after `mark_gap` (a reconnect), rows that finished no later than the newest row already
-  held are checked against the last `RECENT_IDS` task ids and dropped if seen;
-* a rollup is accepted only for a second after everything already held (live rows or
-  earlier rollups): the second watermark.
+  held are checked against the last `RECENT_IDS` task ids and dropped if seen (streams
+  without sequence numbers);
+* a rollup adds only what its second does not hold yet (`poolmon.core.tally`,
+  `poolmon.core.backfill`); rollups older than the tally's seconds are ignored.
 
-A pool restart (a new pid or start time, or `pool.status` totals going backwards) keeps every
-windowed counter and adds the old pool's totals to the restart-surviving totals; the old
-pool's worker rows and dedupe state are dropped, since ids start over.
+A pool instance is identified by its start time and pid (`PoolInfo.started_at_ns`, `pid`:
+the same values in the handshake and in `poolmon.pool.init`). A restart is a different
+instance, nothing else (never a total that went backwards, never an event's own timestamp):
+every windowed counter is kept, the old instance's totals are added to the restart-surviving
+totals, and its worker rows and dedupe state are dropped (ids and sequence numbers start over).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from poolmon.core import catalog as C
 from poolmon.core import queries
+from poolmon.core.alert_state import AlertState
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
+from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
@@ -41,6 +49,7 @@ from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
 from poolmon.core.ring import POOL_TIERS
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import (
+    ControlChange,
     ErrorView,
     PerformanceSummary,
     PoolInfo,
@@ -57,6 +66,12 @@ MAX_WINDOW_S = 3600
 """The longest window; coverage and gaps older than this (plus a minute) are pruned."""
 JUMP_TOLERANCE_S = 2
 """A wall clock that goes back by more than this is a jump (slots after it are dropped)."""
+AUTOTUNE_DECISIONS = 50
+"""Auto-tuning decisions kept for the advisor screen's change log."""
+WORKER_EXIT_REASONS = frozenset(
+    ("crash", "timeout", "recycle_tasks", "recycle_memory", "health", "resize", "shutdown")
+)
+"""The `reason` values of `poolmon.worker.exit` (docs/EVENTS.md)."""
 _TOTALS = ("tasks_submitted", "tasks_done", "tasks_failed")
 
 
@@ -91,28 +106,47 @@ class Aggregator:
         self.gauges = GaugeSet(POOL_GAUGES, POOL_TIERS)
         self.categories = LabeledCounter(POOL_TIERS, 32)
         self.event_counts = LabeledCounter(POOL_TIERS, 48)
+        self.signals = LabeledCounter(POOL_TIERS, max_ops + 8)
+        """Per slot: dropped events, affinity hits/misses, timeouts per op (`timeout:<op>`)."""
+        self.op_timeout_ns: dict[str, float] = {}
+        self.workers_running: dict[int, bool] = {}
+        """Per worker: was it runnable ("running") at its latest resource sample."""
+        self.autotune_enabled: bool | None = None
+        self.autotune_paused_until_ns = 0
+        self.autotune_decisions: deque[dict[str, Any]] = deque(maxlen=AUTOTUNE_DECISIONS)
+        """The pool's latest auto-tuning decisions (`poolmon.autotune.decision`)."""
+        """The timeout each operation's tasks last hit (from `poolmon.task.timeout`)."""
         self.coverage = Coverage(max_silence_s)
         self.pool = PoolInfo()
         self.pool_state = "unknown"
         self.pool_restarts = 0
         self.transport_dropped = 0
         self.pool_dropped = 0
+        self.pool_dropped_seen = False
         self.duplicates_ignored = 0
+        self.data_until_ns: int | None = None
+        """While the connection is down: the time of the last data (ages freeze there)."""
+        self.worker_exits: dict[str, int] = {}
+        """Worker exits since attach by reason (catalog reasons only; else "other")."""
         self._totals_last: dict[str, int] = {}
         self._totals_offset: dict[str, int] = dict.fromkeys(_TOTALS, 0)
         self._last_seq: int | None = None
         self._recent_ids = np.full(RECENT_IDS, -1, dtype=np.int64)
         self._recent_pos = 0
+        self._totals_ts = -(2**62)
         self._live_high_ns: int | None = None
         self._resume_until_ns: int | None = None
-        self._rollup_high_s: int | None = None
         self._last_now_s: int | None = None
         self._pruned_s = -(2**62)
+        self.alert_state = AlertState()
+        self.control_log: deque[ControlChange] = deque(maxlen=CONTROL_LOG_SIZE)
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
             C.POOL_STATUS: self._on_pool_status,
+            C.ALERT_STATE: self._on_alert_state,
             **{name: partial(fn, self) for name, fn in HANDLERS.items()},
+            C.CONTROL_COMMAND: partial(log_control, self.control_log),
         }
 
     # ----------------------------------------------------------------------------- time
@@ -134,21 +168,46 @@ class Aggregator:
         self.gauges.drop_after(now_s)
         self.categories.drop_after(now_s)
         self.event_counts.drop_after(now_s)
+        self.signals.drop_after(now_s)
         self.coverage.drop_after(now_s)
         for rec in self.workers.rows.values():
             rec.drop_after(now_s)
         if self._live_high_ns is not None:
             self._live_high_ns = min(self._live_high_ns, (now_s + 1) * NS_PER_S - 1)
-        if self._rollup_high_s is not None:
-            self._rollup_high_s = min(self._rollup_high_s, now_s)
 
     # -------------------------------------------------------------------------- writes
-    def ingest_event(self, event: Event) -> None:
-        """Account one catalog event (unknown names are only counted by name)."""
+    def claim(self, seq: int | None, rows: int = 1) -> bool:
+        """Whether the record numbered `seq` is new from this pool instance (then remember it).
+
+        Sequence numbers rise by one per record from 0 when the pool starts; a record at or
+        below the last one claimed was already counted (a resume or backfill re-sent it) and
+        its `rows` are added to `duplicates_ignored`. `None` (no number known) is always new.
+        """
+        if seq is None:
+            return True
+        if self._last_seq is not None and seq <= self._last_seq:
+            self.duplicates_ignored += rows
+            return False
+        self._last_seq = seq
+        return True
+
+    def ingest_event(self, event: Event, *, seq: int | None = None) -> None:
+        """Account one catalog event (unknown names are only counted by name).
+
+        Args:
+            event: The event.
+            seq: The endpoint's sequence number of the record, when known (dedupe).
+        """
+        if not self.claim(seq):
+            return
         self.now_ns()
         second = event.ts_ns // NS_PER_S
         self.coverage.note(second)
         self.event_counts.inc(second, event.name)
+        if event.name == C.WORKER_EXIT:
+            reason = str(event.metadata.get("reason"))
+            reason = reason if reason in WORKER_EXIT_REASONS else "other"
+            self.worker_exits[reason] = self.worker_exits.get(reason, 0) + 1
         handler = self._handlers.get(event.name)
         if handler is not None:
             handler(event)
@@ -160,11 +219,8 @@ class Aggregator:
             batch: Columnar tasks; ValueError when an index column is out of range.
             seq: The endpoint's sequence number of the frame, when known (dedupe).
         """
-        if seq is not None:
-            if self._last_seq is not None and seq <= self._last_seq:
-                self.duplicates_ignored += len(batch)
-                return
-            self._last_seq = seq
+        if not self.claim(seq, len(batch)):
+            return
         if len(batch) == 0:
             return
         now = self.now_ns()
@@ -180,38 +236,60 @@ class Aggregator:
             self.stats.ingest(second, rows, self.workers, now)
 
     def ingest_rollup(self, rollup: Rollup) -> None:
-        """Account one second of history, unless that second is already held (watermark)."""
+        """Account one second of history: what it holds beyond what that second already has."""
         second = rollup.second_ns // NS_PER_S
-        held = [
-            s
-            for s in (self._rollup_high_s, self._live_high_ns and self._live_high_ns // NS_PER_S)
-            if s is not None
-        ]
-        if held and second <= max(held):
-            self.duplicates_ignored += rollup.count
+        if not self.stats.tally.remembers(second):
+            self.duplicates_ignored += rollup.count  # long past: counted when it was live
             return
         now = self.now_ns()
-        self._rollup_high_s = second
         self.coverage.cover(second, second)
-        apply_rollup(self, second, rollup, now)
+        added = apply_rollup(self, second, rollup, now)
+        self.duplicates_ignored += max(0, rollup.count - max(0, added))
 
     def set_pool_info(self, info: PoolInfo) -> None:
-        """Who the pool is (handshake); a different pid or start time means a restart."""
-        old = self.pool
-        if old.pid and (info.pid != old.pid or info.started_at_ns != old.started_at_ns):
+        """Who the pool is (handshake); another instance (start time) means a restart."""
+        if self._other_instance(info.started_at_ns, info.pid):
             self._on_pool_restart()
         self.pool = info
+
+    def _other_instance(self, started_at_ns: int, pid: int) -> bool:
+        """Whether (start time, pid) names a pool instance other than the known one.
+
+        The identity is the pair the handshake and `pool.init` both carry: another start
+        time (a new pool, even in the same process) or another pid (another process) is
+        another instance. A value missing on either side (a stream recorded without it) is
+        not compared.
+        """
+        old = self.pool
+        if old.started_at_ns and started_at_ns and started_at_ns != old.started_at_ns:
+            return True
+        return bool(old.pid and pid and pid != old.pid)
 
     def mark_gap(self, start_ns: int, end_ns: int) -> None:
         """Data between the two times is missing: show it as a gap; dedupe what is resent."""
         self.coverage.mark_gap(start_ns, end_ns)
         self._resume_until_ns = self._live_high_ns
 
+    def note_link_down(self, last_data_ns: int) -> None:
+        """The connection dropped: uptime and task ages freeze at the last data, workers unknown.
+
+        A dead pool must not look like a hung one whose tasks keep ageing. Cleared by
+        `note_link_up` (the next handshake).
+        """
+        if self.data_until_ns is None:
+            self.data_until_ns = last_data_ns
+
+    def note_link_up(self) -> None:
+        """Connected again: the figures are live."""
+        self.data_until_ns = None
+
     def note_dropped(self, count: int) -> None:
         """Events lost in transport (a sequence gap)."""
         if count < 0:
             raise ValueError(f"dropped count must be >= 0, got {count}")
         self.transport_dropped += count
+        if count:
+            self.signals.inc(self.now_ns() // NS_PER_S, "dropped", count)
 
     # ------------------------------------------------------------------------- dedupe
     def _dedupe(self, view: BatchView) -> BatchView:
@@ -242,18 +320,24 @@ class Aggregator:
         self._last_seq = None
         self._recent_ids.fill(-1)
         self._resume_until_ns = None
+        self._live_high_ns = None
+        self._totals_ts = -(2**62)
+        self.stats.tally.clear()
+        self.alert_state.reset()
 
     # ------------------------------------------------------------------------- events
     def _on_pool_init(self, e: Event) -> None:
-        pid = int(e.metadata.get("pid") or 0)
-        if self.pool.pid and pid and pid != self.pool.pid:
+        md = e.metadata
+        pid = int(md.get("pid") or 0)
+        started = int(md.get("started_at_ns") or 0)
+        if self._other_instance(started, pid):
             self._on_pool_restart()
         if pid:
             self.pool = PoolInfo(
-                name=str(e.metadata.get("pool", self.pool.name)),
+                name=str(md.get("pool", self.pool.name)),
                 pid=pid,
-                host=str(e.metadata.get("host", self.pool.host)),
-                started_at_ns=e.ts_ns,
+                host=str(md.get("host", self.pool.host)),
+                started_at_ns=started or self.pool.started_at_ns,
                 protocol_version=self.pool.protocol_version,
             )
         self.pool_state = "running"
@@ -268,12 +352,14 @@ class Aggregator:
         m = e.measurements
         values = {k: float(v) for k, v in m.items() if k in self.gauges._col}
         self.gauges.set(e.ts_ns // NS_PER_S, e.ts_ns, values)
-        totals = {k: int(m[k]) for k in _TOTALS if k in m}
-        if any(v < self._totals_last.get(k, v) for k, v in totals.items()):
-            self._on_pool_restart()
-        self._totals_last.update(totals)
+        if e.ts_ns >= self._totals_ts:  # the latest status holds the pool's totals
+            self._totals_ts = e.ts_ns
+            self._totals_last.update({k: int(m[k]) for k in _TOTALS if k in m})
         self.pool_state = "running"
         on_pool_status_workers(self, e)
+
+    def _on_alert_state(self, e: Event) -> None:
+        self.alert_state.ingest(e.metadata.get("view"), (self.pool.pid, self.pool.started_at_ns))
 
     def totals(self) -> dict[str, int]:
         """Pool-reported totals since the first pool this monitor saw (restarts added up)."""
@@ -308,6 +394,7 @@ class Aggregator:
             + self.gauges.nbytes
             + self.categories.nbytes
             + self.event_counts.nbytes
+            + self.signals.nbytes
             + int(self._recent_ids.nbytes)
             + sum(r.nbytes for r in self.workers.rows.values())
         )

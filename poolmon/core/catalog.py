@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-CATALOG_VERSION: Final = 4
+CATALOG_VERSION: Final = 5
 """Bumped whenever an event is added, removed or changes its fields."""
 
 Delivery = Literal["event", "batch", "periodic"]
@@ -79,6 +79,7 @@ RESOURCE_INTERNALS: Final = "poolmon.resource.internals"
 CONTROL_COMMAND: Final = "poolmon.control.command"
 ALERT_ACK: Final = "poolmon.alert.ack"
 ALERT_STATE: Final = "poolmon.alert.state"
+AUTOTUNE_DECISION: Final = "poolmon.autotune.decision"
 
 ERROR_CATEGORIES: Final = (
     "task",
@@ -123,13 +124,14 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "pid": "pool process pid",
             "host": "hostname",
             "start_method": "multiprocessing start method",
+            "started_at_ns": "pool start (wall clock, ns): the instance's identity, as in WELCOME",
         },
     ),
     EventSpec(
         POOL_TERMINATE,
         "The pool shut down.",
         measurements={"uptime_ns": "pool lifetime", "tasks_done": "tasks finished in total"},
-        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit"},
+        metadata={**_POOL, "reason": "shutdown | cancel | parent_exit | collected | initializer"},
     ),
     EventSpec(
         POOL_RESIZE,
@@ -183,13 +185,19 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_POOL,
             "workers": "one map per live worker: worker_id, pid, state, op (running operation "
-            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done",
+            "or None), task_id, task_age_ns (how long it has run), in_flight, tasks_done, slot "
+            "(its position in the pool), restarts (times that slot's worker was replaced)",
         },
     ),
     EventSpec(
         WORKER_SPAWN,
         "A worker process was started.",
-        metadata={**_WORKER, "reason": "initial | replace | resize | recycle"},
+        metadata={
+            **_WORKER,
+            "reason": "initial | replace | resize | recycle",
+            "slot": "its position in the pool (a replacement takes the dead worker's slot)",
+            "restarts": "times this slot's worker has been replaced, this spawn included",
+        },
     ),
     EventSpec(
         WORKER_READY,
@@ -216,7 +224,7 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_WORKER,
             "reason": "crash | timeout | recycle_tasks | recycle_memory | "
-            "health | resize | shutdown",
+            "health | resize | shutdown | killed (kill_worker)",
             "exit_code": "exit status or None",
             "signal": "terminating signal number or None",
         },
@@ -396,11 +404,13 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
         metadata={
             **_POOL,
             "command": "resize | set_task_timeout | set_health_interval | "
-            "recycle_worker | ack_alert",
+            "recycle_worker | ack_alert | set | kill_worker",
             "args": "its arguments",
             "result": "ok | refused | error",
             "reason": "why refused",
             "peer_pid": "monitor pid",
+            "client": "the client name the monitor gave (poolmon attach, poolmon tune)",
+            "changes": "set: {setting: [from, to]} of what changed (empty otherwise)",
         },
         emitted_by="endpoint",
     ),
@@ -420,6 +430,18 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "revision": "the view's revision",
         },
         metadata={**_POOL, "view": "AlertsView.to_wire(): alerts, silences, recent history"},
+    ),
+    EventSpec(
+        AUTOTUNE_DECISION,
+        "The pool's auto-tuner decided something: turned on/off, proposed, applied, kept or "
+        "rolled back a size change, skipped one (and why), or paused after a manual change.",
+        measurements={"size": "the pool's size when it decided", "enabled": "1 on, 0 off"},
+        metadata={
+            **_POOL,
+            "decision": "poolmon.core.advisor.autotune.Decision.to_wire(): kind, reason, "
+            "from_size, to_size, finding, before/after figures",
+            "paused_until_ns": "manual-change pause end (wall clock), 0 when not paused",
+        },
     ),
 )
 """Every event poolmon emits, in documentation order."""

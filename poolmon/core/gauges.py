@@ -25,6 +25,8 @@ POOL_GAUGES: tuple[str, ...] = (
     "pool_cpu_percent",
     "pool_rss_bytes",
     "workers_rss_bytes",
+    "workers_cpu_percent",
+    "workers_running",
     "fds",
     "threads",
     "machine_cpu_percent",

@@ -11,7 +11,9 @@ because they drive restart detection.
 * `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`.
 * `resource.process`: worker_id -1 is the pool process (pool gauges), others update the
   worker's row and the summed workers' RSS gauge; `resource.machine`: machine gauges;
-  `resource.internals`: the pool's own count of dropped events.
+  `resource.internals`: the pool's own count of dropped events (increases also per slot).
+* `session.affinity` (hits, misses) and `task.timeout` (per operation, and its limit) are
+  counted per slot in `agg.signals`, for the advisor.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ def on_worker_spawn(agg: Aggregator, e: Event) -> None:
         rec.spawns += 1
         rec.alive = True
         rec.exited_at_ns = None
+        restarts = e.metadata.get("restarts")
+        if isinstance(restarts, int):
+            rec.pool_restarts = restarts
         _set_state(rec, e, "starting", str(e.metadata.get("reason", "")))
 
 
@@ -90,6 +95,8 @@ def on_pool_status_workers(agg: Aggregator, e: Event) -> None:
         rec = agg.workers.get(int(row["worker_id"]), e.ts_ns)
         if row.get("pid"):
             rec.pid = int(row["pid"])
+        if isinstance(row.get("restarts"), int):
+            rec.pool_restarts = int(row["restarts"])
         state = row.get("state")
         if isinstance(state, str) and state != rec.state:
             rec.record_state(e.ts_ns, state, "status")
@@ -100,6 +107,25 @@ def on_pool_status_workers(agg: Aggregator, e: Event) -> None:
         else:
             rec.current_op = None
             rec.task_started_ns = None
+
+
+EXIT_STATES: Final[Mapping[str, str]] = {
+    "crash": "crashed",
+    "timeout": "killed",
+    "health": "killed",
+    "recycle": "recycled",
+    "recycle_tasks": "recycled",
+    "recycle_memory": "recycled",
+    "resize": "retired",
+    "shutdown": "stopped",
+    "start_failed": "failed",
+}
+"""Exit reason -> the state a dead worker shows: a crash must not read like a shrink."""
+
+
+def exit_state(reason: str) -> str:
+    """The state of a worker that exited for `reason` (`stopped` for an unknown reason)."""
+    return EXIT_STATES.get(reason, "stopped")
 
 
 def on_worker_exit(agg: Aggregator, e: Event) -> None:
@@ -121,7 +147,7 @@ def on_worker_exit(agg: Aggregator, e: Event) -> None:
             tasks_done=int(m.get("tasks_done", 0)),
         )
     )
-    _set_state(rec, e, "stopped", str(md.get("reason", "")))
+    _set_state(rec, e, exit_state(str(md.get("reason", ""))), str(md.get("reason", "")))
     rec.alive = False
     rec.current_op = None
     rec.exited_at_ns = e.ts_ns
@@ -151,6 +177,15 @@ def on_resource_process(agg: Aggregator, e: Event) -> None:
         return
     if "cpu_percent" in m:
         rec.cpu_percent = float(m["cpu_percent"])
+        cpu = sum(r.cpu_percent or 0.0 for r in agg.workers.rows.values() if r.alive)
+        agg.gauges.set(second, e.ts_ns, {"workers_cpu_percent": cpu})
+    status = e.metadata.get("status")
+    if isinstance(status, str):  # runnable (R) vs sleeping: starved CPU work vs waiting
+        flags, rows = agg.workers_running, agg.workers.rows
+        flags[rec.worker_id] = status == "running"
+        for gone in [w for w in flags if w not in rows or not rows[w].alive]:
+            del flags[gone]  # bounded by the live workers
+        agg.gauges.set(second, e.ts_ns, {"workers_running": float(sum(flags.values()))})
     for name in ("rss_bytes", "fds", "threads"):
         if name in m:
             setattr(rec, name, int(m[name]))
@@ -193,7 +228,39 @@ def on_resource_internals(agg: Aggregator, e: Event) -> None:
     """The pool's own monitoring counters: events it dropped."""
     dropped = e.measurements.get("events_dropped")
     if dropped is not None:
+        # the first report is a baseline: drops before the monitor looked are not "recent"
+        if agg.pool_dropped_seen and int(dropped) > agg.pool_dropped:
+            agg.signals.inc(e.ts_ns // NS_PER_S, "dropped", int(dropped) - agg.pool_dropped)
         agg.pool_dropped = int(dropped)
+        agg.pool_dropped_seen = True
+
+
+def on_session_affinity(agg: Aggregator, e: Event) -> None:
+    """Session routing outcomes: hits and misses per slot (the advisor's affinity hit rate)."""
+    second, m = e.ts_ns // NS_PER_S, e.measurements
+    for name in ("hits", "misses"):
+        if m.get(name):
+            agg.signals.inc(second, f"affinity_{name}", int(m[name]))
+
+
+def on_task_timeout(agg: Aggregator, e: Event) -> None:
+    """A task hit its timeout: counted per operation, and the limit it hit remembered."""
+    op = str(e.metadata.get("op") or "(unnamed)")
+    agg.signals.inc(e.ts_ns // NS_PER_S, f"timeout:{op}")
+    limit = e.measurements.get("timeout_ns")
+    if limit and (
+        op in agg.op_timeout_ns or len(agg.op_timeout_ns) < agg.stats.ops.keys.max_labels
+    ):
+        agg.op_timeout_ns[op] = float(limit)
+
+
+def on_autotune_decision(agg: Aggregator, e: Event) -> None:
+    """An auto-tuning decision: the on/off state, the pause, the change log (deduplicated)."""
+    agg.autotune_enabled = bool(e.measurements.get("enabled"))
+    agg.autotune_paused_until_ns = int(e.metadata.get("paused_until_ns") or 0)
+    decision = e.metadata.get("decision")
+    if isinstance(decision, dict) and decision not in agg.autotune_decisions:
+        agg.autotune_decisions.append(decision)
 
 
 HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
@@ -206,5 +273,8 @@ HANDLERS: dict[str, Callable[[Aggregator, Event], None]] = {
     C.RESOURCE_PROCESS: on_resource_process,
     C.RESOURCE_MACHINE: on_resource_machine,
     C.RESOURCE_INTERNALS: on_resource_internals,
+    C.SESSION_AFFINITY: on_session_affinity,
+    C.TASK_TIMEOUT: on_task_timeout,
+    C.AUTOTUNE_DECISION: on_autotune_decision,
 }
 """Event name -> handler."""

@@ -21,10 +21,12 @@ from poolmon.core.errors import ConfigError
 from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.health import HealthInputs, health_breakdown
 from poolmon.core.ring import Tiers
-from poolmon.core.sketch import bucket_edges
+from poolmon.core.sketch import bucket_edges, quantiles_from_counts
 from poolmon.core.snapshot import (
+    AutotuneView,
     ErrorView,
     Histogram,
+    LoadSignals,
     OperationView,
     PerformanceSummary,
     PoolSnapshot,
@@ -123,15 +125,15 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         taken_at_ns=now,
         window_s=window_s,
         pool=agg.pool,
-        size=int(size or 0),
-        busy=int(busy or 0),
-        idle=int(g.get("idle") or 0),
-        queue_depth=int(queue or 0),
+        size=_int_or_none(size),
+        busy=_int_or_none(busy),
+        idle=_int_or_none(g.get("idle")),
+        queue_depth=_int_or_none(queue),
         utilization=g.get("utilization"),
         tasks_finished=finished,
         tasks_failed=failed,
         tasks_timed_out=timed_out,
-        throughput_per_s=finished / cov if cov else 0.0,
+        throughput_per_s=finished / cov if cov else None,
         throughput=_complete_slots(agg, "throughput", first_s, now_s, ring.slot_s),
         latency=latency,
         latency_histogram=_histogram(counts),
@@ -155,9 +157,38 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         pool_tasks_failed_total=totals["tasks_failed"] if seen_status else None,
         pool_restarts=agg.pool_restarts,
         pool_state=agg.pool_state,
+        data_until_ns=agg.data_until_ns,
         duplicates_ignored=agg.duplicates_ignored,
         health=health,
+        load=_load(agg, now_s, window_s, first_s, ring.slot_s),
+        autotune=AutotuneView(
+            agg.autotune_enabled, agg.autotune_paused_until_ns, tuple(agg.autotune_decisions)
+        ),
+        alerts=agg.alert_state.view,
+        alert_views_malformed=agg.alert_state.malformed,
+        control_log=tuple(agg.control_log),
     )
+
+
+def _load(agg: Aggregator, now_s: int, window_s: int, first_s: int, step: int) -> LoadSignals:
+    """The window means and signal counts of `LoadSignals` (the advisor's inputs)."""
+    g = agg.gauges
+    sig = agg.signals.window(now_s, window_s)
+    return LoadSignals(
+        utilization_mean=g.window_mean(now_s, window_s, "utilization"),
+        busy_mean=g.window_mean(now_s, window_s, "busy"),
+        size_mean=g.window_mean(now_s, window_s, "size"),
+        queue_depth_mean=g.window_mean(now_s, window_s, "queue_depth"),
+        queue_depth=_complete_slots(agg, "queue_depth", first_s, now_s, step),
+        workers_cpu_percent_mean=g.window_mean(now_s, window_s, "workers_cpu_percent"),
+        workers_running_mean=g.window_mean(now_s, window_s, "workers_running"),
+        affinity_hits=sig.get("affinity_hits", 0),
+        affinity_misses=sig.get("affinity_misses", 0),
+        events_dropped=sig.get("dropped", 0),
+    )
+def _int_or_none(value: float | None) -> int | None:
+    """A gauge as an int, None (no data) staying None: never a made-up 0."""
+    return None if value is None else int(value)
 
 
 def _resources(agg: Aggregator) -> ResourceView:
@@ -181,29 +212,60 @@ def _resources(agg: Aggregator) -> ResourceView:
 
 
 def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
-    """Per-operation counts, rates and latency over the window, busiest first."""
+    """Per-operation counts, rates and latency over the window, busiest first.
+
+    Every figure of a row comes from the same per-operation slots (10 s for a minute, 1 min
+    for 5 and 15 minutes, 5 min for an hour), so its latency `count` equals its `count`.
+    """
     _check_window(window_s)
     now = agg.now_ns()
     now_s = now // NS_PER_S
-    ops = agg.stats.ops
+    ops = agg.stats.op_counts  # the slots of the per-operation latency: one window a row
     block = ops.window_block(now_s, window_s)
     cov = covered_time_s(agg, window_first_s(ops.ring, now_s, window_s), now)
+    timeouts = agg.signals.window(now_s, window_s)
     views = []
     for col in np.flatnonzero(block[:, 0]).tolist():
         ring = agg.stats.op_latency.get(col)
+        name = ops.keys.name(col)
+        timed_out = timeouts.get(f"timeout:{name}", 0)
+        if ring is not None:
+            counts, total, lo, hi = ring.window_counts(now_s, window_s)
+            latency = summarize(counts, total, lo, hi)
+            p99_ok = _p99_without_top(counts, timed_out, lo, hi)
+        else:
+            latency = summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0)
+            p99_ok = None
         views.append(
             OperationView(
-                name=ops.keys.name(col),
+                name=name,
                 count=int(block[col, 0]),
                 errors=int(block[col, 1]),
-                rate_per_s=float(block[col, 0]) / cov if cov else 0.0,
-                latency=ring.summary(now_s, window_s)
-                if ring is not None
-                else summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0),
+                rate_per_s=float(block[col, 0]) / cov if cov else None,
+                latency=latency,
+                timeouts=timed_out,
+                timeout_ns=agg.op_timeout_ns.get(name),
+                p99_ok_ns=p99_ok,
             )
         )
     views.sort(key=lambda v: (-v.count, v.name))
     return tuple(views)
+
+
+def _p99_without_top(
+    counts: npt.NDArray[np.int64], drop: int, lo: float, hi: float
+) -> float | None:
+    """p99 of a sketch after removing its `drop` largest values (the timed-out tasks)."""
+    if drop <= 0:
+        return quantiles_from_counts(counts, (0.99,), lo, hi)[0]
+    kept = counts.copy()
+    for b in np.flatnonzero(kept)[::-1].tolist():
+        take = min(int(kept[b]), drop)
+        kept[b] -= take
+        drop -= take
+        if drop == 0:
+            break
+    return quantiles_from_counts(kept, (0.99,), lo, hi)[0]
 
 
 def error_rates(agg: Aggregator, window_s: int) -> ErrorView:
@@ -245,10 +307,12 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
     done = S.point_rows(rec.counts, grid)[:, 0]
     rss = S.point_rows(rec.rss, grid)
     busy = rec.state == "busy"
+    if agg.data_until_ns is not None:  # connection down: what it does now is unknown
+        now = min(now, agg.data_until_ns)
     return WorkerView(
         worker_id=rec.worker_id,
         pid=rec.pid,
-        state=rec.state,
+        state=rec.state if agg.data_until_ns is None else "unknown",
         current_op=rec.current_op,
         current_task_age_ns=(
             max(0, now - rec.task_started_ns)
@@ -259,10 +323,11 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
         tasks_failed=rec.tasks_failed,
         restarts=rec.restarts,
         latency=rec.latency.summary(now_s, window_s),
-        cpu_percent=rec.cpu_percent,
-        rss_bytes=rec.rss_bytes,
-        fds=rec.fds,
-        threads=rec.threads,
+        # a dead process uses nothing: its last sample is history (the RSS series keeps it)
+        cpu_percent=rec.cpu_percent if rec.alive else None,
+        rss_bytes=rec.rss_bytes if rec.alive else None,
+        fds=rec.fds if rec.alive else None,
+        threads=rec.threads if rec.alive else None,
         throughput=Series(grid.start_ns, grid.step_s * NS_PER_S, tuple(S.rates(done, cov))),
         rss_series=Series(
             grid.start_ns, grid.step_s * NS_PER_S, tuple(S.means(rss[:, 0], rss[:, 1]))
@@ -289,7 +354,7 @@ def summary(agg: Aggregator) -> PerformanceSummary:
                 window_s=w,
                 tasks_finished=finished,
                 tasks_failed=failed,
-                throughput_per_s=finished / cov if cov else 0.0,
+                throughput_per_s=finished / cov if cov else None,
                 error_rate=failed / finished if finished else None,
                 latency=st.latency.summary(now_s, w),
                 queue_wait=st.wait.summary(now_s, w),

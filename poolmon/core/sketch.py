@@ -18,8 +18,11 @@ and the latency histogram widget:
   in it. Estimates are then clamped into the exact `[min, max]` kept beside the counts, which
   makes constant data exact and keeps bucket 0 and the overflow bucket honest.
 
-Quantile rank follows the "lower" (nearest-rank) definition: the estimate for q is within 1 %
-of the order statistic `x[floor(q * (n - 1))]`, i.e. `numpy.percentile(..., method="lower")`.
+Quantile rank follows numpy's "lower" definition (not nearest-rank, which is
+`x[ceil(q * n) - 1]`): the estimate for q is within 1 % of the order statistic
+`x[floor(q * (n - 1))]`, i.e. `numpy.percentile(..., method="lower")`. With few values a high
+percentile is just one of them (with 2 values, p99 is the smaller one), so the app shows the
+values themselves below `poolmon.widgets._format.FEW_VALUES` (see docs/METRICS.md).
 """
 
 from __future__ import annotations
@@ -108,7 +111,9 @@ def quantiles_from_counts(
     idx = np.searchsorted(cum, ranks, side="right")
     out: list[float | None] = []
     for b in idx.tolist():
-        v = float(_REPRESENTATIVE[min(b, N_BUCKETS - 1)])
+        # Bucket 0 holds everything from 0 to 100 ns: its only honest value is the exact min
+        # (a queue wait of 0 reads 0, not the bucket's 100 ns bound).
+        v = max(lo, 0.0) if b == 0 else float(_REPRESENTATIVE[min(b, N_BUCKETS - 1)])
         out.append(min(max(v, lo), hi))
     return out
 

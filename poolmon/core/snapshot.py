@@ -12,6 +12,9 @@ timestamps are wall-clock nanoseconds since the epoch; `None` means "no data", n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from poolmon.core.alerts.model import AlertsView
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +139,15 @@ class OperationView:
     name: str
     count: int = 0
     errors: int = 0
-    rate_per_s: float = 0.0
+    rate_per_s: float | None = None
     latency: LatencySummary = field(default_factory=LatencySummary)
+    timeouts: int = 0
+    """Tasks of this operation that hit their timeout in the window (`poolmon.task.timeout`)."""
+    timeout_ns: float | None = None
+    """The limit its timed-out tasks last hit (None: none timed out since the monitor started)."""
+    p99_ok_ns: float | None = None
+    """p99 of its tasks leaving out the timed-out ones (the slowest `timeouts`): how close the
+    tasks that made it came to the limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +196,7 @@ class WindowSummary:
     window_s: int
     tasks_finished: int = 0
     tasks_failed: int = 0
-    throughput_per_s: float = 0.0
+    throughput_per_s: float | None = None
     error_rate: float | None = None
     latency: LatencySummary = field(default_factory=LatencySummary)
     queue_wait: LatencySummary = field(default_factory=LatencySummary)
@@ -204,31 +214,90 @@ class PerformanceSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadSignals:
+    """Window means and counts the advisor reads (None: no sample in the window).
+
+    `workers_cpu_percent_mean` is the sum of the live workers' CPU (% of one core), averaged
+    over the window; divided by `busy_mean` it is the CPU a busy worker uses.
+    `workers_running_mean` counts the workers sampled runnable (on a CPU or waiting for one);
+    divided by `busy_mean` it tells CPU work starved on a shared machine (runnable, yet little
+    CPU) from work waiting on IO or a lock (sleeping).
+    """
+
+    utilization_mean: float | None = None
+    busy_mean: float | None = None
+    size_mean: float | None = None
+    queue_depth_mean: float | None = None
+    queue_depth: Series = field(default_factory=Series)
+    workers_cpu_percent_mean: float | None = None
+    workers_running_mean: float | None = None
+    affinity_hits: int = 0
+    affinity_misses: int = 0
+    events_dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AutotuneView:
+    """The pool's auto-tuner as its `poolmon.autotune.decision` events describe it.
+
+    `enabled` is None until a decision was seen; `decisions` are the latest ones, oldest
+    first, each `poolmon.core.advisor.autotune.Decision.to_wire()`.
+    """
+
+    enabled: bool | None = None
+    paused_until_ns: int = 0
+    decisions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ControlChange:
+    """One control command the pool reported (`poolmon.control.command`): who, what, from/to.
+
+    `changes` is `((key, from, to), ...)` for a `set` that changed something, else empty.
+    """
+
+    at_ns: int
+    command: str
+    result: str = "ok"
+    reason: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
+    changes: tuple[tuple[str, Any, Any], ...] = ()
+    client: str = ""
+    peer_pid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PoolSnapshot:
     """Everything the monitor shows, as of `taken_at_ns`, over a window of `window_s`.
 
     Counts (`tasks_*`, `errors`, `throughput*`, `latency*`, `queue_wait`, `operations`) are
     over the window; `size`/`busy`/`idle`/`queue_depth`/`utilization` are the latest pool
-    status (the current instant). `tasks_finished` = ok + error + timeout + crashed;
+    status (the current instant), None before the first one. `throughput_per_s` is None when
+    no second of the window has data. `tasks_finished` = ok + error + timeout + crashed;
     `tasks_failed` = error + timeout + crashed; cancelled tasks never ran and are only in
     `tasks_cancelled`. `error_rate` = failed / finished (None with nothing finished).
     `covered_s` is how many seconds of the window have data (gaps excluded).
     `*_total` fields count since the monitor started and survive pool restarts; the
     `pool_tasks_*_total` ones come from the pool's own status totals, restart-corrected.
+    `data_until_ns` is set while the connection is down: the time of the last data, where
+    uptime and task ages stop (worker states then read "unknown").
+    `alerts` is the pool's latest alert state (None: the pool has sent none yet, so nothing
+    is known, which is not "no alerts"); `alert_views_malformed` counts views ignored as
+    undecodable (poolmon.core.alert_state).
     """
 
     taken_at_ns: int = 0
     window_s: int = 60
     pool: PoolInfo = field(default_factory=PoolInfo)
-    size: int = 0
-    busy: int = 0
-    idle: int = 0
-    queue_depth: int = 0
+    size: int | None = None
+    busy: int | None = None
+    idle: int | None = None
+    queue_depth: int | None = None
     utilization: float | None = None
     tasks_finished: int = 0
     tasks_failed: int = 0
     tasks_timed_out: int = 0
-    throughput_per_s: float = 0.0
+    throughput_per_s: float | None = None
     throughput: Series = field(default_factory=Series)
     latency: LatencySummary = field(default_factory=LatencySummary)
     latency_histogram: Histogram = field(default_factory=Histogram)
@@ -250,5 +319,12 @@ class PoolSnapshot:
     pool_tasks_failed_total: int | None = None
     pool_restarts: int = 0
     pool_state: str = "unknown"
+    data_until_ns: int | None = None
     duplicates_ignored: int = 0
     health: HealthBreakdown = field(default_factory=HealthBreakdown)
+    load: LoadSignals = field(default_factory=LoadSignals)
+    autotune: AutotuneView = field(default_factory=AutotuneView)
+    alerts: AlertsView | None = None
+    alert_views_malformed: int = 0
+    control_log: tuple[ControlChange, ...] = ()
+    """The last control commands seen (newest last; see `ControlChange`)."""

@@ -11,8 +11,8 @@ Definitions (docs/METRICS.md): a task *finished* when it ran to an outcome (ok, 
 timeout, crashed); *failed* = error + timeout + crashed; cancelled tasks never ran, so they
 are counted by status only and stay out of latency, queue wait, throughput and the error rate.
 A failed row with no exception type (a timeout or crash) is counted under its status name as
-its error type. Per-operation and per-worker min/max are bucket representatives (within 1 %);
-pool-wide min/max are exact.
+its error type. Pool-wide and per-operation min/max are exact; per-worker min/max are bucket
+representatives (within 1 %).
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from poolmon.core.batchview import BatchView
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.distring import DistRing
 from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK
+from poolmon.core.op_totals import OpTotals
 from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
 from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
+from poolmon.core.tally import SecondCount, SecondTally
 from poolmon.core.workers import RECENT_TASKS, RecentTask, WorkerTable
 
 RECENT_SCAN_ROWS = 4096
@@ -65,10 +67,18 @@ class TaskStats:
         self.status = Tiers(POOL_TIERS, (len(STATUS_NAMES),), np.int64)
         self.status_totals = np.zeros(len(STATUS_NAMES), dtype=np.int64)
         self.ops = LabeledCounter(POOL_TIERS, max_ops, width=2)
-        """Per operation: finished, failed."""
+        """Per operation: finished, failed (the pool-wide tiers, like the status counts)."""
+        self.op_counts = LabeledCounter(ENTITY_TIERS, max_ops, width=2)
+        """The same counts in the slots of `op_latency` (its key table is `ops.keys`), so an
+        operation's row (count, errors, rate, latency) always describes one window."""
+        self.op_counts.keys = self.ops.keys
         self.op_latency: dict[int, DistRing] = {}
         self.errors = LabeledCounter(POOL_TIERS, max_error_types)
         """Failed tasks by error type (exception class, or the status name)."""
+        self.tally = SecondTally()
+        """What each recent second holds, so a backfill adds only what is missing."""
+        self.op_totals = OpTotals(max_ops)
+        """Per-operation counts and duration buckets since attach (the Prometheus export)."""
 
     @property
     def nbytes(self) -> int:
@@ -78,6 +88,7 @@ class TaskStats:
             + self.wait.nbytes
             + self.status.nbytes
             + self.ops.nbytes
+            + self.op_counts.nbytes
             + self.errors.nbytes
             + sum(d.nbytes for d in self.op_latency.values())
         )
@@ -88,15 +99,20 @@ class TaskStats:
         self.wait.drop_after(second)
         self.status.drop_after(second)
         self.ops.drop_after(second)
+        self.op_counts.drop_after(second)
         self.errors.drop_after(second)
         for d in self.op_latency.values():
             d.drop_after(second)
+        self.tally.drop_after(second)
 
     def ingest(self, second: int, v: BatchView, workers: WorkerTable | None, now_ns: int) -> None:
         """Count rows that all finished in `second` (see module doc)."""
+        tally = self.tally.at(second)
         status_counts = np.bincount(v.status, minlength=len(STATUS_NAMES))
         self.status.add(second, status_counts)
         self.status_totals += status_counts
+        if tally is not None:
+            tally.status += status_counts
         if status_counts[TASK_CANCELLED]:
             v = v.take(np.flatnonzero(v.status != TASK_CANCELLED))
             if len(v) == 0:
@@ -105,13 +121,22 @@ class TaskStats:
         n_failed = int(np.count_nonzero(failed))
         dur, wait = v.duration_ns, v.wait_ns
         dbin = buckets_of(dur)
-        self.latency.add(second, dur, dbin)
-        self.wait.add(second, wait, buckets_of(wait))
-        self._ops(second, v, failed, n_failed, dbin)
+        dcounts = np.bincount(dbin, minlength=N_BUCKETS)
+        wcounts = np.bincount(buckets_of(wait), minlength=N_BUCKETS)
+        dsum, wsum = float(dur.sum(dtype=np.float64)), float(wait.sum(dtype=np.float64))
+        self.latency.add_counts(second, dcounts, dsum, float(dur.min()), float(dur.max()))
+        self.wait.add_counts(second, wcounts, wsum, float(wait.min()), float(wait.max()))
+        if tally is not None:
+            tally.duration += dcounts
+            tally.duration_sum_ns += dsum
+            tally.wait += wcounts
+            tally.wait_sum_ns += wsum
+        self._ops(second, v, failed, n_failed, dbin, tally)
+        self.op_totals.ingest(v.ops, v.op, v.status, dbin, dur)
         if n_failed:
-            self._errors(second, v, failed)
+            self._errors(second, v, failed, tally)
         if workers is not None:
-            self._workers(second, v, failed, n_failed, dbin, workers, now_ns)
+            self._workers(second, v, failed, n_failed, dbin, workers, now_ns, tally)
 
     def _ops(
         self,
@@ -120,6 +145,7 @@ class TaskStats:
         failed: npt.NDArray[np.bool_],
         n_failed: int,
         dbin: npt.NDArray[np.intp],
+        tally: SecondCount | None,
     ) -> None:
         max_ops = self.ops.keys.max_labels
         cols = self.ops.keys.lookup(v.ops or ("(unnamed)",))
@@ -129,17 +155,35 @@ class TaskStats:
         if n_failed:
             block[:, 1] = np.bincount(g[failed], minlength=max_ops)
         self.ops.add(second, block)
+        self.op_counts.add(second, block)
         present = np.flatnonzero(block[:, 0])
         lut = np.zeros(max_ops, dtype=np.intp)
         lut[present] = np.arange(len(present))
-        counts, sums = _per_entity(lut[g], len(present), v.duration_ns, dbin)
+        local = lut[g]
+        k = len(present)
+        counts, sums = _per_entity(local, k, v.duration_ns, dbin)
+        lows = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
+        highs = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
+        np.minimum.at(lows, local, v.duration_ns)
+        np.maximum.at(highs, local, v.duration_ns)
         for i, col in enumerate(present.tolist()):
             ring = self.op_latency.get(col)
             if ring is None:
                 ring = self.op_latency[col] = DistRing(ENTITY_TIERS)
-            _add_entity(ring, second, counts[i], float(sums[i]))
+            nz = np.flatnonzero(counts[i])
+            ring.add_sparse(
+                second, nz, counts[i][nz], float(sums[i]), float(lows[i]), float(highs[i])
+            )
+            if tally is not None:
+                oc = tally.op(col)
+                oc.count += int(block[col, 0])
+                oc.failed += int(block[col, 1])
+                oc.buckets += counts[i]
+                oc.sum_ns += float(sums[i])
 
-    def _errors(self, second: int, v: BatchView, failed: npt.NDArray[np.bool_]) -> None:
+    def _errors(
+        self, second: int, v: BatchView, failed: npt.NDArray[np.bool_], tally: SecondCount | None
+    ) -> None:
         keys = self.errors.keys
         et = v.error_type[failed]
         st = v.status[failed]
@@ -151,6 +195,9 @@ class TaskStats:
         cols = np.where(et != 0, by_type[et], by_status[st])
         block = np.bincount(cols, minlength=keys.max_labels)[:, None]
         self.errors.add(second, block)
+        if tally is not None:
+            for col in np.flatnonzero(block[:, 0]).tolist():
+                tally.errors[col] = tally.errors.get(col, 0) + int(block[col, 0])
 
     def _workers(
         self,
@@ -161,6 +208,7 @@ class TaskStats:
         dbin: npt.NDArray[np.intp],
         table: WorkerTable,
         now_ns: int,
+        tally: SecondCount | None,
     ) -> None:
         wid = v.worker_id
         lo_id = int(wid.min())
@@ -190,6 +238,8 @@ class TaskStats:
             rec.counts.add(second, np.array([done[i], bad[i]], dtype=np.int64))
             _add_entity(rec.latency, second, counts[i], float(sums[i]))
             rec.recent.extend(recent[i])
+            if tally is not None:
+                tally.add_worker(w, int(done[i]), int(bad[i]))
 
     @staticmethod
     def _recent(v: BatchView, local: npt.NDArray[np.intp], k: int) -> list[list[RecentTask]]:

@@ -56,6 +56,8 @@ class WorkerRecord:
         self.exited_at_ns: int | None = None
         self.last_heard_ns = now_ns
         self.spawns = 0
+        self.pool_restarts: int | None = None
+        """The pool's own count of replacements in this worker's slot, when it reports one."""
         self.tasks_done = 0
         self.tasks_failed = 0
         self.cpu_percent: float | None = None
@@ -73,7 +75,13 @@ class WorkerRecord:
 
     @property
     def restarts(self) -> int:
-        """Spawns after the first."""
+        """The pool's count for this worker's slot; else spawns after the first (an id reused).
+
+        A poolmon pool gives each replacement a new worker id, so only the pool, which
+        counts per slot, knows how often a slot's worker was replaced.
+        """
+        if self.pool_restarts is not None:
+            return self.pool_restarts
         return max(0, self.spawns - 1)
 
     @property

@@ -87,7 +87,13 @@ class MonitorClient:
         self.welcome: Welcome | None = None
         """The pool's WELCOME, once connected."""
         self.resume_seq: int | None = None
-        """One past the last record received: where a reconnection resumes."""
+        """Where a reconnection resumes: one past the last live record received.
+
+        While a backfill or resume is still arriving it stays at the point this connection
+        asked for (None: a full backfill), because a backfill cut off half-way cannot be
+        resumed (its rollups and the raw rows after them describe the same batches); asking
+        for the same point again gets a resume if it is still held, else a fresh backfill.
+        """
         self.lost_records = 0
         """Records missing between consecutive live batches (see the module docstring)."""
         self.server_dropped: Heartbeat | None = None
@@ -148,6 +154,7 @@ class MonitorClient:
     def subscribe(self, resume_seq: int | None = None) -> None:
         """Ask for the stream (with backfill or resume); frames arrive through `recv`."""
         self._live_end = None
+        self.resume_seq = resume_seq
         sub = Subscribe(self.events, self.tasks, self.history, resume_seq)
         self._send(encode(sub))
 
@@ -162,6 +169,15 @@ class MonitorClient:
         except OSError:
             pass
         sock.close()
+
+    def abort(self) -> None:
+        """Shut the socket down without a goodbye, as a broken link would (`recv` then fails)."""
+        sock = self._sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def __enter__(self) -> MonitorClient:
         if self._sock is None:
@@ -291,7 +307,7 @@ class MonitorClient:
                 self.lost_records += frame.seq - self._live_end
             if self._live_end is not None:
                 self._live_end = max(self._live_end, frame.end)
-            self.resume_seq = max(self.resume_seq or 0, frame.end)
+                self.resume_seq = max(self.resume_seq or 0, frame.end)
         elif isinstance(frame, HistoryEnd):
             self._live_end = frame.live_seq
             self.resume_seq = frame.live_seq

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from poolmon.core.errors import ConnectionFailed, PoolmonError
+from poolmon.core.errors import ConfigError, ConnectionFailed, PoolmonError
 from poolmon.runtime.client import MonitorClient
 from poolmon.runtime.endpoint.paths import list_sockets, probe, socket_dir
 
@@ -49,20 +49,66 @@ def describe_pool(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
     return row
 
 
+_STATE_ORDER = {"alive": 0, "unreachable": 1, "stale": 2}
+"""`ls` lists live pools first: a dead pool's leftover socket must not bury the live one."""
+
+
+def prune(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Remove the stale rows' socket files (checked again first); returns the rows removed."""
+    removed = []
+    for row in rows:
+        path = Path(row["socket"])
+        if row["state"] == "stale" and not probe(path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                row["detail"] = f"could not remove: {exc}"
+                continue
+            removed.append(row)
+    return removed
+
+
 def run_ls(args: argparse.Namespace) -> int:
-    """`poolmon ls [--json]`: list the pools whose sockets are in this user's socket folder."""
-    rows = [describe_pool(path) for path in list_sockets()]
+    """`poolmon ls [ssh://HOST] [--json] [--prune]`: the pools in our socket folder, or HOST's.
+
+    Live pools come first; a stale socket (its pool died without removing it) is marked, and
+    `--prune` removes those (on this machine only).
+    """
+    from poolmon.runtime.targets import list_target
+
+    host = getattr(args, "host", None)
+    pruning = bool(getattr(args, "prune", False))
+    if pruning and host:
+        raise ConfigError("--prune removes stale sockets on this machine only; drop ssh://HOST")
+    where, rows = list_target(host)
+    rows.sort(key=lambda r: (_STATE_ORDER.get(r["state"], 1), r["name"]))
+    removed = prune(rows) if pruning else []
+    if removed:
+        rows = [r for r in rows if r not in removed]
     if getattr(args, "json", False):
-        print(json.dumps({"socket_dir": str(socket_dir()), "pools": rows}, indent=2))
+        out = {"socket_dir": where, "pools": rows}
+        if pruning:
+            out["pruned"] = [r["socket"] for r in removed]
+        print(json.dumps(out, indent=2))
         return 0
+    for r in removed:
+        print(f"removed stale socket {r['socket']}")
     if not rows:
-        print(f"no pools found in {socket_dir()}")
+        print(f"no pools found in {where}")
         return 0
     width = max(len(r["name"]) for r in rows)
     print(f"{'NAME'.ljust(width)}  {'PID':>7}  {'STATE':<11}  SOCKET")
     for r in rows:
         pid = str(r["pid"]) if r["pid"] is not None else "-"
         print(f"{r['name'].ljust(width)}  {pid:>7}  {r['state']:<11}  {r['socket']}")
+    stale = sum(r["state"] == "stale" for r in rows)
+    if stale:
+        print(
+            f"{stale} stale socket{'s' if stale != 1 else ''} (the pool is gone): "
+            "`poolmon ls --prune` removes them"
+        )
     return 0
 
 
@@ -145,8 +191,15 @@ def format_status(status: dict[str, Any]) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """`poolmon status [SOCKET] [--json]`: one pool's workers, queue, throughput and errors."""
-    status = fetch_status(resolve_socket(getattr(args, "socket", None)))
+    """`poolmon status [TARGET] [--json]`: one pool's workers, queue, throughput and errors.
+
+    TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME (`runtime.targets`).
+    """
+    from poolmon.runtime.targets import open_target
+
+    with open_target(getattr(args, "socket", None)) as target:
+        status = fetch_status(target.path)
+        status["socket"] = target.label
     if getattr(args, "json", False):
         print(json.dumps(status, indent=2, default=str))
     else:

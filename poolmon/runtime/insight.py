@@ -6,11 +6,12 @@ fed by its endpoint's server thread with what the endpoint already has in hand:
 
 * every plain event as the server numbers it (worker lifecycle, resource samples, pool status,
   task exceptions): a few hundred a second at most;
-* each second's task rollup when the endpoint's history closes it (`close_grace_s` after the
+* each second's task rollup when the endpoint's history closes it (`close_grace_s`, 0.5 s, after the
   second ends), never the raw task rows: one rollup a second costs the same whether the pool
   runs ten tasks a second or half a million.
 
-Task figures therefore lag real time by the history's close grace (2-3 s), which is what an
+Task figures therefore lag real time by the close grace and the tick after it (the server
+phase-locks its tick to run just after the grace: 0.55-1.55 s in all), which is what an
 alert or a tuning decision taken once a second can afford. Hooks (the alert service, the
 auto-tuner) run in the endpoint's thread right after each second's feed, with the aggregator
 and the time; a hook that raises is reported as a `poolmon.error` by the server and the others

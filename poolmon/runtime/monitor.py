@@ -14,13 +14,14 @@ pool and `poolmon.testing.streams.FeedSource` for generated streams under a froz
 
 from __future__ import annotations
 
+import heapq
 import os
 import threading
 import time
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,11 +29,14 @@ import numpy.typing as npt
 from poolmon.core.aggregator import Aggregator
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
-from poolmon.core.events import TASK_COLUMNS, TaskBatch
+from poolmon.core.events import TASK_COLUMNS, Event, TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.liveness import drop_kind, since
+
+T = TypeVar("T")
 
 ConnectionState = Literal["connecting", "live", "stale", "disconnected"]
 """Where the connection to the pool stands."""
@@ -107,8 +111,14 @@ class SnapshotSource(Protocol):
         ...
 
 
+LOCAL_READ_COMMANDS: Final = frozenset({"ping", "stats", "settings"})
+"""Commands a read-only monitor still sends (they change nothing; the pool allows them)."""
+
 STALE_AFTER_S: Final = 5.0
 """No frame at all (not even a heartbeat) for this long turns a live connection stale."""
+
+NOTICE_S: Final = 30.0
+"""A pool restart is announced in the status detail this long."""
 
 COALESCE_S: Final = 0.2
 """Task batches are merged for up to this long before the aggregator sees them."""
@@ -159,6 +169,8 @@ class Monitor:
         clock: The aggregator's clock (the system clock by default).
         stale_after_s: Silence after which a live connection is reported stale.
         backoff: Reconnection delays (`poolmon.runtime.client.Backoff`).
+        events: Event-name prefixes to subscribe to (`""`: every event, what the app needs).
+        client: The name the pool sees for this connection.
     """
 
     def __init__(
@@ -169,6 +181,8 @@ class Monitor:
         clock: Clock | None = None,
         stale_after_s: float = STALE_AFTER_S,
         backoff: Backoff | None = None,
+        events: tuple[str, ...] = ("",),
+        client: str = "poolmon attach",
     ) -> None:
         self.path = path
         self.read_only = read_only
@@ -180,8 +194,10 @@ class Monitor:
         self.stale_after_s = stale_after_s
         self.frames_seen = 0
         """Frames received over every connection (a cheap liveness counter for tests)."""
+        self.histories = {True: 0, False: 0}
+        """Completed histories by kind: resumed (True) or full backfill (False)."""
         self._client = ReconnectingClient(
-            path, backoff=backoff, read_only=read_only, client="poolmon attach"
+            path, backoff=backoff, read_only=read_only, client=client, events=events
         )
         self._thread: threading.Thread | None = None
         self._state: ConnectionState = CONNECTING
@@ -192,10 +208,11 @@ class Monitor:
         self._disconnected_at_ns: int | None = None
         self._server_dropped = 0
         self._history_lost = 0
+        self._drop: tuple[str, str, float, int] | None = None
+        self._notice: tuple[str, int] | None = None
         self._attempts = 0
         self._pending: list[TaskBatch] = []
         self._pending_rows = 0
-        self._pending_seq: int | None = None
         self._pending_since = 0.0
 
     # -- SnapshotSource ----------------------------------------------------------------------
@@ -216,6 +233,12 @@ class Monitor:
     def status(self) -> SourceStatus:
         """The connection status; a live connection silent for `stale_after_s` is stale."""
         state, detail, severity = self._state, self._detail, self._severity
+        if state == DISCONNECTED:
+            detail = self._drop_detail()
+        elif not detail and self._notice is not None:
+            text, at = self._notice
+            if self.clock.monotonic_ns() - at < NOTICE_S * 1e9:
+                detail, severity = text, "warning"
         if state == LIVE:
             silent_s = (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
             if silent_s >= self.stale_after_s:
@@ -232,6 +255,22 @@ class Monitor:
             self._flush_locked()
             return self.aggregator.snapshot(window_s)
 
+    def read(self, fn: Callable[[Aggregator], T]) -> T:
+        """Run `fn` on the aggregator under the lock, held batches ingested first.
+
+        For readers that need more than a snapshot in one consistent look (the headless
+        watcher reads the snapshot and the since-attach totals together).
+        """
+        with self.lock:
+            self._flush_locked()
+            return fn(self.aggregator)
+
+    def last_frame_age_s(self) -> float | None:
+        """Seconds since the last frame (data or heartbeat) arrived; None before the first."""
+        if not self.frames_seen:
+            return None
+        return (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
+
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """One worker's detail, taken under the lock."""
         with self.lock:
@@ -240,13 +279,17 @@ class Monitor:
 
     def command(self, name: str, args: Mapping[str, Any], timeout_s: float = 5.0) -> CommandResult:
         """Send a command through the endpoint's control channel and wait for the reply."""
-        if self.read_only:
+        if self.read_only and name not in LOCAL_READ_COMMANDS:
             return CommandResult(False, reason="read-only mode")
         try:
             reply = self._client.command(name, args, timeout_s)
         except PoolmonError as exc:
             return CommandResult(False, reason=str(exc))
         return CommandResult(reply.ok, dict(reply.result), reply.reason)
+
+    def drop_connection(self) -> None:
+        """Break the connection as a failing link would; the monitor reconnects (tests)."""
+        self._client.drop_connection()
 
     # -- the client thread -------------------------------------------------------------------
 
@@ -269,19 +312,12 @@ class Monitor:
             self._attempts = item.attempt
             if self._disconnected_at_ns is None:
                 self._disconnected_at_ns = self._last_data_wall_ns or self.clock.time_ns()
-            self._set(
-                DISCONNECTED,
-                f"{item.reason}; retrying in {item.retry_in_s:.1f}s (attempt {item.attempt})",
-                "error",
-            )
+            self._on_drop(item, self._disconnected_at_ns)
         elif isinstance(item, Welcome):
             self._on_welcome(item)
         elif isinstance(item, Batch):
             with self.lock:
-                for _, event in item.events:
-                    self.aggregator.ingest_event(event)
-                for seq, batch in item.tasks:
-                    self._queue_locked(seq, batch)
+                self._ingest_batch_locked(item)
             self._last_data_wall_ns = self.clock.time_ns()
             if self._state != LIVE:
                 self._set(LIVE, "")
@@ -291,6 +327,7 @@ class Monitor:
                 for rollup in rollups:
                     self.aggregator.ingest_rollup(rollup)
         elif isinstance(item, HistoryEnd):
+            self.histories[item.resumed] += 1
             self._history_lost += item.lost
             if item.lost:
                 with self.lock:
@@ -301,13 +338,30 @@ class Monitor:
             if self._state == CONNECTING:
                 self._set(LIVE, "")
 
-    def _queue_locked(self, seq: int, batch: TaskBatch) -> None:
+    def _ingest_batch_locked(self, item: Batch) -> None:
+        """Every record of a BATCH in sequence order, each claimed once (docs/METRICS.md).
+
+        Events are ingested at once and task batches held for merging, so the sequence
+        number is claimed on arrival: a record a resume or backfill sends again is dropped
+        here, whatever its kind, before it can count twice.
+        """
+        agg = self.aggregator
+        records: Iterable[tuple[int, Event | TaskBatch]] = heapq.merge(
+            item.events, item.tasks, key=lambda r: r[0]
+        )
+        for seq, record in records:
+            if isinstance(record, TaskBatch):
+                if agg.claim(seq, len(record)):
+                    self._queue_locked(record)
+            else:
+                agg.ingest_event(record, seq=seq)
+
+    def _queue_locked(self, batch: TaskBatch) -> None:
         """Hold a batch for merging; ingest the held ones when enough time or rows piled up."""
         if not self._pending:
             self._pending_since = time.monotonic()
         self._pending.append(batch)
         self._pending_rows += len(batch)
-        self._pending_seq = seq
         if (
             self._pending_rows >= COALESCE_ROWS
             or time.monotonic() - self._pending_since >= COALESCE_S
@@ -319,21 +373,49 @@ class Monitor:
         if not self._pending:
             return
         merged = merge_batches(self._pending)
-        seq = self._pending_seq
-        self._pending, self._pending_rows, self._pending_seq = [], 0, None
+        self._pending, self._pending_rows = [], 0
         if len(merged):
-            self.aggregator.ingest_tasks(merged, seq=seq)
+            self.aggregator.ingest_tasks(merged)  # sequence numbers claimed on arrival
+
+    def _on_drop(self, item: Disconnected, last_data_ns: int) -> None:
+        """Freeze the figures at the last data and say what the drop means (docs/APP.md)."""
+        with self.lock:
+            self._flush_locked()
+            agg = self.aggregator
+            agg.note_link_down(last_data_ns)
+            kind = drop_kind(item.reason, agg.pool, agg.pool_state == "terminated")
+        self._drop = (kind, item.reason, item.retry_in_s, item.attempt)
+        self._set(DISCONNECTED, kind, "error")
+
+    def _drop_detail(self) -> str:
+        """`pool exited (...) · last data 12:03:04 UTC, 35s ago · retrying in 1.2s ...`."""
+        if self._drop is None:
+            return self._detail
+        kind, reason, retry_s, attempt = self._drop
+        parts = [kind]
+        if self._disconnected_at_ns is not None:
+            parts.append(f"last data {since(self._disconnected_at_ns, self.clock.time_ns())}")
+        parts += [f"retrying in {retry_s:.1f}s (attempt {attempt})", reason]
+        return " · ".join(parts)
 
     def _on_welcome(self, welcome: Welcome) -> None:
         self._attempts = 0
+        self._drop = None
         info = PoolInfo(
             welcome.pool, welcome.pid, welcome.host, welcome.started_at_ns, welcome.version
         )
         with self.lock:
             self._flush_locked()
+            agg = self.aggregator
+            old, restarts = agg.pool, agg.pool_restarts
+            agg.note_link_up()
             if self._disconnected_at_ns is not None:
                 # The stretch we missed is a gap until the backfill (or resume) fills it in.
-                self.aggregator.mark_gap(self._disconnected_at_ns, self.clock.time_ns())
-            self.aggregator.set_pool_info(info)
+                agg.mark_gap(self._disconnected_at_ns, self.clock.time_ns())
+            agg.set_pool_info(info)
+            if agg.pool_restarts > restarts:  # another instance (docs/METRICS.md)
+                was = f"was {old.pid}" if old.pid != info.pid else "same process"
+                text = f"pool restarted: new pid {info.pid} ({was})"
+                self._notice = (text, self.clock.monotonic_ns())
         self._disconnected_at_ns = None
         self._set(CONNECTING, f"attached to {welcome.pool} (pid {welcome.pid}); receiving history")

@@ -81,6 +81,15 @@ class ReconnectingClient:
         if self.client is not None:
             self.client.close()
 
+    def drop_connection(self) -> None:
+        """Break the current connection as a failing link would; `frames()` then reconnects.
+
+        For tests of what a monitor counts across reconnects, and for a user's "reconnect now".
+        """
+        client = self.client
+        if client is not None:
+            client.abort()
+
     def command(
         self, name: str, args: Mapping[str, Any] | None = None, timeout_s: float | None = None
     ) -> Reply:

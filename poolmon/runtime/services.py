@@ -1,4 +1,4 @@
-"""The services every pool runs beside its workers: the monitor endpoint, alerting, resources.
+"""The services every pool runs beside its workers: the endpoint, alerting, resources, autotune.
 
 They live here rather than in the pool so the pool's hot path knows nothing about sockets or
 /proc: `Pool` calls `start_pool_services(self)` once its workers are up and stops what it got
@@ -16,8 +16,13 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from poolmon.core.advisor.autotune import AutotuneConfig
+from poolmon.runtime.autotune import HOOK as AUTOTUNE_HOOK
+from poolmon.runtime.autotune import AutotuneService
 from poolmon.runtime.endpoint.history import History
 from poolmon.runtime.endpoint.server import EndpointServer
+from poolmon.runtime.endpoint.stacks import Stackable, register_stacks
+from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
 from poolmon.runtime.heaptrim import HeapTrim
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
@@ -89,6 +94,31 @@ class ServedPool(Protocol):
         """Replace one worker."""
         ...
 
+    @property
+    def size(self) -> int:
+        """Target size now (auto-tuning)."""
+        ...
+
+    @property
+    def min_size(self) -> int:
+        """Lower size bound."""
+        ...
+
+    @property
+    def max_size(self) -> int:
+        """Upper size bound."""
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """True once shutdown started."""
+        ...
+
+    @property
+    def autotune_config(self) -> AutotuneConfig:
+        """How to auto-tune (`enabled=False`: serve advice, tune only when turned on)."""
+        ...
+
 
 class Stoppable(Protocol):
     """A started service."""
@@ -99,16 +129,33 @@ class Stoppable(Protocol):
 
 
 class _EndpointControl:
-    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control"."""
+    """Presents a pool to the endpoint; a monitor's resize is reported with reason "control".
+
+    Every call looks the method up on the pool when it is made: `Pool` hands its services a
+    weak proxy, and a bound method stored here would hold the pool itself (a pool dropped
+    without shutdown() must stay collectable).
+    """
 
     def __init__(self, pool: ServedPool) -> None:
         self._pool = pool
         self.name = pool.name
         self.started_at_ns = pool.started_at_ns
-        self.set_task_timeout = pool.set_task_timeout
-        self.set_health_check_interval = pool.set_health_check_interval
-        self.recycle_worker = pool.recycle_worker
-        self.stats = pool.stats  # the endpoint flattens PoolStats itself (control.plain_stats)
+
+    def stats(self) -> Any:
+        """The pool's `PoolStats` (the endpoint flattens it itself: control.plain_stats)."""
+        return self._pool.stats()
+
+    def set_task_timeout(self, seconds: float | None, /) -> None:
+        """Set the pool's default per-task timeout."""
+        self._pool.set_task_timeout(seconds)
+
+    def set_health_check_interval(self, seconds: float, /) -> None:
+        """Set the pool's heartbeat period."""
+        self._pool.set_health_check_interval(seconds)
+
+    def recycle_worker(self, worker_id: int, /) -> None:
+        """Replace one of the pool's workers."""
+        self._pool.recycle_worker(worker_id)
 
     def resize(self, size: int, /) -> None:
         """Resize on a monitor's behalf; the `poolmon.pool.resize` event says "control"."""
@@ -121,6 +168,13 @@ class _Stopper:
 
     def stop(self) -> None:
         self._stop()
+
+
+def allowed_uids() -> frozenset[int]:
+    """Who may connect: the pool's own uid and poolmon.toml's [endpoint] allow_uids."""
+    from poolmon.runtime import config
+
+    return frozenset({os.getuid(), *config.current().get("endpoint", "allow_uids")})
 
 
 def worker_targets(pool: ServedPool) -> Callable[[], dict[int, int]]:
@@ -140,6 +194,8 @@ def worker_targets(pool: ServedPool) -> Callable[[], dict[int, int]]:
 def start_pool_services(pool: ServedPool) -> list[Stoppable]:
     """Start the endpoint (unless `pool.monitor` is False) and the resource sampler.
 
+    The endpoint carries the auto-tuner and the advisor commands (`poolmon.runtime.autotune`).
+
     Returns:
         The started services, in start order; stop them newest first.
     """
@@ -151,10 +207,28 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
             seconds, raw_bytes = pool.history_sizes
             history = History(rollup_seconds=seconds, raw_task_bytes=raw_bytes)
             endpoint = EndpointServer(
-                _EndpointControl(pool), pool.telemetry, path=path, history=history
-            ).start()
+                _EndpointControl(pool),
+                pool.telemetry,
+                path=path,
+                allow_uids=allowed_uids(),
+                history=history,
+            )
+            if isinstance(pool, Tunable):
+                register_tuning(endpoint.commands, pool)
+            if isinstance(pool, Stackable):
+                register_stacks(endpoint.commands, pool)
+            endpoint.start()
             started.append(_Stopper(endpoint.close))
             endpoint.insight.add_hook("heap-trim", HeapTrim())
+            tuner = AutotuneService(
+                pool,
+                pool.telemetry,
+                pool.autotune_config,
+                endpoint.insight.aggregator,
+                endpoint.commands,
+            )
+            endpoint.insight.add_hook(AUTOTUNE_HOOK, tuner.hook)
+            started.append(_Stopper(tuner.stop))
         except Exception as exc:  # the pool must run even if its endpoint cannot
             _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)
     alerting = _start_alerting(pool, endpoint)

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 
 from poolmon.screens.frame import Frame
 from poolmon.widgets.header_bar import HeaderBar
-from poolmon.widgets.status_bar import StatusBar
+from poolmon.widgets.status_bar import StatusBar, gaps_in_window
 
 MIN_WIDTH = 60
 """Narrowest terminal the layouts are designed for."""
@@ -108,11 +108,12 @@ class PoolmonScreen(Screen[None]):
         header.window_s = frame.window_s
         header.paused = frame.paused
         header.read_only = frame.read_only
+        header.alerts = frame.snapshot.alerts
         status = self.query_one(StatusBar)
         status.detail = frame.detail
         status.severity = frame.severity
         status.dropped = frame.dropped
-        status.gaps = len(frame.snapshot.gaps)
+        status.gaps = gaps_in_window(frame.snapshot)
         status.message = frame.message
         status.display = status.has_text  # an empty line is a row the body can use
         self.show_body(frame)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from poolmon.core.advisor.model import Finding
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
+from poolmon.core.tuning import SettingSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,12 @@ class Frame:
         read_only: Whether tuning commands are disabled.
         worker: The drill-down's worker, when a drill-down screen is open.
         message: The latest command result or hint, for the status line.
-        alerts: Active alerts as (severity, message).
+        findings: The advisor's findings, most urgent first (computed about once a second
+            while an advisor screen is open).
+        advice_note: Why there are no findings, when there are none.
+        settings: The pool's run-time settings as last fetched (tuning screen).
+        settings_status: Where those settings stand: loading, as of when, or why not.
+        undo_hint: What `z` would undo (empty: nothing to undo).
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -40,4 +47,8 @@ class Frame:
     read_only: bool = False
     worker: WorkerView | None = None
     message: str = ""
-    alerts: tuple[tuple[str, str], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    advice_note: str = ""
+    settings: tuple[SettingSpec, ...] = ()
+    settings_status: str = ""
+    undo_hint: str = ""

@@ -24,6 +24,9 @@ from poolmon.widgets.resource_gauges import ResourceGauges
 from poolmon.widgets.throughput_chart import ThroughputChart
 from poolmon.widgets.worker_table import WorkerTable
 
+NARROW = 120
+"""Below this width an alerting overview narrows errors and resources to widen the alerts."""
+
 
 class OverviewScreen(PoolmonScreen):
     """The main screen of `poolmon attach`."""
@@ -48,6 +51,10 @@ class OverviewScreen(PoolmonScreen):
     OverviewScreen ErrorTrends { width: 2fr; }
     OverviewScreen ResourceGauges { width: 2fr; height: 1fr; }
     OverviewScreen AlertPanel { width: 1fr; }
+    OverviewScreen.-alerting AlertPanel { width: 2fr; }
+    OverviewScreen.-alerting.-narrow ErrorTrends { width: 4fr; }
+    OverviewScreen.-alerting.-narrow ResourceGauges { width: 5fr; }
+    OverviewScreen.-alerting.-narrow AlertPanel { width: 7fr; }
     OverviewScreen WorkerTable { height: 2fr; }
     OverviewScreen.-compact #charts { height: 8; min-height: 8; }
     OverviewScreen.-compact #middle { height: 7; min-height: 7; }
@@ -74,7 +81,15 @@ class OverviewScreen(PoolmonScreen):
         histogram.latency = snap.latency
         self.query_one(ErrorTrends).snapshot = snap
         self.query_one(ResourceGauges).snapshot = snap
-        self.query_one(AlertPanel).alerts = frame.alerts
+        panel = self.query_one(AlertPanel)
+        panel.now_ns = snap.taken_at_ns
+        panel.view = snap.alerts
+        # active alerts are what a person must read first: the panel gets the room for them
+        alerting = snap.alerts is not None and any(
+            a.state != "resolved" for a in snap.alerts.alerts
+        )
+        self.set_class(alerting, "-alerting")
+        self.set_class(self.app.size.width < NARROW, "-narrow")
         table = self.query_one(WorkerTable)
         table.show_workers(snap.workers)
         # No taller than its rows (+ header and border): a small pool's table would

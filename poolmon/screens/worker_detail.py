@@ -29,10 +29,18 @@ from poolmon.widgets.worker_summary import WorkerSummary
 class WorkerDetailScreen(PoolmonScreen):
     """Everything known about one worker."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "recycle", "Recycle"),
+        Binding("K", "kill", "Kill"),
+        Binding("x", "stack", "Stack"),
+        Binding("escape", "app.pop_screen", "Back"),
+    ]
     """
     | Key | Action |
     | :- | :- |
+    | `r` | Recycle this worker: replaced after its current task (asks first). |
+    | `K` | Kill this worker now: its running task fails (asks first). |
+    | `x` | The running task's live stack, age, op and arguments (x again refreshes). |
     | `escape` | Back to the previous screen. |
     """
 
@@ -65,6 +73,32 @@ class WorkerDetailScreen(PoolmonScreen):
             id="detail-top",
         )
         yield Horizontal(TaskList(), WorkerHistory(), id="detail-bottom")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out recycle and kill in read-only mode (pressing them still says why)."""
+        if action in ("recycle", "kill") and self.frame is not None and self.frame.read_only:
+            return None
+        return True
+
+    def action_recycle(self) -> None:
+        """Ask, then recycle this worker gracefully (after its current task)."""
+        self._worker_command("recycle_worker")
+
+    def action_kill(self) -> None:
+        """Ask, then kill this worker now (its running task fails with WorkerKilled)."""
+        self._worker_command("kill_worker")
+
+    def action_stack(self) -> None:
+        """Open this worker's stack modal (the app asks the pool for the stack)."""
+        self.app.show_worker_stack(self.worker_id)  # type: ignore[attr-defined]
+
+    def _worker_command(self, command: str) -> None:
+        worker = self.frame.worker if self.frame is not None else None
+        pid = worker.pid if worker is not None and worker.pid else None
+        if worker is not None and not worker.alive:
+            self.notify(f"worker {self.worker_id} has exited; nothing to {command.split('_')[0]}")
+            return
+        self.app.confirm_worker_command(command, self.worker_id, pid)  # type: ignore[attr-defined]
 
     def show_body(self, frame: Frame) -> None:
         """Show the frame's worker."""

@@ -66,7 +66,8 @@ class PoolFeed:
         knobs: The pool's behaviour; mutate it (or its ops) between seconds.
         seed: Random seed (reproducible streams).
         close_grace_s: Seconds after which a second's tasks arrive as a rollup (the endpoint's
-            history grace, 2-3 s in a pool).
+            history closes a second 0.5 s after it ends and the next tick follows within ~0.1 s;
+            the default 2 s here is a deliberately slower pool, so the rules are tested lagged).
         clock: The clock of the aggregator (a fresh `ManualClock` by default).
     """
 

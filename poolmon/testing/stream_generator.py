@@ -150,6 +150,7 @@ class StreamGenerator:
                     "pid": spec.pid,
                     "host": spec.host,
                     "start_method": "forkserver",
+                    "started_at_ns": self.start_ns,
                 },
             )
         ]

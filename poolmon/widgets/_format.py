@@ -6,6 +6,7 @@ because "no data" must never look like zero.
 
 from __future__ import annotations
 
+import signal
 from datetime import UTC, datetime
 
 NO_DATA = "—"
@@ -24,6 +25,27 @@ def duration(ns: float | None) -> str:
         if ns >= scale:
             return f"{_three_digits(ns / scale)}{unit}"
     return f"{ns:.0f}ns"
+
+
+def exit_cause(exit_code: int | None, signum: int | None) -> str:
+    """How a process ended: `SIGKILL (9)`, `signal 99`, `exit 3`, or `exit ?`."""
+    if signum is not None:
+        try:
+            return f"{signal.Signals(signum).name} ({signum})"
+        except ValueError:
+            return f"signal {signum}"
+    return f"exit {exit_code}" if exit_code is not None else "exit ?"
+
+
+FEW_VALUES = 5
+"""Below this many values a percentile is not shown: it would just be one of the values."""
+
+
+def percentile(count: int, ns: float | None) -> str:
+    """A latency percentile, or `n=3` when there are too few values for it to mean anything."""
+    if 0 < count < FEW_VALUES:
+        return f"n={count}"
+    return duration(ns)
 
 
 def _three_digits(value: float) -> str:

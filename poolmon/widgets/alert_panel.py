@@ -1,7 +1,14 @@
-"""The alert panel: active alerts, most severe first; a fixed place on the overview.
+"""The overview's alert panel: the pool's active alerts, most severe first.
 
-Alert rules and acknowledgment arrive with the alerting work; until then the panel shows the
-alerts it is given (none), so the layout and the keys' home do not move when they land.
+Each alert shows its severity (colour and shape), name, the labels that tell its instances
+apart (op, worker), the value against the threshold in the metric's unit, how long it has been
+in its state, and its display state: pending, firing, acked, silenced or inhibited. Alerts
+that resolved a moment ago stay at the end, dimmed, as Prometheus keeps them for a while.
+
+Wide panels use one line per alert; narrow ones (80 columns) two. What does not fit is
+counted ("+2 more") and the border names the key of the alerts screen, which has them all.
+Before the pool has sent any alert state the panel says "alerting: no data", never "no
+active alerts": nobody has checked yet.
 """
 
 from __future__ import annotations
@@ -13,51 +20,109 @@ from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from poolmon.core.alerts.model import Alert, AlertsView
+from poolmon.widgets import _alert_format as af
 from poolmon.widgets._theme import theme_hex
 
-SEVERITY_ORDER = ("emergency", "critical", "warning", "info")
-"""Severities, most severe first."""
+WIDE = 84
+"""Content width from which each alert takes one line instead of two."""
+
+
+def panel_order(alerts: tuple[Alert, ...]) -> list[Alert]:
+    """Active alerts most severe and most urgent first; recently resolved ones last."""
+    return sorted(alerts, key=lambda a: (a.display_state == "resolved", af.display_key(a)))
 
 
 class AlertPanel(Widget):
-    """A list of `(severity, text)` alerts, or a quiet line saying there are none."""
+    """The active alerts of the pool's latest alert state (see module doc)."""
 
     DEFAULT_CSS = """
     AlertPanel {
         border: round $warning 40%;
         border-title-color: $text;
+        border-subtitle-color: $text-muted;
         height: 1fr;
         min-height: 3;
         padding: 0 1;
     }
+    AlertPanel.-firing { border: round $error 70%; }
     """
 
-    alerts: reactive[tuple[tuple[str, str], ...]] = reactive(())
-    """Active alerts as `(severity, message)`."""
+    view: reactive[AlertsView | None] = reactive(None, always_update=True)
+    """The pool's alert state; None until it has sent one."""
+
+    now_ns: reactive[int] = reactive(0)
+    """The snapshot's time, for how long each alert has been in its state."""
 
     def on_mount(self) -> None:
         """Name the panel."""
         self.border_title = "Alerts"
 
-    def watch_alerts(self, alerts: tuple[tuple[str, str], ...]) -> None:
-        """Count them in the title."""
-        self.border_title = f"Alerts {len(alerts)}" if alerts else "Alerts"
+    def watch_view(self, view: AlertsView | None) -> None:
+        """Count active alerts in the title; a firing one turns the border red."""
+        active = [a for a in view.alerts if a.state != "resolved"] if view else []
+        self.border_title = f"Alerts {len(active)}" if active else "Alerts"
+        self.border_subtitle = "a: alerts" if view is not None else ""
+        self.set_class(any(a.display_state == "firing" for a in active), "-firing")
 
     def render(self) -> RenderResult:
-        """List the alerts, most severe first."""
-        if not self.alerts:
-            return Text("no active alerts", style=Style(color=theme_hex(self.app, "text-muted")))
-        rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-        colour = {"emergency": "error", "critical": "error", "warning": "warning"}
-        rows = []
-        for severity, message in sorted(self.alerts, key=lambda a: rank.get(a[0], 9)):
-            line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(
-                f"{severity.upper():<8} ",
-                style=Style(
-                    bold=True, color=theme_hex(self.app, colour.get(severity, "text-muted"))
-                ),
-            )
-            line.append(message)
-            rows.append(line)
-        return Group(*rows)
+        """The alert lines, or why there are none."""
+        muted = Style(color=theme_hex(self.app, "text-muted"))
+        view = self.view
+        if view is None:
+            return Text("alerting: no data\n(the pool has sent no alert state)", style=muted)
+        alerts = panel_order(view.alerts)
+        if not alerts:
+            rules = f" · {view.rules} rules" if view.rules else ""
+            return Text(f"no active alerts{rules}", style=muted)
+        width, height = self.content_size.width, max(1, self.content_size.height)
+        per_alert = 1 if width >= WIDE else 2
+        fits = len(alerts) if len(alerts) * per_alert <= height else (height - 1) // per_alert
+        lines: list[Text] = []
+        for alert in alerts[: max(0, fits)]:
+            lines.extend(self._alert_lines(alert, width, per_alert == 1))
+        if fits < len(alerts):
+            states: dict[str, int] = {}
+            for alert in alerts[max(0, fits) :]:
+                states[alert.display_state] = states.get(alert.display_state, 0) + 1
+            what = ", ".join(f"{n} {state}" for state, n in states.items())
+            more = f"+{len(alerts) - fits} more: {what}"
+            if len(more) > width:
+                more = f"+{len(alerts) - fits} more"
+            lines.append(Text(more, style=muted))
+        return Group(*lines)
+
+    def _alert_lines(self, alert: Alert, width: int, wide: bool) -> list[Text]:
+        colour = theme_hex(self.app, af.SEVERITY_COLOUR.get(alert.severity, "text-muted"))
+        state, state_colour = af.STATE_LOOK.get(alert.display_state, (alert.display_state, "text"))
+        dim = alert.display_state in ("resolved", "silenced", "inhibited")
+        muted = Style(color=theme_hex(self.app, "text-muted"))
+        tail = Text(no_wrap=True)
+        tail.append(
+            state,
+            style=Style(bold=state == "firing", color=theme_hex(self.app, state_colour)),
+        )
+        tail.append(f" {af.since(alert, self.now_ns)}", style=muted)
+        head = Text(no_wrap=True, overflow="ellipsis")
+        head.append(f"{af.severity_glyph(alert.severity)} ", style=Style(color=colour))
+        head.append(alert.rule, style=Style(bold=not dim, color=colour, dim=dim))
+        value = af.value_vs_threshold(alert)
+        labels = af.key_labels(alert)
+        if wide:  # name labels ... value  state since
+            if labels:
+                head.append(f" {labels}", style=muted)
+            room = width - tail.cell_len - len(value) - 4
+            head.truncate(room, overflow="ellipsis", pad=True)
+            head.append(f"  {value}  ")
+            head.append_text(tail)
+            return [head]
+        # two lines: name ... state since / labels ... value
+        head.truncate(width - tail.cell_len - 1, overflow="ellipsis", pad=True)
+        head.append(" ")
+        head.append_text(tail)
+        if len(labels) + len(value) + 3 > width:
+            labels = af.key_labels(alert, short=True)
+        detail = Text("  " + labels, no_wrap=True, overflow="ellipsis", style=muted)
+        detail.truncate(max(2, width - len(value) - 1), overflow="ellipsis", pad=True)
+        detail.append(" " + value)
+        return [head, detail]

@@ -63,6 +63,11 @@ class LatencyHistogram(Widget):
         if not latency.count:
             self.border_subtitle = ""
             return
+        if latency.count < fmt.FEW_VALUES:  # percentiles of 2 values mean nothing: show them
+            low, high = fmt.duration(latency.min_ns), fmt.duration(latency.max_ns)
+            values = low if latency.count == 1 else f"min {low} max {high}"
+            self.border_subtitle = f"n={latency.count}: {values}"
+            return
         parts = [
             f"p50 {fmt.duration(latency.p50_ns)}",
             f"p95 {fmt.duration(latency.p95_ns)}",

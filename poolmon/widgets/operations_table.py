@@ -73,9 +73,9 @@ class OperationsTable(DataTable[Text | str]):
                 Text(fmt.rate(op.rate_per_s), justify="right"),
                 Text(fmt.count(op.errors), justify="right"),
                 Text(fmt.percent(errors), justify="right"),
-                Text(fmt.duration(op.latency.p50_ns), justify="right"),
-                Text(fmt.duration(op.latency.p95_ns), justify="right"),
-                Text(fmt.duration(op.latency.p99_ns), justify="right"),
+                Text(fmt.percentile(op.latency.count, op.latency.p50_ns), justify="right"),
+                Text(fmt.percentile(op.latency.count, op.latency.p95_ns), justify="right"),
+                Text(fmt.percentile(op.latency.count, op.latency.p99_ns), justify="right"),
                 Text(fmt.duration(op.latency.max_ns), justify="right"),
                 key=op.name,
             )

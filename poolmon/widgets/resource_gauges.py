@@ -71,7 +71,7 @@ class ResourceGauges(Widget):
         narrow = self.content_size.width < 44
         value_width = 10 if narrow else 14
         bar_width = max(4, self.content_size.width - _LABEL_WIDTH - value_width - 2)
-        workers = max(1, snap.size)
+        workers = max(1, snap.size or 0)
         pool_cpu = pool_cpu_percent(snap)
         cpu_fraction = None if pool_cpu is None else pool_cpu / (100 * workers)
         memory_fraction = None if res.memory_percent is None else res.memory_percent / 100
@@ -79,13 +79,14 @@ class ResourceGauges(Widget):
         if res.pool_rss_bytes is not None or res.workers_rss_bytes is not None:
             rss = (res.pool_rss_bytes or 0) + (res.workers_rss_bytes or 0)
         fd_fraction = None if res.fds is None else res.fds / FD_SOFT_LIMIT
-        queue_fraction = snap.queue_depth / max(snap.queue_depth, 4 * workers, 1)
+        queue = snap.queue_depth
+        queue_fraction = None if queue is None else queue / max(queue, 4 * workers, 1)
         rows = [
             self._row(
                 "CPU",
                 cpu_fraction,
                 CPU.level(cpu_fraction or 0),
-                f"{fmt.cpu(pool_cpu)}" + ("" if narrow else f" of {workers}"),
+                f"{fmt.cpu(pool_cpu)}" + ("" if narrow or snap.size is None else f" of {workers}"),
                 bar_width,
             ),
             self._row(
@@ -99,14 +100,14 @@ class ResourceGauges(Widget):
                 "FDs",
                 fd_fraction,
                 FDS.level(fd_fraction or 0),
-                f"{fmt.count(res.fds)}" + ("" if narrow else " open"),
+                fmt.count(res.fds) + ("" if narrow or res.fds is None else " open"),
                 bar_width,
             ),
             self._row(
                 "Queue",
                 queue_fraction,
-                QUEUE.level(snap.queue_depth),
-                f"{snap.queue_depth}" + ("" if narrow else " waiting"),
+                QUEUE.level(queue or 0),
+                fmt.count(queue) + ("" if narrow or queue is None else " waiting"),
                 bar_width,
             ),
             self._utilization_row(snap.utilization, bar_width),

@@ -12,8 +12,15 @@ from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from poolmon.core.snapshot import PoolSnapshot
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._theme import theme_hex
+
+
+def gaps_in_window(snapshot: PoolSnapshot) -> int:
+    """Gaps that overlap the snapshot's window (the snapshot lists an hour of them)."""
+    first_ns = snapshot.taken_at_ns - snapshot.window_s * 1_000_000_000
+    return sum(1 for _, end_ns in snapshot.gaps if end_ns > first_ns)
 
 
 class StatusBar(Widget):
@@ -37,7 +44,7 @@ class StatusBar(Widget):
     dropped: reactive[int] = reactive(0)
     """Events lost in transport since attaching."""
 
-    gaps: reactive[int] = reactive(0)
+    gaps: reactive[int] = reactive(0)  # gaps_in_window() of the shown snapshot
     """Gaps in the data within the window."""
 
     message: reactive[str] = reactive("")

@@ -13,23 +13,21 @@ from textual.app import App, RenderResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from poolmon.core.handlers import exit_state
 from poolmon.core.snapshot import WorkerView
 from poolmon.core.workers import CHURN_PREFIX, churn_count
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._theme import theme_hex
 
-
-def exit_cause(exit_code: int | None, signal: int | None) -> str:
-    """Describe how a process ended: `signal 9`, `exit 1`, or `exit ?`."""
-    if signal is not None:
-        return f"signal {signal}"
-    return f"exit {exit_code}" if exit_code is not None else "exit ?"
-
-
 _STATE_COLOUR = {
     "degraded": "warning",
     "stopping": "warning",
-    "stopped": "error",
+    "stopped": "text-muted",
+    "crashed": "error",
+    "killed": "warning",
+    "failed": "error",
+    "recycled": "text-muted",
+    "retired": "text-muted",
     "starting": "accent",
     "ready": "success",
 }
@@ -64,17 +62,16 @@ class WorkerHistory(Widget):
         """List exits, then state changes, newest first, as many as fit."""
         w = self.worker
         muted = Style(color=theme_hex(self.app, "text-muted"))
-        error = Style(color=theme_hex(self.app, "error"))
         rows: list[Text] = []
         if w is None:
             return Text("no data", style=muted)
         for ex in sorted(w.exits, key=lambda e: -e.at_ns):
-            line = Text(no_wrap=True, overflow="ellipsis")
+            line = Text()  # an exit wraps rather than lose its cause at the edge
             line.append(f"{fmt.clock(ex.at_ns)} ", style=muted)
-            line.append(f"exit {ex.reason}", style=error)
+            line.append(f"exit {ex.reason}", style=state_style(self.app, exit_state(ex.reason)))
             line.append(
-                f" pid {ex.pid}, {exit_cause(ex.exit_code, ex.signal)}, after "
-                f"{fmt.age(ex.lifetime_ns)}, {ex.tasks_done} tasks"
+                f" pid {ex.pid}, {fmt.exit_cause(ex.exit_code, ex.signal)}, after "
+                f"{fmt.age(ex.lifetime_ns)}, {ex.tasks_done:,} tasks"
             )
             rows.append(line)
         for change in sorted(w.state_history, key=lambda c: -c.at_ns):

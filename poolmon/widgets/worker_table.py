@@ -86,7 +86,12 @@ _STATE_ORDER = {
     "ready": 3,
     "idle": 3,
     "stopping": 4,
-    "stopped": 5,
+    "crashed": 5,
+    "killed": 5,
+    "failed": 5,
+    "stopped": 6,
+    "recycled": 6,
+    "retired": 6,
 }
 _STATE_STYLE = {
     "busy": "primary",
@@ -95,6 +100,8 @@ _STATE_STYLE = {
     "stopping": "text-muted",
     "stopped": "text-muted",
 }
+_TROUBLE = {"crashed": "error", "killed": "warning", "failed": "error"}
+"""Dead-worker states that stay coloured: a crash must stand out from a retirement."""
 _LEFT = {"id", "pid", "state", "task"}
 
 SortKey = Callable[[WorkerView], tuple[float, int]]
@@ -144,7 +151,7 @@ class WorkerTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "choose", "Drill down"),
+        Binding("enter", "choose", "Open"),
     ]
     """
     | Key | Action |
@@ -267,15 +274,18 @@ class WorkerTable(ScrollView, can_focus=True):
     @staticmethod
     def _cells(w: WorkerView) -> list[Cell]:
         state_colour = _STATE_STYLE.get(w.state, "") if w.alive else "text-muted"
+        state_colour = _TROUBLE.get(w.state, state_colour)
         age = fmt.duration(w.current_task_age_ns) if w.current_task_age_ns is not None else ""
+        last = w.exits[-1] if w.exits and not w.alive else None
+        task = w.current_op or ("" if last is None else fmt.exit_cause(last.exit_code, last.signal))
         return [
             (str(w.worker_id), "", False),
             (str(w.pid or fmt.NO_DATA), "", False),
             (w.state, state_colour, False),
-            (w.current_op or "", "", False),
+            (task, "" if w.current_op else state_colour, False),
             (age, age_colour(w.current_task_age_ns), True),
             (fmt.count(w.tasks_done), "", True),
-            (fmt.duration(w.latency.p99_ns), "", True),
+            (fmt.percentile(w.latency.count, w.latency.p99_ns), "", True),
             (fmt.cpu(w.cpu_percent), "", True),
             (fmt.size_bytes(w.rss_bytes), "", True),
             (fmt.count(w.fds), "", True),

@@ -148,15 +148,27 @@ def test_pool_status_sets_the_current_instant_and_health(agg: Aggregator, clock)
     assert snap.pool_tasks_done_total == 10
 
 
-def test_counters_survive_a_pool_restart_by_totals_going_back(agg: Aggregator, clock) -> None:
-    agg.ingest_event(
-        status_event(clock.time_ns(), tasks_done=100, tasks_failed=5, tasks_submitted=120)
-    )
+def test_totals_going_back_are_not_a_restart(agg: Aggregator, clock) -> None:
+    """A re-sent older status (a backfill) has lower totals: the newest status still counts."""
+    t0 = clock.time_ns()
+    agg.ingest_event(status_event(t0, tasks_done=100, tasks_failed=5, tasks_submitted=120))
     clock.advance(1)
     agg.ingest_event(
         status_event(clock.time_ns(), tasks_done=150, tasks_failed=6, tasks_submitted=160)
     )
+    agg.ingest_event(status_event(t0, tasks_done=100, tasks_failed=5, tasks_submitted=120))
+    snap = agg.snapshot(60)
+    assert snap.pool_restarts == 0
+    assert (snap.pool_tasks_done_total, snap.pool_tasks_submitted_total) == (150, 160)
+
+
+def test_counters_survive_a_pool_restart(agg: Aggregator, clock) -> None:
+    agg.set_pool_info(PoolInfo(name="p", pid=100, started_at_ns=1))
+    agg.ingest_event(
+        status_event(clock.time_ns(), tasks_done=150, tasks_failed=6, tasks_submitted=160)
+    )
     clock.advance(1)
+    agg.set_pool_info(PoolInfo(name="p", pid=101, started_at_ns=2))
     agg.ingest_event(status_event(clock.time_ns(), tasks_done=7, tasks_failed=0, tasks_submitted=9))
     snap = agg.snapshot(60)
     assert snap.pool_restarts == 1

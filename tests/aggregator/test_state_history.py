@@ -84,7 +84,7 @@ def test_meaningful_changes_end_a_run_and_survive_any_amount_of_churn(
         ("degraded", "ready", "recovered"),
         ("ready", "busy", f"{CHURN_PREFIX}7"),
         ("busy", "stopping", "recycle"),
-        ("stopping", "stopped", "recycle"),
+        ("stopping", "recycled", "recycle"),
     ]
 
 

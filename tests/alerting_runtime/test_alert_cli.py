@@ -6,11 +6,12 @@ import json
 import os
 import pwd
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RULES, fire
+from alert_runtime_helpers import RULES, fire
 
 from poolmon.cli import main
 from poolmon.runtime.alerting.cli import CliError, human_duration, parse_duration
@@ -91,6 +92,16 @@ def test_clear_one_line_errors(
     code, _, err = run(capsys, "silence", sock, "op=parse")
     assert code == 2
     assert "--for" in err
+    code, _, err = run(capsys, "silence", sock, "op=parse", "--until", "2001-01-01T00:00")
+    assert code == 2
+    assert "in the past" in err
+    code, _, err = run(capsys, "silence", sock, "op=parse", "--until", "tomorrow")
+    assert code == 2
+    assert "not an ISO time" in err
+    later = (datetime.now() + timedelta(hours=2)).isoformat(timespec="seconds")
+    code, out, _ = run(capsys, "silence", sock, "op=parse", "--until", later)
+    assert code == 0
+    assert out.endswith(f"until {later}\n")
     code, _, err = run(capsys, "unsilence", sock, "s-nope")
     assert code == 2
     assert "s-nope" in err
@@ -110,7 +121,7 @@ def test_check_accepts_a_good_file(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_text(RULES)
     code, out, err = run(capsys, "alerts", "check", str(path))
     assert (code, err) == (0, "")
-    assert out.startswith("ok: 1 rules (1 threshold)")
+    assert out == "ok: 1 rule (1 threshold); no channels: alerts go to the log\n"
 
 
 def test_check_lists_every_problem_with_its_line(

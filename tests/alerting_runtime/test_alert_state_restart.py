@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fire
+from alert_runtime_helpers import fire
 
 from poolmon.core import catalog as cat
 from poolmon.runtime.alerting.state_file import FILE_NAME
@@ -85,3 +85,22 @@ def test_garbage_bytes_are_set_aside_too(make_pool: Callable[..., Any], tmp_path
     pool.shutdown(wait=True)
     saved = json.loads((state_dir / FILE_NAME).read_text())  # a good file again
     assert saved["engine"]["active"]
+
+
+def test_a_state_folder_that_cannot_be_written_is_reported_once_and_alerting_goes_on(
+    make_pool: Callable[..., Any], tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the state folder should be")
+    tel = Telemetry()
+    with capture_events(cat.ERROR, telemetry=tel, tasks=False) as captured:
+        pool = make_pool("unwritable", alert_state_dir=str(blocked), telemetry=tel)
+        fire(pool, "parse")
+        fire(pool, "load")
+        captured.wait_for(cat.ERROR, lambda e: "not saved" in e.metadata["message"], timeout=10)
+        pool.shutdown(wait=True)
+    notes = [e.metadata for e in captured.of(cat.ERROR) if e.metadata["category"] == "alerts"]
+    assert all(n["severity"] == "warning" for n in notes)
+    assert "not restored" in notes[0]["message"]  # reading it failed too: a clean start
+    saves = [n for n in notes if "alert state not saved" in n["message"]]
+    assert len(saves) == 1  # the same cause is said once, not at every save

@@ -6,14 +6,16 @@ import os
 import pwd
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fire
+from alert_runtime_helpers import fire, wait_until
 
 from poolmon.core import catalog as cat
 from poolmon.core.alerts.model import AlertsView
-from poolmon.core.protocol import Batch
+from poolmon.core.protocol import Batch, HistoryEnd
+from poolmon.runtime.alerting.cli import format_alerts
 from poolmon.runtime.client import MonitorClient
 from poolmon.runtime.telemetry import Telemetry
 from poolmon.testing import capture_events
@@ -140,3 +142,94 @@ def test_silence_marks_without_hiding_and_unsilence_ends_it(make_pool: Callable[
     view = pool.alerting.view
     assert view.silences == ()
     assert view.by_id(alert.id).display_state == "firing"  # type: ignore[union-attr]
+
+
+CRASHY = """
+[[rules]]
+name = "Crashy"
+kind = "threshold"
+metric = "worker_exits"
+by = "worker"
+window = "1m"
+op = ">="
+value = 3
+"""
+
+
+def test_a_rule_that_raises_is_disabled_and_reported(
+    make_pool: Callable[..., Any], rules_file: Path
+) -> None:
+    rules_file.write_text(rules_file.read_text() + CRASHY)
+    tel = Telemetry()
+    with capture_events(cat.ERROR, telemetry=tel, tasks=False) as captured:
+        pool = make_pool(telemetry=tel)
+        service = pool.alerting
+        agg = service.endpoint.insight.aggregator
+        rows = wait_until(lambda: list(agg.workers.rows.values()), what="worker rows")
+        rows[0].exits = None  # a bug elsewhere: reading this worker's exits now raises
+        (report,) = captured.wait_for(
+            cat.ERROR, lambda e: e.metadata["category"] == "alerts", timeout=10
+        )
+        assert report.metadata["severity"] == "error"
+        assert "'Crashy' disabled" in report.metadata["message"]
+        assert "TypeError" in report.metadata["message"]
+        fire(pool, "parse")  # the other rule keeps running
+    (disabled,) = service.view.disabled
+    assert disabled.rule == "Crashy"
+    assert "disabled: Crashy" in format_alerts(service.view, time.time_ns()).splitlines()[0]
+
+
+DEAD_WEBHOOK = """
+[notify]
+group_wait = "0s"
+
+[[channels]]
+name = "nobody-listens"
+kind = "webhook"
+url = "http://127.0.0.1:{port}/hook"
+max_attempts = 1
+timeout = "1s"
+"""
+
+
+def test_lost_notifications_are_counted_in_the_view_and_reported(
+    make_pool: Callable[..., Any], rules_file: Path
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rules_file.write_text(rules_file.read_text() + DEAD_WEBHOOK.replace("{port}", str(port)))
+    tel = Telemetry()
+    with capture_events(cat.ERROR, telemetry=tel, tasks=False) as captured:
+        pool = make_pool(telemetry=tel)
+        fire(pool, "parse")
+        (report,) = captured.wait_for(
+            cat.ERROR, lambda e: e.metadata["category"] == "alerts", timeout=15
+        )
+    assert report.metadata["severity"] == "warning"
+    assert "nobody-listens" in report.metadata["message"]
+    view = wait_until(lambda: pool.alerting.view.notifications_dropped and pool.alerting.view)
+    assert view.notifications_dropped == 1
+
+
+def test_a_monitor_attaching_late_gets_the_alert_state_from_history(
+    make_pool: Callable[..., Any],
+) -> None:
+    pool = make_pool()
+    alert = fire(pool, "late")
+    time.sleep(0.5)  # the firing view's event is in the endpoint's history by now
+    with MonitorClient(pool.monitor, events=("poolmon.alert",), tasks=False) as late:
+        backfill: list[AlertsView] = []
+        while not isinstance(frame := late.recv(5), HistoryEnd):
+            assert frame is not None, "no HISTORY_END"
+            if isinstance(frame, Batch):
+                backfill += [
+                    AlertsView.from_wire(e.metadata["view"])
+                    for _, e in frame.events
+                    if e.name == cat.ALERT_STATE
+                ]
+    assert backfill, "the backfill held no poolmon.alert.state"
+    assert backfill[-1].by_id(alert.id) is not None
+    assert backfill[-1].pool == pool.name

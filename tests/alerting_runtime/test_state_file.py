@@ -101,3 +101,13 @@ def test_an_unreadable_file_is_a_clean_start_with_the_reason(tmp_path: Path) -> 
         path.chmod(0o600)
     assert loaded.state is None
     assert "cannot read" in loaded.problem
+
+
+def test_a_relative_path_is_fixed_when_the_file_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = StateFile(Path("rel") / FILE_NAME, "web")
+    monkeypatch.chdir("/")
+    store.save({"revision": 1}, 1)
+    assert (tmp_path / "rel" / FILE_NAME).exists()

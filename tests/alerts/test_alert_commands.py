@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OpKnobs, PoolKnobs, Run, rules
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.defaults import default_rules
 from poolmon.core.alerts.model import FIRING, RESOLVED, AlertError, Matcher

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import OpKnobs, PoolKnobs, Run
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run
 
 from poolmon.core.alerts.defaults import default_rules
 from poolmon.core.alerts.model import FIRING

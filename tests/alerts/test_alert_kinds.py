@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from conftest import OpKnobs, PoolKnobs, Run, rules
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.defaults import LATENCY_P99
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED
@@ -152,3 +152,23 @@ def test_for_counts_from_first_true_evaluation() -> None:
     assert run.states() == [("Q", PENDING)]
     run.step(1)
     assert run.states() == [("Q", FIRING)]
+
+
+def test_samples_carry_on_after_the_wall_clock_jumps_back() -> None:
+    rule = Rule("Growing", "rate", "queue_depth", window_s=5, span_s=60, op=">", value=20)
+    run = Run(rules(rule), PoolKnobs(queue_depth=10))
+
+    def grow(t: int) -> None:
+        run.knobs.queue_depth = 10 + t  # 60 per minute
+
+    run.step(90, grow)
+    assert run.states() == [("Growing", FIRING)]
+    run.feed.clock.jump_wall(-600)
+
+    def faster(t: int) -> None:
+        run.knobs.queue_depth = 100 + 2 * (t - 90)  # 120 per minute
+
+    run.step(45, faster)
+    [a] = [x for x in run.views[-1].alerts if x.state == FIRING]
+    assert a.value is not None
+    assert 100 < a.value < 140  # fresh samples, not the minute before the jump

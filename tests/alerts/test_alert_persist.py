@@ -9,7 +9,7 @@ from typing import Any
 
 import msgpack
 import pytest
-from conftest import OpKnobs, PoolKnobs, Run, rules
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.engine import AlertEngine
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED, AlertError, Matcher

@@ -242,3 +242,44 @@ def test_load_rule_file_errors(tmp_path: Path) -> None:
     good = tmp_path / "good.toml"
     good.write_text(GOOD, encoding="utf-8")
     assert load_rule_file(good).rules.names() == ("SlowScore", "Leak", "Both")
+
+
+def test_a_unit_value_of_an_unknown_metric_is_one_problem_not_two() -> None:
+    text = '[[rules]]\nname = "A"\nmetric = "latency_p99x"\nvalue = "250ms"\n'
+    assert _problems(text) == [(3, "unknown metric 'latency_p99x'; did you mean 'latency_p99'?")]
+
+
+def test_guard_and_composite_split_problems() -> None:
+    text = """\
+[[rules]]
+name = "A"
+metric = "error_rate"
+by = "op"
+value = 0.1
+when = { metric = "tasks_finishd", op = ">=", value = 20 }
+
+[[rules]]
+name = "B"
+metric = "queue_depth"
+value = 10
+when = { metric = "queue_depth", op = "~", value = 1, windw = "1m" }
+
+[[rules]]
+name = "C"
+kind = "composite"
+by = "op"
+rules = ["A", "B"]
+[rules.annotations]
+summary = "{labels.worker} is bad"
+"""
+    assert _problems(text) == [
+        (6, "unknown metric 'tasks_finishd'; did you mean 'tasks_finished'?"),
+        (12, "unknown key 'windw' in when; did you mean 'window'?"),
+        (12, "guard op '~' must be one of > >= < <= == !="),
+        (18, "composite split by 'op' combines 'B', which is not"),
+        (
+            20,
+            "{labels.worker} names a label this rule's alerts do not have; they have "
+            "alertname, op, pool, severity",
+        ),
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import OpKnobs, PoolKnobs, Run, rules
+from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED
 from poolmon.core.alerts.rules import Rule
@@ -130,3 +130,41 @@ def test_revision_moves_on_state_changes_not_on_values() -> None:
     assert len(values) > 1
     assert {v.revision for v in run.views[-10:]} == {2}
     assert len(run.views[-1].alerts[0].recent) == 14
+
+
+def test_grouped_thresholds_match_rule_by_rule_evaluation() -> None:
+    from poolmon.core.alerts import kinds
+    from poolmon.core.alerts.groups import make_groups
+    from poolmon.core.alerts.metrics import MetricMemory, MetricReader
+    from poolmon.core.alerts.rules import Guard, RuleSet
+
+    many = RuleSet(
+        tuple(
+            Rule(f"r{i}", "threshold", "error_rate", by="op", window_s=6, op=op,
+                 value=(0.05 * (i % 5), 0.1 + 0.05 * (i % 5)) if op in ("outside", "inside")
+                 else 0.05 * (i % 5),
+                 when=None if i % 3 else Guard("tasks_finished", ">=", 200 * (i % 2)))
+            for i, op in enumerate([">", ">=", "<", "<=", "==", "!=", "outside", "inside"] * 3)
+        )
+    )  # fmt: skip
+    run = Run(many, _knobs(0.3))
+    run.step(8)
+    reader = MetricReader(run.feed.agg, run.now, MetricMemory())
+    for group in make_groups(many.rules):
+        _, cond, _ = group.evaluate(reader)
+        for j, rule in enumerate(group.rules):
+            alone = kinds.evaluate(rule, reader, kinds.RuleState(), lambda name: set())
+            assert cond[j].tolist() == alone.cond.tolist(), rule
+            assert any(cond[j]) == any(
+                a.rule == rule.name for a in run.views[-1].alerts if a.state != "resolved"
+            )
+
+
+def test_a_wall_clock_jump_back_does_not_pin_an_alert() -> None:
+    run = Run(rules(_err_rule(for_s=0, window_s=6, keep_firing_for_s=5)), _knobs(0.6))
+    run.step(8)
+    assert run.states() == [("ErrHigh", FIRING)]
+    run.feed.clock.jump_wall(-3600)
+    run.knobs.ops["bad"].error_rate = 0.0
+    run.step(20)
+    assert run.states() == [("ErrHigh", RESOLVED)]

@@ -119,3 +119,27 @@ def test_status_against_a_non_poolmon_socket(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.count("\n") == 1
+
+
+def test_ls_lists_live_pools_first_and_prunes_stale_sockets(
+    runtime_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = EndpointServer(FakePool("zeta"), Telemetry()).start()
+    for name in ("aaa", "bbb"):
+        dead = socket.socket(socket.AF_UNIX)
+        dead.bind(str(runtime_dir / f"{name}.sock"))
+        dead.close()
+    try:
+        assert main(["ls"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[1].startswith("zeta")  # alive first, although it sorts last by name
+        assert "2 stale sockets" in lines[-1]
+        assert "--prune" in lines[-1]
+        assert main(["ls", "--prune", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert sorted(Path(p).name for p in out["pruned"]) == ["aaa.sock", "bbb.sock"]
+        assert [r["name"] for r in out["pools"]] == ["zeta"]
+        assert not (runtime_dir / "aaa.sock").exists()
+        assert (runtime_dir / "zeta.sock").exists()
+    finally:
+        server.close()

@@ -77,3 +77,69 @@ def emit_user_event(n: int) -> int:
 def hold_gil(n: int) -> int:
     """A long C loop that never releases the GIL (the worker's watchdog thread cannot run)."""
     return sum(range(n))
+
+
+class ExitOnUnpickle:
+    """Pickles fine; unpickling it calls sys.exit(3) (a BaseException from user data)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        import sys
+
+        return (sys.exit, (3,))
+
+
+def return_exit_on_unpickle() -> ExitOnUnpickle:
+    return ExitOnUnpickle()
+
+
+class FalsyError(Exception):
+    """An exception whose truth value is False (result() must raise it all the same)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def raise_falsy(delay: float) -> None:
+    time.sleep(delay)
+    raise FalsyError("falsy but real")
+
+
+class BadStrError(Exception):
+    """An exception whose __str__ raises SystemExit (describing it must not kill anything)."""
+
+    def __str__(self) -> str:
+        raise SystemExit(4)
+
+
+def raise_bad_str() -> None:
+    raise BadStrError()
+
+
+def make_point(i: int) -> Point:
+    return Point(i, -i)
+
+
+_initialized: list[Any] = []
+
+
+def init_record(*values: Any) -> None:
+    """An initializer: remembers its arguments in the worker."""
+    _initialized.append(values)
+
+
+def initialized() -> list[Any]:
+    return list(_initialized)
+
+
+def init_fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def pid_and_initialized() -> tuple[int, list[Any]]:
+    return os.getpid(), list(_initialized)
+
+
+def init_fail_if_exists(path: str) -> None:
+    """An initializer that fails once `path` exists (a replacement's environment broke)."""
+    if os.path.exists(path):
+        raise RuntimeError(f"{path} exists")

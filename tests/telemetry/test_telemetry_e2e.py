@@ -157,6 +157,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
                 res["cmd_ack"] = client.command("ack_alert", {"alert_id": res["alert_id"]})
                 worker_id = pool.stats().workers[0].worker_id
                 res["cmd_recycle"] = client.command("recycle_worker", {"worker_id": worker_id})
+                res["cmd_autotune"] = client.command("autotune", {"enabled": True})  # a decision
+                client.command("autotune", {"enabled": False})
             assert pool.wait_ready(30)
             scenario.worker_pids |= _pids(pool)
             # periodic events: wait until the counts of the work above have been reported

@@ -133,7 +133,7 @@ async def test_enter_drills_down_and_escape_returns(ui_app: Any) -> None:
         text = screen_text(app)
         assert "Worker 1" in text
         assert "exit crash" in text
-        assert "signal 9" in text
+        assert "SIGKILL (9)" in text
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)

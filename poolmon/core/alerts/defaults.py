@@ -3,7 +3,7 @@
 Each rule says why its threshold is what it is. Two constraints shaped them all: the pack must
 stay quiet on a healthy pool and on a pool that is merely idle (an alert nobody can act on
 teaches people to ignore alerts; metrics-anchors §1.5), and task figures reach the pool's
-insight 2-3 s late (rollups close after the endpoint's grace, `poolmon.runtime.insight`), so
+insight up to 1.6 s late (rollups close after the endpoint's grace, `poolmon.runtime.insight`), so
 no window is shorter than a minute. References: metrics-anchors.md (§1 alerting semantics, §2
 anomaly detection) and seed-design.md (§2.1 targets, §3 alert thresholds, §5 patterns).
 """
@@ -156,7 +156,7 @@ RSS_GROWTH = Rule(
 
 NO_PROGRESS = Rule(
     # Work is queued and nothing has finished for 2 minutes: the pool is stuck (all workers
-    # hung, deadlocked, or gone). 2 minutes is far above the 2-3 s rollup lag; raise it above
+    # hung, deadlocked, or gone). 2 minutes is far above the ~1.5 s rollup lag; raise it above
     # your longest task if tasks legitimately run longer. Critical and pool-level, so it
     # inhibits the per-worker alerts it explains (see INHIBIT).
     name="NoTaskFinishedWhileQueued",

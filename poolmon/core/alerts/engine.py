@@ -23,18 +23,19 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from poolmon.core.alerts import kinds, persist
+from poolmon.core.alerts.groups import Group, groupable, make_groups
+from poolmon.core.alerts.lifecycle import NS, Active, advance, alert_of, ended_at
 from poolmon.core.alerts.marks import Markable, inhibited, silenced_by
-from poolmon.core.alerts.metrics import Inst, MetricMemory, MetricReader
+from poolmon.core.alerts.memory import MetricMemory
+from poolmon.core.alerts.metrics import Inst, MetricReader
 from poolmon.core.alerts.model import (
     FIRING,
-    PENDING,
-    RECENT_VALUES,
     RESOLVED,
     SILENCE_LABELS,
     Ack,
@@ -42,46 +43,19 @@ from poolmon.core.alerts.model import (
     AlertError,
     AlertsView,
     DisabledRule,
-    Labels,
     Matcher,
     Silence,
     sorted_alerts,
 )
-from poolmon.core.alerts.render import (
-    encode_id,
-    expr,
-    fingerprint,
-    id_start,
-    instance_labels,
-    render_annotations,
-)
+from poolmon.core.alerts.render import encode_id, expr, id_start
 from poolmon.core.alerts.rules import Rule, RuleSet
+from poolmon.core.alerts.samples import SampleMatrix
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
 
-NS = 1_000_000_000
 VIEW_HISTORY = 50
 """Resolved alerts carried in every view (the `alerts` command reads the whole history)."""
-
-
-@dataclass(slots=True)
-class Active:
-    """A pending or firing instance (mutable; frozen into an `Alert` for the view)."""
-
-    id: str
-    fingerprint: str
-    labels: Labels
-    state: str
-    active_since_ns: int
-    last_true_ns: int
-    fired_at_ns: int | None = None
-    value: float | None = None
-    threshold: float | None = None
-    ack: Ack | None = None
-    silenced_by: tuple[str, ...] = ()
-    inhibited_by: str = ""
-    recent: deque[float | None] = field(default_factory=lambda: deque(maxlen=RECENT_VALUES))
 
 
 class AlertEngine:
@@ -110,7 +84,10 @@ class AlertEngine:
         self.history_max_age_ns = int(history_max_age_s * NS)
         self.retention_ns = int(resolved_retention_s * NS)
         self._active: dict[str, dict[Inst, Active]] = {r.name: {} for r in rules.rules}
-        self._states: dict[str, kinds.RuleState] = {r.name: kinds.RuleState() for r in rules.rules}
+        shared: dict[kinds.SampleKey, SampleMatrix] = {}
+        self._states = {r.name: kinds.new_state(r, shared) for r in rules.rules}
+        self._groups = make_groups(rules.rules)
+        self._singles = tuple(r for r in rules.rules if not groupable(r))
         self._firing: dict[str, set[Inst]] = {}
         self._resolved: list[Alert] = []
         self._history: deque[Alert] = deque(maxlen=max(1, history_limit))
@@ -118,6 +95,7 @@ class AlertEngine:
         self._disabled: dict[str, DisabledRule] = {}
         self._new_disabled: list[DisabledRule] = []
         self._memory = MetricMemory()
+        self._exprs: dict[str, str] = {}
         self._seq: int | None = None
         self._revision = 0
         self._evaluated_at = 0
@@ -134,18 +112,18 @@ class AlertEngine:
         reader = MetricReader(agg, now_ns, self._memory)
         changed = self._expire_silences(now_ns)
         self._firing = {}
-        for rule in self._rules.rules:
+        for group in self._groups:
+            changed |= self._evaluate_group(group, reader, now_ns)
+        for rule in self._singles:
             if rule.name in self._disabled:
                 continue
             try:
                 out = kinds.evaluate(rule, reader, self._states[rule.name], self._firing_of)
-                changed |= self._advance(rule, out, now_ns)
+                changed |= advance(rule, self._active[rule.name], out, now_ns, self)
             except Exception as exc:  # a broken rule must not stop the others
                 self._disable(rule, exc, now_ns)
                 changed = True
-            self._firing[rule.name] = {
-                k for k, a in self._active[rule.name].items() if a.state == FIRING
-            }
+            self._note_firing(rule)
         changed |= self._prune(now_ns)
         changed |= self._mark(now_ns)
         if changed:
@@ -153,47 +131,40 @@ class AlertEngine:
         self._evaluated_at = now_ns
         return self._build_view()
 
+    def _evaluate_group(self, group: Group, reader: MetricReader, now: int) -> bool:
+        """Threshold rules of one group: one comparison, then only the rules with news."""
+        changed = False
+        try:
+            src, cond, guard = group.evaluate(reader)
+            hot = set(np.flatnonzero(np.any(cond, axis=1)).tolist())
+        except Exception as exc:  # every rule of the group raised the same
+            for rule in group.rules:
+                if rule.name not in self._disabled:
+                    self._disable(rule, exc, now)
+                    changed = True
+            return changed
+        for j, rule in enumerate(group.rules):
+            if (j not in hot and not self._active[rule.name]) or rule.name in self._disabled:
+                continue
+            try:
+                out = group.outcome(j, src, cond[j], guard)
+                changed |= advance(rule, self._active[rule.name], out, now, self)
+            except Exception as exc:
+                self._disable(rule, exc, now)
+                changed = True
+            self._note_firing(rule)
+        return changed
+
+    def _note_firing(self, rule: Rule) -> None:
+        acts = self._active[rule.name]
+        if acts:
+            self._firing[rule.name] = {k for k, a in acts.items() if a.state == FIRING}
+
     def _firing_of(self, name: str) -> set[Inst]:
         return self._firing.get(name, set())
 
-    def _advance(self, rule: Rule, out: kinds.Outcome, now: int) -> bool:
-        acts = self._active[rule.name]
-        changed = False
-        for pos in np.flatnonzero(out.cond).tolist():
-            key = out.keys[pos]
-            if key not in acts:
-                labels = instance_labels(rule, self.pool, key)
-                acts[key] = Active(
-                    self._next_id(now), fingerprint(rule.name, labels), labels, PENDING, now, now
-                )
-                changed = True
-        for_ns, keep_ns = int(rule.for_s * NS), int(rule.keep_firing_for_s * NS)
-        idx = out.index
-        for key, a in list(acts.items()):
-            i = idx.get(key)
-            value = _f(out.vals[i]) if i is not None else None
-            holds = bool(out.cond[i]) if i is not None else False
-            if not holds and i is not None and a.state == FIRING and rule.resolve is not None:
-                holds = bool(out.guard[i]) and kinds.holds_resolve(rule, value)
-            a.value = value
-            if i is not None:
-                a.threshold = _f(out.thresholds[i])
-            a.recent.append(value)
-            if holds:
-                a.last_true_ns = now
-                if a.state == PENDING and now - a.active_since_ns >= for_ns:
-                    a.state, a.fired_at_ns = FIRING, now
-                    changed = True
-            elif a.state == PENDING:
-                del acts[key]
-                changed = True
-            elif now - a.last_true_ns >= keep_ns:
-                del acts[key]
-                self._resolve(rule, a, now)
-                changed = True
-        return changed
-
-    def _resolve(self, rule: Rule, a: Active, now: int) -> None:
+    def resolve(self, rule: Rule, a: Active, now: int) -> None:
+        """Move an instance that stopped firing to the view's resolved list and the history."""
         alert = replace(self._alert(rule, a, now), state=RESOLVED, resolved_at_ns=now)
         self._resolved.append(alert)
         self._history.appendleft(alert)
@@ -205,21 +176,22 @@ class AlertEngine:
         self._new_disabled.append(d)
         for a in self._active[rule.name].values():
             if a.state == FIRING:
-                self._resolve(rule, a, now)
+                self.resolve(rule, a, now)
         self._active[rule.name] = {}
 
-    def _next_id(self, now: int) -> str:
+    def next_id(self, now: int) -> str:
+        """A new alert id (see `poolmon.core.alerts.render.encode_id`)."""
         if self._seq is None:
             self._seq = id_start(self.pool, now)
         self._seq += 1
         return encode_id(self._seq)
 
     def _prune(self, now: int) -> bool:
-        keep = [a for a in self._resolved if now - _ended(a) < self.retention_ns]
+        keep = [a for a in self._resolved if now - ended_at(a) < self.retention_ns]
         changed = len(keep) != len(self._resolved)
         self._resolved = keep
         cutoff = now - self.history_max_age_ns
-        while self._history and _ended(self._history[-1]) < cutoff:
+        while self._history and ended_at(self._history[-1]) < cutoff:
             self._history.pop()
         return changed
 
@@ -248,27 +220,10 @@ class AlertEngine:
 
     # ------------------------------------------------------------------ the view
     def _alert(self, rule: Rule, a: Active, now: int) -> Alert:
-        return Alert(
-            id=a.id,
-            fingerprint=a.fingerprint,
-            rule=rule.name,
-            labels=a.labels,
-            annotations=render_annotations(rule, dict(a.labels), a.value, a.threshold),
-            severity=rule.severity,
-            state=a.state,
-            value=a.value,
-            threshold=a.threshold,
-            expr=expr(rule),
-            metric=rule.metric,
-            window_s=rule.window_s,
-            active_since_ns=a.active_since_ns,
-            fired_at_ns=a.fired_at_ns,
-            last_eval_ns=now,
-            ack=a.ack,
-            silenced_by=a.silenced_by,
-            inhibited_by=a.inhibited_by,
-            recent=tuple(a.recent),
-        )
+        text = self._exprs.get(rule.name)
+        if text is None:
+            text = self._exprs[rule.name] = expr(rule)
+        return alert_of(rule, a, now, text)
 
     def _build_view(self) -> AlertsView:
         now = self._evaluated_at
@@ -339,7 +294,7 @@ class AlertEngine:
             raise AlertError("the silence would end in the past; give a later end")
         if ends_at_ns <= start:
             raise AlertError("the silence would end before it starts")
-        sid = "s" + self._next_id(now_ns)[1:]
+        sid = "s" + self.next_id(now_ns)[1:]
         silence = Silence(sid, tuple(matchers), start, ends_at_ns, by, comment)
         self._silences[sid] = silence
         self._mark(now_ns)
@@ -409,12 +364,3 @@ class AlertEngine:
         self._evaluated_at = got.evaluated_at_ns
         self._mark(now_ns)
         self._build_view()
-
-
-def _ended(a: Alert) -> int:
-    return a.resolved_at_ns or 0
-
-
-def _f(v: float) -> float | None:
-    x = float(v)
-    return None if x != x else x

@@ -32,27 +32,37 @@ MAD_SCALE = 0.6745
 
 @dataclass(slots=True)
 class Outcome:
-    """One evaluation of one rule: per instance value (in `values`), threshold, guard, condition."""
+    """One evaluation of one rule: per instance value, threshold, guard and condition.
 
-    values: Values
-    thresholds: F64
-    guard: B
+    `src` supplies the instance keys and their index; it is the reader's cached `Values`, so
+    a thousand rules over the same metric share one index. `thresholds` is one number when it
+    is the same for every instance, `guard` None when the rule has none (all true).
+    """
+
+    src: Values
+    vals: F64
+    thresholds: F64 | float
+    guard: B | None
     cond: B
 
     @property
     def keys(self) -> tuple[Inst, ...]:
         """The instances, in array order."""
-        return self.values.keys
-
-    @property
-    def vals(self) -> F64:
-        """The instances' values (NaN: no data)."""
-        return self.values.vals
+        return self.src.keys
 
     @property
     def index(self) -> dict[Inst, int]:
         """Instance key -> position."""
-        return self.values.index
+        return self.src.index
+
+    def threshold(self, i: int) -> float | None:
+        """Instance `i`'s threshold (None where there is none)."""
+        t = self.thresholds if isinstance(self.thresholds, float) else float(self.thresholds[i])
+        return None if t != t else t
+
+    def guard_at(self, i: int) -> bool:
+        """Whether instance `i`'s guard holds."""
+        return True if self.guard is None else bool(self.guard[i])
 
 
 @dataclass(slots=True)
@@ -60,34 +70,56 @@ class RuleState:
     """What a rule keeps between ticks: its samples (rate, anomaly) and a cached baseline."""
 
     samples: SampleMatrix | None = None
+    """Shared by every rule sampling the same metric, window, split and horizon."""
     started_s: int | None = None
     """When the rule was first evaluated: absence needs to have watched its whole window."""
-    cached_version: int = -1
-    cached: tuple[F64, F64] | None = None
+
+
+SampleKey = tuple[str, int, str | None, int]
+"""What a sample matrix holds: metric, window, split label, horizon (s)."""
+
+
+def new_state(rule: Rule, shared: dict[SampleKey, SampleMatrix]) -> RuleState:
+    """A rule's between-ticks state; rate and anomaly rules share samples through `shared`."""
+    if rule.kind == "rate":
+        horizon = rule.span_s
+    elif rule.kind == "anomaly":
+        horizon = rule.baseline_s + rule.window_s
+    else:
+        return RuleState()
+    key = (rule.metric, rule.window_s, rule.by, horizon)
+    sm = shared.get(key)
+    if sm is None:
+        sm = shared[key] = SampleMatrix(horizon)
+    return RuleState(samples=sm)
 
 
 def compare(vals: F64, op: str, bound: Bound) -> B:
     """`vals op bound` elementwise; NaN is never true."""
-    ok = np.isfinite(vals)
-    v = np.where(ok, vals, 0.0)
-    if op in ("outside", "inside"):
-        assert isinstance(bound, tuple)
-        lo, hi = bound
-        out = (v < lo) | (v > hi)
-        if op == "inside":
-            out = ~out
-    else:
-        assert not isinstance(bound, tuple)
-        x = float(bound)
-        out = {
-            ">": v > x,
-            ">=": v >= x,
-            "<": v < x,
-            "<=": v <= x,
-            "==": v == x,
-            "!=": v != x,
-        }[op]
-    return np.asarray(out & ok, dtype=np.bool_)
+    if isinstance(bound, tuple):
+        return compare_to(vals, op, float(bound[0]), float(bound[1]))
+    return compare_to(vals, op, float(bound), float(bound))
+
+
+def compare_to(vals: F64, op: str, lo: F64 | float, hi: F64 | float) -> B:
+    """`vals op lo` (or the band `[lo, hi]`), broadcasting; NaN is never true."""
+    if op == "outside":
+        return np.asarray((vals < lo) | (vals > hi))
+    if op == "inside":
+        return np.asarray((vals >= lo) & (vals <= hi))
+    if op == ">":
+        return np.greater(vals, lo)
+    if op == ">=":
+        return np.greater_equal(vals, lo)
+    if op == "<":
+        return np.less(vals, lo)
+    if op == "<=":
+        return np.less_equal(vals, lo)
+    if op == "==":
+        return np.equal(vals, lo)
+    if op == "!=":
+        return np.not_equal(vals, lo) & ~np.isnan(vals)
+    raise ValueError(f"unknown comparison {op!r}")
 
 
 def holds_resolve(rule: Rule, value: float | None) -> bool:
@@ -97,21 +129,22 @@ def holds_resolve(rule: Rule, value: float | None) -> bool:
     return bool(compare(np.array([value]), rule.op, rule.resolve)[0])
 
 
-def _thresholds(vals: F64, op: str, bound: Bound) -> F64:
+def thresholds_of(vals: F64, op: str, bound: Bound) -> F64 | float:
+    """What each instance is compared with: the bound, or the band edge nearest its value."""
     if isinstance(bound, tuple):
         lo, hi = bound
         if op == "inside":
-            return np.full(len(vals), np.nan)
+            return np.nan
         mid = (lo + hi) / 2
-        return np.where(np.isfinite(vals) & (vals < mid), lo, hi)
-    return np.full(len(vals), float(bound))
+        return np.where(vals < mid, lo, hi)
+    return float(bound)
 
 
-def guard_mask(rule: Rule, reader: MetricReader, keys: tuple[Inst, ...]) -> B:
-    """The rule's `when` guard per instance (all true without one)."""
+def guard_mask(rule: Rule, reader: MetricReader, keys: tuple[Inst, ...]) -> B | None:
+    """The rule's `when` guard per instance (None without one: all true)."""
     g = rule.when
     if g is None:
-        return np.ones(len(keys), dtype=np.bool_)
+        return None
     window = g.window_s or rule.window_s
     by = rule.by if rule.by in METRICS[g.metric].by else None
     got = reader.read(g.metric, window, by)
@@ -132,60 +165,66 @@ def evaluate(rule: Rule, reader: MetricReader, state: RuleState, firing: FiringO
     if rule.kind == "composite":
         return _composite(rule, reader, firing)
     cur = reader.read(rule.metric, rule.window_s, rule.by)
+    thr: F64 | float
     if rule.kind == "threshold":
-        vals, thr = cur.vals, _thresholds(cur.vals, rule.op, rule.value)
+        vals, thr = cur.vals, thresholds_of(cur.vals, rule.op, rule.value)
         cond = compare(vals, rule.op, rule.value)
     elif rule.kind == "absence":
         vals = cur.vals
-        thr = np.full(len(vals), np.nan)
+        thr = np.nan
         cond = ~np.isfinite(vals)
         if METRICS[rule.metric].counting:
             cond |= np.where(np.isfinite(vals), vals, 1.0) == 0
-        if state.started_s is None:
+        if state.started_s is None or state.started_s > reader.now_s:
             state.started_s = reader.now_s
         if reader.now_s - state.started_s < rule.window_s:
             cond[:] = False  # not watched for the whole window yet
     elif rule.kind == "rate":
         vals = _rate(rule, reader.now_s, cur, state)
-        thr = _thresholds(vals, rule.op, rule.value)
+        thr = thresholds_of(vals, rule.op, rule.value)
         cond = compare(vals, rule.op, rule.value)
     elif rule.kind == "anomaly":
         vals, thr, cond = _anomaly(rule, reader.now_s, cur, state)
     else:
         raise ValueError(f"unknown rule kind {rule.kind!r}")
     guard = guard_mask(rule, reader, cur.keys)
-    return Outcome(Values(cur.keys, vals), thr, guard, cond & guard)
+    return Outcome(cur, vals, thr, guard, cond if guard is None else cond & guard)
+
+
+def _samples(rule: Rule, state: RuleState) -> SampleMatrix:
+    if state.samples is None:
+        state.samples = new_state(rule, {}).samples
+    assert state.samples is not None
+    return state.samples
 
 
 def _rate(rule: Rule, now_s: int, cur: Values, state: RuleState) -> F64:
-    if state.samples is None:
-        state.samples = SampleMatrix(rule.span_s)
-    sm = state.samples
+    sm = _samples(rule, state)
     sm.add(now_s, cur)
-    if state.cached_version != sm.version or state.cached is None:
+
+    def fit() -> tuple[F64, F64]:
         times, data = sm.between(now_s - rule.span_s, now_s)
-        state.cached = slopes(times, data, MIN_SLOPE_POINTS, rule.span_s / 2)
-        state.cached_version = sm.version
-    slope, level = state.cached
+        return slopes(times, data, MIN_SLOPE_POINTS, rule.span_s / 2)
+
+    slope, level = sm.memo(("slope",), fit)
     rate = slope * rule.per_s
     if rule.relative:
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(level > 0, rate / np.abs(level), np.nan)
-    return sm.column_values(sm.data, cur.keys, rate)
+    return sm.column_values(cur.keys, rate)
 
 
 def _anomaly(rule: Rule, now_s: int, cur: Values, state: RuleState) -> tuple[F64, F64, B]:
-    if state.samples is None:
-        state.samples = SampleMatrix(rule.baseline_s + rule.window_s)
-    sm = state.samples
+    sm = _samples(rule, state)
     sm.add(now_s, cur)
-    if state.cached_version != sm.version or state.cached is None:
+
+    def baseline() -> tuple[F64, F64]:
         times, data = sm.between(now_s - rule.baseline_s, now_s - rule.window_s)
-        state.cached = robust_baseline(times, data, MIN_BASELINE_POINTS, rule.warmup_s)
-        state.cached_version = sm.version
-    med_c, mad_c = state.cached
-    med = sm.column_values(sm.data, cur.keys, med_c)
-    mad = sm.column_values(sm.data, cur.keys, mad_c)
+        return robust_baseline(times, data, MIN_BASELINE_POINTS, rule.warmup_s)
+
+    med_c, mad_c = sm.memo(("baseline", rule.warmup_s), baseline)
+    med = sm.column_values(cur.keys, med_c)
+    mad = sm.column_values(cur.keys, mad_c)
     half = np.maximum(rule.deviations * mad / MAD_SCALE, rule.margin * np.abs(med))
     vals = cur.vals
     upper, lower = med + half, med - half
@@ -217,7 +256,7 @@ def _composite(rule: Rule, reader: MetricReader, firing: FiringOf) -> Outcome:
                 for v in label_values
             ]
         )
-    thr = np.full(len(keys), float(need))
     cond = counts >= need
-    guard = guard_mask(rule, reader, keys) if rule.when else np.ones(len(keys), np.bool_)
-    return Outcome(Values(keys, counts), thr, guard, cond & guard)
+    guard = guard_mask(rule, reader, keys)
+    src = Values(keys, counts)
+    return Outcome(src, counts, float(need), guard, cond if guard is None else cond & guard)

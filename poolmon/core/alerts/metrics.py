@@ -11,12 +11,11 @@ for that). A count over a window that was watched but saw nothing is a real 0, n
 computes, so a thousand rules over a handful of metrics cost a handful of reads; values come
 back as numpy arrays so rules compare all instances at once. The few figures the aggregator
 keeps only as a latest value (a worker's CPU, the telemetry drop counter) are sampled once per
-tick into a `MetricMemory` the engine keeps across ticks.
+tick into a `MetricMemory` (`poolmon.core.alerts.memory`) the engine keeps across ticks.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
@@ -25,13 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from poolmon.core import catalog as C
+from poolmon.core.alerts.memory import MetricMemory
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.counters import OVERFLOW_LABEL
 from poolmon.core.distring import DistRing
 from poolmon.core.events import TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.queries import covered_time_s, window_first_s
 from poolmon.core.ring import ENTITY_TIERS
-from poolmon.core.sketch import QUANTILES, quantiles_from_counts
+from poolmon.core.sketch import N_BUCKETS, QUANTILES, bucket_value
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
@@ -152,44 +152,11 @@ class Values:
         return Values(((),), np.array([np.nan if value is None else value], dtype=np.float64))
 
 
-class MetricMemory:
-    """Samples of latest-only figures, one per tick, kept for the longest window (engine-owned)."""
-
-    def __init__(self) -> None:
-        self.cpu: deque[tuple[int, npt.NDArray[np.int64], F64]] = deque()
-        self.drops: deque[tuple[int, float]] = deque()
-        self._drops_cum = 0.0
-        self._drops_last: float | None = None
-
-    def sample_cpu(self, now_s: int, agg: Aggregator) -> None:
-        """Record every live worker's latest CPU figure for this second (once per second)."""
-        if self.cpu and self.cpu[-1][0] >= now_s:
-            return
-        rows = [(w, r.cpu_percent) for w, r in agg.workers.rows.items() if r.alive]
-        ids = np.array([w for w, c in rows if c is not None], dtype=np.int64)
-        vals = np.array([c for _, c in rows if c is not None], dtype=np.float64)
-        self.cpu.append((now_s, ids, vals))
-        while self.cpu and self.cpu[0][0] <= now_s - MAX_WINDOW_S - 60:
-            self.cpu.popleft()
-
-    def sample_drops(self, now_s: int, total: float) -> None:
-        """Record the drop counter, folding resets (a restarted pool starts again at 0)."""
-        if self.drops and self.drops[-1][0] >= now_s:
-            return
-        last = self._drops_last
-        if last is not None:
-            self._drops_cum += total - last if total >= last else total
-        self._drops_last = total
-        self.drops.append((now_s, self._drops_cum))
-        while len(self.drops) > 1 and self.drops[1][0] <= now_s - MAX_WINDOW_S - 60:
-            self.drops.popleft()
-
-
 def entity_window(window_s: int) -> int:
     """The window read from per-operation/per-worker rings (10 s slots for the first minute).
 
     A window of under a minute would often be just the slot in progress, which holds nothing
-    yet while the rollups lag 2-3 s; so such windows take one more slot (at most a minute).
+    yet while the rollups lag; so such windows take one more slot (at most a minute).
     """
     slot, span = ENTITY_TIERS[0]
     return min(slot * span, window_s + slot) if window_s < slot * span else window_s
@@ -303,16 +270,61 @@ class MetricReader:
                     ((("op", st.ops.keys.name(col)),), ring)
                     for col, ring in sorted(st.op_latency.items())
                 ]
-            out = np.full((len(rings), len(QUANTILES)), np.nan)
             w = window_s if by is None else entity_window(window_s)
-            for i, (_, ring) in enumerate(rings):
-                counts, _, lo, hi = ring.window_counts(self.now_s, w)
-                if counts.any():
-                    qs = quantiles_from_counts(counts, QUANTILES, lo, hi)
-                    out[i] = [_nan(q) for q in qs]
+            got = [_window_counts(dist, self.now_s, w) for _, dist in rings]
+            out = np.full((len(rings), len(QUANTILES)), np.nan)
+            have = [i for i, g in enumerate(got) if g is not None]
+            if have:
+                counts = np.stack([got[i][0] for i in have])  # type: ignore[index]
+                lo = np.array([got[i][1] for i in have])  # type: ignore[index]
+                hi = np.array([got[i][2] for i in have])  # type: ignore[index]
+                out[have] = quantile_rows(counts, lo, hi)
             return tuple(k for k, _ in rings), out / NS_PER_S
 
         return self._part(f"lat:{by}", window_s, make)  # type: ignore[return-value]
+
+
+def _window_counts(
+    dist: DistRing, now_s: int, window_s: int
+) -> tuple[npt.NDArray[np.int64], float, float] | None:
+    """`DistRing.window_counts` in one pass: `(counts, min, max)`, None for an empty window.
+
+    The bins and the (sum, min, max) rings are written together (`DistRing.add_counts`), so
+    one epoch mask selects both; this skips the second mask and the copy a quantile read
+    does not need.
+    """
+    ring = dist.bins.for_window(window_s)
+    mask = ring.window_rows(now_s, window_s)
+    if not mask.any():
+        return None
+    counts = ring.data[mask].sum(axis=0, dtype=np.int64)
+    stats = dist.stats.for_window(window_s).data[mask]
+    return counts, float(stats[:, 1].min()), float(stats[:, 2].max())
+
+
+_REP: Final = np.array([bucket_value(b) for b in range(N_BUCKETS)])
+_Q: Final = np.array(QUANTILES)
+
+
+def quantile_rows(counts: npt.NDArray[np.int64], lo: F64, hi: F64) -> F64:
+    """`quantiles_from_counts` for many sketches at once: `(rows, buckets)` -> `(rows, 5)`.
+
+    The same nearest-rank definition (`x[floor(q * (n - 1))]`) and the same clamping into
+    each row's exact `[lo, hi]`, vectorised over rows (every row must be non-empty).
+    """
+    used = np.flatnonzero(counts.any(axis=0))
+    first = int(used[0])
+    counts = counts[:, first : int(used[-1]) + 1]  # cumsum is the cost: skip empty buckets
+    rows, width = counts.shape
+    flat = np.cumsum(counts.ravel())
+    ends = flat[width - 1 :: width]
+    n = np.diff(ends, prepend=0)
+    base = ends - n  # everything before each row, in the flat cumulative counts
+    ranks = np.floor(_Q[None, :] * (n[:, None] - 1)).astype(np.int64) + base[:, None]
+    pos = np.searchsorted(flat, ranks.ravel(), side="right").reshape(rows, -1)
+    idx = pos - np.arange(rows)[:, None] * width + first
+    out: F64 = np.clip(_REP[np.minimum(idx, N_BUCKETS - 1)], lo[:, None], hi[:, None])
+    return out
 
 
 # ---------------------------------------------------------------------------- readers
@@ -382,23 +394,10 @@ def _rss(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
 def _cpu(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
     mem = r.memory
     mem.sample_cpu(r.now_s, r.agg)
-    picked = [(ids, vals) for t, ids, vals in mem.cpu if t > r.now_s - w]
-    if not picked:
-        return Values.scalar(None) if by is None else Values((), np.zeros(0))
-    ids = np.concatenate([p[0] for p in picked])
-    vals = np.concatenate([p[1] for p in picked])
+    means = mem.cpu.means(r.now_s, max(w, mem.cpu.interval_s))
     if by is None:
-        if not len(ids):
-            return Values.scalar(None)
-        _, inv = np.unique(ids, return_inverse=True)
-        per = np.bincount(inv, weights=vals) / np.bincount(inv)
-        return Values.scalar(float(per.mean()))
+        return Values.scalar(float(np.mean(list(means.values()))) if means else None)
     live = sorted(r.agg.workers.rows)
-    means: dict[int, float] = {}
-    if len(ids):
-        uniq, inv = np.unique(ids, return_inverse=True)
-        per = np.bincount(inv, weights=vals) / np.bincount(inv)
-        means = dict(zip(uniq.tolist(), per.tolist(), strict=True))
     return Values(
         tuple((("worker", str(wid)),) for wid in live),
         np.array([means.get(wid, np.nan) for wid in live], dtype=np.float64),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Final
 
 from poolmon.core.alerts.metrics import METRICS, Inst
@@ -135,26 +136,42 @@ def render_annotations(
 
 def interpolate(template: str, fields: Mapping[str, str], labels: Mapping[str, str]) -> str:
     """Replace `{name}` and `{labels.NAME}`; `{{` and `}}` are literal braces."""
-    out: list[str] = []
+    out = []
+    for literal, name in _compiled(template):
+        if name is None:
+            out.append(literal)
+        elif name.startswith("labels."):
+            out.append(labels.get(name[len("labels.") :], ""))
+        else:
+            out.append(fields.get(name, literal))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template as parts: `(text, None)` literals and `(original, name)` placeholders."""
+    parts: list[tuple[str, str | None]] = []
+    buf: list[str] = []
     i, n = 0, len(template)
     while i < n:
         c = template[i]
         if c in "{}" and template[i : i + 2] in ("{{", "}}"):
-            out.append(c)
+            buf.append(c)
             i += 2
             continue
         if c == "{":
             j = template.find("}", i)
             if j < 0:
-                out.append(template[i:])
+                buf.append(template[i:])
                 break
-            name = template[i + 1 : j].strip()
-            if name.startswith("labels."):
-                out.append(labels.get(name[len("labels.") :], ""))
-            else:
-                out.append(fields.get(name, template[i : j + 1]))
+            if buf:
+                parts.append(("".join(buf), None))
+                buf = []
+            parts.append((template[i : j + 1], template[i + 1 : j].strip()))
             i = j + 1
             continue
-        out.append(c)
+        buf.append(c)
         i += 1
-    return "".join(out)
+    if buf:
+        parts.append(("".join(buf), None))
+    return tuple(parts)

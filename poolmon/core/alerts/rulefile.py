@@ -14,8 +14,6 @@ examples are in docs/ALERTS.md.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,7 +22,7 @@ from poolmon.core.alerts import schema
 from poolmon.core.alerts.defaults import default_rules
 from poolmon.core.alerts.model import Matcher
 from poolmon.core.alerts.rules import InhibitRule, Rule, RuleSet, did_you_mean, set_problems
-from poolmon.core.alerts.tomllines import line_index
+from poolmon.core.alerts.tomllines import TomlSyntaxError, parse_toml
 from poolmon.core.errors import ConfigError, PoolmonError
 
 TOP_KEYS: Final = ("include_defaults", "rules", "inhibit", "notify", "channels")
@@ -69,11 +67,9 @@ class RuleFile:
 def parse_rule_file(text: str, path: str = "<rules>") -> RuleFile:
     """Parse and validate rule-file text (RuleFileError listing every problem)."""
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise RuleFileError([(path, int(m.group(1)) if m else None, f"TOML: {exc}")]) from None
-    lines = line_index(text)
+        doc, lines = parse_toml(text)
+    except TomlSyntaxError as exc:
+        raise RuleFileError([(path, exc.line, exc.message)]) from None
     problems: list[Problem] = []
 
     def problem(where: tuple[str | int, ...], msg: str) -> None:

@@ -11,7 +11,8 @@ once with numpy (masked sums, nanmedian), which is what keeps a tick cheap with 
 from __future__ import annotations
 
 import warnings
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from poolmon.core.alerts.metrics import Inst, Values
 
 F64 = npt.NDArray[np.float64]
+T = TypeVar("T")
 MAX_ROWS: Final = 240
 """Samples kept per rule (per instance): enough for a slope or a median, cheap to scan."""
 MAX_COLS: Final = 4096
@@ -42,9 +44,22 @@ class SampleMatrix:
         self._last: int | None = None
         self.version = 0
         """Bumped at every new sample (callers cache what they derive from the samples)."""
+        self._keys: tuple[Inst, ...] | None = None
+        self._memo: dict[tuple[object, ...], tuple[int, Any]] = {}
+        self._cols: npt.NDArray[np.intp] = np.zeros(0, dtype=np.intp)
 
     def add(self, now_s: int, values: Values) -> bool:
-        """Store `values` as the sample at `now_s` if the interval has passed; True if stored."""
+        """Store `values` as the sample at `now_s` if the interval has passed; True if stored.
+
+        After the wall clock went back, samples "from the future" are dropped, as the
+        aggregator drops its future slots, so sampling carries on at once.
+        """
+        if self._last is not None and now_s < self._last:
+            future = self.times > now_s
+            self.times[future] = np.nan
+            self.data[future] = np.nan
+            self._last = None
+            self.version += 1
         if self._last is not None and now_s - self._last < self.interval_s:
             return False
         self._last = now_s
@@ -94,20 +109,30 @@ class SampleMatrix:
         else:
             return -1
         self.cols[key] = col
+        self._keys = None
         return col
+
+    def memo(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """`make()` computed once per sample (rules sharing these samples share the result)."""
+        got = self._memo.get(key)
+        if got is None or got[0] != self.version:
+            got = self._memo[key] = (self.version, make())
+        return got[1]
 
     def between(self, first_s: float, last_s: float) -> tuple[F64, F64]:
         """`(times, data)` of the samples taken in `[first_s, last_s]` (column order kept)."""
         mask = (self.times >= first_s) & (self.times <= last_s)
         return self.times[mask], self.data[mask]
 
-    def column_values(self, data: F64, keys: tuple[Inst, ...], per_col: F64) -> F64:
+    def column_values(self, keys: tuple[Inst, ...], per_col: F64) -> F64:
         """`per_col` (one figure per column) picked out for `keys` (NaN for unknown ones)."""
+        if keys != self._keys:
+            self._keys = keys
+            self._cols = np.array([self.cols.get(k, -1) for k in keys], dtype=np.intp)
+        cols = self._cols
+        ok = (cols >= 0) & (cols < len(per_col))
         out = np.full(len(keys), np.nan)
-        for i, k in enumerate(keys):
-            col = self.cols.get(k)
-            if col is not None and col < len(per_col):
-                out[i] = per_col[col]
+        out[ok] = per_col[cols[ok]]
         return out
 
 

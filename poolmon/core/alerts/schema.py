@@ -14,7 +14,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from poolmon.core.alerts.metrics import METRICS
-from poolmon.core.alerts.rules import KINDS, Bound, Guard, Rule, did_you_mean
+from poolmon.core.alerts.rules import (
+    COMPARE_OPS,
+    KINDS,
+    Bound,
+    Guard,
+    Rule,
+    did_you_mean,
+    unknown_metric,
+)
 from poolmon.core.alerts.units import parse_duration
 
 Report = Callable[[tuple[str | int, ...], str], None]
@@ -151,13 +159,17 @@ def rule_from_table(table: Mapping[str, Any], report: Report) -> Rule | None:
             fields["relative"] = table["relative"]
         else:
             fail(("relative",), "relative must be true or false")
+    known_metric = table.get("metric") in METRICS or kind == "composite"
     unit = METRICS[table["metric"]].unit if table.get("metric") in METRICS else "count"
     relative = fields.get("relative", False)
     for key in ("value", "resolve"):
-        if key in table:
-            got = _bound(table[key], unit, relative, _at(fail, key))
-            if got is not None:
-                fields[key] = got
+        if key not in table:
+            continue
+        if not known_metric and isinstance(table[key], str | list):
+            continue  # its unit is unknown; the unknown metric is reported already
+        got = _bound(table[key], unit, relative, _at(fail, key))
+        if got is not None:
+            fields[key] = got
     for key in ("labels", "annotations"):
         if key in table:
             got_map = _string_map(table[key], _under(fail, key))
@@ -234,6 +246,12 @@ def _guard(value: Any, fail: Callable[[tuple[str, ...], str], None]) -> Guard | 
     if not isinstance(metric, str) or not isinstance(op, str):
         fail((), "when's metric and op must be strings")
         return None
+    if op not in COMPARE_OPS:
+        fail(("op",), f"guard op {op!r} must be one of {' '.join(COMPARE_OPS)}")
+        ok = False
+    if metric not in METRICS:
+        fail(("metric",), unknown_metric(metric))
+        ok = False
     window = None
     if "window" in value:
         try:

@@ -10,7 +10,10 @@ comments, basic and literal strings, multi-line strings, and arrays spanning lin
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Sequence
+from typing import Any
 
 Path = tuple[str | int, ...]
 """A key's path: table names, array-of-tables indexes (0-based), key names."""
@@ -154,3 +157,22 @@ def line_index(text: str) -> LineIndex:
             lines.setdefault(path, no)
             sc.scan(raw, eq + 1)
     return LineIndex(lines)
+
+
+class TomlSyntaxError(ValueError):
+    """The text is not TOML; `line` is where tomllib stopped (None if it did not say)."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+def parse_toml(text: str) -> tuple[dict[str, Any], LineIndex]:
+    """The document (tomllib) and its line index; TomlSyntaxError for text that is not TOML."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise TomlSyntaxError(int(m.group(1)) if m else None, f"TOML: {exc}") from None
+    return doc, line_index(text)

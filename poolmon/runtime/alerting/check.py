@@ -14,26 +14,25 @@ from collections import Counter
 
 def check_rule_file(path: str) -> int:
     """Print `ok: N rules (...)` and return 0, or one line per problem and return 2."""
-    from poolmon.core.alerts.notify_config import NotifyConfigError, parse_notify
+    from poolmon.core.alerts.notify_config import notify_config_of
     from poolmon.core.alerts.rulefile import RuleFileError, format_problem
     from poolmon.runtime.alerting.rules_io import load_rule_file
 
     try:
         rule_file = load_rule_file(path)
+        notify = notify_config_of(rule_file)  # its errors are RuleFileErrors too
     except RuleFileError as exc:
         for problem in exc.problems:
             print(format_problem(problem), file=sys.stderr)
         return 2
-    try:
-        notify = parse_notify(rule_file.doc, rule_file.line_of, str(rule_file.path))
-    except NotifyConfigError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        return 2
     rules = rule_file.rules.rules
     kinds = Counter(rule.kind for rule in rules)
     detail = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    channels = len(notify.channels)
-    where = "no channels: alerts go to the log" if not channels else f"{channels} channel(s)"
-    print(f"ok: {len(rules)} rules ({detail or 'none'}); {where}")
+    n = len(notify.channels)
+    where = f"{n} channel{_s(n)}" if n else "no channels: alerts go to the log"
+    print(f"ok: {len(rules)} rule{_s(len(rules))} ({detail or 'none'}); {where}")
     return 0
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"

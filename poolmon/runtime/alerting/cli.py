@@ -142,9 +142,13 @@ def _marks(alert: Alert) -> str:
 
 def format_alerts(view: AlertsView, now_ns: int) -> str:
     """The table `poolmon alerts NAME` prints."""
-    age = "never" if not view.evaluated_at_ns else human_duration(now_ns - view.evaluated_at_ns)
+    evaluated = (
+        f"evaluated {human_duration(now_ns - view.evaluated_at_ns)} ago"
+        if view.evaluated_at_ns
+        else "not evaluated yet"
+    )
     rules = f"{view.rules} rule{'s' if view.rules != 1 else ''}"
-    head = f"pool {view.pool}  {rules}  evaluated {age} ago  revision {view.revision}"
+    head = f"pool {view.pool}  {rules}  {evaluated}  revision {view.revision}"
     if view.disabled:
         head += "  disabled: " + ", ".join(d.rule for d in view.disabled)
     if view.notifications_dropped:

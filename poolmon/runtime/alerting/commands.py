@@ -24,6 +24,10 @@ MAX_SILENCE_S: Final = 366 * 86400.0
 """Longest silence a command may set (a year): longer is almost surely a typo."""
 MAX_COMMENT: Final = 1000
 """Longest acknowledgment or silence comment kept, in characters."""
+HISTORY_REPLY: Final = 1000
+"""Ended alerts an `alerts {history: true}` reply carries by default, newest first."""
+MAX_REPLY: Final = 5000
+"""Most a reply may carry (`limit`): about 1.5 KiB each, well under the 16 MiB frame limit."""
 
 
 def register_alert_commands(commands: CommandHandler, service: AlertService) -> None:
@@ -78,9 +82,12 @@ def register_alert_commands(commands: CommandHandler, service: AlertService) -> 
         history = args.get("history", False)
         if not isinstance(history, bool):
             raise Refused(f"argument 'history' must be true or false, got {history!r}")
+        limit = args.get("limit", HISTORY_REPLY)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_REPLY:
+            raise Refused(f"argument 'limit' must be an integer in 1..{MAX_REPLY}, got {limit!r}")
         out: dict[str, Any] = {"view": service.view.to_wire()}
         if history:
-            out["history"] = [a.to_wire() for a in service.engine.history()]
+            out["history"] = [a.to_wire() for a in service.engine.history(limit)]
         return out
 
     commands.register("ack_alert", ack_alert, read=False, caller=True)

@@ -86,6 +86,8 @@ class AlertService:
         self._stopped = False
         self.evaluations = 0
         """Evaluations run since start."""
+        self.evaluation_ns = 0
+        """Time spent in the hook (evaluation, publishing, saving) since start, summed."""
         self.restore_problem = ""
         """Why the saved state was not used at start ("" when it was, or there was none)."""
 
@@ -132,6 +134,11 @@ class AlertService:
                 except Exception as exc:
                     self._error("warning", f"alert notifier did not stop cleanly: {exc}", exc)
 
+    @property
+    def endpoint(self) -> EndpointServer | None:
+        """The endpoint the service runs in (None before `start`)."""
+        return self._endpoint
+
     def engine_time(self) -> int:
         """Wall-clock ns for an operation outside the hook (a command)."""
         return self._clock_ns()
@@ -144,6 +151,7 @@ class AlertService:
     # ------------------------------------------------------------------ each second
     def on_second(self, agg: Aggregator, now_ns: int) -> None:
         """The insight hook: evaluate, report disabled rules, publish, notify, maybe save."""
+        started = time.perf_counter_ns()
         self.engine.evaluate(agg, now_ns)
         self.evaluations += 1
         for disabled in self.engine.take_new_disabled():
@@ -154,6 +162,7 @@ class AlertService:
             )
         self.changed(now_ns)
         self._save(now_ns, force=False)
+        self.evaluation_ns += time.perf_counter_ns() - started
 
     def changed(self, now_ns: int) -> AlertsView:
         """Publish the engine's current view: to the notifier, and as an event when due.

@@ -90,12 +90,12 @@ def load_alert_setup(value: Any) -> AlertSetup | None:
         from poolmon.core.alerts.defaults import default_rules
 
         return AlertSetup(default_rules(), default_notify(), BUILT_IN, explicit=value is True)
-    from poolmon.core.alerts.notify_config import parse_notify
+    from poolmon.core.alerts.notify_config import notify_config_of
     from poolmon.runtime.alerting.rules_io import load_rule_file
 
     path = os.fspath(value)
     rule_file = load_rule_file(path)
-    notify = parse_notify(rule_file.doc, rule_file.line_of, str(rule_file.path))
+    notify = notify_config_of(rule_file)
     if not notify.channels:  # keep the file's [notify] timing, add the log channel
         notify = dataclasses.replace(notify, channels=default_notify().channels)
     return AlertSetup(rule_file.rules, notify, str(path), explicit=True)

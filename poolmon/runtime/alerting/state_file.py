@@ -78,7 +78,7 @@ class StateFile:
     """
 
     def __init__(self, path: Path, pool: str) -> None:
-        self.path = path
+        self.path = path.absolute()  # the last save happens at shutdown: after any chdir
         self.pool = pool
         self.writes = 0
         """Successful saves since this object was made."""

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from poolmon.core.protocol import HistoryEnd, Rollups, Subscribe
-from poolmon.core.protocol.codec import encode_batch_parts
+from poolmon.core.protocol import HistoryEnd, Subscribe
 from poolmon.runtime.endpoint import fanout
 from poolmon.runtime.endpoint.connection import Connection, subscription_key
+from poolmon.runtime.endpoint.fitting import queue_batch, queue_rollups
 from poolmon.runtime.endpoint.history import History, Record
 
 ROLLUPS_PER_FRAME: Final = 120
@@ -31,7 +31,7 @@ def _queue_records(
     chunk_bytes = min(fanout.CHUNK_BYTES, conn.max_frame_size // 2)
     for chunk in fanout.split(records, lo, hi, conn.key, chunk_bytes):
         if chunk.records:
-            conn.queue(*encode_batch_parts(chunk.lo, chunk.hi, chunk.pack()))
+            queue_batch(conn, chunk.lo, chunk.hi, chunk.events, chunk.tasks, chunk.pack())
 
 
 def send_history(conn: Connection, sub: Subscribe, history: History) -> int:
@@ -53,7 +53,7 @@ def send_history(conn: Connection, sub: Subscribe, history: History) -> int:
     if sub.tasks:
         wires = backfill.rollups
         for i in range(0, len(wires), ROLLUPS_PER_FRAME):
-            conn.queue_frame(Rollups(wires[i : i + ROLLUPS_PER_FRAME], backfill.until_s))
+            queue_rollups(conn, wires[i : i + ROLLUPS_PER_FRAME], backfill.until_s)
     if backfill.records:
         _queue_records(conn, backfill.records, backfill.records[0][0], live)
     conn.queue_frame(HistoryEnd(live, backfill.until_s if sub.tasks else 0, False, lost))

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, Final, Protocol
 
 from poolmon.core.catalog import CONTROL_COMMAND
-from poolmon.core.errors import PoolmonError
+from poolmon.core.errors import ConfigError, PoolmonError
 
 
 class PoolControl(Protocol):
@@ -242,11 +242,14 @@ class CommandHandler:
         read_only: bool,
         peer_pid: int,
         peer_uid: int = -1,
+        client: str = "",
     ) -> Outcome:
         """Check and run one command; never raises (a pool error becomes a failed outcome).
 
         `peer_pid`/`peer_uid` are the connection's peer credentials; commands registered with
-        `caller=True` receive them as a `Caller` with the uid's login name.
+        `caller=True` receive them as a `Caller` with the uid's login name. `client` is the
+        name the monitor gave in its HELLO (`poolmon tune`, `poolmon attach`): with `peer_pid`
+        it says who sent the command in the `poolmon.control.command` event.
         """
         command = self._bind(name, peer_pid, peer_uid)
         if command is None:
@@ -261,7 +264,7 @@ class CommandHandler:
                 raise Refused(f"{name} refused: this connection is read-only")
             outcome = Outcome(True, command(args))
             verdict = "ok"
-        except Refused as exc:
+        except (Refused, ConfigError) as exc:  # ConfigError: the pool refused the arguments
             outcome, verdict = Outcome(False, {}, str(exc)), "refused"
         except Exception as exc:  # the pool said no (bad state, shutting down, ...)
             outcome, verdict = Outcome(False, {}, f"{type(exc).__name__}: {exc}"), "error"
@@ -275,6 +278,8 @@ class CommandHandler:
                 "result": verdict,
                 "reason": outcome.reason,
                 "peer_pid": peer_pid,
+                "client": client,
+                "changes": dict(outcome.result.get("changed") or {}) if outcome.ok else {},
             },
         )
         return outcome

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from poolmon.core.events import Event, TaskBatch
-from poolmon.core.protocol.codec import encode_batch_parts, pack_records
+from poolmon.core.protocol.codec import pack_records
 from poolmon.runtime.endpoint.connection import Connection, matches
+from poolmon.runtime.endpoint.fitting import queue_batch
 from poolmon.runtime.endpoint.history import Record
 
 CHUNK_BYTES: Final = 4 * 1024 * 1024
@@ -93,12 +94,8 @@ def deliver(conn: Connection, chunks: Sequence[Chunk], limit: int) -> None:
         if conn.out_bytes >= limit:
             conn.drop(chunk.records, chunk.task_rows, len(chunk.events))
             continue
-        packed = chunk.pack()
         seq = chunk.lo if conn.gap else min(conn.sent_end, chunk.lo)
-        head, body = encode_batch_parts(seq, chunk.hi, packed)
-        if len(head) + len(body) - 4 > conn.max_frame_size:
-            conn.drop(chunk.records, chunk.task_rows, len(chunk.events))
-            continue
-        conn.queue(head, body)
+        # split for this connection if it announced a smaller max_frame_size (fitting.py)
+        queue_batch(conn, seq, chunk.hi, chunk.events, chunk.tasks, chunk.pack())
         conn.sent_end = chunk.hi
         conn.gap = False

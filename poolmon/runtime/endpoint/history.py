@@ -85,6 +85,14 @@ def _rows_from(batch: TaskBatch, first_second: int) -> TaskBatch | None:
     )
 
 
+def _last_second(batch: TaskBatch) -> int:
+    """The latest completion second of a batch's rows (-1 for an empty batch)."""
+    if len(batch.task_id) == 0:
+        return -1
+    view = BatchView.of(batch)
+    return int((view.start_ns + view.duration_ns).max()) // NS_PER_S
+
+
 class History:
     """Bounded history of the telemetry stream; see the module docstring.
 
@@ -93,7 +101,11 @@ class History:
         raw_task_bytes: Bytes of raw task columns kept for backfill and resume.
         raw_events: Raw events kept for backfill and resume.
         latest_keys: (name, worker) pairs whose latest event is kept.
-        close_grace_s: Seconds after a second ends before its rollup is closed.
+        close_grace_s: Seconds after a second ends before its rollup is closed. Rows come in
+            within a few hundred ms of their task's end (result flushes, the pool's 20 ms
+            join tick, the endpoint's 100 ms idle flush); a later one is counted in the next
+            open second, never lost. Half a second keeps the pool's own alerts about a second
+            behind the work (`poolmon.runtime.insight`).
     """
 
     def __init__(
@@ -103,7 +115,7 @@ class History:
         raw_task_bytes: int = 16 * 1024 * 1024,
         raw_events: int = 10_000,
         latest_keys: int = 4096,
-        close_grace_s: int = 2,
+        close_grace_s: float = 0.5,
     ) -> None:
         # (second, tasks, failed, packed rollup): a closed second is only ever sent again.
         self._rollups: deque[tuple[int, int, int, bytes]] = deque(maxlen=rollup_seconds)
@@ -111,12 +123,14 @@ class History:
         self._builder = RollupBuilder()
         self._unrolled: list[TaskBatch] = []
         self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
+        self._task_last_s: deque[int] = deque()
+        """Beside `_tasks`: each batch's last completion second (kept until it is rolled up)."""
         self._task_bytes = 0
         self._raw_task_bytes = raw_task_bytes
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
         self._latest: OrderedDict[tuple[str, Any], tuple[int, Event]] = OrderedDict()
         self._latest_keys = latest_keys
-        self._grace_ns = close_grace_s * NS_PER_S
+        self._grace_ns = int(close_grace_s * NS_PER_S)
         self._evicted_through = -1
         self._closed_through: int | None = None
         self.next_seq = 0
@@ -146,12 +160,24 @@ class History:
         self._unrolled.append(batch)
         size = len(batch.task_id) * _ROW_BYTES + _BATCH_BYTES
         self._tasks.append((seq, batch, size))
+        self._task_last_s.append(_last_second(batch))
         self._task_bytes += size
-        while self._task_bytes > self._raw_task_bytes and len(self._tasks) > 1:
-            old_seq, _, old_size = self._tasks.popleft()
+        self._evict()
+        return seq
+
+    def _evict(self) -> None:
+        """Drop the oldest raw batches over the byte bound, but only once they are rolled up.
+
+        A backfill sends the raw rows of the seconds not yet closed; a batch holding such rows
+        is their only copy, so it stays (a few seconds' worth at most) even over the bound.
+        """
+        closed = -1 if self._closed_through is None else self._closed_through
+        tasks, last_s = self._tasks, self._task_last_s
+        while self._task_bytes > self._raw_task_bytes and len(tasks) > 1 and last_s[0] <= closed:
+            old_seq, _, old_size = tasks.popleft()
+            last_s.popleft()
             self._task_bytes -= old_size
             self._evicted_through = max(self._evicted_through, old_seq)
-        return seq
 
     def commit(self) -> None:
         """Hand the batches added since the last commit (one server flush) to the rollups.
@@ -188,9 +214,16 @@ class History:
             rollups.append((second, rollup.count, failed, blob))
             self._rollup_bytes += len(blob)
             self._closed_through = second
+        if closed:
+            self._evict()
         return closed
 
     # ---------------------------------------------------------------- reading
+    @property
+    def close_grace_ns(self) -> int:
+        """How long after a second ends its rollup is closed."""
+        return self._grace_ns
+
     @property
     def oldest_seq(self) -> int:
         """The oldest sequence number a monitor can still resume from."""

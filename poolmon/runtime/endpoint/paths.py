@@ -1,6 +1,7 @@
 """Where pool sockets live, how they are created safely, and how a stale one is told apart.
 
-The default place is `$XDG_RUNTIME_DIR/poolmon/<name>.sock` (a per-user tmpfs on systemd
+The default place (unless poolmon.toml's `[endpoint] socket_dir` says otherwise) is
+`$XDG_RUNTIME_DIR/poolmon/<name>.sock` (a per-user tmpfs on systemd
 machines), else `<tempdir>/poolmon-<uid>/<name>.sock`. The folder is created 0700 and must be
 owned by us: a socket in a folder another user controls could be swapped under us. The socket is
 chmod-ed 0600 right after bind, and since the folder is already private nobody can reach it in
@@ -28,7 +29,12 @@ _MAX_PATH: Final = 107  # sun_path is 108 bytes including the terminating NUL
 
 
 def socket_dir() -> Path:
-    """The folder this user's pool sockets go in (see the module docstring)."""
+    """The folder this user's pool sockets go in ([endpoint] socket_dir, else the default)."""
+    from poolmon.runtime import config
+
+    configured = config.current().get("endpoint", "socket_dir")
+    if configured:
+        return Path(configured)
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
         return Path(runtime) / "poolmon"

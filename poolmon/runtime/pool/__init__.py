@@ -9,11 +9,13 @@ machinery: `engine` (IO thread and dispatch), `worker_main` (the worker loop), `
 from __future__ import annotations
 
 from poolmon.runtime.pool.errors import (
+    InitializerFailed,
     PoolClosed,
     QueueFull,
     RemoteError,
     SubmitError,
     TaskTimeout,
+    UnpickleError,
     WorkerCrashed,
 )
 from poolmon.runtime.pool.future import PoolFuture
@@ -23,6 +25,7 @@ from poolmon.runtime.pool.stats import LastExit, PoolStats, SessionStats, Totals
 
 __all__ = [
     "BoundPool",
+    "InitializerFailed",
     "LastExit",
     "Pool",
     "PoolClosed",
@@ -35,6 +38,7 @@ __all__ = [
     "TaskOptions",
     "TaskTimeout",
     "Totals",
+    "UnpickleError",
     "WorkerCrashed",
     "WorkerStats",
 ]

@@ -8,10 +8,14 @@ thread with values typed by an operator.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import pickle
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING, Any, Literal
 
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool.worker import START_METHODS
@@ -76,17 +80,21 @@ class PoolConfig:
     flush_interval: float
     start_timeout: float
     monitor: bool | str
+    initializer: Callable[..., object] | None = None
+    initargs: tuple[Any, ...] = ()
     alerts: bool | str | os.PathLike[str] | None = None
     history_seconds: int = 960
     history_raw_mib: float = 16.0
     alert_state_dir: str | os.PathLike[str] | None = None
+    stack_args: bool = True
+    """Whether `worker_stack` shows the running task's arguments (off: they may be private)."""
     alert_setup: AlertSetup | None = field(default=None, init=False)
     """The loaded rules and channels (`alerts` read once, here), or None when alerting is off."""
 
     def __post_init__(self) -> None:
         self.min_size = check_int("min_size", self.min_size, 0)
         self.max_size = check_int("max_size", self.max_size, max(1, self.min_size))
-        self.size = check_int("max_workers", self.size, max(1, self.min_size), self.max_size)
+        self.size = check_max_workers(self.size, self.min_size, self.max_size)
         if not isinstance(self.name, str) or not self.name or len(self.name) > 200:
             raise ConfigError(f"name must be a non-empty str (<= 200 chars), got {self.name!r}")
         if self.start_method not in START_METHODS:
@@ -131,8 +139,18 @@ class PoolConfig:
         self.max_in_flight = check_int("max_in_flight", self.max_in_flight, 1, 65536)
         self.flush_interval = check_seconds("flush_interval", self.flush_interval) or 0.001
         self.start_timeout = check_seconds("start_timeout", self.start_timeout) or 30.0
+        if not isinstance(self.stack_args, bool):
+            raise ConfigError(f"stack_args must be True or False, got {self.stack_args!r}")
         if not isinstance(self.monitor, bool | str) or self.monitor == "":
             raise ConfigError(f"monitor must be True, False or a socket path, got {self.monitor!r}")
+        if self.initializer is not None and not callable(self.initializer):
+            raise ConfigError(f"initializer must be a callable or None, got {self.initializer!r}")
+        try:
+            self.initargs = tuple(self.initargs)
+        except TypeError:
+            raise ConfigError(
+                f"initargs must be a tuple of arguments for initializer, got {self.initargs!r}"
+            ) from None
         from poolmon.runtime.alerting.setup import check_state_dir_setting, load_alert_setup
 
         self.history_seconds = check_int("history_seconds", self.history_seconds, 10, 86_400)
@@ -142,6 +160,90 @@ class PoolConfig:
         self.history_raw_mib = float(raw)
         check_state_dir_setting(self.alert_state_dir)
         self.alert_setup = load_alert_setup(self.alerts)  # a bad rule file fails Pool() here
+
+    def init_payload(self) -> bytes | tuple[Callable[..., object], tuple[Any, ...]] | None:
+        """What each worker gets to run `initializer(*initargs)` before its first task.
+
+        Pickled once here, so that an initializer or argument that does not pickle fails the
+        constructor with a clear error rather than every worker start; under "fork" the
+        objects themselves travel (nothing is pickled, as with ProcessPoolExecutor).
+        """
+        if self.initializer is None:
+            return None
+        if self.start_method == "fork":
+            return (self.initializer, self.initargs)
+        try:
+            return pickle.dumps((self.initializer, self.initargs), pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            raise ConfigError(
+                f"initializer {self.initializer!r} and its initargs must pickle to reach the "
+                f"workers ({exc})"
+            ) from exc
+
+
+def check_max_workers(size: object, min_size: int, max_size: int) -> int:
+    """`max_workers`, refused with a message saying what is wrong with it and how to fix it."""
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ConfigError(
+            f"max_workers must be an int (the number of worker processes) or None, got "
+            f"{size!r} ({type(size).__name__})"
+        )
+    if size <= 0:
+        raise ConfigError(f"max_workers must be greater than 0, got {size}")
+    if size < min_size:
+        raise ConfigError(f"max_workers={size} is below min_size={min_size}")
+    if size > max_size:
+        raise ConfigError(
+            f"max_workers={size} is above max_size={max_size} (raise max_size, or leave it "
+            "unset: it defaults to max(max_workers, 4 x CPUs))"
+        )
+    return size
+
+
+def resolve_start_method(mp_context: object, start_method: str | None) -> str:
+    """The start method to use, from ProcessPoolExecutor's `mp_context` or our `start_method`.
+
+    poolmon starts its workers through the multiprocessing context of that start method, so a
+    context maps exactly to its name; one that is not a multiprocessing context, or whose
+    method poolmon does not support, or that disagrees with `start_method`, is refused.
+    """
+    if mp_context is None:
+        return "forkserver" if start_method is None else start_method
+    if not isinstance(mp_context, BaseContext):
+        raise ConfigError(
+            "mp_context must be a multiprocessing context (multiprocessing.get_context(...)), "
+            f"got {mp_context!r}"
+        )
+    method = mp_context.get_start_method()
+    if method not in START_METHODS:
+        raise ConfigError(
+            f"mp_context uses the start method {method!r}, which poolmon cannot honour "
+            f"(supported: {', '.join(START_METHODS)})"
+        )
+    if start_method is not None and start_method != method:
+        raise ConfigError(
+            f"mp_context (start method {method!r}) and start_method={start_method!r} disagree; "
+            "pass one of them"
+        )
+    return method
+
+
+def check_not_bootstrapping() -> None:
+    """Refuse to create a pool while a worker process is still importing the main module.
+
+    forkserver and spawn workers re-run the main module (as `__mp_main__`); in a script without
+    `if __name__ == "__main__":` that re-run creates a pool of its own, which used to hang
+    silently. multiprocessing flags that phase (`_inheriting`) and refuses to start a process
+    during it; this refuses the pool at once, with the fix.
+    """
+    if getattr(multiprocessing.process.current_process(), "_inheriting", False):
+        raise RuntimeError(
+            "a poolmon.Pool was created while a worker process was importing the main module: "
+            "with the forkserver and spawn start methods every worker re-runs the main "
+            "module, so a script that creates a pool must do it under "
+            "`if __name__ == \"__main__\":` (see 'Safe importing of main module' in the "
+            "multiprocessing docs)"
+        )
 
 
 def default_size() -> int:

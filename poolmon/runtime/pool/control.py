@@ -8,9 +8,11 @@ read; the Executor API and the submit hot path stay in pool.py.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from poolmon.core.errors import ConfigError
+from poolmon.core.tuning import SettingSpec, Value
 from poolmon.runtime.pool.config import PoolConfig, check_int, check_seconds
 from poolmon.runtime.pool.engine import Engine
 from poolmon.runtime.pool.errors import PoolClosed
@@ -35,6 +37,7 @@ class PoolControl:
     _telemetry: Telemetry
     _resource_interval: float | None
     _services: list[Any]
+    _max_queue: int | None
 
     def resize(self, n: int, *, reason: Literal["user", "control", "autotune"] = "user") -> None:
         """Set the number of workers: grow starts workers, shrink retires idle ones first.
@@ -91,6 +94,121 @@ class PoolControl:
             self._eng.wake()
 
         self._eng.em.operation("recycle_worker", apply)
+
+    def settings(self) -> list[SettingSpec]:
+        """Every run-time setting with its value now and accepted range (docs/TUNING.md)."""
+        from poolmon.runtime.pool import settings
+
+        return settings.describe(self._as_pool())
+
+    def apply_settings(
+        self,
+        changes: Mapping[str, object],
+        *,
+        reason: Literal["user", "control", "autotune"] = "user",
+    ) -> dict[str, tuple[Value, Value]]:
+        """Change several settings at once, all or nothing; returns {key: (from, to)}.
+
+        Raises ConfigError listing every refused value; nothing is changed then.
+        """
+        from poolmon.runtime.pool import settings
+
+        return settings.apply(self._as_pool(), changes, reason=reason)
+
+    def kill_worker(self, worker_id: int) -> None:
+        """Kill one worker now (SIGKILL): its running task fails with `WorkerKilled`.
+
+        What an operator does with a worker stuck in a task that will never finish. Tasks it
+        had not started run elsewhere (as after a crash) and a new worker takes its slot. An
+        unknown or already exited worker id raises ConfigError.
+        """
+
+        def apply() -> None:
+            with self._eng.io_lock:
+                w = self._eng.workers.get(worker_id)
+                if w is None or w.exited:
+                    raise ConfigError(f"no live worker with id {worker_id!r}")
+                if w.killed:
+                    raise ConfigError(
+                        f"worker {worker_id} is already being killed ({w.stop_reason})"
+                    )
+                self._eng.kill(w, "killed")
+            self._eng.wake()
+
+        self._eng.em.operation("kill_worker", apply)
+
+    def set_size_bounds(self, min_size: int, max_size: int) -> None:
+        """Change the bounds `resize` accepts; the current size must already lie within them."""
+        check_int("min_size", min_size, 0)
+        check_int("max_size", max_size, max(1, min_size))
+        with self._eng.io_lock:
+            if not min_size <= self._eng.target <= max_size:
+                raise ConfigError(
+                    f"size {self._eng.target} is outside {min_size}..{max_size}; resize first"
+                )
+            self._cfg.min_size, self._cfg.max_size = min_size, max_size
+
+    def set_op_timeout(self, op: str, seconds: float | None) -> None:
+        """Give tasks of operation `op` their own timeout (None: back to `task_timeout`).
+
+        It overrides the pool's default timeout; a per-call `options(timeout=)` still wins.
+        `op` is the task's operation name: `options(op=...)`, else the function's qualified name.
+        """
+        if not isinstance(op, str) or not op:
+            raise ConfigError(f"op must be a non-empty operation name, got {op!r}")
+        value = check_seconds(f"op_timeout_s.{op}", seconds, allow_none=True)
+        with self._eng.io_lock:
+            if value is None:
+                self._eng.op_timeouts_ns.pop(op, None)
+            else:
+                self._eng.op_timeouts_ns[op] = int(value * 1e9)
+                self._eng.task_timeouts_seen = True  # the supervisor must look at running tasks
+
+    def op_timeouts(self) -> dict[str, float]:
+        """The per-operation timeouts in force, op name -> seconds."""
+        with self._eng.io_lock:
+            return {op: ns / 1e9 for op, ns in self._eng.op_timeouts_ns.items()}
+
+    def set_queue_bound(self, max_queue: int | None) -> None:
+        """Change `max_queue` (None: unbounded); blocked submitters re-check at once."""
+        if max_queue is not None:
+            check_int("max_queue", max_queue, 1)
+        eng = self._eng
+        with eng.io_lock:
+            self._cfg.max_queue = max_queue
+            self._max_queue = max_queue
+            eng.queue_bounded = max_queue is not None
+            eng.refresh_submit_path()
+        with eng.space_cond:
+            eng.space_cond.notify_all()
+
+    def set_queue_policy(self, policy: Literal["raise", "block"]) -> None:
+        """Change `on_queue_full` for submits from now on ("raise" or "block")."""
+        if policy not in ("raise", "block"):
+            raise ConfigError(f"on_queue_full must be 'raise' or 'block', got {policy!r}")
+        with self._eng.io_lock:
+            self._cfg.on_queue_full = policy
+
+    def set_recycle_after_tasks(self, tasks: int | None) -> None:
+        """Change `max_tasks_per_worker`; workers already past a lowered limit retire gracefully."""
+        if tasks is not None:
+            check_int("max_tasks_per_worker", tasks, 1)
+        eng = self._eng
+        with eng.io_lock:
+            self._cfg.max_tasks_per_worker = tasks
+            if tasks is not None:
+                for w in list(eng.workers.values()):
+                    if w.stop_reason is None and w.dispatched >= tasks:
+                        eng.retire(w, "recycle_tasks")
+                eng.ensure_size("recycle")
+        eng.wake()
+
+    def set_recycle_above_rss(self, rss_bytes: int | None) -> None:
+        """Change `max_memory_per_worker` (bytes, >= 1 MiB; None: no limit); checked next sample."""
+        if rss_bytes is not None:
+            check_int("max_memory_per_worker", rss_bytes, 1 << 20)
+        with self._eng.io_lock:
+            self._cfg.max_memory_per_worker = rss_bytes
 
     def stats(self) -> PoolStats:
         """A frozen snapshot of workers, queue, sessions and totals (see `PoolStats`)."""
@@ -187,3 +305,15 @@ class PoolControl:
 
     def _as_pool(self) -> Pool:
         return self  # type: ignore[return-value]
+
+    def worker_stack(
+        self, worker_id: int, *, method: str = "auto", timeout_s: float = 2.0
+    ) -> dict[str, Any]:
+        """The live stack of a worker's running task, which producer read it, and the task.
+
+        See `poolmon.runtime.pool.stacks`: py-spy when it may ptrace, else the in-worker
+        dumper; ConfigError says why neither could (unknown worker, no answer, no ptrace).
+        """
+        from poolmon.runtime.pool.stacks import worker_stack
+
+        return worker_stack(self._eng, worker_id, method, timeout_s, self._cfg.stack_args)

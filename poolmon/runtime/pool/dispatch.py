@@ -109,7 +109,7 @@ class Dispatcher(EngineBase):
             return
         limit = self.cfg.max_tasks_per_worker
         if limit is not None:
-            room = limit - w.dispatched
+            room = max(0, limit - w.dispatched)  # the limit may have been lowered at run time
             if len(futs) > room:
                 self.pending.extendleft(reversed(futs[room:]))
                 futs = futs[:room]

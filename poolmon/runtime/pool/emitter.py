@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from poolmon.core import catalog as cat
 from poolmon.core.events import TaskBatch
+from poolmon.runtime.pool.errors import safe_str
 from poolmon.runtime.telemetry.helpers import emit_error_event, execute_pool_operation
 
 if TYPE_CHECKING:
@@ -29,10 +30,12 @@ T = TypeVar("T")
 class PoolEmitter:
     """Emits the pool's catalog events with the documented fields."""
 
-    def __init__(self, tel: Telemetry, pool_name: str) -> None:
+    def __init__(self, tel: Telemetry, pool_name: str, started_at_ns: int = 0) -> None:
         self.tel = tel
         self.name = pool_name
         self.meta = {"pool": pool_name}
+        self.started_at_ns = started_at_ns
+        """The pool's wall-clock start: its instance identity (the endpoint's WELCOME has it)."""
 
     def _emit(self, name: str, meas: Mapping[str, int | float], meta: Mapping[str, Any]) -> None:
         self.tel.emit(name, meas, {"pool": self.name, **meta})
@@ -52,7 +55,12 @@ class PoolEmitter:
                     "max_size": max_size,
                     "startup_ns": startup_ns,
                 },
-                {"pid": os.getpid(), "host": socket.gethostname(), "start_method": sm},
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "start_method": sm,
+                    "started_at_ns": self.started_at_ns,
+                },
             )
 
     def pool_terminate(self, uptime_ns: int, tasks_done: int, reason: str) -> None:
@@ -83,10 +91,12 @@ class PoolEmitter:
             self._emit(cat.POOL_STATUS, meas, {"workers": list(workers)})
 
     # --- workers
-    def worker_spawn(self, w: WorkerHandle, reason: str) -> None:
-        """A worker process was started."""
+    def worker_spawn(self, w: WorkerHandle, reason: str, restarts: int = 0) -> None:
+        """A worker process was started (`restarts`: its slot's replacements so far)."""
         if self.tel.listening(cat.WORKER_SPAWN):
-            self.tel.emit(cat.WORKER_SPAWN, {}, {**self._worker_meta(w), "reason": reason})
+            meta = {**self._worker_meta(w), "reason": reason}
+            meta.update(slot=w.slot_index, restarts=restarts)
+            self.tel.emit(cat.WORKER_SPAWN, {}, meta)
 
     def worker_ready(self, w: WorkerHandle, startup_ns: int) -> None:
         """A worker answered its first frame."""
@@ -147,7 +157,7 @@ class PoolEmitter:
                     "task_id": task_id,
                     "op": op,
                     "error_type": type(exc).__qualname__,
-                    "message": str(exc),
+                    "message": safe_str(exc),
                     "category": "task",
                     "traceback": tb,
                 },

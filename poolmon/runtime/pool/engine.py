@@ -24,7 +24,13 @@ from typing import Any
 
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.dispatch import Dispatcher
-from poolmon.runtime.pool.errors import PoolClosed, RemoteError, RemoteTraceback
+from poolmon.runtime.pool.errors import (
+    PoolClosed,
+    RemoteError,
+    RemoteTraceback,
+    UnpickleError,
+    describe_error,
+)
 from poolmon.runtime.pool.future import (
     FINISHED,
     FUTURE_LOCK,
@@ -43,6 +49,26 @@ _EVENT_READ = selectors.EVENT_READ
 _READ_SIZE = 1 << 20
 PIPELINE_NS = 2_000_000
 DRIVE_NS = 2_000_000
+
+
+def decode_error(status: int, payload: Any) -> tuple[BaseException, str]:
+    """(exception, traceback text) from an error frame's payload; never raises.
+
+    A pickled exception is re-raised as itself with the worker's traceback as its cause; one
+    that does not unpickle here (whatever that raises) becomes a `RemoteError` wrapping why.
+    """
+    if status != fr.R_ERROR:
+        return RemoteError(payload[0], payload[1], payload[2]), payload[2]
+    try:
+        exc, tb = pickle.loads(payload)
+        exc.__cause__ = RemoteTraceback(tb)
+        return exc, tb
+    except BaseException as err:
+        error = RemoteError(
+            type(err).__qualname__, f"exception could not be unpickled: {describe_error(err)}", ""
+        )
+        error.__cause__ = err
+        return error, ""
 
 
 class Engine(Dispatcher, Lifecycle, Supervisor):
@@ -151,6 +177,9 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
     def round(self) -> bool:
         """Supervise if due, dispatch, flush; True when a closing pool has finished."""
         now = time.monotonic_ns()
+        if self.abandoned and not self.closing:
+            self.closing = True  # the pool was collected: wind down as after shutdown()
+            self.refresh_submit_path()
         if now >= self.next_tick_ns:
             self.tick(now)
         self.dispatch()
@@ -247,34 +276,32 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
         w.window = max(min(2, cap), min(cap, want, w.window * 2))
 
     def finish_slow(self, w: WorkerHandle, fut: PoolFuture, frame: list[Any]) -> None:
-        """Results that need decoding, exceptions, and futures somebody is waiting on."""
+        """Results that need decoding, exceptions, and futures somebody is waiting on.
+
+        Unpickling runs user code (`__reduce__`, `__setstate__`), in this IO thread or in a
+        caller's thread driving the IO: whatever it raises, even SystemExit, fails this one
+        future with an `UnpickleError` wrapping it, never the thread.
+        """
         status, payload = frame[1], frame[2]
         value: Any = None
         exc: BaseException | None = None
+        tb = ""
         if status == fr.R_OK:
             value = payload
         elif status == fr.R_OK_PICKLED:
             try:
                 value = pickle.loads(payload)
-            except Exception as err:
-                exc = RemoteError(
-                    type(err).__qualname__, f"result could not be unpickled: {err}", ""
+            except BaseException as err:
+                exc = UnpickleError(
+                    f"the result of task {fut._seq} ({self.op_of(fut)})",
+                    "in the pool",
+                    describe_error(err),
                 )
+                exc.__cause__ = err
         else:
+            exc, tb = decode_error(status, payload)
+        if exc is not None:
             self.counters.failed += 1
-            tb = ""
-            if status == fr.R_ERROR:
-                try:
-                    exc, tb = pickle.loads(payload)
-                    exc.__cause__ = RemoteTraceback(tb)
-                except Exception as err:
-                    exc = RemoteError(
-                        type(err).__qualname__, f"exception could not be unpickled: {err}", ""
-                    )
-            else:
-                exc = RemoteError(payload[0], payload[1], payload[2])
-                tb = payload[2]
-            assert exc is not None
             dur = frame[3] if len(frame) > 3 else 0
             self.em.task_exception(w, fut._seq, self.op_of(fut), exc, tb, dur)
         finish(fut, value, exc)
@@ -284,13 +311,17 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
         tag = frame[0]
         if tag == fr.READY:
             self.on_ready(w)
+        elif tag == fr.INIT_FAILED:
+            self.on_init_failed(w, decode_error(frame[1], frame[2])[0])
         elif tag == fr.TASKS:
             self.on_tasks_frame(w, frame)
         elif tag == fr.EVENTS:
             try:
                 events = pickle.loads(frame[1])
-            except Exception as exc:
-                self.em.error("telemetry", "warning", type(exc).__qualname__, str(exc), w.wid)
+            except BaseException as exc:  # user data: never the IO thread's end
+                self.em.error(
+                    "telemetry", "warning", type(exc).__qualname__, describe_error(exc), w.wid
+                )
                 return
             self.em.worker_events(w, events)
 

@@ -8,9 +8,30 @@ status in the exception, so the caller can tell an OOM kill from a segfault.
 
 from __future__ import annotations
 
+import pickle
 import signal
+from concurrent.futures.process import BrokenProcessPool
 
 from poolmon.core.errors import PoolmonError
+
+
+def safe_str(exc: BaseException) -> str:
+    """`str(exc)`, or a placeholder when the exception's `__str__` itself raises.
+
+    Used wherever the pool reports an exception that came from user data: the pool's own
+    threads must never fail while describing someone else's failure.
+    """
+    try:
+        return str(exc)
+    except BaseException:
+        return "<str() failed>"
+
+
+def describe_error(exc: BaseException) -> str:
+    """'TypeName: message' for any exception (see `safe_str`)."""
+    message = safe_str(exc)
+    name = type(exc).__qualname__
+    return f"{name}: {message}" if message else name
 
 
 def describe_exit(exit_code: int | None, sig: int | None) -> str:
@@ -110,6 +131,21 @@ class WorkerCrashed(PoolmonError):
         )
 
 
+class WorkerKilled(WorkerCrashed):
+    """An operator killed the worker running the task (`kill_worker`); the slot was refilled.
+
+    A `WorkerCrashed` (same attributes, caught by the same handlers), with a message that says
+    it was done on purpose, so nobody hunts for a crash that never happened.
+    """
+
+    def __str__(self) -> str:
+        what = "finished but its result was lost when" if self.result_lost else "was running when"
+        return (
+            f"task {self.task_id} ({self.op}) {what} an operator killed worker "
+            f"{self.worker_id} (pid {self.pid}) with kill_worker; the worker was replaced"
+        )
+
+
 class RemoteError(PoolmonError):
     """A task raised an exception that could not be pickled back to the pool.
 
@@ -139,4 +175,64 @@ class RemoteTraceback(Exception):
 
 
 class SubmitError(PoolmonError, TypeError):
-    """The function or its arguments cannot be sent to a worker (they do not pickle)."""
+    """The function or its arguments cannot be sent to a worker (they do not pickle).
+
+    Attributes:
+        part: What failed to pickle, e.g. ``"args[1] (lock)"`` or ``"kwargs['key'] (...)"``
+            ("" when it was the function itself).
+        row: For a `map` chunk, the call within the chunk; None otherwise.
+    """
+
+    def __init__(self, message: str, *, part: str = "", row: int | None = None) -> None:
+        super().__init__(message)
+        self.part = part
+        self.row = row
+
+
+class UnpickleError(PoolmonError, pickle.UnpicklingError):
+    """A task's arguments or result arrived but could not be unpickled; only that task fails.
+
+    Whatever the unpickling raised, even `SystemExit` or `KeyboardInterrupt` from a
+    `__reduce__` or `__setstate__`, is the `__cause__` (in the pool; a worker's cause travels
+    as the remote traceback text) and is summed up in `cause`. The pool's IO thread and the
+    worker both carry on.
+
+    Attributes:
+        what: What failed, e.g. "the result of task 7 (fn)".
+        where: "in the pool" or "in worker 3 (pid 1234)".
+        cause: The cause as "TypeName: message".
+    """
+
+    def __init__(self, what: str, where: str, cause: str) -> None:
+        self.what = what
+        self.where = where
+        self.cause = cause
+        super().__init__(f"{what} could not be unpickled {where}: {cause}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.what, self.where, self.cause))
+
+
+class InitializerFailed(PoolmonError, BrokenProcessPool):
+    """The pool's `initializer` raised in a worker; the pool is broken (see docs/POOL.md).
+
+    A subclass of `concurrent.futures.process.BrokenProcessPool`, which is what code written
+    for ProcessPoolExecutor catches in this situation. The initializer's exception is the
+    `__cause__` (with the worker's traceback text) and summed up in `cause`.
+
+    Attributes:
+        initializer: The initializer's qualified name.
+        cause: Its exception as "TypeName: message".
+    """
+
+    def __init__(self, initializer: str, cause: str) -> None:
+        self.initializer = initializer
+        self.cause = cause
+        super().__init__(
+            f"the pool's initializer {initializer} raised in a worker ({cause}); the pool is "
+            "broken: queued and new tasks fail with this error, workers are not restarted "
+            "(shut it down and fix the initializer)"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.initializer, self.cause))

@@ -15,6 +15,8 @@ Worker -> pool:
   result     [seq, status, payload]                 status R_*; results come back in seq order
              [seq, status, payload, duration_ns]    for R_ERROR / R_ERROR_RAW
   ready      [READY, pid]
+  init fail  [INIT_FAILED, status, payload, 0]      the initializer raised (an error payload, as
+             for a result); the worker exits with EXIT_INIT_FAILED instead of becoming ready
   tasks      [TASKS, ranges, errors, err_names]     int64 columns: ranges: (a, b, end_ns)
              triples of edge-ring indices now final (edges.py); errors: (seq, err_names index)
              pairs; see worker_main._TaskStamps and taskrows
@@ -40,6 +42,7 @@ TEL_OFF: Final = -4
 READY: Final = -1
 TASKS: Final = -2
 EVENTS: Final = -3
+INIT_FAILED: Final = -4
 
 # Task payload modes.
 M_ARGS: Final = 0  # payload = [arg, ...]
@@ -97,6 +100,60 @@ def dumps(obj: Any, what: str) -> bytes:
         return pickle.dumps(obj, PICKLE_PROTOCOL)
     except Exception as exc:
         raise SubmitError(f"cannot send {what} to a worker: it does not pickle ({exc})") from exc
+
+
+def dumps_call(
+    obj: Any,
+    fn: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    chunk: list[tuple[Any, ...]] | None,
+) -> bytes:
+    """Pickle (part of) a task; on failure a `SubmitError` naming the value that failed.
+
+    "cannot pickle '_thread.lock' object" alone does not say which of ten arguments was the
+    lock; finding it costs one pickle per value, paid only when a submit is already failing.
+    """
+    try:
+        return pickle.dumps(obj, PICKLE_PROTOCOL)
+    except Exception as exc:
+        row, part = _unpicklable_part(fn, args, kwargs, chunk)
+        where = "" if row is None else f" of call {row} in the chunk"
+        raise SubmitError(
+            f"cannot send {op_name(fn)}(...) to a worker: {part}{where} does not pickle ({exc})",
+            part=part,
+            row=row,
+        ) from exc
+
+
+def _pickles(value: Any) -> bool:
+    try:
+        pickle.dumps(value, PICKLE_PROTOCOL)
+    except Exception:
+        return False
+    return True
+
+
+def _unpicklable_part(
+    fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], chunk: list[tuple[Any, ...]] | None
+) -> tuple[int | None, str]:
+    """(row in the chunk or None, "args[1] (a _thread.lock)") of the first value that fails."""
+    if not isinstance(fn, _CACHEABLE) and not _pickles(fn):
+        return None, f"the callable ({_a(fn)})"
+    rows: list[tuple[Any, ...]] = [args] if chunk is None else chunk
+    for r, row in enumerate(rows):
+        for i, value in enumerate(row):
+            if not _pickles(value):
+                return (None if chunk is None else r), f"args[{i}] ({_a(value)})"
+    for key, value in kwargs.items():
+        if not _pickles(value):
+            return None, f"kwargs[{key!r}] ({_a(value)})"
+    return None, "the call's arguments"
+
+
+def _a(value: Any) -> str:
+    kind = type(value)
+    return f"a {kind.__module__}.{kind.__qualname__}"
 
 
 class FunctionTable:

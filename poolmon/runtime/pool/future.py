@@ -17,11 +17,12 @@ FINISHED under its condition), or the completer sees the condition and notifies 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from concurrent.futures._base import (
     CANCELLED,
     CANCELLED_AND_NOTIFIED,
     FINISHED,
+    LOGGER,
     PENDING,
     RUNNING,
 )
@@ -119,7 +120,16 @@ class PoolFuture(Future[Any]):
         self._cbl = value
 
     def _invoke_callbacks(self) -> None:
-        Future._invoke_callbacks(self)  # type: ignore[attr-defined]
+        """Run the done-callbacks; whatever one raises is logged, never propagated.
+
+        Unlike the base class this also catches BaseException (a callback calling
+        `sys.exit()`, say): callbacks run in the pool's IO thread, which must outlive them.
+        """
+        for callback in self._done_callbacks:
+            try:
+                callback(self)
+            except BaseException:
+                LOGGER.exception("exception calling callback for %r", self)
 
     _eng: Any = None  # set on each pool's subclass (see Pool.__init__): the engine to drive
 
@@ -128,19 +138,33 @@ class PoolFuture(Future[Any]):
 
         While the result is pending and the pool's IO is idle, the waiting thread briefly
         does the pool's IO itself (see `Engine.drive`): one thread wake-up fewer per round
-        trip than handing the result over from the IO thread.
+        trip than handing the result over from the IO thread. An exception is raised whatever
+        its truth value (the base class of 3.11 tests `if self._exception:`, so an exception
+        whose `bool()` is False would come back as a None result).
         """
-        if self._state is not FINISHED and self._eng is not None:
-            self._eng.drive(self, timeout)
-        if self._state is FINISHED:
-            exc = self._exception
-            if exc is None:
-                return self._result
-            try:
-                raise exc
-            finally:
-                del exc  # break the traceback -> frame -> exc cycle, as the base class does
-        return super().result(timeout)
+        if self._state is not FINISHED:
+            if self._eng is not None:
+                self._eng.drive(self, timeout)
+            if self._state is not FINISHED:
+                self._wait(timeout)
+        exc = self._exception
+        if exc is None:
+            return self._result
+        try:
+            raise exc
+        finally:
+            del exc  # break the traceback -> frame -> exc cycle, as the base class does
+
+    def _wait(self, timeout: float | None) -> None:
+        """Block until finished; CancelledError / TimeoutError as the base class raises them."""
+        with self._condition:
+            if self._state is PENDING or self._state is RUNNING:
+                self._condition.wait(timeout)
+            state = self._state
+        if state is CANCELLED or state is CANCELLED_AND_NOTIFIED:
+            raise CancelledError()
+        if state is not FINISHED:
+            raise TimeoutError()
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """As `Future.exception`, lock-free once finished."""

@@ -20,7 +20,14 @@ from poolmon.core.errors import PoolmonError
 from poolmon.core.events import TASK_CRASHED, TASK_TIMEOUT
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.edges import ring_entries
-from poolmon.runtime.pool.errors import TaskTimeout, WorkerCrashed, describe_exit
+from poolmon.runtime.pool.errors import (
+    InitializerFailed,
+    TaskTimeout,
+    WorkerCrashed,
+    WorkerKilled,
+    describe_error,
+    describe_exit,
+)
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture, finish
 from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.stats import LastExit
@@ -54,6 +61,7 @@ class Lifecycle(EngineBase):
                 int(self.cfg.flush_interval * 1e9),
                 self.cfg.name,
                 ring_entries(self.cfg.max_in_flight),
+                self.init_payload,
             )
         except Exception as exc:
             self.spawn_failures += 1
@@ -67,11 +75,13 @@ class Lifecycle(EngineBase):
         self.sel.register(w.sentinel, selectors.EVENT_READ, ("exit", w))
         if reason == "replace":
             self.restarts[slot_index] = self.restarts.get(slot_index, 0) + 1
-        self.em.worker_spawn(w, reason)
+        self.em.worker_spawn(w, reason, self.restarts.get(slot_index, 0))
         return w
 
     def ensure_size(self, reason: str) -> None:
         """Spawn workers until the serving count reaches the target (or work needs one)."""
+        if self.broken is not None:
+            return  # the initializer fails: a new worker would only fail again
         if self.spawn_retry_ns and time.monotonic_ns() < self.spawn_retry_ns:
             return
         serving = self.serving()
@@ -88,6 +98,39 @@ class Lifecycle(EngineBase):
                 return
             used.add(index)
             missing -= 1
+
+    def on_init_failed(self, w: WorkerHandle, error: BaseException) -> None:
+        """The pool's initializer raised in `w`: the pool is broken (docs/POOL.md).
+
+        Why not restart and retry: an initializer fails the same way in every new worker, so
+        a pool that kept replacing them would spin forever while tasks wait. Instead, what is
+        queued fails now with `InitializerFailed` naming the initializer and wrapping its
+        exception, new submits raise it, no worker is started again, tasks already running
+        on healthy workers finish, and the pool winds down as after `shutdown()`.
+        """
+        w.stop_reason = "initializer"
+        if self.broken is not None:
+            return
+        name = fr.op_name(self.cfg.initializer)
+        module = getattr(self.cfg.initializer, "__module__", None)
+        err = InitializerFailed(f"{module}.{name}" if module else name, describe_error(error))
+        err.__cause__ = error
+        self.broken = err
+        self.em.error("worker", "critical", "InitializerFailed", str(err), w.wid)
+        futs = list(self.pending)
+        self.pending.clear()
+        futs.extend(f for _, _, f in self.retry_heap)
+        self.retry_heap.clear()
+        for other in self.workers.values():
+            futs.extend(other.strict_q)
+            other.strict_q.clear()
+        for fut in futs:
+            if fut._state is PENDING or fut._state is RUNNING:
+                self.counters.failed += 1
+                finish(fut, None, err)
+        self.terminate_reason = "initializer"
+        self.closing = True
+        self.refresh_submit_path()
 
     def on_ready(self, w: WorkerHandle) -> None:
         """The worker's first frame arrived: it is ready for work."""
@@ -120,7 +163,11 @@ class Lifecycle(EngineBase):
 
     def kill(self, w: WorkerHandle, reason: str) -> None:
         """SIGKILL a worker (timeout, failed health, stuck); `on_exit` settles its tasks."""
-        if w.stop_reason is None or w.stop_reason in ("resize", "recycle_tasks", "recycle_memory"):
+        if (
+            w.stop_reason is None
+            or w.stop_reason in ("resize", "recycle_tasks", "recycle_memory", "recycle")
+            or reason == "killed"  # an operator's kill_worker wins over a pending retire
+        ):
             w.stop_reason = reason
         self.set_state(w, STOPPING, reason)
         w.killed = True
@@ -191,7 +238,7 @@ class Lifecycle(EngineBase):
             w.proc.close()
         except (OSError, ValueError):
             pass
-        if not w.ready_ns and reason != "shutdown":
+        if not w.ready_ns and reason not in ("shutdown", "killed"):
             self._start_failed(exit_code, sig)
         if reason in ("crash", "health", "timeout", "start_failed"):
             self.em.error(
@@ -218,7 +265,9 @@ class Lifecycle(EngineBase):
         if self.spawn_failures >= _START_FAILURES_FATAL:
             exc = PoolmonError(
                 f"{self.spawn_failures} workers in a row died before becoming ready (last: "
-                f"{describe_exit(exit_code, sig)}); queued tasks fail instead of waiting forever"
+                f"{describe_exit(exit_code, sig)}); queued tasks fail instead of waiting "
+                "forever. The workers' stderr says why; a common cause is a script that "
+                'creates a pool without `if __name__ == "__main__":`'
             )
             while self.pending:
                 fut = self.pending.popleft()
@@ -258,7 +307,8 @@ class Lifecycle(EngineBase):
                 self.fail_or_retry(fut, exc, "timeout", w, started)
             else:
                 lost = i != idx
-                exc = WorkerCrashed(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
+                kind = WorkerKilled if reason == "killed" else WorkerCrashed
+                exc = kind(w.wid, w.pid, exit_code, sig, fut._seq, op, lost)
                 self.fail_or_retry(fut, exc, "crash", w, started if i == idx else 0)
         unstarted = inflight[idx + 1 :]
         if unstarted:

@@ -10,6 +10,7 @@ telemetry for every step. See docs/POOL.md for the guarantees.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import threading
@@ -17,24 +18,35 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
+from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any, Literal
 
+from poolmon.core.advisor.autotune import AutotuneConfig
+from poolmon.core.errors import ConfigError
+from poolmon.runtime.config.pool_defaults import with_config_defaults
+from poolmon.runtime.pool import closing
 from poolmon.runtime.pool import framing as fr
-from poolmon.runtime.pool.config import PoolConfig, check_seconds, default_size
+from poolmon.runtime.pool.config import (
+    PoolConfig,
+    check_int,
+    check_not_bootstrapping,
+    check_seconds,
+    default_size,
+    resolve_start_method,
+)
 from poolmon.runtime.pool.control import PoolControl
 from poolmon.runtime.pool.emitter import PoolEmitter
 from poolmon.runtime.pool.engine import Engine
-from poolmon.runtime.pool.errors import PoolClosed
+from poolmon.runtime.pool.errors import InitializerFailed, PoolClosed, SubmitError
 from poolmon.runtime.pool.future import PENDING, PoolFuture
 from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
-from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport
+from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport, map_results
 
 if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
 
 _new = object.__new__
 _names = itertools.count(1)
-_live: weakref.WeakSet[Pool] = weakref.WeakSet()
 
 
 class Pool(PoolControl, SubmitSupport, Executor):
@@ -42,10 +54,18 @@ class Pool(PoolControl, SubmitSupport, Executor):
 
     Args:
         max_workers: Workers to start (default: the CPUs this process may use).
+        mp_context: As for ProcessPoolExecutor: a multiprocessing context, whose start method
+            the workers use (the same as `start_method`; a context with another start
+            method is refused).
+        initializer / initargs: `initializer(*initargs)` runs in every worker before its
+            first task, replacements included. If it raises, the pool is broken: queued
+            and later tasks fail with `InitializerFailed`, and no worker is restarted.
+        max_tasks_per_child: ProcessPoolExecutor's name for `max_tasks_per_worker`.
         name: Shown by monitors (default ``pool-<pid>-<n>``).
         min_size / max_size: Bounds for `resize` (default 1 / max(max_workers, 4 x CPUs)).
         start_method: "forkserver" (default, on every Python version: the pool runs an IO
-            thread, and forking a threaded process is unsafe), "spawn" or "fork".
+            thread, and forking a threaded process is unsafe), "spawn" or "fork"; None =
+            that of `mp_context`, else "forkserver".
         max_queue: Tasks that may wait for a worker; None = unbounded.
         on_queue_full: "raise" (QueueFull at once) or "block" (wait up to queue_timeout).
         queue_timeout: Seconds a blocked submit waits before QueueFull; None = forever.
@@ -77,16 +97,27 @@ class Pool(PoolControl, SubmitSupport, Executor):
             for 20 operations), and at most `history_raw_mib` MiB of raw task rows
             (docs/PROTOCOL.md §5).
         telemetry: Where events go (default: `poolmon.telemetry`'s process-wide registry).
+        autotune: True (default bounds) or an `AutotuneConfig`: let the pool resize itself,
+            one validated change at a time (docs/ADVISOR.md); needs the monitor endpoint.
+            False: off until a monitor turns it on.
+
+    Every default above can be changed in poolmon.toml's `[pool]` and `[alerts]` sections or by
+    `POOLMON_POOL_<ARG>` variables (docs/FLEET.md); an argument given here always wins.
     """
 
+    @with_config_defaults  # poolmon.toml [pool]/[alerts] for what is not passed here
     def __init__(
         self,
         max_workers: int | None = None,
+        mp_context: BaseContext | None = None,
+        initializer: Callable[..., object] | None = None,
+        initargs: Iterable[Any] = (),
         *,
+        max_tasks_per_child: int | None = None,
         name: str | None = None,
         min_size: int = 1,
         max_size: int | None = None,
-        start_method: str = "forkserver",
+        start_method: str | None = None,
         max_queue: int | None = None,
         on_queue_full: Literal["raise", "block"] = "raise",
         queue_timeout: float | None = None,
@@ -110,16 +141,28 @@ class Pool(PoolControl, SubmitSupport, Executor):
         alert_state_dir: str | os.PathLike[str] | None = None,
         history_seconds: int = 960,
         history_raw_mib: float = 16.0,
+        stack_args: bool = True,
+        autotune: bool | AutotuneConfig = False,
     ) -> None:
+        check_not_bootstrapping()
+        self._autotune = autotune_config(autotune, monitor)
         size = default_size() if max_workers is None else max_workers
         if max_size is None:
             max_size = max(size if isinstance(size, int) else 1, 4 * default_size())
+        if max_tasks_per_child is not None:
+            check_int("max_tasks_per_child", max_tasks_per_child, 1)
+            if max_tasks_per_worker not in (None, max_tasks_per_child):
+                raise ConfigError(
+                    "max_tasks_per_child is another name for max_tasks_per_worker; got both, "
+                    f"with different values ({max_tasks_per_child} and {max_tasks_per_worker})"
+                )
+            max_tasks_per_worker = max_tasks_per_child
         self._cfg = PoolConfig(
             size=size,
             min_size=min_size,
             max_size=max_size,
             name=name if name is not None else f"pool-{os.getpid()}-{next(_names)}",
-            start_method=start_method,
+            start_method=resolve_start_method(mp_context, start_method),
             max_queue=max_queue,
             on_queue_full=on_queue_full,
             queue_timeout=queue_timeout,
@@ -137,10 +180,13 @@ class Pool(PoolControl, SubmitSupport, Executor):
             flush_interval=flush_interval,
             start_timeout=start_timeout,
             monitor=monitor,
+            initializer=initializer,
+            initargs=initargs,  # type: ignore[arg-type]  # any iterable: PoolConfig makes it a tuple
             alerts=alerts,
             alert_state_dir=alert_state_dir,
             history_seconds=history_seconds,
             history_raw_mib=history_raw_mib,
+            stack_args=stack_args,
         )
         if telemetry is None:
             from poolmon.runtime.telemetry import DEFAULT_TELEMETRY
@@ -159,25 +205,27 @@ class Pool(PoolControl, SubmitSupport, Executor):
         self._max_queue = self._cfg.max_queue
         self._started_at_ns = time.time_ns()
         self._pid = os.getpid()
-        self._terminate_reason = "shutdown"
-        self._services: list[Any] = []
-        em = PoolEmitter(telemetry, self._cfg.name)
+        em = PoolEmitter(telemetry, self._cfg.name, self._started_at_ns)
         self._eng = eng = Engine(self._cfg, em, self._ft)
+        self._services: list[Any] = eng.services  # stopped by closing.engine_finished
         self._pending = eng.pending
         # A per-pool future class carries the engine at no per-task cost (see PoolFuture.result).
         self._fut_cls = type("PoolFuture", (PoolFuture,), {"__slots__": (), "_eng": eng})
         eng.set_tasks_on(telemetry.wants_tasks)
         eng.queue_bounded = self._max_queue is not None
         eng.refresh_submit_path()
-        eng.on_finished = self._on_engine_finished
+        # nothing the pool starts may hold the pool itself, or it could never be collected
+        eng.on_finished = functools.partial(closing.engine_finished, eng)
         with eng.io_lock:
             eng.ensure_size("initial")
-        self._thread = threading.Thread(
+        # The endpoint listens before the IO thread can report workers ready, so the pool's
+        # first events (worker ready, pool.init with its size) are in every monitor's history.
+        self._start_services()
+        self._thread = eng.thread = threading.Thread(
             target=eng.run, name=f"poolmon-io-{self._cfg.name}", daemon=True
         )
         self._thread.start()
-        _live.add(self)
-        self._start_services()
+        closing.track(self, eng)
         with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one
             if eng.tasks_on is not telemetry.wants_tasks:
                 eng.set_tasks_on(telemetry.wants_tasks)
@@ -203,7 +251,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         try:
             frame = self._pack([seq, fid, 0, [*args]])
         except SLOW_PACK:
-            return self._submit(fn, args, kwargs, None)
+            return self._submit(fn, args, kwargs, None, seq=seq)  # keep its id: ids count tasks
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
         fut._state = PENDING
@@ -229,8 +277,15 @@ class Pool(PoolControl, SubmitSupport, Executor):
         kwargs: dict[str, Any],
         opts: TaskOptions | None,
         chunk: list[tuple[Any, ...]] | None = None,
+        seq: int | None = None,
     ) -> PoolFuture:
-        """Every submit that is not the plain fast path (options, kwargs, telemetry, chunks)."""
+        """Every submit that is not the plain fast path (options, kwargs, telemetry, chunks).
+
+        `seq` is the id the fast path already took when it fell back here.
+        """
+        broken = self._eng.broken
+        if broken is not None:  # a fresh exception each time: a raised one grows its traceback
+            raise InitializerFailed(broken.initializer, broken.cause) from broken.__cause__
         if self._closed:
             raise PoolClosed("cannot schedule new futures after shutdown")
         if self._eng.fatal is not None:
@@ -251,7 +306,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
             op = self._ft.fid_op[fid]
         else:
             op = self._ft.op_index(fr.op_name(fn))
-        seq = next(self._counter)
+        if seq is None:
+            seq = next(self._counter)
         frame = self._encode(seq, fid, fn, args, kwargs, chunk)
         fut: PoolFuture = _new(self._fut_cls)
         fut._cond = None
@@ -298,16 +354,30 @@ class Pool(PoolControl, SubmitSupport, Executor):
             raise ValueError("chunksize must be >= 1.")
         end = None if timeout is None else time.monotonic() + timeout
         rows = zip(*iterables, strict=False)
-        if chunksize == 1:
-            futs = [self._submit(fn, row, {}, opts) for row in rows]
-        else:
-            futs = []
-            while True:
-                chunk = list(itertools.islice(rows, chunksize))
-                if not chunk:
-                    break
-                futs.append(self._submit(fn, (), {}, opts, chunk))
-        return _results(futs, end, chunksize > 1)
+        futs: list[PoolFuture] = []
+        try:
+            if chunksize == 1:
+                for row in rows:
+                    futs.append(self._submit(fn, row, {}, opts))
+            else:
+                while True:
+                    chunk = list(itertools.islice(rows, chunksize))
+                    if not chunk:
+                        break
+                    futs.append(self._submit(fn, (), {}, opts, chunk))
+        except SubmitError as exc:
+            # as submit(): the call that does not pickle fails map() itself, and the calls
+            # queued before it are cancelled rather than left running for nobody
+            for fut in futs:
+                fut.cancel()
+            index = len(futs) * chunksize + (exc.row or 0)
+            raise SubmitError(
+                f"map() call {index}: {exc}; the {len(futs)} task(s) queued before it were "
+                "cancelled (any a worker had already started still run)",
+                part=exc.part,
+                row=index,
+            ) from exc
+        return map_results(futs, end, chunksize > 1)
 
     def options(
         self,
@@ -333,7 +403,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
         Tasks already sent to a worker always finish. With wait=True, returns once every
         worker has exited. Timed as the `shutdown` pool operation.
         """
-        if self._eng.finished.is_set():
+        if self._eng.finished.is_set():  # already wound down (e.g. a broken initializer)
+            self._closed = True
             return
         self._eng.em.operation("shutdown", lambda: self._shutdown(wait, cancel_futures))
 
@@ -342,49 +413,23 @@ class Pool(PoolControl, SubmitSupport, Executor):
         with self._shutdown_lock:
             if not self._closed:
                 self._closed = True
-                if cancel_futures and self._terminate_reason == "shutdown":
-                    self._terminate_reason = "cancel"
-                with eng.io_lock:
-                    if cancel_futures:
-                        eng.cancel_queued()
-                    eng.closing = True
-                    eng.refresh_submit_path()
-                eng.wake()
-                with eng.space_cond:
-                    eng.space_cond.notify_all()
+                if cancel_futures and eng.terminate_reason == "shutdown":
+                    eng.terminate_reason = "cancel"
+                closing.close(eng, cancel_futures)
         if wait and threading.current_thread() is not self._thread:
             self._thread.join()
-
-    def _on_engine_finished(self) -> None:
-        """The IO thread is done: report termination and stop optional services."""
-        eng = self._eng
-        c = eng.counters
-        eng.em.pool_terminate(
-            time.monotonic_ns() - eng.started_ns,
-            c.results + c.timed_out + c.crashed,
-            self._terminate_reason,
-        )
-        self._stop_services()
 
     def _start_services(self) -> None:
         """Start optional services that live as long as the pool.
 
         The monitor endpoint (when `monitor` is not False) and the resource sampler are
-        started here; each entry of `_services` has a `stop()` that `_stop_services` calls in
-        reverse order.
+        started here, given a weak proxy of the pool (their threads must not keep a dropped
+        pool alive); each entry of `_services` has a `stop()`, called newest first when the
+        IO thread finishes (closing.engine_finished).
         """
         from poolmon.runtime.services import start_pool_services
 
-        self._services.extend(start_pool_services(self))
-
-    def _stop_services(self) -> None:
-        """Stop what `_start_services` started, newest first; never raises."""
-        while self._services:
-            service = self._services.pop()
-            try:
-                service.stop()
-            except Exception as exc:
-                self._eng.em.error("pool", "warning", type(exc).__qualname__, str(exc))
+        self._services.extend(start_pool_services(weakref.proxy(self)))
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every worker is ready (useful before timing); False on timeout."""
@@ -401,39 +446,22 @@ class Pool(PoolControl, SubmitSupport, Executor):
                 return False
             time.sleep(0.002)
 
+    @property
+    def autotune_config(self) -> AutotuneConfig:
+        """How this pool auto-tunes its size (`enabled` False: only when a monitor asks)."""
+        return self._autotune
+
     # ------------------------------------------------------------------ control (thread-safe)
 
 
-def _results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:
-    """Yield results in order; cancel whatever is left if the consumer stops early."""
-    futs.reverse()
-    try:
-        while futs:
-            fut = futs[-1]
-            value = fut.result() if end is None else fut.result(end - time.monotonic())
-            futs.pop()
-            if chunked:
-                yield from value
-            else:
-                yield value
-    finally:
-        for fut in futs:
-            fut.cancel()
-
-
-def _shutdown_all() -> None:
-    """At interpreter exit, shut every live pool down so no worker outlives it.
-
-    Registered with `threading._register_atexit` (as concurrent.futures does): those hooks
-    run before `atexit` handlers, in particular before multiprocessing's own exit handler,
-    which would otherwise join our (non-daemonic) workers before anyone told them to stop.
-    """
-    for pool in list(_live):
-        pool._terminate_reason = "parent_exit"
-        try:
-            pool.shutdown(wait=True)
-        except Exception:
-            pass
-
-
-threading._register_atexit(_shutdown_all)  # type: ignore[attr-defined]
+def autotune_config(autotune: object, monitor: object) -> AutotuneConfig:
+    """The `autotune` argument as a config; ConfigError for a bad value or no endpoint."""
+    if isinstance(autotune, AutotuneConfig):
+        config = autotune
+    elif isinstance(autotune, bool):
+        config = AutotuneConfig(enabled=autotune)
+    else:
+        raise ConfigError(f"autotune must be True, False or an AutotuneConfig, got {autotune!r}")
+    if config.enabled and monitor is False:
+        raise ConfigError("autotune needs the monitor endpoint (it runs there): monitor=False")
+    return config

@@ -15,10 +15,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from poolmon.core.events import TASK_CANCELLED, TaskBatch
 from poolmon.runtime.pool.config import PoolConfig
 from poolmon.runtime.pool.emitter import PoolEmitter
+from poolmon.runtime.pool.errors import InitializerFailed
 from poolmon.runtime.pool.framing import FunctionTable
 from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.sessions import SessionTable
@@ -84,6 +86,7 @@ class EngineBase:
         self.counters = Counters()
         self.task_timeout_ns = _ns(cfg.task_timeout)
         self.task_timeouts_seen = False  # some task was submitted with its own timeout
+        self.op_timeouts_ns: dict[str, int] = {}  # op name -> timeout (settings: op_timeout_s.*)
         self.health_interval_ns = _ns(cfg.health_check_interval) or 1
         self.tasks_on = False
         self.stamps = SubmitStamps()  # submit times of task rows, one checkpoint per round
@@ -99,7 +102,13 @@ class EngineBase:
         self.space_waiters = 0
         self.space_cond = threading.Condition(threading.Lock())
         self.fatal: BaseException | None = None
+        self.init_payload = cfg.init_payload()
+        self.broken: InitializerFailed | None = None  # see Lifecycle.on_init_failed
         self.on_finished: Callable[[], None] | None = None
+        self.thread: threading.Thread | None = None  # the IO thread
+        self.services: list[Any] = []  # what the pool started beside it (closing.py)
+        self.terminate_reason = "shutdown"
+        self.abandoned = False  # the Pool was garbage collected (closing.abandon)
         self.init_reported = False
 
     # --- helpers used everywhere

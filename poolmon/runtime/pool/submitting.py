@@ -7,9 +7,10 @@ msgpack-typed arguments); everything else (kwargs, options, chunks, pickled payl
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from poolmon.runtime.pool import framing as fr
@@ -44,9 +45,10 @@ class SubmitSupport:
         head: list[Any] = [seq, fid]
         if fid < 0:
             if chunk is not None:
-                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, fr.dumps((fn, chunk), "the task")]
+                blob = fr.dumps_call((fn, chunk), fn, args, kwargs, chunk)
+                body: list[Any] = [fr.M_FN_CHUNK_PICKLED, blob]
             else:
-                body = [fr.M_FN_PICKLED, fr.dumps((fn, args, kwargs), "the task")]
+                body = [fr.M_FN_PICKLED, fr.dumps_call((fn, args, kwargs), fn, args, kwargs, None)]
         elif chunk is not None:
             body = [fr.M_CHUNK, [[*row] for row in chunk]]
         elif kwargs:
@@ -58,19 +60,18 @@ class SubmitSupport:
         except SLOW_PACK:
             pass
         if chunk is not None:
-            body = [fr.M_CHUNK_PICKLED, fr.dumps(chunk, "the arguments")]
+            body = [fr.M_CHUNK_PICKLED, fr.dumps_call(chunk, fn, args, kwargs, chunk)]
         else:
-            body = [fr.M_PICKLED, fr.dumps((args, kwargs), "the arguments")]
+            body = [fr.M_PICKLED, fr.dumps_call((args, kwargs), fn, args, kwargs, None)]
         return self._pack(head + body)
 
     def _wait_for_space(self) -> None:
         """max_queue reached: raise QueueFull, or block (policy 'block') until there is room."""
         eng = self._eng
         cfg = self._cfg
-        assert cfg.max_queue is not None
         eng.pump()  # results that already arrived may have made room on a worker
-        if len(self._pending) < cfg.max_queue:
-            return
+        if cfg.max_queue is None or len(self._pending) < cfg.max_queue:
+            return  # (the bound may have been lifted or raised at run time: queue_bound)
         if cfg.on_queue_full == "raise":
             eng.counters.rejected += 1
             eng.em.queue_rejected(len(self._pending), cfg.max_queue, "raise")
@@ -80,7 +81,7 @@ class SubmitSupport:
         with eng.space_cond:
             eng.space_waiters += 1
             try:
-                while len(self._pending) >= cfg.max_queue:
+                while cfg.max_queue is not None and len(self._pending) >= cfg.max_queue:
                     if self._closed:
                         raise PoolClosed("cannot schedule new futures after shutdown")
                     left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
@@ -91,3 +92,33 @@ class SubmitSupport:
                     eng.space_cond.wait(left)
             finally:
                 eng.space_waiters -= 1
+
+
+def map_results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:
+    """`Pool.map`'s iterator: results in order, none kept once yielded; cancel the rest on exit.
+
+    Nothing here names a future or a result across a `yield` (values go straight from
+    `_take` to the consumer, a chunk's list is emptied as it is yielded), so a consumer that
+    drops each result frees it at once, as with the standard executors.
+    """
+    futs.reverse()
+    try:
+        while futs:
+            if chunked:
+                chunk = _take(futs.pop(), end)
+                chunk.reverse()  # popped from the end, in order, by C code (as fast as a list)
+                yield from map(chunk.pop, itertools.repeat(-1, len(chunk)))
+            else:
+                yield _take(futs.pop(), end)
+    finally:
+        for fut in futs:
+            fut.cancel()
+
+
+def _take(fut: PoolFuture, end: float | None) -> Any:
+    """One result for `map_results`; a future given up on (timeout, interrupt) is cancelled."""
+    try:
+        return fut.result() if end is None else fut.result(end - time.monotonic())
+    except BaseException:
+        fut.cancel()
+        raise

@@ -90,9 +90,12 @@ class Supervisor(EngineBase):
         idx, seq, started = found
         fut = w.inflight[idx]
         opts = fut._opts
-        limit = (
-            int(opts.timeout * 1e9) if opts is not None and opts.timeout else self.task_timeout_ns
-        )
+        if opts is not None and opts.timeout:
+            limit = int(opts.timeout * 1e9)
+        elif self.op_timeouts_ns:  # an operator's per-operation timeout beats the default
+            limit = self.op_timeouts_ns.get(self.op_of(fut), self.task_timeout_ns)
+        else:
+            limit = self.task_timeout_ns
         if not limit or now - started <= limit:
             return
         w.timed_out_seq = seq
@@ -179,6 +182,8 @@ class Supervisor(EngineBase):
                     "task_age_ns": age_ns,
                     "in_flight": len(w.inflight),
                     "tasks_done": w.tasks_done,
+                    "slot": w.slot_index,
+                    "restarts": self.restarts.get(w.slot_index, 0),
                 }
             )
         self.em.pool_status(

@@ -21,6 +21,7 @@ from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.edges import TIMED_START, EdgeRing, fresh_ids
 from poolmon.runtime.pool.future import PoolFuture
 from poolmon.runtime.pool.ring import RING_BYTES, SLOT_COMMIT, read_ring
+from poolmon.runtime.pool.stackdump import stack_dir
 from poolmon.runtime.pool.worker_main import (
     SLOT_SEQ,
     SLOT_START,
@@ -49,7 +50,7 @@ class ExitRecord:
         worker_id: The worker.
         pid: Its pid.
         reason: crash | timeout | recycle_tasks | recycle_memory | health | resize | shutdown
-            | recycle | start_failed.
+            | recycle | start_failed | initializer.
         exit_code: Exit status if it exited, else None.
         signal: Terminating signal if it was killed, else None.
         lifetime_s: Seconds from spawn to exit.
@@ -204,7 +205,13 @@ def get_context(start_method: str) -> BaseContext:
 
 
 def spawn_worker(
-    ctx: BaseContext, wid: int, slot_index: int, flush_ns: int, name: str, edge_entries: int
+    ctx: BaseContext,
+    wid: int,
+    slot_index: int,
+    flush_ns: int,
+    name: str,
+    edge_entries: int,
+    init: bytes | tuple[Any, tuple[Any, ...]] | None = None,
 ) -> WorkerHandle:
     """Start one worker process connected by a fresh socketpair and shared slot and rings."""
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -214,7 +221,7 @@ def spawn_worker(
     fresh_ids(edges[1])
     proc = ctx.Process(  # type: ignore[attr-defined]
         target=worker_main,
-        args=(wid, child_sock, raw, ring, flush_ns, os.getpid(), edges),
+        args=(wid, child_sock, raw, ring, flush_ns, os.getpid(), edges, init, str(stack_dir())),
         name=f"{name}-worker-{wid}",
         daemon=False,
     )

@@ -32,7 +32,9 @@ from array import array
 from typing import Any
 
 from poolmon.runtime.pool import framing as fr
+from poolmon.runtime.pool.errors import UnpickleError, describe_error
 from poolmon.runtime.pool.ring import SLOT_COMMIT, RingWriter
+from poolmon.runtime.pool.stackdump import install_stack_dumper
 
 SLOT_SEQ = 0
 SLOT_START = 1
@@ -46,6 +48,7 @@ MAX_ERROR_NAMES = 256
 """Distinct exception type names a worker reports apart; later new ones share OTHER_ERRORS."""
 OTHER_ERRORS = fr.OTHER_OPS
 """The overflow error type name (the monitor's overflow label)."""
+EXIT_INIT_FAILED = 76
 
 
 def slot_view(raw: Any) -> memoryview:
@@ -105,9 +108,13 @@ def worker_main(
     flush_ns: int,
     pool_pid: int,
     raw_edges: tuple[Any, Any],
+    init: bytes | tuple[Any, tuple[Any, ...]] | None = None,
+    stack_dir: str = "",
 ) -> None:
     """Entry point of a worker process (the target of its multiprocessing.Process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pool's to handle
+    if stack_dir:  # first, so every later thread inherits the signal block (stackdump.py)
+        install_stack_dumper(stack_dir)
     _set_pdeathsig(pool_pid)
     sock.setblocking(True)
     slot = slot_view(raw_slot)
@@ -116,11 +123,31 @@ def worker_main(
     out = RingWriter(sock, raw_ring, slot)
     threading.Thread(target=_watchdog, args=(out, slot), daemon=True, name="poolmon-wd").start()
     drain, _ = _install_telemetry(worker_id)
+    if init is not None:
+        _run_initializer(init, out)
     try:
         _serve(sock, slot, out, flush_ns, drain, raw_edges)
     except (BrokenPipeError, ConnectionResetError):
         os._exit(EXIT_PARENT_GONE)
     os._exit(0)
+
+
+def _run_initializer(init: bytes | tuple[Any, tuple[Any, ...]], out: RingWriter) -> None:
+    """Run the pool's `initializer(*initargs)` before becoming ready.
+
+    If it (or unpickling it) raises anything, the pool is told why in an INIT_FAILED frame
+    and this worker exits without ever becoming ready: the pool then stops starting workers
+    (see Engine.on_init_failed), since every replacement would fail the same way.
+    """
+    try:
+        fn, args = pickle.loads(init) if isinstance(init, bytes) else init
+        fn(*args)
+    except BaseException as exc:
+        out.push(fr.encode_error(fr.INIT_FAILED, exc, fr.new_packer().pack))
+        try:
+            out.flush()
+        finally:
+            os._exit(EXIT_INIT_FAILED)
 
 
 def _serve(
@@ -254,21 +281,34 @@ def _call_slow(fns: dict[int, Any], fid: int, mode: int, payload: Any, loads: An
     if mode == fr.M_ARGS_KW:
         return fns[fid](*payload[0], **payload[1])
     if mode == fr.M_PICKLED:
-        args, kwargs = loads(payload)
+        args, kwargs = _unpickle(payload, loads, "the task's arguments")
         return fns[fid](*args, **kwargs)
     if mode == fr.M_CHUNK:
         fn = fns[fid]
         return [fn(*row) for row in payload]
     if mode == fr.M_CHUNK_PICKLED:
         fn = fns[fid]
-        return [fn(*row) for row in loads(payload)]
+        return [fn(*row) for row in _unpickle(payload, loads, "the chunk's arguments")]
     if mode == fr.M_FN_PICKLED:
-        fn, args, kwargs = loads(payload)
+        fn, args, kwargs = _unpickle(payload, loads, "the task (callable and arguments)")
         return fn(*args, **kwargs)
     if mode == fr.M_FN_CHUNK_PICKLED:
-        fn, rows = loads(payload)
+        fn, rows = _unpickle(payload, loads, "the chunk (callable and arguments)")
         return [fn(*row) for row in rows]
     raise ValueError(f"unknown task payload mode {mode}")
+
+
+def _unpickle(payload: bytes, loads: Any, what: str) -> Any:
+    """Unpickle a task's payload; whatever that raises (even SystemExit) fails only the task.
+
+    The caller's `except BaseException` turns the `UnpickleError` into the task's answer, so
+    the worker carries on and `result()` raises a clear error rather than a raw SystemExit.
+    """
+    try:
+        return loads(payload)
+    except BaseException as err:
+        where = f"in the worker (pid {os.getpid()})"
+        raise UnpickleError(what, where, describe_error(err)) from err
 
 
 class _TaskStamps:

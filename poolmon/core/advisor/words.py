@@ -1,0 +1,37 @@
+"""Numbers in words for findings: durations, sizes, rates and percentages, units always shown.
+
+Findings are read as text in the app, in `poolmon advise` and in JSON, so the engine words its
+own evidence once here rather than every reader formatting raw numbers differently.
+"""
+
+from __future__ import annotations
+
+
+def duration(ns: float | None) -> str:
+    """12.3 ms, 1.50 s, 840 µs; "—" when unknown."""
+    if ns is None:
+        return "—"
+    if ns >= 1e9:
+        return f"{ns / 1e9:.2f} s"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e3:.0f} µs"
+
+
+def mib(nbytes: float | None) -> str:
+    """Bytes as MiB; "—" when unknown."""
+    return "—" if nbytes is None else f"{nbytes / 2**20:,.1f} MiB"
+
+
+def pct(fraction: float | None) -> str:
+    """A 0..1 fraction as a percentage; "—" when unknown."""
+    return "—" if fraction is None else f"{100 * fraction:.0f} %"
+
+
+def minutes(seconds: float) -> str:
+    """Seconds as "45 s", "12 min" or "3.5 h"."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

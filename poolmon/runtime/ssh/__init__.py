@@ -1,0 +1,1 @@
+"""Pools on other machines, reached through the system's ssh (see docs/FLEET.md)."""

@@ -1,0 +1,1 @@
+"""`poolmon watch`: a headless watcher exporting pools' figures to Prometheus (docs/FLEET.md)."""

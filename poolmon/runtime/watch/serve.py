@@ -1,0 +1,162 @@
+"""`poolmon watch`: the headless watcher's command - serve /metrics, or print once as JSON.
+
+The HTTP side is prometheus_client's own WSGI server over a private registry holding only the
+`WatchCollector`; it picks the Prometheus text format or OpenMetrics from the scraper's
+`Accept` header. /metrics has no authentication, so the listen address must be loopback unless
+the operator typed another one with `--metrics-listen` (then the watcher says on stderr that
+the metrics are reachable from other machines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, start_http_server
+
+from poolmon.core.errors import ConfigError
+from poolmon.runtime.endpoint.paths import socket_dir
+from poolmon.runtime.monitor import LIVE
+from poolmon.runtime.watch.collector import Caps, WatchCollector
+from poolmon.runtime.watch.watcher import Watcher
+
+DEFAULT_LISTEN = "127.0.0.1:9464"
+"""Loopback, on the port registered for poolmon-like exporters' default range."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    """Where /metrics is served."""
+
+    host: str
+    port: int
+
+    @property
+    def loopback(self) -> bool:
+        """Whether only this machine can connect."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def parse_listen(value: str, *, explicit: bool) -> ListenAddress:
+    """`HOST:PORT` or `[V6]:PORT`; a non-loopback host only when typed by the operator.
+
+    Raises:
+        ConfigError: Malformed, a bad port, or a non-loopback address not given explicitly.
+    """
+    host, sep, port_s = value.rpartition(":")
+    if not sep or not host or not port_s.isdigit():
+        raise ConfigError(f"--metrics-listen {value!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    host = host.removeprefix("[").removesuffix("]")
+    port = int(port_s)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--metrics-listen {value!r}: port must be 0-65535")
+    addr = ListenAddress(host, port)
+    if not addr.loopback and not explicit:
+        raise ConfigError(
+            f"refusing to serve /metrics on {value}: it is not a loopback address and /metrics "
+            "has no authentication; pass --metrics-listen explicitly to mean it"
+        )
+    return addr
+
+
+class MetricsServer:
+    """prometheus_client's HTTP server over a registry with one `WatchCollector`."""
+
+    def __init__(self, collector: WatchCollector, addr: ListenAddress) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(collector)
+        self.collector = collector
+        self._httpd, self._thread = start_http_server(addr.port, addr.host, self.registry)
+        self.port: int = self._httpd.server_port
+
+    def url(self) -> str:
+        """The /metrics address to scrape."""
+        raw = self._httpd.server_address[0]
+        host = raw.decode() if isinstance(raw, bytes) else str(raw)
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/metrics"
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+def resolve_targets(targets: list[str]) -> list[Path]:
+    """Socket paths for `NAME|SOCKET` arguments (a bare name is looked up in the folder)."""
+    out = []
+    for t in targets:
+        path = Path(t)
+        if "/" not in t and not path.exists():
+            path = socket_dir() / f"{t}.sock"
+            if not path.exists():
+                raise ConfigError(f"no pool called {t!r} in {socket_dir()} (see poolmon ls)")
+        out.append(path)
+    return out
+
+
+def _say(msg: str) -> None:
+    print(f"poolmon watch: {msg}", file=sys.stderr, flush=True)
+
+
+def run_once(watcher: Watcher, timeout_s: float) -> int:
+    """Wait until every pool is live and backfilled (or `timeout_s`), print JSON, exit code."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if watcher.monitors and all(
+            m.status().state == LIVE and m.frames_seen for m in watcher.monitors.values()
+        ):
+            time.sleep(0.3)  # the status frame after the backfill
+            break
+        time.sleep(0.1)
+    figures = watcher.figures()
+    doc = {
+        "taken_at_ns": time.time_ns(),
+        "pools": [f.to_json() for f in figures],
+        "skipped_stale_sockets": sorted(str(p) for p in watcher.skipped),
+    }
+    print(json.dumps(doc, indent=2))
+    return 0 if figures and all(f.state == LIVE for f in figures) else 1
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """`poolmon watch [NAME|SOCKET...] [--all] [--metrics-listen H:P] [--once --json]`."""
+    if not args.targets and not args.all:
+        raise ConfigError("name pools to watch (NAME or SOCKET), or pass --all")
+    if args.once and not args.json:
+        raise ConfigError("--once prints JSON: pass --once --json")
+    explicit = args.metrics_listen is not None
+    addr = parse_listen(args.metrics_listen or DEFAULT_LISTEN, explicit=explicit)
+    caps = Caps(max_ops=args.max_ops, max_workers=args.max_workers)
+    watcher = Watcher(resolve_targets(args.targets), discover=args.all, log=_say)
+    watcher.start()
+    try:
+        if args.once:
+            return run_once(watcher, args.timeout)
+        if not addr.loopback:
+            _say(f"serving /metrics on {addr.host}:{addr.port}: reachable from other machines")
+        server = MetricsServer(WatchCollector(watcher.figures, caps), addr)
+        _say(f"serving {server.url()}")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            server.close()
+        return 0
+    finally:
+        watcher.stop()

@@ -1,0 +1,154 @@
+"""How an alert reads on screen: colours, labels that matter, value against threshold, age.
+
+Shared by the overview's panel, the header badge, the alerts screen and the details, so an
+alert looks the same everywhere. Pure functions of an `Alert` (and "now"), tested without an
+app. A value's unit is the metric's, from the rule engine's vocabulary (`METRICS`: error_rate
+is a ratio, latency_p99 seconds, worker_rss_bytes bytes...); a rate-of-change rule's value is a
+plain number, or a ratio when the rule is relative, as `poolmon alerts` prints them. A metric
+the vocabulary does not know falls back to Prometheus' naming rules (`_seconds`, `_bytes`,
+`_ratio`, `_per_second`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from poolmon.core.alerts.metrics import METRICS
+from poolmon.core.alerts.model import Alert
+from poolmon.widgets import _format as fmt
+
+SEVERITY_COLOUR: Final = {"critical": "error", "warning": "warning", "info": "accent"}
+"""Theme colour of each severity."""
+
+SEVERITY_RANK: Final = {"critical": 0, "warning": 1, "info": 2}
+"""Most severe first."""
+
+STATE_LOOK: Final = {
+    "firing": ("firing", "error"),
+    "pending": ("pending", "warning"),
+    "acked": ("acked", "success"),
+    "silenced": ("silenced", "text-muted"),
+    "inhibited": ("inhibited", "text-muted"),
+    "resolved": ("resolved", "success"),
+}
+"""Label and theme colour of each display state."""
+
+LABELS_SHOWN: Final = ("op", "worker")
+"""Labels worth showing next to an alert's name (the others are in the details)."""
+
+_RATES: Final = (("_per_second", "/s"), ("_per_minute", "/min"), ("_per_hour", "/h"))
+_COMPARATOR = re.compile(r"(>=|<=|==|!=|>|<)")
+
+
+def severity_glyph(severity: str) -> str:
+    """A shape per severity, so severity reads without colour too."""
+    return {"critical": "▲", "warning": "●", "info": "◆"}.get(severity, "·")
+
+
+def key_labels(alert: Alert, *, short: bool = False) -> str:
+    """`op=fetch_profile worker=3`: the labels that tell instances of one rule apart.
+
+    `short` drops the names where room is tight: `fetch_profile worker 3`.
+    """
+    labels = alert.label_map
+    if short:
+        return " ".join(
+            labels[k] if k == "op" else f"{k} {labels[k]}" for k in LABELS_SHOWN if labels.get(k)
+        )
+    return " ".join(f"{k}={labels[k]}" for k in LABELS_SHOWN if labels.get(k))
+
+
+_UNIT_SUFFIX: Final = {
+    "ratio": "_ratio",
+    "seconds": "_seconds",
+    "bytes": "_bytes",
+    "per_second": "_per_second",
+    "percent": "_percent",
+}
+
+
+def value_metric(alert: Alert) -> str:
+    """A metric name whose unit is the unit of the alert's value (see module doc)."""
+    if "relative rate(" in alert.expr:
+        return "growth_ratio"
+    if "rate(" in alert.expr:
+        return "rate_count"
+    spec = METRICS.get(alert.metric)
+    if spec is not None:
+        return alert.metric + _UNIT_SUFFIX.get(spec.unit, "")
+    return alert.metric
+
+
+def metric_value(value: float | None, metric: str) -> str:
+    """A value in the unit of a metric named by Prometheus' rules; "—" when there is none."""
+    if value is None:
+        return "—"
+    for suffix, per in _RATES:
+        if metric.endswith(suffix):
+            return metric_value(value, metric.removesuffix(suffix)) + per
+    if metric.endswith("_seconds"):
+        return fmt.duration(value * 1e9)
+    if metric.endswith("_ns"):
+        return fmt.duration(value)
+    if metric.endswith("_bytes"):
+        return fmt.size_bytes(value)
+    if metric.endswith(("_ratio", "_rate")) or metric in ("utilization", "error_rate"):
+        return fmt.percent(value)
+    if metric.endswith("_percent"):
+        return f"{value:.0f}%"
+    return fmt.count(value) if abs(value) >= 1000 or value == int(value) else f"{value:.3g}"
+
+
+def comparator(alert: Alert) -> str:
+    """The comparison in the rule's expression (`>`, `<`...), or "vs".
+
+    A band (`outside 60 %..80 %`) has no comparator: the side the value is on is shown. A
+    resolved alert's condition no longer holds, so it gets "vs" rather than a false claim.
+    """
+    if alert.state == "resolved":
+        return "vs"
+    found = _COMPARATOR.findall(alert.expr)
+    if found:
+        return str(found[-1])
+    if alert.value is not None and alert.threshold is not None:
+        return ">" if alert.value > alert.threshold else "<"
+    return "vs"
+
+
+def value_vs_threshold(alert: Alert) -> str:
+    """`7.2% > 5.0%`: the current value against the threshold, in the value's unit."""
+    metric = value_metric(alert)
+    value = metric_value(alert.value, metric)
+    if alert.threshold is None:
+        return value
+    return f"{value} {comparator(alert)} {metric_value(alert.threshold, metric)}"
+
+
+def started_ns(alert: Alert) -> int:
+    """When the current state began: firing since it fired, pending since the condition held."""
+    return alert.fired_at_ns or alert.active_since_ns
+
+
+def since(alert: Alert, now_ns: int) -> str:
+    """How long the alert has been in its state (`3m12s`)."""
+    start = started_ns(alert)
+    return fmt.age(max(0, now_ns - start)) if start else "—"
+
+
+def lasted(alert: Alert) -> str:
+    """How long a resolved alert was active (from the condition to the resolution)."""
+    if alert.resolved_at_ns is None or not alert.active_since_ns:
+        return "—"
+    return fmt.age(max(0, alert.resolved_at_ns - alert.active_since_ns))
+
+
+def display_key(alert: Alert) -> tuple[int, int, int]:
+    """Most severe first, then what needs a person (firing) before what is handled or waiting."""
+    order = ("firing", "pending", "acked", "inhibited", "silenced", "resolved")
+    state = alert.display_state
+    return (
+        SEVERITY_RANK.get(alert.severity, 9),
+        order.index(state) if state in order else 9,
+        alert.active_since_ns,
+    )

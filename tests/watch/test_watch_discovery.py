@@ -1,0 +1,81 @@
+"""--all: a pool that appears is attached, a stale socket is skipped; --once --json; bad input."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from watch_helpers import wait_for
+
+from poolmon import Pool
+from poolmon.bench.tasks import ident
+from poolmon.cli import main
+from poolmon.core.errors import ConfigError
+from poolmon.runtime.watch.serve import parse_listen
+from poolmon.runtime.watch.watcher import Watcher
+
+
+def _stale_socket(folder: Path, name: str) -> Path:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"{name}.sock"
+    dead = socket.socket(socket.AF_UNIX)
+    dead.bind(str(path))
+    dead.close()  # bound, never listening: what a pool that died leaves behind
+    return path
+
+
+def test_all_attaches_new_pools_and_skips_stale_sockets(
+    make_pool: Callable[[str], Pool], runtime_dir: Path
+) -> None:
+    ghost = _stale_socket(runtime_dir, "ghost")
+    notices: list[str] = []
+    watcher = Watcher(discover=True, scan_s=0.2, log=notices.append)
+    watcher.start()
+    try:
+        assert ghost in watcher.skipped
+        assert watcher.figures() == []
+        pool = make_pool("late")
+        list(pool.map(ident, range(40)))
+
+        def seen() -> bool:
+            figs = watcher.figures()
+            return len(figs) == 1 and sum(o.count for o in figs[0].ops) == 40
+
+        wait_for(seen)
+        assert watcher.figures()[0].pool == "late"
+        assert ghost not in watcher.monitors
+        assert any("skipping" in n and "ghost" in n for n in notices)
+    finally:
+        watcher.stop()
+
+
+def test_once_json_prints_the_figures(
+    make_pool: Callable[[str], Pool], runtime_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pool = make_pool("cron")
+    list(pool.map(ident, range(25)))
+    _stale_socket(runtime_dir, "dead")
+    assert main(["watch", "--all", "--once", "--json", "--timeout", "15"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (row,) = doc["pools"]
+    assert row["pool"] == "cron"
+    assert row["state"] == "live"
+    assert row["tasks_total"] == 25
+    assert row["size"] == 2
+    assert doc["skipped_stale_sockets"] == [str(runtime_dir / "dead.sock")]
+
+
+def test_bad_arguments_say_why(runtime_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["watch"]) == 2
+    assert "--all" in capsys.readouterr().err
+    assert main(["watch", "nosuch", "--once", "--json"]) == 2
+    assert "no pool called 'nosuch'" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="not a loopback"):
+        parse_listen("0.0.0.0:9464", explicit=False)
+    assert not parse_listen("0.0.0.0:9464", explicit=True).loopback
+    assert parse_listen("[::1]:9464", explicit=False).loopback
+    with pytest.raises(ConfigError, match="HOST:PORT"):
+        parse_listen("9464", explicit=True)

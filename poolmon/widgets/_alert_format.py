@@ -108,7 +108,8 @@ def comparator(alert: Alert) -> str:
     """
     if alert.state == "resolved":
         return "vs"
-    found = _COMPARATOR.findall(alert.expr)
+    condition = alert.expr.split(" when ")[0]  # a guard's comparison is not the rule's
+    found = [] if " outside " in condition else _COMPARATOR.findall(condition)
     if found:
         return str(found[-1])
     if alert.value is not None and alert.threshold is not None:

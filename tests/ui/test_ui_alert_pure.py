@@ -30,6 +30,20 @@ NOW = 1_800_000_000 * NS
         ("throughput", "throughput over 1m < 10/s", 4.0, 10.0, "4/s < 10/s"),
         ("worker_exits", "worker_exits{worker} over 5m >= 3", 3.0, 3.0, "3 >= 3"),
         ("utilization", "utilization over 5m outside 60 %..80 %", 0.45, 0.6, "45% < 60%"),
+        (  # the guard's ">=" is not the rule's comparison (the default band rule has one)
+            "utilization",
+            "utilization over 5m outside 60 %..80 % when throughput over 5m >= 1/s",
+            0.48,
+            0.6,
+            "48% < 60%",
+        ),
+        (
+            "error_rate",
+            "error_rate{op} over 5m > 5 % when tasks_finished{op} over 5m >= 20",
+            0.07,
+            0.05,
+            "7.0% > 5.0%",
+        ),
         (
             "worker_rss_bytes",
             "relative rate(worker_rss_bytes{worker} over 1m, 10m) > 10 %",

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from poolmon.bench.notify_latency import _Sink
+from poolmon.bench.notify_latency import WebhookSink
 
 if TYPE_CHECKING:
     from poolmon.runtime.alerting.service import AlertService
@@ -104,7 +104,7 @@ def measure_pool_fire_to_webhook(reps: int) -> dict[str, Any]:
     """Medians (and min/max) of both spans over `reps` failures in one real pool."""
     from poolmon.bench.tasks import fail
 
-    sink = _Sink()
+    sink = WebhookSink()
     fired: list[float] = []
     total: list[float] = []
     wall_minus_perf = time.time_ns() - time.perf_counter_ns()  # same process: one offset

@@ -61,7 +61,7 @@ RULE = Rule(
 )
 
 
-class _Sink:
+class WebhookSink:
     """A loopback HTTP receiver that records when each POST's body has fully arrived."""
 
     def __init__(self) -> None:
@@ -71,6 +71,7 @@ class _Sink:
 
     @contextmanager
     def serving(self) -> Iterator[str]:
+        """Serve on a free loopback port for the `with` block; yields the URL to POST to."""
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,7 +113,7 @@ def _config(url: str) -> NotifyConfig:
     return NotifyConfig(timing=timing, channels=(channel,))
 
 
-def _one(url: str, sink: _Sink, seed: int) -> float:
+def _one(url: str, sink: WebhookSink, seed: int) -> float:
     """One repetition: healthy seconds, then failures; ms from the firing tick to the POST."""
     knobs = PoolKnobs(workers=8, ops={"work": OpKnobs(200, 0.01, 0.3, 0.0)})
     feed = PoolFeed(knobs, seed=seed)
@@ -176,7 +177,7 @@ def fail(message: str) -> None:
     raise ValueError(message)
 
 
-def _one_pool(url: str, sink: _Sink, rep: int) -> float:
+def _one_pool(url: str, sink: WebhookSink, rep: int) -> float:
     """One repetition through a real pool: ms from the failed task's completion to the POST."""
     from poolmon.runtime.pool import Pool
 
@@ -228,7 +229,7 @@ def measure_fire_to_webhook(reps: int, pool_reps: int | None = None) -> dict[str
             `min(reps, 5)`, 0 to skip.
     """
     pool_reps = min(reps, 5) if pool_reps is None else pool_reps
-    sink = _Sink()
+    sink = WebhookSink()
     with sink.serving() as url:
         fired = [_one(url, sink, seed=i + 1) for i in range(reps)]
         pooled = [_one_pool(url, sink, i) for i in range(pool_reps)]

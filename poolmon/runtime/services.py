@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.core.advisor.autotune import AutotuneConfig
 from poolmon.runtime.autotune import HOOK as AUTOTUNE_HOOK
-from poolmon.runtime.autotune import AutotuneService
+from poolmon.runtime.autotune import AutotuneService, TunablePool
 from poolmon.runtime.endpoint.history import History
 from poolmon.runtime.endpoint.server import EndpointServer
 from poolmon.runtime.endpoint.stacks import Stackable, register_stacks
@@ -31,13 +31,11 @@ if TYPE_CHECKING:
     from poolmon.runtime.alerting.setup import AlertSetup
 
 
-class ServedPool(Protocol):
-    """What the services need from a pool (`poolmon.Pool` provides all of it)."""
+class ServedPool(TunablePool, Protocol):
+    """What the services need from a pool (`poolmon.Pool` provides all of it).
 
-    @property
-    def name(self) -> str:
-        """Pool name: the socket's file name and every event's `pool` metadata."""
-        ...
+    Its name, size bounds, `closed` and `resize` are auto-tuning's (`TunablePool`) too.
+    """
 
     @property
     def started_at_ns(self) -> int:
@@ -92,26 +90,6 @@ class ServedPool(Protocol):
 
     def recycle_worker(self, worker_id: int) -> None:
         """Replace one worker."""
-        ...
-
-    @property
-    def size(self) -> int:
-        """Target size now (auto-tuning)."""
-        ...
-
-    @property
-    def min_size(self) -> int:
-        """Lower size bound."""
-        ...
-
-    @property
-    def max_size(self) -> int:
-        """Upper size bound."""
-        ...
-
-    @property
-    def closed(self) -> bool:
-        """True once shutdown started."""
         ...
 
     @property

@@ -13,6 +13,7 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from poolmon.cli_format import DefaultsHelpFormatter, parse
 from poolmon.core.errors import PoolmonError
 
 #: verb -> (module, function, help). The function takes the parsed namespace, returns an exit code.
@@ -63,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", metavar="SECTION.KEY=VALUE", action="append", help=_SET_HELP)
     sub = parser.add_subparsers(dest="verb", metavar="COMMAND")
     for verb, (_, _, help_text) in VERBS.items():
-        p = sub.add_parser(verb, help=help_text, description=help_text)
+        p = sub.add_parser(
+            verb, help=help_text, description=help_text, formatter_class=DefaultsHelpFormatter
+        )
         # accepted after the verb too; SUPPRESS keeps a global --config from being reset
         p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help=_CONFIG_HELP)
         p.add_argument(  # its own dest: a sub-parser's list would replace the global one
@@ -87,7 +90,10 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
     if verb in {"attach", "demo"}:
         if verb == "attach":
             p.add_argument(
-                "socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool, or pick)"
+                "socket",
+                nargs="?",
+                metavar="NAME|SOCKET",
+                help=f"NAME or SOCKET: {_TARGET_HELP} (default: the only pool, or pick one)",
             )
             p.add_argument(
                 "--read-only",
@@ -100,14 +106,22 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
             p.add_argument(
                 "--headless-seconds",
                 type=float,
+                metavar="S",
                 default=None,
                 help="run the demo pool without the app for N seconds, printing stats",
             )
         p.add_argument(
-            "--refresh", type=float, default=None, help="screen refreshes per second (default 4)"
+            "--refresh",
+            type=float,
+            default=None,
+            metavar="HZ",
+            help="screen refreshes per second, 0.2-30 (default: [app] refresh, else 4)",
         )
         p.add_argument(
-            "--window", choices=["1m", "5m", "15m", "1h"], default=None, help="initial time window"
+            "--window",
+            choices=["1m", "5m", "15m", "1h"],
+            default=None,
+            help="initial time window (default: [app] window, else 1m)",
         )
     elif verb == "ls":
         p.add_argument("host", nargs="?", metavar="ssh://HOST", help="list the pools on HOST")
@@ -116,7 +130,7 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
             "--prune", action="store_true", help="remove stale sockets (nothing listens on them)"
         )
     elif verb == "tune":
-        p.add_argument("name", help="pool name or socket path")
+        p.add_argument("name", metavar="NAME|SOCKET", help="pool name or socket path")
         p.add_argument(
             "assignments",
             nargs="*",
@@ -126,13 +140,23 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--show", action="store_true", help="list the settings (the default)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb == "stack":
-        p.add_argument("name", help="pool name or socket path")
+        p.add_argument("name", metavar="NAME|SOCKET", help="pool name or socket path")
         p.add_argument("worker_id", nargs="?", type=int, help="the worker (see `poolmon status`)")
         p.add_argument("--all", action="store_true", help="every worker's stack")
-        p.add_argument("--method", choices=["auto", "pyspy", "inprocess"], default="auto")
+        p.add_argument(
+            "--method",
+            choices=["auto", "pyspy", "inprocess"],
+            default="auto",
+            help="who reads the stack: py-spy, the in-worker dumper, or auto (py-spy if allowed)",
+        )
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb in {"status", "advise"}:
-        p.add_argument("socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool)")
+        p.add_argument(
+            "socket",
+            nargs="?",
+            metavar="NAME|SOCKET",
+            help=f"{_TARGET_HELP} (default: the only pool)",
+        )
         p.add_argument("--json", action="store_true", help="machine-readable output")
     elif verb == "config":
         p.add_argument("action", nargs="?", choices=["show", "check"], default="show")
@@ -209,7 +233,7 @@ def _add_alert_arguments(verb: str, p: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `poolmon` command line and return its exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, None if argv is None else list(argv))  # a verb's own usage on errors
     if not args.verb:
         parser.print_help()
         return 2

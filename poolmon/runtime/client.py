@@ -42,6 +42,7 @@ from poolmon.core.protocol import (
     Welcome,
     encode,
 )
+from poolmon.runtime.locate import denied, refused
 from poolmon.runtime.reconnecting import Backoff, Disconnected, ReconnectingClient
 
 __all__ = ["Backoff", "Disconnected", "MonitorClient", "ReconnectingClient"]
@@ -124,9 +125,12 @@ class MonitorClient:
         except FileNotFoundError:
             sock.close()
             raise ConnectionFailed(f"no pool socket at {self.path}") from None
-        except ConnectionRefusedError:
+        except ConnectionRefusedError:  # "stale socket" (or "not a socket"): runtime.locate
             sock.close()
-            raise ConnectionFailed(f"no pool is listening at {self.path} (stale socket)") from None
+            raise ConnectionFailed(refused(Path(self.path))) from None
+        except PermissionError:
+            sock.close()
+            raise ConnectionFailed(denied(Path(self.path))) from None
         except OSError as exc:
             sock.close()
             raise ConnectionFailed(f"cannot connect to {self.path}: {exc}") from None

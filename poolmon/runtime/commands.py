@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -115,22 +114,30 @@ def run_ls(args: argparse.Namespace) -> int:
 def resolve_socket(given: str | None) -> Path:
     """The socket `status`/`attach` should use: the one given, or the only live pool.
 
+    A given name or path is checked by `poolmon.runtime.locate`, so a wrong one fails with
+    what was found there (nothing, not a socket, stale, another user's) and what to do.
+
     Raises:
-        ConnectionFailed: No pool runs, or several do and none was named.
+        ConnectionFailed: No pool runs, several do and none was named, or the one named
+            cannot be reached.
     """
+    from poolmon.runtime.locate import locate
+
     if given:
-        path = Path(given)
-        if not path.exists() and os.sep not in given:
-            candidate = socket_dir() / f"{given}.sock"  # a bare pool name
-            if candidate.exists():
-                return candidate
-        return path
-    alive = [p for p in list_sockets() if describe_pool(p)["state"] == "alive"]
+        return locate(given)
+    folder = socket_dir()
+    rows = [describe_pool(p) for p in list_sockets(folder)]
+    alive = [Path(r["socket"]) for r in rows if r["state"] == "alive"]
     if not alive:
-        raise ConnectionFailed(f"no running pool found in {socket_dir()}; pass a socket path")
+        stale = sum(r["state"] == "stale" for r in rows)
+        hint = f" ({stale} stale socket(s) there: `poolmon ls --prune`)" if stale else ""
+        raise ConnectionFailed(
+            f"no running pool found in the socket folder {folder}{hint}; name a pool or pass "
+            "a socket path"
+        )
     if len(alive) > 1:
-        names = ", ".join(str(p) for p in alive)
-        raise ConnectionFailed(f"{len(alive)} pools are running; name one of: {names}")
+        names = ", ".join(p.name.removesuffix(".sock") for p in alive)
+        raise ConnectionFailed(f"{len(alive)} pools are running in {folder}; name one of: {names}")
     return alive[0]
 
 

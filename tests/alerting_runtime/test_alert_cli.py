@@ -175,4 +175,4 @@ def test_pools_are_found_by_name(
     assert (code, out) == (0, "no silences\n")
     code, _, err = run(capsys, "ack", "ghost", "x1")
     assert code == 2
-    assert "no pool 'ghost' is running" in err
+    assert "no pool named 'ghost'" in err

@@ -141,67 +141,15 @@ def resolve_socket(given: str | None) -> Path:
     return alive[0]
 
 
-def fetch_status(path: Path, timeout_s: float = 3.0) -> dict[str, Any]:
-    """Ask one pool for its `stats` and WELCOME, as one plain dict."""
-    with MonitorClient(path, read_only=True, client="poolmon status", timeout_s=timeout_s) as c:
-        reply = c.command("stats")
-        welcome = c.welcome
-    if not reply.ok:
-        raise ConnectionFailed(f"{path}: the pool could not report its status: {reply.reason}")
-    assert welcome is not None
-    return {
-        "name": welcome.pool,
-        "pid": welcome.pid,
-        "host": welcome.host,
-        "socket": str(path),
-        "started_at_ns": welcome.started_at_ns,
-        "protocol_version": welcome.version,
-        **dict(reply.result),
-    }
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    return "-" if value is None else str(value)
-
-
-def format_status(status: dict[str, Any]) -> str:
-    """The human-readable form of `fetch_status`'s result."""
-    pool = status.get("pool") or {}
-    lines = [f"pool {status['name']}  pid {status['pid']}  on {status['host']}  {status['socket']}"]
-    lines.append(
-        "workers "
-        + "  ".join(f"{k} {_fmt(pool.get(k))}" for k in ("size", "busy", "idle") if k in pool)
-    )
-    queue = {k: pool[k] for k in ("queue_depth", "max_queue") if k in pool}
-    if queue:
-        lines.append("queue   " + "  ".join(f"{k} {_fmt(v)}" for k, v in queue.items()))
-    lines.append(
-        f"rate    {_fmt(status.get('throughput_per_s'))} tasks/s over the last "
-        f"{_fmt(status.get('window_s'))} s  "
-        f"errors {_fmt(status.get('tasks_failed'))} ({100 * status.get('error_rate', 0.0):.1f} %)"
-    )
-    totals = [k for k in ("tasks_submitted", "tasks_done", "tasks_failed") if k in pool]
-    if totals:
-        lines.append("totals  " + "  ".join(f"{k} {_fmt(pool[k])}" for k in totals))
-    workers = pool.get("workers")
-    if isinstance(workers, list) and workers:
-        lines.append("worker  pid      state")
-        for w in workers:
-            if isinstance(w, dict):
-                lines.append(
-                    f"{_fmt(w.get('worker_id')):<7} {_fmt(w.get('pid')):<8} {_fmt(w.get('state'))}"
-                )
-    lines.append(f"monitors attached: {_fmt(status.get('monitors'))}")
-    return "\n".join(lines)
-
-
 def run_status(args: argparse.Namespace) -> int:
     """`poolmon status [TARGET] [--json]`: one pool's workers, queue, throughput and errors.
 
+    What it reports and how each figure is computed: `runtime.status_report`, docs/CLI.md.
+
     TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME (`runtime.targets`).
     """
+    from poolmon.runtime.status_report import fetch_status
+    from poolmon.runtime.status_text import format_status
     from poolmon.runtime.targets import open_target
 
     with open_target(getattr(args, "socket", None)) as target:

@@ -50,11 +50,12 @@ def test_status_of_the_only_pool(runtime_dir: Path, capsys: pytest.CaptureFixtur
         status = json.loads(capsys.readouterr().out)
         assert status["name"] == "beta"
         assert status["pool"]["size"] == 2
-        assert "throughput_per_s" in status
+        assert "throughput_per_s" in status["window"]
+        assert status["other_monitors"] == 0
         assert main(["status", "beta"]) == 0
         text = capsys.readouterr().out
         assert "pool beta" in text
-        assert "queue_depth 3" in text
+        assert "queue       3 waiting" in text
         assert "tasks/s" in text
     finally:
         server.close()

@@ -36,7 +36,7 @@ def test_status_over_ssh(
     assert status["socket"] == url
     assert status["pool"]["size"] == 1
     assert main(["status", url]) == 0
-    assert f"pool {remote_pool.name}  pid {os.getpid()}" in capsys.readouterr().out
+    assert f"pool        {remote_pool.name} · pid {os.getpid()}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("plain", [True, False], ids=["sh-listing", "remote-poolmon"])

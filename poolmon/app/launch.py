@@ -79,8 +79,10 @@ def attach(
 ) -> int:
     """Run the app attached to the pool at `path` until the user quits."""
     from poolmon.app.app import PoolmonApp
+    from poolmon.app.tty_check import require_terminal
     from poolmon.runtime.monitor import Monitor
 
+    require_terminal("attach")  # a redirected stream would leave the screen blank
     monitor = Monitor(path, read_only=read_only)
     app = PoolmonApp(monitor, window_s=window_s, refresh_hz=hz, read_only=read_only)
     app.theme = theme
@@ -94,12 +96,15 @@ def run_attach(args: argparse.Namespace) -> int:
     TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME; for ssh the forward lives
     exactly as long as the app (`runtime.targets.open_target`).
     """
+    from poolmon.app.tty_check import require_terminal
     from poolmon.runtime.ssh.url import is_ssh
     from poolmon.runtime.targets import open_target
 
     eff = app_settings(args)
     read_only = bool(eff.get("endpoint", "read_only"))
     spec = getattr(args, "socket", None)
+    if spec is None:  # the picker asks on the terminal
+        require_terminal("attach")
     if is_ssh(spec):
         with open_target(spec, batch=not sys.stdin.isatty()) as target:
             check_reachable(target.path, read_only)
@@ -128,6 +133,9 @@ def run_demo(args: argparse.Namespace) -> int:
     headless = getattr(args, "headless_seconds", None)
     if headless is not None:
         return _run_headless(workers, float(headless))
+    from poolmon.app.tty_check import require_terminal
+
+    require_terminal("demo")  # before the demo pool starts
     eff = app_settings(args)
     with tempfile.TemporaryDirectory(prefix="poolmon-demo-") as folder:
         socket_path = Path(folder) / "demo.sock"

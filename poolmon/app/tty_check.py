@@ -7,10 +7,11 @@ with stdout redirected or piped (`poolmon attach | less`, `> out`) the app still
 whatever reads the other end fights it for the terminal and gets nothing useful.
 
 So `poolmon attach` and `poolmon demo` check all three before the app starts and, if one is
-not a terminal, exit with one line saying which stream goes where and what to use instead:
-htop's answer (refuse, say why) rather than drawing on /dev/tty behind the user's
-redirection, because the redirection almost always means the user (or a script) wanted
-text, and the text commands exist (`poolmon status`, `poolmon watch --once --json`).
+not a terminal, exit with one line saying which stream goes where and what to use instead,
+rather than drawing on /dev/tty behind the user's redirection (as fzf does, whose stdout
+carries a result; the app has none): a redirection almost always means the user or a script
+wanted text, and the text commands exist (`poolmon status`, `poolmon watch --once --json`).
+docs/CLI.md compares what other tools do.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
   before every frame, so every chart is rebuilt. `frame_ms_steady_4hz` is the median at the
   real cadence (a new second every fourth frame). The refresh period at the default 4 Hz is
   250 ms, so `ratios.frame_vs_refresh_period` says how much of it a worst-case frame uses.
+* `attach_to_first_full_frame_ms`: from spawning `poolmon attach --window 15m` (headless) to
+  its first frame showing the full 15-minute window of a pool with 15 minutes of history at
+  2,000 tasks/s; how the pool and the measurement are built: `poolmon.bench.attach_frame`.
 * `app_cpu_fraction_100k_eps`: a producer process serves a real endpoint and emits 100,000
   task events per second (1,000-row TaskBatches every 10 ms, plus the periodic pool and
   resource events); this process runs the `Monitor` (client thread -> aggregator) and the app
@@ -245,6 +248,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     seconds = args.seconds or (4.0 if quick else 10.0)
     frames = measure_frames(8 if quick else 30)
     cpu_runs = [measure_cpu(seconds) for _ in range(1 if quick else 3)]
+    from poolmon.bench.attach_frame import measure_attach
+
+    attach = measure_attach(2 if quick else 5)  # poolmon/bench/attach_frame.py
     cpu = statistics.median(r["cpu_fraction"] for r in cpu_runs)
     eps = statistics.median(r["ingested_eps"] for r in cpu_runs)
     return {
@@ -259,6 +265,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ingested_events_per_s": round(eps),
             "cpu_runs": len(cpu_runs),
             "cpu_seconds_per_run": seconds,
+            "attach_to_first_full_frame_ms": round(attach["total"]),
+            "attach_parts_ms": {k: round(v) for k, v in attach.items() if k != "total"},
         },
         "ratios": {
             "frame_vs_refresh_period": round(frames["frame_ms"] / 250.0, 3),

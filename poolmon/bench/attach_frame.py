@@ -1,0 +1,257 @@
+"""`figures.attach_to_first_full_frame_ms` of `python -m poolmon.bench app`.
+
+How long after `poolmon attach --window 15m` starts does its screen show the whole 15-minute
+window of a pool that has run for 15 minutes at 2,000 tasks/s?
+
+* The pool: a producer process serves a real `EndpointServer` whose `History` already holds
+  15 minutes at 2,000 tasks/s. Waiting 15 minutes per run is not an option, so the history is
+  built with a fast-forwarded clock: 900 seconds of synthetic task batches (the demo's mix of
+  operations, errors and log-normal durations over 16 workers), stamped with the past
+  seconds they would have finished in, are added to the `History` oldest first and its
+  `tick(now_ns)` is called with the simulated time after each second, exactly as the server
+  thread does live. The rollups, raw batches and bounds are then what a pool 15 minutes old
+  holds. The server then starts on that history and the producer goes on emitting 2,000
+  tasks/s live, with the pool status and per-worker resource events of a real pool.
+* The monitor: a fresh Python process per run (interpreter start and imports included), the
+  same code path as `poolmon attach` (`Monitor` -> `PoolmonApp(window_s=900, refresh_hz=4)`),
+  on Textual's headless driver at 160x50 instead of a terminal. It stamps the first snapshot
+  the app's refresh hands to the widgets whose window is fully covered (`covered_s` >= 898 of
+  900), lets Textual lay out and render it and composites the screen, and reports the time.
+
+The figure is wall time from just before the process is spawned to that composited frame,
+median over runs; its parts (process start and imports, connect and history, first full
+snapshot, render) are reported beside it so a regression says where it is.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+HISTORY_S = 900
+"""Seconds of history the pool holds when the monitor attaches (the 15-minute window)."""
+RATE = 2_000
+"""Tasks per second, in the history and live."""
+WORKERS = 16
+OPS = ("resize_image", "fetch_profile", "score_model", "render_report")
+ERRORS = ("", "TimeoutError", "ConnectionError", "ValueError")
+FULL_SLACK_S = 2
+"""A window counts as full when at most this many of its seconds lack data (the current one)."""
+
+
+class _Control:
+    """Just enough of a pool for the endpoint (the producer has no workers of its own)."""
+
+    def __init__(self, started_at_ns: int) -> None:
+        self.name = "bench-attach"
+        self.pid = os.getpid()
+        self.started_at_ns = started_at_ns
+
+    def stats(self) -> Mapping[str, Any]:
+        return {"size": WORKERS, "busy": 12, "idle": WORKERS - 12, "queue_depth": 0}
+
+    def resize(self, size: int) -> None:
+        return None
+
+    def set_task_timeout(self, seconds: float | None) -> None:
+        return None
+
+    def set_health_check_interval(self, seconds: float) -> None:
+        return None
+
+    def recycle_worker(self, worker_id: int) -> None:
+        return None
+
+
+class _Batches:
+    """One second's TaskBatch of `RATE` rows at a time, with the demo's mix (seeded)."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        rng = np.random.default_rng(7)
+        n = RATE
+        self._np = np
+        self.worker = rng.integers(0, WORKERS, n).astype(np.int64)
+        self.op = rng.integers(0, len(OPS), n).astype(np.int64)
+        self.duration = rng.lognormal(np.log(2e6), 0.8, n).astype(np.int64)
+        self.wait = rng.integers(0, 300_000, n).astype(np.int64)
+        failed = rng.random(n) < 0.02
+        self.status = failed.astype(np.int64)
+        self.error = np.where(failed, rng.integers(1, len(ERRORS), n), 0).astype(np.int64)
+        self.offsets = np.linspace(0, 1e9, n, endpoint=False).astype(np.int64)
+        self.next_id = 0
+
+    def second(self, second_ns: int) -> Any:
+        """The tasks finishing during the second starting at `second_ns`."""
+        from poolmon.core.events import TaskBatch
+
+        np = self._np
+        ids = np.arange(self.next_id, self.next_id + RATE, dtype=np.int64)
+        self.next_id += RATE
+        start = second_ns + self.offsets - self.duration
+
+        def col(a: Any) -> array[int]:
+            out = array("q")
+            out.frombytes(a.astype(np.int64).tobytes())
+            return out
+
+        ids_c, worker_c, op_c, start_c, dur_c, wait_c = (
+            col(c) for c in (ids, self.worker, self.op, start, self.duration, self.wait)
+        )
+        return TaskBatch(
+            OPS, ERRORS, ids_c, worker_c, op_c, start_c, dur_c, wait_c,
+            col(self.status), col(self.error),
+        )  # fmt: skip
+
+
+def build_history(now_ns: int, batches: _Batches) -> Any:
+    """A `History` holding `HISTORY_S` seconds before `now_ns`, built on a fast-forwarded clock."""
+    from poolmon.runtime.endpoint.history import History
+
+    history = History()
+    first_s = now_ns // 1_000_000_000 - HISTORY_S
+    for sec in range(first_s, first_s + HISTORY_S):
+        history.add_tasks(batches.second(sec * 1_000_000_000))
+        history.tick((sec + 1) * 1_000_000_000 + history.close_grace_ns)  # the simulated now
+    return history
+
+
+def _status_events(telemetry: Any, meta: dict[str, Any]) -> None:
+    from poolmon.core import catalog as cat
+
+    telemetry.emit(
+        cat.POOL_STATUS,
+        {"size": WORKERS, "busy": 12, "idle": WORKERS - 12, "queue_depth": 0, "utilization": 0.75},
+        meta,
+    )
+    for worker in range(WORKERS):
+        telemetry.emit(
+            cat.RESOURCE_PROCESS,
+            {"cpu_percent": 70.0, "rss_bytes": 40 << 20, "fds": 9, "threads": 1},
+            {**meta, "worker_id": worker, "pid": 10_000 + worker},
+        )
+
+
+def serve(path: str, seconds: float, ready: Any) -> None:
+    """Producer process: a 15-minute-old pool's endpoint, then 2,000 tasks/s live."""
+    from poolmon.runtime.endpoint.server import EndpointServer
+    from poolmon.runtime.telemetry import Telemetry
+
+    batches = _Batches()
+    now_ns = time.time_ns()
+    history = build_history(now_ns, batches)
+    telemetry = Telemetry()
+    control = _Control(now_ns - HISTORY_S * 1_000_000_000)
+    server = EndpointServer(control, telemetry, path=path, history=history).start()
+    meta = {"pool": control.name}
+    _status_events(telemetry, meta)
+    ready.set()
+    end = time.monotonic() + seconds
+    next_s = now_ns // 1_000_000_000  # the live seconds continue where the history ends
+    try:
+        while time.monotonic() < end:
+            while (next_s + 1) * 1_000_000_000 <= time.time_ns():
+                telemetry.emit_tasks(batches.second(next_s * 1_000_000_000), meta)
+                _status_events(telemetry, meta)
+                next_s += 1
+            time.sleep(0.02)
+    finally:
+        server.close()
+
+
+def attach_child(path: str, t0_ns: int) -> dict[str, int]:
+    """In a fresh process: `poolmon attach --window 15m` headless; stamps, ns since epoch."""
+    t_main = time.time_ns()
+    import asyncio
+
+    from poolmon.app.app import PoolmonApp
+    from poolmon.app.textdump import screen_text
+    from poolmon.core.snapshot import PoolSnapshot
+    from poolmon.runtime.monitor import Monitor
+
+    stamps = {"spawn": t0_ns, "main": t_main, "imported": time.time_ns()}
+
+    class StampingMonitor(Monitor):
+        """The attach's Monitor, noting when it hands out the first full snapshot."""
+
+        def snapshot(self, window_s: int) -> PoolSnapshot:
+            snap = super().snapshot(window_s)
+            if "full_snapshot" not in stamps and snap.covered_s >= window_s - FULL_SLACK_S:
+                stamps["full_snapshot"] = time.time_ns()
+            return snap
+
+    monitor = StampingMonitor(path)
+    app = PoolmonApp(monitor, window_s=HISTORY_S, refresh_hz=4)
+
+    async def run() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            deadline = time.monotonic() + 60
+            while "full_snapshot" not in stamps and time.monotonic() < deadline:
+                if "history_end" not in stamps and any(monitor.histories.values()):
+                    stamps["history_end"] = time.time_ns()
+                await pilot.pause(0.005)
+            await pilot.pause()  # layout and render of that frame
+            screen_text(app)  # the full composite, what the driver writes to the terminal
+            stamps["frame"] = time.time_ns()
+
+    asyncio.run(run())
+    if "full_snapshot" not in stamps:
+        raise RuntimeError("the app never showed a full 15-minute window within 60 s")
+    return stamps
+
+
+def measure_attach(runs: int) -> dict[str, float]:
+    """Median ms from spawning the attaching process to its first full 15-minute frame."""
+    ctx = multiprocessing.get_context("spawn")
+    samples: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="poolmon-bench-attach-") as folder:
+        path = str(Path(folder) / "attach.sock")
+        ready = ctx.Event()
+        producer = ctx.Process(target=serve, args=(path, 60.0 * runs + 60.0, ready))
+        producer.start()
+        try:
+            if not ready.wait(120):
+                raise RuntimeError("the producer did not build its history in time")
+            time.sleep(2.0)  # a couple of live seconds, as on a pool that keeps working
+            for _ in range(runs):
+                t0 = time.time_ns()
+                out = subprocess.run(
+                    [sys.executable, "-m", "poolmon.bench.attach_frame", path, str(t0)],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=True,
+                )
+                s = json.loads(out.stdout)
+                samples.append(
+                    {
+                        "total": (s["frame"] - t0) / 1e6,
+                        "start_imports": (s["imported"] - t0) / 1e6,
+                        "connect_history": (
+                            s.get("history_end", s["full_snapshot"]) - s["imported"]
+                        )
+                        / 1e6,
+                        "to_full_snapshot": (s["full_snapshot"] - s["imported"]) / 1e6,
+                        "render": (s["frame"] - s["full_snapshot"]) / 1e6,
+                    }
+                )
+        finally:
+            producer.kill()
+            producer.join()
+    from poolmon.bench.common import median
+
+    return {key: median([s[key] for s in samples]) for key in samples[0]}
+
+
+if __name__ == "__main__":
+    print(json.dumps(attach_child(sys.argv[1], int(sys.argv[2]))))

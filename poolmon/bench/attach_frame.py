@@ -13,21 +13,23 @@ window of a pool that has run for 15 minutes at 2,000 tasks/s?
   holds. The server then starts on that history and the producer goes on emitting 2,000
   tasks/s live, with the pool status and per-worker resource events of a real pool.
 * The monitor: a fresh Python process per run (interpreter start and imports included), the
-  same code path as `poolmon attach` (`Monitor` -> `PoolmonApp(window_s=900, refresh_hz=4)`),
-  on Textual's headless driver at 160x50 instead of a terminal. It stamps the first snapshot
-  the app's refresh hands to the widgets whose window is fully covered (`covered_s` >= 898 of
-  900), lets Textual lay out and render it and composites the screen, and reports the time.
+  same code path as `poolmon attach --window 15m` (`poolmon.app.launch.build_app`: the
+  `Monitor` started, then `PoolmonApp(window_s=900, refresh_hz=4)`), on Textual's headless
+  driver at 160x50 instead of a terminal. It stamps the first snapshot the app's refresh
+  hands to the widgets whose whole window has data (`window_is_full`: the throughput chart's
+  every complete 10-second slot, no gap), lets Textual lay out and render it, composites the
+  screen, and reports the time.
 
 The figure is wall time from just before the process is spawned to that composited frame,
 median over runs; its parts (process start and imports, connect and history, first full
-snapshot, render) are reported beside it so a regression says where it is.
+snapshot, render) and the attaching process's CPU time are reported beside it, so a
+regression says where it is, and a run on a loaded machine can be told from a slow one.
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from poolmon.bench.app import _FakeControl
+
 HISTORY_S = 900
 """Seconds of history the pool holds when the monitor attaches (the 15-minute window)."""
 RATE = 2_000
@@ -44,32 +48,18 @@ RATE = 2_000
 WORKERS = 16
 OPS = ("resize_image", "fetch_profile", "score_model", "render_report")
 ERRORS = ("", "TimeoutError", "ConnectionError", "ValueError")
-FULL_SLACK_S = 2
-"""A window counts as full when at most this many of its seconds lack data (the current one)."""
 
 
-class _Control:
+class _Control(_FakeControl):
     """Just enough of a pool for the endpoint (the producer has no workers of its own)."""
 
     def __init__(self, started_at_ns: int) -> None:
+        super().__init__()
         self.name = "bench-attach"
-        self.pid = os.getpid()
         self.started_at_ns = started_at_ns
 
     def stats(self) -> Mapping[str, Any]:
         return {"size": WORKERS, "busy": 12, "idle": WORKERS - 12, "queue_depth": 0}
-
-    def resize(self, size: int) -> None:
-        return None
-
-    def set_task_timeout(self, seconds: float | None) -> None:
-        return None
-
-    def set_health_check_interval(self, seconds: float) -> None:
-        return None
-
-    def recycle_worker(self, worker_id: int) -> None:
-        return None
 
 
 class _Batches:
@@ -169,29 +159,45 @@ def serve(path: str, seconds: float, ready: Any) -> None:
         server.close()
 
 
+def window_is_full(snap: Any) -> bool:
+    """Whether the throughput chart has data in every complete slot of the whole window.
+
+    The 15-minute window is read from 10-second slots: a full window is its complete slots
+    (89 or 90, with the current one still filling), none of them a gap.
+    """
+    series = snap.throughput
+    slots = snap.window_s * 1_000_000_000 // series.step_ns
+    values = series.values
+    return len(values) >= slots - 1 and all(v is not None for v in values)
+
+
 def attach_child(path: str, t0_ns: int) -> dict[str, int]:
-    """In a fresh process: `poolmon attach --window 15m` headless; stamps, ns since epoch."""
+    """In a fresh process: `poolmon attach --window 15m`'s code path, headless; stamps in ns.
+
+    `launch.build_app` (what `attach` runs) starts the monitor, imports Textual and builds the
+    app; the monitor's `snapshot` is wrapped to note the first full window it hands out.
+    """
+    import resource
+
     t_main = time.time_ns()
     import asyncio
 
-    from poolmon.app.app import PoolmonApp
+    from poolmon.app.launch import build_app
     from poolmon.app.textdump import screen_text
-    from poolmon.core.snapshot import PoolSnapshot
-    from poolmon.runtime.monitor import Monitor
 
-    stamps = {"spawn": t0_ns, "main": t_main, "imported": time.time_ns()}
+    stamps = {"spawn": t0_ns, "main": t_main}
+    app = build_app(Path(path), read_only=False, window_s=HISTORY_S, hz=4.0)
+    stamps["imported"] = time.time_ns()
+    monitor: Any = app.source
+    plain_snapshot = monitor.snapshot
 
-    class StampingMonitor(Monitor):
-        """The attach's Monitor, noting when it hands out the first full snapshot."""
+    def snapshot(window_s: int) -> Any:
+        snap = plain_snapshot(window_s)
+        if "full_snapshot" not in stamps and window_is_full(snap):
+            stamps["full_snapshot"] = time.time_ns()
+        return snap
 
-        def snapshot(self, window_s: int) -> PoolSnapshot:
-            snap = super().snapshot(window_s)
-            if "full_snapshot" not in stamps and snap.covered_s >= window_s - FULL_SLACK_S:
-                stamps["full_snapshot"] = time.time_ns()
-            return snap
-
-    monitor = StampingMonitor(path)
-    app = PoolmonApp(monitor, window_s=HISTORY_S, refresh_hz=4)
+    monitor.snapshot = snapshot
 
     async def run() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
@@ -203,6 +209,8 @@ def attach_child(path: str, t0_ns: int) -> dict[str, int]:
             await pilot.pause()  # layout and render of that frame
             screen_text(app)  # the full composite, what the driver writes to the terminal
             stamps["frame"] = time.time_ns()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            stamps["cpu_ns"] = int((usage.ru_utime + usage.ru_stime) * 1e9)
 
     asyncio.run(run())
     if "full_snapshot" not in stamps:
@@ -243,6 +251,7 @@ def measure_attach(runs: int) -> dict[str, float]:
                         / 1e6,
                         "to_full_snapshot": (s["full_snapshot"] - s["imported"]) / 1e6,
                         "render": (s["frame"] - s["full_snapshot"]) / 1e6,
+                        "attach_process_cpu": s["cpu_ns"] / 1e6,
                     }
                 )
         finally:

@@ -14,6 +14,7 @@ attaches. `unpack_rollup(pack_rollup(r)) == r.to_wire()` exactly.
 from __future__ import annotations
 
 import zlib
+from itertools import accumulate
 from typing import Any, Final
 
 import msgpack
@@ -33,12 +34,7 @@ def _delta(hist: list[Any]) -> list[Any]:
 
 def _undelta(hist: list[Any]) -> list[Any]:
     deltas, counts, sum_ns, lo, hi = hist
-    buckets = []
-    total = 0
-    for d in deltas:
-        total += d
-        buckets.append(total)
-    return [buckets, counts, sum_ns, lo, hi]
+    return [list(accumulate(deltas)), counts, sum_ns, lo, hi]  # in C: a backfill has ~1M
 
 
 def pack_rollup(rollup: Rollup) -> bytes:

@@ -78,6 +78,14 @@ def test_an_unknown_name_says_where_it_looked_and_what_runs_there(
     assert "`poolmon ls`" in err
 
 
+def test_watch_names_an_unknown_pool_the_same_way(
+    runtime_dir: Path, etl_pool: EndpointServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = one_line_error(capsys, ["watch", "--once", "--json", "elt"])
+    assert f"no pool named 'elt': looked for elt.sock in the socket folder {runtime_dir}" in err
+    assert "did you mean 'etl'?" in err
+
+
 def test_an_unknown_name_with_no_pool_running(
     runtime_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

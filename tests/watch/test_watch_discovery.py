@@ -72,7 +72,7 @@ def test_bad_arguments_say_why(runtime_dir: Path, capsys: pytest.CaptureFixture[
     assert main(["watch"]) == 2
     assert "--all" in capsys.readouterr().err
     assert main(["watch", "nosuch", "--once", "--json"]) == 2
-    assert "no pool called 'nosuch'" in capsys.readouterr().err
+    assert "no pool named 'nosuch': looked for nosuch.sock" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="not a loopback"):
         parse_listen("0.0.0.0:9464", explicit=False)
     assert not parse_listen("0.0.0.0:9464", explicit=True).loopback

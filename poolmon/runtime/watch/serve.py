@@ -97,13 +97,18 @@ class MetricsServer:
 
 def resolve_targets(targets: list[str]) -> list[Path]:
     """Socket paths for `NAME|SOCKET` arguments (a bare name is looked up in the folder)."""
+    from poolmon.runtime.locate import pools_hint
+
     out = []
     for t in targets:
         path = Path(t)
         if "/" not in t and not path.exists():
             path = socket_dir() / f"{t}.sock"
             if not path.exists():
-                raise ConfigError(f"no pool called {t!r} in {socket_dir()} (see poolmon ls)")
+                raise ConfigError(
+                    f"no pool named {t!r}: looked for {t}.sock in the socket folder "
+                    f"{socket_dir()}; {pools_hint(socket_dir(), t)}"
+                )
         out.append(path)
     return out
 

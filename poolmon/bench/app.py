@@ -266,7 +266,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "cpu_runs": len(cpu_runs),
             "cpu_seconds_per_run": seconds,
             "attach_to_first_full_frame_ms": round(attach["total"]),
-            "attach_parts_ms": {k: round(v) for k, v in attach.items() if k != "total"},
+            "attach_milestones_ms": {k: round(v) for k, v in attach.items() if k != "total"},
         },
         "ratios": {
             "frame_vs_refresh_period": round(frames["frame_ms"] / 250.0, 3),

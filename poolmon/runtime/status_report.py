@@ -114,11 +114,10 @@ def fetch_status(path: Path, timeout_s: float = 3.0) -> dict[str, Any]:
     pool = status["pool"]
     workers = pool.get("workers")
     status["uptime_s"] = pool.get("uptime_s")
-    status["restarts"] = (  # worker processes replaced, by the pool's own count
-        sum(int(w.get("restarts") or 0) for w in workers if isinstance(w, dict))
-        if isinstance(workers, list)
-        else None
-    )
+    rows = [w for w in workers if isinstance(w, dict)] if isinstance(workers, list) else []
+    known = bool(rows) and all(isinstance(w.get("restarts"), int) for w in rows)
+    # worker processes replaced, by the pool's own count; unknown (None) if it does not say
+    status["restarts"] = sum(int(w["restarts"]) for w in rows) if known else None
     status["totals"] = pool.get("totals")
     status["window"] = window_figures(path)
     return status

@@ -67,6 +67,11 @@ def window_lines(window: dict[str, Any]) -> list[str]:
     if not window.get("complete"):
         return [f"throughput  {NO_DATA} (no data: the pool's history did not arrive in time)"]
     covered = float(window["covered_s"])
+    if window["throughput_per_s"] is None or covered <= 0:
+        return [
+            f"throughput  {NO_DATA} tasks/s (no task data in the last {w} s)",
+            f"latency     {NO_DATA} (no task finished in the last {w} s)",
+        ]
     if covered >= w - 1:
         over = f"over the last {w} s"
     else:  # the rate is divided by the time with data, and says so
@@ -131,6 +136,7 @@ def format_status(status: dict[str, Any]) -> str:
     if "queue_depth" in pool:
         bound = pool.get("max_queue")
         limit = f" (bound {_n(bound)})" if bound is not None else " (unbounded)"
+        limit = limit if "max_queue" in pool else ""  # the pool did not say
         lines.append(f"queue       {_n(pool['queue_depth'])} waiting{limit}")
     lines += window_lines(status["window"])
     totals = status.get("totals")

@@ -156,6 +156,38 @@ def test_a_window_with_no_history_says_no_data() -> None:
     assert "0 tasks/s" not in text
 
 
+def test_a_window_without_tasks_says_no_data_not_zero() -> None:
+    status = {
+        "name": "p",
+        "pid": 1,
+        "host": "h",
+        "socket": "/s",
+        "pool": {"size": 2, "busy": 0, "idle": 2, "queue_depth": 0},
+        "uptime_s": None,
+        "restarts": None,
+        "totals": None,
+        "other_monitors": 0,
+        "window": {
+            "window_s": 60,
+            "complete": True,
+            "covered_s": 0.0,
+            "tasks_finished": 0,
+            "tasks_failed": 0,
+            "tasks_timed_out": 0,
+            "throughput_per_s": None,
+            "error_rate": None,
+            "latency": {"count": 0, "p50_ns": None, "p90_ns": None, "p99_ns": None, "max_ns": None},
+            "errors_by_type": {},
+        },
+    }
+    text = format_status(status)
+    assert "throughput  — tasks/s (no task data in the last 60 s)" in text
+    assert "latency     — (no task finished in the last 60 s)" in text
+    assert "— restarts since start" in text  # the pool did not say: not a made-up 0
+    assert "up —" in text
+    assert "queue       0 waiting\n" in text  # no bound claimed when the pool did not report one
+
+
 def test_units_on_every_duration() -> None:
     assert span(1_110_000) == "1.11 ms"
     assert span(120e6) == "120 ms"

@@ -54,7 +54,7 @@ def test_status_of_the_only_pool(runtime_dir: Path, capsys: pytest.CaptureFixtur
         assert status["other_monitors"] == 0
         assert main(["status", "beta"]) == 0
         text = capsys.readouterr().out
-        assert "pool beta" in text
+        assert "pool        beta · pid" in text
         assert "queue       3 waiting" in text
         assert "tasks/s" in text
     finally:

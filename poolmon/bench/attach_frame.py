@@ -239,8 +239,10 @@ def measure_attach(runs: int) -> dict[str, float]:
                     capture_output=True,
                     text=True,
                     timeout=120,
-                    check=True,
+                    check=False,
                 )
+                if out.returncode != 0:
+                    raise RuntimeError(f"the attaching process failed:\n{out.stderr[-3000:]}")
                 s = json.loads(out.stdout)
                 since_spawn = {
                     k: (v - t0) / 1e6 for k, v in s.items() if k not in ("spawn", "cpu_ns")

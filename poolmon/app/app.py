@@ -23,6 +23,7 @@ from poolmon.app.advice import Advice
 from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
+from poolmon.app.drills import DrillsMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
@@ -51,7 +52,8 @@ DEFAULT_REFRESH_HZ = 4.0
 MESSAGE_TTL_S = 15.0
 """Seconds a command result stays in the status line."""
 
-class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
+
+class PoolmonApp(AdvisorActions, DrillsMixin, StacksMixin, TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -198,6 +200,7 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
             message=self.message,
             findings=self.advice.findings,
             advice_note=self.advice.note,
+            operation=self.operation_for(screen, snapshot),
             **self.tuning_fields(snapshot),
         )
 
@@ -268,6 +271,8 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
             return None
         if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room
             return not isinstance(self.screen, AlertActionsScreen)
+        if action == "operations":  # likewise: on the operations view, o leads nowhere
+            return not isinstance(self.screen, OperationsScreen)
         return True
 
     @on(WorkerTable.WorkerChosen)

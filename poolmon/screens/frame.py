@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from poolmon.core.advisor.model import Finding
+from poolmon.core.op_detail import OperationDetail
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
 from poolmon.core.tuning import SettingSpec
 
@@ -35,6 +36,7 @@ class Frame:
         settings: The pool's run-time settings as last fetched (tuning screen).
         settings_status: Where those settings stand: loading, as of when, or why not.
         undo_hint: What `z` would undo (empty: nothing to undo).
+        operation: The drill-down's operation, when an operation drill-down is open.
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -52,3 +54,4 @@ class Frame:
     settings: tuple[SettingSpec, ...] = ()
     settings_status: str = ""
     undo_hint: str = ""
+    operation: OperationDetail | None = None

@@ -231,3 +231,26 @@ async def test_the_cursor_never_sits_on_a_hidden_row(ui_app: Any) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.worker_id in shown  # type: ignore[attr-defined]
+
+
+@async_test
+async def test_enter_on_a_failed_task_in_a_drill_down_opens_its_traceback(ui_app: Any) -> None:
+    app, source = ui_app()
+    snap = source.snapshot(60)
+    worker, failed = next(
+        (w, t) for w in snap.workers for t in w.recent_tasks if t.status == "error"
+    )
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.screen.query_one(WorkerTable)
+        table.cursor_row = table._row_ids.index(worker.worker_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        source.feed([exception_event(source.clock.time_ns(), failed.task_id, op=failed.op)])
+        app.refresh_frame()
+        tasks = app.screen.query_one("TaskList")
+        tasks.focus()
+        await pilot.pause()
+        tasks.move_cursor(row=tasks.get_row_index(str(failed.task_id)))
+        await pilot.press("enter")
+        assert isinstance(app.screen, FailureDetailScreen)
+        assert app.screen.failure.task_id == failed.task_id

@@ -22,7 +22,7 @@ from collections import deque
 import numpy as np
 
 from poolmon.core.distring import DistRing
-from poolmon.core.ring import ENTITY_TIERS, Tiers
+from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
 from poolmon.core.snapshot import StateChange, WorkerExit
 
 RECENT_TASKS = 20
@@ -68,10 +68,12 @@ class WorkerRecord:
         self.history: deque[StateChange] = deque(maxlen=STATE_HISTORY)
         self.exits: deque[WorkerExit] = deque(maxlen=EXITS)
         self.latency = DistRing(ENTITY_TIERS)
-        self.counts = Tiers(ENTITY_TIERS, (2,), np.int64)
-        """Per slot: tasks finished, tasks failed."""
-        self.rss = Tiers(ENTITY_TIERS, (2,), np.float64)
-        """Per slot: RSS sum and sample count."""
+        self.counts = Tiers(POOL_TIERS, (2,), np.int64)
+        """Per slot: tasks finished, tasks failed. The pool-wide slots (1 s for a minute),
+        not the 10-s entity slots: six of those, one still filling, left the first 10-20 s of
+        a drill-down's one-minute chart blank. A few KiB per worker."""
+        self.rss = Tiers(POOL_TIERS, (2,), np.float64)
+        """Per slot: RSS sum and sample count (the same slots as `counts`)."""
 
     @property
     def restarts(self) -> int:

@@ -38,7 +38,7 @@ def op_facts(d: OperationDetail) -> list[tuple[str, str]]:
     rate = v.errors / v.count if v.count else None
     return [
         ("done", f"{fmt.count(v.count)} in {fmt.window(d.window_s)}"),
-        ("rate", fmt.rate(v.rate_per_s)),
+        ("avg rate", fmt.rate(v.rate_per_s)),
         ("failed", f"{fmt.count(v.errors)} ({fmt.percent(rate)})"),
         ("timeouts", fmt.count(v.timeouts)),
         (
@@ -94,8 +94,8 @@ class OperationDetailScreen(PoolmonScreen):
         """Summary and histogram, the two charts, then errors, slowest tasks and workers."""
         yield Horizontal(Static(id="op-summary"), LatencyHistogram(), id="op-top")
         yield Horizontal(
-            SeriesChart("Tasks/s", fmt.count, id="op-throughput"),
-            SeriesChart("Errors/s", fmt.count, colour="error", id="op-failures"),
+            SeriesChart("Tasks/s", fmt.count, unit="/s", id="op-throughput"),
+            SeriesChart("Errors/s", fmt.count, colour="error", unit="/s", id="op-failures"),
             id="op-charts",
         )
         yield Horizontal(

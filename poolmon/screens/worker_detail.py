@@ -69,7 +69,7 @@ class WorkerDetailScreen(PoolmonScreen):
         yield Horizontal(
             WorkerSummary(),
             Vertical(
-                SeriesChart("Tasks/s", fmt.count, id="worker-throughput"),
+                SeriesChart("Tasks/s", fmt.count, unit="/s", id="worker-throughput"),
                 SeriesChart("RSS", fmt.size_bytes, colour="accent", gauge=True, id="worker-rss"),
                 id="detail-charts",
             ),

@@ -380,6 +380,9 @@ class PoolmonApp(AdvisorActions, DrillsMixin, StacksMixin, TuningMixin):
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
         )
         yield SystemCommand("Alerts", "Active alerts, history and silences (a)", self.action_alerts)
+        yield SystemCommand(
+            "Recent failures", "Failed tasks: exception and traceback (E)", self.action_failures
+        )
         if isinstance(screen, AlertActionsScreen) and not screen.read_only:
             yield SystemCommand(
                 "Acknowledge alert", "Acknowledge the selected alert (k)", screen.action_ack

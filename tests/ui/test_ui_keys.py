@@ -244,6 +244,7 @@ async def test_command_palette_lists_every_command(ui_app: Any) -> None:
         "Window: 1 hour",
         "Pause / resume",
         "Operations view",
+        "Recent failures",
         "Sort workers",
         "Filter workers",
         "Clear filter",

@@ -34,6 +34,7 @@ from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, 
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
 from poolmon.runtime.liveness import drop_kind, since
 
 T = TypeVar("T")
@@ -214,12 +215,14 @@ class Monitor:
         self._pending: list[TaskBatch] = []
         self._pending_rows = 0
         self._pending_since = 0.0
+        self._heap_trim = HeapTrim()
 
     # -- SnapshotSource ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the client thread (it connects, backfills and follows the live stream)."""
         if self._thread is None:
+            pin_mmap_threshold()  # poolmon.runtime.heaptrim: as in the pool, for the app
             self._thread = threading.Thread(target=self._run, name="poolmon-monitor", daemon=True)
             self._thread.start()
 
@@ -308,6 +311,7 @@ class Monitor:
     def _handle(self, item: Frame | Disconnected) -> None:
         self._last_frame_mono_ns = self.clock.monotonic_ns()
         self.frames_seen += 1
+        self._heap_trim(None, self._last_frame_mono_ns)
         if isinstance(item, Disconnected):
             self._attempts = item.attempt
             if self._disconnected_at_ns is None:

@@ -139,7 +139,7 @@ def _children_rss_mib(pid: int) -> float | None:
     return total / MIB
 
 
-def _slope_per_h(samples: list[tuple[float, float]]) -> float | None:
+def slope_per_h(samples: list[tuple[float, float]]) -> float | None:
     """Least-squares slope of (seconds, MiB) samples, in MiB an hour (None under 3 samples)."""
     if len(samples) < 3:
         return None
@@ -223,15 +223,15 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
 
     return {
         "figures": {
-            "pool_rss_slope_mib_per_h": _slope_per_h(series("pool_mib")),
-            "app_rss_slope_mib_per_h": _slope_per_h(series("app_mib")),
-            "workers_rss_slope_mib_per_h": _slope_per_h(series("workers_mib")),
+            "pool_rss_slope_mib_per_h": slope_per_h(series("pool_mib")),
+            "app_rss_slope_mib_per_h": slope_per_h(series("app_mib")),
+            "workers_rss_slope_mib_per_h": slope_per_h(series("workers_mib")),
             "pool_rss_mib_end": curve[-1]["pool_mib"] if curve else None,
             "workers_rss_mib_end": curve[-1]["workers_mib"] if curve else None,
             "app_rss_mib_end": curve[-1]["app_mib"] if curve else None,
             "tasks_per_s_median": _median([c["pool"].get("tasks_per_s") for c in after]),
         },
-        "warmup_state": _warmup_state(after),
+        "warmup_state": warmup_state(after),
         "curve": curve,
     }
 
@@ -241,7 +241,7 @@ def _median(values: list[Any]) -> float | None:
     return float(np.median(found)) if found else None
 
 
-def _warmup_state(after: list[dict[str, Any]]) -> dict[str, Any]:
+def warmup_state(after: list[dict[str, Any]]) -> dict[str, Any]:
     """What the pool and app held at the first fitted sample, and whether that was steady.
 
     Steady: rollups at their bound, raw rows within 10 % of theirs, and no more worker rows

@@ -136,6 +136,21 @@ def run_pool(socket_path: str, rate: float) -> None:
         drive(pool, rate, lambda: stop, 60.0)
 
 
+def app_state(monitor: Any) -> dict[str, Any]:
+    """The app's worker rows, and proof it is live: its state, frames and tasks seen."""
+    state = monitor.status()
+    rows, tasks = monitor.read(
+        lambda agg: (len(agg.workers.rows), int(agg.stats.status_totals.sum()))
+    )
+    return {
+        "worker_rows": rows,
+        "state": state.state,
+        "frames": monitor.frames_seen,
+        "reconnects": state.attempts,
+        "tasks": tasks,
+    }
+
+
 def cut_connection(monitor: Any) -> None:
     """Shut the monitor's live socket down under it, as a network blip would; it reconnects."""
     client = monitor._client.client
@@ -154,7 +169,7 @@ def run_app(socket_path: str) -> None:
 
     monitor = Monitor(socket_path)
     app = PoolmonApp(monitor, window_s=900, refresh_hz=4.0)
-    report_state(lambda: monitor.read(lambda agg: {"worker_rows": len(agg.workers.rows)}))
+    report_state(lambda: app_state(monitor))
 
     async def drive() -> None:
         async with app.run_test(size=(160, 50)) as pilot:

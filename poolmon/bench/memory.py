@@ -204,6 +204,8 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                         "app_mib": _rss_mib(app.pid),
                         "pool": dict(pool_state),
                         "app_worker_rows": app_state.get("worker_rows"),
+                        "app_state": app_state.get("state"),
+                        "app_frames": app_state.get("frames"),
                         "load1": round(os.getloadavg()[0], 2),
                     }
                 )
@@ -230,10 +232,20 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
             "workers_rss_mib_end": curve[-1]["workers_mib"] if curve else None,
             "app_rss_mib_end": curve[-1]["app_mib"] if curve else None,
             "tasks_per_s_median": _median([c["pool"].get("tasks_per_s") for c in after]),
+            "app_frames_in_fit": _grown([c["app_frames"] for c in after]),
         },
         "warmup_state": warmup_state(after),
         "curve": curve,
     }
+
+
+def _grown(values: list[Any]) -> int | None:
+    """Last minus first of the known values (None when none is known).
+
+    The app's frames during the fit: proof it was live, since a stalled app is trivially flat.
+    """
+    found = [int(v) for v in values if v is not None]
+    return found[-1] - found[0] if found else None
 
 
 def _median(values: list[Any]) -> float | None:

@@ -145,6 +145,8 @@ def app_state(monitor: Any) -> dict[str, Any]:
     return {
         "worker_rows": rows,
         "state": state.state,
+        "detail": state.detail,
+        "threads": threading.active_count(),
         "frames": monitor.frames_seen,
         "reconnects": state.attempts,
         "tasks": tasks,

@@ -97,6 +97,10 @@ def run_attach(args: argparse.Namespace) -> int:
     from poolmon.runtime.ssh.url import is_ssh
     from poolmon.runtime.targets import open_target
 
+    if getattr(args, "replay", None):  # `attach --replay FILE`: the same as `replay FILE`
+        from poolmon.app.replay_launch import run_replay
+
+        return run_replay(args)
     eff = app_settings(args)
     read_only = bool(eff.get("endpoint", "read_only"))
     spec = getattr(args, "socket", None)

@@ -14,22 +14,18 @@ pool and `poolmon.testing.streams.FeedSource` for generated streams under a froz
 
 from __future__ import annotations
 
-import heapq
 import os
 import threading
 import time
-from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
 from poolmon.core.aggregator import Aggregator
+from poolmon.core.batchmerge import claim_records, merge_batches
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
-from poolmon.core.events import TASK_COLUMNS, Event, TaskBatch
+from poolmon.core.events import TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
@@ -52,7 +48,7 @@ class SourceStatus:
     """The connection as the app shows it.
 
     Attributes:
-        state: connecting, live, stale or disconnected.
+        state: connecting, live, stale or disconnected (a replay: `REPLAY ▶ 60x`).
         detail: Words for the status line: why it dropped, when the next attempt is.
         severity: info, warning or error (how `detail` is coloured).
         dropped: Events lost in transport since attaching (sequence gaps, server drops).
@@ -60,7 +56,7 @@ class SourceStatus:
         attempts: Connection attempts since the last successful one.
     """
 
-    state: ConnectionState = "connecting"
+    state: ConnectionState | str = "connecting"
     detail: str = ""
     severity: str = "info"
     dropped: int = 0
@@ -124,40 +120,6 @@ COALESCE_S: Final = 0.2
 """Task batches are merged for up to this long before the aggregator sees them."""
 COALESCE_ROWS: Final = 50_000
 """...or until this many rows are waiting."""
-
-
-def merge_batches(batches: list[TaskBatch]) -> TaskBatch:
-    """Concatenate task batches into one, remapping their `ops`/`error_types` indexes.
-
-    The aggregator's cost per batch has a fixed part per worker and operation present, so
-    at 100k tasks/s arriving as 1,000-row batches, ingesting a few merged batches a second
-    instead of a hundred small ones is most of the monitor's CPU budget saved.
-    """
-    batches = [b for b in batches if len(b)]
-    if len(batches) == 1:
-        return batches[0]
-    ops: dict[str, int] = {}
-    errors: dict[str, int] = {"": 0}
-    parts: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in TASK_COLUMNS}
-    for batch in batches:
-        op_map = np.array([ops.setdefault(o, len(ops)) for o in batch.ops], dtype=np.int64)
-        error_map = np.array(
-            [errors.setdefault(e, len(errors)) for e in batch.error_types], dtype=np.int64
-        )
-        for name, column in batch.columns():
-            values = np.frombuffer(column, dtype=np.int64)
-            if name == "op":
-                values = op_map[values]
-            elif name == "error_type":
-                values = error_map[values]
-            parts[name].append(values)
-    columns = []
-    for name in TASK_COLUMNS:
-        out = array("q")
-        if parts[name]:
-            out.frombytes(np.concatenate(parts[name]).tobytes())
-        columns.append(out)
-    return TaskBatch(tuple(ops), tuple(errors), *columns)
 
 
 class Monitor:
@@ -345,16 +307,8 @@ class Monitor:
         number is claimed on arrival: a record a resume or backfill sends again is dropped
         here, whatever its kind, before it can count twice.
         """
-        agg = self.aggregator
-        records: Iterable[tuple[int, Event | TaskBatch]] = heapq.merge(
-            item.events, item.tasks, key=lambda r: r[0]
-        )
-        for seq, record in records:
-            if isinstance(record, TaskBatch):
-                if agg.claim(seq, len(record)):
-                    self._queue_locked(record)
-            else:
-                agg.ingest_event(record, seq=seq)
+        for record in claim_records(self.aggregator, item):
+            self._queue_locked(record)
 
     def _queue_locked(self, batch: TaskBatch) -> None:
         """Hold a batch for merging; ingest the held ones when enough time or rows piled up."""

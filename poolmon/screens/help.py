@@ -87,11 +87,17 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    sections: ClassVar[tuple[tuple[str, Sequence[tuple[str, str]]], ...]] = (
+        ("Keys", KEYS),
+        ("Connection", STATES),
+    )
+    """The tables shown, in order (a replay puts its own keys first)."""
+
     def compose(self) -> ComposeResult:
-        """The two tables in a scrollable box."""
+        """The tables in a scrollable box."""
         box = VerticalScroll()
         box.border_title = "poolmon keys"
         box.border_subtitle = "escape closes"
         with box:
-            yield Static(help_table(KEYS, "Keys"))
-            yield Static(help_table(STATES, "Connection"))
+            for title, rows in self.sections:
+                yield Static(help_table(rows, title))

@@ -91,7 +91,10 @@ class HeaderBar(Widget):
             if info.started_at_ns and until >= info.started_at_ns:
                 identity.append(f" up {fmt.age(until - info.started_at_ns)}")
             parts.append((identity, 5))
-        label, colour = STATE_LOOK.get(self.state, (self.state, "text-muted"))
+        replay = self.state.startswith("REPLAY")  # a recording: `REPLAY ▶ 60x`
+        label, colour = STATE_LOOK.get(
+            self.state, (self.state, "accent" if replay else "text-muted")
+        )
         state = Text("  ")
         state.append(label, style=Style(bold=True, color=theme_hex(self.app, colour)))
         parts.append((state, 0))

@@ -48,7 +48,7 @@ class SourceStatus:
     """The connection as the app shows it.
 
     Attributes:
-        state: connecting, live, stale or disconnected (a replay: `REPLAY ▶ 60x`).
+        state: connecting, live, stale or disconnected (a replay: `REPLAY 60x playing`).
         detail: Words for the status line: why it dropped, when the next attempt is.
         severity: info, warning or error (how `detail` is coloured).
         dropped: Events lost in transport since attaching (sequence gaps, server drops).

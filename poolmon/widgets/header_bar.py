@@ -91,7 +91,7 @@ class HeaderBar(Widget):
             if info.started_at_ns and until >= info.started_at_ns:
                 identity.append(f" up {fmt.age(until - info.started_at_ns)}")
             parts.append((identity, 5))
-        replay = self.state.startswith("REPLAY")  # a recording: `REPLAY ▶ 60x`
+        replay = self.state.startswith("REPLAY")  # a recording: `REPLAY 60x playing`
         label, colour = STATE_LOOK.get(
             self.state, (self.state, "accent" if replay else "text-muted")
         )

@@ -6,13 +6,17 @@ pool, and pytest loads several conftests; this module has a unique name.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from poolmon import Pool
 from poolmon.bench.tasks import fail, ident
@@ -87,3 +91,13 @@ def record_real_pool(folder: Path, ok: int = 3000, failing: int = 40) -> Recorde
         return Recorded(path, totals.succeeded, totals.failed, err, proc.returncode)
     finally:
         pool.shutdown()
+
+
+def async_test(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test body in a fresh event loop (no async pytest plugin is installed)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(fn(*args, **kwargs))
+
+    return run

@@ -89,13 +89,13 @@ class ReplaySource:
         self.file.close()
 
     def status(self) -> SourceStatus:
-        """`REPLAY ▶ 60x` as the state; where the replay is and stands as the detail."""
+        """`REPLAY 60x playing` as the state; where the replay is and stands as the detail."""
         with self.lock:
             mono = self.clock.monotonic_ns()
             at = self.timeline.position(mono)
             tl = self.timeline
-            sign = "▶" if tl.playing else ("■" if at >= tl.end_ns else "‖")
-            state = f"REPLAY {sign} {tl.speed}x"
+            mode = "playing" if tl.playing else ("at end" if at >= tl.end_ns else "paused")
+            state = f"REPLAY {tl.speed}x {mode}"
             parts = [
                 f"{self.file.path.name} {length_words(at - tl.start_ns)} of "
                 f"{length_words(tl.end_ns - tl.start_ns)}"

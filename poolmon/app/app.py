@@ -23,6 +23,7 @@ from poolmon.app.advice import Advice
 from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
+from poolmon.app.recording import RecordingMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
@@ -51,7 +52,7 @@ DEFAULT_REFRESH_HZ = 4.0
 MESSAGE_TTL_S = 15.0
 """Seconds a command result stays in the status line."""
 
-class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
+class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin, RecordingMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -188,7 +189,7 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
         return Frame(
             snapshot=snapshot,
             state=status.state,
-            detail=status.detail,
+            detail=self.recording_detail(status.detail),
             severity=status.severity,
             dropped=status.dropped,
             window_s=self.window_s,

@@ -30,6 +30,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("", "k S u t-edits r K + - are greyed out in read-only mode; pressing one says why"),
+    ("R", "record this pool to a file (again: stop); poolmon replay FILE plays it"),
     ("ctrl+p", "command palette: every command, searchable"),
     ("?", "this help"),
     ("q", "quit"),

@@ -144,3 +144,20 @@ class Recorder:
             f"{w.frames:,} frames, {w.tasks:,} tasks, {w.bytes / 1e6:.1f} MB{per_task}{parts}, "
             f"{w.dropped_frames:,} frames dropped by a slow disk, {self.links - 1} reconnects"
         )
+
+
+def recordings_dir() -> Path:
+    """Where the app's `R` writes: `$XDG_STATE_HOME/poolmon/recordings` (or ~/.local/state)."""
+    from poolmon.runtime.alerting.state_file import default_state_root
+
+    return default_state_root() / "recordings"
+
+
+def default_recording_path(pool: str, now_ns: int) -> Path:
+    """`<recordings_dir>/<pool>-20260101-020304.pmrec` (UTC), the folder created."""
+    from poolmon.runtime.alerting.state_file import safe_dir_name
+
+    folder = recordings_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now_ns / 1e9))
+    return folder / f"{safe_dir_name(pool)}-{stamp}.pmrec"

@@ -7,8 +7,9 @@ each `snapshot()` moves the timeline to where it should be (playing: by the view
 times the speed) and applies the recorded frames up to there, in the feed's fixed steps.
 
 Seeking back restores the nearest checkpoint before the target (a pickled copy of the whole
-feed, taken every `checkpoint_s` of recording as play passes it, zlib-compressed) or starts
-over, then plays forward: the result equals a straight play to the same point, because the
+feed, taken every `checkpoint_s` of recording as play passes it, zlib-compressed and kept in
+an anonymous temporary file, so an hour's checkpoints cost disk, not memory) or starts over,
+then plays forward: the result equals a straight play to the same point, because the
 feed applies the same steps the same way whichever path led there (tests check it). Commands
 are refused: a recording cannot be steered.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import bisect
 import os
 import pickle
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -38,8 +40,8 @@ from poolmon.runtime.recording.reader import Item, RecordingFile
 
 T = TypeVar("T")
 
-CHECKPOINT_S: Final = 60
-"""Recording seconds between checkpoints."""
+CHECKPOINT_S: Final = 15
+"""Recording seconds between checkpoints (a seek plays at most this much)."""
 SILENCE_GAP_NS: Final = 5_000_000_000
 """No frame at all for this long is a gap (a live monitor would have shown it stale)."""
 MARKS: Final = ("alert", "crash", "gap")
@@ -75,7 +77,11 @@ class ReplaySource:
         self.feed = RecordingFeed()
         self._cursor = (0, 0)
         self._applied_ns = self.file.first_ns - self.file.first_ns % STEP_NS
-        self._checkpoints: dict[int, tuple[bytes, tuple[int, int]]] = {}
+        self._checkpoints: dict[int, tuple[int, int, tuple[int, int]]] = {}
+        """Checkpoint time -> (offset, length) in the spill file, and the cursor there."""
+        self._spill = tempfile.TemporaryFile(prefix="poolmon-replay-")  # noqa: SIM115 (closed by stop)
+        self.checkpoint_bytes = 0
+        """Bytes of checkpoints spilled so far."""
         self._checkpoint_times: list[int] = []
         self._live_cursor = (0, 0)
 
@@ -85,8 +91,9 @@ class ReplaySource:
         """Nothing runs in the background; the first snapshot applies the first frames."""
 
     def stop(self) -> None:
-        """Release the file."""
+        """Release the file and the checkpoints."""
         self.file.close()
+        self._spill.close()
 
     def status(self) -> SourceStatus:
         """`REPLAY 60x playing` as the state; where the replay is and stands as the detail."""
@@ -203,8 +210,9 @@ class ReplaySource:
         self._applied_ns = self.file.first_ns - self.file.first_ns % STEP_NS
 
     def _restore(self, at_ns: int) -> None:
-        blob, cursor = self._checkpoints[at_ns]
-        self.feed = pickle.loads(zlib.decompress(blob))
+        offset, length, cursor = self._checkpoints[at_ns]
+        self._spill.seek(offset)
+        self.feed = pickle.loads(zlib.decompress(self._spill.read(length)))
         self._cursor = cursor
         self._applied_ns = at_ns
 
@@ -240,7 +248,10 @@ class ReplaySource:
         """Checkpoint: the feed now holds exactly the entries received before `at_ns`."""
         index, pos = self._peek_cursor()
         blob = zlib.compress(pickle.dumps(self.feed, pickle.HIGHEST_PROTOCOL), 1)
-        self._checkpoints[at_ns] = (blob, (index, pos))
+        offset = self._spill.seek(0, os.SEEK_END)
+        self._spill.write(blob)
+        self.checkpoint_bytes += len(blob)
+        self._checkpoints[at_ns] = (offset, len(blob), (index, pos))
         bisect.insort(self._checkpoint_times, at_ns)
 
     def _peek_cursor(self) -> tuple[int, int]:

@@ -39,7 +39,7 @@ from poolmon.core.recording.format import (
 BLOCK_S: Final = 1.0
 """A block is written at least this often (what a SIGKILL can lose)."""
 BLOCK_RAW_BYTES: Final = 8 << 20
-"""...or as soon as its entries reach this many bytes uncompressed."""
+"""...or as soon as its entries reach this many bytes uncompressed (a quarter of the cap)."""
 QUEUE_BYTES: Final = 64 << 20
 """Frames waiting for the writer thread, at most (estimated bytes); more are dropped."""
 LEVEL: Final = 6
@@ -112,6 +112,8 @@ class RecordingWriter:
         self.max_bytes = max_bytes
         self.rotate = rotate
         self.block_s = block_s
+        self._block_cut = min(BLOCK_RAW_BYTES, (max_bytes or BLOCK_RAW_BYTES * 4) // 4)
+        """A block is cut at this many raw bytes, so several fit under the size cap."""
         self.frames = 0
         """Frames written."""
         self.tasks = 0
@@ -204,7 +206,7 @@ class RecordingWriter:
                     self.tasks += sum(len(b) for _, b in item.tasks)
             entries.append(entry)
             raw += len(entry.payload) + 13
-            if raw >= BLOCK_RAW_BYTES:
+            if raw >= self._block_cut:
                 self._write_block(entries)
                 entries, raw = [], 0
         if entries:

@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reps", type=int, default=21, help="stack requests per method")
     parser.add_argument("--workers", type=int, default=3, help="pool size (one gets stuck)")
     parser.add_argument(
-        "--part", choices=["all", "stack", "record"], default="all", help="which figures to run"
+        "--part",
+        choices=["all", "stack", "record", "record-size"],
+        default="all",
+        help="which figures (record-size: bytes a task and the throughput ratio only)",
     )
 
 
@@ -98,10 +101,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     part = getattr(args, "part", "all")
     if part in ("all", "stack"):
         figures, notes = stack_figures(5 if args.quick else args.reps, args.workers)
-    if part in ("all", "record"):  # record and replay (poolmon/bench/recording.py)
+    if part in ("all", "record", "record-size"):  # poolmon/bench/recording.py
         from poolmon.bench.recording import figures as recording_figures
 
-        more, ratios, more_notes = recording_figures(bool(args.quick))
+        seek = part != "record-size"
+        more, ratios, more_notes = recording_figures(bool(args.quick), seek=seek)
         figures.update(more)
         notes += more_notes
     return {

@@ -7,7 +7,7 @@ each `snapshot()` moves the timeline to where it should be (playing: by the view
 times the speed) and applies the recorded frames up to there, in the feed's fixed steps.
 
 Seeking back restores the nearest checkpoint before the target (a pickled copy of the whole
-feed, taken every `checkpoint_s` of recording as play passes it, zlib-compressed and kept in
+feed, taken every `checkpoint_s` (5 s) of recording as play passes it, zlib-compressed and kept in
 an anonymous temporary file, so an hour's checkpoints cost disk, not memory) or starts over,
 then plays forward: the result equals a straight play to the same point, because the
 feed applies the same steps the same way whichever path led there (tests check it). Commands
@@ -40,8 +40,13 @@ from poolmon.runtime.recording.reader import Item, RecordingFile
 
 T = TypeVar("T")
 
-CHECKPOINT_S: Final = 15
-"""Recording seconds between checkpoints (a seek plays at most this much)."""
+CHECKPOINT_S: Final = 5
+"""Recording seconds between checkpoints (a seek plays at most this much).
+
+Each checkpoint is the whole aggregator pickled and compressed, about 0.35 MiB once an hour's
+windows are full (on disk, in the spill file): 5 s costs ~250 MiB of temporary disk per hour
+of recording played and keeps a seek to ~0.5 s even on a loaded 2-core machine; 15 s took
+three times longer (docs/BENCHMARKS.md, investigate)."""
 SILENCE_GAP_NS: Final = 5_000_000_000
 """No frame at all for this long is a gap (a live monitor would have shown it stale)."""
 MARKS: Final = ("alert", "crash", "gap")

@@ -42,8 +42,9 @@ BLOCK_RAW_BYTES: Final = 8 << 20
 """...or as soon as its entries reach this many bytes uncompressed (a quarter of the cap)."""
 QUEUE_BYTES: Final = 64 << 20
 """Frames waiting for the writer thread, at most (estimated bytes); more are dropped."""
-LEVEL: Final = 6
-"""zlib level: 6 costs little more CPU than 1 on packed columns and saves about a tenth."""
+LEVEL: Final = 1
+"""zlib level: 6 saves about a tenth more on packed columns but costs nearly three times the
+CPU, and the recorder's CPU comes out of the pool's machine (bench investigate)."""
 
 
 class RecordingPathError(PoolmonError):

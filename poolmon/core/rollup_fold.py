@@ -162,11 +162,15 @@ class SecondFolder:
         return self._rows
 
     def take_before(self, limit_s: int) -> list[tuple[int, SecondAcc]]:
-        """Fold, then remove and return every open second before `limit_s`, oldest first."""
+        """Fold, then remove and return every open second before `limit_s`, oldest first.
+
+        Every second before `limit_s` is closed from then on, empty ones too: a row arriving
+        later for one of them is counted in the next open second, so a second reported closed
+        never gets a rollup afterwards (a live-rollups monitor relies on it).
+        """
         self.fold()
         done = sorted(s for s in self.open if s < limit_s)
-        if done:
-            self.closed_through = max(done[-1], self.closed_through or done[-1])
+        self.closed_through = max(limit_s - 1, self.closed_through or limit_s - 1)
         return [(s, self.open.pop(s)) for s in done]
 
     # ------------------------------------------------------------------ the fold

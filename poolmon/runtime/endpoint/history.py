@@ -216,7 +216,12 @@ class History:
             blob = pack_rollup(rollup)
             rollups.append((second, rollup.count, failed, blob))
             self._rollup_bytes += len(blob)
-            self._closed_through = second
+        # Every second before the cut is closed, empty ones too (the builder counts a later row
+        # for one of them in an open second), so `rollups_until_s` advances while idle.
+        cut_s = (now_ns - self._grace_ns) // NS_PER_S - 1
+        self._closed_through = max(
+            cut_s, -1 if self._closed_through is None else self._closed_through
+        )
         if closed:
             self._evict()
         return closed

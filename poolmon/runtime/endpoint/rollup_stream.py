@@ -4,7 +4,9 @@ Why: a monitor that only exports counters (the headless watcher, Prometheus behi
 no use for one row per task, yet decoding and counting rows was nearly all it cost, and the
 pool's endpoint paid to pack and write every row to it. The pool already closes one rollup
 per second (`History.tick`) for its own history; sending it to a monitor that subscribed with
-`live_tasks="rollups"` costs one small frame a second, whatever the task rate. The frame is
+`live_tasks="rollups"` costs one small frame a second, whatever the task rate. A frame goes
+out at every tick (about once a second), with no rollups when no second with tasks closed, so
+its `until_s` tells the monitor that every task before that second is counted. The frame is
 encoded once and shared by every such monitor (split only for one whose `max_frame_size` it
 exceeds). A monitor whose output queue is full loses the frame like a live record: the
 rollups' seconds count as dropped records and their tasks as dropped task rows in its
@@ -34,8 +36,6 @@ def send_live_rollups(
         history: The pool's history (the frame's `until_s` is its first open second).
         limit: The per-connection output bound (`EndpointServer.out_buffer_bytes`).
     """
-    if not closed:
-        return []
     frame: bytes | None = None
     wires: tuple[dict[str, object], ...] = ()
     until_s = 0

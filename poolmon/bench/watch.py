@@ -15,7 +15,12 @@ Three figures (issue #14):
   actually ran is reported beside it, from the watcher's own counters.
 * **throughput_watched_vs_unwatched**: one real pool (2 workers, trivial tasks) timed over a
   fixed number of tasks with a `poolmon watch` subprocess attached and without, interleaved;
-  the median of the per-pair ratios.
+  the median of the per-pair ratios, with a bootstrap 95 % interval of that median
+  (`figures.throughput_watched_vs_unwatched_ci95`).
+
+The watcher takes each pool's tasks as live rollups (one frame a second per pool, whatever the
+task rate; docs/PROTOCOL.md "Live rollups"), so both CPU figures are per second and per pool,
+not per task.
 
 The machine is shared with other busy sessions: the scrape and throughput figures are medians
 of repetitions; each CPU figure is one stretch of `--seconds` (20 by default).
@@ -38,6 +43,7 @@ import psutil
 
 from poolmon.bench.common import machine, median
 from poolmon.bench.tasks import ident
+from poolmon.bench.telemetry import median_ci95
 from poolmon.runtime.watch.collector import Caps, WatchCollector
 from poolmon.runtime.watch.figures import read_figures
 from poolmon.runtime.watch.serve import MetricsServer, parse_listen
@@ -245,6 +251,7 @@ def throughput_ratio(env: dict[str, str], pairs: int, n_tasks: int = 200_000) ->
     ratios = [w / u for w, u in zip(watched, unwatched, strict=True)]
     return {
         "ratio": median(ratios),
+        "ratio_ci95": [round(v, 3) for v in median_ci95(ratios)],
         "ratios": ratios,
         "watcher_cores_while_watched": median(shares),
         "watched_tasks_per_s": median(watched),
@@ -278,6 +285,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "unwatched_tasks_per_s": ratio["unwatched_tasks_per_s"],
             "watcher_cores_while_watched": ratio["watcher_cores_while_watched"],
             "throughput_ratio_per_pair": ratio["ratios"],
+            "throughput_watched_vs_unwatched_ci95": ratio["ratio_ci95"],
         },
         "ratios": {"throughput_watched_vs_unwatched": ratio["ratio"]},
         "targets": {

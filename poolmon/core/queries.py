@@ -186,8 +186,6 @@ def _load(agg: Aggregator, now_s: int, window_s: int, first_s: int, step: int) -
         affinity_misses=sig.get("affinity_misses", 0),
         events_dropped=sig.get("dropped", 0),
     )
-
-
 def _int_or_none(value: float | None) -> int | None:
     """A gauge as an int, None (no data) staying None: never a made-up 0."""
     return None if value is None else int(value)

@@ -332,3 +332,4 @@ def _secret_hint(key: str) -> str:
         if word in key:
             return hint
     return "an _env or _file setting"
+

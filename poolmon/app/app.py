@@ -23,6 +23,7 @@ from poolmon.app.advice import Advice
 from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
+from poolmon.app.fleet import FLEET_ACTIONS, FleetMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
@@ -51,7 +52,7 @@ DEFAULT_REFRESH_HZ = 4.0
 MESSAGE_TTL_S = 15.0
 """Seconds a command result stays in the status line."""
 
-class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
+class PoolmonApp(FleetMixin, AdvisorActions, StacksMixin, TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -150,6 +151,7 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
         """Start the source, show the overview and start the refresh timer."""
         self.source.start()
         self.push_screen(OverviewScreen())
+        self.open_fleet()  # several pools: the pools overview first (poolmon/app/fleet.py)
         self.refresh_frame()
         if self.refresh_hz > 0:
             self.set_interval(1 / self.refresh_hz, self.refresh_frame)
@@ -199,6 +201,7 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
             findings=self.advice.findings,
             advice_note=self.advice.note,
             **self.tuning_fields(snapshot),
+            **self.fleet_fields(screen),
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -264,6 +267,8 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out tuning keys in read-only mode or before the pool size is known."""
+        if action in FLEET_ACTIONS:
+            return self.fleet_allows(action)
         if action in TUNING_ACTIONS and self.read_only_now():
             return None
         if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room

@@ -24,6 +24,7 @@ from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
 from poolmon.app.fleet import FLEET_ACTIONS, FleetMixin
+from poolmon.app.selfwatch import SelfWatchMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
@@ -52,7 +53,7 @@ DEFAULT_REFRESH_HZ = 4.0
 MESSAGE_TTL_S = 15.0
 """Seconds a command result stays in the status line."""
 
-class PoolmonApp(FleetMixin, AdvisorActions, StacksMixin, TuningMixin):
+class PoolmonApp(FleetMixin, SelfWatchMixin, AdvisorActions, StacksMixin, TuningMixin):
     """The poolmon terminal monitor.
 
     Args:
@@ -164,15 +165,17 @@ class PoolmonApp(FleetMixin, AdvisorActions, StacksMixin, TuningMixin):
 
     def refresh_frame(self) -> None:
         """Pull a snapshot (unless paused) and show it on the active screen."""
+        started = self.frame_started()  # the frame's time, for the `m` view (app/selfwatch.py)
         self._status = self.source.status()
         if not self.paused or self._snapshot is None:
-            self._snapshot = self.source.snapshot(self.window_s)
+            self._snapshot = self.timed_snapshot(self.window_s)
             for text in self._crashes.new_messages(self._snapshot):
                 self.notify(text, title="worker crashed", severity="error", timeout=10)
             self._announce()
         screen = self.screen
         if isinstance(screen, PoolmonScreen):
             screen.show_frame(self._frame_for(screen))
+        self.frame_done(started)
 
     def _frame_for(self, screen: PoolmonScreen) -> Frame:
         status = self._status
@@ -202,6 +205,7 @@ class PoolmonApp(FleetMixin, AdvisorActions, StacksMixin, TuningMixin):
             advice_note=self.advice.note,
             **self.tuning_fields(snapshot),
             **self.fleet_fields(screen),
+            **self.self_fields(screen),
         )
 
     @on(PoolmonScreen.FrameWanted)

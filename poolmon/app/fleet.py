@@ -10,11 +10,13 @@ it is on screen (one cheap summary per pool); the selected pool alone gets a ful
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from textual import on
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from poolmon.app.advice import Advice
 from poolmon.app.announcer import FiringAnnouncer
@@ -25,7 +27,7 @@ from poolmon.core.tuning import SettingSpec, Value
 from poolmon.runtime.fleet import FleetSource
 from poolmon.runtime.monitor import SnapshotSource
 from poolmon.screens.base import PoolmonScreen
-from poolmon.screens.overview import OverviewScreen
+from poolmon.screens.pool_overview import PoolOverviewScreen
 from poolmon.screens.pools import PoolsScreen
 from poolmon.widgets.pool_table import PoolTable
 
@@ -48,14 +50,14 @@ class FleetMixin(App[None]):
     """Several pools for `PoolmonApp` (mixed in; see the module doc)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("P", "pools", "Pools"),
+        Binding("P", "pools", "Pools", show=False),
         Binding("left_square_bracket", "prev_pool", "Prev pool", show=False),
         Binding("right_square_bracket", "next_pool", "Next pool", show=False),
     ]
     """
     | Key | Action |
     | :- | :- |
-    | `P` | The pools overview (with several pools). |
+    | `P` | The pools overview (with several pools; escape on a pool's overview too). |
     | `[` `]` | The previous / next pool's overview. |
     """
 
@@ -87,7 +89,7 @@ class FleetMixin(App[None]):
         """With several pools, start on the pools overview (above the first pool's overview)."""
         self._pool_memory = {}
         if self.fleet_source is not None:
-            self.push_screen(PoolsScreen())
+            self.switch_screen(PoolsScreen())
 
     def fleet_allows(self, action: str) -> bool:
         """Whether a fleet action applies: only with several pools."""
@@ -110,6 +112,16 @@ class FleetMixin(App[None]):
         current = fleet.current
         place = f"{members.index(current) + 1}/{len(members)}"
         return {"pool_label": f"{current.target.label} {place}"}
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette's pool commands, with several pools."""
+        yield from super().get_system_commands(screen)
+        if self.fleet_source is not None:
+            yield SystemCommand("Pools overview", "Every watched pool (P)", self.action_pools)
+            yield SystemCommand("Next pool", "The next pool's overview (])", self.action_next_pool)
+            yield SystemCommand(
+                "Previous pool", "The previous pool's overview ([)", self.action_prev_pool
+            )
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -155,11 +167,11 @@ class FleetMixin(App[None]):
             self._pool_memory[fleet.current.key] = self._remember()
             fleet.select(key)
             self._recall(self._pool_memory.pop(key, None))
-        self._show(OverviewScreen)
+        self._show(PoolOverviewScreen)
 
     def _show(self, kind: type[PoolmonScreen]) -> None:
-        """Pop down to the nearest screen of this kind (or push a new one) and redraw."""
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, kind):
+        """Pop down to the nearest screen of this kind (or push one above the list) and redraw."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, kind | PoolsScreen):
             self.pop_screen()
         if not isinstance(self.screen, kind):
             self.push_screen(kind())

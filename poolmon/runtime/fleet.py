@@ -20,20 +20,24 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
+from poolmon.core.aggregator import Aggregator
 from poolmon.core.fleet_summary import PoolRow, summarize_pool
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
 from poolmon.runtime.endpoint.paths import list_sockets, probe
+from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import EXITED
 from poolmon.runtime.monitor import (
     CONNECTING,
     DISCONNECTED,
     LIVE,
     CommandResult,
-    Monitor,
+    SnapshotSource,
     SourceStatus,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +73,7 @@ def condition_of(status: SourceStatus) -> str:
 class Member:
     """One watched pool: its target, its monitor, and whether its socket is gone."""
 
-    def __init__(self, target: FleetTarget, monitor: Monitor, *, discovered: bool) -> None:
+    def __init__(self, target: FleetTarget, monitor: PoolMonitor, *, discovered: bool) -> None:
         self.target = target
         self.monitor = monitor
         self.discovered = discovered
@@ -83,7 +87,17 @@ class Member:
         return self.target.where
 
 
-MonitorFactory = Callable[[Path], Monitor]
+class PoolMonitor(SnapshotSource, Protocol):
+    """What the fleet needs of a pool's monitor: a `Monitor`, or a test's `FeedMonitor`."""
+
+    intake: IntakeMeter
+
+    def read(self, fn: Callable[[Aggregator], T]) -> T:
+        """Run `fn` on the pool's aggregator, consistently (under the monitor's lock)."""
+        ...
+
+
+MonitorFactory = Callable[[Path], PoolMonitor]
 """Builds the monitor of one pool (the app's: read-only or not, its client name)."""
 
 
@@ -246,7 +260,7 @@ class FleetSource:
         self.fleet = fleet
 
     @property
-    def monitor(self) -> Monitor:
+    def monitor(self) -> PoolMonitor:
         """The selected pool's monitor."""
         return self.fleet.current.monitor
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from poolmon.core.advisor.model import Finding
 from poolmon.core.fleet_summary import PoolRow
+from poolmon.core.self_figures import SelfFigures
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
 from poolmon.core.tuning import SettingSpec
 
@@ -39,7 +40,8 @@ class Frame:
         pools: Every watched pool's row (the pools overview; empty with a single pool).
         pool_label: With several pools: the selected pool's name and place (`etl 2/5`), or
             what the pools overview says of them all; empty with a single pool.
-        behind: How far behind the app is (`3.2s`, `120 dropped`), empty when it keeps up.
+        behind: How far behind the app is (`3.2s`, `120 lost`), empty when it keeps up.
+        self_figures: The app's own figures (the self-monitoring view only).
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -60,3 +62,4 @@ class Frame:
     pools: tuple[PoolRow, ...] = ()
     pool_label: str = ""
     behind: str = ""
+    self_figures: SelfFigures | None = None

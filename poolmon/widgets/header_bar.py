@@ -116,7 +116,7 @@ class HeaderBar(Widget):
             label,
             style=Style(bold=True, reverse=bool(self.behind), color=theme_hex(self.app, colour)),
         )
-        if self.state:
+        if self.state or self.behind:
             parts.append((state, 0))
         parts.extend(self._badge())
         parts.append((Text(f"  window {fmt.window(self.window_s)}"), 2))

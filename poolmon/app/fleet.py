@@ -127,8 +127,11 @@ class FleetMixin(App[None]):
 
     def action_pools(self) -> None:
         """Back to the pools overview."""
-        if self.fleet_source is not None:
+        fleet_source = self.fleet_source
+        if fleet_source is not None:
             self._show(PoolsScreen)
+            if fleet_source.fleet.members:  # the cursor on the pool just looked at
+                self.screen.query_one(PoolTable).highlight(fleet_source.fleet.current.key)
 
     def action_next_pool(self) -> None:
         """The next pool's overview."""

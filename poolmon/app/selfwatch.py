@@ -21,7 +21,7 @@ from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.fleet import FleetSource
 from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.monitor import SnapshotSource
-from poolmon.runtime.selfwatch import SelfWatch, Watched
+from poolmon.runtime.selfwatch import FrameStart, SelfWatch, Watched
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.pools import PoolsScreen
 from poolmon.screens.self_view import SelfScreen
@@ -69,11 +69,11 @@ class SelfWatchMixin(App[None]):
     def self_watch(self, watch: SelfWatch) -> None:
         self._self_watch = watch
 
-    def frame_started(self) -> int:
+    def frame_started(self) -> FrameStart:
         """The refresh tick begins: the frame's clock starts."""
         return self.self_watch.frame_started()
 
-    def frame_done(self, started: int) -> None:
+    def frame_done(self, started: FrameStart) -> None:
         """The tick handed out its frame: stop the clock once the screen is rendered."""
         self.call_after_refresh(self.self_watch.frame_rendered, started)
 

@@ -76,6 +76,8 @@ class SelfFigures:
         frame_ms_last, frame_ms_p50, frame_ms_p95: Frame time: from the refresh tick's start
             (pull the snapshot, hand it to the screen) until the screen has been laid out and
             rendered.
+        frame_cpu_ms_p50: The UI thread's CPU time over the same span (the work alone; the
+            wall time also holds waits for the GIL and, on a busy machine, for a CPU).
         snapshot_ms_last, snapshot_ms_p50: Time to build the shown pool's snapshot.
         refresh_hz: The refresh rate (0: the timer is off).
         rss_bytes: The app process's resident memory.
@@ -88,6 +90,7 @@ class SelfFigures:
     frame_ms_last: float | None = None
     frame_ms_p50: float | None = None
     frame_ms_p95: float | None = None
+    frame_cpu_ms_p50: float | None = None
     snapshot_ms_last: float | None = None
     snapshot_ms_p50: float | None = None
     refresh_hz: float = 0.0

@@ -3,11 +3,12 @@
 The app calls `frame_started()` at the top of its refresh tick and `frame_rendered(started)`
 once the screen has been laid out and rendered (Textual's after-refresh callback), so a frame's
 time is everything the tick costs the person looking: pulling the snapshot, handing it out,
-layout and rendering, and waiting for the GIL while monitor threads ingest. Snapshot builds are
-timed apart (`timed`). `figures()` joins those with each pool's `IntakeMeter` and connection
-status into a frozen `SelfFigures`; the latest losses are remembered per pool for
-`BEHIND_DROPS_S`, so a burst of drops keeps the header saying "behind" for a while rather
-than for one frame.
+layout and rendering, and waiting for the GIL while monitor threads ingest (and, on a busy
+machine, for a CPU). The UI thread's CPU time over the same span is kept beside it: the work
+itself, which a loaded machine does not inflate. Snapshot builds are timed apart (`timed`).
+`figures()` joins those with each pool's `IntakeMeter` and connection status into a frozen
+`SelfFigures`; the latest losses are remembered per pool for `BEHIND_DROPS_S`, so a burst of
+drops keeps the header saying "behind" for a while rather than for one frame.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ FRAME_SAMPLES = 240
 """Frames the percentiles cover (a minute at 4 Hz)."""
 RATE_SPAN_S = 5.0
 """Records per second are measured over about this long."""
+
+FrameStart = tuple[int, int]
+"""When a frame began: wall-clock and UI-thread CPU nanoseconds."""
 
 Watched = tuple[str, SourceStatus, IntakeMeter]
 """One pool as `figures()` takes it: name, connection status, intake meter."""
@@ -84,6 +88,7 @@ class SelfWatch:
         self.threads = threads
         self.recording = recording
         self.frame_ms: deque[float] = deque(maxlen=FRAME_SAMPLES)
+        self.frame_cpu_ms: deque[float] = deque(maxlen=FRAME_SAMPLES)
         self.snapshot_ms: deque[float] = deque(maxlen=FRAME_SAMPLES)
         self.frames = 0
         self._rates: dict[str, deque[tuple[float, int]]] = {}
@@ -93,19 +98,22 @@ class SelfWatch:
 
     # -- timing ----------------------------------------------------------------------------
 
-    def frame_started(self) -> int:
+    def frame_started(self) -> FrameStart:
         """Call at the top of the refresh tick; pass the result to `frame_rendered`."""
-        return time.perf_counter_ns()
+        return time.perf_counter_ns(), time.thread_time_ns()
 
-    def frame_rendered(self, started: int) -> None:
-        """Call once the frame is on screen: records its time."""
+    def frame_rendered(self, started: FrameStart) -> None:
+        """Call once the frame is on screen (same thread): records its wall and CPU time."""
         if self.recording:
-            self.record_frame((time.perf_counter_ns() - started) / 1e6)
+            wall = (time.perf_counter_ns() - started[0]) / 1e6
+            self.record_frame(wall, (time.thread_time_ns() - started[1]) / 1e6)
 
-    def record_frame(self, ms: float) -> None:
-        """Record one frame's time."""
+    def record_frame(self, ms: float, cpu_ms: float | None = None) -> None:
+        """Record one frame's wall time (and the UI thread's CPU time in it)."""
         with self._lock:
             self.frame_ms.append(ms)
+            if cpu_ms is not None:
+                self.frame_cpu_ms.append(cpu_ms)
             self.frames += 1
 
     def timed(self, fn: Callable[..., T], *args: object) -> T:
@@ -124,6 +132,7 @@ class SelfWatch:
         now = self.clock.monotonic_ns() / 1e9
         with self._lock:
             frames = list(self.frame_ms)
+            cpu = list(self.frame_cpu_ms)
             count = self.frames
         snaps = list(self.snapshot_ms)
         return SelfFigures(
@@ -131,6 +140,7 @@ class SelfWatch:
             frame_ms_last=frames[-1] if frames else None,
             frame_ms_p50=_percentile(frames, 0.5),
             frame_ms_p95=_percentile(frames, 0.95),
+            frame_cpu_ms_p50=_percentile(cpu, 0.5),
             snapshot_ms_last=snaps[-1] if snaps else None,
             snapshot_ms_p50=_percentile(snaps, 0.5),
             refresh_hz=refresh_hz,

@@ -16,13 +16,12 @@ from typing import ClassVar
 from textual import on
 from textual.binding import BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.widgets import _format as fmt
-from poolmon.widgets._keyed_rows import selected_key
 from poolmon.widgets.pool_table import PoolTable
 
 
@@ -38,7 +37,6 @@ class PoolsScreen(PoolmonScreen):
     """
 
     DEFAULT_CSS = """
-    PoolsScreen PoolTable { height: auto; max-height: 1fr; }
     PoolsScreen #pool-where { height: auto; padding: 0 2; color: $text-muted; }
     """
 
@@ -64,7 +62,7 @@ class PoolsScreen(PoolmonScreen):
         self._describe(frame)
 
     def _describe(self, frame: Frame) -> None:
-        key = selected_key(self.query_one(PoolTable))
+        key = self.query_one(PoolTable).highlighted_key
         row = next((r for r in frame.pools if r.key == key), None)
         where = self.query_one("#pool-where", Static)
         if row is None:
@@ -85,13 +83,11 @@ class PoolsScreen(PoolmonScreen):
             words.append(f"{fmt.count(row.dropped)} events lost in transport")
         where.update(" · ".join(words))
 
-    @on(DataTable.RowHighlighted)
+    @on(PoolTable.PoolHighlighted)
     def _highlighted(self) -> None:
         if self.frame is not None:
             self._describe(self.frame)
 
     def action_open(self) -> None:
         """Open the highlighted pool."""
-        key = selected_key(self.query_one(PoolTable))
-        if key is not None:
-            self.post_message(PoolTable.PoolChosen(key))
+        self.query_one(PoolTable).action_choose()

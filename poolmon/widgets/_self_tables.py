@@ -50,6 +50,7 @@ def app_table(f: SelfFigures) -> Table:
     if f.frame_ms_p95 is not None and f.frame_ms_p95 > FRAME_BUDGET_MS:
         frame.stylize("bold red")
     table.add_row("frame time", frame)
+    table.add_row("", f"CPU p50 {ms(f.frame_cpu_ms_p50)} (the UI thread's work)")
     table.add_row("", Text(f"over {fmt.count(f.frames)} frames; budget {FRAME_BUDGET_MS:.0f} ms"))
     table.add_row("snapshot build", f"p50 {ms(f.snapshot_ms_p50)} · last {ms(f.snapshot_ms_last)}")
     period = f"{f.refresh_hz:g}/s (every {1000 / f.refresh_hz:.0f} ms)" if f.refresh_hz else "off"

@@ -89,7 +89,9 @@ def test_overview_sort_open_and_switch(folder: Path, pools: list[LoadedPool]) ->
             assert Path(table.keys[-1]).name == "slow.sock"
             assert "p99 ▲" in screen_text(app)
 
-            table.move_cursor(row=table.keys.index(str(pools[1].path)))
+            await pilot.press("end")  # the slow pool is last now
+            assert table.highlighted_key == str(pools[1].path)
+            assert str(pools[1].path) in screen_text(app)  # the line below names where it is
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, OverviewScreen))
             await until(pilot, lambda: "slow" in screen_text(app).splitlines()[0])
@@ -111,6 +113,10 @@ def test_overview_sort_open_and_switch(folder: Path, pools: list[LoadedPool]) ->
             await pilot.press("P")
             await until(pilot, lambda: isinstance(app.screen, PoolsScreen))
             assert "pools overview (3)" in screen_text(app).splitlines()[0]
+            await pilot.press("enter")  # the cursor follows the pool shown last: gamma
+            await until(pilot, lambda: "gamma" in screen_text(app).splitlines()[0])
+            await pilot.press("escape")  # escape leaves a pool's overview for the list too
+            await until(pilot, lambda: isinstance(app.screen, PoolsScreen))
 
     asyncio.run(scenario())
 

@@ -60,10 +60,10 @@ class SelfScreen(PoolmonScreen):
     """
 
     def compose_body(self) -> Iterable[Widget]:
-        """App figures and pool-side cost side by side, the per-pool intake below."""
+        """The per-pool intake, then app figures and pool-side cost side by side, a note."""
         with VerticalScroll(id="self-scroll"):
+            yield Static(id="self-intake")  # first: "is it keeping up?" fits at 80x24
             yield Horizontal(Static(id="self-app"), Static(id="self-pool"), id="self-top")
-            yield Static(id="self-intake")
             yield Static(CLIENT_QUEUE_NOTE, id="self-note")
 
     def show_body(self, frame: Frame) -> None:

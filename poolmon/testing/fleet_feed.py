@@ -2,7 +2,8 @@
 
 The pools overview and the self-monitoring view read more than a snapshot: a fleet reads each
 pool's aggregator under its monitor's lock (`read`) and its `IntakeMeter`. `FeedMonitor` adds
-both to the hand-fed `FeedSource` (the real aggregator under a `ManualClock`), so snapshot
+both to the hand-fed `FeedSource` (the real aggregator under a `ManualClock`; what is fed is
+counted by the meter as the BATCH frames a live monitor would have received), so snapshot
 tests draw those screens from generated data at a frozen time, never from a live socket.
 """
 
@@ -12,6 +13,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from poolmon.core.aggregator import Aggregator
+from poolmon.core.events import Event, TaskBatch
+from poolmon.core.protocol import Batch
 from poolmon.runtime.intake import IntakeMeter
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.feed_source import FeedSource
@@ -32,7 +35,19 @@ class FeedMonitor(FeedSource):
         """The engine (also `engine`)."""
         super().__init__(clock, self.aggregator, read_only=read_only)
         self.intake = IntakeMeter(clock)
-        """What a live monitor would have counted; tests feed it frames by hand."""
+        """What a live monitor would have counted of what was fed."""
+        self._seq = 1
+
+    def feed(
+        self, events: list[Event] | tuple[Event, ...] = (), batch: TaskBatch | None = None
+    ) -> None:
+        """Ingest as `FeedSource` does, and count it as one BATCH frame the meter received."""
+        super().feed(events, batch)
+        records = [(self._seq + i, e) for i, e in enumerate(events)]
+        tasks = [] if batch is None or not len(batch) else [(self._seq + len(records), batch)]
+        end = self._seq + len(records) + len(tasks)
+        self.intake.note(Batch(self._seq, end, tuple(records), tuple(tasks)))
+        self._seq = end
 
     def read(self, fn: Callable[[Aggregator], T]) -> T:
         """Run `fn` on the aggregator (no lock: everything here runs on one thread)."""

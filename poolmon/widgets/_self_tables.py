@@ -35,7 +35,14 @@ def ms(value: float | None) -> str:
 
 
 def _table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_header=False,
+        box=None,
+        padding=(0, 2),
+        min_width=len(title),
+    )
     table.add_column(style="bold", no_wrap=True)
     table.add_column(no_wrap=True)
     return table

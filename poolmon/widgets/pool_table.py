@@ -32,16 +32,19 @@ from poolmon.widgets._line_table import Cell, cells_strip
 from poolmon.widgets._theme import theme_colour, theme_hex
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("pool", "Pool", 12),
+    ("pool", "Pool", 11),
     ("host", "Host", 9),
     ("state", "State", 13),
     ("size", "Busy/Size", 9),
     ("throughput", "Tasks/s", 8),
     ("p99", "p99", 7),
     ("errors", "Err%", 6),
-    ("alerts", "Alerts", 7),
+    ("alerts", "Alerts", 6),
+    ("trend", "Throughput", 0),
 )
 """Column key, header, width; the sparkline column ("trend") takes what is left."""
+WIDE = 96
+"""Below this width the host column is left out (the line below the table names it)."""
 _LEFT = {"pool", "host", "state", "trend"}
 _TEXT_FIRST = ("pool", "host", "state")
 """Columns that sort a to z first; numbers start with the largest."""
@@ -171,6 +174,7 @@ class PoolTable(ScrollView, can_focus=True):
         padding: 0 1;
     }
     PoolTable:focus { border: round $primary; }
+    PoolTable { overflow-x: hidden; }
     """
 
     cursor_row: reactive[int] = reactive(0)
@@ -198,6 +202,7 @@ class PoolTable(ScrollView, can_focus=True):
         self._order: list[PoolRow] = []
         self._cells: list[list[Cell]] = []
         self._strips: dict[object, Strip] = {}
+        self._columns = list(COLUMNS)
         self._widths = self._fit(160)
 
     # -- data ------------------------------------------------------------------------------
@@ -231,7 +236,16 @@ class PoolTable(ScrollView, can_focus=True):
         keep = self.highlighted_key
         self._rows = tuple(rows)
         self._order = sorted_rows(self._rows, self.sort_column, self.descending)
-        self._cells = [cells(r, self._widths[-1] - 1) for r in self._order]
+        shown = [key for key, _, _ in self._columns]
+        every = [key for key, _, _ in COLUMNS]
+        self._cells = [
+            [
+                c
+                for key, c in zip(every, cells(r, self._widths[-1] - 1), strict=True)
+                if key in shown
+            ]
+            for r in self._order
+        ]
         self.virtual_size = Size(sum(self._widths), len(self._order) + 1)
         self.styles.height = len(self._order) + 3  # header and border: no blank screenful
         keys = self.keys
@@ -259,10 +273,10 @@ class PoolTable(ScrollView, can_focus=True):
 
     # -- drawing ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _fit(width: int) -> list[int]:
-        fixed = [w + 1 for _, _, w in COLUMNS]
-        return [*fixed, max(SPARK_MIN, min(SPARK_MAX, width - sum(fixed))) + 1]
+    def _fit(self, width: int) -> list[int]:
+        self._columns = [c for c in COLUMNS if width >= WIDE or c[0] != "host"]
+        fixed = [w + 1 for key, _, w in self._columns if key != "trend"]
+        return [*fixed, max(SPARK_MIN, min(SPARK_MAX, width - sum(fixed) - 1)) + 1]
 
     def on_resize(self, event: events.Resize) -> None:
         """Fit the sparkline column to the new width."""
@@ -276,7 +290,7 @@ class PoolTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             header: list[Cell] = []
-            for key, label, _ in (*COLUMNS, ("trend", "Throughput", 0)):
+            for key, label, _ in self._columns:
                 if key == self.sort_column:
                     label += " ▼" if self.descending else " ▲"
                 header.append((label, "text-muted", key not in _LEFT))
@@ -340,7 +354,7 @@ class PoolTable(ScrollView, can_focus=True):
 
     def action_cycle_sort(self) -> None:
         """Sort by the next column (names a to z first, numbers largest first)."""
-        keys = [key for key, _, _ in COLUMNS]
+        keys = [key for key, _, _ in self._columns if key != "trend"]  # the shown ones
         self.sort_by(keys[(keys.index(self.sort_column) + 1) % len(keys)])
 
     def action_reverse(self) -> None:
@@ -364,7 +378,7 @@ class PoolTable(ScrollView, can_focus=True):
             edges = [sum(self._widths[: i + 1]) for i in range(len(self._widths))]
             column = next((i for i, edge in enumerate(edges) if x < edge), None)
             if column is not None:
-                self.sort_by([*(k for k, _, _ in COLUMNS), "trend"][column])
+                self.sort_by(self._columns[column][0])
             return
         index = round(self.scroll_offset.y) + event.y - 1
         if 0 <= index < len(self._order):

@@ -20,6 +20,7 @@ SUITES = (
     "watch",
     "investigate",
     "autotune",
+    "soak",
 )
 
 

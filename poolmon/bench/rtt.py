@@ -26,8 +26,6 @@ import os
 import time
 from typing import Any
 
-import psutil
-
 from poolmon.bench.common import machine, median, round_robin
 from poolmon.bench.pool import rtt_floor
 from poolmon.bench.tasks import stamp
@@ -46,6 +44,26 @@ def _p50(values: list[int]) -> float:
     return values[len(values) // 2] / 1000.0
 
 
+def _threads(pid: int) -> tuple[int, int]:
+    """(CPU ns, voluntary context switches) summed over a process's threads, from /proc.
+
+    `schedstat` counts run time in ns (psutil's CPU times tick at 10 ms, too coarse for a
+    round trip of tens of µs); a voluntary switch is a sleep, so the next run is a wake-up.
+    """
+    cpu = sleeps = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                cpu += int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        sleeps += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended meanwhile
+    return cpu, sleeps
+
+
 def profile(workers: int, k: int) -> dict[str, float]:
     """One pool of `workers`, warmed up, then `k` sequential round trips, split and counted."""
     with Pool(workers, monitor=False, telemetry=Telemetry()) as pool:
@@ -53,14 +71,11 @@ def profile(workers: int, k: int) -> dict[str, float]:
         for _ in range(300):
             pool.submit(stamp).result()
         time.sleep(0.05)
-        me = psutil.Process()
-        kids = [psutil.Process(w.pid) for w in pool.stats().workers]
+        kids = [w.pid for w in pool.stats().workers]
         clock = time.perf_counter_ns
         submit, out, back, total = [], [], [], []
-        cpu0 = me.cpu_times()
-        kid_cpu0 = [p.cpu_times() for p in kids]
-        sw0 = me.num_ctx_switches().voluntary
-        kid_sw0 = sum(p.num_ctx_switches().voluntary for p in kids)
+        me0 = _threads(os.getpid())
+        kid0 = [_threads(pid) for pid in kids]
         for _ in range(k):
             t0 = clock()
             fut = pool.submit(stamp)
@@ -71,27 +86,19 @@ def profile(workers: int, k: int) -> dict[str, float]:
             out.append(ran - t0)
             back.append(t2 - ran)
             total.append(t2 - t0)
-        cpu1 = me.cpu_times()
-        kid_cpu1 = [p.cpu_times() for p in kids]
-        sw1 = me.num_ctx_switches().voluntary
-        kid_sw1 = sum(p.num_ctx_switches().voluntary for p in kids)
-    pool_cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
-    pool_sys = cpu1.system - cpu0.system
-    kid_sys = sum(b.system - a.system for a, b in zip(kid_cpu0, kid_cpu1, strict=True))
-    kid_cpu = sum(
-        (b.user + b.system) - (a.user + a.system) for a, b in zip(kid_cpu0, kid_cpu1, strict=True)
-    )
+        me1 = _threads(os.getpid())
+        kid1 = [_threads(pid) for pid in kids]
+    kid_cpu = sum(b[0] - a[0] for a, b in zip(kid0, kid1, strict=True))
+    kid_sleeps = sum(b[1] - a[1] for a, b in zip(kid0, kid1, strict=True))
     return {
         "rtt_p50_us": _p50(total),
         "submit_p50_us": _p50(submit),
         "out_p50_us": _p50(out),
         "back_p50_us": _p50(back),
-        "pool_cpu_us_per_rt": pool_cpu / k * 1e6,
-        "worker_cpu_us_per_rt": kid_cpu / k * 1e6,
-        "pool_sys_us_per_rt": pool_sys / k * 1e6,
-        "worker_sys_us_per_rt": kid_sys / k * 1e6,
-        "pool_sleeps_per_rt": (sw1 - sw0) / k,
-        "worker_sleeps_per_rt": (kid_sw1 - kid_sw0) / k,
+        "pool_cpu_us_per_rt": (me1[0] - me0[0]) / k / 1000,
+        "worker_cpu_us_per_rt": kid_cpu / k / 1000,
+        "pool_sleeps_per_rt": (me1[1] - me0[1]) / k,
+        "worker_sleeps_per_rt": kid_sleeps / k,
     }
 
 

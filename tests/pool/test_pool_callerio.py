@@ -95,3 +95,12 @@ def test_a_result_nobody_asks_for_still_arrives(make_pool: Callable[..., Pool]) 
         time.sleep(0.01)
     assert pool.stats().totals.succeeded == before + 1
     assert fut.result(0) == 7
+
+
+def test_result_with_zero_timeout_on_a_pending_future(make_pool: Callable[..., Pool]) -> None:
+    pool = make_pool(1)
+    assert pool.wait_ready(30)
+    fut = pool.submit(time.sleep, 0.5)
+    with pytest.raises(cf.TimeoutError):
+        fut.result(timeout=0)
+    assert fut.result(30) is None

@@ -92,7 +92,9 @@ class CallerIO(Dispatcher):
         and for at most `DRIVE_NS` (so supervision is never held up); then the caller falls
         back to the Condition.
         """
-        if not self.io_lock.acquire(timeout != 0, LOCK_WAIT_S):
+        if timeout is not None and timeout <= 0:
+            return  # result(timeout=0): no waiting at all, the Condition path says TimeoutError
+        if not self.io_lock.acquire(True, LOCK_WAIT_S):
             return
         try:
             if self.fatal is not None:

@@ -21,6 +21,7 @@ SUITES = (
     "watch",
     "investigate",
     "autotune",
+    "soak",
 )
 
 

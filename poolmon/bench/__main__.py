@@ -10,6 +10,7 @@ from typing import Any
 
 SUITES = (
     "pool",
+    "rtt",
     "telemetry",
     "endpoint",
     "aggregator",

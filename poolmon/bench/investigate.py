@@ -8,6 +8,8 @@ Figures:
   Median over `--reps` (default 21) requests.
 * `stack_ms_p50_inprocess` / `stack_ms_p50_pyspy`: the same per producer; py-spy's is
   absent (with the reason in `notes`) when py-spy is missing or may not ptrace.
+* `frame_ms_20_pools` and its companions: the app with 20 pools attached at 2,000 tasks/s
+  each (`poolmon.bench.fleet_frames`).
 """
 
 from __future__ import annotations
@@ -88,4 +90,7 @@ def stack_figures(reps: int, workers: int) -> tuple[dict[str, float], list[str]]
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the suite; see the module docstring."""
     figures, notes = stack_figures(5 if args.quick else args.reps, args.workers)
+    from poolmon.bench import fleet_frames  # frame_ms_20_pools: see its module doc
+
+    figures.update(fleet_frames.figures(4.0 if args.quick else 20.0))
     return {"suite": "investigate", "machine": machine(), "figures": figures, "notes": notes}

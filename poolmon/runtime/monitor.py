@@ -34,6 +34,7 @@ from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, 
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import drop_kind, since
 
 T = TypeVar("T")
@@ -199,6 +200,8 @@ class Monitor:
         """Frames received over every connection (a cheap liveness counter for tests)."""
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
+        self.intake = IntakeMeter(self.clock)
+        """What arrives: lag, records, losses (the app's self-monitoring view reads it)."""
         self._client = ReconnectingClient(
             path, backoff=backoff, read_only=read_only, client=client, events=events,
             live_tasks=live_tasks,
@@ -315,6 +318,7 @@ class Monitor:
         self._state, self._detail, self._severity = state, detail, severity
 
     def _handle(self, item: Frame | Disconnected) -> None:
+        self.intake.note(item)
         self._last_frame_mono_ns = self.clock.monotonic_ns()
         self.frames_seen += 1
         if isinstance(item, Disconnected):

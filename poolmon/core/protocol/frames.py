@@ -273,10 +273,9 @@ ERROR_CODES: Final[tuple[str, ...]] = (
     "unexpected",
     "forbidden",
     "internal",
-    "shutdown",
 )
 """Error codes: malformed input, unsupported version, frame too big, frame out of place, peer
-not allowed, server bug, server stopping."""
+not allowed, server bug. A pool that stops says goodbye with CLOSE `shutdown`, not an ERROR."""
 
 
 class FrameError(ProtocolError):

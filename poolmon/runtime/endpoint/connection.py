@@ -73,6 +73,7 @@ class Connection:
         "opened_ns",
         "out",
         "out_bytes",
+        "peer_eof",
         "peer_pid",
         "peer_uid",
         "read_only",
@@ -104,6 +105,8 @@ class Connection:
         self.dropped_tasks = 0
         self.dropped_events = 0
         self.closing_deadline = 0
+        self.peer_eof = False
+        """The peer shut its side down (it may still read what is queued to it)."""
 
     def queue(self, *parts: bytes) -> None:
         """Append already-encoded bytes to the output queue (unconditionally)."""

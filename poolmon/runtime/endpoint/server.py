@@ -37,6 +37,7 @@ from poolmon.core.protocol import (
     PROTOCOL_VERSION,
     Close,
     Command,
+    Error,
     Heartbeat,
     Hello,
     Reply,
@@ -356,7 +357,7 @@ class EndpointServer(SocketIO, ServerFigures):
                 client=conn.client,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
-        elif isinstance(frame, Close):
+        elif isinstance(frame, Close | Error):  # the client's goodbye, orderly or fatal
             self._drop_conn(conn)
             return
         elif not isinstance(frame, Heartbeat):

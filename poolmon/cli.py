@@ -93,7 +93,13 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
     if verb in {"attach", "demo"}:
         if verb == "attach":
             p.add_argument(
-                "socket", nargs="?", help=f"{_TARGET_HELP} (default: the only pool, or pick)"
+                "socket",
+                nargs="*",
+                metavar="TARGET",
+                help=f"{_TARGET_HELP}; several: a pools overview (default: the only pool, or pick)",
+            )
+            p.add_argument(
+                "--all", action="store_true", help="every pool here, as they come and go"
             )
             p.add_argument(
                 "--read-only",

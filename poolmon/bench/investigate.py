@@ -10,6 +10,8 @@ Figures:
   absent (with the reason in `notes`) when py-spy is missing or may not ptrace.
 * `record_bytes_per_task`, `throughput_recording_vs_not`, `replay_seek_ms_1h` and what they
   rest on: see `poolmon.bench.recording` (`--part record` runs only those).
+* `frame_ms_20_pools` and its companions: the app with 20 pools attached at 2,000 tasks/s
+  each (`poolmon.bench.fleet_frames`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=3, help="pool size (one gets stuck)")
     parser.add_argument(
         "--part",
-        choices=["all", "stack", "record", "record-size"],
+        choices=["all", "stack", "record", "record-size", "fleet"],
         default="all",
         help="which figures (record-size: bytes a task and the throughput ratio only)",
     )
@@ -108,6 +110,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         more, ratios, more_notes = recording_figures(bool(args.quick), seek=seek)
         figures.update(more)
         notes += more_notes
+    if part in ("all", "fleet"):
+        from poolmon.bench import fleet_frames  # frame_ms_20_pools: see its module doc
+
+        figures.update(fleet_frames.figures(4.0 if args.quick else 20.0))
     return {
         "suite": "investigate",
         "machine": machine(),
@@ -119,5 +125,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "record_bytes_per_task": "<= 12",
             "throughput_recording_vs_not": ">= 0.97",
             "replay_seek_ms_1h": "<= 500",
+            "frame_ms_20_pools": "<= 50",
         },
     }

@@ -30,6 +30,7 @@ from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, 
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import drop_kind, since
 
 T = TypeVar("T")
@@ -133,6 +134,8 @@ class Monitor:
         backoff: Reconnection delays (`poolmon.runtime.client.Backoff`).
         events: Event-name prefixes to subscribe to (`""`: every event, what the app needs).
         client: The name the pool sees for this connection.
+        live_tasks: `"rows"` (what the app needs) or `"rollups"` (the watcher: per-second
+            counts only, docs/PROTOCOL.md "Live rollups").
     """
 
     def __init__(
@@ -145,6 +148,7 @@ class Monitor:
         backoff: Backoff | None = None,
         events: tuple[str, ...] = ("",),
         client: str = "poolmon attach",
+        live_tasks: str = "rows",
     ) -> None:
         self.path = path
         self.read_only = read_only
@@ -158,9 +162,12 @@ class Monitor:
         """Frames received over every connection (a cheap liveness counter for tests)."""
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
+        self.intake = IntakeMeter(self.clock)
+        """What arrives: lag, records, losses (the app's self-monitoring view reads it)."""
         self._client = ReconnectingClient(
-            path, backoff=backoff, read_only=read_only, client=client, events=events
-        )
+            path, backoff=backoff, read_only=read_only, client=client, events=events,
+            live_tasks=live_tasks,
+        )  # fmt: skip
         self._thread: threading.Thread | None = None
         self._state: ConnectionState = CONNECTING
         self._detail = f"connecting to {path}"
@@ -233,6 +240,11 @@ class Monitor:
             return None
         return (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
 
+    def rollups_until_s(self) -> int | None:
+        """With live rollups: every second before this one is counted (None: not known yet)."""
+        client = self._client.client
+        return None if client is None else client.rollups_until_s
+
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """One worker's detail, taken under the lock."""
         with self.lock:
@@ -268,6 +280,7 @@ class Monitor:
         self._state, self._detail, self._severity = state, detail, severity
 
     def _handle(self, item: Frame | Disconnected) -> None:
+        self.intake.note(item)
         self._last_frame_mono_ns = self.clock.monotonic_ns()
         self.frames_seen += 1
         if isinstance(item, Disconnected):
@@ -286,6 +299,7 @@ class Monitor:
         elif isinstance(item, Rollups):
             rollups = [Rollup.from_wire(wire) for wire in item.rollups]
             with self.lock:
+                self._flush_locked()  # held rows first: a rollup adds only what they lack
                 for rollup in rollups:
                     self.aggregator.ingest_rollup(rollup)
         elif isinstance(item, HistoryEnd):

@@ -27,6 +27,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "tuning: every setting; e or enter edits, z undoes this app's last change"),
     ("r  K", "in a worker's drill-down: recycle it (graceful) / kill it now (asks first)"),
     ("x", "in a worker's drill-down: its running task's live stack; x again refreshes"),
+    ("m", "self-monitoring: this app's frame time, lag, drops, memory; the pool's telemetry cost"),
+    ("[  ]  P", "with several pools: previous / next pool; P (or escape) the pools overview"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("", "k S u t-edits r K + - are greyed out in read-only mode; pressing one says why"),

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from poolmon.bench.common import machine
-from poolmon.bench.memory import _rss_mib, _slope_per_h
+from poolmon.bench.memory import _rss_mib, slope_per_h
 
 STATUSES = ("ok", "error", "timeout", "crashed")
 """The outcome statuses compared (cancelled tasks never happen in this load)."""
@@ -268,7 +268,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     after = [c for c in curve if c["t_s"] >= args.warmup * 60]
 
     def slope(key: str) -> float | None:
-        got = _slope_per_h([(c["t_s"], float(c[key])) for c in after if c[key] is not None])
+        got = slope_per_h([(c["t_s"], float(c[key])) for c in after if c[key] is not None])
         return None if got is None else round(got, 2)
 
     return {

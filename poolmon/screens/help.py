@@ -28,9 +28,12 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "tuning: every setting; e or enter edits, z undoes this app's last change"),
     ("r  K", "in a worker's drill-down: recycle it (graceful) / kill it now (asks first)"),
     ("x", "in a worker's drill-down: its running task's live stack; x again refreshes"),
+    ("m", "self-monitoring: this app's frame time, lag, drops, memory; the pool's telemetry cost"),
+    ("[  ]  P", "with several pools: previous / next pool; P (or escape) the pools overview"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("", "k S u t-edits r K + - are greyed out in read-only mode; pressing one says why"),
+    ("R", "record this pool to a file (again: stop); poolmon replay FILE plays it"),
     ("ctrl+p", "command palette: every command, searchable"),
     ("?", "this help"),
     ("q", "quit"),
@@ -88,11 +91,17 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    sections: ClassVar[tuple[tuple[str, Sequence[tuple[str, str]]], ...]] = (
+        ("Keys", KEYS),
+        ("Connection", STATES),
+    )
+    """The tables shown, in order (a replay puts its own keys first)."""
+
     def compose(self) -> ComposeResult:
-        """The two tables in a scrollable box."""
+        """The tables in a scrollable box."""
         box = VerticalScroll()
         box.border_title = "poolmon keys"
         box.border_subtitle = "escape closes"
         with box:
-            yield Static(help_table(KEYS, "Keys"))
-            yield Static(help_table(STATES, "Connection"))
+            for title, rows in self.sections:
+                yield Static(help_table(rows, title))

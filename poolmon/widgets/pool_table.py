@@ -257,7 +257,7 @@ class PoolTable(ScrollView, can_focus=True):
         live = sum(r.condition in ("live", "restarted") for r in rows)
         self.border_title = f"Pools · {len(rows)} watched, {live} live"
         arrow = "descending" if self.descending else "ascending"
-        self.border_subtitle = f"sort: {self.sort_column} {arrow} (s, r)"
+        self.border_subtitle = f"sort: {self.sort_column} {arrow} (s, S)"
         self.refresh()
 
     def watch_cursor_row(self, old: int, new: int) -> None:

@@ -43,6 +43,12 @@ VERBS: dict[str, tuple[str, str, str]] = {
         "run_stack",
         "print the live stack of a worker's running task (--all: every worker)",
     ),
+    "record": (
+        "poolmon.runtime.recording.cli",
+        "run_record",
+        "record everything a monitor receives from a pool into a file, for replay",
+    ),
+    "replay": ("poolmon.app.replay_launch", "run_replay", "open the terminal app on a recording"),
     "config": (
         "poolmon.runtime.config.show",
         "run_config",
@@ -91,9 +97,13 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         if verb == "attach":
             p.add_argument(
                 "socket",
-                nargs="?",
+                nargs="*",
                 metavar="NAME|SOCKET",
-                help=f"NAME or SOCKET: {_TARGET_HELP} (default: the only pool, or pick one)",
+                help=f"NAME or SOCKET: {_TARGET_HELP}; several: a pools overview "
+                "(default: the only pool, or pick one)",
+            )
+            p.add_argument(
+                "--all", action="store_true", help="every pool here, as they come and go"
             )
             p.add_argument(
                 "--read-only",
@@ -101,6 +111,7 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
                 default=None,
                 help="disable tuning commands (default: [endpoint] read_only)",
             )
+            p.add_argument("--replay", metavar="FILE", help="open a recording instead of a pool")
         else:
             p.add_argument("--workers", type=int, default=4, help="pool size (default 4)")
             p.add_argument(
@@ -164,6 +175,10 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="machine-readable output (show)")
     elif verb == "watch":
         _add_watch_arguments(p)
+    elif verb in {"record", "replay"}:
+        from poolmon.runtime.recording import cli as recording_cli
+
+        getattr(recording_cli, f"add_{verb}_arguments")(p)
     elif verb in ALERT_VERBS:
         _add_alert_arguments(verb, p)
 

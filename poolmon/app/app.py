@@ -23,6 +23,10 @@ from poolmon.app.advice import Advice
 from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.crashes import CrashAnnouncer
+from poolmon.app.drills import DrillsMixin
+from poolmon.app.fleet import FLEET_ACTIONS, FleetMixin
+from poolmon.app.recording import RecordingMixin
+from poolmon.app.selfwatch import SelfWatchMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
@@ -51,7 +55,16 @@ DEFAULT_REFRESH_HZ = 4.0
 MESSAGE_TTL_S = 15.0
 """Seconds a command result stays in the status line."""
 
-class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
+
+class PoolmonApp(
+    FleetMixin,
+    SelfWatchMixin,
+    AdvisorActions,
+    DrillsMixin,
+    StacksMixin,
+    TuningMixin,
+    RecordingMixin,
+):
     """The poolmon terminal monitor.
 
     Args:
@@ -150,6 +163,7 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
         """Start the source, show the overview and start the refresh timer."""
         self.source.start()
         self.push_screen(OverviewScreen())
+        self.open_fleet()  # several pools: the pools overview first (poolmon/app/fleet.py)
         self.refresh_frame()
         if self.refresh_hz > 0:
             self.set_interval(1 / self.refresh_hz, self.refresh_frame)
@@ -162,15 +176,17 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
 
     def refresh_frame(self) -> None:
         """Pull a snapshot (unless paused) and show it on the active screen."""
+        started = self.frame_started()  # the frame's time, for the `m` view (app/selfwatch.py)
         self._status = self.source.status()
         if not self.paused or self._snapshot is None:
-            self._snapshot = self.source.snapshot(self.window_s)
+            self._snapshot = self.timed_snapshot(self.window_s)
             for text in self._crashes.new_messages(self._snapshot):
                 self.notify(text, title="worker crashed", severity="error", timeout=10)
             self._announce()
         screen = self.screen
         if isinstance(screen, PoolmonScreen):
             screen.show_frame(self._frame_for(screen))
+        self.frame_done(started)
 
     def _frame_for(self, screen: PoolmonScreen) -> Frame:
         status = self._status
@@ -188,7 +204,7 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
         return Frame(
             snapshot=snapshot,
             state=status.state,
-            detail=status.detail,
+            detail=self.recording_detail(status.detail),
             severity=status.severity,
             dropped=status.dropped,
             window_s=self.window_s,
@@ -198,7 +214,10 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
             message=self.message,
             findings=self.advice.findings,
             advice_note=self.advice.note,
+            operation=self.operation_for(screen, snapshot),
             **self.tuning_fields(snapshot),
+            **self.fleet_fields(screen),
+            **self.self_fields(screen),
         )
 
     @on(PoolmonScreen.FrameWanted)
@@ -264,10 +283,14 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out tuning keys in read-only mode or before the pool size is known."""
+        if action in FLEET_ACTIONS:
+            return self.fleet_allows(action)
         if action in TUNING_ACTIONS and self.read_only_now():
             return None
         if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room
             return not isinstance(self.screen, AlertActionsScreen)
+        if action == "operations":  # likewise: on the operations view, o leads nowhere
+            return not isinstance(self.screen, OperationsScreen)
         return True
 
     @on(WorkerTable.WorkerChosen)
@@ -375,6 +398,9 @@ class PoolmonApp(AdvisorActions, StacksMixin, TuningMixin):
             "Operations view", "Each operation's latency, slowest first (o)", self.action_operations
         )
         yield SystemCommand("Alerts", "Active alerts, history and silences (a)", self.action_alerts)
+        yield SystemCommand(
+            "Recent failures", "Failed tasks: exception and traceback (E)", self.action_failures
+        )
         if isinstance(screen, AlertActionsScreen) and not screen.read_only:
             yield SystemCommand(
                 "Acknowledge alert", "Acknowledge the selected alert (k)", screen.action_ack

@@ -109,18 +109,28 @@ def build_app(path: Path, *, read_only: bool, window_s: int, hz: float) -> Poolm
 
 
 def run_attach(args: argparse.Namespace) -> int:
-    """`poolmon attach [TARGET] [--[no-]read-only] [--refresh HZ] [--window W]`.
+    """`poolmon attach [TARGET ...|--all] [--[no-]read-only] [--refresh HZ] [--window W]`.
 
     TARGET is a name, a socket path or ssh://[user@]host[:port]/NAME; for ssh the forward lives
     exactly as long as the app (`runtime.targets.open_target`).
     """
+    from poolmon.app.fleet_launch import run_fleet, wants_fleet
     from poolmon.app.tty_check import require_terminal
     from poolmon.runtime.ssh.url import is_ssh
     from poolmon.runtime.targets import open_target
 
+    if getattr(args, "replay", None):  # `attach --replay FILE`: the same as `replay FILE`
+        from poolmon.app.replay_launch import run_replay
+
+        return run_replay(args)
+    if wants_fleet(args):  # several targets or --all: the pools overview
+        require_terminal("attach")
+        return run_fleet(args)
     eff = app_settings(args)
     read_only = bool(eff.get("endpoint", "read_only"))
     spec = getattr(args, "socket", None)
+    if isinstance(spec, list):  # `attach [TARGET ...]`: here, one or none
+        spec = spec[0] if spec else None
     if spec is None:  # the picker asks on the terminal
         require_terminal("attach")
     if is_ssh(spec):

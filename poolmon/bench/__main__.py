@@ -10,6 +10,7 @@ from typing import Any
 
 SUITES = (
     "pool",
+    "rtt",
     "telemetry",
     "endpoint",
     "aggregator",
@@ -20,6 +21,7 @@ SUITES = (
     "watch",
     "investigate",
     "autotune",
+    "soak",
 )
 
 

@@ -8,6 +8,10 @@ Figures:
   Median over `--reps` (default 21) requests.
 * `stack_ms_p50_inprocess` / `stack_ms_p50_pyspy`: the same per producer; py-spy's is
   absent (with the reason in `notes`) when py-spy is missing or may not ptrace.
+* `record_bytes_per_task`, `throughput_recording_vs_not`, `replay_seek_ms_1h` and what they
+  rest on: see `poolmon.bench.recording` (`--part record` runs only those).
+* `frame_ms_20_pools` and its companions: the app with 20 pools attached at 2,000 tasks/s
+  each (`poolmon.bench.fleet_frames`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Suite options."""
     parser.add_argument("--reps", type=int, default=21, help="stack requests per method")
     parser.add_argument("--workers", type=int, default=3, help="pool size (one gets stuck)")
+    parser.add_argument(
+        "--part",
+        choices=["all", "stack", "record", "record-size", "fleet"],
+        default="all",
+        help="which figures (record-size: bytes a task and the throughput ratio only)",
+    )
 
 
 def _load(pool: Pool, stop: threading.Event) -> None:
@@ -87,5 +97,34 @@ def stack_figures(reps: int, workers: int) -> tuple[dict[str, float], list[str]]
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the suite; see the module docstring."""
-    figures, notes = stack_figures(5 if args.quick else args.reps, args.workers)
-    return {"suite": "investigate", "machine": machine(), "figures": figures, "notes": notes}
+    figures: dict[str, Any] = {}
+    ratios: dict[str, float] = {}
+    notes: list[str] = []
+    part = getattr(args, "part", "all")
+    if part in ("all", "stack"):
+        figures, notes = stack_figures(5 if args.quick else args.reps, args.workers)
+    if part in ("all", "record", "record-size"):  # poolmon/bench/recording.py
+        from poolmon.bench.recording import figures as recording_figures
+
+        seek = part != "record-size"
+        more, ratios, more_notes = recording_figures(bool(args.quick), seek=seek)
+        figures.update(more)
+        notes += more_notes
+    if part in ("all", "fleet"):
+        from poolmon.bench import fleet_frames  # frame_ms_20_pools: see its module doc
+
+        figures.update(fleet_frames.figures(4.0 if args.quick else 20.0))
+    return {
+        "suite": "investigate",
+        "machine": machine(),
+        "figures": figures,
+        "ratios": ratios,
+        "notes": notes,
+        "targets": {
+            "stack_ms_p50": "<= 100",
+            "record_bytes_per_task": "<= 12",
+            "throughput_recording_vs_not": ">= 0.97",
+            "replay_seek_ms_1h": "<= 500",
+            "frame_ms_20_pools": "<= 50",
+        },
+    }

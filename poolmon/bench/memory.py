@@ -8,21 +8,27 @@ Figures:
   object alone (raw task rows excluded: they have their own 16 MiB bound). Side by side, the
   same rollups held the way history held them before (a `Rollup` plus its wire dict):
   `history_mib_16min_20_ops_unpacked`, and the ratio.
-* `pool_rss_slope_mib_per_h` / `app_rss_slope_mib_per_h`: least-squares slope of VmRSS
-  sampled every 15 s after a warm-up, for a pool process at 20,000 trivial tasks a second
-  over 20 operations (a worker killed every minute) and an app attached to it (reconnecting
-  every minute); see `poolmon.bench.memory_load`. `--minutes` sets the measured part.
+* `pool_rss_slope_mib_per_h` / `app_rss_slope_mib_per_h` (and the workers' together):
+  least-squares slope of VmRSS sampled every 15 s after a warm-up, for a pool process at
+  20,000 trivial tasks a second over 20 operations (a worker killed every minute) and an app
+  attached to it (reconnecting every minute); see `poolmon.bench.memory_load`. The warm-up
+  (`--warmup`, 12 min) must end in the steady state: history full, and the exited worker
+  rows (kept 600 s, one more a minute) at their steady count, or the fit measures them
+  filling (~170 KiB a minute, ~10 MiB/h over a 10-minute fit). `warmup_state` says whether
+  it did. `--minutes` sets the measured part (10).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from array import array
@@ -30,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 from poolmon.bench.common import machine
 from poolmon.core.events import TaskBatch
@@ -41,8 +48,13 @@ MIB = 1024 * 1024
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Suite options."""
-    parser.add_argument("--minutes", type=float, default=3.0, help="measured minutes (RSS)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up minutes (RSS)")
+    parser.add_argument("--minutes", type=float, default=10.0, help="measured minutes (RSS)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=12.0,
+        help="warm-up minutes before the RSS fit (12: exited worker rows, kept 600 s, steady)",
+    )
     parser.add_argument("--rate", type=float, default=20_000.0, help="tasks per second")
     parser.add_argument("--history-only", action="store_true", help="skip the RSS runs")
 
@@ -112,7 +124,23 @@ def _rss_mib(pid: int) -> float | None:
     return None
 
 
-def _slope_per_h(samples: list[tuple[float, float]]) -> float | None:
+def _children_rss_mib(pid: int) -> float | None:
+    """The pool's workers together (its child processes' RSS)."""
+    try:
+        kids = psutil.Process(pid).children()
+    except psutil.Error:
+        return None
+    total = 0
+    for kid in kids:
+        try:
+            total += kid.memory_info().rss
+        except psutil.Error:
+            pass  # a worker killed just now
+    return total / MIB
+
+
+def slope_per_h(samples: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MiB) samples, in MiB an hour (None under 3 samples)."""
     if len(samples) < 3:
         return None
     t = np.array([s[0] for s in samples]) / 3600.0
@@ -120,23 +148,50 @@ def _slope_per_h(samples: list[tuple[float, float]]) -> float | None:
     return float(np.polyfit(t, y, 1)[0])
 
 
+def _follow(proc: subprocess.Popen[bytes], into: dict[str, Any]) -> threading.Thread:
+    """Keep the latest state line a bench process prints (`memory_load.report_state`)."""
+
+    def loop() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                into.update(json.loads(line))
+            except ValueError:
+                continue
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
 def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any]:
-    """Run the loaded pool and the attached app; sample both every 15 s; fit the slopes."""
+    """Run the loaded pool and the attached app; sample both every 15 s; fit the slopes.
+
+    Warm-up criterion: the slope is fitted only over samples taken `warmup_min` minutes or
+    more after the app attached. By then the pool's 60 s of rollups and its 16 MiB of raw
+    rows must be full and the worker rows (one replacement a minute, exited rows forgotten
+    after 600 s) at their steady count; `warmup_state` is what both processes reported at
+    the first fitted sample and `steady_at_warmup` says whether the criterion held.
+    """
+    pool_state: dict[str, Any] = {}
+    app_state: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="poolmon-membench-") as folder:
         sock = str(Path(folder) / "mem.sock")
         cmd = [sys.executable, "-m", "poolmon.bench.memory_load"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        pool = subprocess.Popen([*cmd, "pool", sock, str(rate)], env=env)
+        pool = subprocess.Popen([*cmd, "pool", sock, str(rate)], env=env, stdout=subprocess.PIPE)
+        _follow(pool, pool_state)
         app = None
         try:
             deadline = time.monotonic() + 30
             while not os.path.exists(sock) and time.monotonic() < deadline:
                 time.sleep(0.1)
             app = subprocess.Popen(
-                [*cmd, "app", sock], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                [*cmd, "app", sock], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
             )
+            _follow(app, app_state)
             start = time.monotonic()
-            curve: list[dict[str, float | None]] = []
+            curve: list[dict[str, Any]] = []
             end = start + (warmup_min + minutes) * 60
             while time.monotonic() < end:
                 if pool.poll() is not None or app.poll() is not None:
@@ -145,7 +200,13 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                     {
                         "t_s": round(time.monotonic() - start, 1),
                         "pool_mib": _rss_mib(pool.pid),
+                        "workers_mib": _children_rss_mib(pool.pid),
                         "app_mib": _rss_mib(app.pid),
+                        "pool": dict(pool_state),
+                        "app_worker_rows": app_state.get("worker_rows"),
+                        "app_state": app_state.get("state"),
+                        "app_frames": app_state.get("frames"),
+                        "load1": round(os.getloadavg()[0], 2),
                     }
                 )
                 time.sleep(15)
@@ -164,12 +225,59 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
 
     return {
         "figures": {
-            "pool_rss_slope_mib_per_h": _slope_per_h(series("pool_mib")),
-            "app_rss_slope_mib_per_h": _slope_per_h(series("app_mib")),
+            "pool_rss_slope_mib_per_h": slope_per_h(series("pool_mib")),
+            "app_rss_slope_mib_per_h": slope_per_h(series("app_mib")),
+            "workers_rss_slope_mib_per_h": slope_per_h(series("workers_mib")),
             "pool_rss_mib_end": curve[-1]["pool_mib"] if curve else None,
+            "workers_rss_mib_end": curve[-1]["workers_mib"] if curve else None,
             "app_rss_mib_end": curve[-1]["app_mib"] if curve else None,
+            "tasks_per_s_median": _median([c["pool"].get("tasks_per_s") for c in after]),
+            "app_frames_in_fit": _grown([c["app_frames"] for c in after]),
         },
+        "warmup_state": warmup_state(after),
         "curve": curve,
+    }
+
+
+def _grown(values: list[Any]) -> int | None:
+    """Last minus first of the known values (None when none is known).
+
+    The app's frames during the fit: proof it was live, since a stalled app is trivially flat.
+    """
+    found = [int(v) for v in values if v is not None]
+    return found[-1] - found[0] if found else None
+
+
+def _median(values: list[Any]) -> float | None:
+    found = [float(v) for v in values if v is not None]
+    return float(np.median(found)) if found else None
+
+
+def warmup_state(after: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the pool and app held at the first fitted sample, and whether that was steady.
+
+    Steady: rollups at their bound, raw rows within 10 % of theirs, and no more worker rows
+    at that sample than at any later one (the rows stopped filling before the fit began).
+    """
+    if not after:
+        return {"steady_at_warmup": False}
+    first = after[0]
+    pool = first["pool"]
+    later_pool_rows = [c["pool"].get("worker_rows") or 0 for c in after]
+    later_app_rows = [c["app_worker_rows"] or 0 for c in after]
+    steady = (
+        pool.get("rollups") is not None
+        and pool.get("rollups") == pool.get("rollups_max")
+        and pool.get("raw_mib", 0) >= 0.9 * pool.get("raw_max_mib", 1)
+        and (pool.get("worker_rows") or 0) >= max(later_pool_rows) - 1
+        and (first["app_worker_rows"] or 0) >= max(later_app_rows) - 1
+    )
+    return {
+        "t_s": first["t_s"],
+        "pool": pool,
+        "app_worker_rows": first["app_worker_rows"],
+        "worker_rows_max_after": {"pool": max(later_pool_rows), "app": max(later_app_rows)},
+        "steady_at_warmup": steady,
     }
 
 
@@ -185,6 +293,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.history_only:
         rss = rss_figures(args.minutes, args.warmup, args.rate)
         figures.update(rss["figures"])
+        result["warmup_state"] = rss["warmup_state"]
         result["curve"] = rss["curve"]
     result["figures"] = figures
     result["ratios"] = ratios

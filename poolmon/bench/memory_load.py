@@ -11,15 +11,22 @@ Textual widgets, rendered headless at 160x50 through the same code as `poolmon a
   happen during the run.
 * app: `PoolmonApp` on a `Monitor`, refreshed at 4 Hz; every 60 s its connection is cut from
   under it (the socket shut down), so it reconnects and resumes as after a network blip.
+
+Both print one JSON line every `STATE_EVERY_S` on stdout saying how full their bounded parts
+are (history rollups and raw bytes against their bounds, worker rows held, tasks a second), so
+the bench can tell whether its warm-up really ended in the steady state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
+import json
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +37,39 @@ OPS = tuple(f"op{i:02d}" for i in range(20))
 """Operation names the load spreads over."""
 HISTORY_S = 60
 """Seconds of per-second rollups the loaded pool keeps (full well before the warm-up ends)."""
+STATE_EVERY_S = 15.0
+"""How often each process prints its state line."""
+
+
+def report_state(read: Callable[[], dict[str, Any]], every_s: float = STATE_EVERY_S) -> None:
+    """Print `read()` as one JSON line on stdout every `every_s`, from a daemon thread."""
+
+    def loop() -> None:
+        t0 = time.monotonic()
+        while True:
+            time.sleep(every_s)
+            try:
+                state = {"t_s": round(time.monotonic() - t0, 1), **read()}
+            except Exception as exc:  # a state line must never stop the load
+                state = {"error": repr(exc)}
+            # The app's stdout is Textual's while it runs: write to the descriptor itself.
+            os.write(1, (json.dumps(state) + "\n").encode())
+
+    threading.Thread(target=loop, name="memory-state", daemon=True).start()
+
+
+def pool_state(endpoint: Any) -> dict[str, Any]:
+    """How full the endpoint's history is, worker rows in its insight, and the task rate."""
+    history = endpoint.history
+    totals = history.recent_totals(time.time_ns())
+    return {
+        "rollups": len(history._rollups),
+        "rollups_max": history._rollups.maxlen,
+        "raw_mib": round(history._task_bytes / 2**20, 2),
+        "raw_max_mib": round(history._raw_task_bytes / 2**20, 2),
+        "worker_rows": len(endpoint.insight.aggregator.workers.rows),
+        "tasks_per_s": round(totals["throughput_per_s"]),
+    }
 
 
 def flaky(x: int) -> int:
@@ -87,8 +127,30 @@ def run_pool(socket_path: str, rate: float) -> None:
         stop = True
 
     signal.signal(signal.SIGTERM, on_term)
+    from poolmon.runtime.endpoint.server import EndpointServer
+
     with Pool(4, name="memory-bench", monitor=socket_path, history_seconds=HISTORY_S) as pool:
+        # The pool does not expose its endpoint; this process has exactly one (found once).
+        endpoint = next(o for o in gc.get_objects() if isinstance(o, EndpointServer))
+        report_state(lambda: pool_state(endpoint))
         drive(pool, rate, lambda: stop, 60.0)
+
+
+def app_state(monitor: Any) -> dict[str, Any]:
+    """The app's worker rows, and proof it is live: its state, frames and tasks seen."""
+    state = monitor.status()
+    rows, tasks = monitor.read(
+        lambda agg: (len(agg.workers.rows), int(agg.stats.status_totals.sum()))
+    )
+    return {
+        "worker_rows": rows,
+        "state": state.state,
+        "detail": state.detail,
+        "threads": threading.active_count(),
+        "frames": monitor.frames_seen,
+        "reconnects": state.attempts,
+        "tasks": tasks,
+    }
 
 
 def cut_connection(monitor: Any) -> None:
@@ -109,6 +171,7 @@ def run_app(socket_path: str) -> None:
 
     monitor = Monitor(socket_path)
     app = PoolmonApp(monitor, window_s=900, refresh_hz=4.0)
+    report_state(lambda: app_state(monitor))
 
     async def drive() -> None:
         async with app.run_test(size=(160, 50)) as pilot:

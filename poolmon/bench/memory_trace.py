@@ -25,6 +25,7 @@ import threading
 import time
 import tracemalloc
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 from poolmon.bench.memory_load import drive
@@ -113,11 +114,15 @@ def report(
             print(f"  {name}: +{n} (now {types1[name]})")
 
 
-def trace_app(minutes: float, warmup_min: float, rate: float, top: int) -> None:
+def trace_app(
+    minutes: float, warmup_min: float, rate: float, top: int, every_min: float | None = None
+) -> None:
     """The app in this process under tracemalloc, against a loaded pool in a child process.
 
     The pool is `poolmon.bench.memory_load`'s (a worker killed every minute); the app's
-    connection is cut every minute, so it reconnects and backfills during the run.
+    connection is cut every minute, so it reconnects and backfills during the run. With
+    `every_min` a snapshot is taken that often after the warm-up and each interval's growth is
+    printed: a bounded cache filling grows in the first interval only, a leak in every one.
     """
     import asyncio
 
@@ -138,32 +143,35 @@ def trace_app(minutes: float, warmup_min: float, rate: float, top: int) -> None:
             app = PoolmonApp(monitor, window_s=900, refresh_hz=4.0)
             snaps: list[tuple[tracemalloc.Snapshot, Counter[str], float]] = []
 
+            def mark() -> None:
+                gc.collect()
+                traced = tracemalloc.get_traced_memory()[0] / 2**20
+                snaps.append((tracemalloc.take_snapshot(), type_counts(), time.monotonic()))
+                print(f"snapshot {len(snaps)}: traced {traced:.1f} MiB", flush=True)
+
             async def drive() -> None:
                 async with app.run_test(size=(160, 50)) as pilot:
-                    end = time.monotonic() + (warmup_min + minutes) * 60
-                    next_cut = time.monotonic() + 60
-                    marked = False
+                    start = time.monotonic()
+                    end = start + (warmup_min + minutes) * 60
+                    next_cut = start + 60
+                    next_mark = start + warmup_min * 60
                     while time.monotonic() < end:
                         await pilot.pause(5)
                         if time.monotonic() >= next_cut:
                             next_cut += 60
                             cut_connection(monitor)
-                        if not marked and time.monotonic() >= end - minutes * 60:
-                            marked = True
-                            gc.collect()
-                            snaps.append((tracemalloc.take_snapshot(), type_counts(), 0.0))
-                            print("warm-up done", flush=True)
-                    gc.collect()
-                    snaps.append((tracemalloc.take_snapshot(), type_counts(), 0.0))
+                        if time.monotonic() >= next_mark:
+                            next_mark += (every_min or minutes + 1) * 60
+                            mark()
+                    mark()
 
-            t0 = time.monotonic()
             asyncio.run(drive())
-            span_h = min(minutes * 60, time.monotonic() - t0) / 3600
         finally:
             pool.send_signal(signal.SIGTERM)
             pool.wait(30)
-    (first, types0, _), (last, types1, _) = snaps
-    report(first, last, types0, types1, span_h, top)
+    for (first, types0, t0), (last, types1, t1) in pairwise(snaps):
+        print(f"\n=== from {t0 - snaps[0][2]:.0f} s to {t1 - snaps[0][2]:.0f} s after warm-up")
+        report(first, last, types0, types1, (t1 - t0) / 3600, top)
 
 
 def main(argv: list[str]) -> int:
@@ -178,9 +186,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kill-every", type=float, default=30.0)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--app", action="store_true", help="trace the app, not the pool")
+    parser.add_argument("--every", type=float, default=None, help="app: snapshot every N min")
     args = parser.parse_args(argv)
     if args.app:
-        trace_app(args.minutes, args.warmup, args.rate, args.top)
+        trace_app(args.minutes, args.warmup, args.rate, args.top, args.every)
     else:
         trace(args.minutes, args.warmup, args.rate, args.kill_every, args.top)
     return 0

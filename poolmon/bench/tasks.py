@@ -52,3 +52,12 @@ def allocate(mb: int) -> int:
 
 
 _hoard = bytearray()
+
+
+def stamp(_: Any = None) -> int:
+    """`time.perf_counter_ns()` in the worker: when the task ran, on the machine-wide clock.
+
+    `perf_counter` is CLOCK_MONOTONIC on Linux, the same clock in every process, so the round
+    trip profile (`poolmon.bench rtt`) can split a round trip at the moment the task ran.
+    """
+    return time.perf_counter_ns()

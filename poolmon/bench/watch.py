@@ -15,7 +15,12 @@ Three figures (issue #14):
   actually ran is reported beside it, from the watcher's own counters.
 * **throughput_watched_vs_unwatched**: one real pool (2 workers, trivial tasks) timed over a
   fixed number of tasks with a `poolmon watch` subprocess attached and without, interleaved;
-  the median of the per-pair ratios.
+  the median of the per-pair ratios, with a bootstrap 95 % interval of that median
+  (`figures.throughput_watched_vs_unwatched_ci95`).
+
+The watcher takes each pool's tasks as live rollups (one frame a second per pool, whatever the
+task rate; docs/PROTOCOL.md "Live rollups"), so both CPU figures are per second and per pool,
+not per task.
 
 The machine is shared with other busy sessions: the scrape and throughput figures are medians
 of repetitions; each CPU figure is one stretch of `--seconds` (20 by default).
@@ -38,6 +43,7 @@ import psutil
 
 from poolmon.bench.common import machine, median
 from poolmon.bench.tasks import ident
+from poolmon.bench.telemetry import median_ci95
 from poolmon.runtime.watch.collector import Caps, WatchCollector
 from poolmon.runtime.watch.figures import read_figures
 from poolmon.runtime.watch.serve import MetricsServer, parse_listen
@@ -140,6 +146,21 @@ def _start_watcher(env: dict[str, str], *targets: str) -> tuple[subprocess.Popen
     raise RuntimeError("poolmon watch did not start")
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of every thread of `pid`, to the nanosecond (/proc/PID/task/*/schedstat).
+
+    psutil's times tick in 10 ms, more than a watcher on live rollups uses while one timed
+    run of the pool lasts; the scheduler's own per-thread counters are exact.
+    """
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
+
+
 def _stop(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
     try:
@@ -233,11 +254,9 @@ def throughput_ratio(env: dict[str, str], pairs: int, n_tasks: int = 200_000) ->
             proc, _url = _start_watcher(env, sock)
             try:
                 time.sleep(1.5)  # attached and live
-                ps = psutil.Process(proc.pid)
-                c0, w0 = ps.cpu_times(), time.monotonic()
+                c0, w0 = _cpu_s(proc.pid), time.monotonic()
                 watched.append(timed())
-                c1, w1 = ps.cpu_times(), time.monotonic()
-                shares.append(((c1.user + c1.system) - (c0.user + c0.system)) / (w1 - w0))
+                shares.append((_cpu_s(proc.pid) - c0) / (time.monotonic() - w0))
             finally:
                 _stop(proc)
     finally:
@@ -245,6 +264,7 @@ def throughput_ratio(env: dict[str, str], pairs: int, n_tasks: int = 200_000) ->
     ratios = [w / u for w, u in zip(watched, unwatched, strict=True)]
     return {
         "ratio": median(ratios),
+        "ratio_ci95": [round(v, 3) for v in median_ci95(ratios)],
         "ratios": ratios,
         "watcher_cores_while_watched": median(shares),
         "watched_tasks_per_s": median(watched),
@@ -278,6 +298,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "unwatched_tasks_per_s": ratio["unwatched_tasks_per_s"],
             "watcher_cores_while_watched": ratio["watcher_cores_while_watched"],
             "throughput_ratio_per_pair": ratio["ratios"],
+            "throughput_watched_vs_unwatched_ci95": ratio["ratio_ci95"],
         },
         "ratios": {"throughput_watched_vs_unwatched": ratio["ratio"]},
         "targets": {

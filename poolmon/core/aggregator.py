@@ -43,6 +43,7 @@ from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
+from poolmon.core.failures import FailureRing
 from poolmon.core.gauges import POOL_GAUGES, GaugeSet
 from poolmon.core.handlers import HANDLERS, on_pool_status_workers
 from poolmon.core.health import DEFAULT_LATENCY_TARGET_NS
@@ -140,6 +141,7 @@ class Aggregator:
         self._pruned_s = -(2**62)
         self.alert_state = AlertState()
         self.control_log: deque[ControlChange] = deque(maxlen=CONTROL_LOG_SIZE)
+        self.failures = FailureRing()
         self._handlers: dict[str, Callable[[Event], None]] = {
             C.POOL_INIT: self._on_pool_init,
             C.POOL_TERMINATE: self._on_pool_terminate,
@@ -324,6 +326,7 @@ class Aggregator:
         self._totals_ts = -(2**62)
         self.stats.tally.clear()
         self.alert_state.reset()
+        self.failures.new_instance()
 
     # ------------------------------------------------------------------------- events
     def _on_pool_init(self, e: Event) -> None:

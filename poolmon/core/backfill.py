@@ -109,6 +109,7 @@ def _apply_ops(
     st = agg.stats
     block = np.zeros((st.ops.keys.max_labels, 2), dtype=np.int64)
     hists = {st.ops.keys.column(op.name): op.duration for op in r.by_op}
+    fails = {st.ops.keys.column(op.name): op.fails for op in r.by_op}
     none = OpCount()
     fail_status = rollup_fail_status(r)
     for col in theirs.ops.keys() | mine.ops.keys():
@@ -117,9 +118,10 @@ def _apply_ops(
         counts = t.buckets - m.buckets
         # The Prometheus export's since-attach totals get the same difference; they hold a
         # negative one back so exported counters never go down (poolmon.core.op_totals).
+        # The rollup's failure split is exact when this second held none of the op's failures.
         st.op_totals.add_counts(
             st.ops.keys.name(col), t.count - m.count, t.failed - m.failed, fail_status,
-            counts, t.sum_ns - m.sum_ns,
+            counts, t.sum_ns - m.sum_ns, None if m.failed else fails.get(col),
         )  # fmt: skip
         if counts.any():
             ring = st.op_latency.get(col)

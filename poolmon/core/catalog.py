@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from poolmon.core.failures import MESSAGE_CAP, TRACEBACK_CAP, TRACEBACK_HEAD
+
 CATALOG_VERSION: Final = 5
 """Bumped whenever an event is added, removed or changes its fields."""
 
@@ -273,9 +275,12 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "task_id": "task",
             "op": "operation name",
             "error_type": "exception class name",
-            "message": "str(exception)",
+            "message": f"str(exception), at most {MESSAGE_CAP:,} characters (longer: cut, "
+            "with a marker)",
             "category": "error category",
-            "traceback": "remote traceback text",
+            "traceback": f"remote traceback text, at most {TRACEBACK_CAP:,} characters (longer: "
+            f"its first {TRACEBACK_HEAD:,} and its last part, around a marker saying how much "
+            "was cut)",
         },
     ),
     EventSpec(

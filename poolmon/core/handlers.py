@@ -8,7 +8,8 @@ because they drive restart detection.
   collapsed), exits (bounded);
   a spawn for a known id is a restart of that row; `state` metadata `op` names the current
   operation while busy.
-* `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`.
+* `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`;
+  a `task.exception` is also kept, with its message and traceback, in `agg.failures`.
 * `resource.process`: worker_id -1 is the pool process (pool gauges), others update the
   worker's row and the summed workers' RSS gauge; `resource.machine`: machine gauges;
   `resource.internals`: the pool's own count of dropped events (increases also per slot).
@@ -154,9 +155,10 @@ def on_worker_exit(agg: Aggregator, e: Event) -> None:
 
 
 def on_task_exception(agg: Aggregator, e: Event) -> None:
-    """One failed task: counted under its error category."""
+    """One failed task: counted under its error category; its message and traceback kept."""
     category = str(e.metadata.get("category") or "task")
     agg.categories.inc(e.ts_ns // NS_PER_S, category)
+    agg.failures.add(e)
 
 
 def on_error(agg: Aggregator, e: Event) -> None:

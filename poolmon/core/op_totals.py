@@ -12,10 +12,12 @@ Each of the sketch's 1,280 log buckets (`poolmon.core.sketch`, 1 % wide) is assi
 the first export bound at or above its representative value, so an export bucket's count is
 exact up to the sketch's 1 %: a duration within 1 % of a bound may land on either side of it.
 
-Statuses: ok, error, timeout, crashed from live rows. A history rollup keeps only an
-operation's count and failures; its failures are given the pool-wide failure kind of that
-second when there was only one, else the status `failed` (kind not kept). Cancelled tasks
-never ran and are not here (the pool-wide `status_totals` counts them).
+Statuses: ok, error, timeout, crashed from live rows, and from rollups that split each
+operation's failures into timeouts and crashes (`OpRollup.fails`, sent by every current pool).
+A rollup without that split (an older pool) keeps only an operation's count and failures;
+its failures are given the pool-wide failure kind of that second when there was only one,
+else the status `failed` (kind not kept). Cancelled tasks never ran and are not here (the
+pool-wide `status_totals` counts them).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from poolmon.core.events import TASK_CANCELLED, TASK_OK
+from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.rollup import Rollup
 from poolmon.core.sketch import N_BUCKETS, bucket_value
 
@@ -132,7 +134,7 @@ class OpTotals:
         fail_status = rollup_fail_status(r)
         for o in r.by_op:
             h = o.duration
-            self.add_counts(o.name, o.count, o.failed, fail_status, h.dense(), h.sum_ns)
+            self.add_counts(o.name, o.count, o.failed, fail_status, h.dense(), h.sum_ns, o.fails)
 
     def add_counts(
         self,
@@ -142,8 +144,12 @@ class OpTotals:
         fail_status: int,
         sketch_counts: npt.NDArray[np.int64],
         sum_ns: float,
+        fails: tuple[int, int] | None = None,
     ) -> None:
         """Add one operation's tasks from history (sketch bucket counts), never going back.
+
+        `fails` (timeouts, crashes among `failed`) labels the failures exactly; without it
+        they all go to `fail_status`.
 
         The deltas may be negative (a backfill that adds only what a second lacks can find the
         pool counted a row one second later than the monitor did): a negative part is held as
@@ -153,7 +159,11 @@ class OpTotals:
         col = self._col(name)
         status = np.zeros(len(STATUSES), dtype=np.int64)
         status[TASK_OK] = count - failed
-        status[fail_status] = failed
+        if fails is None:
+            status[fail_status] = failed
+        else:
+            status[TASK_ERROR] = failed - fails[0] - fails[1]
+            status[TASK_TIMEOUT], status[TASK_CRASHED] = fails
         buckets = np.bincount(
             SKETCH_TO_EXPORT[: len(sketch_counts)], weights=sketch_counts, minlength=_NB
         ).astype(np.int64)

@@ -167,6 +167,7 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         alerts=agg.alert_state.view,
         alert_views_malformed=agg.alert_state.malformed,
         control_log=tuple(agg.control_log),
+        failures=agg.failures.recent(),
     )
 
 
@@ -186,6 +187,8 @@ def _load(agg: Aggregator, now_s: int, window_s: int, first_s: int, step: int) -
         affinity_misses=sig.get("affinity_misses", 0),
         events_dropped=sig.get("dropped", 0),
     )
+
+
 def _int_or_none(value: float | None) -> int | None:
     """A gauge as an int, None (no data) staying None: never a made-up 0."""
     return None if value is None else int(value)
@@ -234,8 +237,8 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
             latency = summarize(counts, total, lo, hi)
             p99_ok = _p99_without_top(counts, timed_out, lo, hi)
         else:
-            latency = summarize(np.zeros(1, dtype=np.int64), 0.0, 0.0, 0.0)
-            p99_ok = None
+            counts = np.zeros(1, dtype=np.int64)
+            latency, p99_ok = summarize(counts, 0.0, 0.0, 0.0), None
         views.append(
             OperationView(
                 name=name,
@@ -246,6 +249,7 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
                 timeouts=timed_out,
                 timeout_ns=agg.op_timeout_ns.get(name),
                 p99_ok_ns=p99_ok,
+                histogram=_histogram(counts),
             )
         )
     views.sort(key=lambda v: (-v.count, v.name))

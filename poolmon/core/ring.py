@@ -34,6 +34,14 @@ POOL_TIERS: tuple[Tier, ...] = ((1, 60), (10, 90), (60, 60))
 ENTITY_TIERS: tuple[Tier, ...] = ((10, 6), (60, 15), (300, 12))
 """Per-operation and per-worker series: 1 min at 10 s, 15 min at 1 min, 1 h at 5 min."""
 
+WORKER_SERIES_TIERS: tuple[Tier, ...] = ((5, 14), (60, 15), (300, 12))
+"""A worker's drill-down series (tasks/s, RSS): 70 s at 5 s, then like `ENTITY_TIERS`.
+
+Six 10-s slots, one still filling, left the first 10-20 s of the one-minute chart blank;
+fourteen 5-s slots cover the whole minute. 1-s slots would too, but every snapshot builds
+these series for every worker, and 60 points each cost 40 % more snapshot time at 64 workers.
+"""
+
 
 class Ring:
     """`n_slots` rows of shape `row_shape`, one per `slot_s`-second slot (see module doc)."""

@@ -86,12 +86,17 @@ class Hist:
 
 @dataclass(frozen=True, slots=True)
 class OpRollup:
-    """One operation within a second."""
+    """One operation within a second.
+
+    `fails` splits `failed` into (timeouts, crashes), the rest being errors, so the status of
+    every task is known exactly; None for a rollup from a pool that did not send the split.
+    """
 
     name: str
     count: int
     failed: int
     duration: Hist
+    fails: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +126,18 @@ class Rollup:
             "n": self.count,
             "st": list(self.by_status),
             "op": [[o.name, o.count, o.failed, o.duration.to_wire()] for o in self.by_op],
+            **self._fails_wire(),
             "w": [list(w) for w in self.by_worker],
             "e": [[name, n] for name, n in self.by_error_type],
             "d": self.duration.to_wire(),
             "q": self.wait.to_wire(),
         }
+
+    def _fails_wire(self) -> dict[str, Any]:
+        """`of`: each op's [timeouts, crashes], beside `op` (absent when any op lacks it)."""
+        if not self.by_op or any(o.fails is None for o in self.by_op):
+            return {}
+        return {"of": [list(o.fails) for o in self.by_op if o.fails is not None]}
 
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Rollup:
@@ -139,6 +151,7 @@ class Rollup:
             ops = tuple(
                 OpRollup(str(name), int(n), int(f), Hist.from_wire(h)) for name, n, f, h in d["op"]
             )
+            ops = _with_fails(ops, d.get("of"))
             workers = tuple((int(w), int(n), int(f)) for w, n, f in d["w"])
             errors = tuple((str(name), int(n)) for name, n in d["e"])
             rollup = cls(
@@ -223,6 +236,21 @@ class RollupBuilder:
         return self._folder.invalid_rows
 
 
+def _with_fails(ops: tuple[OpRollup, ...], of: Any) -> tuple[OpRollup, ...]:
+    """Attach the wire's `of` split to the ops (ignored when absent; ProtocolError if bad)."""
+    if of is None:
+        return ops
+    if not isinstance(of, list) or len(of) != len(ops):
+        raise ProtocolError("malformed rollup: 'of' must have one [timeouts, crashes] per op")
+    out = []
+    for op, (timeouts, crashes) in zip(ops, of, strict=True):
+        t, c = int(timeouts), int(crashes)
+        if t < 0 or c < 0 or t + c > op.failed:
+            raise ProtocolError("malformed rollup: 'of' counts exceed the op's failures")
+        out.append(OpRollup(op.name, op.count, op.failed, op.duration, (t, c)))
+    return tuple(out)
+
+
 def _hist(d: Dist) -> Hist:
     return Hist.of_dense(d.counts, d.total, d.lo or 0, d.hi or 0)
 
@@ -230,7 +258,10 @@ def _hist(d: Dist) -> Hist:
 def _rollup(second: int, acc: SecondAcc, ops: list[str], errors: list[str]) -> Rollup:
     """The immutable rollup of one closed second, with builder-wide ids resolved to names."""
     by_op = sorted(
-        (OpRollup(ops[o], a.count, a.failed, _hist(a.dist)) for o, a in acc.ops.items()),
+        (
+            OpRollup(ops[o], a.count, a.failed, _hist(a.dist), (a.timeout, a.crashed))
+            for o, a in acc.ops.items()
+        ),
         key=lambda r: r.name,
     )
     return Rollup(

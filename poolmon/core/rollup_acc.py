@@ -64,11 +64,14 @@ class Dist:
 class OpAcc:
     """One operation within one second."""
 
-    __slots__ = ("count", "dist", "failed")
+    __slots__ = ("count", "crashed", "dist", "failed", "timeout")
 
     def __init__(self) -> None:
         self.count = 0
         self.failed = 0
+        self.timeout = 0
+        """Of `failed`: timeouts and crashes (the rest are errors), for exact status labels."""
+        self.crashed = 0
         self.dist = Dist()
 
 

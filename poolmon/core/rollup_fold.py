@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from poolmon.core.batchview import NS_PER_S
-from poolmon.core.events import TASK_CANCELLED, TASK_OK, TaskBatch
+from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_OK, TASK_TIMEOUT, TaskBatch
 from poolmon.core.rollup_acc import I64, IDX, N_STATUS, OpAcc, SecondAcc, Tables
 from poolmon.core.sketch import N_BUCKETS, buckets_of
 
@@ -61,6 +61,23 @@ def _compact(keys: I64, dense: int) -> tuple[I64, IDX | None, list[int]]:
         return present, lut[keys], counts[present].tolist()
     present, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
     return present, (None if len(present) == 1 else inv.astype(np.intp)), counts.tolist()
+
+
+def _fail_kinds(
+    group: IDX | None, g: int, failed: IDX, status: I64
+) -> tuple[list[int], list[int]] | None:
+    """Timeouts and crashes per group among the `failed` rows (None: no failures).
+
+    The rest of a group's failures are errors; with this split a rollup labels every task's
+    status exactly (a watcher taking live rollups exports `poolmon_tasks_total` from it).
+    """
+    if len(failed) == 0:
+        return None
+    kinds = status[failed]
+    where = np.zeros(len(failed), dtype=np.intp) if group is None else group[failed]
+    timeouts = np.bincount(where, weights=kinds == TASK_TIMEOUT, minlength=g)
+    crashes = np.bincount(where, weights=kinds == TASK_CRASHED, minlength=g)
+    return timeouts.astype(np.int64).tolist(), crashes.astype(np.int64).tolist()
 
 
 def _group_stats(
@@ -145,11 +162,15 @@ class SecondFolder:
         return self._rows
 
     def take_before(self, limit_s: int) -> list[tuple[int, SecondAcc]]:
-        """Fold, then remove and return every open second before `limit_s`, oldest first."""
+        """Fold, then remove and return every open second before `limit_s`, oldest first.
+
+        Every second before `limit_s` is closed from then on, empty ones too: a row arriving
+        later for one of them is counted in the next open second, so a second reported closed
+        never gets a rollup afterwards (a live-rollups monitor relies on it).
+        """
         self.fold()
         done = sorted(s for s in self.open if s < limit_s)
-        if done:
-            self.closed_through = max(done[-1], self.closed_through or done[-1])
+        self.closed_through = max(limit_s - 1, self.closed_through or limit_s - 1)
         return [(s, self.open.pop(s)) for s in done]
 
     # ------------------------------------------------------------------ the fold
@@ -246,7 +267,7 @@ class SecondFolder:
         else:
             gop = tables.op_lut[tid][op]
         failed = np.flatnonzero(status != TASK_OK)
-        self._fold_ops(accs, rel, gop, dur, failed)
+        self._fold_ops(accs, rel, gop, dur, failed, status)
         self._fold_wait(accs, rel, wait)
         self._fold_workers(accs, rel, worker, failed)
         if len(failed):
@@ -265,7 +286,7 @@ class SecondFolder:
                 errors[name] = errors.get(name, 0) + c
 
     def _fold_ops(
-        self, accs: list[SecondAcc], rel: IDX | None, gop: I64, dur: I64, failed: IDX
+        self, accs: list[SecondAcc], rel: IDX | None, gop: I64, dur: I64, failed: IDX, status: I64
     ) -> None:
         n_ops = len(self.tables.ops.names)
         keys = gop if rel is None else rel * n_ops + gop
@@ -284,6 +305,7 @@ class SecondFolder:
             fails = [len(failed)]
         else:
             fails = np.bincount(group[failed], minlength=g).tolist()
+        kinds = _fail_kinds(group, g, failed, status)
         for i, k in enumerate(present.tolist()):
             if not counts[i]:
                 continue
@@ -294,6 +316,9 @@ class SecondFolder:
                 op_acc = acc.ops[o] = OpAcc()
             op_acc.count += counts[i]
             op_acc.failed += fails[i]
+            if kinds is not None:
+                op_acc.timeout += kinds[0][i]
+                op_acc.crashed += kinds[1][i]
             op_acc.dist.merge(hist[i], sums[i], los[i], his[i])
             acc.dur.merge(hist[i], sums[i], los[i], his[i])
 

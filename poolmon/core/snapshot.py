@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from poolmon.core.alerts.model import AlertsView
+from poolmon.core.failures import TaskFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,8 @@ class OperationView:
     p99_ok_ns: float | None = None
     """p99 of its tasks leaving out the timed-out ones (the slowest `timeouts`): how close the
     tasks that made it came to the limit."""
+    histogram: Histogram = field(default_factory=Histogram)
+    """Its latency histogram over the same slots as `latency`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,3 +331,5 @@ class PoolSnapshot:
     alert_views_malformed: int = 0
     control_log: tuple[ControlChange, ...] = ()
     """The last control commands seen (newest last; see `ControlChange`)."""
+    failures: tuple[TaskFailure, ...] = ()
+    """The latest failed tasks, message and traceback, newest first (`poolmon.core.failures`)."""

@@ -30,6 +30,8 @@ from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
 from poolmon.core.tally import SecondCount, SecondTally
 from poolmon.core.workers import RECENT_TASKS, RecentTask, WorkerTable
 
+OP_ERROR_SEP = "\x1f"
+"""Joins an operation and an error type in the labels of `TaskStats.op_errors`."""
 RECENT_SCAN_ROWS = 4096
 """Rows from the end of a batch searched for each worker's recent tasks."""
 
@@ -75,6 +77,8 @@ class TaskStats:
         self.op_latency: dict[int, DistRing] = {}
         self.errors = LabeledCounter(POOL_TIERS, max_error_types)
         """Failed tasks by error type (exception class, or the status name)."""
+        self.op_errors = LabeledCounter(POOL_TIERS, 2 * max_error_types)
+        """Failed tasks by operation and error type, labelled `op + OP_ERROR_SEP + type`."""
         self.tally = SecondTally()
         """What each recent second holds, so a backfill adds only what is missing."""
         self.op_totals = OpTotals(max_ops)
@@ -90,6 +94,7 @@ class TaskStats:
             + self.ops.nbytes
             + self.op_counts.nbytes
             + self.errors.nbytes
+            + self.op_errors.nbytes
             + sum(d.nbytes for d in self.op_latency.values())
         )
 
@@ -101,6 +106,7 @@ class TaskStats:
         self.ops.drop_after(second)
         self.op_counts.drop_after(second)
         self.errors.drop_after(second)
+        self.op_errors.drop_after(second)
         for d in self.op_latency.values():
             d.drop_after(second)
         self.tally.drop_after(second)
@@ -195,6 +201,11 @@ class TaskStats:
         cols = np.where(et != 0, by_type[et], by_status[st])
         block = np.bincount(cols, minlength=keys.max_labels)[:, None]
         self.errors.add(second, block)
+        ops = v.ops or ("(unnamed)",)
+        pairs, counts = np.unique(v.op[failed] * keys.max_labels + cols, return_counts=True)
+        for pair, n in zip(pairs.tolist(), counts.tolist(), strict=True):
+            op, col = divmod(pair, keys.max_labels)
+            self.op_errors.inc(second, ops[op] + OP_ERROR_SEP + keys.name(col), n)
         if tally is not None:
             for col in np.flatnonzero(block[:, 0]).tolist():
                 tally.errors[col] = tally.errors.get(col, 0) + int(block[col, 0])

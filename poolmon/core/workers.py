@@ -22,7 +22,7 @@ from collections import deque
 import numpy as np
 
 from poolmon.core.distring import DistRing
-from poolmon.core.ring import ENTITY_TIERS, Tiers
+from poolmon.core.ring import ENTITY_TIERS, WORKER_SERIES_TIERS, Tiers
 from poolmon.core.snapshot import StateChange, WorkerExit
 
 RECENT_TASKS = 20
@@ -68,10 +68,11 @@ class WorkerRecord:
         self.history: deque[StateChange] = deque(maxlen=STATE_HISTORY)
         self.exits: deque[WorkerExit] = deque(maxlen=EXITS)
         self.latency = DistRing(ENTITY_TIERS)
-        self.counts = Tiers(ENTITY_TIERS, (2,), np.int64)
-        """Per slot: tasks finished, tasks failed."""
-        self.rss = Tiers(ENTITY_TIERS, (2,), np.float64)
-        """Per slot: RSS sum and sample count."""
+        self.counts = Tiers(WORKER_SERIES_TIERS, (2,), np.int64)
+        """Per slot: tasks finished, tasks failed (5-s slots for a minute: the chart's whole
+        minute, see `WORKER_SERIES_TIERS`)."""
+        self.rss = Tiers(WORKER_SERIES_TIERS, (2,), np.float64)
+        """Per slot: RSS sum and sample count (the same slots as `counts`)."""
 
     @property
     def restarts(self) -> int:

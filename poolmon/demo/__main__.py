@@ -23,12 +23,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="demo")
     parser.add_argument("--rate", type=float, default=300.0, help="tasks submitted per second")
     parser.add_argument("--seconds", type=float, default=None, help="stop after this long")
+    parser.add_argument(
+        "--slowdown", type=float, default=1.0, help="every task takes this many times longer"
+    )
     args = parser.parse_args(argv)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     parent = os.getppid()
-    service = DemoService(args.name, args.workers, args.socket, rate_per_s=args.rate).start()
+    service = DemoService(
+        args.name, args.workers, args.socket, rate_per_s=args.rate, slowdown=args.slowdown
+    ).start()
     try:
         waited = 0.0
         while not stop.wait(0.5):

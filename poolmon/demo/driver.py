@@ -41,12 +41,20 @@ class DemoLoad:
         rate_per_s: Target submissions per second.
         max_outstanding: Submitted but unfinished tasks allowed at once.
         seed: Random seed of the mix.
+        slowdown: Every task takes this many times longer (a slow dependency, to rehearse
+            "one slow pool among many").
     """
 
     def __init__(
-        self, pool: Any, rate_per_s: float = 300.0, max_outstanding: int = 256, seed: int = 1
+        self,
+        pool: Any,
+        rate_per_s: float = 300.0,
+        max_outstanding: int = 256,
+        seed: int = 1,
+        slowdown: float = 1.0,
     ) -> None:
         self.pool = pool
+        self.slowdown = slowdown
         self.rate_per_s = rate_per_s
         self.max_outstanding = max_outstanding
         self.submitted = 0
@@ -87,7 +95,7 @@ class DemoLoad:
                 next_crash = now + CRASH_EVERY_S * self._rng.uniform(0.7, 1.3)
                 self._submit(self.pool, workload.flaky_native, 0)
                 continue
-            self._submit_one(slow)
+            self._submit_one(slow * self.slowdown)
 
     def _submit_one(self, slow: float) -> None:
         r = self._rng.random()

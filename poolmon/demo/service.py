@@ -21,6 +21,7 @@ class DemoService:
         workers: Pool size.
         socket_path: Where the endpoint listens.
         rate_per_s: Demo submissions per second.
+        slowdown: Every task takes this many times longer (`DemoLoad`).
     """
 
     def __init__(
@@ -29,11 +30,13 @@ class DemoService:
         workers: int,
         socket_path: str | os.PathLike[str],
         rate_per_s: float = 300.0,
+        slowdown: float = 1.0,
     ) -> None:
         self.name = name
         self.workers = workers
         self.socket_path = Path(socket_path)
         self.rate_per_s = rate_per_s
+        self.slowdown = slowdown
         self.pool: Any = None
         """The running `poolmon.Pool`."""
         self._services: list[Any] = []
@@ -43,7 +46,7 @@ class DemoService:
         from poolmon import Pool
 
         self.pool = Pool(self.workers, name=self.name, monitor=str(self.socket_path))
-        self._services.append(DemoLoad(self.pool, self.rate_per_s).start())
+        self._services.append(DemoLoad(self.pool, self.rate_per_s, slowdown=self.slowdown).start())
         return self
 
     def stop(self) -> None:

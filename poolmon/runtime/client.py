@@ -38,6 +38,7 @@ from poolmon.core.protocol import (
     Hello,
     HistoryEnd,
     Reply,
+    Rollups,
     Subscribe,
     Welcome,
     encode,
@@ -63,6 +64,8 @@ class MonitorClient:
         client: Name reported to the pool.
         timeout_s: Connect, handshake and default command timeout.
         max_frame_size: Largest frame accepted.
+        live_tasks: `"rows"` (every task as a row) or `"rollups"` (one ROLLUPS frame per
+            closed second instead; docs/PROTOCOL.md, "Live rollups").
     """
 
     def __init__(
@@ -76,8 +79,10 @@ class MonitorClient:
         client: str = "poolmon",
         timeout_s: float = 5.0,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        live_tasks: str = "rows",
     ) -> None:
         self.path = Path(path)
+        self.live_tasks = live_tasks
         self.read_only = read_only
         self.events = tuple(events)
         self.tasks = tasks
@@ -95,6 +100,10 @@ class MonitorClient:
         resumed (its rollups and the raw rows after them describe the same batches); asking
         for the same point again gets a resume if it is still held, else a fresh backfill.
         """
+        self.rollups_until_s: int | None = None
+        """With live rollups: the first second whose rollup a resume must resend (the
+        `until_s` of the last HISTORY_END or live ROLLUPS received; kept at the asked value
+        while a resume is arriving, like `resume_seq`)."""
         self.lost_records = 0
         """Records missing between consecutive live batches (see the module docstring)."""
         self.server_dropped: Heartbeat | None = None
@@ -111,7 +120,13 @@ class MonitorClient:
         self._closed_reason: str | None = None
 
     # ------------------------------------------------------------------ connecting
-    def connect(self, *, subscribe: bool = True, resume_seq: int | None = None) -> Welcome:
+    def connect(
+        self,
+        *,
+        subscribe: bool = True,
+        resume_seq: int | None = None,
+        rollups_since_s: int | None = None,
+    ) -> Welcome:
         """Connect, shake hands and (by default) subscribe; returns the pool's WELCOME.
 
         Raises:
@@ -152,14 +167,17 @@ class MonitorClient:
             raise ProtocolError(f"{self.path}: expected WELCOME, got {type(frame).__name__}")
         self.welcome = frame
         if subscribe:
-            self.subscribe(resume_seq)
+            self.subscribe(resume_seq, rollups_since_s)
         return frame
 
-    def subscribe(self, resume_seq: int | None = None) -> None:
+    def subscribe(self, resume_seq: int | None = None, rollups_since_s: int | None = None) -> None:
         """Ask for the stream (with backfill or resume); frames arrive through `recv`."""
         self._live_end = None
         self.resume_seq = resume_seq
-        sub = Subscribe(self.events, self.tasks, self.history, resume_seq)
+        self.rollups_until_s = rollups_since_s
+        sub = Subscribe(
+            self.events, self.tasks, self.history, resume_seq, self.live_tasks, rollups_since_s
+        )
         self._send(encode(sub))
 
     def close(self) -> None:
@@ -315,6 +333,11 @@ class MonitorClient:
         elif isinstance(frame, HistoryEnd):
             self._live_end = frame.live_seq
             self.resume_seq = frame.live_seq
+            if self.live_tasks == "rollups":
+                self.rollups_until_s = frame.rollups_until_s
+        elif isinstance(frame, Rollups):
+            if self._live_end is not None and self.rollups_until_s is not None:
+                self.rollups_until_s = max(self.rollups_until_s, frame.until_s)
         elif isinstance(frame, Heartbeat):
             self.server_dropped = frame
         elif isinstance(frame, Error):

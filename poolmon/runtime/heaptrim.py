@@ -1,4 +1,4 @@
-"""Give the C heap's free pages back to the OS every 15 s, from the endpoint's thread.
+"""Keep the C heap from hoarding freed memory: a fixed mmap threshold, and a trim every 15 s.
 
 Why: with the monitor endpoint on, the pool process churns through many short-lived buffers
 (task-row columns, rollup folds, frames) in three threads while long-lived ones (held raw
@@ -8,27 +8,65 @@ climbed ~4.5 MiB a minute under 20,000 tasks/s although the Python heap was flat
 costs a few ms in the endpoint thread, never in the pool's IO thread; every 15 s keeps the
 sawtooth between trims to a few MiB (docs/BENCHMARKS.md, memory). Where the
 C library has no `malloc_trim` (musl, macOS) this does nothing.
+
+The trim alone left a slope of ~40 MiB an hour: glibc raises its mmap threshold to the size of
+every large block it frees (up to 32 MiB), so after the first backfill or big frame every
+buffer below that size (frames, fold columns, backfill rows) came from the heap instead of its
+own mapping, and the heap's free space grew ~4 MiB a minute around the long-lived raw
+batches (`mallinfo2`: in use flat at 34 MiB, free 7 -> 21 MiB in three minutes). Pinning the
+threshold at glibc's default 128 KiB (`pin_mmap_threshold`) keeps large buffers in mappings
+that go back to the OS when freed: free space stayed at 2.6 MiB (docs/BENCHMARKS.md, memory).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 from collections.abc import Callable
 from typing import Any
 
 TRIM_EVERY_NS = 15 * 1_000_000_000
+MMAP_THRESHOLD = 128 * 1024
+"""Blocks this large or larger get their own mapping, returned to the OS when freed."""
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+def pin_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Fix glibc's mmap threshold (turning its dynamic raise off) for this whole process.
+
+    Returns True when set. Left alone (False) where the C library has no `mallopt` or the
+    user already chose a threshold (`MALLOC_MMAP_THRESHOLD_`, or `mmap_threshold` in
+    `GLIBC_TUNABLES`): their setting wins. See the module doc for why.
+    """
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return False
+    if "mmap_threshold" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    libc = _libc()
+    mallopt = getattr(libc, "mallopt", None)
+    if mallopt is None:
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, threshold))
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
-    return trim
+    func: Callable[[int], int] = trim
+    return func
 
 
 class HeapTrim:

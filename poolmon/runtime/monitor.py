@@ -14,26 +14,24 @@ pool and `poolmon.testing.streams.FeedSource` for generated streams under a froz
 
 from __future__ import annotations
 
-import heapq
 import os
 import threading
 import time
-from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Protocol, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
 from poolmon.core.aggregator import Aggregator
+from poolmon.core.batchmerge import claim_records, merge_batches
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
-from poolmon.core.events import TASK_COLUMNS, Event, TaskBatch
+from poolmon.core.events import TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
 from poolmon.core.rollup import Rollup
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
+from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import drop_kind, since
 
 T = TypeVar("T")
@@ -52,7 +50,7 @@ class SourceStatus:
     """The connection as the app shows it.
 
     Attributes:
-        state: connecting, live, stale or disconnected.
+        state: connecting, live, stale or disconnected (a replay: `REPLAY 60x playing`).
         detail: Words for the status line: why it dropped, when the next attempt is.
         severity: info, warning or error (how `detail` is coloured).
         dropped: Events lost in transport since attaching (sequence gaps, server drops).
@@ -60,7 +58,7 @@ class SourceStatus:
         attempts: Connection attempts since the last successful one.
     """
 
-    state: ConnectionState = "connecting"
+    state: ConnectionState | str = "connecting"
     detail: str = ""
     severity: str = "info"
     dropped: int = 0
@@ -126,40 +124,6 @@ COALESCE_ROWS: Final = 50_000
 """...or until this many rows are waiting."""
 
 
-def merge_batches(batches: list[TaskBatch]) -> TaskBatch:
-    """Concatenate task batches into one, remapping their `ops`/`error_types` indexes.
-
-    The aggregator's cost per batch has a fixed part per worker and operation present, so
-    at 100k tasks/s arriving as 1,000-row batches, ingesting a few merged batches a second
-    instead of a hundred small ones is most of the monitor's CPU budget saved.
-    """
-    batches = [b for b in batches if len(b)]
-    if len(batches) == 1:
-        return batches[0]
-    ops: dict[str, int] = {}
-    errors: dict[str, int] = {"": 0}
-    parts: dict[str, list[npt.NDArray[np.int64]]] = {name: [] for name in TASK_COLUMNS}
-    for batch in batches:
-        op_map = np.array([ops.setdefault(o, len(ops)) for o in batch.ops], dtype=np.int64)
-        error_map = np.array(
-            [errors.setdefault(e, len(errors)) for e in batch.error_types], dtype=np.int64
-        )
-        for name, column in batch.columns():
-            values = np.frombuffer(column, dtype=np.int64)
-            if name == "op":
-                values = op_map[values]
-            elif name == "error_type":
-                values = error_map[values]
-            parts[name].append(values)
-    columns = []
-    for name in TASK_COLUMNS:
-        out = array("q")
-        if parts[name]:
-            out.frombytes(np.concatenate(parts[name]).tobytes())
-        columns.append(out)
-    return TaskBatch(tuple(ops), tuple(errors), *columns)
-
-
 class Monitor:
     """A live `SnapshotSource`: a client thread feeding an aggregator, with reconnection.
 
@@ -171,6 +135,8 @@ class Monitor:
         backoff: Reconnection delays (`poolmon.runtime.client.Backoff`).
         events: Event-name prefixes to subscribe to (`""`: every event, what the app needs).
         client: The name the pool sees for this connection.
+        live_tasks: `"rows"` (what the app needs) or `"rollups"` (the watcher: per-second
+            counts only, docs/PROTOCOL.md "Live rollups").
     """
 
     def __init__(
@@ -183,6 +149,7 @@ class Monitor:
         backoff: Backoff | None = None,
         events: tuple[str, ...] = ("",),
         client: str = "poolmon attach",
+        live_tasks: str = "rows",
     ) -> None:
         self.path = path
         self.read_only = read_only
@@ -196,9 +163,12 @@ class Monitor:
         """Frames received over every connection (a cheap liveness counter for tests)."""
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
+        self.intake = IntakeMeter(self.clock)
+        """What arrives: lag, records, losses (the app's self-monitoring view reads it)."""
         self._client = ReconnectingClient(
-            path, backoff=backoff, read_only=read_only, client=client, events=events
-        )
+            path, backoff=backoff, read_only=read_only, client=client, events=events,
+            live_tasks=live_tasks,
+        )  # fmt: skip
         self._thread: threading.Thread | None = None
         self._state: ConnectionState = CONNECTING
         self._detail = f"connecting to {path}"
@@ -214,12 +184,14 @@ class Monitor:
         self._pending: list[TaskBatch] = []
         self._pending_rows = 0
         self._pending_since = 0.0
+        self._heap_trim = HeapTrim()
 
     # -- SnapshotSource ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the client thread (it connects, backfills and follows the live stream)."""
         if self._thread is None:
+            pin_mmap_threshold()  # poolmon.runtime.heaptrim: as in the pool, for the app
             self._thread = threading.Thread(target=self._run, name="poolmon-monitor", daemon=True)
             self._thread.start()
 
@@ -271,6 +243,11 @@ class Monitor:
             return None
         return (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
 
+    def rollups_until_s(self) -> int | None:
+        """With live rollups: every second before this one is counted (None: not known yet)."""
+        client = self._client.client
+        return None if client is None else client.rollups_until_s
+
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """One worker's detail, taken under the lock."""
         with self.lock:
@@ -306,8 +283,10 @@ class Monitor:
         self._state, self._detail, self._severity = state, detail, severity
 
     def _handle(self, item: Frame | Disconnected) -> None:
+        self.intake.note(item)
         self._last_frame_mono_ns = self.clock.monotonic_ns()
         self.frames_seen += 1
+        self._heap_trim(None, self._last_frame_mono_ns)
         if isinstance(item, Disconnected):
             self._attempts = item.attempt
             if self._disconnected_at_ns is None:
@@ -324,6 +303,7 @@ class Monitor:
         elif isinstance(item, Rollups):
             rollups = [Rollup.from_wire(wire) for wire in item.rollups]
             with self.lock:
+                self._flush_locked()  # held rows first: a rollup adds only what they lack
                 for rollup in rollups:
                     self.aggregator.ingest_rollup(rollup)
         elif isinstance(item, HistoryEnd):
@@ -345,16 +325,8 @@ class Monitor:
         number is claimed on arrival: a record a resume or backfill sends again is dropped
         here, whatever its kind, before it can count twice.
         """
-        agg = self.aggregator
-        records: Iterable[tuple[int, Event | TaskBatch]] = heapq.merge(
-            item.events, item.tasks, key=lambda r: r[0]
-        )
-        for seq, record in records:
-            if isinstance(record, TaskBatch):
-                if agg.claim(seq, len(record)):
-                    self._queue_locked(record)
-            else:
-                agg.ingest_event(record, seq=seq)
+        for record in claim_records(self.aggregator, item):
+            self._queue_locked(record)
 
     def _queue_locked(self, batch: TaskBatch) -> None:
         """Hold a batch for merging; ingest the held ones when enough time or rows piled up."""

@@ -102,13 +102,14 @@ class ReconnectingClient:
     def frames(self, poll_s: float = 0.5) -> Iterator[Frame | Disconnected]:
         """Yield frames (and `Disconnected` notices) until `stop()` is called."""
         resume: int | None = None
+        since: int | None = None  # live rollups: the first second a resume must resend
         # Imported here: poolmon.runtime.client re-exports this module's names at its top.
         from poolmon.runtime.client import MonitorClient
 
         while not self._stop.is_set():
             client = MonitorClient(self.path, **self._options)
             try:
-                welcome = client.connect(resume_seq=resume)
+                welcome = client.connect(resume_seq=resume, rollups_since_s=since)
                 self.client = client
                 self.backoff.reset()
                 yield welcome
@@ -120,6 +121,7 @@ class ReconnectingClient:
                 if self._stop.is_set():
                     return
                 resume = client.resume_seq if client.resume_seq is not None else resume
+                since = client.rollups_until_s if client.rollups_until_s is not None else since
                 self.lost_records += client.lost_records
                 delay = self.backoff.next_delay()
                 yield Disconnected(str(exc), delay, self.backoff.attempt)

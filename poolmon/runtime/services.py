@@ -23,7 +23,7 @@ from poolmon.runtime.endpoint.history import History
 from poolmon.runtime.endpoint.server import EndpointServer
 from poolmon.runtime.endpoint.stacks import Stackable, register_stacks
 from poolmon.runtime.endpoint.tuning import Tunable, register_tuning
-from poolmon.runtime.heaptrim import HeapTrim
+from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
 from poolmon.runtime.resources.monitor import POOL_WORKER_ID, ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry, emit_error_event
 
@@ -197,6 +197,7 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
                 register_stacks(endpoint.commands, pool)
             endpoint.start()
             started.append(_Stopper(endpoint.close))
+            pin_mmap_threshold()
             endpoint.insight.add_hook("heap-trim", HeapTrim())
             tuner = AutotuneService(
                 pool,

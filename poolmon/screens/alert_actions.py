@@ -106,7 +106,10 @@ class AlertActionsScreen(PoolmonScreen):
 
     def action_refuse(self, what: str) -> None:
         """Say why an alert key does nothing here."""
-        self.notify(READ_ONLY_REASON.format(what=what), title="Read-only", severity="warning")
+        text = READ_ONLY_REASON.format(what=what)
+        if getattr(self.app, "replay", None) is not None:  # a recording: nothing to attach to
+            text = f"Cannot {what}: a recording cannot be steered; attach to the live pool."
+        self.notify(text, title="Read-only", severity="warning")
 
     def action_ack(self) -> None:
         """Acknowledge the selected firing alert, after an optional comment."""

@@ -109,6 +109,7 @@ class PoolmonScreen(Screen[None]):
         header.paused = frame.paused
         header.read_only = frame.read_only
         header.alerts = frame.snapshot.alerts
+        header.pool_label, header.behind = frame.pool_label, frame.behind
         status = self.query_one(StatusBar)
         status.detail = frame.detail
         status.severity = frame.severity

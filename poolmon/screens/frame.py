@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from poolmon.core.advisor.model import Finding
+from poolmon.core.fleet_summary import PoolRow
+from poolmon.core.op_detail import OperationDetail
+from poolmon.core.self_figures import SelfFigures
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
 from poolmon.core.tuning import SettingSpec
 
@@ -35,6 +38,12 @@ class Frame:
         settings: The pool's run-time settings as last fetched (tuning screen).
         settings_status: Where those settings stand: loading, as of when, or why not.
         undo_hint: What `z` would undo (empty: nothing to undo).
+        operation: The drill-down's operation, when an operation drill-down is open.
+        pools: Every watched pool's row (the pools overview; empty with a single pool).
+        pool_label: With several pools: the selected pool's name and place (`etl 2/5`), or
+            what the pools overview says of them all; empty with a single pool.
+        behind: How far behind the app is (`3.2s`, `120 lost`), empty when it keeps up.
+        self_figures: The app's own figures (the self-monitoring view only).
     """
 
     snapshot: PoolSnapshot = field(default_factory=PoolSnapshot)
@@ -52,3 +61,8 @@ class Frame:
     settings: tuple[SettingSpec, ...] = ()
     settings_status: str = ""
     undo_hint: str = ""
+    operation: OperationDetail | None = None
+    pools: tuple[PoolRow, ...] = ()
+    pool_label: str = ""
+    behind: str = ""
+    self_figures: SelfFigures | None = None

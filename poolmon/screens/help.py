@@ -16,9 +16,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("1 5 f h", "window: 1, 5, 15 minutes, 1 hour"),
     ("p  space", "pause the screen (data keeps arriving; resume catches up)"),
     ("/", "filter workers (id, pid, state, task; !text inverts)"),
-    ("s", "cycle the worker sort order"),
-    ("enter", "drill down into the highlighted worker / open an alert's details"),
-    ("o", "operations view (slowest first); there e or enter sets an operation's timeout"),
+    ("s  S", "sort by the next column / reverse the sort (workers, operations; ▲ ▼ in the header)"),
+    ("enter", "drill down: a worker, an operation, a failure, an alert's details"),
+    ("o", "operations view (slowest first): enter drills down, e sets an operation's timeout"),
+    ("E", "recent failures: exception and message; enter shows the remote traceback"),
     ("v", "advisor: findings (enter: evidence, x: apply a fix), auto-tuning log (g: on/off)"),
     ("a", "alerts: active, history and silences (tab / shift+tab switch)"),
     ("k", "acknowledge the selected alert, with an optional comment"),
@@ -27,9 +28,12 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "tuning: every setting; e or enter edits, z undoes this app's last change"),
     ("r  K", "in a worker's drill-down: recycle it (graceful) / kill it now (asks first)"),
     ("x", "in a worker's drill-down: its running task's live stack; x again refreshes"),
+    ("m", "self-monitoring: this app's frame time, lag, drops, memory; the pool's telemetry cost"),
+    ("[  ]  P", "with several pools: previous / next pool; P (or escape) the pools overview"),
     ("escape", "back / clear the filter"),
     ("+  -", "grow / shrink the pool by one (asks first; not in read-only)"),
     ("", "k S u t-edits r K + - are greyed out in read-only mode; pressing one says why"),
+    ("R", "record this pool to a file (again: stop); poolmon replay FILE plays it"),
     ("ctrl+p", "command palette: every command, searchable"),
     ("?", "this help"),
     ("q", "quit"),
@@ -87,11 +91,17 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
+    sections: ClassVar[tuple[tuple[str, Sequence[tuple[str, str]]], ...]] = (
+        ("Keys", KEYS),
+        ("Connection", STATES),
+    )
+    """The tables shown, in order (a replay puts its own keys first)."""
+
     def compose(self) -> ComposeResult:
-        """The two tables in a scrollable box."""
+        """The tables in a scrollable box."""
         box = VerticalScroll()
         box.border_title = "poolmon keys"
         box.border_subtitle = "escape closes"
         with box:
-            yield Static(help_table(KEYS, "Keys"))
-            yield Static(help_table(STATES, "Connection"))
+            for title, rows in self.sections:
+                yield Static(help_table(rows, title))

@@ -1,4 +1,9 @@
-"""The operations view: each operation's latency and errors over the window, slowest first."""
+"""The operations view: each operation's latency and errors over the window, slowest first.
+
+The histogram below the table follows the highlighted operation (its own latency, titled
+with its name), so moving the cursor compares operations' distributions. `s` / `S` sort,
+enter drills down into the operation (`OperationDetailScreen`), `e` sets its timeout.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +30,21 @@ class OperationsScreen(PoolmonScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "op_timeout", "Op timeout"),
+        Binding("enter", "drill", "Open"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse", show=False),
+        Binding("e", "op_timeout", "Timeout"),
+        Binding("E", "app.failures", "Failed", show=False),  # in help; 80 columns need Quit
         Binding("escape", "app.pop_screen", "Back"),
     ]
     """
     | Key | Action |
     | :- | :- |
-    | `e`, `enter` | Set a timeout for the highlighted operation (on the tuning screen). |
+    | `enter` | Drill down into the highlighted operation. |
+    | `s` | Sort by the next column (in its natural direction). |
+    | `S` | Reverse the sort. |
+    | `e` | Set a timeout for the highlighted operation (on the tuning screen). |
+    | `E` | Recent failures: exception and message; enter opens the traceback. |
     | `escape` | Back to the overview. |
     """
 
@@ -57,8 +70,7 @@ class OperationsScreen(PoolmonScreen):
         if not table.row_count:
             self.notify("no operation has run yet in this window", timeout=4)
             return
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        op = str(row_key.value)
+        op = str(table.highlighted_op)
         if op == OVERFLOW_LABEL:
             self.notify("'(other)' gathers many operations; set each one's timeout by name")
             return
@@ -67,14 +79,48 @@ class OperationsScreen(PoolmonScreen):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        if self.check_action("op_timeout", ()):
-            self.action_op_timeout()
+        self.action_drill()
+
+    def action_drill(self) -> None:
+        """Open the highlighted operation's drill-down."""
+        op = self.query_one(OperationsTable).highlighted_op
+        if op is None:
+            self.notify("no operation has run yet in this window", timeout=4)
+        elif op == OVERFLOW_LABEL:
+            self.notify("'(other)' gathers many operations; it has no drill-down of its own")
         else:
-            self.app.action_explain_read_only()  # type: ignore[attr-defined]
+            self.app.open_operation(op)  # type: ignore[attr-defined]
+
+    def action_sort(self) -> None:
+        """Sort by the next column."""
+        table = self.query_one(OperationsTable)
+        table.set_order(table.order.cycled())
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort."""
+        table = self.query_one(OperationsTable)
+        table.set_order(table.order.flipped())
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.frame is not None:
+            self._show_histogram(self.frame)
 
     def show_body(self, frame: Frame) -> None:
         """Fill the table and the histogram."""
         self.query_one(OperationsTable).show_operations(frame.snapshot.operations)
+        self._show_histogram(frame)
+
+    def _show_histogram(self, frame: Frame) -> None:
+        """The highlighted operation's histogram (the pool's when none is highlighted)."""
         histogram = self.query_one(LatencyHistogram)
-        histogram.histogram = frame.snapshot.latency_histogram
-        histogram.latency = frame.snapshot.latency
+        op = self.query_one(OperationsTable).highlighted_op
+        view = next((o for o in frame.snapshot.operations if o.name == op), None)
+        if view is None:
+            histogram.label = ""
+            histogram.histogram = frame.snapshot.latency_histogram
+            histogram.latency = frame.snapshot.latency
+        else:
+            histogram.label = view.name
+            histogram.histogram = view.histogram
+            histogram.latency = view.latency

@@ -1,6 +1,6 @@
 """The overview: throughput, latency histogram, errors, resources, alerts, workers.
 
-Everything a person checks first on one screen. `s` sorts and `/` filters the worker table;
+Everything a person checks first on one screen. `s` / `S` sort and `/` filters the worker table;
 enter on a worker posts `WorkerTable.WorkerChosen`, which the app turns into a drill-down.
 """
 
@@ -33,14 +33,18 @@ class OverviewScreen(PoolmonScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("slash", "filter", "Filter"),
+        Binding("E", "app.failures", "Failed"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
     """
     | Key | Action |
     | :- | :- |
-    | `s` | Cycle the worker table's sort order. |
+    | `s` | Sort the worker table by the next column (its natural direction). |
+    | `S` | Reverse the worker table's sort. |
     | `/` | Filter workers (substring of id, pid, state, task; `!` inverts). |
+    | `E` | Recent failures: exception and message; enter opens the traceback. |
     | `escape` | Clear the filter. |
     """
 
@@ -99,6 +103,10 @@ class OverviewScreen(PoolmonScreen):
     def action_sort(self) -> None:
         """Cycle the worker table's sort order."""
         self.query_one(WorkerTable).cycle_sort()
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the worker table's sort."""
+        self.query_one(WorkerTable).reverse_sort()
 
     def action_filter(self) -> None:
         """Open the filter line, prefilled with the current filter."""

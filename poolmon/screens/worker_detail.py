@@ -3,8 +3,9 @@
 Below 34 rows (`-compact`) the two charts sit side by side: stacked, each had one or two
 rows to draw in, which is no chart at all.
 
-Opened with enter on a worker row; escape goes back. The app puts the worker's `WorkerView`
-in each frame (from `worker()` on the source, which carries the full detail).
+Opened with enter on a worker row; escape goes back. Enter on a failed recent task opens its
+exception and remote traceback (`FailureDetailScreen`), when the pool sent one. The app puts
+the worker's `WorkerView` in each frame (from `worker()` on the source, with the full detail).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
+from textual.widgets import DataTable
 
 from poolmon.core.snapshot import Series
 from poolmon.screens.base import PoolmonScreen
@@ -66,7 +69,7 @@ class WorkerDetailScreen(PoolmonScreen):
         yield Horizontal(
             WorkerSummary(),
             Vertical(
-                SeriesChart("Tasks/s", fmt.count, id="worker-throughput"),
+                SeriesChart("Tasks/s", fmt.count, unit="/s", id="worker-throughput"),
                 SeriesChart("RSS", fmt.size_bytes, colour="accent", gauge=True, id="worker-rss"),
                 id="detail-charts",
             ),
@@ -99,6 +102,20 @@ class WorkerDetailScreen(PoolmonScreen):
             self.notify(f"worker {self.worker_id} has exited; nothing to {command.split('_')[0]}")
             return
         self.app.confirm_worker_command(command, self.worker_id, pid)  # type: ignore[attr-defined]
+
+    @on(DataTable.RowSelected)
+    def _task_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a recent task: a failed one opens its exception and traceback."""
+        event.stop()
+        worker = self.frame.worker if self.frame is not None else None
+        task_id = int(str(event.row_key.value))
+        task = (
+            next((t for t in worker.recent_tasks if t.task_id == task_id), None) if worker else None
+        )
+        if task is not None and task.status == "ok":
+            self.notify(f"task {task_id} finished ok: nothing to show beyond this row", timeout=4)
+        elif self.frame is not None:
+            self.app.open_failed_task(task_id, self.frame.snapshot)  # type: ignore[attr-defined]
 
     def show_body(self, frame: Frame) -> None:
         """Show the frame's worker."""

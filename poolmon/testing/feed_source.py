@@ -8,13 +8,18 @@ benchmarks exactly as it is in production, minus the connection.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.monitor import CommandResult, ConnectionState, SourceStatus
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.stream_generator import StreamGenerator
+
+if TYPE_CHECKING:
+    from poolmon.core.aggregator import Aggregator
+
+T = TypeVar("T")
 
 
 class Engine(Protocol):
@@ -147,6 +152,10 @@ class FeedSource:
     def worker(self, worker_id: int, window_s: int) -> WorkerView | None:
         """The engine's view of one worker."""
         return self.engine.worker(worker_id, window_s)
+
+    def read(self, fn: Callable[[Aggregator], T]) -> T:
+        """Run `fn` on the engine, as `Monitor.read` does (the engine must be an Aggregator)."""
+        return fn(cast("Aggregator", self.engine))
 
     def command(self, name: str, args: Mapping[str, Any], timeout_s: float = 5.0) -> CommandResult:
         """Record the command and answer with the responder (refused when read-only)."""

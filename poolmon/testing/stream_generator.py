@@ -96,6 +96,8 @@ class StreamGenerator:
         self._done = 0
         self._failed = 0
         self._states = dict.fromkeys(range(spec.workers), "ready")
+        self._last_start: dict[int, int] = {}
+        """Per worker: when its latest task started (a worker turns busy when a task starts)."""
         weights = [op.weight for op in spec.operations]
         total = sum(weights)
         self._cumulative = [sum(weights[: i + 1]) / total for i in range(len(weights))]
@@ -197,6 +199,7 @@ class StreamGenerator:
             wait = int(rng.expovariate(1 / 200_000) * (6 if spike else 1))
             self._task_id += 1
             rows.append((self._task_id, worker, op.name, start, duration, wait, status, error))
+            self._last_start[worker] = start
             busy_ns[worker] += duration
             self._done += 1
             self._failed += status != TASK_OK
@@ -248,9 +251,11 @@ class StreamGenerator:
             state = "busy" if busy_ns[w] > NS * 0.5 else "ready"
             if state != self._states[w]:
                 meta = {**self._meta(w), "from": self._states[w], "to": state, "reason": "load"}
-                if state == "busy":
+                at = ts - 1
+                if state == "busy":  # stamped when its task started, as a pool reports it
                     meta["op"] = spec.operations[w % len(spec.operations)].name
-                out.append(Event(cat.WORKER_STATE, ts - 1, {"previous_state_ns": NS}, meta))
+                    at = min(at, self._last_start.get(w, at))
+                out.append(Event(cat.WORKER_STATE, at, {"previous_state_ns": NS}, meta))
                 self._states[w] = state
         out += [
             Event(

@@ -123,6 +123,19 @@ def cpu(percent_of_core: float | None) -> str:
     return f"{percent_of_core:.0f}%" if percent_of_core >= 10 else f"{percent_of_core:.1f}%"
 
 
+def cores(percent_of_core: float | None) -> str:
+    """Format CPU as cores in use (`1.4 cores` for 138 % of one core, `0.05 cores`).
+
+    Several processes together can use several cores; "138%" next to "of 4" reads as more
+    than the whole, so the pool's total is counted in cores.
+    """
+    if percent_of_core is None:
+        return NO_DATA
+    n = percent_of_core / 100
+    digits = 2 if 0 < n < 0.1 else 1
+    return f"{n:.{digits}f} core" + ("" if round(n, digits) == 1 else "s")
+
+
 def clock(ts_ns: int) -> str:
     """Format a wall-clock timestamp as `HH:MM:SS` in UTC.
 
@@ -130,6 +143,17 @@ def clock(ts_ns: int) -> str:
     snapshot tests must not depend on the machine's time zone.
     """
     return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC).strftime("%H:%M:%S")
+
+
+def span(seconds: int) -> str:
+    """A span in its largest units, every part kept: `45s`, `4m`, `4m30s`, `1h`, `1h30m`.
+
+    One format for every time label, so `-4m30s` sits beside `-4m`, never `-270s`.
+    """
+    hours, rest = divmod(max(0, int(seconds)), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if v]
+    return "".join(parts) or "0s"
 
 
 def window(window_s: int) -> str:

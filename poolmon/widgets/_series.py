@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from poolmon.core.snapshot import Series
-from poolmon.widgets._format import window
+from poolmon.widgets._format import span
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +146,8 @@ def time_ticks(window_s: int, max_ticks: int) -> tuple[list[float], list[str]]:
 
 
 def _relative_label(seconds: int) -> str:
-    """`seconds` ago, named like the window keys (`-1m`, `-15m`, `-1h`)."""
-    return f"-{window(seconds)}"
+    """`seconds` ago, in one format for every label (`-1m`, `-4m30s`, `-1h`)."""
+    return f"-{span(seconds)}"
 
 
 def nice_max(values: Sequence[float | None]) -> float:

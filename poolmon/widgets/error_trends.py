@@ -143,4 +143,4 @@ class ErrorTrends(ThemedChart):
                 plt.plot(xs, ys, color=colour, marker="braille")
         top = nice_max(all_y)
         plt.ylim(0, top)
-        plt.yticks([0, top], ["0", fmt.count(top)])
+        plt.yticks([0, top], ["0", f"{fmt.count(top)}/s"])  # failed tasks per second

@@ -43,6 +43,16 @@ def autotune_words(snap: PoolSnapshot) -> str:
     return words
 
 
+def fleet_parts(label: str, snap: PoolSnapshot | None, muted: Style) -> list[tuple[Text, int]]:
+    """`etl 2/5`: the pool's name before its handshake, its place among the pools after it."""
+    if not label:
+        return []
+    if snap is not None and snap.pool.pid:  # the name is already there: add the place
+        name, _, place = label.rpartition(" ")
+        return [(Text(f" {place}", style=muted), 1)] if name and place else []
+    return [(Text(label, style=Style(bold=True)), 0)]
+
+
 class HeaderBar(Widget):
     """One line: pool identity and uptime, connection state, window, paused / read-only flags."""
 
@@ -73,6 +83,12 @@ class HeaderBar(Widget):
     alerts: reactive[AlertsView | None] = reactive(None, always_update=True)
     """The pool's alert state, for the badge (None: no alert state received)."""
 
+    pool_label: reactive[str] = reactive("")
+    """With several pools: which one this is (`etl 2/5`), named even before its handshake."""
+
+    behind: reactive[str] = reactive("")
+    """How far behind the monitor is (`3.2s`); it replaces the live state (never looks live)."""
+
     def render(self) -> RenderResult:
         """Compose the line from the current values, leaving out the least needed parts."""
         snap = self.snapshot
@@ -91,10 +107,20 @@ class HeaderBar(Widget):
             if info.started_at_ns and until >= info.started_at_ns:
                 identity.append(f" up {fmt.age(until - info.started_at_ns)}")
             parts.append((identity, 5))
-        label, colour = STATE_LOOK.get(self.state, (self.state, "text-muted"))
+        parts.extend(fleet_parts(self.pool_label, snap, muted))
+        replay = self.state.startswith("REPLAY")  # a recording: `REPLAY 60x playing`
+        label, colour = STATE_LOOK.get(
+            self.state, (self.state, "accent" if replay else "text-muted")
+        )
         state = Text("  ")
-        state.append(label, style=Style(bold=True, color=theme_hex(self.app, colour)))
-        parts.append((state, 0))
+        if self.behind:
+            label, colour = f" ◐ BEHIND {self.behind} ", "error"
+        state.append(
+            label,
+            style=Style(bold=True, reverse=bool(self.behind), color=theme_hex(self.app, colour)),
+        )
+        if self.state or self.behind:
+            parts.append((state, 0))
         parts.extend(self._badge())
         parts.append((Text(f"  window {fmt.window(self.window_s)}"), 2))
         if snap is not None and snap.pool.pid:

@@ -44,10 +44,18 @@ class LatencyHistogram(Widget):
     latency: reactive[LatencySummary] = reactive(LatencySummary)
     """The matching percentiles, from `PoolSnapshot.latency`."""
 
+    label: reactive[str] = reactive("")
+    """Whose latency it is, when not the whole pool's (an operation's name)."""
+
     def watch_latency(self, latency: LatencySummary) -> None:
         """Show the exact figures in the border."""
-        self.border_title = f"Latency  n={fmt.count(latency.count)}"
+        whose = f" · {self.label}" if self.label else ""
+        self.border_title = f"Latency{whose}  n={fmt.count(latency.count)}"
         self._fit_subtitle()
+
+    def watch_label(self) -> None:
+        """Retitle."""
+        self.watch_latency(self.latency)
 
     def on_resize(self) -> None:
         """Refit the figures in the border to the new width."""

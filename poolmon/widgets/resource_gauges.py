@@ -1,7 +1,10 @@
 """Pool CPU and memory, fds, queue depth and utilization as gauges coloured by threshold.
 
 Utilization is drawn against the 60-80 % band a pool should live in: below it the pool is
-oversized, above it tasks start to queue. The band is tinted on the gauge itself.
+oversized, above it tasks start to queue. The band is tinted on the gauge itself. The bar is
+the latest reading; `low` / `high` and the colour judge the window's average, which is shown
+beside it (an instant between two bursts says nothing about whether the pool is sized right).
+The pool's CPU is counted in cores (its process plus every live worker) against its workers.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class ResourceGauges(Widget):
         snap = self.snapshot or PoolSnapshot()
         res = snap.resources
         narrow = self.content_size.width < 44
-        value_width = 10 if narrow else 14
+        value_width = 11 if narrow else 18
         bar_width = max(4, self.content_size.width - _LABEL_WIDTH - value_width - 2)
         workers = max(1, snap.size or 0)
         pool_cpu = pool_cpu_percent(snap)
@@ -86,7 +89,7 @@ class ResourceGauges(Widget):
                 "CPU",
                 cpu_fraction,
                 CPU.level(cpu_fraction or 0),
-                f"{fmt.cpu(pool_cpu)}" + ("" if narrow or snap.size is None else f" of {workers}"),
+                fmt.cores(pool_cpu) + ("" if narrow or snap.size is None else f" of {workers}"),
                 bar_width,
             ),
             self._row(
@@ -110,7 +113,7 @@ class ResourceGauges(Widget):
                 fmt.count(queue) + ("" if narrow or queue is None else " waiting"),
                 bar_width,
             ),
-            self._utilization_row(snap.utilization, bar_width),
+            self._utilization_row(snap.utilization, snap.load.utilization_mean, bar_width, narrow),
         ]
         machine_cpu = None if res.machine_cpu_percent is None else res.machine_cpu_percent / 100
         swap = None if res.swap_percent is None else res.swap_percent / 100
@@ -135,12 +138,16 @@ class ResourceGauges(Widget):
         line.append(f" {value}", style=self._level_style(level) if level != "ok" else None)
         return line
 
-    def _utilization_row(self, utilization: float | None, width: int) -> Text:
-        if utilization is None:
+    def _utilization_row(
+        self, now: float | None, mean: float | None, width: int, narrow: bool
+    ) -> Text:
+        """The latest reading as the bar; the band verdict and colour from the window's mean."""
+        judged = mean if mean is not None else now
+        if judged is None:
             level = "ok"
-        elif utilization > 0.95:
+        elif judged > 0.95:
             level = "critical"
-        elif utilization > HEALTHY_BAND[1] or utilization < HEALTHY_BAND[0] * 0.5:
+        elif judged > HEALTHY_BAND[1] or judged < HEALTHY_BAND[0] * 0.5:
             level = "warning"
         else:
             level = "ok"
@@ -150,21 +157,27 @@ class ResourceGauges(Widget):
         line = Text(f"{'Util':<{_LABEL_WIDTH}}", no_wrap=True)
         line.append_text(
             gauge_bar(
-                utilization,
+                now,
                 width,
                 self._level_style(level),
                 band=HEALTHY_BAND,
                 band_style=Style(bgcolor=band_colour.hex6),
             )
         )
-        where = ""
-        if utilization is not None:
-            if utilization < HEALTHY_BAND[0]:
-                where = " low"
-            elif utilization > HEALTHY_BAND[1]:
-                where = " high"
         line.append(
-            f" {fmt.percent(utilization)}{where}",
+            f" {utilization_text(now, mean, narrow)}",
             style=self._level_style(level) if level != "ok" else None,
         )
         return line
+
+
+def utilization_text(now: float | None, mean: float | None, narrow: bool) -> str:
+    """`44% · avg 52% low`: the latest reading, the window's mean and the mean's verdict.
+
+    Narrow, the bar is the latest reading and the text the mean (`avg 52% low`).
+    """
+    where = ""
+    if mean is not None:
+        where = " low" if mean < HEALTHY_BAND[0] else " high" if mean > HEALTHY_BAND[1] else ""
+    avg = f"avg {fmt.percent(mean)}{where}"
+    return avg if narrow else f"{fmt.percent(now)} · {avg}"

@@ -51,9 +51,12 @@ class SeriesChart(ThemedChart):
         *,
         colour: str = "primary",
         gauge: bool = False,
+        unit: str = "",
         id: str | None = None,  # noqa: A002
     ) -> None:
         """A chart titled `title`; `gauge` for sampled levels (memory), not per-second counts.
+
+        `unit` follows the top y label (`/s` for rates), so the axis says what it counts.
 
         A gauge's y axis spans its own range rather than starting at zero (a slow leak of a
         few MiB on a 40 MiB process is a visible slope, not a flat line), and a sample or two
@@ -64,6 +67,7 @@ class SeriesChart(ThemedChart):
         self._title = title
         self._format = value_format
         self._colour = colour
+        self._unit = unit
 
     def on_mount(self) -> None:
         """Set the title."""
@@ -72,7 +76,11 @@ class SeriesChart(ThemedChart):
     def watch_series(self, series: Series) -> None:
         """Show the latest value in the subtitle."""
         latest = next((v for v in reversed(series.values) if v is not None), None)
-        self.border_subtitle = f"now {self._format(latest)}" if latest is not None else ""
+        # a rate names its slot ("last 1s"), so it is not mistaken for the window's average
+        # the summary shows; a gauge's latest sample is just that
+        when = "latest" if self._gauge else f"last {fmt.span(series.step_ns // 1_000_000_000)}:"
+        shown = f"{when} {self._format(latest)}{self._unit}"
+        self.border_subtitle = shown if latest is not None else ""
         self.refresh_if_changed()
 
     def data_key(self) -> object:
@@ -93,7 +101,8 @@ class SeriesChart(ThemedChart):
         else:
             bottom, top = 0.0, nice_max(points.y)
         plt.ylim(bottom, top)
-        plt.yticks([bottom, top], [self._format(bottom) if bottom else "0", self._format(top)])
+        labels = [self._format(bottom) if bottom else "0", self._format(top) + self._unit]
+        plt.yticks([bottom, top], labels)
         self.draw_gaps(plt, gap_spans(points), bottom, top)
         colour = self.colour(self._colour)
         for xs, ys in segments(points):

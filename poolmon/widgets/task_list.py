@@ -72,4 +72,5 @@ class TaskList(DataTable[Text | str]):
                     no_wrap=True,
                     overflow="ellipsis",
                 ),
+                key=str(task.task_id),
             )

@@ -66,9 +66,9 @@ class ThroughputChart(ThemedChart):
         top = nice_max(points.y)
         plt.ylim(0, top)
         if self.size.height >= 12:
-            plt.yticks([0, top / 2, top], ["0", fmt.count(top / 2), fmt.count(top)])
+            plt.yticks([0, top / 2, top], ["0", fmt.count(top / 2), f"{fmt.count(top)}/s"])
         else:  # a few rows: a middle tick lands on an ambiguous row; label the ends only
-            plt.yticks([0, top], ["0", fmt.count(top)])
+            plt.yticks([0, top], ["0", f"{fmt.count(top)}/s"])  # tasks/s, as the title says
         self.draw_gaps(plt, gap_spans(points), 0.0, top)
         colour = self.colour("primary")
         for xs, ys in segments(points):

@@ -12,7 +12,6 @@ a handful of segments, cached until its text, width or cursor state changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -27,7 +26,9 @@ from textual.strip import Strip
 
 from poolmon.core.snapshot import WorkerView
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._sorting import DOWN, UP, SortOrder
 from poolmon.widgets._theme import theme_colour, theme_hex
+from poolmon.widgets._worker_rows import NATURAL_DESC, SORTS, visible_workers
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("id", "ID", 3),
@@ -79,20 +80,6 @@ def age_colour(age_ns: int | None) -> str:
     return "warning" if age_ns < SLOW_TASK_NS[1] else "error"
 
 
-_STATE_ORDER = {
-    "degraded": 0,
-    "busy": 1,
-    "starting": 2,
-    "ready": 3,
-    "idle": 3,
-    "stopping": 4,
-    "crashed": 5,
-    "killed": 5,
-    "failed": 5,
-    "stopped": 6,
-    "recycled": 6,
-    "retired": 6,
-}
 _STATE_STYLE = {
     "busy": "primary",
     "degraded": "warning",
@@ -103,39 +90,6 @@ _STATE_STYLE = {
 _TROUBLE = {"crashed": "error", "killed": "warning", "failed": "error"}
 """Dead-worker states that stay coloured: a crash must stand out from a retirement."""
 _LEFT = {"id", "pid", "state", "task"}
-
-SortKey = Callable[[WorkerView], tuple[float, int]]
-
-SORTS: dict[str, tuple[str, SortKey]] = {
-    "id": ("id", lambda w: (0.0, w.worker_id)),
-    "state": ("state", lambda w: (float(_STATE_ORDER.get(w.state, 9)), w.worker_id)),
-    "age": ("task age", lambda w: (-(w.current_task_age_ns or -1), w.worker_id)),
-    "done": ("tasks done", lambda w: (-float(w.tasks_done), w.worker_id)),
-    "p99": ("p99", lambda w: (-(w.latency.p99_ns or -1.0), w.worker_id)),
-    "cpu": ("cpu", lambda w: (-(w.cpu_percent or -1.0), w.worker_id)),
-    "rss": ("rss", lambda w: (-float(w.rss_bytes or -1), w.worker_id)),
-    "restarts": ("restarts", lambda w: (-float(w.restarts), w.worker_id)),
-}
-"""Sort orders `s` cycles through: name shown, and a key (busiest/biggest first)."""
-
-
-def matches(worker: WorkerView, query: str) -> bool:
-    """Whether a worker passes the filter: a substring of id/pid/state/task; `!` inverts."""
-    query = query.strip().lower()
-    if not query:
-        return True
-    invert = query.startswith("!")
-    needle = query[1:] if invert else query
-    haystack = f"{worker.worker_id} {worker.pid} {worker.state} {worker.current_op or ''}".lower()
-    return (needle in haystack) != invert
-
-
-def visible_workers(workers: Sequence[WorkerView], query: str, sort: str) -> list[WorkerView]:
-    """The rows to show: filtered, then sorted (dead workers last)."""
-    key = SORTS[sort][1]
-    shown = [w for w in workers if matches(w, query)]
-    return sorted(shown, key=lambda w: (not w.alive, *key(w)))
-
 
 Cell = tuple[str, str, bool]
 """Text, theme colour name (or ""), right-aligned."""
@@ -151,7 +105,7 @@ class WorkerTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "choose", "Open"),
+        Binding("enter", "choose", "Open", show=False),  # listed in help: 80 columns need Quit
     ]
     """
     | Key | Action |
@@ -176,6 +130,9 @@ class WorkerTable(ScrollView, can_focus=True):
 
     row_order: reactive[str] = reactive("id")
     """The current sort order, a key of `SORTS`."""
+
+    sort_reversed: reactive[bool] = reactive(False)
+    """Whether the sort runs against its natural direction (`S`)."""
 
     filter_text: reactive[str] = reactive("")
     """The current filter (see `matches`); empty shows every worker."""
@@ -222,13 +179,28 @@ class WorkerTable(ScrollView, can_focus=True):
             return None
         return self._row_ids[self.cursor_row]
 
+    @property
+    def sort(self) -> SortOrder:
+        """The current sort: column and direction."""
+        return SortOrder(self.SORT_ORDER, NATURAL_DESC, self.row_order, self.sort_reversed)
+
     def cycle_sort(self) -> str:
-        """Move to the next sort order and return its name."""
-        index = self.SORT_ORDER.index(self.row_order)
-        self.row_order = self.SORT_ORDER[(index + 1) % len(self.SORT_ORDER)]
+        """Move to the next sort column (in its natural direction) and return its name."""
+        order = self.sort.cycled()
+        self.sort_reversed = False
+        self.row_order = order.column
         return SORTS[self.row_order][0]
 
+    def reverse_sort(self) -> str:
+        """Sort the same column the other way; return the direction's arrow."""
+        self.sort_reversed = not self.sort_reversed
+        return self.sort.arrow
+
     def watch_row_order(self) -> None:
+        """Re-sort the rows."""
+        self._rebuild()
+
+    def watch_sort_reversed(self) -> None:
         """Re-sort the rows."""
         self._rebuild()
 
@@ -236,19 +208,41 @@ class WorkerTable(ScrollView, can_focus=True):
         """Re-filter the rows."""
         self._rebuild()
 
+    def _view_rows(self) -> tuple[int, int]:
+        """The first row index in view and how many rows fit (below the header)."""
+        return round(self.scroll_offset.y), max(1, self.size.height - 1)
+
+    def cursor_in_view(self) -> bool:
+        """Whether the cursor's row is on screen (enter must never open a hidden worker)."""
+        top, visible = self._view_rows()
+        return top <= self.cursor_row < top + visible
+
     def watch_cursor_row(self) -> None:
         """Keep the cursor on screen and redraw."""
-        visible = max(1, self.size.height - 1)
-        top = round(self.scroll_offset.y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False)
-        elif self.cursor_row >= top + visible:
-            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
+        self._scroll_to_cursor()
         self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        top, visible = self._view_rows()
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False, immediate=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolled (wheel, scrollbar): bring the cursor into view with the rows shown."""
+        super().watch_scroll_y(old_value, new_value)
+        if not self._rows or self.size.height < 2:
+            return
+        top, visible = round(new_value), max(1, self.size.height - 1)
+        last = min(len(self._rows), top + visible) - 1
+        if not top <= self.cursor_row <= last:
+            self.cursor_row = min(max(self.cursor_row, top), max(top, last))
 
     def _rebuild(self) -> None:
         keep = self.highlighted_worker
-        rows = visible_workers(self._workers, self.filter_text, self.row_order)
+        sort = self.sort
+        rows = visible_workers(self._workers, self.filter_text, sort.column, sort.descending)
         self._row_ids = [w.worker_id for w in rows]
         self._rows = [self._cells(w) for w in rows]
         self.virtual_size = Size(sum(self._widths), len(rows) + 1)
@@ -257,6 +251,7 @@ class WorkerTable(ScrollView, can_focus=True):
         elif self._rows:
             self.cursor_row = min(self.cursor_row, len(self._rows) - 1)
         self._update_title()
+        self._scroll_to_cursor()
         self.refresh()
 
     def _update_title(self) -> None:
@@ -266,7 +261,7 @@ class WorkerTable(ScrollView, can_focus=True):
         self.border_title = f"Workers {alive} alive" + (
             f" · {shown}/{total} shown" if shown != total else ""
         )
-        subtitle = f"sort: {SORTS[self.row_order][0]}"
+        subtitle = f"sort: {SORTS[self.row_order][0]} {self.sort.arrow}"
         if self.filter_text:
             subtitle = f"filter: {self.filter_text} · " + subtitle
         self.border_subtitle = subtitle
@@ -299,6 +294,7 @@ class WorkerTable(ScrollView, can_focus=True):
         self._widths = column_widths(self.size.width - 2)  # room for the vertical scrollbar
         self.virtual_size = Size(sum(self._widths), len(self._rows) + 1)
         self._strips.clear()
+        self.call_after_refresh(self._scroll_to_cursor)  # a shorter table may hide the cursor
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is the header; the rest are rows offset by the scroll position."""
@@ -306,8 +302,11 @@ class WorkerTable(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             return self._strip(
-                ("header",),
-                [(label, "text-muted", key not in _LEFT) for key, label, _ in COLUMNS],
+                ("header", self.row_order, self.sort_reversed),
+                [
+                    (self.sort.header(key, label), "text-muted", key not in _LEFT)
+                    for key, label, _ in COLUMNS
+                ],
                 base + Style(bold=True),
                 width,
             )
@@ -343,11 +342,14 @@ class WorkerTable(ScrollView, can_focus=True):
         segments = []
         for (text, colour, right), column_width in zip(cells, self._widths, strict=True):
             room = column_width - 1
+            gap = " "
+            if right and text.endswith((UP, DOWN)):  # a sorted header: its arrow in the gap
+                text, gap = text[:-1], text[-1]
             if len(text) > room:
                 text = text[: max(0, room - 1)] + "…"
             text = text.rjust(room) if right else text.ljust(room)
             cell_style = style + Style(color=theme_hex(self.app, colour)) if colour else style
-            segments.append(Segment(text + " ", cell_style))
+            segments.append(Segment(text + gap, cell_style))
         strip = Strip(segments).crop_extend(0, width, style)
         if len(self._strips) > 4096:
             self._strips.clear()
@@ -379,10 +381,14 @@ class WorkerTable(ScrollView, can_focus=True):
             self.cursor_row = index % len(self._rows)
 
     def action_choose(self) -> None:
-        """Post `WorkerChosen` for the highlighted worker."""
+        """Post `WorkerChosen` for the highlighted worker, once its row is in view."""
         worker = self.highlighted_worker
-        if worker is not None:
-            self.post_message(self.WorkerChosen(worker))
+        if worker is None:
+            return
+        if not self.cursor_in_view():  # show what enter would open before opening it
+            self._scroll_to_cursor()
+            return
+        self.post_message(self.WorkerChosen(worker))
 
     def on_click(self, event: events.Click) -> None:
         """Click a row to highlight it; click it again to drill down."""

@@ -16,7 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK, TaskBatch
+from poolmon.core.events import (
+    STATUS_NAMES,
+    TASK_CANCELLED,
+    TASK_CRASHED,
+    TASK_OK,
+    TASK_TIMEOUT,
+    TaskBatch,
+)
 from poolmon.core.rollup import Hist, OpRollup, Rollup, RollupBuilder
 from poolmon.core.rollup_acc import MAX_TABLES
 from poolmon.core.sketch import N_BUCKETS, buckets_of
@@ -106,6 +113,10 @@ def reference_rollups(batches: list[TaskBatch]) -> list[Rollup]:
                         len(rs),
                         sum(r[4] != TASK_OK for r in rs),
                         _hist([r[2] for r in rs]),
+                        (
+                            sum(r[4] == TASK_TIMEOUT for r in rs),
+                            sum(r[4] == TASK_CRASHED for r in rs),
+                        ),
                     )
                     for name, rs in sorted(ops.items())
                 ),

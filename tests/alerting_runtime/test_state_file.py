@@ -90,17 +90,55 @@ def test_a_corrupted_file_is_set_aside_and_reported(
     assert not path.exists()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def _load_as_nobody(path: Path) -> tuple[bool, str]:
+    """Load `path` in a forked child that has dropped to uid/gid 65534 ("nobody").
+
+    Root reads a file whatever its mode, so as root the unreadable case is checked the way
+    it happens to a real user: in a process without the rights. Returns (state was None,
+    problem text) from the child.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop rights, load, report, exit without running pytest's atexit
+        code = 1
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            loaded = StateFile(path, "web").load()
+            os.write(write_end, json.dumps([loaded.state is None, loaded.problem]).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        reply = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the unprivileged child failed"
+    was_none, problem = json.loads(reply)
+    return bool(was_none), str(problem)
+
+
 def test_an_unreadable_file_is_a_clean_start_with_the_reason(tmp_path: Path) -> None:
-    path = tmp_path / FILE_NAME
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for traversed in (tmp_path, folder):  # let an unprivileged child reach the file
+        traversed.chmod(0o755)
+    path = folder / FILE_NAME
     path.write_text("{}")
     path.chmod(0)
     try:
-        loaded = StateFile(path, "web").load()
+        if os.geteuid() == 0:
+            was_none, problem = _load_as_nobody(path)
+        else:
+            loaded = StateFile(path, "web").load()
+            was_none, problem = loaded.state is None, loaded.problem
     finally:
         path.chmod(0o600)
-    assert loaded.state is None
-    assert "cannot read" in loaded.problem
+    assert was_none
+    assert "cannot read" in problem
+    assert path.read_text() == "{}"  # nothing lost: the file is left where it was
 
 
 def test_a_relative_path_is_fixed_when_the_file_is_made(

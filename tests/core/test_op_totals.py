@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from poolmon.core.aggregator import Aggregator
-from poolmon.core.events import TASK_CANCELLED, TASK_ERROR, TASK_OK, TASK_TIMEOUT, TaskBatch
+from poolmon.core.errors import ProtocolError
+from poolmon.core.events import (
+    TASK_CANCELLED,
+    TASK_CRASHED,
+    TASK_ERROR,
+    TASK_OK,
+    TASK_TIMEOUT,
+    TaskBatch,
+)
 from poolmon.core.op_totals import EXPORT_BOUNDS_S, SKETCH_TO_EXPORT, OpTotals
-from poolmon.core.rollup import RollupBuilder
+from poolmon.core.rollup import Rollup, RollupBuilder
 from poolmon.core.sketch import bucket_value
 from poolmon.testing.clock import ManualClock
 
@@ -48,13 +57,40 @@ def test_rollups_and_live_rows_agree_when_failures_are_of_one_kind() -> None:
     assert sums == {o.name: o.sum_s for o in b}
 
 
-def test_mixed_failure_kinds_in_a_backfilled_second_are_labelled_failed() -> None:
-    statuses = [TASK_OK] * 10 + [TASK_ERROR] * 2 + [TASK_TIMEOUT] * 2
+def _by_status(agg: Aggregator) -> dict[str, tuple[int, ...]]:
+    return {o.name: o.by_status for o in agg.stats.op_totals.view()}
+
+
+def test_mixed_failure_kinds_in_a_rollup_keep_their_status_per_op() -> None:
+    # A rollup splits each op's failures into timeouts and crashes (the watcher takes only
+    # rollups, so poolmon_tasks_total{status} depends on it).
+    statuses = [TASK_OK] * 10 + [TASK_ERROR] * 2 + [TASK_TIMEOUT] * 2 + [TASK_CRASHED] * 3
     live, back = _live_and_backfilled(statuses)
-    live_status = np.sum([o.by_status for o in live.stats.op_totals.view()], axis=0).tolist()
-    back_status = np.sum([o.by_status for o in back.stats.op_totals.view()], axis=0).tolist()
-    assert live_status == [10, 2, 2, 0, 0]
-    assert back_status == [10, 0, 0, 0, 4]
+    assert _by_status(back) == _by_status(live)
+    total = np.sum(list(_by_status(back).values()), axis=0).tolist()
+    assert total == [10, 2, 2, 3, 0]
+
+
+def test_a_rollup_without_the_split_labels_mixed_failures_failed() -> None:
+    statuses = [TASK_OK] * 10 + [TASK_ERROR] * 2 + [TASK_TIMEOUT] * 2
+    builder = RollupBuilder()
+    builder.add(_batch(statuses))
+    (rollup,) = builder.flush()
+    wire = rollup.to_wire()
+    del wire["of"]  # as an older pool sends it
+    back = Aggregator(ManualClock(T0 + 5_000_000_000))
+    back.ingest_rollup(Rollup.from_wire(wire))
+    total = np.sum(list(_by_status(back).values()), axis=0).tolist()
+    assert total == [10, 0, 0, 0, 4]
+
+
+def test_a_malformed_split_is_a_protocol_error() -> None:
+    builder = RollupBuilder()
+    builder.add(_batch([TASK_OK, TASK_TIMEOUT]))
+    wire = builder.flush()[0].to_wire()
+    wire["of"] = [[5, 0]] * len(wire["op"])  # more timeouts than failures
+    with pytest.raises(ProtocolError, match="'of'"):
+        Rollup.from_wire(wire)
 
 
 def test_ops_beyond_the_cap_fold_into_other_and_keep_counting() -> None:

@@ -169,8 +169,13 @@ def test_bad_input_closes_only_that_connection(
     assert server.monitors == 0 or _eventually(lambda: server.monitors == 0)
 
 
-def test_truncated_frame_then_eof_is_just_a_disconnect(server: EndpointServer) -> None:
-    assert raw_exchange_partial(server.path, encode(Hello())[:-3]) == []
+def test_truncated_frame_then_half_close_gets_error_then_close(server: EndpointServer) -> None:
+    """The client only half-closed, so it can still read why (docs/PROTOCOL.md section 7)."""
+    frames = raw_exchange_partial(server.path, encode(Hello())[:-3])
+    assert len(frames) == 1, frames
+    assert isinstance(frames[0], Error)
+    assert frames[0].code == "protocol"
+    assert "truncated" in frames[0].message
     assert _eventually(lambda: server.monitors == 0)
 
 

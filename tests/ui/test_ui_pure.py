@@ -25,8 +25,9 @@ from poolmon.widgets._series import (
     segments,
     time_ticks,
 )
+from poolmon.widgets._worker_rows import matches, visible_workers
 from poolmon.widgets.operations_table import slowest_first
-from poolmon.widgets.worker_table import age_colour, column_widths, matches, visible_workers
+from poolmon.widgets.worker_table import age_colour, column_widths
 
 NS = 1_000_000_000
 

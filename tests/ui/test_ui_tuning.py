@@ -11,6 +11,7 @@ from textual.widgets import Input
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text
 from poolmon.screens.confirm import ConfirmScreen
+from poolmon.screens.operation_detail import OperationDetailScreen
 from poolmon.screens.overview import OverviewScreen
 from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
@@ -192,12 +193,11 @@ async def test_read_only_greys_out_change_keys_and_says_why() -> None:
             assert not isinstance(app.screen, ConfirmScreen)
             assert any("read-only" in n for n in notes(app)), key
         await pilot.press("escape", "o")
-        for key in ("e", "enter"):
-            app.clear_notifications()
-            await pilot.press(key)
-            await pilot.pause()
-            assert not isinstance(app.screen, TuningScreen)
-            assert any("read-only" in n for n in notes(app)), key
+        app.clear_notifications()
+        await pilot.press("e")  # enter drills down into the operation: nothing to refuse
+        await pilot.pause()
+        assert not isinstance(app.screen, TuningScreen)
+        assert any("read-only" in n for n in notes(app))
         assert [c for c, _ in source.commands if c != "settings"] == []
 
 
@@ -233,7 +233,6 @@ async def test_operations_view_sets_an_operations_timeout() -> None:
         await settle(app, pilot)
         assert source.specs[f"op_timeout_s.{op}"].value == 5.0
         assert app.message == f"changed: op_timeout_s.{op} none → 5"
-        await pilot.press("escape", "enter")  # enter on a row: the same
+        await pilot.press("escape", "enter")  # enter on a row drills down instead
         await settle(app, pilot)
-        assert isinstance(app.screen, TuningScreen)
-        assert app.screen.editing
+        assert isinstance(app.screen, OperationDetailScreen)

@@ -17,34 +17,41 @@ tick into a `MetricMemory` (`poolmon.core.alerts.memory`) the engine keeps acros
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from poolmon.core import catalog as C
 from poolmon.core.alerts.memory import MetricMemory
+from poolmon.core.alerts.metric_readers import ABNORMAL_EXITS, READERS, quantile_rows, window_counts
+from poolmon.core.alerts.values import F64, QUANTILE_NAMES, Inst, Values, entity_window
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.counters import OVERFLOW_LABEL
 from poolmon.core.distring import DistRing
 from poolmon.core.events import TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.queries import covered_time_s, window_first_s
-from poolmon.core.ring import ENTITY_TIERS
-from poolmon.core.sketch import N_BUCKETS, QUANTILES, bucket_value
+from poolmon.core.sketch import QUANTILES
 
 if TYPE_CHECKING:
     from poolmon.core.aggregator import Aggregator
 
-Inst = tuple[tuple[str, str], ...]
-"""An instance's split labels: `()` pool-wide, `(("op", "fetch"),)`, `(("worker", "3"),)`."""
-F64 = npt.NDArray[np.float64]
+__all__ = [
+    "ABNORMAL_EXITS",
+    "F64",
+    "MAX_WINDOW_S",
+    "METRICS",
+    "Inst",
+    "MetricMemory",
+    "MetricReader",
+    "MetricSpec",
+    "Values",
+    "entity_window",
+    "quantile_rows",
+]
 
 MAX_WINDOW_S: Final = 3600
 """The longest window a metric can be read over (the aggregator keeps an hour)."""
-ABNORMAL_EXITS: Final = frozenset({"crash", "timeout", "health"})
-"""Worker exit reasons counted by `worker_exits`: it died, or was killed for a stuck task or a
-failed health check. Recycling, resizing and shutdown are the pool's own decisions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +74,6 @@ class MetricSpec:
     help: str
 
 
-_QUANTILE_NAMES: Final = ("p50", "p90", "p95", "p99", "p999")
-
 METRICS: Final[dict[str, MetricSpec]] = {
     s.name: s
     for s in (
@@ -79,7 +84,7 @@ METRICS: Final[dict[str, MetricSpec]] = {
             MetricSpec(
                 f"latency_{q}", "seconds", ("op",), False, f"task run time, {q} over the window"
             )
-            for q in _QUANTILE_NAMES
+            for q in QUANTILE_NAMES
         ),
         MetricSpec("throughput", "per_second", ("op",), True, "tasks finished per second"),
         MetricSpec("tasks_finished", "tasks", ("op",), True, "tasks that ran to an outcome"),
@@ -123,45 +128,6 @@ METRICS: Final[dict[str, MetricSpec]] = {
 """Every metric a rule can name."""
 
 
-@dataclass(slots=True)
-class Values:
-    """One metric's instances: their label keys and values (NaN = no data), in one array."""
-
-    keys: tuple[Inst, ...]
-    vals: F64
-    _index: dict[Inst, int] | None = field(default=None, repr=False)
-
-    @property
-    def index(self) -> dict[Inst, int]:
-        """Instance key -> position (built on first use)."""
-        if self._index is None:
-            self._index = {k: i for i, k in enumerate(self.keys)}
-        return self._index
-
-    def get(self, key: Inst) -> float | None:
-        """One instance's value, None when it has no data or does not exist."""
-        i = self.index.get(key)
-        if i is None:
-            return None
-        v = float(self.vals[i])
-        return None if v != v else v
-
-    @staticmethod
-    def scalar(value: float | None) -> Values:
-        """A pool-wide value."""
-        return Values(((),), np.array([np.nan if value is None else value], dtype=np.float64))
-
-
-def entity_window(window_s: int) -> int:
-    """The window read from per-operation/per-worker rings (10 s slots for the first minute).
-
-    A window of under a minute would often be just the slot in progress, which holds nothing
-    yet while the rollups lag; so such windows take one more slot (at most a minute).
-    """
-    slot, span = ENTITY_TIERS[0]
-    return min(slot * span, window_s + slot) if window_s < slot * span else window_s
-
-
 def _nan(v: float | None) -> float:
     return np.nan if v is None else float(v)
 
@@ -196,7 +162,7 @@ class MetricReader:
             if by is not None and by not in spec.by:
                 raise ValueError(f"metric {metric!r} cannot be split by {by!r}")
             window_s = max(1, min(MAX_WINDOW_S, window_s))
-            got = self._cache[key] = _READERS[metric](self, metric, window_s, by)
+            got = self._cache[key] = READERS[metric](self, metric, window_s, by)
         return got
 
     # ------------------------------------------------------------------ shared parts
@@ -271,7 +237,7 @@ class MetricReader:
                     for col, ring in sorted(st.op_latency.items())
                 ]
             w = window_s if by is None else entity_window(window_s)
-            got = [_window_counts(dist, self.now_s, w) for _, dist in rings]
+            got = [window_counts(dist, self.now_s, w) for _, dist in rings]
             out = np.full((len(rings), len(QUANTILES)), np.nan)
             have = [i for i, g in enumerate(got) if g is not None]
             if have:
@@ -282,170 +248,3 @@ class MetricReader:
             return tuple(k for k, _ in rings), out / NS_PER_S
 
         return self._part(f"lat:{by}", window_s, make)  # type: ignore[return-value]
-
-
-def _window_counts(
-    dist: DistRing, now_s: int, window_s: int
-) -> tuple[npt.NDArray[np.int64], float, float] | None:
-    """`DistRing.window_counts` in one pass: `(counts, min, max)`, None for an empty window.
-
-    The bins and the (sum, min, max) rings are written together (`DistRing.add_counts`), so
-    one epoch mask selects both; this skips the second mask and the copy a quantile read
-    does not need.
-    """
-    ring = dist.bins.for_window(window_s)
-    mask = ring.window_rows(now_s, window_s)
-    if not mask.any():
-        return None
-    counts = ring.data[mask].sum(axis=0, dtype=np.int64)
-    stats = dist.stats.for_window(window_s).data[mask]
-    return counts, float(stats[:, 1].min()), float(stats[:, 2].max())
-
-
-_REP: Final = np.array([bucket_value(b) for b in range(N_BUCKETS)])
-_Q: Final = np.array(QUANTILES)
-
-
-def quantile_rows(counts: npt.NDArray[np.int64], lo: F64, hi: F64) -> F64:
-    """`quantiles_from_counts` for many sketches at once: `(rows, buckets)` -> `(rows, 5)`.
-
-    The same nearest-rank definition (`x[floor(q * (n - 1))]`) and the same clamping into
-    each row's exact `[lo, hi]`, vectorised over rows (every row must be non-empty).
-    """
-    used = np.flatnonzero(counts.any(axis=0))
-    first = int(used[0])
-    counts = counts[:, first : int(used[-1]) + 1]  # cumsum is the cost: skip empty buckets
-    rows, width = counts.shape
-    flat = np.cumsum(counts.ravel())
-    ends = flat[width - 1 :: width]
-    n = np.diff(ends, prepend=0)
-    base = ends - n  # everything before each row, in the flat cumulative counts
-    ranks = np.floor(_Q[None, :] * (n[:, None] - 1)).astype(np.int64) + base[:, None]
-    pos = np.searchsorted(flat, ranks.ravel(), side="right").reshape(rows, -1)
-    idx = pos - np.arange(rows)[:, None] * width + first
-    out: F64 = np.clip(_REP[np.minimum(idx, N_BUCKETS - 1)], lo[:, None], hi[:, None])
-    return out
-
-
-# ---------------------------------------------------------------------------- readers
-Reader = Callable[[MetricReader, str, int, str | None], Values]
-
-
-def _error_rate(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    if by is None:
-        finished, failed = r.status(w)
-        return Values.scalar(failed / finished if finished else None)
-    keys, block = r.ops(w)
-    fin = block[:, 0].astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vals = np.where(fin > 0, block[:, 1] / fin, np.nan)
-    return Values(keys, vals)
-
-
-def _counts(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    cov = r.covered_s(w)
-    field_ = 1 if metric == "tasks_failed" else 0
-    if by is None:
-        finished, failed = r.status(w)
-        n = float(failed if field_ else finished)
-        vals = np.array([n])
-        keys: tuple[Inst, ...] = ((),)
-    else:
-        keys, block = r.ops(w)
-        vals = block[:, field_].astype(np.float64)
-    if metric == "throughput":
-        vals = vals / cov if cov else np.full(len(vals), np.nan)
-    elif not cov:
-        vals = np.full(len(vals), np.nan)
-    return Values(keys, vals)
-
-
-def _latency(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    keys, table = r.latency(w, by)
-    col = _QUANTILE_NAMES.index(metric.removeprefix("latency_"))
-    return Values(keys, table[:, col].copy())
-
-
-_GAUGE_OF: Final = {
-    "queue_depth": "queue_depth",
-    "utilization": "utilization",
-    "pool_size": "size",
-    "busy": "busy",
-}
-
-
-def _gauge(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    return Values.scalar(r.gauge_mean(_GAUGE_OF[metric], w))
-
-
-def _rss(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    if by is None:
-        return Values.scalar(r.gauge_mean("workers_rss_bytes", w))
-    rows = sorted(r.agg.workers.rows.items())
-    vals = np.full(len(rows), np.nan)
-    w = entity_window(w)
-    for i, (_, rec) in enumerate(rows):
-        s, n = rec.rss.window_sum(r.now_s, w)
-        if n:
-            vals[i] = s / n
-    return Values(tuple((("worker", str(wid)),) for wid, _ in rows), vals)
-
-
-def _cpu(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    mem = r.memory
-    mem.sample_cpu(r.now_s, r.agg)
-    means = mem.cpu.means(r.now_s, max(w, mem.cpu.interval_s))
-    if by is None:
-        return Values.scalar(float(np.mean(list(means.values()))) if means else None)
-    live = sorted(r.agg.workers.rows)
-    return Values(
-        tuple((("worker", str(wid)),) for wid in live),
-        np.array([means.get(wid, np.nan) for wid in live], dtype=np.float64),
-    )
-
-
-def _exits(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    since = (r.now_s - w + 1) * NS_PER_S
-    rows = sorted(r.agg.workers.rows.items())
-    counts = np.array(
-        [
-            sum(e.at_ns >= since and e.reason in ABNORMAL_EXITS for e in rec.exits)
-            for _, rec in rows
-        ],
-        dtype=np.float64,
-    )
-    if not r.covered_s(w):
-        counts[:] = np.nan
-    if by is None:
-        return Values.scalar(float(counts.sum()) if r.covered_s(w) else None)
-    return Values(tuple((("worker", str(wid)),) for wid, _ in rows), counts)
-
-
-def _drops(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
-    agg = r.agg
-    col = agg.event_counts.keys._index.get(C.RESOURCE_INTERNALS)
-    reported = col is not None and agg.event_counts.totals[col, 0] > 0
-    if not reported and not agg.transport_dropped:
-        return Values.scalar(None)
-    mem = r.memory
-    mem.sample_drops(r.now_s, float(agg.pool_dropped + agg.transport_dropped))
-    start = mem.drops[0][1]
-    for t, cum in mem.drops:
-        if t > r.now_s - w:
-            break
-        start = cum
-    return Values.scalar(mem.drops[-1][1] - start)
-
-
-_READERS: Final[dict[str, Reader]] = {
-    "error_rate": _error_rate,
-    "throughput": _counts,
-    "tasks_finished": _counts,
-    "tasks_failed": _counts,
-    **{f"latency_{q}": _latency for q in _QUANTILE_NAMES},
-    **dict.fromkeys(_GAUGE_OF, _gauge),
-    "worker_rss_bytes": _rss,
-    "worker_cpu_percent": _cpu,
-    "worker_exits": _exits,
-    "telemetry_dropped": _drops,
-}

@@ -332,4 +332,3 @@ def _secret_hint(key: str) -> str:
         if word in key:
             return hint
     return "an _env or _file setting"
-

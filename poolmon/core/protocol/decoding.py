@@ -19,6 +19,7 @@ from poolmon.core.protocol import fields as f
 from poolmon.core.protocol.frames import (
     DEFAULT_MAX_FRAME_SIZE,
     HEADER_SIZE,
+    LIVE_TASKS,
     Batch,
     Close,
     Command,
@@ -133,11 +134,17 @@ def _welcome(m: Mapping[str, Any]) -> Welcome:
 
 def _subscribe(m: Mapping[str, Any]) -> Subscribe:
     resume = m.get("resume_seq")
+    since = m.get("rollups_since_s")
+    live_tasks = f.check_str("live_tasks", m.get("live_tasks", "rows"))
+    if live_tasks not in LIVE_TASKS:
+        raise FrameError(f"field 'live_tasks' must be one of {', '.join(LIVE_TASKS)}")
     return Subscribe(
         events=f.check_str_tuple("events", m.get("events", [""])),
         tasks=f.boolean(m, "tasks", True),
         history=f.boolean(m, "history", True),
         resume_seq=None if resume is None else f.check_uint("resume_seq", resume),
+        live_tasks=live_tasks,
+        rollups_since_s=None if since is None else f.check_uint("rollups_since_s", since),
     )
 
 

@@ -129,12 +129,18 @@ def _fields_of(frame: Frame) -> dict[str, Any]:
             "read_only": frame.read_only,
         }
     if isinstance(frame, Subscribe):
-        return {
+        sub: dict[str, Any] = {
             "events": list(frame.events),
             "tasks": frame.tasks,
             "history": frame.history,
             "resume_seq": frame.resume_seq,
         }
+        # Sent only when not the default, so a rows subscription is byte-for-byte what it was.
+        if frame.live_tasks != "rows":
+            sub["live_tasks"] = frame.live_tasks
+        if frame.rollups_since_s is not None:
+            sub["rollups_since_s"] = frame.rollups_since_s
+        return sub
     if isinstance(frame, Rollups):
         return {"rollups": list(frame.rollups), "until_s": frame.until_s}
     if isinstance(frame, Command | Reply):

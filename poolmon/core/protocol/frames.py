@@ -39,8 +39,12 @@ CAPABILITIES: Final[tuple[str, ...]] = (
     "resume",
     "commands",
     "heartbeat",
+    "live_rollups",
 )
 """What a version-1 server offers; listed in WELCOME so clients can adapt without a version bump."""
+
+LIVE_TASKS: Final[tuple[str, ...]] = ("rows", "rollups")
+"""The values of `Subscribe.live_tasks`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +115,21 @@ class Subscribe:
         history: Whether to receive the history backfill before the live stream.
         resume_seq: Resume from this record sequence number (one past the last one received)
             instead of a full backfill, if the server still holds it.
+        live_tasks: How live tasks arrive (with `tasks`): `"rows"`, one row per task in BATCH
+            frames; `"rollups"`, one ROLLUPS frame per closed second instead (capability
+            `live_rollups`; docs/PROTOCOL.md, "Live rollups"): a monitor that exports counters
+            needs no per-task rows, and a pool's second costs it one small frame.
+        rollups_since_s: With `live_tasks="rollups"` and `resume_seq`: the first second whose
+            rollup the client lacks (the `until_s` it last received), so a resume resends the
+            seconds closed while it was away.
     """
 
     events: tuple[str, ...] = ("",)
     tasks: bool = True
     history: bool = True
     resume_seq: int | None = None
+    live_tasks: str = "rows"
+    rollups_since_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,10 +273,9 @@ ERROR_CODES: Final[tuple[str, ...]] = (
     "unexpected",
     "forbidden",
     "internal",
-    "shutdown",
 )
 """Error codes: malformed input, unsupported version, frame too big, frame out of place, peer
-not allowed, server bug, server stopping."""
+not allowed, server bug. A pool that stops says goodbye with CLOSE `shutdown`, not an ERROR."""
 
 
 class FrameError(ProtocolError):

@@ -38,9 +38,17 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
 
 
 def subscription_key(sub: Subscribe) -> tuple[tuple[str, ...], bool]:
-    """Connections with equal keys receive identical records (so they share encoded bytes)."""
+    """Connections with equal keys receive identical live records (so they share encoded bytes).
+
+    A live-rollups subscription gets no live task records (its tasks come as ROLLUPS).
+    """
     prefixes = ("",) if "" in sub.events else tuple(sorted(set(sub.events)))
-    return prefixes, sub.tasks
+    return prefixes, sub.tasks and sub.live_tasks == "rows"
+
+
+def live_rollups(sub: Subscribe) -> bool:
+    """Whether `sub` takes its live tasks as one ROLLUPS frame per closed second."""
+    return sub.tasks and sub.live_tasks == "rollups"
 
 
 def matches(prefixes: tuple[str, ...], name: str) -> bool:
@@ -60,10 +68,12 @@ class Connection:
         "dropped_tasks",
         "gap",
         "key",
+        "live_rollups",
         "max_frame_size",
         "opened_ns",
         "out",
         "out_bytes",
+        "peer_eof",
         "peer_pid",
         "peer_uid",
         "read_only",
@@ -85,6 +95,8 @@ class Connection:
         self.read_only = False
         self.max_frame_size = DEFAULT_MAX_FRAME_SIZE
         self.key: tuple[tuple[str, ...], bool] = ((), False)
+        self.live_rollups = False
+        """Live tasks go to this monitor as closed seconds' rollups, not rows."""
         self.out: deque[bytes | memoryview] = deque()
         self.out_bytes = 0
         self.sent_end = 0
@@ -93,6 +105,8 @@ class Connection:
         self.dropped_tasks = 0
         self.dropped_events = 0
         self.closing_deadline = 0
+        self.peer_eof = False
+        """The peer shut its side down (it may still read what is queued to it)."""
 
     def queue(self, *parts: bytes) -> None:
         """Append already-encoded bytes to the output queue (unconditionally)."""

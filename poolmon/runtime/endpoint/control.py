@@ -71,7 +71,7 @@ class Limits:
     max_size: int = max(4 * (os.cpu_count() or 1), 64)
     min_task_timeout_s: float = 0.01
     max_task_timeout_s: float = 7 * 24 * 3600.0
-    min_health_interval_s: float = 0.1
+    min_health_interval_s: float = 0.01  # the pool's own range (pool.settings.HEALTH_RANGE_S)
     max_health_interval_s: float = 3600.0
 
 

@@ -133,6 +133,8 @@ class History:
         self._grace_ns = int(close_grace_s * NS_PER_S)
         self._evicted_through = -1
         self._closed_through: int | None = None
+        self._rollup_evicted_s = -1
+        """The newest second whose rollup was pushed out of `_rollups` (-1: none yet)."""
         self.next_seq = 0
         """The sequence number the next record will get."""
 
@@ -208,12 +210,18 @@ class History:
         for rollup in closed:
             if len(rollups) == rollups.maxlen:
                 self._rollup_bytes -= len(rollups[0][3])
+                self._rollup_evicted_s = rollups[0][0]
             second = rollup.second_ns // NS_PER_S
             failed = sum(rollup.by_status[code] for code in _FAILED)
             blob = pack_rollup(rollup)
             rollups.append((second, rollup.count, failed, blob))
             self._rollup_bytes += len(blob)
-            self._closed_through = second
+        # Every second before the cut is closed, empty ones too (the builder counts a later row
+        # for one of them in an open second), so `rollups_until_s` advances while idle.
+        cut_s = (now_ns - self._grace_ns) // NS_PER_S - 1
+        self._closed_through = max(
+            cut_s, -1 if self._closed_through is None else self._closed_through
+        )
         if closed:
             self._evict()
         return closed
@@ -243,6 +251,22 @@ class History:
     def rollup_bytes(self) -> int:
         """Bytes of the packed per-second rollups held (`poolmon.core.rollup_pack`)."""
         return self._rollup_bytes
+
+    @property
+    def rollups_until_s(self) -> int:
+        """The first second not closed yet: every closed rollup covers a second before it."""
+        return 0 if self._closed_through is None else self._closed_through + 1
+
+    def rollups_since(self, second: int | None) -> tuple[dict[str, Any], ...] | None:
+        """Wire forms of the held rollups of `second` and later, or None if one is gone.
+
+        What a live-rollups monitor missed while it was away (docs/PROTOCOL.md, "Live
+        rollups"); None (it must take a full backfill) when it names no second or a rollup
+        at or after `second` was already pushed out.
+        """
+        if second is None or second <= self._rollup_evicted_s:
+            return None
+        return tuple(unpack_rollup(blob) for sec, *_, blob in self._rollups if sec >= second)
 
     def resume(self, from_seq: int) -> list[tuple[int, Record]] | None:
         """Every held record numbered `from_seq` or later, or None if some are gone."""

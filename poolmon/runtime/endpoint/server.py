@@ -37,6 +37,7 @@ from poolmon.core.protocol import (
     PROTOCOL_VERSION,
     Close,
     Command,
+    Error,
     Heartbeat,
     Hello,
     Reply,
@@ -58,6 +59,8 @@ from poolmon.runtime.endpoint.fitting import MIN_MAX_FRAME_SIZE
 from poolmon.runtime.endpoint.history import History, Record
 from poolmon.runtime.endpoint.inbox import Inbox
 from poolmon.runtime.endpoint.paths import BoundSocket, bind_listener, socket_path
+from poolmon.runtime.endpoint.rollup_stream import send_live_rollups
+from poolmon.runtime.endpoint.server_figures import ServerFigures
 from poolmon.runtime.endpoint.sockets import SocketIO
 from poolmon.runtime.insight import Insight
 from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
@@ -70,7 +73,7 @@ TICK_PHASE_NS: Final = 50_000_000
 _DRAIN_MAX: Final = 20_000  # records numbered per flush, so one flush never hogs the GIL
 
 
-class EndpointServer(SocketIO):
+class EndpointServer(SocketIO, ServerFigures):
     """Serve a pool's telemetry, history and control on a Unix socket.
 
     Args:
@@ -183,40 +186,6 @@ class EndpointServer(SocketIO):
         service whose hook and commands share state needs no lock.
         """
         return self._commands
-
-    @property
-    def monitors(self) -> int:
-        """Monitors connected now."""
-        return len(self._conns)
-
-    @property
-    def backlog(self) -> int:
-        """Records waiting in the inbox for the server thread (a producer may pace on it)."""
-        return len(self._inbox) if self._inbox is not None else 0
-
-    @property
-    def inbox_dropped(self) -> int:
-        """Task rows and events dropped before numbering (the server thread fell behind)."""
-        inbox = self._inbox
-        return 0 if inbox is None else inbox.dropped_tasks + inbox.dropped_events
-
-    @property
-    def queued_bytes(self) -> int:
-        """Bytes queued to monitors and not yet written to their sockets."""
-        return sum(c.out_bytes for c in list(self._conns.values()))
-
-    def internals(self) -> dict[str, int]:
-        """Figures for `poolmon.resource.internals` (read from any thread; approximate)."""
-        conns = list(self._conns.values())
-        return {
-            "monitors": len(conns),
-            "socket_buffer_bytes": sum(c.out_bytes for c in conns),
-            "history_events": self.history.held_events,
-            "history_bytes": self.history.held_bytes,
-            "telemetry_buffer_events": self.backlog,
-            "events_dropped": self.inbox_dropped
-            + sum(c.dropped_tasks + c.dropped_events for c in conns),
-        }
 
     # ------------------------------------------------------------------ the loop
     def _run(self) -> None:
@@ -331,6 +300,7 @@ class EndpointServer(SocketIO):
     def _tick(self) -> None:
         now_wall = time.time_ns()
         closed = self.history.tick(now_wall)
+        send_live_rollups(self._conns.values(), closed, self.history, self.out_buffer_bytes)
         for failure in self.insight.on_second(now_wall, closed):
             self._report(failure.error, f"insight hook {failure.name!r}")
         now = time.monotonic_ns()
@@ -387,7 +357,7 @@ class EndpointServer(SocketIO):
                 client=conn.client,
             )
             conn.queue_frame(Reply(frame.id, outcome.ok, outcome.result, outcome.reason))
-        elif isinstance(frame, Close):
+        elif isinstance(frame, Close | Error):  # the client's goodbye, orderly or fatal
             self._drop_conn(conn)
             return
         elif not isinstance(frame, Heartbeat):
@@ -414,14 +384,6 @@ class EndpointServer(SocketIO):
                 read_only=conn.read_only,
             )
         )
-
-    def _status(self) -> dict[str, Any]:
-        return {
-            **self.history.recent_totals(time.time_ns()),
-            "monitors": len(self._conns),
-            "next_seq": self.history.next_seq,
-            "inbox_dropped": self.inbox_dropped,
-        }
 
     def _shutdown(self) -> None:
         assert self._sel is not None

@@ -76,7 +76,7 @@ class SocketIO:
                 self._drop_conn(conn)
                 return
             if data == b"":
-                self._drop_conn(conn)
+                self._peer_eof(conn)
                 return
             if data and conn.state != CLOSING:
                 try:
@@ -91,6 +91,21 @@ class SocketIO:
                     self._fail(conn, "internal", f"{type(exc).__name__}: {exc}")
         if mask & selectors.EVENT_WRITE:
             self._write(conn)
+
+    def _peer_eof(self, conn: Connection) -> None:
+        """The peer closed or half-closed: drop it, after an ERROR if it cut a frame short.
+
+        A peer that only half-closed can still read, so a frame cut short gets its
+        `ERROR protocol` (docs/PROTOCOL.md section 7) before the connection is closed.
+        """
+        if conn.state == CLOSING or not conn.decoder.pending:
+            self._drop_conn(conn)
+            return
+        try:
+            conn.decoder.eof()
+        except FrameError as exc:
+            conn.peer_eof = True
+            self._fail(conn, exc.code, f"truncated frame: {exc}")
 
     def _fail(self, conn: Connection, code: str, message: str) -> None:
         """Send ERROR, stop reading, close once it is written (or after a short grace)."""
@@ -108,6 +123,9 @@ class SocketIO:
         except OSError:
             self._drop_conn(conn)
             return
+        if done and conn.state == CLOSING and conn.peer_eof:
+            self._drop_conn(conn)  # nothing more will come: the ERROR is written, close now
+            return
         if done and conn.state == CLOSING:
             # Half-close and wait for the peer's EOF (or the deadline): closing outright with
             # its unread bytes pending would send RST and could destroy the ERROR frame.
@@ -116,7 +134,10 @@ class SocketIO:
             except OSError:
                 self._drop_conn(conn)
                 return
-        wanted = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
+        # A peer at EOF stays readable forever: watch only for writability then.
+        wanted = (0 if conn.peer_eof else selectors.EVENT_READ) | (
+            0 if done else selectors.EVENT_WRITE
+        )
         if self._sel.get_key(conn.sock).events != wanted:
             self._sel.modify(conn.sock, wanted, conn)
 

@@ -16,6 +16,7 @@ from poolmon.core.tuning import SettingSpec, Value
 from poolmon.runtime.pool.config import PoolConfig, check_int, check_seconds
 from poolmon.runtime.pool.engine import Engine
 from poolmon.runtime.pool.errors import PoolClosed
+from poolmon.runtime.pool.settings import HEALTH_RANGE_S
 from poolmon.runtime.pool.snapshot import build_stats
 from poolmon.runtime.pool.stats import PoolStats
 
@@ -70,8 +71,9 @@ class PoolControl:
         """Change how often worker heartbeats are checked (0.01 .. 3600 s)."""
         value = check_seconds("health_check_interval", seconds)
         assert value is not None
-        if not 0.01 <= value <= 3600:
-            raise ConfigError(f"health_check_interval must be in 0.01..3600 s, got {seconds!r}")
+        lo, hi = HEALTH_RANGE_S
+        if not lo <= value <= hi:
+            raise ConfigError(f"health_check_interval must be in {lo}..{hi:g} s, got {seconds!r}")
         with self._eng.io_lock:
             self._cfg.health_check_interval = value
             self._eng.health_interval_ns = int(value * 1e9)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from poolmon.core import catalog as cat
 from poolmon.core.events import TaskBatch
+from poolmon.core.failures import clip_message, clip_traceback
 from poolmon.runtime.pool.errors import safe_str
 from poolmon.runtime.telemetry.helpers import emit_error_event, execute_pool_operation
 
@@ -157,9 +158,9 @@ class PoolEmitter:
                     "task_id": task_id,
                     "op": op,
                     "error_type": type(exc).__qualname__,
-                    "message": safe_str(exc),
+                    "message": clip_message(safe_str(exc)),
                     "category": "task",
-                    "traceback": tb,
+                    "traceback": clip_traceback(tb),
                 },
             )
 

@@ -5,8 +5,8 @@ is calling into the pool; but while a caller submits in a tight loop it holds th
 woken IO thread would wait up to the 5 ms switch interval for it. So whoever holds `io_lock`
 does the IO: the IO thread normally, and a submitting thread every 32 submits (`pump`) or
 when the pool was idle (`kick`, which sends the task straight to a worker: the low-latency
-path). Writes are coalesced (one send per worker per round); results are completed in
-batches under `FUTURE_LOCK` (see future.py).
+path; see callerio.py). Writes are coalesced (one send per worker per round); results are
+completed in batches under `FUTURE_LOCK` (see future.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import heapq
 import os
 import pickle
-import select
 import selectors
 import sys
 import time
@@ -23,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from poolmon.runtime.pool import framing as fr
-from poolmon.runtime.pool.dispatch import Dispatcher
+from poolmon.runtime.pool.callerio import CallerIO
 from poolmon.runtime.pool.errors import (
     PoolClosed,
     RemoteError,
@@ -48,7 +47,6 @@ _EVENT_WRITE = selectors.EVENT_WRITE
 _EVENT_READ = selectors.EVENT_READ
 _READ_SIZE = 1 << 20
 PIPELINE_NS = 2_000_000
-DRIVE_NS = 2_000_000
 
 
 def decode_error(status: int, payload: Any) -> tuple[BaseException, str]:
@@ -71,7 +69,7 @@ def decode_error(status: int, payload: Any) -> tuple[BaseException, str]:
         return error, ""
 
 
-class Engine(Dispatcher, Lifecycle, Supervisor):
+class Engine(CallerIO, Lifecycle, Supervisor):
     """Dispatch, result handling and the IO thread loop."""
 
     _ops_table: tuple[str, ...] = ()
@@ -84,6 +82,8 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
             while True:
                 with self.io_lock:
                     self.sleeping = False
+                    if self.disarmed:
+                        self.rearm()  # a caller hid a socket while driving (callerio.py)
                     self.handle(events)
                     if self.round():
                         break
@@ -112,66 +112,6 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
                     self.on_finished()
                 except Exception as exc:
                     self.em.error("pool", "warning", type(exc).__qualname__, str(exc))
-
-    def kick(self) -> None:
-        """A submit into an idle pool: send it now if the IO lock is free, else wake the thread."""
-        if self.io_lock.acquire(False):
-            try:
-                if self.fatal is None:
-                    self.dispatch()
-                    self.flush()
-            finally:
-                self.io_lock.release()
-        else:
-            self.wake()
-
-    def pump(self) -> None:
-        """Caller-runs IO: collect ready results and refill workers without waiting."""
-        if self.io_lock.acquire(False):
-            try:
-                if self.fatal is None:
-                    self.handle(self.sel.select(0))
-                    self.dispatch()
-                    self.flush()
-            finally:
-                self.io_lock.release()
-
-    def drive(self, fut: PoolFuture, timeout: float | None) -> None:
-        """Caller-runs wait: poll the workers' sockets from the waiting thread for a moment.
-
-        Only when the IO lock is free (the IO thread is parked) and for at most `DRIVE_NS`
-        (so supervision is never held up); then the caller falls back to the Condition.
-        """
-        if not self.io_lock.acquire(False):
-            return
-        try:
-            if self.fatal is not None:
-                return
-            limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
-            end = time.monotonic_ns() + limit
-            poller = select.poll()
-            socks = {}
-            for w in self.workers.values():
-                if not w.eof:
-                    poller.register(w.fd, select.POLLIN)
-                    socks[w.fd] = w
-            while socks and (fut._state is RUNNING or fut._state is PENDING):
-                left = end - time.monotonic_ns()
-                if left <= 0:
-                    return
-                ready = poller.poll(left / 1e6)
-                for fd, _ in ready:
-                    w = socks[fd]
-                    if not w.exited and not w.eof:
-                        self.read(w)
-                    if w.exited or w.eof:  # gone: the IO thread settles it via its sentinel
-                        poller.unregister(fd)
-                        del socks[fd]
-                if ready:
-                    self.dispatch()
-                    self.flush()
-        finally:
-            self.io_lock.release()
 
     # ------------------------------------------------------------------ one round
     def round(self) -> bool:
@@ -302,6 +242,8 @@ class Engine(Dispatcher, Lifecycle, Supervisor):
             exc, tb = decode_error(status, payload)
         if exc is not None:
             self.counters.failed += 1
+            if w.timed:  # its row's error type, should the worker die before reporting it
+                w.answer_errors.append((fut._seq, type(exc).__qualname__))
             dur = frame[3] if len(frame) > 3 else 0
             self.em.task_exception(w, fut._seq, self.op_of(fut), exc, tb, dur)
         finish(fut, value, exc)

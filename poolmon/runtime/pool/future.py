@@ -89,6 +89,9 @@ class PoolFuture(Future[Any]):
                 cond = self._cond
                 if cond is None:
                     cond = self._cond = threading.Condition()
+            eng = self._eng
+            if eng is not None and eng.disarmed:
+                eng.release_disarmed()  # somebody waits: the IO thread must see results
         return cond
 
     @_condition.setter

@@ -31,6 +31,7 @@ from poolmon.runtime.pool.errors import (
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture, finish
 from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.stats import LastExit
+from poolmon.runtime.pool.taskrows import recover_unreported
 from poolmon.runtime.pool.worker import (
     READY,
     STARTING,
@@ -215,6 +216,8 @@ class Lifecycle(EngineBase):
             except (KeyError, ValueError):
                 pass
         self._drain_socket(w)
+        if w.timed:
+            recover_unreported(w, t0)
         if w.seq_buf:
             self.flush_rows(w)  # type: ignore[attr-defined]
         w.sent_ops.clear()  # the rest of its tasks get their rows from _settle

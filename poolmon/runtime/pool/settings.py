@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
 TIMEOUT_RANGE_S: Final = (0.01, 7 * 24 * 3600.0)
 """Task timeouts (default and per operation): shorter kills every worker, longer is no limit."""
-HEALTH_RANGE_S: Final = (0.1, 3600.0)
-"""Health-check interval: shorter is a busy loop in the IO thread."""
+HEALTH_RANGE_S: Final = (0.01, 3600.0)
+"""Health-check interval, the one range for `Pool.set_health_check_interval`, the `set` command
+and the endpoint's `set_health_check_interval` (`endpoint.control.Limits`): a check is a
+timestamp comparison per worker, so even 100 a second is cheap; an hour is the longest useful."""
 SIZE_CAP_FLOOR: Final = 64
 """`max_size` may be raised to the largest of this, 4 x CPUs and the configured max_size."""
 QUEUE_BOUND_MAX: Final = 10_000_000

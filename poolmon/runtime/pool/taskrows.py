@@ -107,10 +107,56 @@ def buffer_frame(w: WorkerHandle, frame: list[Any]) -> bool:
     """
     for a, b, end_ns in _reports(frame):
         w.range_ends.append((w.edges.copy_into(a, b, w.start_buf, w.seq_buf), end_ns))
+        w.edge_last = b
     if frame[2]:
         w.error_buf += frame[2]
         w.err_names = frame[3]
     return len(w.seq_buf) >= BATCH_ROWS * 8
+
+
+def recover_unreported(w: WorkerHandle, seen_dead_ns: int) -> int:
+    """Rows of tasks a dead worker answered but never reported; returns how many.
+
+    A worker reports its finished ring entries when it flushes at the end of a read, but its
+    results can reach the pool before that: the watchdog flushes results alone during a long
+    task, and results committed to the shared ring are read after a crash. A worker killed
+    in between (a crash in a later task of the same read, a timeout kill, SIGKILL) leaves
+    tasks that the pool counted as done with no row, so every monitor would count fewer
+    tasks than the pool. Their starts and ids are still in the edge ring: the entries after
+    the last report up to the newest one. The newest is the task it died running when that
+    one is still in flight (its row comes from the crash settlement), and then it also gives
+    the previous task's end; otherwise the newest task's end was never reported, and the time
+    the death was seen stands for it (an upper bound). Failures among them get their type
+    from the answers (`answer_errors`).
+    """
+    ring = w.edges
+    seq_newest, start_newest = ring.newest()
+    if seq_newest < 0:
+        return 0
+    newest = int(ring.starts.argmax())
+    unreported = ring.span(w.edge_last, newest)
+    last, end_ns = newest, seen_dead_ns
+    if unreported and any(f._seq == seq_newest for f in w.inflight):
+        last, end_ns = (newest - 1) & ring.mask, start_newest
+        unreported -= 1
+    if not unreported:
+        return 0
+    first = (w.edge_last + 1) & ring.mask
+    n = ring.copy_into(w.edge_last, last, w.start_buf, w.seq_buf)
+    w.range_ends.append((n, end_ns))
+    w.edge_last = last
+    seqs = {int(ring.seqs[(first + i) & ring.mask]) for i in range(n)}
+    failed = [(seq, name) for seq, name in w.answer_errors if seq in seqs]
+    if failed:
+        names = list(w.err_names)
+        pairs = array("q")
+        for seq, name in failed:
+            if name not in names:
+                names.append(name)
+            pairs.extend((seq, names.index(name)))
+        w.err_names = names
+        w.error_buf += pairs.tobytes()
+    return n
 
 
 def take_rows(w: WorkerHandle, ops: tuple[str, ...], submits: SubmitStamps) -> TaskBatch | None:

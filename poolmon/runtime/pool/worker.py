@@ -107,6 +107,10 @@ class WorkerHandle:
         self.error_buf = bytearray()
         self.seq_buf = bytearray()
         self.range_ends: list[tuple[int, int]] = []  # (rows, end ns of the last) per range
+        self.edge_last = 0  # edge-ring index of the last entry a report covered
+        # (seq, exception type) of recent failed answers, for rows a dead worker never
+        # reported (taskrows.recover_unreported); bounded: at most a window is unreported
+        self.answer_errors: deque[tuple[int, str]] = deque(maxlen=4096)
         # [count, op or op column, first seq] per send while timed, not yet matched with rows
         self.sent_ops: deque[list[Any]] = deque()
         self.err_names: list[str] = [""]

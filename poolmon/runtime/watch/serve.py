@@ -118,7 +118,12 @@ def _say(msg: str) -> None:
 
 
 def run_once(watcher: Watcher, timeout_s: float) -> int:
-    """Wait until every pool is live and backfilled (or `timeout_s`), print JSON, exit code."""
+    """Wait until every pool is live and backfilled (or `timeout_s`), print JSON, exit code.
+
+    Live tasks reach the watcher as closed seconds' rollups, so once live it also waits for
+    each pool's rollup of the current second (about 0.6-1.6 s): every task that had finished
+    when the watcher attached is then counted, however the backfill cut the rows.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if watcher.monitors and all(
@@ -126,6 +131,11 @@ def run_once(watcher: Watcher, timeout_s: float) -> int:
         ):
             time.sleep(0.3)  # the status frame after the backfill
             break
+        time.sleep(0.1)
+    second = time.time_ns() // 10**9
+    while time.monotonic() < deadline and any(
+        (m.rollups_until_s() or 0) <= second for m in watcher.monitors.values()
+    ):
         time.sleep(0.1)
     figures = watcher.figures()
     doc = {

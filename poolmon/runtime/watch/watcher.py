@@ -2,9 +2,10 @@
 
 Each pool gets the app's own `Monitor` (client thread, aggregator, reconnect with backoff and
 resume), read-only, so the watcher counts exactly what `poolmon attach` would and never changes
-a pool. With `discover=True` a scan every `scan_s` seconds lists the socket folder: a new
-socket that accepts connections is attached; a socket nobody listens on (a pool that died
-without cleaning up) is skipped and reported once; a pool that restarts under the same socket
+a pool; it takes each pool's tasks as live per-second rollups, not rows (`LIVE_TASKS`). With
+`discover=True` a scan every `scan_s` seconds lists the socket folder: a new socket that
+accepts connections is attached; a socket nobody listens on (a pool that died without
+cleaning up) is skipped and reported once; a pool that restarts under the same socket
 is re-attached by its monitor's reconnect, and its counters keep counting on top of what they
 held. A discovered pool whose socket disappeared and that stayed unreachable for `forget_s`
 is dropped (its series disappear from /metrics); named pools are never dropped.
@@ -38,6 +39,11 @@ WATCH_EVENTS: tuple[str, ...] = (
 """What the watcher subscribes to: everything it exports, and not the per-task-rate events
 (worker state changes, health checks, queue and operation events) that the app's drill-down
 uses; those were most of a watcher's CPU at 2,000 tasks/s per pool."""
+LIVE_TASKS = "rollups"
+"""How the watcher takes a pool's tasks: one ROLLUPS frame per closed second, not a row per
+task. Everything it exports about tasks (counts by operation and status, the duration
+histogram, cancellations) is in the rollups, exactly; rows were nearly all of its CPU and of
+what the pool's endpoint spent on it (docs/FLEET.md, "What the watcher costs")."""
 FORGET_S = 300.0
 """A vanished, unreachable discovered pool is dropped after this long."""
 
@@ -102,7 +108,9 @@ class Watcher:
             self.scan()
 
     def _attach(self, path: Path) -> None:
-        monitor = Monitor(path, read_only=True, events=WATCH_EVENTS, client="poolmon watch")
+        monitor = Monitor(
+            path, read_only=True, events=WATCH_EVENTS, client="poolmon watch", live_tasks=LIVE_TASKS
+        )
         with self._lock:
             if path in self.monitors:
                 return

@@ -1,0 +1,182 @@
+"""Caller-runs IO: the submitting or waiting thread moves the bytes itself when the pool is idle.
+
+Why: a round trip through an idle pool handed over by the IO thread costs four wake-ups (caller
+-> IO thread -> worker -> IO thread -> caller); done by the caller it costs two, the floor of
+any cross-process round trip. So whoever holds `io_lock` does the IO: `kick` sends a task into
+an idle pool from the submitting thread, `drive` polls the workers' sockets from a thread
+waiting in `result()`, `pump` collects and refills every 32 submits of a tight loop.
+
+The IO thread must also stay asleep while that happens. It watches every worker socket, so a
+result arriving for a task the caller sent used to wake it as well: it then fought the caller
+for the GIL and the IO lock, and often won, handing the result over the slow way (measured,
+docs/BENCHMARKS.md "rtt": 1.7 IO-thread wake-ups per round trip, p50 43 µs; without them 29
+µs). So `kick` takes the worker's socket out of the IO thread's epoll before sending (one
+`epoll_ctl`) when the task it sent is the worker's only one and nobody waits on its future
+yet; the socket is given back (`rearm`, one more `epoll_ctl`) by `drive` when it returns, by
+`pump`, by the IO thread whenever it wakes (its tick is 20 ms), and at once when anybody else
+starts waiting on a future (its Condition is created: `cf.wait`, `as_completed`,
+`add_done_callback`, `done()`; see `PoolFuture._condition`). A result nobody asks for is then
+collected by the IO thread's next tick, at most 20 ms later, instead of at once.
+"""
+
+from __future__ import annotations
+
+import select
+import selectors
+import time
+from collections.abc import Sequence
+from typing import Any, Final
+
+from poolmon.runtime.pool.dispatch import Dispatcher
+from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture
+from poolmon.runtime.pool.worker import WorkerHandle
+
+DRIVE_NS: Final = 2_000_000
+"""How long a waiting caller polls the workers itself before it falls back to the Condition."""
+LOCK_WAIT_S: Final = 0.001
+"""How long a waiting caller waits for the IO lock (the IO thread ending a round) before it
+falls back to the Condition: the hand-over through the IO thread costs two more wake-ups."""
+
+
+class CallerIO(Dispatcher):
+    """`kick`, `pump` and `drive`, and the IO thread's epoll kept quiet meanwhile (mixed in)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        epoll = getattr(self.sel, "_selector", None)  # the IO thread's (an EpollSelector's)
+        self.epoll: select.epoll | None = epoll if isinstance(epoll, select.epoll) else None
+        """None where the selector is not epoll: sockets are then never hidden."""
+        self.disarmed: set[int] = set()
+        """Worker sockets hidden from the IO thread's epoll now."""
+
+    def handle(self, events: Sequence[tuple[selectors.SelectorKey, int]]) -> None:
+        """React to ready file descriptors (the engine's)."""
+        raise NotImplementedError
+
+    def read(self, w: WorkerHandle) -> None:
+        """Read what a worker sent (the engine's)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ entry points
+    def kick(self) -> None:
+        """A submit into an idle pool: send it now if the IO lock is free, else wake the thread."""
+        if self.io_lock.acquire(False):
+            try:
+                if self.fatal is None:
+                    self.dispatch()
+                    if self.epoll is not None:
+                        self.disarm_sole()
+                    self.flush()
+            finally:
+                self.io_lock.release()
+        else:
+            self.wake()
+
+    def pump(self) -> None:
+        """Caller-runs IO: collect ready results and refill workers without waiting."""
+        if self.io_lock.acquire(False):
+            try:
+                if self.fatal is None:
+                    if self.disarmed:
+                        self.rearm()
+                    self.handle(self.sel.select(0))
+                    self.dispatch()
+                    self.flush()
+            finally:
+                self.io_lock.release()
+
+    def drive(self, fut: PoolFuture, timeout: float | None) -> None:
+        """Caller-runs wait: poll the workers' sockets from the waiting thread for a moment.
+
+        Only when the IO lock is free or soon free (the IO thread is parked or ending a round)
+        and for at most `DRIVE_NS` (so supervision is never held up); then the caller falls
+        back to the Condition.
+        """
+        if timeout is not None and timeout <= 0:
+            return  # result(timeout=0): no waiting at all, the Condition path says TimeoutError
+        if not self.io_lock.acquire(True, LOCK_WAIT_S):
+            return
+        try:
+            if self.fatal is not None:
+                return
+            limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
+            end = time.monotonic_ns() + limit
+            poller = select.poll()
+            socks = {}
+            for w in self.workers.values():
+                if not w.eof:
+                    poller.register(w.fd, select.POLLIN)
+                    socks[w.fd] = w
+            while socks and (fut._state is RUNNING or fut._state is PENDING):
+                left = end - time.monotonic_ns()
+                if left <= 0:
+                    return
+                ready = poller.poll(left / 1e6)
+                for fd, _ in ready:
+                    w = socks[fd]
+                    if not w.exited and not w.eof:
+                        self.read(w)
+                    if w.exited or w.eof:  # gone: the IO thread settles it via its sentinel
+                        poller.unregister(fd)
+                        del socks[fd]
+                if ready:
+                    self.dispatch()
+                    self.flush()
+        finally:
+            # A hidden socket stays hidden while its worker has nothing in flight (the next
+            # `kick` would hide it again; what else it may send, telemetry, waits for the IO
+            # thread's next wake-up, at most a tick); with tasks in flight it goes back now.
+            if self.disarmed and any(w.inflight for w in self.workers.values()):
+                self.rearm()
+            self.io_lock.release()
+
+    # ------------------------------------------------------------------ the IO thread's epoll
+    def disarm_sole(self) -> None:
+        """Hide the just-dispatched worker from the IO thread if its task is a caller's alone.
+
+        Only a worker with exactly one task in flight whose future has no Condition yet (no
+        waiter, no callback): the submitting thread will `drive` it, or somebody waiting
+        creates the Condition, which gives the socket back (`release_disarmed`).
+        """
+        epoll = self.epoll
+        assert epoll is not None
+        for w in self.dirty:
+            if len(w.inflight) == 1 and w.inflight[0]._cond is None and w.fd not in self.disarmed:
+                try:
+                    epoll.modify(w.fd, 0)
+                except OSError:
+                    continue
+                self.disarmed.add(w.fd)
+
+    def rearm(self) -> None:
+        """Give every hidden socket back to the IO thread's epoll (caller holds `io_lock`)."""
+        epoll = self.epoll
+        assert epoll is not None
+        registered = self.sel.get_map()
+        for fd in self.disarmed:
+            key = registered.get(fd)
+            if key is not None:
+                events = (select.EPOLLIN if key.events & selectors.EVENT_READ else 0) | (
+                    select.EPOLLOUT if key.events & selectors.EVENT_WRITE else 0
+                )  # the selector's constants are not epoll's
+                try:
+                    epoll.modify(fd, events)
+                except OSError:
+                    pass  # closed meanwhile: the worker is gone, its sentinel settles it
+        self.disarmed.clear()
+
+    def release_disarmed(self) -> None:
+        """Somebody now waits through a Condition: let the IO thread see results again.
+
+        Any thread may call this. With the IO lock free the socket is given back here;
+        otherwise its holder gives it back when done (`drive`), or the IO thread does on the
+        wake-up this sends.
+        """
+        if self.io_lock.acquire(False):
+            try:
+                if self.disarmed:
+                    self.rearm()
+            finally:
+                self.io_lock.release()
+        else:
+            self.wake()

@@ -1,0 +1,106 @@
+"""Caller-runs IO (poolmon/runtime/pool/callerio.py): the IO thread's epoll hidden and given back.
+
+A task sent from the submitting thread into an idle pool hides its worker's socket from the IO
+thread; every way of waiting for the future must still see it complete, and giving the socket
+back must restore exactly the interest the selector had (a wrong mask once lost write
+interest, and a pool with queued frames hung).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import select
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poolmon import Pool
+from poolmon.bench.tasks import ident
+
+pytestmark = pytest.mark.integration
+
+
+def epoll_masks(eng: Any) -> dict[int, int]:
+    """fd -> event mask of the engine's epoll, as the kernel has it (/proc fdinfo)."""
+    masks = {}
+    text = Path(f"/proc/self/fdinfo/{eng.sel.fileno()}").read_text()
+    for line in text.splitlines():
+        if line.startswith("tfd:"):
+            parts = line.split()
+            masks[int(parts[1])] = int(parts[3], 16)
+    return masks
+
+
+def test_rearm_restores_read_and_write_interest(make_pool: Callable[..., Pool]) -> None:
+    pool = make_pool(1)
+    assert pool.wait_ready(30)
+    eng = pool._eng  # type: ignore[attr-defined]
+    if eng.epoll is None:
+        pytest.skip("the selector is not epoll here: sockets are never hidden")
+    w = next(iter(eng.workers.values()))
+    with eng.io_lock:
+        for wanted in (selectors.EVENT_READ | selectors.EVENT_WRITE, selectors.EVENT_READ):
+            eng.sel.modify(w.fd, wanted, ("sock", w))
+            before = epoll_masks(eng)[w.fd]
+            eng.epoll.modify(w.fd, 0)
+            eng.disarmed.add(w.fd)
+            assert epoll_masks(eng)[w.fd] & (select.EPOLLIN | select.EPOLLOUT) == 0
+            eng.rearm()
+            assert epoll_masks(eng)[w.fd] == before
+            assert not eng.disarmed
+    assert pool.submit(ident, 1).result(30) == 1
+
+
+@pytest.mark.parametrize("how", ["callback", "wait", "as_completed", "done", "exception"])
+def test_every_way_of_waiting_sees_a_kicked_task_complete(
+    make_pool: Callable[..., Pool], how: str
+) -> None:
+    pool = make_pool(1)
+    assert pool.wait_ready(30)
+    for i in range(20):
+        time.sleep(0.03)  # the IO thread goes back to sleep: the next submit is a kick
+        fut = pool.submit(ident, i)
+        if how == "callback":
+            done = threading.Event()
+            fut.add_done_callback(lambda _f, done=done: done.set())  # type: ignore[misc]
+            assert done.wait(30)
+        elif how == "wait":
+            assert cf.wait([fut], timeout=30).done == {fut}
+        elif how == "as_completed":
+            assert list(cf.as_completed([fut], timeout=30)) == [fut]
+        elif how == "done":
+            deadline = time.monotonic() + 30
+            while not fut.done() and time.monotonic() < deadline:
+                time.sleep(0.001)
+        else:
+            assert fut.exception(30) is None
+        assert fut.done()
+        assert fut.result(0) == i
+
+
+def test_a_result_nobody_asks_for_still_arrives(make_pool: Callable[..., Pool]) -> None:
+    """Nobody waits: the IO thread's next tick collects it (stats count it done)."""
+    pool = make_pool(1)
+    assert pool.wait_ready(30)
+    time.sleep(0.05)
+    before = pool.stats().totals.succeeded
+    fut = pool.submit(ident, 7)
+    deadline = time.monotonic() + 30
+    while pool.stats().totals.succeeded == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.stats().totals.succeeded == before + 1
+    assert fut.result(0) == 7
+
+
+def test_result_with_zero_timeout_on_a_pending_future(make_pool: Callable[..., Pool]) -> None:
+    pool = make_pool(1)
+    assert pool.wait_ready(30)
+    fut = pool.submit(time.sleep, 0.5)
+    with pytest.raises(cf.TimeoutError):
+        fut.result(timeout=0)
+    assert fut.result(30) is None

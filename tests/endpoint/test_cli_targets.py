@@ -204,7 +204,7 @@ def test_attach_help_names_the_argument_and_shows_defaults(
         main(["attach", "--help"])
     assert exc.value.code == 0
     out = " ".join(capsys.readouterr().out.split())  # argparse wraps at the terminal width
-    assert "[NAME|SOCKET]" in out
+    assert "[NAME|SOCKET ...]" in out
     assert "NAME or SOCKET: pool name, socket path or ssh://" in out
     assert "(default: [app] refresh, else 4)" in out
     assert "(default: [app] window, else 1m)" in out

@@ -94,7 +94,7 @@ def test_bad_output_paths_are_refused_before_anything_is_written(folder: Path) -
         assert "is a folder" in a_dir.stderr
         no_pool = _cli("record", "nosuchpool", "-o", str(folder / "n.pmrec"))
         assert no_pool.returncode == 2
-        assert "no pool socket" in no_pool.stderr
+        assert "no pool named 'nosuchpool'" in no_pool.stderr
         assert not (folder / "n.pmrec").exists()
         forced = _cli("record", "paths", "-o", str(existing), "--duration", "1s", "--force")
         assert forced.returncode == 0, forced.stderr

@@ -14,6 +14,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,11 +241,33 @@ def test_peer_of_another_uid_is_forbidden(other_user: tuple[int, int]) -> None:
     # The client runs as the other user; this interpreter's own stdlib may sit in root's home,
     # so it uses the system's python3 with msgpack from our environment on its path.
     python = shutil.which("python3", path="/usr/bin:/usr/local/bin") or sys.executable
-    site = next(p for p in sys.path if p.endswith("site-packages"))
-    client = Path(wc.__file__).resolve()
     base = "/var/tmp"  # /tmp may be 0700 (it is on the project's VM): the user could not reach it
     if not os.stat(base).st_mode & 0o001:
         pytest.skip(f"LOUD SKIP: {base} is not searchable by other users; forbidden is untested")
+    # The checkout and its venv may sit where the other user cannot read (a CI clone in a
+    # private /tmp): give it its own readable copy of the client and of msgpack.
+    site = Path(tempfile.mkdtemp(prefix="poolmon-conf-", dir=base))
+    site.chmod(0o755)
+    client = site / "wireclient.py"
+    shutil.copy(Path(wc.__file__).resolve(), client)
+    shutil.copytree(Path(msgpack.__file__).resolve().parent, site / "msgpack")
+    for path_ in [site, *site.rglob("*")]:
+        path_.chmod(0o755 if path_.is_dir() else 0o644)
+    try:
+        run = _run_as(uid, gid, python, client, site, base)
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
+    assert run.returncode == 0, run.stderr
+    ftype, fields = json.loads(run.stdout)
+    assert ftype == wc.ERROR, fields
+    assert fields["code"] == "forbidden", fields
+    assert str(uid) in fields["message"]
+
+
+def _run_as(
+    uid: int, gid: int, python: str, client: Path, site: Path, base: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the wire client as `uid` against a real pool whose socket lives in `base`."""
     with real_pool("conf_uid", base=base) as (_, path):
         open_to_everyone(path)
         run = subprocess.run(
@@ -260,11 +283,7 @@ def test_peer_of_another_uid_is_forbidden(other_user: tuple[int, int]) -> None:
             capture_output=True,
             text=True,
             timeout=60,
-            env={"PYTHONPATH": site, "PATH": "/usr/bin:/bin"},
+            env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
             check=False,
         )
-    assert run.returncode == 0, run.stderr
-    ftype, fields = json.loads(run.stdout)
-    assert ftype == wc.ERROR, fields
-    assert fields["code"] == "forbidden", fields
-    assert str(uid) in fields["message"]
+    return run

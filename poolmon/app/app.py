@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from poolmon.app.advice import Advice
 from poolmon.app.advisor_actions import AdvisorActions
 from poolmon.app.announcer import FiringAnnouncer
+from poolmon.app.commands import PoolCommandsMixin
 from poolmon.app.crashes import CrashAnnouncer
 from poolmon.app.drills import DrillsMixin
 from poolmon.app.fleet import FLEET_ACTIONS, FleetMixin
@@ -30,12 +31,11 @@ from poolmon.app.selfwatch import SelfWatchMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
+from poolmon.runtime.monitor import SnapshotSource, SourceStatus
 from poolmon.screens.advisor import AdvisorScreen
 from poolmon.screens.alert_actions import AlertActionsScreen
 from poolmon.screens.alerts import AlertsScreen
 from poolmon.screens.base import PoolmonScreen
-from poolmon.screens.confirm import ConfirmScreen
 from poolmon.screens.evidence import EvidenceScreen
 from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
@@ -43,7 +43,6 @@ from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
 from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
-from poolmon.widgets import _format as fmt
 from poolmon.widgets.worker_table import WorkerTable
 
 WINDOWS: dict[str, int] = {"1": 60, "5": 300, "f": 900, "h": 3600}
@@ -59,6 +58,7 @@ MESSAGE_TTL_S = 15.0
 class PoolmonApp(
     FleetMixin,
     SelfWatchMixin,
+    PoolCommandsMixin,
     AdvisorActions,
     DrillsMixin,
     StacksMixin,
@@ -297,87 +297,6 @@ class PoolmonApp(
     def _open_worker(self, event: WorkerTable.WorkerChosen) -> None:
         self.push_screen(WorkerDetailScreen(event.worker_id))
         self.refresh_frame()
-
-    # -- resize ------------------------------------------------------------------------------
-
-    def _confirm_resize(self, delta: int) -> None:
-        snapshot = self._snapshot
-        if snapshot is None or not snapshot.size:
-            self.message = "resize: the pool's size is not known yet"
-            self.refresh_frame()
-            return
-        target = snapshot.size + delta
-        if target < 1:
-            self.message = "resize: a pool needs at least one worker"
-            self.refresh_frame()
-            return
-        question = (
-            f"{'Grow' if delta > 0 else 'Shrink'} pool {snapshot.pool.name!r} "
-            f"from {snapshot.size} to {target} workers?"
-        )
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.message = f"resize to {target}: sent, waiting for the pool"
-                self.refresh_frame()
-                self._send_resize(target)
-
-        self.push_screen(ConfirmScreen(question), answered)
-
-    @work(thread=True, exclusive=True, group="commands")
-    def _send_resize(self, target: int) -> None:
-        result = self.source.command("resize", {"size": target})
-        if result.ok:
-            reported = result.result.get("size", target)
-            text = f"resize to {target}: pool reports size {reported}"
-        else:
-            text = f"resize to {target} refused: {result.reason}"
-        self.call_from_thread(self._show_message, text)
-
-    def _show_message(self, text: str) -> None:
-        self.message = text
-        self.refresh_frame()
-
-    # -- alerts ------------------------------------------------------------------------------
-
-    def _announce(self) -> None:
-        """A toast for each alert that started firing since the last look (once per id)."""
-        snapshot = self._snapshot
-        for alert in self._announcer.news(snapshot.alerts if snapshot else None):
-            labels = " ".join(f"{k}={v}" for k, v in alert.labels if k in ("op", "worker"))
-            self.notify(
-                f"{alert.summary}\n{labels} · a: alerts".strip(),
-                title=f"{alert.severity.upper()} firing: {alert.rule}",
-                severity="error" if alert.severity == "critical" else "warning",
-                timeout=10,
-            )
-
-    @on(AlertActionsScreen.CommandRequested)
-    def _alert_command(self, event: AlertActionsScreen.CommandRequested) -> None:
-        self.message = f"{event.label}: sent, waiting for the pool"
-        self.refresh_frame()
-        self._send_alert_command(event.command, event.args, event.label)
-
-    @work(thread=True, group="commands")
-    def _send_alert_command(self, name: str, args: dict[str, object], label: str) -> None:
-        result = self.source.command(name, args)
-        self.call_from_thread(self._alert_reply, name, label, result)
-
-    def _alert_reply(self, name: str, label: str, result: CommandResult) -> None:
-        if not result.ok:
-            self.notify(f"{label}: {result.reason}", title="Refused by the pool", severity="error")
-            self._show_message(f"{label} refused: {result.reason}")
-            return
-        reply = result.result
-        if name == "ack_alert":
-            text = f"{label}: acknowledged as {reply.get('by', '?')}"
-        elif name == "silence":
-            ends = reply.get("ends_at_ns")
-            until = f", until {fmt.clock(int(ends))} UTC" if isinstance(ends, int) else ""
-            text = f"{label}: silence {reply.get('silence_id', '?')} set{until}"
-        else:
-            text = f"{label}: removed"
-        self._show_message(text)
 
     # -- command palette ---------------------------------------------------------------------
 

@@ -43,8 +43,9 @@ def _table(title: str) -> Table:
         padding=(0, 2),
         min_width=len(title),
     )
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(no_wrap=True)
+    # the labels never shrink (a squeezed table cut them to "snapshot …"); values wrap instead
+    table.add_column(style="bold", no_wrap=True, min_width=len("snapshot build"))
+    table.add_column()
     return table
 
 

@@ -3,7 +3,7 @@
 Tables refreshed four times a second (the pools overview) cannot afford a `DataTable`'s
 per-cell Rich rendering; they draw each row as a few segments instead. This is that drawing:
 each cell padded or cut (with `…`) to its column, in its theme colour, on the row's style.
-`poolmon.widgets.worker_table` draws its rows the same way and can share this.
+`poolmon.widgets.worker_table` and `poolmon.widgets.pool_table` both draw with it.
 """
 
 from __future__ import annotations
@@ -22,15 +22,27 @@ Cell = tuple[str, str, bool]
 
 
 def cells_strip(
-    app: App[object], cells: Sequence[Cell], widths: Sequence[int], style: Style, width: int
+    app: App[object],
+    cells: Sequence[Cell],
+    widths: Sequence[int],
+    style: Style,
+    width: int,
+    gap_marks: str = "",
 ) -> Strip:
-    """One row: each cell fitted to its column (which includes a one-cell gap)."""
+    """One row: each cell fitted to its column (which includes a one-cell gap).
+
+    A right-aligned cell ending with one of `gap_marks` (a sorted header's arrow) writes that
+    mark in the gap, so the column's text stays aligned with the values under it.
+    """
     segments = []
     for (text, colour, right), column_width in zip(cells, widths, strict=True):
         room = column_width - 1
+        gap = " "
+        if right and gap_marks and text.endswith(tuple(gap_marks)):
+            text, gap = text[:-1], text[-1]
         if len(text) > room:
             text = text[: max(0, room - 1)] + "…"
         text = text.rjust(room) if right else text.ljust(room)
         cell_style = style + Style(color=theme_hex(app, colour)) if colour else style
-        segments.append(Segment(text + " ", cell_style))
+        segments.append(Segment(text + gap, cell_style))
     return Strip(segments).crop_extend(0, width, style)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -26,6 +25,7 @@ from textual.strip import Strip
 
 from poolmon.core.snapshot import WorkerView
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._line_table import Cell, cells_strip
 from poolmon.widgets._sorting import DOWN, UP, SortOrder
 from poolmon.widgets._theme import theme_colour, theme_hex
 from poolmon.widgets._worker_rows import NATURAL_DESC, SORTS, visible_workers
@@ -90,9 +90,6 @@ _STATE_STYLE = {
 _TROUBLE = {"crashed": "error", "killed": "warning", "failed": "error"}
 """Dead-worker states that stay coloured: a crash must stand out from a retirement."""
 _LEFT = {"id", "pid", "state", "task"}
-
-Cell = tuple[str, str, bool]
-"""Text, theme colour name (or ""), right-aligned."""
 
 
 class WorkerTable(ScrollView, can_focus=True):
@@ -339,18 +336,7 @@ class WorkerTable(ScrollView, can_focus=True):
         cached = self._strips.get(full_key)
         if cached is not None:
             return cached
-        segments = []
-        for (text, colour, right), column_width in zip(cells, self._widths, strict=True):
-            room = column_width - 1
-            gap = " "
-            if right and text.endswith((UP, DOWN)):  # a sorted header: its arrow in the gap
-                text, gap = text[:-1], text[-1]
-            if len(text) > room:
-                text = text[: max(0, room - 1)] + "…"
-            text = text.rjust(room) if right else text.ljust(room)
-            cell_style = style + Style(color=theme_hex(self.app, colour)) if colour else style
-            segments.append(Segment(text + gap, cell_style))
-        strip = Strip(segments).crop_extend(0, width, style)
+        strip = cells_strip(self.app, cells, self._widths, style, width, gap_marks=UP + DOWN)
         if len(self._strips) > 4096:
             self._strips.clear()
         self._strips[full_key] = strip

@@ -79,6 +79,13 @@ def flaky(x: int) -> int:
     return x
 
 
+def kill_one_worker(pool: Any) -> None:
+    """SIGKILL the pool's first live worker, as a crash would (the pool replaces it)."""
+    pids = [w.pid for w in pool.stats().workers if w.pid]
+    if pids:
+        os.kill(pids[0], signal.SIGKILL)
+
+
 def drive(pool: Any, rate: float, stopped: Callable[[], bool], kill_every_s: float) -> None:
     """Submit trivial tasks at `rate`/s over `OPS` until `stopped()`; SIGKILL a worker often.
 
@@ -107,9 +114,7 @@ def drive(pool: Any, rate: float, stopped: Callable[[], bool], kill_every_s: flo
             tick = time.monotonic()
         if time.monotonic() >= next_kill:
             next_kill += kill_every_s
-            pids = [w.pid for w in pool.stats().workers if w.pid]
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
+            kill_one_worker(pool)
 
 
 def run_pool(socket_path: str, rate: float) -> None:

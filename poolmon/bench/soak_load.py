@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -28,6 +27,7 @@ from collections import defaultdict
 from concurrent.futures import Future
 from typing import Any
 
+from poolmon.bench.memory_load import kill_one_worker
 from poolmon.bench.tasks import ident
 from poolmon.demo import workload as demo
 
@@ -117,6 +117,7 @@ def drive(
     mix = _mix(pool)
     crash = pool.options(op="flaky_native")
     leak = pool.options(op="warm_cache", session="leaky")  # one worker grows: an alert to see
+    per_slice = max(1, int(rate * SLICE_S))
     n = 0
     tick = time.monotonic()
     next_kill = tick + KILL_EVERY_S
@@ -128,14 +129,14 @@ def drive(
             next_kill += KILL_EVERY_S
             continue
         holding.clear()
-        for _ in range(max(1, int(rate * SLICE_S))):
+        for _ in range(per_slice):
             truth.track(trivial.submit(ident, n), "trivial")
             n += 1
         submit, op, fn, arg = mix[n % len(mix)]
         truth.track(submit.submit(fn, arg), op)
-        if n % 3000 < max(1, int(rate * SLICE_S)):  # about every 1.5 s at 2,000/s
+        if n % 3000 < per_slice:  # about every 1.5 s at 2,000/s
             truth.track(leak.submit(demo.warm_cache, n), "warm_cache")
-        if n % 40_000 < max(1, int(rate * SLICE_S)):  # a native crash every ~20 s
+        if n % 40_000 < per_slice:  # a native crash every ~20 s
             truth.track(crash.submit(demo.flaky_native, n), "flaky_native")
         tick += SLICE_S
         delay = tick - time.monotonic()
@@ -145,9 +146,7 @@ def drive(
             tick = time.monotonic()
         if time.monotonic() >= next_kill:
             next_kill += KILL_EVERY_S
-            pids = [w.pid for w in pool.stats().workers if w.pid]
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
+            kill_one_worker(pool)
 
 
 def _pool_totals(pool: Any) -> dict[str, int]:

@@ -13,6 +13,7 @@ from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.engine import AlertEngine
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED, AlertError, Matcher
+from poolmon.core.alerts.persist import restored_since
 from poolmon.core.alerts.rules import Rule
 
 NS = 10**9
@@ -57,11 +58,49 @@ def test_round_trip_through_msgpack_and_json() -> None:
         assert v.silences == (s,)
         assert fresh.history() == eng.history()
         assert [x.state for x in fresh.history()] == [RESOLVED]
-        # the restored engine carries on: `for` keeps counting, ids stay unique
+        # the restored engine carries on: `for` keeps counting (the 1 s outage not counted)
         fresh.evaluate(run.feed.agg, run.now + NS)
         [p] = [x for x in fresh.view().alerts if x.rule == "SlowFor" and x.label_map["op"] == "a"]
         assert p.state == PENDING
-        assert p.active_since_ns == next(x.active_since_ns for x in old.alerts if x.id == p.id)
+        old_since = next(x.active_since_ns for x in old.alerts if x.id == p.id)
+        assert p.active_since_ns == old_since + NS
+
+
+def test_an_outage_does_not_count_as_pending_time() -> None:
+    """Pending a few seconds of a 600 s `for`, then 20 minutes down: the restart must not fire it
+    at once (it did: a utilization alert fired 4 s after the demo pool restarted)."""
+    run = _busy_run()
+    [old] = [a for a in run.engine.view().alerts if a.rule == "SlowFor" and a.state == PENDING]
+    state, held_s = run.engine.dump(), (run.now - old.active_since_ns) // NS
+    for _ in range(1200):  # the pool is down 20 minutes; its condition still holds after
+        run.feed.step()
+    fresh = AlertEngine(run.engine.rules, pool="test")
+    fresh.restore(state, run.now)
+
+    def state_now() -> str:
+        fresh.evaluate(run.feed.agg, run.now)
+        return next(a.state for a in fresh.view().alerts if a.id == old.id)
+
+    assert state_now() == PENDING
+    for _ in range(600 - held_s - 1):
+        run.feed.step()
+        assert state_now() == PENDING
+    run.feed.step()
+    assert state_now() == FIRING
+
+
+@pytest.mark.parametrize(
+    ("since_s", "for_s", "want_s"),
+    [
+        (-120, 300, 1800 - 120),  # `for` within the grace period: the outage is not counted
+        (-120, 3600, 1800 - 120),  # 58 min left, more than the grace: shifted the same way
+        (-3300, 3600, 1800 + 600 - 3600),  # 5 min left: at least the 10-minute grace instead
+        (-3700, 3600, -3700),  # it had held long enough: unchanged
+    ],
+)
+def test_restored_since_follows_prometheus(since_s: int, for_s: float, want_s: int) -> None:
+    down_at, now = 0, 1800 * NS
+    assert restored_since(since_s * NS, down_at, now, for_s) == want_s * NS
 
 
 def test_restore_drops_alerts_of_rules_that_are_gone() -> None:

@@ -9,12 +9,17 @@ the reason (the service then starts clean with a warning) and never half-restore
 Instances are re-attached to rules by name; an alert whose rule is gone, or whose labels no
 longer fit the rule's split, is dropped. After an outage longer than `FOR_OUTAGE_TOLERANCE_S`
 (Prometheus' `--rules.alert.for-outage-tolerance`, 1 h) a pending alert's `for` starts over.
+A shorter outage does not count as pending time: a pool that was down twenty minutes must not
+fire, seconds after it starts again, an alert whose condition nobody saw hold for its `for`
+(seen: a utilization alert pending two minutes before a stop fired four seconds after the next
+start). `restored_since` shifts the start the way Prometheus restores `for` state
+(`--rules.alert.for-grace-period`, 10 min).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from poolmon.core.alerts.metrics import Inst
@@ -33,6 +38,26 @@ VERSION: Final = 1
 """Bumped when the dumped shape changes; other versions are refused."""
 FOR_OUTAGE_TOLERANCE_S: Final = 3600
 """A pending alert older than this outage restarts its `for` (Prometheus' default)."""
+FOR_GRACE_PERIOD_S: Final = 600
+"""After a restart, an alert with a longer `for` gets at least this long before it fires."""
+
+
+def restored_since(since_ns: int, down_at_ns: int, now_ns: int, for_s: float) -> int:
+    """The pending start to resume with, so that the outage does not count toward `for`.
+
+    Prometheus' rule (rules/group.go, RestoreForState): the time spent pending before the
+    outage counts, the outage does not; and an alert whose `for` is longer than the grace
+    period gets at least the grace period after the restart before it can fire.
+    """
+    hold_ns = int(for_s * 1_000_000_000)
+    down_ns = max(0, now_ns - down_at_ns)
+    remaining_ns = hold_ns - (down_at_ns - since_ns)
+    grace_ns = FOR_GRACE_PERIOD_S * 1_000_000_000
+    if hold_ns <= grace_ns or remaining_ns >= grace_ns:
+        return since_ns + down_ns
+    if remaining_ns <= 0:
+        return since_ns  # it had held long enough: firing again if still true
+    return now_ns + grace_ns - hold_ns
 
 
 def dump(
@@ -111,8 +136,11 @@ def _load(
         labels = dict(alert.labels)
         if rule.by is not None and rule.by not in labels:
             continue  # the rule is split differently now
-        if alert.state == PENDING and outage > FOR_OUTAGE_TOLERANCE_S * 1_000_000_000:
-            continue
+        if alert.state == PENDING:
+            if outage > FOR_OUTAGE_TOLERANCE_S * 1_000_000_000:
+                continue
+            since = restored_since(alert.active_since_ns, evaluated, now_ns, rule.for_s)
+            alert = replace(alert, active_since_ns=since)
         key: Inst = ((rule.by, labels[rule.by]),) if rule.by else ()
         active.append((rule.name, key, alert, last_true))
     resolved = [_resolved(a) for a in _list(state["resolved"])]

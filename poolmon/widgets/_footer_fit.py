@@ -94,8 +94,9 @@ def _always(item: FooterItem) -> bool:
     return item.action.removeprefix("app.") in ALWAYS_SHOWN
 
 
-def palette_fits(items: list[FooterItem], kept: list[int], palette: FooterItem,
-                 width: int, *, compact: bool) -> bool:
+def palette_fits(
+    items: list[FooterItem], kept: list[int], palette: FooterItem, width: int, *, compact: bool
+) -> bool:
     """Whether the palette hint fits beside every kept key (it never costs a key)."""
     used = sum(item_width(items[i], compact=compact) for i in kept)
     needed = used + item_width(palette, compact=compact) + PALETTE_WIDTH_EXTRA

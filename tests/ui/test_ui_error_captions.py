@@ -20,7 +20,8 @@ def test_title_at_80_columns_beside_the_alerts_abbreviates_instead_of_cutting_th
 
 def test_legend_counts_what_does_not_fit() -> None:
     shown, more = fit_legend(TYPES, 44)
-    assert shown == [0, 1] and more == "+1"
+    assert shown == [0, 1]
+    assert more == "+1"
     assert fit_legend(TYPES, 80) == ([0, 1, 2], "")
 
 

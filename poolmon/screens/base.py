@@ -87,6 +87,7 @@ class PoolmonScreen(Screen[None]):
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         self.set_class(height < COMPACT_HEIGHT, "-compact")
+        self.set_class(width >= COMPACT_FOOTER_WIDTH, "-wide")  # room to spread panels out
         if self.is_mounted:  # the footer itself drops what does not fit (Quit and Help last)
             footer = self.query_one(KeyFooter)
             footer.compact = width < COMPACT_FOOTER_WIDTH

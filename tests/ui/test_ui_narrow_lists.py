@@ -41,3 +41,36 @@ def test_hanging_lines_indent_under_the_text_not_the_time() -> None:
 def test_hanging_lines_keep_a_line_that_fits_whole() -> None:
     lines = hanging_lines(Text("00:00:41 "), Text("starting → ready"), 25, Console())
     assert [line.plain for line in lines] == ["00:00:41 starting → ready"]
+
+
+def test_clip_words_cuts_between_words_never_inside_a_figure() -> None:
+    from poolmon.widgets._clip_words import clip_words
+
+    message = "order 10977 has no line items"
+    assert clip_words(message, 40) == message
+    assert clip_words(message, 16) == "order 10977 …"  # was `order 1097…`
+    assert clip_words(message, 10) == "order …"
+    assert clip_words("x" * 30, 8) == "xxxxxxx…"  # one long word: nothing whole to show
+
+
+def test_failure_columns_fit_names_whole() -> None:
+    from poolmon.core.failures import TaskFailure
+    from poolmon.widgets.failure_table import column_widths as failure_widths
+
+    assert failure_widths([])["op"] == len("Operation")
+    failure = TaskFailure(
+        at_ns=0,
+        task_id=1234567,
+        op="reconcile_customer_ledger",
+        worker_id=12,
+        pid=1,
+        error_type="ConnectionRefusedError",
+        message="m",
+        traceback="",
+        duration_ns=None,
+    )
+    widths = failure_widths([failure])
+    assert widths["task"] == len("1234567")
+    assert widths["op"] == len("reconcile_customer_ledger")  # was cut at 15
+    assert widths["worker"] == len("Worker")
+    assert widths["type"] == len("ConnectionRefusedError")

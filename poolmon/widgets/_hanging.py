@@ -21,8 +21,9 @@ def hanging_lines(prefix: Text, body: Text, width: int, console: Console) -> lis
     room = max(1, width - indent)
     lines: list[Text] = []
     for index, part in enumerate(body.wrap(console, room, overflow="fold")):
-        line = prefix.copy() if index == 0 else Text(" " * indent)
+        line = Text()  # not prefix.copy(): the prefix's own style would colour the body
+        line.append_text(prefix if index == 0 else Text(" " * indent))
         part.rstrip()
         line.append_text(part)
         lines.append(line)
-    return lines or [prefix.copy()]
+    return lines or [Text().append_text(prefix)]

@@ -74,3 +74,11 @@ def test_failure_columns_fit_names_whole() -> None:
     assert widths["op"] == len("reconcile_customer_ledger")  # was cut at 15
     assert widths["worker"] == len("Worker")
     assert widths["type"] == len("ConnectionRefusedError")
+
+
+def test_hanging_lines_do_not_paint_the_body_in_the_prefix_style() -> None:
+    lines = hanging_lines(Text("WARN ", style="bold red"), Text("leaks 240 MiB/h"), 40, Console())
+    assert len(lines) == 1
+    assert lines[0].style == ""
+    body_styles = {str(span.style) for span in lines[0].spans if span.start >= len("WARN ")}
+    assert "bold red" not in body_styles

@@ -49,6 +49,9 @@ _LEFT = {"pool", "host", "state", "trend"}
 _TEXT_FIRST = ("pool", "host", "state")
 """Columns that sort a to z first; numbers start with the largest."""
 
+SHORT_TREND_HEADER = "Trend"
+"""The sparkline column's header when `Throughput` does not fit above it."""
+
 SPARK_MIN = 6
 """The narrowest sparkline drawn."""
 SPARK_MAX = 60
@@ -292,6 +295,8 @@ class PoolTable(ScrollView, can_focus=True):
         if y == 0:
             header: list[Cell] = []
             for key, label, _ in self._columns:
+                if key == "trend" and len(label) > self._widths[-1] - 1:
+                    label = SHORT_TREND_HEADER  # a narrow sparkline: `Throug…` read as nothing
                 if key == self.sort_column:
                     label += " ▼" if self.descending else " ▲"
                 header.append((label, "text-muted", key not in _LEFT))

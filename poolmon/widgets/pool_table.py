@@ -28,7 +28,7 @@ from textual.strip import Strip
 from poolmon.core.fleet_summary import CONDITIONS, PoolRow
 from poolmon.core.snapshot import Series
 from poolmon.widgets import _format as fmt
-from poolmon.widgets._line_table import Cell, cells_strip
+from poolmon.widgets._line_table import Cell, cells_strip, cursor_within
 from poolmon.widgets._theme import theme_colour, theme_hex
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -274,6 +274,13 @@ class PoolTable(ScrollView, can_focus=True):
         self.refresh()
         if old != new:
             self.post_message(self.PoolHighlighted())
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolled (wheel, scrollbar): the cursor stays on a row in view."""
+        super().watch_scroll_y(old_value, new_value)
+        if self._order and self.size.height >= 2:
+            top, visible = round(new_value), max(1, self.size.height - 1)
+            self.cursor_row = cursor_within(self.cursor_row, top, visible, len(self._order))
 
     # -- drawing ---------------------------------------------------------------------------
 

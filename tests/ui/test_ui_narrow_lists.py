@@ -82,3 +82,43 @@ def test_hanging_lines_do_not_paint_the_body_in_the_prefix_style() -> None:
     assert lines[0].style == ""
     body_styles = {str(span.style) for span in lines[0].spans if span.start >= len("WARN ")}
     assert "bold red" not in body_styles
+
+
+def test_cursor_within_moves_to_the_nearest_row_in_view() -> None:
+    from poolmon.widgets._line_table import cursor_within
+
+    assert cursor_within(39, top=0, visible=5, count=40) == 4  # scrolled to the top
+    assert cursor_within(0, top=20, visible=5, count=40) == 20  # scrolled down
+    assert cursor_within(22, top=20, visible=5, count=40) == 22  # already in view
+    assert cursor_within(3, top=0, visible=5, count=0) == 0
+
+
+def test_the_pools_cursor_follows_a_wheel_scroll() -> None:
+    """A wheel scroll must not leave the pools overview's cursor on a hidden row."""
+    import asyncio
+
+    from textual.app import App, ComposeResult
+
+    from poolmon.core.fleet_summary import PoolRow, PoolSummary
+    from poolmon.widgets.pool_table import PoolTable
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PoolTable()
+
+    rows = [PoolRow(f"/tmp/p{i}", f"pool{i:02}", "live", "", PoolSummary()) for i in range(40)]
+
+    async def run() -> None:
+        app = Host()
+        async with app.run_test(size=(80, 12)) as pilot:
+            table = app.query_one(PoolTable)
+            table.show_rows(rows)
+            await pilot.pause()
+            table.cursor_row = 39
+            await pilot.pause()
+            table.scroll_to(y=0, animate=False, immediate=True)
+            await pilot.pause()
+            top, visible = round(table.scroll_offset.y), table.size.height - 1
+            assert top <= table.cursor_row < top + visible
+
+    asyncio.run(run())

@@ -20,6 +20,7 @@ from textual.widgets import DataTable
 from poolmon.core.alerts.model import Alert
 from poolmon.widgets import _alert_format as af
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._cursor_in_view import CursorInView
 from poolmon.widgets._keyed_rows import Row, replace_rows, selected_key
 from poolmon.widgets._theme import theme_hex
 
@@ -66,7 +67,7 @@ def two_line(kind: Kind, cells: Sequence[Text | str]) -> tuple[Text | str, ...]:
     return (glyph, stack(name, labels), stack(fired, resolved), stack(lasted, acked))
 
 
-class AlertTable(DataTable[Any]):
+class AlertTable(CursorInView, DataTable[Any]):
     """Alerts, one row each, keyed by alert id (see module doc)."""
 
     DEFAULT_CSS = """

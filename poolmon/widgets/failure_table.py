@@ -16,6 +16,7 @@ from textual.widgets.data_table import ColumnKey
 from poolmon.core.failures import TaskFailure
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._clip_words import clip_words
+from poolmon.widgets._cursor_in_view import CursorInView
 from poolmon.widgets._keyed_rows import Row, replace_rows, selected_key
 from poolmon.widgets._theme import theme_hex
 
@@ -61,7 +62,7 @@ def first_line(text: str) -> str:
     return ""
 
 
-class FailureTable(DataTable[Text | str]):
+class FailureTable(CursorInView, DataTable[Text | str]):
     """A `DataTable` of `TaskFailure`s, newest first; the exception type in the error colour."""
 
     DEFAULT_CSS = """

@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from poolmon.core.snapshot import TaskRecord
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._cursor_in_view import CursorInView
 from poolmon.widgets._theme import theme_hex
 
 COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
@@ -52,7 +53,7 @@ def outcome(task: TaskRecord) -> str:
     return f"{task.status} {task.error_type}".strip()
 
 
-class TaskList(DataTable[Text | str]):
+class TaskList(CursorInView, DataTable[Text | str]):
     """Recent `TaskRecord`s of one worker, newest first; failures in the error colour."""
 
     DEFAULT_CSS = """

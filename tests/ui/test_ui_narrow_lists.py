@@ -122,3 +122,40 @@ def test_the_pools_cursor_follows_a_wheel_scroll() -> None:
             assert top <= table.cursor_row < top + visible
 
     asyncio.run(run())
+
+
+def test_a_data_tables_cursor_follows_a_wheel_scroll() -> None:
+    """Operations, alerts, failures, settings: enter must never open a row scrolled away."""
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    from poolmon.widgets._cursor_in_view import CursorInView, rows_in_view
+
+    class Table(CursorInView, DataTable[str]):
+        pass
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Table(cursor_type="row")
+
+    async def run(height: int) -> None:
+        app = Host()
+        async with app.run_test(size=(60, 12)) as pilot:
+            table = app.query_one(Table)
+            table.add_column("row")
+            for i in range(40):
+                table.add_row(f"row {i}" + "\nsecond line" * (height - 1), height=height)
+            table.focus()
+            table.move_cursor(row=39)
+            await pilot.pause()
+            table.scroll_to(y=0, animate=False, immediate=True)
+            await pilot.pause()
+            view = rows_in_view(table, round(table.scroll_y))
+            assert view is not None
+            assert view[0] <= table.cursor_row <= view[1]
+            assert table.cursor_row < 39
+
+    asyncio.run(run(1))
+    asyncio.run(run(2))  # the alert table's two-line rows

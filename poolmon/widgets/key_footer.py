@@ -3,10 +3,13 @@
 Why: Textual's `Footer` lays every key out and lets the line run off the right edge, which at
 80 columns cut `? Help` and `q Quit`. This footer asks `_footer_fit.fit_keys` which keys fit
 the width it has, least important dropped first, and draws only those, in their order; it
-lays itself out again when its width changes.
+lays itself out again when its width changes. While a text field has the focus (`q` types a
+q there), it shows the key that still quits (`^q Quit`).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from textual import events
 from textual.app import ComposeResult
@@ -26,9 +29,16 @@ class KeyFooter(Footer):
     def _shown_bindings(self) -> list[tuple[Binding, bool, str]]:
         """The bindings to show, one per action (the first key bound to it), in order."""
         seen: dict[str, tuple[Binding, bool, str]] = {}
+        hidden_quit: tuple[Binding, bool, str] | None = None
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
             if binding.show and binding.action not in seen:
                 seen[binding.action] = (binding, enabled, tooltip)
+            elif binding.action == "quit" and hidden_quit is None:
+                hidden_quit = (binding, enabled, tooltip)
+        if "quit" not in seen and hidden_quit is not None:
+            # typing in a field, `q` types a q: say how to quit from there (ctrl+q)
+            binding, enabled, tooltip = hidden_quit
+            seen["quit"] = (replace(binding, description="Quit", show=True), enabled, tooltip)
         return list(seen.values())
 
     def _item(self, binding: Binding) -> FooterItem:

@@ -118,3 +118,31 @@ def test_the_last_keys_margin_may_fall_off_the_edge() -> None:
     items = [FooterItem("?", "Help", "help"), FooterItem("q", "Quit", "quit")]
     assert fit_keys(items, len("? Help q Quit"), compact=True) == [0, 1]
     assert fit_keys(items, len("? Help q Quit") - 1, compact=True) == [1]
+
+
+def test_while_typing_in_a_field_the_footer_says_how_to_quit() -> None:
+    """In the tuning edit line `q` types a q: the footer shows ctrl+q instead of hiding Quit."""
+    from poolmon.app.app import PoolmonApp
+    from poolmon.screens.tuning import TuningScreen
+    from poolmon.testing.settings_source import demo_tuning_source
+
+    app = PoolmonApp(demo_tuning_source(), refresh_hz=0)
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            app.refresh_frame()
+            await pilot.pause()
+            assert isinstance(app.screen, TuningScreen)
+            await pilot.press("e")
+            await pilot.pause()
+            await pilot.pause()
+            keys = {key.action: key for key in app.screen.query_one(KeyFooter).query(FooterKey)}
+            assert "quit" in keys
+            assert keys["quit"].key == "ctrl+q"
+            await pilot.press("q")  # typed into the field, not a quit
+            assert app.is_running
+
+    asyncio.run(run())

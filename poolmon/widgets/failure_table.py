@@ -36,7 +36,15 @@ between words (`_clip_words`).
 """
 
 MIN_MESSAGE = 10
-"""The message preview's narrowest column."""
+"""The message preview's narrowest column; below it rows take two lines."""
+
+TWO_LINE_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("ago", "Ago", 5),
+    ("task", "Task", 0),
+    ("worker", "Worker", 0),
+    ("failure", "Operation · exception / message", None),
+)
+"""The two-line form: the names that left no room for the message share a column with it."""
 
 
 def column_widths(failures: Sequence[TaskFailure]) -> dict[str, int]:
@@ -77,31 +85,35 @@ class FailureTable(CursorInView, DataTable[Text | str]):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=1)
         self._shown: list[Row] = []
-
-    _widths: dict[str, int] = {}
-    """The widths of the fitted columns in use."""
+        self._widths: dict[str, int] = column_widths(())
+        self._two_line = False
+        self._last: tuple[Sequence[TaskFailure], int] = ((), 0)
 
     def on_mount(self) -> None:
         """Create the columns."""
-        self._widths = column_widths(())
-        for key, label, _ in COLUMNS:
+        self._add_columns()
+        self.border_title = "Recent failures"
+
+    def _add_columns(self) -> None:
+        for key, label, _ in TWO_LINE_COLUMNS if self._two_line else COLUMNS:
             right = key in ("ago", "task", "worker")
             header = Text(label, justify="right" if right else "left")
             self.add_column(header, key=key, width=self._widths.get(key, MIN_MESSAGE))
-        self.border_title = "Recent failures"
 
     def on_resize(self) -> None:
         """Give the message the rest of the line, so the table never scrolls sideways."""
-        self._fit_columns()
+        self.show_failures(*self._last)
 
-    def _message_width(self) -> int:
-        fixed = sum(self._widths.values()) + 2 * self.cell_padding * len(COLUMNS)
-        return max(MIN_MESSAGE, self.size.width - fixed - 2)
+    def _rest(self, columns: Sequence[tuple[str, str, int | None]]) -> int:
+        """The cells left for the last column of `columns` (the message or the failure)."""
+        fixed = sum(self._widths[key] for key, _, width in columns if width is not None)
+        return self.size.width - fixed - 2 * self.cell_padding * len(columns) - 2
 
     def _fit_columns(self) -> None:
-        for key, width in [*self._widths.items(), ("message", self._message_width())]:
+        columns = TWO_LINE_COLUMNS if self._two_line else COLUMNS
+        for key, _, width in columns:
             column = self.columns[ColumnKey(key)]
-            column.width = width
+            column.width = self._widths[key] if width is not None else max(1, self._rest(columns))
             column.auto_width = False
         self._require_update_dimensions = True
         self.refresh()
@@ -113,26 +125,40 @@ class FailureTable(CursorInView, DataTable[Text | str]):
         return None if key is None else int(key)
 
     def show_failures(self, failures: Sequence[TaskFailure], now_ns: int) -> None:
-        """Replace the rows (the highlighted failure stays highlighted)."""
+        """Replace the rows (the highlighted failure stays highlighted).
+
+        When the names leave the message fewer than `MIN_MESSAGE` cells, each row takes two
+        lines: operation and exception over the message (`TWO_LINE_COLUMNS`).
+        """
+        self._last = (failures, now_ns)
+        self._widths = column_widths(failures)
+        two_line = self.size.width > 0 and self._rest(COLUMNS) < MIN_MESSAGE
+        keep = None
+        if two_line != self._two_line:  # the other form: new columns, rows refilled
+            keep = selected_key(self)
+            self._two_line, self._shown = two_line, []
+            self.clear(columns=True)
+            self._add_columns()
+        self._fit_columns()
         error = theme_hex(self.app, "error")
-        widths = column_widths(failures)
-        if widths != self._widths:
-            self._widths = widths
-            self._fit_columns()
-        room = self._message_width()
-        rows: list[Row] = [
-            (
-                str(f.task_id),
-                (
-                    Text(fmt.age(now_ns - f.at_ns), justify="right"),
-                    Text(str(f.task_id), justify="right"),
-                    Text(f.op, no_wrap=True),
-                    Text(str(f.worker_id), justify="right"),
-                    Text(f.error_type, style=error, no_wrap=True),
-                    Text(clip_words(first_line(f.message) or "(no message)", room), no_wrap=True),
-                ),
+        room = max(1, self._rest(TWO_LINE_COLUMNS if two_line else COLUMNS))
+        rows: list[Row] = []
+        for f in failures:
+            message = clip_words(first_line(f.message) or "(no message)", room)
+            ago = Text(fmt.age(now_ns - f.at_ns), justify="right")
+            task, worker = (
+                Text(str(f.task_id), justify="right"),
+                Text(str(f.worker_id), justify="right"),
             )
-            for f in failures
-        ]
-        if replace_rows(self, rows, self._shown):
+            if two_line:
+                failure = Text.assemble(f.op, "  ", (f.error_type, error), "\n", message)
+                rows.append((str(f.task_id), (ago, task, worker, failure)))
+            else:
+                op, kind = Text(f.op, no_wrap=True), Text(f.error_type, style=error, no_wrap=True)
+                cells = (ago, task, op, worker, kind, Text(message, no_wrap=True))
+                rows.append((str(f.task_id), cells))
+        if replace_rows(self, rows, self._shown, height=2 if two_line else 1):
             self._shown = rows
+        keys = [key for key, _ in rows]
+        if keep in keys:
+            self.move_cursor(row=keys.index(keep), animate=False)

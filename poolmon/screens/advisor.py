@@ -42,7 +42,7 @@ class AdvisorScreen(PoolmonScreen):
     AdvisorScreen FindingsList { height: auto; max-height: 65%; }
     AdvisorScreen AutotuneLog { height: 1fr; max-height: 100%; }
     AdvisorScreen.-compact FindingsList { height: 1fr; max-height: 100%; }
-    AdvisorScreen.-compact AutotuneLog { height: auto; max-height: 7; }
+    AdvisorScreen.-compact AutotuneLog { height: auto; max-height: 8; }
     """
 
     def compose_body(self) -> Iterable[Widget]:

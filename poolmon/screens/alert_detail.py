@@ -142,7 +142,7 @@ class AlertDetailScreen(AlertActionsScreen):
         )
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold", no_wrap=True)
-        table.add_column()
+        table.add_column(overflow="fold")  # a long label folds; an ellipsis would lose it
         for name, value in facts(self.alert, view, frame.snapshot.taken_at_ns):
             table.add_row(name, Text(value))
         if self.gone:

@@ -15,10 +15,11 @@ from textual.containers import Container
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from poolmon.screens.frame import Frame
 from poolmon.widgets.header_bar import HeaderBar
+from poolmon.widgets.key_footer import KeyFooter
 from poolmon.widgets.status_bar import StatusBar, gaps_in_window
 
 MIN_WIDTH = 60
@@ -66,7 +67,7 @@ class PoolmonScreen(Screen[None]):
             yield from self.compose_body()
         yield Static("", id="too-small")
         yield StatusBar()
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> Iterable[Widget]:
         """The screen's own widgets; subclasses override."""
@@ -86,10 +87,11 @@ class PoolmonScreen(Screen[None]):
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         self.set_class(height < COMPACT_HEIGHT, "-compact")
-        if self.is_mounted:  # at 80 columns the spaced-out footer cut off help and quit
-            footer = self.query_one(Footer)
+        self.set_class(width >= COMPACT_FOOTER_WIDTH, "-wide")  # room to spread panels out
+        if self.is_mounted:  # the footer itself drops what does not fit (Quit and Help last)
+            footer = self.query_one(KeyFooter)
             footer.compact = width < COMPACT_FOOTER_WIDTH
-            # ctrl+p is listed in help; at 80 columns its hint pushed quit off the footer
+            # ctrl+p is listed in help; a narrow footer has better use for the room
             footer.show_command_palette = width >= COMPACT_FOOTER_WIDTH
         if small:
             self.query_one("#too-small", Static).update(

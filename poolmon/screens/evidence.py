@@ -20,6 +20,7 @@ from poolmon.core.advisor.model import Finding
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._hanging import hanging_lines
 from poolmon.widgets._theme import theme_hex
 from poolmon.widgets.findings_list import SEVERITY_LOOK
 from poolmon.widgets.series_chart import SeriesChart
@@ -83,24 +84,24 @@ class EvidenceScreen(PoolmonScreen):
         chart.series = f.chart
 
     def _text(self, f: Finding) -> Text:
+        """The finding's facts; bullets, impact and action wrap under their own text."""
         muted = Style(color=theme_hex(self.app, "text-muted"))
         label, colour = SEVERITY_LOOK[f.severity]
-        out = Text()
-        out.append(f"{label} ", style=Style(bold=True, color=theme_hex(self.app, colour)))
-        out.append(f"{f.confidence_label} confidence ({f.confidence:.2f})", style=Style(bold=True))
-        out.append(f" · rule {f.kind}\n", style=muted)
+        head = Text()
+        head.append(f"{label} ", style=Style(bold=True, color=theme_hex(self.app, colour)))
+        head.append(f"{f.confidence_label} confidence ({f.confidence:.2f})", style=Style(bold=True))
+        head.append(f" · rule {f.kind}", style=muted)
+        width = self.query_one("#evidence", Static).content_size.width or 10_000
+        console = self.app.console
+        lines = [head]
         for e in f.evidence:
-            out.append("  • ", style=muted)
-            out.append(e.text() + "\n")
-        out.append("Impact  ", style=Style(bold=True))
-        out.append(f.impact + "\n")
-        out.append("Action  ", style=Style(bold=True))
+            lines += hanging_lines(Text("  • ", style=muted), Text(e.text()), width, console)
+        lines += hanging_lines(Text("Impact  ", style="bold"), Text(f.impact), width, console)
+        action = Text(f.action.text if f.action.applicable else f"hint: {f.action.text}")
         if f.action.applicable:
-            out.append(f.action.text)
-            out.append("  (x applies it)", style=muted)
-        else:
-            out.append(f"hint: {f.action.text}")
-        return out
+            action.append("  (x applies it)", style=muted)
+        lines += hanging_lines(Text("Action  ", style="bold"), action, width, console)
+        return Text("\n").join(lines)
 
     def action_apply(self) -> None:
         """Apply this finding's action (the app confirms and sends it)."""

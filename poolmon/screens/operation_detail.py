@@ -23,6 +23,7 @@ from poolmon.core.op_detail import OperationDetail
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._caption_room import caption_room
 from poolmon.widgets._theme import theme_hex
 from poolmon.widgets.latency_histogram import LatencyHistogram
 from poolmon.widgets.series_chart import SeriesChart
@@ -50,6 +51,11 @@ def op_facts(d: OperationDetail) -> list[tuple[str, str]]:
     ]
 
 
+def box_room(screen: PoolmonScreen, selector: str) -> int:
+    """The room a panel's border caption has (see `_caption_room`)."""
+    return caption_room(screen.query_one(selector, Static))
+
+
 class OperationDetailScreen(PoolmonScreen):
     """Everything known about one operation over the window."""
 
@@ -75,11 +81,17 @@ class OperationDetailScreen(PoolmonScreen):
     OperationDetailScreen #op-bottom { height: 1fr; min-height: 5; }
     OperationDetailScreen #op-bottom > Static {
         border: round $primary 50%; border-title-color: $text;
-        border-subtitle-color: $text-muted; padding: 0 1; height: 1fr;
+        border-subtitle-color: $text-muted; padding: 0; height: 1fr;
     }
-    OperationDetailScreen #op-errors { width: 1fr; }
-    OperationDetailScreen #op-slowest { width: 2fr; }
-    OperationDetailScreen #op-workers { width: 1fr; }
+    /* error types and workers as wide as their words; the slowest tasks get the rest, so
+       at 80 columns every name and figure fits whole */
+    OperationDetailScreen #op-errors { width: auto; min-width: 16; max-width: 40; }
+    OperationDetailScreen #op-slowest { width: 1fr; }
+    OperationDetailScreen #op-workers { width: auto; min-width: 14; max-width: 30; }
+    OperationDetailScreen.-wide #op-bottom > Static { padding: 0 1; }
+    OperationDetailScreen.-wide #op-errors { width: 1fr; max-width: 100%; }
+    OperationDetailScreen.-wide #op-slowest { width: 2fr; }
+    OperationDetailScreen.-wide #op-workers { width: 1fr; max-width: 100%; }
     OperationDetailScreen.-compact #op-top { height: 9; }
     OperationDetailScreen.-compact #op-summary { width: 30; }
     OperationDetailScreen.-compact #op-charts { height: 7; }
@@ -147,7 +159,7 @@ class OperationDetailScreen(PoolmonScreen):
         table = Table.grid(padding=(0, 1))
         width = max((len(fmt.count(n)) for _, n in d.error_types), default=1)
         table.add_column(justify="right", no_wrap=True, min_width=width)
-        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(overflow="fold")  # a type's name is never cut
         error = theme_hex(self.app, "error")
         for name, n in d.error_types:
             table.add_row(fmt.count(n), Text(name, style=error))
@@ -166,9 +178,9 @@ class OperationDetailScreen(PoolmonScreen):
         muted = theme_hex(self.app, "text-muted")
         table = Table.grid(padding=(0, 1))
         id_width = max(len(str(t.task.task_id)) for t in d.slowest)
-        for width in (id_width, 6, 6, 7):  # the figures whole; the outcome gets the rest
+        for width in (id_width, 6, 6, 6):  # the figures whole; the outcome gets the rest
             table.add_column(justify="right", no_wrap=True, min_width=width)
-        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(overflow="fold")  # an error type is never cut
         heads = ("task", "worker", "took", "ended", "outcome")
         table.add_row(*(Text(h, style=muted) for h in heads))
         for slow in d.slowest:
@@ -184,7 +196,11 @@ class OperationDetailScreen(PoolmonScreen):
         box.update(table)
 
     def _workers(self, d: OperationDetail) -> None:
-        box = self._panel("#op-workers", "Workers", f"of their last {d.recent_per_worker}")
+        last = d.recent_per_worker
+        subtitle = (
+            f"of their last {last}" if box_room(self, "#op-workers") >= 16 else f"last {last}"
+        )
+        box = self._panel("#op-workers", "Workers", subtitle)
         if not d.workers:
             box.update(Text("no worker ran it recently"))
             return
@@ -192,7 +208,7 @@ class OperationDetailScreen(PoolmonScreen):
         table = Table.grid(padding=(0, 1))
         table.add_column(justify="right", no_wrap=True, min_width=2)
         table.add_column(justify="right", no_wrap=True, min_width=5)
-        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(no_wrap=True)
         table.add_row(*(Text(h, style=muted) for h in ("id", "tasks", "now")))
         for w in d.workers:
             now = "running" if w.running else ("gone" if not w.alive else "")

@@ -47,7 +47,7 @@ class TuningScreen(PoolmonScreen):
 
     DEFAULT_CSS = """
     TuningScreen SettingsTable { max-height: 70%; min-height: 6; }
-    TuningScreen #tuning-hint { height: 1; padding: 0 1; color: $text-muted; }
+    TuningScreen #tuning-hint { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     TuningScreen SettingEditor { display: none; }
     TuningScreen.-editing SettingEditor { display: block; }
     TuningScreen ChangeLog { height: 1fr; min-height: 4; }

@@ -56,7 +56,7 @@ class WorkerDetailScreen(PoolmonScreen):
     WorkerDetailScreen.-compact #detail-top { height: 12; min-height: 12; }
     WorkerDetailScreen.-compact #detail-charts { layout: horizontal; }
     WorkerDetailScreen.-compact WorkerSummary { width: 30; }
-    WorkerDetailScreen.-compact WorkerHistory { width: 28; }
+    WorkerDetailScreen.-compact WorkerHistory { width: 28; padding: 0 0 0 1; }
     """
 
     def __init__(self, worker_id: int) -> None:

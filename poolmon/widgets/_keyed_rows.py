@@ -25,8 +25,12 @@ def selected_key(table: DataTable[Any]) -> str | None:
     return None if key is None else str(key)
 
 
-def replace_rows(table: DataTable[Any], rows: Sequence[Row], shown: Sequence[Row]) -> bool:
+def replace_rows(
+    table: DataTable[Any], rows: Sequence[Row], shown: Sequence[Row], *, height: int = 1
+) -> bool:
     """Show `rows` (unless they equal `shown`), keeping the cursor on its row's key.
+
+    `height` is each row's height in lines (a two-line row holds two facts per cell).
 
     Returns:
         Whether the table was refilled.
@@ -36,7 +40,7 @@ def replace_rows(table: DataTable[Any], rows: Sequence[Row], shown: Sequence[Row
     keep = selected_key(table)
     table.clear()
     for key, cells in rows:
-        table.add_row(*cells, key=key)
+        table.add_row(*cells, key=key, height=height)
     keys = [key for key, _ in rows]
     if keep in keys:
         table.move_cursor(row=keys.index(keep), animate=False)

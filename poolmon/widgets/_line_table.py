@@ -46,3 +46,15 @@ def cells_strip(
         cell_style = style + Style(color=theme_hex(app, colour)) if colour else style
         segments.append(Segment(text + gap, cell_style))
     return Strip(segments).crop_extend(0, width, style)
+
+
+def cursor_within(cursor: int, top: int, visible: int, count: int) -> int:
+    """The cursor row after a scroll showed rows `top` .. `top + visible - 1` of `count`.
+
+    Why: a wheel or scrollbar scroll moves the rows, not the cursor; left alone, the cursor
+    sits on a row nobody can see and enter opens it. It moves to the nearest row shown.
+    """
+    if count <= 0:
+        return 0
+    last = min(count, top + max(1, visible)) - 1
+    return min(max(cursor, top), max(top, last))

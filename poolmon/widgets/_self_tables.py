@@ -87,6 +87,7 @@ def intake_table(pools: tuple[PoolIntake, ...]) -> Table:
         title_justify="left",
         box=None,
         padding=(0, 1),
+        pad_edge=False,  # with `total` for `records`: every header whole at 80 columns
         header_style="bold",
     )
     for name, justify in (
@@ -94,7 +95,7 @@ def intake_table(pools: tuple[PoolIntake, ...]) -> Table:
         ("state", "left"),
         ("lag", "right"),
         ("rec/s", "right"),
-        ("records", "right"),
+        ("total", "right"),
         ("reconn", "right"),
         ("lost:sock", "right"),
         ("srv", "right"),

@@ -20,6 +20,7 @@ from textual.widget import Widget
 from poolmon.core.advisor.autotune import Decision
 from poolmon.core.snapshot import AutotuneView
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._hanging import hanging_lines
 from poolmon.widgets._theme import theme_hex
 
 KIND_COLOUR: dict[str, str] = {
@@ -85,14 +86,16 @@ class AutotuneLog(Widget):
         if not decisions:
             out.append("No size change decided yet.", style=muted)
             return out
-        for i, d in enumerate(reversed(decisions)):
-            if i:
-                out.append("\n")
-            out.append(f"{fmt.clock(d.at_ns)} ", style=muted)
+        width = self.content_size.width or 10_000
+        lines: list[Text] = []
+        for d in reversed(decisions):  # each wraps under its own text, not under the time
+            body = Text()
             colour = KIND_COLOUR.get(d.kind)
             kind_style = Style(bold=True, color=theme_hex(self.app, colour)) if colour else muted
-            out.append(d.kind.replace("_", " "), style=kind_style)
+            body.append(d.kind.replace("_", " "), style=kind_style)
             if d.from_size is not None and d.to_size is not None:
-                out.append(f" {d.from_size} → {d.to_size}", style=Style(bold=True))
-            out.append(f" · {d.reason}")
-        return out
+                body.append(f" {d.from_size} → {d.to_size}", style=Style(bold=True))
+            body.append(f" · {d.reason}")
+            time = Text(f"{fmt.clock(d.at_ns)} ", style=muted)
+            lines.extend(hanging_lines(time, body, width, self.app.console))
+        return Text("\n").join(lines)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from poolmon.core.snapshot import ControlChange
 from poolmon.core.tuning import format_value
@@ -19,11 +20,16 @@ from poolmon.widgets._theme import theme_hex
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("at", "Time", 8),
-    ("who", "Who", 22),
-    ("result", "Result", 7),
-    ("what", "Change, or why refused", 110),
+    ("who", "Who", 0),
+    ("result", "Result", 8),
+    ("what", "Change, or why refused", 0),
 )
-"""Column key, header and width, in display order (the long column last: 80 columns cut it)."""
+"""Column key, header and width, in display order. `who` is as wide as its longest name; the
+change (or the pool's reason for a refusal) takes the rest of the line and wraps onto more
+lines rather than being cut at 80 columns."""
+
+MIN_WHAT = 20
+"""The change column's narrowest width."""
 
 
 def who(entry: ControlChange) -> str:
@@ -71,23 +77,42 @@ class ChangeLog(DataTable[Text | str]):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, cursor_type="none", zebra_stripes=True, show_cursor=False)
 
+    _log: Sequence[ControlChange] = ()
+    """The entries shown."""
+
     def on_mount(self) -> None:
         """Create the columns."""
         for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+            self.add_column(label, key=key, width=width or len(label))
         self.border_title = "Change log"
+
+    def on_resize(self) -> None:
+        """The change column takes the new width; rows wrap again."""
+        self.show_log(self._log)
+
+    def _fit_columns(self, log: Sequence[ControlChange]) -> None:
+        who_width = max([len("Who"), *(len(who(entry)) for entry in log)])
+        fixed = sum(w for _, _, w in COLUMNS) + who_width + 2 * self.cell_padding * len(COLUMNS)
+        widths = {"who": who_width, "what": max(MIN_WHAT, self.size.width - fixed - 1)}
+        for key, width in widths.items():
+            column = self.columns[ColumnKey(key)]
+            column.width, column.auto_width = width, False
+        self._require_update_dimensions = True
 
     def show_log(self, log: Sequence[ControlChange]) -> None:
         """Replace the rows with `log`, newest first (UTC times, as everywhere in the app)."""
+        self._log = log
         self.clear()
+        self._fit_columns(log)
         error = theme_hex(self.app, "error")
         for entry in reversed(log):
             ok = entry.result == "ok"
             change = what(entry) if ok or not entry.reason else entry.reason
             self.add_row(
                 fmt.clock(entry.at_ns),
-                Text(who(entry), no_wrap=True, overflow="ellipsis"),
+                Text(who(entry), no_wrap=True),
                 Text(entry.result or "?", style="" if ok else error),
-                Text(change, style="" if ok else error, no_wrap=True, overflow="ellipsis"),
+                Text(change, style="" if ok else error),  # wraps: a reason is never cut
+                height=None,
             )
         self.border_subtitle = "" if log else "no changes seen since attaching"

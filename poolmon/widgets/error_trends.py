@@ -14,7 +14,9 @@ from textual_plotext.plot import Plot
 
 from poolmon.core.snapshot import PoolSnapshot, Series
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._caption_room import caption_room
 from poolmon.widgets._chart import ThemedChart
+from poolmon.widgets._error_captions import error_title, fit_legend
 from poolmon.widgets._series import nice_max, relative_points, segments, time_ticks
 from poolmon.widgets._theme import theme_hex
 
@@ -71,41 +73,41 @@ class ErrorTrends(ThemedChart):
             self.border_subtitle = ""
             self.refresh_if_changed()
             return
-        errors = snapshot.errors
-        self.border_title = f"Errors {fmt.percent(errors.rate)} ({fmt.count(errors.total)})"
+        self.border_title = "Errors"  # until mounted: _fit_legend sizes the title too
         self._fit_legend()
         self.refresh_if_changed()
 
     def on_resize(self) -> None:
-        """Refit the legend to the new width."""
+        """Refit the title and the legend to the new width."""
         self._fit_legend()
 
     def _fit_legend(self) -> None:
-        """The legend lives in the bottom border: each type in its line's colour, with its count.
+        """The title and the legend (bottom border), each in the longest form that fits.
 
         Drawn inside the plot, a legend covers the oldest minute of data; in the border it
-        costs nothing. Types that do not fit are counted as `+N`.
+        costs nothing: each type in its line's colour, with its count. Types that do not fit
+        are counted as `+N` (`_error_captions`).
         """
         snapshot = self.snapshot
         if snapshot is None or not self.is_mounted:
             return
-        totals = dict(snapshot.errors.by_type)
-        lines = top_series(snapshot.errors.series_by_type, totals)
-        room = self.size.width - 6
-        shown: list[str] = []
-        used = 0
-        for index, (name, _) in enumerate(lines):
-            count = totals.get(name, 0) if name != "other" else _other_total(lines, totals)
-            cells = len(f"■ {name} {fmt.count(count)}") + (2 if shown else 0)
-            more = f"+{len(lines) - index}"
-            if shown and used + cells + (len(more) + 2 if index < len(lines) - 1 else 0) > room:
-                if used + len(more) + 2 <= room:
-                    shown.append(more)
-                break
+        errors = snapshot.errors
+        room = caption_room(self)
+        self.border_title = error_title(fmt.percent(errors.rate), fmt.count(errors.total), room)
+        totals = dict(errors.by_type)
+        lines = top_series(errors.series_by_type, totals)
+        counts = [
+            fmt.count(totals.get(name, 0) if name != "other" else _other_total(lines, totals))
+            for name, _ in lines
+        ]
+        shown, more = fit_legend(
+            [(name, n) for (name, _), n in zip(lines, counts, strict=True)], room
+        )
+        parts = []
+        for index in shown:
             colour = theme_hex(self.app, _PALETTE[index % len(_PALETTE)])
-            shown.append(f"[{colour}]■[/] {escape(name)} {fmt.count(count)}")
-            used += cells
-        self.border_subtitle = "  ".join(shown)
+            parts.append(f"[{colour}]■[/] {escape(lines[index][0])} {counts[index]}")
+        self.border_subtitle = "  ".join([*parts, more] if more else parts)
 
     def render(self) -> RenderResult:
         """Say so in words when there is nothing to draw."""

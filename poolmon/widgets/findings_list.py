@@ -18,6 +18,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from poolmon.core.advisor.model import Finding
+from poolmon.widgets._hanging import hanging_lines
 from poolmon.widgets._theme import theme_hex
 
 SEVERITY_LOOK: dict[str, tuple[str, str]] = {
@@ -55,6 +56,7 @@ class FindingsList(OptionList):
         self.findings: tuple[Finding, ...] = ()
         """The findings shown, in order."""
         self._empty = ""
+        self._width = 0
 
     def on_mount(self) -> None:
         """Title the border."""
@@ -68,8 +70,11 @@ class FindingsList(OptionList):
             empty: What to say when there is none (why: no data yet, or all is well).
         """
         findings = tuple(findings)
-        if findings == self.findings and empty == self._empty and self.option_count:
+        width = self.scrollable_content_region.width
+        same = findings == self.findings and empty == self._empty and width == self._width
+        if same and self.option_count:
             return
+        self._width = width
         current = self.current
         self.findings, self._empty = findings, empty
         self.clear_options()
@@ -87,19 +92,25 @@ class FindingsList(OptionList):
     def _colour(self, name: str) -> Style:
         return Style(color=theme_hex(self.app, name))
 
+    def on_resize(self) -> None:
+        """Wrap the findings again for the new width."""
+        self.show_findings(self.findings, self._empty)
+
     def _prompt(self, f: Finding) -> Text:
+        """Severity, title, then how sure and the action, wrapped under the title's text."""
         label, colour = SEVERITY_LOOK[f.severity]
-        text = Text()
-        text.append(f"{label:<5}", style=Style(bold=True, color=theme_hex(self.app, colour)))
-        text.append(f.title, style=Style(bold=f.severity != "info"))
-        text.append("\n     ")
-        text.append(f"{f.confidence_label} confidence · ", style=self._colour("text-muted"))
+        head = Text(f"{label:<5}", style=Style(bold=True, color=theme_hex(self.app, colour)))
+        title = Text(f.title, style=Style(bold=f.severity != "info"))
+        detail = Text(f"{f.confidence_label} confidence · ", style=self._colour("text-muted"))
         if f.action.applicable:
-            text.append("x: ", style=self._colour("accent"))
-            text.append(f.action.text)
+            detail.append("x: ", style=self._colour("accent"))
+            detail.append(f.action.text)
         else:
-            text.append(f"hint: {f.action.text}", style=self._colour("text-muted"))
-        return text
+            detail.append(f"hint: {f.action.text}", style=self._colour("text-muted"))
+        width = self._width if self._width > 8 else 10_000  # unsized: one line each
+        lines = hanging_lines(head, title, width, self.app.console)
+        lines += hanging_lines(Text(" " * 5), detail, width, self.app.console)
+        return Text("\n").join(lines)
 
     @property
     def current(self) -> Finding | None:

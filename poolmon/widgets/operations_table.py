@@ -16,6 +16,7 @@ from textual.widgets.data_table import ColumnKey
 
 from poolmon.core.snapshot import OperationView
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._cursor_in_view import CursorInView
 from poolmon.widgets._keyed_rows import selected_key
 from poolmon.widgets._sorting import SortOrder
 
@@ -75,7 +76,7 @@ def slowest_first(operations: Sequence[OperationView]) -> list[OperationView]:
     return sorted_operations(operations, DEFAULT_SORT)
 
 
-class OperationsTable(DataTable[Text | str]):
+class OperationsTable(CursorInView, DataTable[Text | str]):
     """A `DataTable` of `OperationView`s, sorted by any column either way (slowest first)."""
 
     DEFAULT_CSS = """

@@ -28,7 +28,7 @@ from textual.strip import Strip
 from poolmon.core.fleet_summary import CONDITIONS, PoolRow
 from poolmon.core.snapshot import Series
 from poolmon.widgets import _format as fmt
-from poolmon.widgets._line_table import Cell, cells_strip
+from poolmon.widgets._line_table import Cell, cells_strip, cursor_within
 from poolmon.widgets._theme import theme_colour, theme_hex
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -48,6 +48,9 @@ WIDE = 96
 _LEFT = {"pool", "host", "state", "trend"}
 _TEXT_FIRST = ("pool", "host", "state")
 """Columns that sort a to z first; numbers start with the largest."""
+
+SHORT_TREND_HEADER = "Trend"
+"""The sparkline column's header when `Throughput` does not fit above it."""
 
 SPARK_MIN = 6
 """The narrowest sparkline drawn."""
@@ -272,6 +275,13 @@ class PoolTable(ScrollView, can_focus=True):
         if old != new:
             self.post_message(self.PoolHighlighted())
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Scrolled (wheel, scrollbar): the cursor stays on a row in view."""
+        super().watch_scroll_y(old_value, new_value)
+        if self._order and self.size.height >= 2:
+            top, visible = round(new_value), max(1, self.size.height - 1)
+            self.cursor_row = cursor_within(self.cursor_row, top, visible, len(self._order))
+
     # -- drawing ---------------------------------------------------------------------------
 
     def _fit(self, width: int) -> list[int]:
@@ -292,6 +302,8 @@ class PoolTable(ScrollView, can_focus=True):
         if y == 0:
             header: list[Cell] = []
             for key, label, _ in self._columns:
+                if key == "trend" and len(label) > self._widths[-1] - 1:
+                    label = SHORT_TREND_HEADER  # a narrow sparkline: `Throug…` read as nothing
                 if key == self.sort_column:
                     label += " ▼" if self.descending else " ▲"
                 header.append((label, "text-muted", key not in _LEFT))

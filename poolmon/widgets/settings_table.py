@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from poolmon.core.tuning import SettingSpec, format_value
+from poolmon.widgets._cursor_in_view import CursorInView
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("key", "Setting", 25),
@@ -34,7 +35,7 @@ def shown_value(spec: SettingSpec) -> str:
     return text if spec.live else f"{text} (restart)"
 
 
-class SettingsTable(DataTable[Text | str]):
+class SettingsTable(CursorInView, DataTable[Text | str]):
     """One row per `SettingSpec`; the row key is the setting's key."""
 
     DEFAULT_CSS = """

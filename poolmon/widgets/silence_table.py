@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 
 from poolmon.core.alerts.model import Silence
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._cursor_in_view import CursorInView
 from poolmon.widgets._keyed_rows import Row, replace_rows, selected_key
 from poolmon.widgets._theme import theme_hex
 
@@ -31,7 +32,7 @@ def ends_in(silence: Silence, now_ns: int) -> str:
     return fmt.age(silence.ends_at_ns - now_ns)
 
 
-class SilenceTable(DataTable[Any]):
+class SilenceTable(CursorInView, DataTable[Any]):
     """Silences, one row each, keyed by silence id."""
 
     DEFAULT_CSS = """

@@ -17,6 +17,7 @@ from poolmon.core.handlers import exit_state
 from poolmon.core.snapshot import WorkerView
 from poolmon.core.workers import CHURN_PREFIX, churn_count
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._hanging import hanging_lines
 from poolmon.widgets._theme import theme_hex
 
 _STATE_COLOUR = {
@@ -65,28 +66,31 @@ class WorkerHistory(Widget):
         rows: list[Text] = []
         if w is None:
             return Text("no data", style=muted)
+        width = self.content_size.width
+        console = self.app.console
         for ex in sorted(w.exits, key=lambda e: -e.at_ns):
-            line = Text()  # an exit wraps rather than lose its cause at the edge
-            line.append(f"{fmt.clock(ex.at_ns)} ", style=muted)
-            line.append(f"exit {ex.reason}", style=state_style(self.app, exit_state(ex.reason)))
-            line.append(
+            body = Text()  # an exit wraps rather than lose its cause at the edge
+            body.append(f"exit {ex.reason}", style=state_style(self.app, exit_state(ex.reason)))
+            body.append(
                 f" pid {ex.pid}, {fmt.exit_cause(ex.exit_code, ex.signal)}, after "
                 f"{fmt.age(ex.lifetime_ns)}, {ex.tasks_done:,} tasks"
             )
-            rows.append(line)
+            rows.extend(
+                hanging_lines(Text(f"{fmt.clock(ex.at_ns)} ", style=muted), body, width, console)
+            )
         for change in sorted(w.state_history, key=lambda c: -c.at_ns):
-            line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(f"{fmt.clock(change.at_ns)} ", style=muted)
+            body = Text()  # a state change wraps too: `rea…` read as nothing
             flips = churn_count(change)
             if flips is not None:  # one task after another: a single line, however many
-                line.append(f"busy ⇄ ready {CHURN_PREFIX}{flips:,}", style=muted)
+                body.append(f"busy ⇄ ready {CHURN_PREFIX}{flips:,}", style=muted)
             else:
                 if change.from_state != "unknown":  # the first state has no "from"
-                    line.append(f"{change.from_state} → ")
-                line.append(change.to_state, style=state_style(self.app, change.to_state))
+                    body.append(f"{change.from_state} → ")
+                body.append(change.to_state, style=state_style(self.app, change.to_state))
                 if change.reason:
-                    line.append(f" ({change.reason})", style=muted)
-            rows.append(line)
+                    body.append(f" ({change.reason})", style=muted)
+            time = Text(f"{fmt.clock(change.at_ns)} ", style=muted)
+            rows.extend(hanging_lines(time, body, width, console))
         if not rows:
             rows.append(Text("no exits or state changes recorded", style=muted))
         return Group(*rows[: max(1, self.content_size.height)])

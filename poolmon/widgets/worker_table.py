@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from poolmon.core.snapshot import WorkerView
 from poolmon.widgets import _format as fmt
-from poolmon.widgets._line_table import Cell, cells_strip
+from poolmon.widgets._line_table import Cell, cells_strip, cursor_within
 from poolmon.widgets._sorting import DOWN, UP, SortOrder
 from poolmon.widgets._theme import theme_colour, theme_hex
 from poolmon.widgets._worker_rows import NATURAL_DESC, SORTS, visible_workers
@@ -232,9 +232,7 @@ class WorkerTable(ScrollView, can_focus=True):
         if not self._rows or self.size.height < 2:
             return
         top, visible = round(new_value), max(1, self.size.height - 1)
-        last = min(len(self._rows), top + visible) - 1
-        if not top <= self.cursor_row <= last:
-            self.cursor_row = min(max(self.cursor_row, top), max(top, last))
+        self.cursor_row = cursor_within(self.cursor_row, top, visible, len(self._rows))
 
     def _rebuild(self) -> None:
         keep = self.highlighted_worker

@@ -21,6 +21,7 @@ import pytest
 
 from poolmon import Pool
 from poolmon.bench.tasks import ident
+from poolmon.runtime.pool.future import PENDING, RUNNING
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +105,35 @@ def test_result_with_zero_timeout_on_a_pending_future(make_pool: Callable[..., P
     with pytest.raises(cf.TimeoutError):
         fut.result(timeout=0)
     assert fut.result(30) is None
+
+
+def test_a_waiter_whose_answer_is_there_reads_it_without_polling(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`drive` reads first: no poll object and no `poll` when the worker already answered."""
+    pool = make_pool(1)
+    eng = pool._eng  # type: ignore[attr-defined]
+    if eng.epoll is None:
+        pytest.skip("the selector is not epoll here: sockets are never hidden")
+    (w,) = eng.workers.values()
+    made: list[int] = []
+    real_poll = select.poll
+
+    def counted_poll() -> Any:
+        made.append(1)
+        return real_poll()
+
+    monkeypatch.setattr(select, "poll", counted_poll)
+    answered_first = 0
+    for i in range(30):
+        time.sleep(0.03)  # the IO thread goes back to sleep: the next submit is a kick
+        fut = pool.submit(ident, i)
+        # wait (without reading) until the worker's answer is in the socket
+        select.select([w.fd], [], [], 30)
+        if fut._state is not PENDING and fut._state is not RUNNING:
+            continue  # the IO thread's tick took it first: nobody drives this one
+        answered_first += 1
+        before = len(made)
+        assert fut.result(30) == i
+        assert len(made) == before, "drive built a poll object for an answer already there"
+    assert answered_first > 0

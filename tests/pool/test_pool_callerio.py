@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from poolmon import Pool
-from poolmon.bench.tasks import ident
+from poolmon.bench.tasks import getpid, ident
 from poolmon.runtime.pool.future import PENDING, RUNNING
 
 pytestmark = pytest.mark.integration
@@ -137,3 +137,30 @@ def test_a_waiter_whose_answer_is_there_reads_it_without_polling(
         assert fut.result(30) == i
         assert len(made) == before, "drive built a poll object for an answer already there"
     assert answered_first > 0
+
+
+def test_a_task_into_an_idle_pool_skips_the_batch_dispatch(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One plain task and an idle worker: `dispatch_one`, not the lists and sort of `spread`.
+
+    It picks as the batch path would: among idle workers the one that answered last, so
+    sequential round trips keep to one warm worker.
+    """
+    pool = make_pool(2)
+    eng = pool._eng  # type: ignore[attr-defined]
+    spreads: list[int] = []
+    real_spread = eng.spread
+
+    def counted_spread(*args: Any) -> None:
+        spreads.append(1)
+        real_spread(*args)
+
+    monkeypatch.setattr(eng, "spread", counted_spread)
+    pids = {pool.submit(getpid).result(30) for _ in range(50)}
+    assert len(pids) == 1
+    assert not spreads
+    # a task somebody already waits on, and a batch, still take the general path
+    futs = [pool.submit(ident, i) for i in range(100)]
+    assert [f.result(30) for f in futs] == list(range(100))
+    assert spreads

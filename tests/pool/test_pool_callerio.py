@@ -22,7 +22,9 @@ import pytest
 
 from poolmon import Pool
 from poolmon.bench.tasks import getpid, ident
+from poolmon.core.events import TASK_OK, TaskBatch
 from poolmon.runtime.pool.future import PENDING, RUNNING
+from poolmon.runtime.telemetry import Telemetry
 
 pytestmark = pytest.mark.integration
 
@@ -191,3 +193,37 @@ def test_reading_results_allocates_no_read_sized_buffer(make_pool: Callable[...,
     finally:
         tracemalloc.stop()
     assert peak - base < 256 * 1024, f"a read allocated {peak - base} bytes at its peak"
+
+
+def test_with_task_rows_on_an_idle_pool_still_skips_the_batch_dispatch(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per-task telemetry (a monitor attached) keeps the short path, and every row is exact."""
+    tel = Telemetry()
+    batches: list[TaskBatch] = []
+    tel.attach_batch("rows", lambda batch, meta: batches.append(batch))
+    pool = make_pool(1, telemetry=tel, name="rows-idle")
+    eng = pool._eng  # type: ignore[attr-defined]
+    assert pool.submit(ident, -1).result(30) == -1
+    deadline = time.monotonic() + 30
+    while not eng.tasks_on and time.monotonic() < deadline:  # the supervisor turns rows on
+        time.sleep(0.01)
+    assert eng.tasks_on
+    spreads: list[int] = []
+    real_spread = eng.spread
+
+    def counted_spread(*args: Any) -> None:
+        spreads.append(1)
+        real_spread(*args)
+
+    monkeypatch.setattr(eng, "spread", counted_spread)
+    futs: list[Any] = []
+    for i in range(40):
+        futs.append(pool.submit(ident, i))
+        assert futs[-1].result(30) == i
+    assert not spreads
+    pool.shutdown(wait=True)
+    rows = {r[0]: r for b in batches for r in b.rows()}
+    for fut in futs:
+        assert rows[fut._seq][2] == "ident"
+        assert rows[fut._seq][6] == TASK_OK

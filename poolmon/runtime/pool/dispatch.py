@@ -35,10 +35,10 @@ class Dispatcher(EngineBase):
 
     def dispatch(self) -> None:
         """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
-        if len(self.pending) == 1 and not self.tasks_on and self.dispatch_one():
-            return
         if self.tasks_on and self.last_seq > self.stamps.last:
             self.stamps.note(self.last_seq)  # the round's submit checkpoint (submitstamps.py)
+        if len(self.pending) == 1 and self.dispatch_one():
+            return
         ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < w.window]
         if not ready:
             return

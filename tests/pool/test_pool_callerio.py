@@ -40,6 +40,19 @@ def epoll_masks(eng: Any) -> dict[int, int]:
     return masks
 
 
+def count_spreads(eng: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the engine's batch dispatches (`spread` calls) from now on: one entry each."""
+    spreads: list[int] = []
+    real_spread = eng.spread
+
+    def counted_spread(*args: Any) -> None:
+        spreads.append(1)
+        real_spread(*args)
+
+    monkeypatch.setattr(eng, "spread", counted_spread)
+    return spreads
+
+
 def test_rearm_restores_read_and_write_interest(make_pool: Callable[..., Pool]) -> None:
     pool = make_pool(1)
     assert pool.wait_ready(30)
@@ -156,14 +169,7 @@ def test_a_task_into_an_idle_pool_skips_the_batch_dispatch(
     """
     pool = make_pool(2)
     eng = pool._eng  # type: ignore[attr-defined]
-    spreads: list[int] = []
-    real_spread = eng.spread
-
-    def counted_spread(*args: Any) -> None:
-        spreads.append(1)
-        real_spread(*args)
-
-    monkeypatch.setattr(eng, "spread", counted_spread)
+    spreads = count_spreads(eng, monkeypatch)
     pids = {pool.submit(getpid).result(30) for _ in range(50)}
     assert len(pids) == 1
     assert not spreads
@@ -209,14 +215,7 @@ def test_with_task_rows_on_an_idle_pool_still_skips_the_batch_dispatch(
     while not eng.tasks_on and time.monotonic() < deadline:  # the supervisor turns rows on
         time.sleep(0.01)
     assert eng.tasks_on
-    spreads: list[int] = []
-    real_spread = eng.spread
-
-    def counted_spread(*args: Any) -> None:
-        spreads.append(1)
-        real_spread(*args)
-
-    monkeypatch.setattr(eng, "spread", counted_spread)
+    spreads = count_spreads(eng, monkeypatch)
     futs: list[Any] = []
     for i in range(40):
         futs.append(pool.submit(ident, i))

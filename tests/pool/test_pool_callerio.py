@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from poolmon import Pool
-from poolmon.bench.tasks import getpid, ident
+from poolmon.bench.tasks import getpid, ident, sleepy
 from poolmon.core.events import TASK_OK, TaskBatch
 from poolmon.runtime.pool.future import PENDING, RUNNING
 from poolmon.runtime.telemetry import Telemetry
@@ -226,3 +226,35 @@ def test_with_task_rows_on_an_idle_pool_still_skips_the_batch_dispatch(
     for fut in futs:
         assert rows[fut._seq][2] == "ident"
         assert rows[fut._seq][6] == TASK_OK
+
+
+def test_a_stream_into_busy_workers_does_not_look_for_an_idle_one(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dispatch_one` is tried only while some worker is READY (the engine counts them).
+
+    A stream of submits into busy workers then costs no failed scan per submit.
+    """
+    pool = make_pool(1)
+    eng = pool._eng  # type: ignore[attr-defined]
+    tries: list[int] = []
+    real_one = eng.dispatch_one
+
+    def counted_one() -> bool:
+        tries.append(1)
+        return bool(real_one())
+
+    monkeypatch.setattr(eng, "dispatch_one", counted_one)
+    assert pool.submit(ident, 0).result(30) == 0
+    assert tries  # an idle pool: the short path was tried (and taken)
+    assert eng.ready_workers == 1
+    busy = pool.submit(sleepy, 0.3)
+    del tries[:]
+    more = []
+    for i in range(20):
+        time.sleep(0.005)  # let the pool go idle between submits: each one is a kick
+        more.append(pool.submit(ident, i))
+    assert eng.ready_workers == 0
+    assert not tries
+    assert busy.result(30) == 0.3
+    assert [f.result(30) for f in more] == list(range(20))

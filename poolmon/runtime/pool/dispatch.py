@@ -37,7 +37,7 @@ class Dispatcher(EngineBase):
         """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
         if self.tasks_on and self.last_seq > self.stamps.last:
             self.stamps.note(self.last_seq)  # the round's submit checkpoint (submitstamps.py)
-        if len(self.pending) == 1 and self.dispatch_one():
+        if len(self.pending) == 1 and self.ready_workers and self.dispatch_one():
             return
         ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < w.window]
         if not ready:

@@ -7,8 +7,15 @@ Every repetition runs every contender once, in turn (round robin), each with a f
   `submit`, multiprocessing.Pool `apply_async` (N submits, then every result);
 * chunked map: poolmon `map(chunksize=64)` vs multiprocessing.Pool `imap(chunksize=64)`;
 * single-task round trip (`submit(...).result()` one at a time): poolmon vs PPE, p50 / p99,
-  and the floor under both: a bare one-byte ping-pong between two processes (`rtt_floor`),
-  as the kernel places it (same CPU) and pinned to two CPUs;
+  both as the kernel places them (`rtt_poolmon_p50_us`, what a user sees); and poolmon
+  against the floor under it, a bare one-byte ping-pong between two processes
+  (`placement.rtt_floor`), each in three placements (poolmon.bench.placement): pinned to
+  one CPU, pinned to two, left to the kernel, with the share of round trips whose two ends
+  ran on different CPUs measured in each (`..._crossed`). A pool is only ever compared
+  with the floor in the same placement: `figures.rtt_floor_us` is the floor on one CPU,
+  `ratios.rtt_p50_vs_socketpair_floor` = `rtt_poolmon_same_cpu_p50_us / rtt_floor_us` (the
+  goal, <= 1.5), `rtt_p50_vs_cross_cpu_floor` pinned apart over the floor pinned apart,
+  `rtt_p50_free_vs_free_floor` left alone over left alone;
 * ~1 ms CPU tasks (`burn`): poolmon `submit` vs the ideal, 2 x the serial in-process rate
   (the serial rate is itself a round-robin contender, so background load hits both alike),
   with multiprocessing.Pool `apply_async` on the same tasks for context.
@@ -22,13 +29,13 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import multiprocessing as mp
-import os
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
+from poolmon.bench import placement as pl
 from poolmon.bench.common import machine, median, round_robin
+from poolmon.bench.placement import CrossCount, Trips, placed
 from poolmon.bench.tasks import burn, ident
 from poolmon.runtime.pool import Pool
 from poolmon.runtime.telemetry import Telemetry
@@ -108,12 +115,28 @@ def _round_trips(submit: Callable[[int], Any], k: int) -> list[float]:
     return sorted(lat)
 
 
-def rtt_poolmon(k: int) -> tuple[float, float]:
-    """Sequential round trips through poolmon: (p50, p99) in microseconds."""
+def rtt_poolmon(k: int, placement: str = "free") -> Trips:
+    """Sequential round trips through poolmon in a placement: p50, p99 (µs) and `crossed`.
+
+    `placement` pins the caller's process and the workers (poolmon.bench.placement); every
+    16th round trip asks the worker where it ran instead of being timed (`crossed`: the
+    share of those whose worker ran on another CPU than the caller).
+    """
     with _poolmon() as pool:
-        _round_trips(lambda i: pool.submit(ident, i), 200)
-        lat = _round_trips(lambda i: pool.submit(ident, i), k)
-    return lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
+        kids = [w.pid for w in pool.stats().workers]
+        with placed(placement, kids) as possible:
+            if not possible:
+                return Trips.impossible()
+            _round_trips(lambda i: pool.submit(ident, i), 200)
+            where = CrossCount(pool)
+            lat = []
+            clock = time.perf_counter
+            for i in where.trips(k):
+                t0 = clock()
+                pool.submit(ident, i).result()
+                lat.append(clock() - t0)
+    lat.sort()
+    return Trips(lat[len(lat) // 2] * 1e6, where.share(), lat[int(len(lat) * 0.99)] * 1e6)
 
 
 def rtt_ppe(k: int) -> tuple[float, float]:
@@ -122,54 +145,6 @@ def rtt_ppe(k: int) -> tuple[float, float]:
         _round_trips(lambda i: pool.submit(ident, i), 200)
         lat = _round_trips(lambda i: pool.submit(ident, i), k)
     return lat[len(lat) // 2] * 1e6, lat[int(len(lat) * 0.99)] * 1e6
-
-
-def _echo(sock: socket.socket, other_end: socket.socket, cpu: int | None) -> None:
-    """The floor's far end: answer every byte with one byte until the socket closes."""
-    other_end.close()  # inherited through fork: closing it lets the parent's close end us
-    if cpu is not None:
-        os.sched_setaffinity(0, {cpu})
-    recv, send = sock.recv, sock.send
-    while recv(1):
-        send(b"x")
-
-
-def rtt_floor(k: int, cross_cpu: bool = False) -> float:
-    """The physical floor: a bare one-byte ping-pong between two processes, p50 in µs.
-
-    Two Python processes on a blocking Unix socketpair, nothing else: each round trip is the
-    two wake-ups any pool's round trip must pay, plus two syscalls a side. Left to itself the
-    kernel keeps such a pair on one CPU (the waker sleeps at once), so this is the same-CPU
-    floor; `cross_cpu=True` pins the two ends to different CPUs, the floor when the other end
-    runs elsewhere (None of that when this process may use only one CPU). Measured in the
-    same rounds as the pools, so it moves with the machine's load as they do.
-    """
-    cpus = sorted(os.sched_getaffinity(0))
-    if cross_cpu and len(cpus) < 2:
-        return float("nan")
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    far = cpus[1] if cross_cpu else None
-    child = mp.get_context("fork").Process(target=_echo, args=(theirs, ours, far), daemon=True)
-    child.start()
-    theirs.close()
-    if cross_cpu:
-        os.sched_setaffinity(0, {cpus[0]})
-    recv, send = ours.recv, ours.send
-    clock = time.perf_counter
-    lat = []
-    try:
-        for i in range(200 + k):
-            t0 = clock()
-            send(b"x")
-            recv(1)
-            if i >= 200:
-                lat.append(clock() - t0)
-    finally:
-        os.sched_setaffinity(0, cpus)
-        ours.close()
-        child.join(10)
-    lat.sort()
-    return lat[len(lat) // 2] * 1e6
 
 
 def calibrate_burn(target_s: float = 0.001) -> int:
@@ -221,15 +196,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     k = 200 if quick else 1_000
     n_burn_tasks = 200 if quick else 1_000
     n_burn = calibrate_burn()
-    rtt: dict[str, list[tuple[float, float]]] = {"poolmon": [], "ppe": []}
+    ppe: list[tuple[float, float]] = []
+    trips: dict[str, dict[str, list[Trips]]] = {"pool": {}, "floor": {}}
 
-    def rtt_run(name: str, fn: Callable[[int], tuple[float, float]]) -> Callable[[], float]:
+    def rtt_ppe_run() -> float:
+        ppe.append(rtt_ppe(k))
+        return ppe[-1][0]
+
+    def trips_run(kind: str, placement: str) -> Callable[[], float]:
         def go() -> float:
-            rtt[name].append(fn(k))
-            return rtt[name][-1][0]
+            fn = rtt_poolmon if kind == "pool" else pl.rtt_floor
+            trips[kind].setdefault(placement, []).append(fn(k, placement))
+            return trips[kind][placement][-1].p50_us
 
         return go
 
+    rtt_contenders = {  # rtt_poolmon_same_cpu, rtt_socketpair_floor_same_cpu, ...
+        f"rtt_{name}_{pl.FIGURE_NAME[where]}": trips_run(kind, where)
+        for where in pl.PLACEMENTS
+        for kind, name in (("pool", "poolmon"), ("floor", "socketpair_floor"))
+    }
     runs = round_robin(
         {
             "submit_poolmon": lambda: submit_poolmon(n),
@@ -237,10 +223,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "submit_mp_apply_async": lambda: submit_mp(n),
             "map_poolmon_cs64": lambda: map_poolmon(n_map),
             "map_mp_imap_cs64": lambda: map_mp(n_map),
-            "rtt_poolmon": rtt_run("poolmon", rtt_poolmon),
-            "rtt_ppe": rtt_run("ppe", rtt_ppe),
-            "rtt_socketpair_floor": lambda: rtt_floor(k),
-            "rtt_socketpair_cross_cpu": lambda: rtt_floor(k, cross_cpu=True),
+            **rtt_contenders,
+            "rtt_ppe": rtt_ppe_run,
             "burn_poolmon": lambda: burn_poolmon(n_burn, n_burn_tasks),
             "burn_mp_apply_async": lambda: burn_mp(n_burn, n_burn_tasks),
             "burn_serial": lambda: burn_serial(n_burn, n_burn_tasks // 4),
@@ -254,12 +238,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "submit_mp_pool_apply_async_per_s": median(runs["submit_mp_apply_async"]),
         "map_poolmon_cs64_per_s": median(runs["map_poolmon_cs64"]),
         "map_mp_pool_imap_cs64_per_s": median(runs["map_mp_imap_cs64"]),
-        "rtt_poolmon_p50_us": median([p50 for p50, _ in rtt["poolmon"]]),
-        "rtt_poolmon_p99_us": median([p99 for _, p99 in rtt["poolmon"]]),
-        "rtt_process_pool_executor_p50_us": median([p50 for p50, _ in rtt["ppe"]]),
-        "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in rtt["ppe"]]),
-        "rtt_floor_us": median(runs["rtt_socketpair_floor"]),
-        "rtt_floor_cross_cpu_us": median(runs["rtt_socketpair_cross_cpu"]),
+        # left to the kernel, as a user's pool runs (the placements: below)
+        "rtt_poolmon_p50_us": median([t.p50_us for t in trips["pool"]["free"]]),
+        "rtt_poolmon_p99_us": median([t.p99_us for t in trips["pool"]["free"]]),
+        "rtt_process_pool_executor_p50_us": median([p50 for p50, _ in ppe]),
+        "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in ppe]),
+        **pl.floor_figures(trips["floor"]),
+        **pl.trip_figures("rtt_poolmon", trips["pool"]),
         "burn_poolmon_per_s": median(runs["burn_poolmon"]),
         "burn_poolmon_best_per_s": max(runs["burn_poolmon"]),
         "burn_mp_pool_apply_async_per_s": median(runs["burn_mp_apply_async"]),
@@ -278,9 +263,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         / figures["rtt_process_pool_executor_p50_us"],
         "rtt_p99_vs_process_pool_executor": figures["rtt_poolmon_p99_us"]
         / figures["rtt_process_pool_executor_p99_us"],
-        "rtt_p50_vs_socketpair_floor": figures["rtt_poolmon_p50_us"] / figures["rtt_floor_us"],
-        "rtt_p50_vs_cross_cpu_floor": figures["rtt_poolmon_p50_us"]
-        / figures["rtt_floor_cross_cpu_us"],
+        **pl.floor_ratios("rtt_poolmon", figures, "rtt"),
         "burn_vs_ideal": figures["burn_poolmon_per_s"] / figures["burn_ideal_per_s"],
         "burn_mp_pool_apply_async_vs_ideal": figures["burn_mp_pool_apply_async_per_s"]
         / figures["burn_ideal_per_s"],

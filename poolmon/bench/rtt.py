@@ -12,22 +12,41 @@ CLOCK_MONOTONIC in every process) and counts what each round trip costs:
 * `back_us`: from the task running to `result()` returning: encoding and writing the result,
   the caller's wake-up, its read and decode, completing the future;
 * CPU time per round trip in the pool process (caller and IO thread) and in the workers, and
-  voluntary context switches (each one a sleep, so a wake-up) per round trip on each side.
+  voluntary context switches (each one a sleep, so a wake-up) per round trip on each side;
+* `crossed`: the share of round trips whose worker ran on another CPU than the caller.
 
-The floor is measured in the same rounds (`bench pool`'s `rtt_floor`, same CPU as the kernel
-places it, and pinned to two CPUs). All figures are medians over the repetitions of the
-per-run p50s (or per-run means for CPU and switches).
+Every pool and the floor (`placement.rtt_floor`, the one `bench pool` uses) run in three
+placements in the same rounds (poolmon.bench.placement): `same_cpu` (the pool process and
+its workers, or both ends of the ping-pong, pinned to one CPU), `cross_cpu` (pinned to two)
+and `free` (left to the kernel). Figures name the placement before a `_p50_us` unit and at
+the end otherwise (`w2_rtt_same_cpu_p50_us`, `w2_pool_cpu_us_per_rt_same_cpu`); the older
+names without a placement (`w2_rtt_p50_us`) are the `free` placement, as before. Ratios
+compare like with like: `w{n}_rtt_p50_vs_socketpair_floor` is the pool on one CPU over the
+floor on one CPU (the goal, <= 1.5), `..._vs_cross_cpu_floor` pinned apart over pinned
+apart, `..._free_vs_free_floor` left alone over left alone. All figures are medians over
+the repetitions of the per-run p50s (or per-run means for CPU and switches).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from poolmon.bench.common import machine, median, round_robin
-from poolmon.bench.pool import rtt_floor
+from poolmon.bench.placement import (
+    FIGURE_NAME,
+    PLACEMENTS,
+    CrossCount,
+    Trips,
+    floor_figures,
+    floor_ratios,
+    placed,
+    rtt_floor,
+)
 from poolmon.bench.tasks import stamp
 from poolmon.runtime.pool import Pool
 from poolmon.runtime.telemetry import Telemetry
@@ -64,75 +83,114 @@ def _threads(pid: int) -> tuple[int, int]:
     return cpu, sleeps
 
 
-def profile(workers: int, k: int) -> dict[str, float]:
-    """One pool of `workers`, warmed up, then `k` sequential round trips, split and counted."""
+def profile(workers: int, k: int, placement: str = "free") -> dict[str, float]:
+    """One pool of `workers` in a placement, warmed up, then `k` round trips split and counted.
+
+    Every 16th round trip asks where the worker ran instead (`crossed`), untimed; CPU time
+    and switches are divided by every round trip made, those included.
+    """
     with Pool(workers, monitor=False, telemetry=Telemetry()) as pool:
         pool.wait_ready(30)
-        for _ in range(300):
-            pool.submit(stamp).result()
-        time.sleep(0.05)
         kids = [w.pid for w in pool.stats().workers]
-        clock = time.perf_counter_ns
-        submit, out, back, total = [], [], [], []
-        me0 = _threads(os.getpid())
-        kid0 = [_threads(pid) for pid in kids]
-        for _ in range(k):
-            t0 = clock()
-            fut = pool.submit(stamp)
-            t1 = clock()
-            ran = fut.result()
-            t2 = clock()
-            submit.append(t1 - t0)
-            out.append(ran - t0)
-            back.append(t2 - ran)
-            total.append(t2 - t0)
-        me1 = _threads(os.getpid())
-        kid1 = [_threads(pid) for pid in kids]
+        with placed(placement, kids) as possible:
+            if not possible:
+                return {key: math.nan for key in FIELDS}
+            return _profile(pool, kids, k)
+
+
+def _profile(pool: Pool, kids: list[int], k: int) -> dict[str, float]:
+    for _ in range(300):
+        pool.submit(stamp).result()
+    time.sleep(0.05)
+    clock = time.perf_counter_ns
+    submit, out, back, total = [], [], [], []
+    where = CrossCount(pool)
+    me0 = _threads(os.getpid())
+    kid0 = [_threads(pid) for pid in kids]
+    for _ in where.trips(k):
+        t0 = clock()
+        fut = pool.submit(stamp)
+        t1 = clock()
+        ran = fut.result()
+        t2 = clock()
+        submit.append(t1 - t0)
+        out.append(ran - t0)
+        back.append(t2 - ran)
+        total.append(t2 - t0)
+    me1 = _threads(os.getpid())
+    kid1 = [_threads(pid) for pid in kids]
     kid_cpu = sum(b[0] - a[0] for a, b in zip(kid0, kid1, strict=True))
     kid_sleeps = sum(b[1] - a[1] for a, b in zip(kid0, kid1, strict=True))
+    made = k + where.made
     return {
         "rtt_p50_us": _p50(total),
         "submit_p50_us": _p50(submit),
         "out_p50_us": _p50(out),
         "back_p50_us": _p50(back),
-        "pool_cpu_us_per_rt": (me1[0] - me0[0]) / k / 1000,
-        "worker_cpu_us_per_rt": kid_cpu / k / 1000,
-        "pool_sleeps_per_rt": (me1[1] - me0[1]) / k,
-        "worker_sleeps_per_rt": kid_sleeps / k,
+        "pool_cpu_us_per_rt": (me1[0] - me0[0]) / made / 1000,
+        "worker_cpu_us_per_rt": kid_cpu / made / 1000,
+        "pool_sleeps_per_rt": (me1[1] - me0[1]) / made,
+        "worker_sleeps_per_rt": kid_sleeps / made,
+        "crossed": where.share(),
     }
+
+
+FIELDS = (
+    "rtt_p50_us",
+    "submit_p50_us",
+    "out_p50_us",
+    "back_p50_us",
+    "pool_cpu_us_per_rt",
+    "worker_cpu_us_per_rt",
+    "pool_sleeps_per_rt",
+    "worker_sleeps_per_rt",
+    "crossed",
+)
+"""What `profile` reports for one run."""
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Profile pools of 1 and 2 workers round robin with the floor; report medians."""
+    """Profile pools of 1 and 2 workers and the floor, each in every placement, round robin."""
     quick = bool(getattr(args, "quick", False))
     reps = args.reps or (3 if quick else 5)
     k = args.trips or (1_000 if quick else 3_000)
-    results: dict[str, list[dict[str, float]]] = {"1": [], "2": []}
+    results: dict[tuple[int, str], list[dict[str, float]]] = {}
+    floors: dict[str, list[Trips]] = {}
 
-    def go(workers: int) -> float:
-        results[str(workers)].append(profile(workers, k))
-        return results[str(workers)][-1]["rtt_p50_us"]
+    def pool_run(workers: int, placement: str) -> Callable[[], float]:
+        def go() -> float:
+            results.setdefault((workers, placement), []).append(profile(workers, k, placement))
+            return results[workers, placement][-1]["rtt_p50_us"]
 
-    runs = round_robin(
-        {
-            "pool_1_worker": lambda: go(1),
-            "pool_2_workers": lambda: go(2),
-            "floor_same_cpu": lambda: rtt_floor(k),
-            "floor_cross_cpu": lambda: rtt_floor(k, cross_cpu=True),
-        },
-        reps,
-    )
-    figures: dict[str, float] = {
-        "rtt_floor_us": median(runs["floor_same_cpu"]),
-        "rtt_floor_cross_cpu_us": median(runs["floor_cross_cpu"]),
-    }
-    for workers, rows in results.items():
-        for key in rows[0]:
-            figures[f"w{workers}_{key}"] = median([row[key] for row in rows])
-    ratios = {
-        f"w{w}_rtt_p50_vs_socketpair_floor": figures[f"w{w}_rtt_p50_us"] / figures["rtt_floor_us"]
-        for w in results
-    }
+        return go
+
+    def floor_run(placement: str) -> Callable[[], float]:
+        def go() -> float:
+            floors.setdefault(placement, []).append(rtt_floor(k, placement))
+            return floors[placement][-1].p50_us
+
+        return go
+
+    contenders: dict[str, Callable[[], float]] = {}
+    for placement in PLACEMENTS:
+        name = FIGURE_NAME[placement]
+        contenders[f"floor_{name}"] = floor_run(placement)
+        for workers in (1, 2):
+            contenders[f"pool_{workers}_{name}"] = pool_run(workers, placement)
+    runs = round_robin(contenders, reps)
+    figures: dict[str, float] = floor_figures(floors)
+    ratios: dict[str, float] = {}
+    for workers in (1, 2):
+        for placement in PLACEMENTS:
+            rows = results[workers, placement]
+            for key in FIELDS:
+                value = median([row[key] for row in rows])
+                stem = key.removesuffix("_us").removesuffix("_p50")
+                unit = key[len(stem) :]
+                figures[f"w{workers}_{stem}_{FIGURE_NAME[placement]}{unit}"] = value
+                if placement == "free":
+                    figures[f"w{workers}_{key}"] = value  # the names before placements
+        ratios.update(floor_ratios(f"w{workers}_rtt", figures, f"w{workers}_rtt"))
     return {
         "suite": "rtt",
         "machine": {**machine(), "load_avg_1m": os.getloadavg()[0]},
@@ -140,4 +198,5 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "figures": figures,
         "ratios": ratios,
         "goals": {"w2_rtt_p50_vs_socketpair_floor": "<= 1.5"},
+        "runs": runs,
     }

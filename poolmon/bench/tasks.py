@@ -61,3 +61,14 @@ def stamp(_: Any = None) -> int:
     trip profile (`poolmon.bench rtt`) can split a round trip at the moment the task ran.
     """
     return time.perf_counter_ns()
+
+
+def where(_: Any = None) -> int:
+    """The CPU the worker runs this task on (`sched_getcpu`, -1 where unknown).
+
+    The RTT benches ask it every few round trips to measure where the two ends ran
+    (poolmon.bench.placement).
+    """
+    from poolmon.bench.placement import sched_getcpu
+
+    return sched_getcpu()

@@ -1,4 +1,4 @@
-"""The pool bench's round-trip floor: a real ping-pong between two processes, both placements."""
+"""The round-trip floor and the placements the RTT benches compare pool and floor in."""
 
 from __future__ import annotations
 
@@ -7,15 +7,41 @@ import os
 
 import pytest
 
-from poolmon.bench.pool import rtt_floor
+from poolmon.bench.placement import PLACEMENTS, cpus_of, rtt_floor, sched_getcpu
+
+TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 
 
-@pytest.mark.parametrize("cross_cpu", [False, True])
-def test_the_floor_is_measured_and_leaves_our_affinity_alone(cross_cpu: bool) -> None:
+@pytest.mark.parametrize("placement", PLACEMENTS)
+def test_the_floor_is_measured_where_asked_and_leaves_our_affinity_alone(placement: str) -> None:
     before = os.sched_getaffinity(0)
-    p50 = rtt_floor(50, cross_cpu=cross_cpu)
+    trips = rtt_floor(50, placement)
     assert os.sched_getaffinity(0) == before
-    if cross_cpu and len(before) < 2:
-        assert math.isnan(p50)
+    if placement == "apart" and not TWO_CPUS:
+        assert math.isnan(trips.p50_us)
+        assert math.isnan(trips.crossed)
+        return
+    assert 0 < trips.p50_us < 1e6  # microseconds: a round trip, not seconds
+    if sched_getcpu() < 0:
+        assert math.isnan(trips.crossed)
+    elif placement == "same":
+        assert trips.crossed == 0.0  # pinned together: every sampled trip on one CPU
+    elif placement == "apart":
+        assert trips.crossed == 1.0
     else:
-        assert 0 < p50 < 1e6  # microseconds: a round trip, not seconds
+        assert 0.0 <= trips.crossed <= 1.0
+
+
+def test_placements_name_real_cpus_and_refuse_unknown_ones() -> None:
+    ours, theirs = cpus_of("same") or (None, None)
+    assert ours == theirs
+    assert ours in os.sched_getaffinity(0)
+    assert cpus_of("free") == (None, None)
+    apart = cpus_of("apart")
+    if TWO_CPUS:
+        assert apart is not None
+        assert apart[0] != apart[1]
+    else:
+        assert apart is None
+    with pytest.raises(ValueError, match="unknown placement"):
+        cpus_of("sideways")

@@ -90,7 +90,9 @@ class CallerIO(Dispatcher):
 
         Only when the IO lock is free or soon free (the IO thread is parked or ending a round)
         and for at most `DRIVE_NS` (so supervision is never held up); then the caller falls
-        back to the Condition.
+        back to the Condition. It first reads without waiting: the answer is often there
+        already (the submit's wake-up ran the worker at once on a shared CPU), and then no
+        poll object is built and no `poll` made.
         """
         if timeout is not None and timeout <= 0:
             return  # result(timeout=0): no waiting at all, the Condition path says TimeoutError
@@ -99,29 +101,15 @@ class CallerIO(Dispatcher):
         try:
             if self.fatal is not None:
                 return
-            limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
-            end = time.monotonic_ns() + limit
-            poller = select.poll()
-            socks = {}
-            for w in self.workers.values():
-                if not w.eof:
-                    poller.register(w.fd, select.POLLIN)
-                    socks[w.fd] = w
-            while socks and (fut._state is RUNNING or fut._state is PENDING):
-                left = end - time.monotonic_ns()
-                if left <= 0:
-                    return
-                ready = poller.poll(left / 1e6)
-                for fd, _ in ready:
-                    w = socks[fd]
-                    if not w.exited and not w.eof:
-                        self.read(w)
-                    if w.exited or w.eof:  # gone: the IO thread settles it via its sentinel
-                        poller.unregister(fd)
-                        del socks[fd]
-                if ready:
-                    self.dispatch()
-                    self.flush()
+            counters = self.counters
+            answered = counters.results
+            for w in tuple(self.workers.values()):
+                if w.inflight and not w.eof and not w.exited:
+                    self.read(w)  # non-blocking: nothing there costs one failed recv
+            if counters.results != answered:
+                self.refill()
+            if fut._state is RUNNING or fut._state is PENDING:
+                self.poll_until(fut, timeout)
         finally:
             # A hidden socket stays hidden while its worker has nothing in flight (the next
             # `kick` would hide it again; what else it may send, telemetry, waits for the IO
@@ -129,6 +117,37 @@ class CallerIO(Dispatcher):
             if self.disarmed and any(w.inflight for w in self.workers.values()):
                 self.rearm()
             self.io_lock.release()
+
+    def poll_until(self, fut: PoolFuture, timeout: float | None) -> None:
+        """`drive`'s wait: poll every worker socket until `fut` is done or time is up."""
+        limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
+        end = time.monotonic_ns() + limit
+        poller = select.poll()
+        socks = {}
+        for w in self.workers.values():
+            if not w.eof:
+                poller.register(w.fd, select.POLLIN)
+                socks[w.fd] = w
+        while socks and (fut._state is RUNNING or fut._state is PENDING):
+            left = end - time.monotonic_ns()
+            if left <= 0:
+                return
+            ready = poller.poll(left / 1e6)
+            for fd, _ in ready:
+                w = socks[fd]
+                if not w.exited and not w.eof:
+                    self.read(w)
+                if w.exited or w.eof:  # gone: the IO thread settles it via its sentinel
+                    poller.unregister(fd)
+                    del socks[fd]
+            if ready:
+                self.refill()
+
+    def refill(self) -> None:
+        """Results freed room on workers: send what waits for it (caller holds `io_lock`)."""
+        if self.pending or self.tasks_on or any(w.strict_q for w in self.workers.values()):
+            self.dispatch()
+        self.flush()
 
     # ------------------------------------------------------------------ the IO thread's epoll
     def disarm_sole(self) -> None:

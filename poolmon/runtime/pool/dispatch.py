@@ -37,6 +37,8 @@ class Dispatcher(EngineBase):
         """Move queued tasks to workers: strict-affinity queues first, then the shared queue."""
         if self.tasks_on and self.last_seq > self.stamps.last:
             self.stamps.note(self.last_seq)  # the round's submit checkpoint (submitstamps.py)
+        if len(self.pending) == 1 and self.ready_workers and self.dispatch_one():
+            return
         ready = [w for w in self.workers.values() if w.accepting and len(w.inflight) < w.window]
         if not ready:
             return
@@ -82,6 +84,40 @@ class Dispatcher(EngineBase):
         if self.space_waiters:
             with self.space_cond:
                 self.space_cond.notify_all()
+
+    def dispatch_one(self) -> bool:
+        """The sequential round trip's dispatch: one plain task, an idle worker; False if not.
+
+        Same choice as the general path (an idle worker, the one that answered last) without
+        its lists, sort and batch: a task submitted into an idle pool is sent from the
+        submitting thread (`kick`), so this is on the round trip's critical path.
+        """
+        fut = self.pending[0]
+        if fut._opts is not None or fut._cond is not None or fut._state is not PENDING:
+            return False
+        best = None
+        for w in self.workers.values():
+            if w.strict_q:
+                return False
+            if (
+                not w.inflight
+                and w.accepting
+                and w.window > 0
+                and (best is None or w.busy_mark_ns > best.busy_mark_ns)
+            ):
+                best = w
+        if best is None:
+            return False
+        with FUTURE_LOCK:
+            if fut._cond is not None or fut._state is not PENDING:
+                return False  # somebody started waiting on it, or cancelled it, meanwhile
+            fut._state = RUNNING
+        self.pending.popleft()
+        self.send(best, [fut])
+        if self.space_waiters:
+            with self.space_cond:
+                self.space_cond.notify_all()
+        return True
 
     def spread(self, batch: list[PoolFuture], ready: list[WorkerHandle]) -> None:
         """Give each worker an even share of `batch`, least loaded first."""

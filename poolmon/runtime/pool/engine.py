@@ -73,6 +73,8 @@ class Engine(CallerIO, Lifecycle, Supervisor):
     """Dispatch, result handling and the IO thread loop."""
 
     _ops_table: tuple[str, ...] = ()
+    read_view: memoryview | None = None
+    """`read`'s buffer, made at the first read."""
 
     # ------------------------------------------------------------------ thread entry points
     def run(self) -> None:
@@ -149,14 +151,23 @@ class Engine(CallerIO, Lifecycle, Supervisor):
 
     # ------------------------------------------------------------------ results
     def read(self, w: WorkerHandle) -> None:
-        """Read what a worker sent; EOF means it is exiting (its sentinel settles the rest)."""
+        """Read what a worker sent; EOF means it is exiting (its sentinel settles the rest).
+
+        Into one buffer kept for the pool's life (only the `io_lock` holder reads, and the
+        unpacker copies what it is fed): `recv(1 MiB)` would allocate a fresh 1 MiB object
+        per read, which glibc serves with mmap, mremap and munmap plus a page fault (~20 µs
+        on a VM) unless something in the process happened to raise its mmap threshold.
+        """
+        view = self.read_view
+        if view is None:
+            view = self.read_view = memoryview(bytearray(_READ_SIZE))
         try:
-            data = w.sock.recv(_READ_SIZE)
+            n = w.sock.recv_into(view)
         except BlockingIOError:
             return
         except OSError:
-            data = b""
-        if not data:
+            n = 0
+        if not n:
             w.eof = True
             w.eof_ns = time.monotonic_ns()
             try:
@@ -164,9 +175,9 @@ class Engine(CallerIO, Lifecycle, Supervisor):
             except (KeyError, ValueError):
                 pass
             return
-        self.consume(w, data)
+        self.consume(w, view[:n])
 
-    def consume(self, w: WorkerHandle, data: bytes) -> None:
+    def consume(self, w: WorkerHandle, data: bytes | memoryview) -> None:
         """Decode frames and complete futures; the common case under one lock, no conditions."""
         w.rx += len(data)
         w.unpacker.feed(data)

@@ -89,6 +89,8 @@ class EngineBase:
         self.op_timeouts_ns: dict[str, int] = {}  # op name -> timeout (settings: op_timeout_s.*)
         self.health_interval_ns = _ns(cfg.health_check_interval) or 1
         self.tasks_on = False
+        self.ready_workers = 0
+        """Workers in the READY state (nothing in flight): `dispatch_one` looks only then."""
         self.stamps = SubmitStamps()  # submit times of task rows, one checkpoint per round
         self.queue_bounded = False
         self.slow_submit = False
@@ -128,6 +130,10 @@ class EngineBase:
         old = w.state
         if old is new:
             return
+        if old is READY:
+            self.ready_workers -= 1
+        elif new is READY:
+            self.ready_workers += 1
         now = time.monotonic_ns()
         prev = now - w.state_since_ns
         w.state = new

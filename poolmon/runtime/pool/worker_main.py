@@ -162,6 +162,9 @@ def _serve(
     unpacker = fr.new_unpacker()
     feed = unpacker.feed
     recv = sock.recv
+    poller = select.poll()  # input is waited for in poll, not in recv (see the loop)
+    poller.register(sock.fileno(), select.POLLIN)
+    wait = poller.poll
     mono = time.monotonic_ns
     loads = pickle.loads
     dumps = pickle.dumps
@@ -180,6 +183,11 @@ def _serve(
     out.push(pack([fr.READY, os.getpid()]))
     out.flush()
     while True:
+        # A thread blocked in recv() on a Unix stream socket also wakes whenever the pool
+        # reads what this worker sent (the kernel's write-space wake-up is not keyed), finds
+        # nothing and sleeps again: a second wake-up per round trip, which preempts the pool
+        # on a shared CPU or costs an IPI on another one. poll() waits for POLLIN only.
+        wait()
         data = recv(262144)
         if not data:
             return

@@ -1,0 +1,286 @@
+"""Where the two ends of a round trip run: the placements the RTT benches compare in.
+
+Why: on a small VM a wake-up on the waker's own CPU costs about a microsecond, one on the
+other CPU 20-30 µs (an inter-processor interrupt through the hypervisor). So a round trip's
+time depends mostly on where the scheduler put its two ends, and left alone the kernel
+chooses differently from run to run: it keeps a ping-pong pair on one CPU when the other is
+busy and spreads it when the other is idle (one machine, one hour: 4 µs or 55 µs for the
+same ping-pong). A ratio of the pool's round trip to the floor only means something when
+both ran in the same placement, so each is measured in three:
+
+* `same`: both ends pinned to one CPU (every thread of both processes);
+* `apart`: the two ends pinned to two different CPUs;
+* `free`: left to the kernel, and the share of round trips whose two ends ran on different
+  CPUs is measured (`crossed`), so a free figure says which placement it mostly was.
+
+`crossed` is measured in every placement (every 16th round trip asks the far end for
+`sched_getcpu()` and compares it with ours; those trips are not timed), which also proves
+the pinning took. The floor itself (`rtt_floor`) lives here so that `bench pool` and
+`bench rtt` share one definition.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import multiprocessing as mp
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Final
+
+PLACEMENTS: Final = ("same", "apart", "free")
+"""Every placement, in the order the benches run them."""
+FIGURE_NAME: Final = {"same": "same_cpu", "apart": "cross_cpu", "free": "free"}
+"""How a placement is spelled inside figure names (`rtt_floor_cross_cpu_us`, ...)."""
+SAMPLE_EVERY: Final = 16
+"""One round trip in this many asks where the far end ran (and is left out of the timing)."""
+
+_getcpu: Callable[[], int] | None = None
+_looked_up = False
+
+
+def sched_getcpu() -> int:
+    """The CPU this thread runs on now (glibc's `sched_getcpu`), or -1 where unknown."""
+    global _getcpu, _looked_up
+    if not _looked_up:
+        _looked_up = True
+        try:
+            fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
+            fn.restype = ctypes.c_int
+            fn.argtypes = []
+            _getcpu = fn
+        except (OSError, AttributeError):
+            _getcpu = None
+    return -1 if _getcpu is None else int(_getcpu())
+
+
+def cpus_of(placement: str) -> tuple[int | None, int | None] | None:
+    """(our CPU, the far end's CPU) for a placement; None each for `free`.
+
+    None instead of a pair when the placement is impossible here (`apart` with one CPU).
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if placement == "free":
+        return None, None
+    if placement == "same":
+        return cpus[0], cpus[0]
+    if placement == "apart":
+        return (cpus[0], cpus[1]) if len(cpus) >= 2 else None
+    raise ValueError(f"unknown placement {placement!r}; expected one of {PLACEMENTS}")
+
+
+def pin_threads(pid: int, cpus: set[int]) -> dict[int, set[int]]:
+    """Pin every thread of process `pid` to `cpus`; returns each thread's previous affinity.
+
+    (`sched_setaffinity(pid)` alone moves only the thread whose id is `pid`: a pool's IO
+    thread or a worker's watchdog would stay where it was.)
+    """
+    before: dict[int, set[int]] = {}
+    for tid in _threads(pid):
+        try:
+            before[tid] = os.sched_getaffinity(tid)
+            os.sched_setaffinity(tid, cpus)
+        except OSError:
+            continue  # the thread ended meanwhile
+    return before
+
+
+def _threads(pid: int) -> list[int]:
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return [pid]
+
+
+@contextlib.contextmanager
+def placed(placement: str, far_pids: Iterable[int]) -> Iterator[bool]:
+    """Pin this process (every thread) and the far processes for `placement`, then restore.
+
+    Yields False, pinning nothing, when the placement is impossible here.
+    """
+    pair = cpus_of(placement)
+    if pair is None:
+        yield False
+        return
+    ours, theirs = pair
+    saved: dict[int, set[int]] = {}
+    if ours is not None and theirs is not None:
+        saved = pin_threads(os.getpid(), {ours})
+        for pid in far_pids:
+            pin_threads(pid, {theirs})
+    try:
+        yield True
+    finally:
+        for tid, cpus in saved.items():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, cpus)
+
+
+@dataclass(frozen=True)
+class Trips:
+    """One placement's run: the round trip's p50 and how many trips crossed CPUs."""
+
+    p50_us: float
+    crossed: float
+    """Share of sampled round trips whose two ends ran on different CPUs (nan if unknown)."""
+    p99_us: float = math.nan
+
+    @staticmethod
+    def impossible() -> Trips:
+        """A placement this machine cannot give (`apart` with one CPU)."""
+        return Trips(math.nan, math.nan)
+
+
+def share(crossed: int, samples: int) -> float:
+    """The share `crossed / samples`; nan when nothing could be sampled (no `sched_getcpu` here)."""
+    return crossed / samples if samples else math.nan
+
+
+def _echo(sock: socket.socket, other_end: socket.socket, placement: str) -> None:
+    """The floor's far end: answer every byte with one byte until the socket closes.
+
+    b"?" asks where it runs: the answer is its CPU number (one byte) instead of b"x".
+    """
+    other_end.close()  # inherited through fork: closing it lets the parent's close end us
+    pair = cpus_of(placement)
+    if pair is not None and pair[1] is not None:
+        pin_threads(os.getpid(), {pair[1]})
+    recv, send = sock.recv, sock.send
+    while True:
+        b = recv(1)
+        if not b:
+            return
+        if b == b"x":
+            send(b"x")
+        else:
+            send(bytes([max(0, sched_getcpu()) & 0xFF]))
+
+
+def rtt_floor(k: int, placement: str = "same") -> Trips:
+    """The physical floor: a bare one-byte ping-pong between two processes, in a placement.
+
+    Two Python processes on a blocking Unix socketpair, nothing else: each round trip is the
+    two wake-ups any pool's round trip must pay, plus two syscalls a side. `same` pins both
+    ends to one CPU, `apart` to two, `free` leaves them to the kernel (module doc). Measured
+    in the same rounds as the pools, so it moves with the machine's load as they do.
+    """
+    if cpus_of(placement) is None:
+        return Trips.impossible()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    child = mp.get_context("fork").Process(
+        target=_echo, args=(theirs, ours, placement), daemon=True
+    )
+    child.start()
+    theirs.close()
+    recv, send = ours.recv, ours.send
+    clock = time.perf_counter
+    lat = []
+    samples = crossed = 0
+    with placed(placement, []):
+        try:
+            for i in range(200 + k):
+                if i % SAMPLE_EVERY == SAMPLE_EVERY - 1:
+                    send(b"?")
+                    far = recv(1)[0]
+                    me = sched_getcpu()
+                    if me >= 0:
+                        samples += 1
+                        crossed += far != (me & 0xFF)
+                    continue
+                t0 = clock()
+                send(b"x")
+                recv(1)
+                if i >= 200:
+                    lat.append(clock() - t0)
+        finally:
+            ours.close()
+            child.join(10)
+    lat.sort()
+    return Trips(lat[len(lat) // 2] * 1e6, share(crossed, samples))
+
+
+class CrossCount:
+    """Where a pool's round trips ran: every 16th one asks the worker for its CPU, untimed."""
+
+    def __init__(self, pool: Executor) -> None:
+        self.pool = pool
+        self.samples = 0
+        self.crossed = 0
+
+    def trips(self, k: int) -> Iterator[int]:
+        """Yield `k` times (a round trip to time each); sample where the worker ran between."""
+        for i in range(k):
+            if i % (SAMPLE_EVERY - 1) == SAMPLE_EVERY - 2:
+                self.sample()
+            yield i
+
+    def sample(self) -> None:
+        """One round trip of `where`: count whether the worker ran on another CPU than ours."""
+        from poolmon.bench.tasks import where
+
+        me = sched_getcpu()
+        far = self.pool.submit(where).result()
+        if me >= 0 and far >= 0:
+            self.samples += 1
+            self.crossed += far != me
+
+    @property
+    def made(self) -> int:
+        """Sampling round trips made so far (they count in per-round-trip CPU figures)."""
+        return self.samples
+
+    def share(self) -> float:
+        """The share of sampled round trips that crossed CPUs (nan if none could be sampled)."""
+        return share(self.crossed, self.samples)
+
+
+def floor_figures(runs: dict[str, list[Trips]]) -> dict[str, float]:
+    """The floor in every placement: `rtt_floor_{same_cpu,cross_cpu,free}_us` and `_crossed`.
+
+    `rtt_floor_us`, the figure the goal is stated against, is the same-CPU floor.
+    """
+    out = trip_figures("rtt_floor", runs, "_us")
+    out["rtt_floor_us"] = out["rtt_floor_same_cpu_us"]
+    return out
+
+
+def trip_figures(
+    prefix: str, runs: dict[str, list[Trips]], p50: str = "_p50_us"
+) -> dict[str, float]:
+    """`{prefix}_{placement}{p50}` and `{prefix}_{placement}_crossed`: medians over repetitions."""
+    out: dict[str, float] = {}
+    for placement, trips in runs.items():
+        name = f"{prefix}_{FIGURE_NAME[placement]}"
+        out[name + p50] = _median([t.p50_us for t in trips])
+        out[name + "_crossed"] = _median([t.crossed for t in trips])
+    return out
+
+
+def floor_ratios(prefix: str, figures: dict[str, float], ratio_prefix: str) -> dict[str, float]:
+    """Pool against floor, each placement against the same placement, never mixed.
+
+    The pool's figures are `{prefix}_{placement}_p50_us`; the ratios are named
+    `{ratio_prefix}_p50_vs_socketpair_floor` (both on one CPU: the issue's goal, <= 1.5),
+    `{ratio_prefix}_p50_vs_cross_cpu_floor` (both ends on different CPUs) and
+    `{ratio_prefix}_p50_free_vs_free_floor` (both left to the kernel: see `_crossed`).
+    """
+    same, apart, free = (f"{prefix}_{FIGURE_NAME[p]}_p50_us" for p in PLACEMENTS)
+    name = ratio_prefix + "_p50_"
+    return {
+        name + "vs_socketpair_floor": figures[same] / figures["rtt_floor_same_cpu_us"],
+        name + "vs_cross_cpu_floor": figures[apart] / figures["rtt_floor_cross_cpu_us"],
+        name + "free_vs_free_floor": figures[free] / figures["rtt_floor_free_us"],
+    }
+
+
+def _median(values: list[float]) -> float:
+    known = sorted(v for v in values if not math.isnan(v))
+    if not known:
+        return math.nan
+    mid = len(known) // 2
+    return known[mid] if len(known) % 2 else (known[mid - 1] + known[mid]) / 2

@@ -27,7 +27,8 @@ from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
 from poolmon.core.events import TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
-from poolmon.core.rollup import Rollup
+from poolmon.core.rollup_batch import fold_rollups
+from poolmon.core.rollup_cols import rollup_cols
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
 from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
@@ -301,11 +302,10 @@ class Monitor:
             if self._state != LIVE:
                 self._set(LIVE, "")
         elif isinstance(item, Rollups):
-            rollups = [Rollup.from_wire(wire) for wire in item.rollups]
+            rollups = rollup_cols(item.rollups)  # read (and checked) outside the lock
             with self.lock:
                 self._flush_locked()  # held rows first: a rollup adds only what they lack
-                for rollup in rollups:
-                    self.aggregator.ingest_rollup(rollup)
+                fold_rollups(self.aggregator, rollups)
         elif isinstance(item, HistoryEnd):
             self.histories[item.resumed] += 1
             self._history_lost += item.lost

@@ -22,21 +22,23 @@ tests/aggregator/test_rollup_batch.py checks every counter, sketch and series bo
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from poolmon.core.backfill import rollup_count
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.distring import DistRing
-from poolmon.core.op_totals import op_status, rollup_fail_status_of
+from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
+from poolmon.core.op_totals import STATUSES
 from poolmon.core.ring import ENTITY_TIERS
 from poolmon.core.rollup import Rollup
+from poolmon.core.rollup_batch_workers import fold_workers
 from poolmon.core.rollup_cols import Hists, RollupCols, rollup_cols
 from poolmon.core.sketch import N_BUCKETS
-from poolmon.core.tally import I64
+from poolmon.core.tally import I64, SecondCount
 from poolmon.core.tier_fold import add_rows, add_sparse_rows, add_stats_rows
 
 if TYPE_CHECKING:
@@ -97,7 +99,7 @@ def _fold(agg: Aggregator, cols: RollupCols, rows: list[int]) -> None:
     _dist(st.wait, secs, cols.q, sel)
     _ops(agg, cols, sel, secs)
     _errors(agg, cols, sel, secs)
-    _workers(agg, cols, sel, secs, now)
+    fold_workers(agg, cols, sel, secs, now)
     _remember(agg, cols, sel, secs)
     added = np.maximum(status.sum(axis=1), 0)
     agg.duplicates_ignored += int(np.maximum(cols.count[sel] - added, 0).sum())
@@ -249,14 +251,7 @@ def _op_totals(agg: Aggregator, cols: RollupCols, order: list[int], g: _Groups) 
     (then float addition is exact in any order); otherwise each second is added in turn.
     """
     st = agg.stats
-    status = np.stack(
-        [
-            op_status(count, failed, _fail_status(cols.status[row]), cols.op_fails[last])
-            for count, failed, row, last in zip(
-                g.count.tolist(), g.failed.tolist(), g.row.tolist(), g.last.tolist(), strict=True
-            )
-        ]
-    )
+    status = _op_status(cols, g)
     entry_group = g.group[g.owner]
     for col in order:
         mine = np.flatnonzero(g.col == col)
@@ -274,14 +269,26 @@ def _op_totals(agg: Aggregator, cols: RollupCols, order: list[int], g: _Groups) 
             st.op_totals.add_status(name, status[k], dense, float(g.sum_ns[k]))
 
 
+def _op_status(cols: RollupCols, g: _Groups) -> I64:
+    """`op_status` of every group at once: tasks per status in `STATUSES` order."""
+    fails = [cols.op_fails[e] for e in g.last.tolist()]
+    split = np.asarray([f is not None for f in fails], dtype=bool)
+    tc = np.asarray([f or (0, 0) for f in fails], dtype=np.int64).reshape(len(fails), 2)
+    kinds = cols.status[g.row][:, TASK_ERROR:TASK_CANCELLED] != 0
+    only = np.where(kinds.sum(axis=1) == 1, kinds.argmax(axis=1) + TASK_ERROR, len(STATUSES) - 1)
+    out = np.zeros((len(fails), len(STATUSES)), dtype=np.int64)
+    out[:, TASK_OK] = g.count - g.failed
+    rest = np.flatnonzero(~split)
+    out[rest, only[rest]] = g.failed[rest]
+    out[split, TASK_ERROR] = (g.failed - tc[:, 0] - tc[:, 1])[split]
+    out[split, TASK_TIMEOUT] = tc[split, 0]
+    out[split, TASK_CRASHED] = tc[split, 1]
+    return out
+
+
 def _exact_sum(sums: np.ndarray[Any, np.dtype[np.float64]], total: float) -> bool:
     """Whether adding `sums` in any order gives the same float (non-negative whole numbers)."""
     return bool((sums >= 0).all() and (sums == np.floor(sums)).all() and total < 2.0**53)
-
-
-def _fail_status(status: I64) -> int:
-    """`rollup_fail_status` of a rollup's status counts."""
-    return rollup_fail_status_of(status.tolist())
 
 
 def _errors(agg: Aggregator, cols: RollupCols, sel: IDX, secs: I64) -> None:
@@ -306,57 +313,41 @@ def _errors(agg: Aggregator, cols: RollupCols, sel: IDX, secs: I64) -> None:
     st.errors.totals += block.sum(axis=0)
 
 
-def _workers(agg: Aggregator, cols: RollupCols, sel: IDX, secs: I64, now: int) -> None:
-    """Per-worker totals and series; rows created in the per-second path's order."""
-    local = {r: i for i, r in enumerate(sel.tolist())}
-    per: dict[tuple[int, int], list[int]] = {}
-    for row, wid, done, failed in zip(
-        cols.worker_row, cols.worker_id, cols.worker_done, cols.worker_failed, strict=True
-    ):
-        i = local.get(row)
-        if i is None or wid < 0:
-            continue
-        acc = per.get((i, wid))
-        if acc is None:
-            per[i, wid] = [done, failed]
-        else:
-            acc[0] += done
-            acc[1] += failed
-    if not per:
-        return
-    by_sec: dict[int, list[int]] = {}
-    for i, wid in per:
-        by_sec.setdefault(i, []).append(wid)
-    series: dict[int, list[tuple[int, int, int]]] = {}
-    for i in sorted(by_sec):
-        for wid in set(by_sec[i]):
-            done, failed = per[i, wid]
-            if done or failed:
-                series.setdefault(wid, []).append((i, done, failed))
-    table = agg.workers
-    new = sum(1 for wid in series if wid not in table.rows)
-    if len(table.rows) + new > table.max_workers:  # evictions on the way: one second at a time
-        for i in sorted(by_sec):
-            for wid in set(by_sec[i]):
-                done, failed = per[i, wid]
-                if done or failed:
-                    rec = table.get(wid, now)
-                    rec.tasks_done += done
-                    rec.tasks_failed += failed
-                    rec.counts.add(int(secs[i]), np.array([done, failed], dtype=np.int64))
-        return
-    for wid, points in series.items():
-        rec = table.get(wid, now)
-        arr = np.asarray(points, dtype=np.int64)
-        rec.tasks_done += int(arr[:, 1].sum())
-        rec.tasks_failed += int(arr[:, 2].sum())
-        add_rows(rec.counts, secs[arr[:, 0]], arr[:, 1:])
-
-
 def _remember(agg: Aggregator, cols: RollupCols, sel: IDX, secs: I64) -> None:
     """What the tally must hold of the last seconds, recorded as `apply_rollup` records it."""
     tally = agg.stats.tally
     newest = int(secs[-1]) if tally.newest is None else max(tally.newest, int(secs[-1]))
     for i in np.flatnonzero(secs >= newest - tally.keep_s).tolist():
-        rollup = Rollup.from_wire(cols.wires[int(sel[i])])
-        tally.replace(int(secs[i]), rollup_count(agg, rollup))
+        tally.replace(int(secs[i]), _second_count(agg, cols, int(sel[i])))
+
+
+def _dense(h: Hists, i: int) -> I64:
+    """Histogram i as a dense bucket vector (`Hist.dense`)."""
+    out = np.zeros(N_BUCKETS, dtype=np.int64)
+    a, b = h.start[i], h.start[i + 1]
+    out[h.bucket[a:b]] = h.count[a:b]
+    return out
+
+
+def _second_count(agg: Aggregator, cols: RollupCols, row: int) -> SecondCount:
+    """`rollup_count` of rollup `row`, from the columns."""
+    st = agg.stats
+    out = SecondCount()
+    out.status += cols.status[row]
+    out.duration += _dense(cols.d, row)
+    out.duration_sum_ns = cols.d.sum_ns[row]
+    out.wait += _dense(cols.q, row)
+    out.wait_sum_ns = cols.q.sum_ns[row]
+    for e in range(bisect_left(cols.op_row, row), bisect_right(cols.op_row, row)):
+        oc = out.op(st.ops.keys.column(cols.op_name[e]))
+        oc.count += cols.op_count[e]
+        oc.failed += cols.op_failed[e]
+        oc.buckets += _dense(cols.op_hist, e)
+        oc.sum_ns += cols.op_hist.sum_ns[e]
+    for e in range(bisect_left(cols.error_row, row), bisect_right(cols.error_row, row)):
+        col = st.errors.keys.column(cols.error_name[e])
+        out.errors[col] = out.errors.get(col, 0) + cols.error_n[e]
+    for e in range(bisect_left(cols.worker_row, row), bisect_right(cols.worker_row, row)):
+        if cols.worker_id[e] >= 0:
+            out.add_worker(cols.worker_id[e], cols.worker_done[e], cols.worker_failed[e])
+    return out

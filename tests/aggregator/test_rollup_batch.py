@@ -79,7 +79,9 @@ def _feed(one: Aggregator, frames: Aggregator, wires: list[dict[str, Any]], per:
         ingest_rollups(frames, wires[i : i + per])
 
 
-@pytest.mark.parametrize(("packed", "per", "seed"), [(True, 120, 1), (False, 120, 2), (True, 7, 3)])
+@pytest.mark.parametrize(
+    ("packed", "per", "seed"), [(True, 120, 1), (False, 120, 2), (True, 13, 3), (True, 3, 11)]
+)
 def test_a_fresh_attach_folds_exactly(packed: bool, per: int, seed: int) -> None:
     clock = ManualClock(T0 + 900 * NS + NS // 2)
     _, rollups = _history(900, seed)

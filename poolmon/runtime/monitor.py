@@ -57,6 +57,7 @@ class SourceStatus:
         dropped: Events lost in transport since attaching (sequence gaps, server drops).
         read_only: Whether commands that change the pool are refused locally.
         attempts: Connection attempts since the last successful one.
+        filling: The history (backfill or resume) is still arriving: figures are partial.
     """
 
     state: ConnectionState | str = "connecting"
@@ -65,6 +66,7 @@ class SourceStatus:
     dropped: int = 0
     read_only: bool = False
     attempts: int = 0
+    filling: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,7 @@ class Monitor:
         self._disconnected_at_ns: int | None = None
         self._server_dropped = 0
         self._history_lost = 0
+        self._filling = False  # between WELCOME and HISTORY_END
         self._drop: tuple[str, str, float, int] | None = None
         self._notice: tuple[str, int] | None = None
         self._attempts = 0
@@ -220,7 +223,9 @@ class Monitor:
         client = self._client.client
         if client is not None:
             dropped += client.lost_records
-        return SourceStatus(state, detail, severity, dropped, self.read_only, self._attempts)
+        return SourceStatus(
+            state, detail, severity, dropped, self.read_only, self._attempts, self._filling
+        )
 
     def snapshot(self, window_s: int) -> PoolSnapshot:
         """The aggregator's snapshot, taken under the lock."""
@@ -307,6 +312,7 @@ class Monitor:
                 self._flush_locked()  # held rows first: a rollup adds only what they lack
                 fold_rollups(self.aggregator, rollups)
         elif isinstance(item, HistoryEnd):
+            self._filling = False
             self.histories[item.resumed] += 1
             self._history_lost += item.lost
             if item.lost:
@@ -356,7 +362,7 @@ class Monitor:
             agg = self.aggregator
             agg.note_link_down(last_data_ns)
             kind = drop_kind(item.reason, agg.pool, agg.pool_state == "terminated")
-        self._drop = (kind, item.reason, item.retry_in_s, item.attempt)
+        self._drop, self._filling = (kind, item.reason, item.retry_in_s, item.attempt), False
         self._set(DISCONNECTED, kind, "error")
 
     def _drop_detail(self) -> str:
@@ -389,5 +395,5 @@ class Monitor:
                 was = f"was {old.pid}" if old.pid != info.pid else "same process"
                 text = f"pool restarted: new pid {info.pid} ({was})"
                 self._notice = (text, self.clock.monotonic_ns())
-        self._disconnected_at_ns = None
+        self._disconnected_at_ns, self._filling = None, True
         self._set(CONNECTING, f"attached to {welcome.pool} (pid {welcome.pid}); receiving history")

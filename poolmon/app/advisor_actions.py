@@ -16,9 +16,11 @@ from textual.app import App
 
 from poolmon.app.advice import Advice
 from poolmon.app.lazy import confirm
-from poolmon.core.advisor.model import Finding
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+
+if TYPE_CHECKING:
+    from poolmon.core.advisor.model import Finding
 
 if TYPE_CHECKING:
     _Base = App[None]

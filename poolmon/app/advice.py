@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from poolmon.core.advisor import AdvisorInput, Finding, advise
-from poolmon.core.advisor.inputs import DEFAULT_THRESHOLDS
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource
+
+if TYPE_CHECKING:
+    from poolmon.core.advisor import Finding
 
 NS = 1_000_000_000
 
@@ -50,6 +51,9 @@ class Advice:
         if self._last_ns is not None and abs(now - self._last_ns) < NS:
             return self.findings
         self._last_ns = now
+        from poolmon.core.advisor import AdvisorInput, advise  # when first opened, not at start
+        from poolmon.core.advisor.inputs import DEFAULT_THRESHOLDS
+
         snaps = {w: self.source.snapshot(w) for w in (60, 300, 900) if w != snapshot.window_s}
         snaps[snapshot.window_s] = snapshot
         settings = self.settings

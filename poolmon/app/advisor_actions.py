@@ -15,10 +15,12 @@ from textual import work
 from textual.app import App
 
 from poolmon.app.advice import Advice
-from poolmon.core.advisor.model import Finding
+from poolmon.app.lazy import confirm
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
-from poolmon.screens.confirm import ConfirmScreen
+
+if TYPE_CHECKING:
+    from poolmon.core.advisor.model import Finding
 
 if TYPE_CHECKING:
     _Base = App[None]
@@ -65,7 +67,7 @@ class AdvisorActions(_Base):
                 self._show_message(f"{action.text}: sent, waiting for the pool")
                 self._send_command(name, args, action.text)
 
-        self.push_screen(ConfirmScreen(question), answered)
+        self.push_screen(confirm(question), answered)
 
     def toggle_autotune(self) -> None:
         """Confirm, then turn the pool's auto-tuning on or off."""
@@ -92,7 +94,7 @@ class AdvisorActions(_Base):
                 self._show_message(f"{text}: sent, waiting for the pool")
                 self._send_command("autotune", {"enabled": enable}, text)
 
-        self.push_screen(ConfirmScreen(question), answered)
+        self.push_screen(confirm(question), answered)
 
     @work(thread=True, group="commands")
     def _send_command(self, name: str, args: dict[str, Any], what: str) -> None:

@@ -25,23 +25,21 @@ from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.commands import PoolCommandsMixin
 from poolmon.app.crashes import CrashAnnouncer
 from poolmon.app.drills import DrillsMixin
+from poolmon.app.filling import FillingMixin
 from poolmon.app.fleet import FLEET_ACTIONS, FleetMixin
+from poolmon.app.lazy import ADVISOR, ALERTS, EVIDENCE, TUNING, is_alert_actions, is_open, is_tuning
+from poolmon.app.lazy import screen as lazy_screen
 from poolmon.app.recording import RecordingMixin
 from poolmon.app.selfwatch import SelfWatchMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
-from poolmon.screens.advisor import AdvisorScreen
-from poolmon.screens.alert_actions import AlertActionsScreen
-from poolmon.screens.alerts import AlertsScreen
 from poolmon.screens.base import PoolmonScreen
-from poolmon.screens.evidence import EvidenceScreen
 from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen
 from poolmon.screens.operations import OperationsScreen
 from poolmon.screens.overview import OverviewScreen
-from poolmon.screens.tuning import TuningScreen
 from poolmon.screens.worker_detail import WorkerDetailScreen
 from poolmon.widgets.worker_table import WorkerTable
 
@@ -64,6 +62,7 @@ class PoolmonApp(
     StacksMixin,
     TuningMixin,
     RecordingMixin,
+    FillingMixin,
 ):
     """The poolmon terminal monitor.
 
@@ -176,9 +175,12 @@ class PoolmonApp(
 
     def refresh_frame(self) -> None:
         """Pull a snapshot (unless paused) and show it on the active screen."""
+        status = self.source.status()
+        if self.hold_for_history(status):  # no half-filled figures (app/filling.py)
+            return
         started = self.frame_started()  # the frame's time, for the `m` view (app/selfwatch.py)
-        self._status = self.source.status()
-        if not self.paused or self._snapshot is None:
+        self._status = status
+        if not (self.paused or status.filling) or self._snapshot is None:
             self._snapshot = self.timed_snapshot(self.window_s)
             for text in self._crashes.new_messages(self._snapshot):
                 self.notify(text, title="worker crashed", severity="error", timeout=10)
@@ -197,7 +199,7 @@ class PoolmonApp(
                 worker = screen.frame.worker
             else:
                 worker = self.source.worker(screen.worker_id, self.window_s)
-        if isinstance(screen, AdvisorScreen | EvidenceScreen):
+        if is_open(screen, ADVISOR) or is_open(screen, EVIDENCE):
             if self.settings:
                 self.advice.settings = {s.key: s.value for s in self.settings}
             self.advice.update(snapshot)
@@ -248,23 +250,23 @@ class PoolmonApp(
 
     def action_alerts(self) -> None:
         """Open the alerts screen (or go back to it, when it is under the current screen)."""
-        if any(isinstance(s, AlertsScreen) for s in self.screen_stack):
-            while not isinstance(self.screen, AlertsScreen):
+        if any(is_open(s, ALERTS) for s in self.screen_stack):
+            while not is_open(self.screen, ALERTS):
                 self.pop_screen()
             return
-        self.push_screen(AlertsScreen())
+        self.push_screen(lazy_screen(ALERTS))
 
     def action_tuning(self) -> None:
         """Open the tuning screen and ask the pool for its settings."""
-        if not isinstance(self.screen, TuningScreen):
-            self.push_screen(TuningScreen())
+        if not is_open(self.screen, TUNING):
+            self.push_screen(lazy_screen(TUNING))
         self.fetch_settings()
         self.refresh_frame()
 
     def action_advisor(self) -> None:
         """Open the advisor (and ask the pool for its settings, which some findings use)."""
-        if not isinstance(self.screen, AdvisorScreen):
-            self.push_screen(AdvisorScreen())
+        if not is_open(self.screen, ADVISOR):
+            self.push_screen(lazy_screen(ADVISOR))
             self.fetch_settings()
             self.refresh_frame()
 
@@ -288,7 +290,7 @@ class PoolmonApp(
         if action in TUNING_ACTIONS and self.read_only_now():
             return None
         if action == "alerts":  # hidden where it leads nowhere new: 80 columns have no room
-            return not isinstance(self.screen, AlertActionsScreen)
+            return not is_alert_actions(self.screen)
         if action == "operations":  # likewise: on the operations view, o leads nowhere
             return not isinstance(self.screen, OperationsScreen)
         return True
@@ -320,7 +322,7 @@ class PoolmonApp(
         yield SystemCommand(
             "Recent failures", "Failed tasks: exception and traceback (E)", self.action_failures
         )
-        if isinstance(screen, AlertActionsScreen) and not screen.read_only:
+        if is_alert_actions(screen) and not screen.read_only:
             yield SystemCommand(
                 "Acknowledge alert", "Acknowledge the selected alert (k)", screen.action_ack
             )
@@ -352,7 +354,7 @@ class PoolmonApp(
             yield SystemCommand(
                 "Clear filter", "Show every worker (escape)", screen.action_clear_filter
             )
-        if isinstance(screen, TuningScreen) and not self.read_only_now():
+        if is_tuning(screen) and not self.read_only_now():
             yield SystemCommand(
                 "Edit setting", "Edit the highlighted setting (enter)", screen.action_edit
             )

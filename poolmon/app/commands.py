@@ -8,15 +8,19 @@ they are the other half of acknowledging and silencing.
 
 from __future__ import annotations
 
-from textual import on, work
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.app import App
 
 from poolmon.app.announcer import FiringAnnouncer
+from poolmon.app.lazy import confirm
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import CommandResult, SnapshotSource
-from poolmon.screens.alert_actions import AlertActionsScreen
-from poolmon.screens.confirm import ConfirmScreen
 from poolmon.widgets import _format as fmt
+
+if TYPE_CHECKING:
+    from poolmon.screens.alert_actions import AlertActionsScreen
 
 
 class PoolCommandsMixin(App[None]):
@@ -55,7 +59,7 @@ class PoolCommandsMixin(App[None]):
                 self.refresh_frame()
                 self._send_resize(target)
 
-        self.push_screen(ConfirmScreen(question), answered)
+        self.push_screen(confirm(question), answered)
 
     @work(thread=True, exclusive=True, group="commands")
     def _send_resize(self, target: int) -> None:
@@ -85,8 +89,10 @@ class PoolCommandsMixin(App[None]):
                 timeout=10,
             )
 
-    @on(AlertActionsScreen.CommandRequested)
-    def _alert_command(self, event: AlertActionsScreen.CommandRequested) -> None:
+    def on_alert_actions_screen_command_requested(
+        self, event: AlertActionsScreen.CommandRequested
+    ) -> None:
+        """Send a command the alerts screen asked for (its module is imported when opened)."""
         self.message = f"{event.label}: sent, waiting for the pool"
         self.refresh_frame()
         self._send_alert_command(event.command, event.args, event.label)

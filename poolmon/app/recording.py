@@ -11,15 +11,16 @@ it records; `R` again stops it and says where the file is and what it holds. Fil
 from __future__ import annotations
 
 import time
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import Monitor, SnapshotSource
-from poolmon.runtime.recording.recorder import Recorder, default_recording_path
-from poolmon.runtime.recording.writer import RecordingPathError
+
+if TYPE_CHECKING:
+    from poolmon.runtime.recording.recorder import Recorder
 
 
 class RecordingMixin(App[None]):
@@ -50,6 +51,9 @@ class RecordingMixin(App[None]):
         if not isinstance(self.source, Monitor):
             self.notify("Recording needs a live pool (attach to one).", severity="warning")
             return
+        from poolmon.runtime.recording.recorder import Recorder, default_recording_path
+        from poolmon.runtime.recording.writer import RecordingPathError  # on first use: start-up
+
         snap = self._snapshot
         name = snap.pool.name if snap is not None and snap.pool.name else "pool"
         try:

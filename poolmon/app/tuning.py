@@ -16,12 +16,12 @@ from typing import Any
 from textual import events, work
 from textual.app import App
 
+from poolmon.app.lazy import TUNING, confirm
+from poolmon.app.lazy import screen as lazy_screen
 from poolmon.core.errors import ConfigError
 from poolmon.core.snapshot import ControlChange, PoolSnapshot
 from poolmon.core.tuning import SettingSpec, Value, format_value
 from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
-from poolmon.screens.confirm import ConfirmScreen
-from poolmon.screens.tuning import TuningScreen
 
 TUNING_ACTIONS = frozenset({"grow", "shrink", "edit", "undo", "recycle", "kill", "op_timeout"})
 """Actions that change the pool, on any screen: disabled (greyed out) in read-only mode."""
@@ -138,7 +138,7 @@ class TuningMixin(App[None]):
 
     def edit_setting(self, key: str) -> None:
         """Open the tuning screen with the edit line on `key` (the operations view's `e`)."""
-        self.push_screen(TuningScreen(edit_key=key))
+        self.push_screen(lazy_screen(TUNING, edit_key=key))
         self.fetch_settings()
         self.refresh_frame()
 
@@ -161,7 +161,7 @@ class TuningMixin(App[None]):
                 self._show_message(f"set {moves}: sent, waiting for the pool")
                 self._send_set(dict(values), undo)
 
-        self.push_screen(ConfirmScreen(question), answered)
+        self.push_screen(confirm(question), answered)
 
     @work(thread=True, group="commands")
     def _send_set(self, values: dict[str, Value], undo: bool) -> None:
@@ -224,7 +224,7 @@ class TuningMixin(App[None]):
                 self._show_message(f"{command} {worker_id}: sent, waiting for the pool")
                 self._send_worker_command(command, worker_id)
 
-        self.push_screen(ConfirmScreen(question), answered)
+        self.push_screen(confirm(question), answered)
 
     @work(thread=True, group="commands")
     def _send_worker_command(self, command: str, worker_id: int) -> None:

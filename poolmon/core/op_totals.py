@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -55,8 +55,27 @@ _NB: Final = len(EXPORT_BOUNDS_S) + 1
 
 def rollup_fail_status(r: Rollup) -> int:
     """The status a backfilled second's failures are counted under (see the module doc)."""
-    kinds = [i for i in range(TASK_OK + 1, TASK_CANCELLED) if r.by_status[i]]
+    return rollup_fail_status_of(r.by_status)
+
+
+def rollup_fail_status_of(by_status: Sequence[int]) -> int:
+    """`rollup_fail_status` of a rollup's counts by status."""
+    kinds = [i for i in range(TASK_OK + 1, TASK_CANCELLED) if by_status[i]]
     return kinds[0] if len(kinds) == 1 else _FAILED
+
+
+def op_status(
+    count: int, failed: int, fail_status: int, fails: tuple[int, int] | None
+) -> npt.NDArray[np.int64]:
+    """A backfilled operation's tasks per status (`STATUSES` order); see `add_counts`."""
+    status = np.zeros(len(STATUSES), dtype=np.int64)
+    status[TASK_OK] = count - failed
+    if fails is None:
+        status[fail_status] = failed
+    else:
+        status[TASK_ERROR] = failed - fails[0] - fails[1]
+        status[TASK_TIMEOUT], status[TASK_CRASHED] = fails
+    return status
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +175,17 @@ class OpTotals:
         a debt and paid from later additions, so every exported counter stays monotonic and
         the totals come out exact once the late row's second arrives.
         """
+        self.add_status(name, op_status(count, failed, fail_status, fails), sketch_counts, sum_ns)
+
+    def add_status(
+        self,
+        name: str,
+        status: npt.NDArray[np.int64],
+        sketch_counts: npt.NDArray[Any],
+        sum_ns: float,
+    ) -> None:
+        """`add_counts` with the per-status counts given (several seconds summed at once)."""
         col = self._col(name)
-        status = np.zeros(len(STATUSES), dtype=np.int64)
-        status[TASK_OK] = count - failed
-        if fails is None:
-            status[fail_status] = failed
-        else:
-            status[TASK_ERROR] = failed - fails[0] - fails[1]
-            status[TASK_TIMEOUT], status[TASK_CRASHED] = fails
         buckets = np.bincount(
             SKETCH_TO_EXPORT[: len(sketch_counts)], weights=sketch_counts, minlength=_NB
         ).astype(np.int64)

@@ -90,6 +90,12 @@ class Ring:
             return pos
         return -1
 
+    def move(self, rows: npt.NDArray[np.intp], epochs: npt.NDArray[np.int64]) -> None:
+        """Clear `rows` and make them hold the (newer) slots `epochs` (many claims at once)."""
+        self.data[rows] = self.fill
+        self.epoch[rows] = epochs
+        self._held = self.epoch.tolist()
+
     def drop_after(self, second: int) -> None:
         """Forget every slot that starts after `second` (the clock went back past them)."""
         idx = second // self.slot_s

@@ -26,12 +26,16 @@ import numpy.typing as npt
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.errors import ProtocolError
 from poolmon.core.events import STATUS_NAMES, TaskBatch
+from poolmon.core.packed_hist import pack_hist, unpack_hist
 from poolmon.core.rollup_acc import Dist, SecondAcc
 from poolmon.core.rollup_fold import DEFAULT_FOLD_ROWS, SecondFolder
 from poolmon.core.sketch import N_BUCKETS
 
 WIRE_VERSION = 1
 """Bumped when the wire dict changes shape."""
+PACKED_WIRE_VERSION = 2
+"""`v` of a rollup whose histograms are packed arrays (`poolmon.core.packed_hist`); sent only
+to a monitor that asked for them (docs/PROTOCOL.md, "Packed histograms")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +60,28 @@ class Hist:
             out[np.asarray(self.buckets, dtype=np.intp)] = self.counts
         return out
 
-    def to_wire(self) -> list[Any]:
-        """Plain msgpack-able list."""
+    def to_wire(self, packed: bool = False) -> list[Any]:
+        """Plain msgpack-able list; `packed`: buckets and counts as bins (`packed_hist`)."""
+        if packed:
+            return [*pack_hist(self.buckets, self.counts), self.sum_ns, self.min_ns, self.max_ns]
         return [list(self.buckets), list(self.counts), self.sum_ns, self.min_ns, self.max_ns]
 
     @classmethod
-    def from_wire(cls, w: Any) -> Hist:
+    def from_wire(cls, w: Any, packed: bool = False) -> Hist:
         """Inverse of `to_wire`; ProtocolError on anything malformed."""
+        if packed:
+            try:
+                buckets, counts, sum_ns, min_ns, max_ns = w
+                bins, tally = unpack_hist(buckets, counts)
+                return cls(
+                    tuple(bins.tolist()),
+                    tuple(tally.tolist()),
+                    float(sum_ns),
+                    int(min_ns),
+                    int(max_ns),
+                )
+            except (TypeError, ValueError) as exc:
+                raise ProtocolError(f"malformed rollup histogram: {exc}") from None
         # Checked with C-level builtins (type set, min, max), not a Python loop per value: a
         # backfill of 15 busy minutes carries about a million of them (docs/BENCHMARKS.md, app).
         try:
@@ -118,19 +137,22 @@ class Rollup:
     duration: Hist
     wait: Hist
 
-    def to_wire(self) -> dict[str, Any]:
-        """A dict of plain values (str, int, float, lists) for msgpack."""
+    def to_wire(self, packed: bool = False) -> dict[str, Any]:
+        """A dict of plain values (str, int, float, lists) for msgpack.
+
+        `packed`: version 2, histograms as bins (docs/PROTOCOL.md, "Packed histograms").
+        """
         return {
-            "v": WIRE_VERSION,
+            "v": PACKED_WIRE_VERSION if packed else WIRE_VERSION,
             "s": self.second_ns,
             "n": self.count,
             "st": list(self.by_status),
-            "op": [[o.name, o.count, o.failed, o.duration.to_wire()] for o in self.by_op],
+            "op": [[o.name, o.count, o.failed, o.duration.to_wire(packed)] for o in self.by_op],
             **self._fails_wire(),
             "w": [list(w) for w in self.by_worker],
             "e": [[name, n] for name, n in self.by_error_type],
-            "d": self.duration.to_wire(),
-            "q": self.wait.to_wire(),
+            "d": self.duration.to_wire(packed),
+            "q": self.wait.to_wire(packed),
         }
 
     def _fails_wire(self) -> dict[str, Any]:
@@ -142,14 +164,12 @@ class Rollup:
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Rollup:
         """Rebuild a rollup from `to_wire()` output; ProtocolError when malformed."""
-        if not isinstance(d, Mapping):
-            raise ProtocolError(f"a rollup must be a map, got {type(d).__name__}")
-        if d.get("v") != WIRE_VERSION:
-            raise ProtocolError(f"rollup wire version {d.get('v')!r}, expected {WIRE_VERSION}")
+        packed = is_packed(d)
         try:
             status = tuple(int(x) for x in d["st"])
             ops = tuple(
-                OpRollup(str(name), int(n), int(f), Hist.from_wire(h)) for name, n, f, h in d["op"]
+                OpRollup(str(name), int(n), int(f), Hist.from_wire(h, packed))
+                for name, n, f, h in d["op"]
             )
             ops = _with_fails(ops, d.get("of"))
             workers = tuple((int(w), int(n), int(f)) for w, n, f in d["w"])
@@ -161,14 +181,26 @@ class Rollup:
                 ops,
                 workers,
                 errors,
-                Hist.from_wire(d["d"]),
-                Hist.from_wire(d["q"]),
+                Hist.from_wire(d["d"], packed),
+                Hist.from_wire(d["q"], packed),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProtocolError(f"malformed rollup: {exc!r}") from None
         if len(status) != len(STATUS_NAMES) or rollup.count < 0:
             raise ProtocolError("malformed rollup: status counts")
         return rollup
+
+
+def is_packed(d: Any) -> bool:
+    """Whether a rollup map has packed histograms (version 2); ProtocolError if not a rollup."""
+    if not isinstance(d, Mapping):
+        raise ProtocolError(f"a rollup must be a map, got {type(d).__name__}")
+    version = d.get("v")
+    if version not in (WIRE_VERSION, PACKED_WIRE_VERSION):
+        raise ProtocolError(
+            f"rollup wire version {version!r}, expected {WIRE_VERSION} or {PACKED_WIRE_VERSION}"
+        )
+    return bool(version == PACKED_WIRE_VERSION)
 
 
 class RollupBuilder:

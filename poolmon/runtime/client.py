@@ -66,6 +66,8 @@ class MonitorClient:
         max_frame_size: Largest frame accepted.
         live_tasks: `"rows"` (every task as a row) or `"rollups"` (one ROLLUPS frame per
             closed second instead; docs/PROTOCOL.md, "Live rollups").
+        packed_rollups: Ask for ROLLUPS with packed histograms (docs/PROTOCOL.md, "Packed
+            histograms"); a server without them sends int lists, which are read as well.
     """
 
     def __init__(
@@ -80,9 +82,11 @@ class MonitorClient:
         timeout_s: float = 5.0,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         live_tasks: str = "rows",
+        packed_rollups: bool = True,
     ) -> None:
         self.path = Path(path)
         self.live_tasks = live_tasks
+        self.packed_rollups = packed_rollups
         self.read_only = read_only
         self.events = tuple(events)
         self.tasks = tasks
@@ -176,7 +180,13 @@ class MonitorClient:
         self.resume_seq = resume_seq
         self.rollups_until_s = rollups_since_s
         sub = Subscribe(
-            self.events, self.tasks, self.history, resume_seq, self.live_tasks, rollups_since_s
+            self.events,
+            self.tasks,
+            self.history,
+            resume_seq,
+            self.live_tasks,
+            rollups_since_s,
+            self.packed_rollups,
         )
         self._send(encode(sub))
 

@@ -27,7 +27,8 @@ from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import PoolmonError, ProtocolError
 from poolmon.core.events import TaskBatch
 from poolmon.core.protocol import Batch, Frame, Heartbeat, HistoryEnd, Rollups, Welcome
-from poolmon.core.rollup import Rollup
+from poolmon.core.rollup_batch import fold_rollups
+from poolmon.core.rollup_cols import rollup_cols
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
 from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
@@ -56,6 +57,7 @@ class SourceStatus:
         dropped: Events lost in transport since attaching (sequence gaps, server drops).
         read_only: Whether commands that change the pool are refused locally.
         attempts: Connection attempts since the last successful one.
+        filling: The history (backfill or resume) is still arriving: figures are partial.
     """
 
     state: ConnectionState | str = "connecting"
@@ -64,6 +66,7 @@ class SourceStatus:
     dropped: int = 0
     read_only: bool = False
     attempts: int = 0
+    filling: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,7 @@ class Monitor:
         self._disconnected_at_ns: int | None = None
         self._server_dropped = 0
         self._history_lost = 0
+        self._filling = False  # between WELCOME and HISTORY_END
         self._drop: tuple[str, str, float, int] | None = None
         self._notice: tuple[str, int] | None = None
         self._attempts = 0
@@ -219,7 +223,9 @@ class Monitor:
         client = self._client.client
         if client is not None:
             dropped += client.lost_records
-        return SourceStatus(state, detail, severity, dropped, self.read_only, self._attempts)
+        return SourceStatus(
+            state, detail, severity, dropped, self.read_only, self._attempts, self._filling
+        )
 
     def snapshot(self, window_s: int) -> PoolSnapshot:
         """The aggregator's snapshot, taken under the lock."""
@@ -301,12 +307,12 @@ class Monitor:
             if self._state != LIVE:
                 self._set(LIVE, "")
         elif isinstance(item, Rollups):
-            rollups = [Rollup.from_wire(wire) for wire in item.rollups]
+            rollups = rollup_cols(item.rollups)  # read (and checked) outside the lock
             with self.lock:
                 self._flush_locked()  # held rows first: a rollup adds only what they lack
-                for rollup in rollups:
-                    self.aggregator.ingest_rollup(rollup)
+                fold_rollups(self.aggregator, rollups)
         elif isinstance(item, HistoryEnd):
+            self._filling = False
             self.histories[item.resumed] += 1
             self._history_lost += item.lost
             if item.lost:
@@ -356,7 +362,7 @@ class Monitor:
             agg = self.aggregator
             agg.note_link_down(last_data_ns)
             kind = drop_kind(item.reason, agg.pool, agg.pool_state == "terminated")
-        self._drop = (kind, item.reason, item.retry_in_s, item.attempt)
+        self._drop, self._filling = (kind, item.reason, item.retry_in_s, item.attempt), False
         self._set(DISCONNECTED, kind, "error")
 
     def _drop_detail(self) -> str:
@@ -389,5 +395,5 @@ class Monitor:
                 was = f"was {old.pid}" if old.pid != info.pid else "same process"
                 text = f"pool restarted: new pid {info.pid} ({was})"
                 self._notice = (text, self.clock.monotonic_ns())
-        self._disconnected_at_ns = None
+        self._disconnected_at_ns, self._filling = None, True
         self._set(CONNECTING, f"attached to {welcome.pool} (pid {welcome.pid}); receiving history")

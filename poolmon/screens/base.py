@@ -102,7 +102,7 @@ class PoolmonScreen(Screen[None]):
     def show_frame(self, frame: Frame) -> None:
         """Draw a frame: shared chrome first, then the body."""
         self.frame = frame
-        if not self.is_mounted:
+        if not self.is_mounted or not self.query(HeaderBar):  # children not composed yet
             return
         header = self.query_one(HeaderBar)
         header.snapshot = frame.snapshot

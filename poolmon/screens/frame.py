@@ -8,13 +8,16 @@ free of sockets and threads, and makes any screen renderable from a hand-built f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from poolmon.core.advisor.model import Finding
 from poolmon.core.fleet_summary import PoolRow
 from poolmon.core.op_detail import OperationDetail
 from poolmon.core.self_figures import SelfFigures
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
 from poolmon.core.tuning import SettingSpec
+
+if TYPE_CHECKING:  # the advisor is imported when its screen opens (poolmon/app/lazy.py)
+    from poolmon.core.advisor.model import Finding
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from test_rollup_fold import random_batch
 
 from poolmon.core.errors import ProtocolError
 from poolmon.core.rollup import Hist, Rollup, RollupBuilder
-from poolmon.core.rollup_pack import pack_rollup, unpack_rollup
+from poolmon.core.rollup_pack import PACK_PLAIN, as_lists, pack_rollup, unpack_rollup
 
 
 @settings(max_examples=40, deadline=None)
@@ -21,13 +21,26 @@ def test_unpack_gives_back_the_exact_wire_form(seed: int, n: int) -> None:
     builder.add(random_batch(rng, n, ops=("a", "b", "c"), errs=("", "ValueError")))
     for rollup in builder.flush():
         wire = unpack_rollup(pack_rollup(rollup))
-        assert wire == rollup.to_wire()
+        assert wire == rollup.to_wire(packed=True)
+        assert as_lists(wire) == rollup.to_wire()
         assert Rollup.from_wire(wire) == rollup
 
 
 def test_an_empty_second_round_trips() -> None:
     rollup = Rollup(5_000_000_000, 0, (0, 0, 0, 0, 0), (), (), (), Hist(), Hist())
-    assert unpack_rollup(pack_rollup(rollup)) == rollup.to_wire()
+    assert unpack_rollup(pack_rollup(rollup)) == rollup.to_wire(packed=True)
+    assert as_lists(unpack_rollup(pack_rollup(rollup))) == rollup.to_wire()
+
+
+def test_a_count_beyond_32_bits_is_kept_exactly() -> None:
+    big = Hist((3, 1279), (1, 2**40), 5.0, 1, 2)
+    rollup = Rollup(7_000_000_000, 2**40 + 1, (2**40 + 1, 0, 0, 0, 0), (), (), (), big, Hist())
+    blob = pack_rollup(rollup)
+    assert blob[0] == PACK_PLAIN
+    wire = unpack_rollup(blob)
+    assert len(wire["d"][1]) == 16  # two 8-byte counts
+    assert Rollup.from_wire(wire) == rollup
+    assert as_lists(wire)["d"][:2] == [[3, 1279], [1, 2**40]]
 
 
 @pytest.mark.parametrize("blob", [b"", b"\x07abc", b"\x01not zlib", b"\x01" + b"x\x9c\x03\x00"])

@@ -53,3 +53,15 @@ def tasks(n: int, *, start: int = 0, at_ns: int | None = None, status: int = 0) 
             for i in range(n)
         ]
     )
+
+
+def frames_until(client: Any, done: Any) -> list[Any]:
+    """Frames a `MonitorClient` receives up to the first for which `done(frame)` holds."""
+    got: list[Any] = []
+    deadline = time.monotonic() + 15
+    while not got or not done(got[-1]):
+        assert time.monotonic() < deadline, f"gave up after {[type(f).__name__ for f in got]}"
+        frame = client.recv(0.5)
+        if frame is not None:
+            got.append(frame)
+    return got

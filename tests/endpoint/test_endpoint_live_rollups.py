@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import msgpack
 import pytest
-from endpoint_fakes import tasks
+from endpoint_fakes import frames_until, tasks
 
 from poolmon.core.events import TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT, TaskBatch
 from poolmon.core.protocol import (
@@ -40,17 +40,6 @@ def _until(predicate: Callable[[], bool], timeout_s: float = 15.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
-
-
-def _frames_until(client: MonitorClient, done: Callable[[Frame], bool]) -> list[Frame]:
-    got: list[Frame] = []
-    deadline = time.monotonic() + 15
-    while not got or not done(got[-1]):
-        assert time.monotonic() < deadline, f"gave up after {[type(f).__name__ for f in got]}"
-        frame = client.recv(0.5)
-        if frame is not None:
-            got.append(frame)
-    return got
 
 
 def _counted(frames: list[Frame]) -> int:
@@ -90,15 +79,15 @@ def test_live_tasks_arrive_as_one_rollup_per_second_not_rows(
     rows_client.connect()
     assert client.welcome is not None
     assert "live_rollups" in client.welcome.capabilities
-    _frames_until(client, lambda f: isinstance(f, HistoryEnd))
-    _frames_until(rows_client, lambda f: isinstance(f, HistoryEnd))
+    frames_until(client, lambda f: isinstance(f, HistoryEnd))
+    frames_until(rows_client, lambda f: isinstance(f, HistoryEnd))
     total, t0 = 0, time.monotonic()
     while time.monotonic() - t0 < 1.5:  # 1.5 s of small batches, as a busy pool flushes them
         telemetry.emit_tasks(tasks(7, start=total), {})
         total += 7
         time.sleep(0.01)
     last_second = time.time_ns() // S
-    got = _frames_until(client, lambda f: isinstance(f, Rollups) and f.until_s > last_second)
+    got = frames_until(client, lambda f: isinstance(f, Rollups) and f.until_s > last_second)
     assert _rows(got) == 0
     assert _counted(got) == total
     seconds = [
@@ -111,7 +100,7 @@ def test_live_tasks_arrive_as_one_rollup_per_second_not_rows(
     assert client.rollups_until_s is not None
     assert client.rollups_until_s > last_second
     # the same tasks reach a rows subscriber as many batches of rows
-    rows_got = _frames_until(rows_client, lambda f: _rows([f]) > 0)
+    rows_got = frames_until(rows_client, lambda f: _rows([f]) > 0)
     while _rows(rows_got) < total:
         frame = rows_client.recv(2)
         assert frame is not None
@@ -128,10 +117,10 @@ def test_a_resume_resends_the_seconds_closed_while_away(
     server = _server(make_server)
     first = MonitorClient(server.path, live_tasks="rollups")
     first.connect()
-    _frames_until(first, lambda f: isinstance(f, HistoryEnd))
+    frames_until(first, lambda f: isinstance(f, HistoryEnd))
     telemetry.emit_tasks(tasks(30), {})
     second_of = time.time_ns() // S
-    got = _frames_until(first, lambda f: isinstance(f, Rollups) and f.until_s > second_of)
+    got = frames_until(first, lambda f: isinstance(f, Rollups) and f.until_s > second_of)
     resume, since = first.resume_seq, first.rollups_until_s
     first.close()
     telemetry.emit_tasks(tasks(12, start=100), {})  # while away
@@ -139,7 +128,7 @@ def test_a_resume_resends_the_seconds_closed_while_away(
     _until(lambda: server.history.rollups_until_s > away_second)
     again = MonitorClient(server.path, live_tasks="rollups")
     again.connect(resume_seq=resume, rollups_since_s=since)
-    got2 = _frames_until(again, lambda f: isinstance(f, HistoryEnd))
+    got2 = frames_until(again, lambda f: isinstance(f, HistoryEnd))
     end = got2[-1]
     assert isinstance(end, HistoryEnd)
     assert end.resumed
@@ -157,7 +146,7 @@ def test_a_resume_without_rollups_since_takes_a_full_backfill(
     _until(lambda: server.history.rollups_until_s > 0)
     client = MonitorClient(server.path, live_tasks="rollups")
     client.connect(resume_seq=server.history.next_seq)  # no rollups_since_s: cannot resume
-    got = _frames_until(client, lambda f: isinstance(f, HistoryEnd))
+    got = frames_until(client, lambda f: isinstance(f, HistoryEnd))
     assert isinstance(got[-1], HistoryEnd)
     assert not got[-1].resumed
     assert _counted(got) == 5
@@ -258,9 +247,9 @@ def test_an_idle_pool_still_says_how_far_it_has_counted(
     server = _server(make_server)
     client = MonitorClient(server.path, live_tasks="rollups")
     client.connect()
-    _frames_until(client, lambda f: isinstance(f, HistoryEnd))
+    frames_until(client, lambda f: isinstance(f, HistoryEnd))
     now_s = time.time_ns() // S
-    got = _frames_until(client, lambda f: isinstance(f, Rollups) and f.until_s > now_s)
+    got = frames_until(client, lambda f: isinstance(f, Rollups) and f.until_s > now_s)
     assert _counted(got) == 0  # no tasks, yet every second before until_s is known to be empty
     assert client.rollups_until_s is not None
     assert client.rollups_until_s > now_s

@@ -12,16 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from poolmon.core.alerts.rulefile import Problem, format_problem
-from poolmon.core.alerts.rules import did_you_mean
 from poolmon.core.alerts.tomllines import TomlSyntaxError, parse_toml
 from poolmon.core.config.schema import BY_NAME, KEYS, SECTIONS, Key, section_keys
 from poolmon.core.config.values import BadValue, check, from_text
 from poolmon.core.errors import ConfigError
 
+if TYPE_CHECKING:
+    from poolmon.core.alerts.rulefile import Problem
+
 ENV_PREFIX = "POOLMON_"
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    """`poolmon.core.alerts.rules.did_you_mean`, imported only when a name is wrong.
+
+    The rule engine it lives in is not needed to read a correct configuration, and importing
+    it was ~50 ms of `poolmon attach`'s start-up.
+    """
+    from poolmon.core.alerts.rules import did_you_mean as suggest
+
+    return suggest(word, choices)
+
+
 FILE_VARIABLE = "POOLMON_CONFIG"
 """The variable naming the configuration file (not a setting itself)."""
 
@@ -31,6 +45,8 @@ class ConfigFileError(ConfigError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
+        from poolmon.core.alerts.rulefile import format_problem
+
         super().__init__("\n".join(format_problem(p) for p in problems))
 
 

@@ -145,6 +145,7 @@ def _subscribe(m: Mapping[str, Any]) -> Subscribe:
         resume_seq=None if resume is None else f.check_uint("resume_seq", resume),
         live_tasks=live_tasks,
         rollups_since_s=None if since is None else f.check_uint("rollups_since_s", since),
+        packed_rollups=f.boolean(m, "packed_rollups", False),
     )
 
 

@@ -166,6 +166,13 @@ def examples() -> list[tuple[str, Frame]]:
         "d": [[40], [1], 1500.0, 1500, 1500],
         "q": [[20], [1], 200.0, 200, 200],
     }
+    packed = {  # the same second with packed histograms (SUBSCRIBE `packed_rollups`)
+        **rollup,
+        "v": 2,
+        "op": [["fetch", 1, 0, [b"\x28\x00", b"\x01\x00\x00\x00", 1500.0, 1500, 1500]]],
+        "d": [b"\x28\x00", b"\x01\x00\x00\x00", 1500.0, 1500, 1500],
+        "q": [b"\x14\x00", b"\x01\x00\x00\x00", 200.0, 200, 200],
+    }
     return [
         ("HELLO", Hello(client="poolmon attach", pid=4242, read_only=False)),
         (
@@ -183,6 +190,7 @@ def examples() -> list[tuple[str, Frame]]:
         ("SUBSCRIBE", Subscribe(events=("poolmon.worker",), tasks=True, history=True)),
         ("BATCH", Batch(10, 12, ((10, state),), ((11, tasks),))),
         ("ROLLUPS", Rollups((rollup,), until_s=t0 // 1_000_000_000)),
+        ("ROLLUPS, packed histograms", Rollups((packed,), until_s=t0 // 1_000_000_000)),
         ("HISTORY_END", HistoryEnd(live_seq=12, rollups_until_s=t0 // 1_000_000_000)),
         ("HEARTBEAT", Heartbeat(ts_ns=t0, next_seq=12, dropped_records=3, dropped_tasks=130)),
         ("COMMAND", Command(7, "resize", {"size": 8})),

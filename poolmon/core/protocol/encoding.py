@@ -140,6 +140,8 @@ def _fields_of(frame: Frame) -> dict[str, Any]:
             sub["live_tasks"] = frame.live_tasks
         if frame.rollups_since_s is not None:
             sub["rollups_since_s"] = frame.rollups_since_s
+        if frame.packed_rollups:
+            sub["packed_rollups"] = True
         return sub
     if isinstance(frame, Rollups):
         return {"rollups": list(frame.rollups), "until_s": frame.until_s}

@@ -40,6 +40,7 @@ CAPABILITIES: Final[tuple[str, ...]] = (
     "commands",
     "heartbeat",
     "live_rollups",
+    "packed_rollups",
 )
 """What a version-1 server offers; listed in WELCOME so clients can adapt without a version bump."""
 
@@ -122,6 +123,10 @@ class Subscribe:
         rollups_since_s: With `live_tasks="rollups"` and `resume_seq`: the first second whose
             rollup the client lacks (the `until_s` it last received), so a resume resends the
             seconds closed while it was away.
+        packed_rollups: Receive ROLLUPS with packed histograms (rollup version 2, capability
+            `packed_rollups`; docs/PROTOCOL.md, "Packed histograms"): a 15-minute backfill
+            is a million bucket numbers and counts, which as msgpack ints cost the monitor
+            most of its attach time; as little-endian arrays numpy reads them in one call.
     """
 
     events: tuple[str, ...] = ("",)
@@ -130,6 +135,7 @@ class Subscribe:
     resume_seq: int | None = None
     live_tasks: str = "rows"
     rollups_since_s: int | None = None
+    packed_rollups: bool = False
 
 
 @dataclass(frozen=True, slots=True)

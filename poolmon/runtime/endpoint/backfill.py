@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from poolmon.core.protocol import HistoryEnd, Subscribe
+from poolmon.core.rollup_pack import as_lists
 from poolmon.runtime.endpoint import fanout
 from poolmon.runtime.endpoint.connection import Connection, live_rollups, subscription_key
 from poolmon.runtime.endpoint.fitting import queue_batch, queue_rollups
@@ -39,6 +40,9 @@ def _queue_records(
 
 
 def _queue_rollups(conn: Connection, wires: Sequence[dict[str, Any]], until_s: int) -> None:
+    """Queue history's packed rollups, as int lists for a monitor that did not ask for bins."""
+    if not conn.packed_rollups:
+        wires = [as_lists(w) for w in wires]
     for i in range(0, len(wires), ROLLUPS_PER_FRAME):
         queue_rollups(conn, tuple(wires[i : i + ROLLUPS_PER_FRAME]), until_s)
 
@@ -55,6 +59,7 @@ def send_history(conn: Connection, sub: Subscribe, history: History) -> int:
     """
     conn.key = subscription_key(sub)
     conn.live_rollups = rolls = live_rollups(sub)
+    conn.packed_rollups = sub.packed_rollups
     live = history.next_seq
     lost = 0
     if sub.resume_seq is not None:

@@ -73,6 +73,7 @@ class Connection:
         "opened_ns",
         "out",
         "out_bytes",
+        "packed_rollups",
         "peer_eof",
         "peer_pid",
         "peer_uid",
@@ -97,6 +98,8 @@ class Connection:
         self.key: tuple[tuple[str, ...], bool] = ((), False)
         self.live_rollups = False
         """Live tasks go to this monitor as closed seconds' rollups, not rows."""
+        self.packed_rollups = False
+        """ROLLUPS go to this monitor with packed histograms (rollup wire version 2)."""
         self.out: deque[bytes | memoryview] = deque()
         self.out_bytes = 0
         self.sent_end = 0

@@ -56,7 +56,7 @@ class Backfill:
     """What a newly attached monitor receives before the live stream.
 
     Attributes:
-        rollups: Wire forms of the closed rollups, oldest first.
+        rollups: Packed wire forms (version 2) of the closed rollups, oldest first.
         until_s: Every rollup covers a second before this one (0 when none).
         records: Held events (latest-by-key and recent) and the task rows of second
             `until_s` or later, as `(seq, record)` ascending.
@@ -258,7 +258,7 @@ class History:
         return 0 if self._closed_through is None else self._closed_through + 1
 
     def rollups_since(self, second: int | None) -> tuple[dict[str, Any], ...] | None:
-        """Wire forms of the held rollups of `second` and later, or None if one is gone.
+        """Packed wire forms of the held rollups of `second` and later, or None if one is gone.
 
         What a live-rollups monitor missed while it was away (docs/PROTOCOL.md, "Live
         rollups"); None (it must take a full backfill) when it names no second or a rollup

@@ -36,9 +36,8 @@ def send_live_rollups(
         history: The pool's history (the frame's `until_s` is its first open second).
         limit: The per-connection output bound (`EndpointServer.out_buffer_bytes`).
     """
-    frame: bytes | None = None
-    wires: tuple[dict[str, object], ...] = ()
-    until_s = 0
+    frames: dict[bool, tuple[bytes, tuple[dict[str, object], ...]]] = {}
+    until_s = history.rollups_until_s
     queued = []
     for conn in conns:
         if conn.state != LIVE or not conn.live_rollups:
@@ -47,10 +46,11 @@ def send_live_rollups(
             conn.dropped_records += len(closed)
             conn.dropped_tasks += sum(r.count for r in closed)
             continue
-        if frame is None:
-            wires = tuple(r.to_wire() for r in closed)
-            until_s = history.rollups_until_s
-            frame = encode(Rollups(wires, until_s))
+        packed = conn.packed_rollups  # each form encoded once, shared by its monitors
+        if packed not in frames:
+            wires = tuple(r.to_wire(packed) for r in closed)
+            frames[packed] = encode(Rollups(wires, until_s)), wires
+        frame, wires = frames[packed]
         if len(frame) - 4 <= conn.max_frame_size:
             conn.queue(frame)
         else:

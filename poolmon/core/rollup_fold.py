@@ -222,7 +222,7 @@ class SecondFolder:
         if closed is not None and int(sec.min()) <= closed:
             late = sec <= closed
             self.late_rows += int(np.count_nonzero(late))
-            sec = np.where(late, min(self.open, default=closed + 1), sec)
+            sec = np.where(late, closed + 1, sec)  # the endpoint's backfill relies on it
         lo, hi = int(sec.min()), int(sec.max())
         if lo == hi:
             return [lo], None

@@ -39,15 +39,37 @@ def test_backfill_counts_every_task_once() -> None:
 
 def test_batch_straddling_the_cut_is_split() -> None:
     history = History(close_grace_s=0)
-    history.add_tasks(tasks(4, at_ns=T0))
-    history.tick(T0 + S)  # closes second T0
-    mixed = tasks(3, start=10, at_ns=T0 + S + 5)
-    mixed.start_ns[0] = T0 + 10  # one late row of the closed second
-    history.add_tasks(mixed)
+    history.add_tasks(tasks(4, at_ns=T0 + 5))
+    history.tick(T0 + 2 * S)  # closes seconds T0 and T0 + 1
+    history.add_tasks(tasks(3, start=10, at_ns=T0 + 2 * S + 5))
+    history.tick(T0 + 3 * S)  # closes T0 + 2
+    history.add_tasks(tasks(2, start=20, at_ns=T0 + 3 * S + 5))
     backfill = history.backfill()
-    assert backfill.until_s == T0 // S + 1
+    assert backfill.until_s == T0 // S + 3
+    assert sum(Rollup.from_wire(w).count for w in backfill.rollups) == 7
     (raw,) = [r for _, r in backfill.records]
-    assert list(raw.task_id) == [11, 12]  # type: ignore[union-attr]
+    assert list(raw.task_id) == [20, 21]  # type: ignore[union-attr]
+
+
+def test_a_row_late_for_its_closed_second_is_backfilled_once() -> None:
+    """Counted in the first open second, so it is sent raw until that second closes, then in
+    its rollup: never in neither (a monitor attaching then lost it) and never in both."""
+    history = History(close_grace_s=0)
+    history.add_tasks(tasks(4, at_ns=T0 + 5))
+    history.tick(T0 + S)  # closes second T0; T0 + 1 is the first open one
+    late = tasks(3, start=10, at_ns=T0 + S + 5)
+    late.start_ns[0] = T0 + 10  # finished in the closed second T0
+    history.add_tasks(late)
+
+    def counted() -> tuple[int, list[int]]:
+        backfill = history.backfill()
+        rolled = sum(Rollup.from_wire(w).count for w in backfill.rollups)
+        raw = [i for _, r in backfill.records for i in r.task_id]  # type: ignore[union-attr]
+        return rolled, raw
+
+    assert counted() == (4, [10, 11, 12])
+    history.tick(T0 + 2 * S)  # closes T0 + 1, which counted the late row
+    assert counted() == (7, [])
 
 
 def test_resume_returns_held_records_or_none_once_evicted() -> None:
@@ -118,7 +140,8 @@ def test_late_monitor_gets_rollups_and_a_reconnect_resumes(
         assert frame is not None
         frames.append(frame)
     rollups = [Rollup.from_wire(w) for f in frames if isinstance(f, Rollups) for w in f.rollups]
-    assert sum(r.count for r in rollups) == 50
+    raw = [i for f in frames if isinstance(f, Batch) for _, b in f.tasks for i in b.task_id]
+    assert sum(r.count for r in rollups) + len(raw) == 50  # a row late for its second is raw
     end = frames[-1]
     assert isinstance(end, HistoryEnd)
     assert not end.resumed

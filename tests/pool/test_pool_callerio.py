@@ -237,24 +237,26 @@ def test_a_stream_into_busy_workers_does_not_look_for_an_idle_one(
     """
     pool = make_pool(1)
     eng = pool._eng  # type: ignore[attr-defined]
-    tries: list[int] = []
+    tries: list[bool] = []  # per try: was the only worker still running `busy` then?
+    running: list[cf.Future[Any]] = []
     real_one = eng.dispatch_one
 
     def counted_one() -> bool:
-        tries.append(1)
+        tries.append(bool(running) and not running[0].done())
         return bool(real_one())
 
     monkeypatch.setattr(eng, "dispatch_one", counted_one)
     assert pool.submit(ident, 0).result(30) == 0
     assert tries  # an idle pool: the short path was tried (and taken)
     assert eng.ready_workers == 1
-    busy = pool.submit(sleepy, 0.3)
+    busy = pool.submit(sleepy, 1.0)
+    running.append(busy)
     del tries[:]
     more = []
     for i in range(20):
         time.sleep(0.005)  # let the pool go idle between submits: each one is a kick
         more.append(pool.submit(ident, i))
-    assert eng.ready_workers == 0
-    assert not tries
-    assert busy.result(30) == 0.3
+    # A loaded machine may finish `busy` before the last submit: tries after that are right.
+    assert not any(tries)
+    assert busy.result(30) == 1.0
     assert [f.result(30) for f in more] == list(range(20))

@@ -37,6 +37,10 @@ class Engine(Protocol):
         """Record the pool's identity."""
         ...
 
+    def note_link_down(self, last_data_ns: int) -> None:
+        """The connection dropped: freeze at the last data."""
+        ...
+
     def mark_gap(self, start_ns: int, end_ns: int) -> None:
         """Record a stretch without data."""
         ...
@@ -122,7 +126,11 @@ class FeedSource:
         self.play(self._generator, seconds)
 
     def disconnect(self, detail: str = "connection lost; reconnecting in 1.0s") -> None:
-        """Enter the disconnected state (the data stays)."""
+        """Enter the disconnected state as the monitor does: the data stays, frozen at now.
+
+        Uptime and task ages stop and worker states read "unknown", as in the real app.
+        """
+        self.engine.note_link_down(self.clock.time_ns())
         self.set_status("disconnected", detail, "error")
 
     def set_status(

@@ -125,6 +125,8 @@ class HeaderBar(Widget):
         parts.append((Text(f"  window {fmt.window(self.window_s)}"), 2))
         if snap is not None and snap.pool.pid:
             sizes = f"  {fmt.count(snap.size)} workers {fmt.count(snap.busy)} busy"
+            if snap.data_until_ns is not None:  # no connection: how busy they are is unknown
+                sizes = f"  {fmt.count(snap.size)} workers (last seen)"
             parts.append((Text(sizes, style=muted), 3))
         if snap is not None and snap.autotune.enabled is not None:
             parts.append((Text(autotune_words(snap), style=muted), 4))

@@ -253,7 +253,8 @@ class WorkerTable(ScrollView, can_focus=True):
         total = len(self._workers)
         shown = len(self._rows)
         alive = sum(1 for w in self._workers if w.alive)
-        self.border_title = f"Workers {alive} alive" + (
+        unknown = alive and all(w.state == "unknown" for w in self._workers if w.alive)
+        self.border_title = f"Workers {alive} {'last seen' if unknown else 'alive'}" + (
             f" · {shown}/{total} shown" if shown != total else ""
         )
         subtitle = f"sort: {SORTS[self.row_order][0]} {self.sort.arrow}"

@@ -35,6 +35,7 @@ from poolmon.core.recording.format import (
     encode_block,
     encode_header,
 )
+from poolmon.core.recording.rawbatch import UndecodedBatch, packed_batch_entry
 
 BLOCK_S: Final = 1.0
 """A block is written at least this often (what a SIGKILL can lose)."""
@@ -73,6 +74,8 @@ def part_path(path: Path, part: int) -> Path:
 
 def frame_cost(frame: Frame) -> int:
     """An estimate of a frame's bytes in the queue (64 per task row, 256 per event)."""
+    if isinstance(frame, UndecodedBatch):
+        return 128 + len(frame.body)
     if isinstance(frame, Batch):
         return 128 + sum(64 * len(b) for _, b in frame.tasks) + 256 * len(frame.events)
     return 512
@@ -200,8 +203,14 @@ class RecordingWriter:
         entries: list[Entry] = []
         raw = 0
         for item, recv_ns in self._take():
-            entry = item if isinstance(item, Entry) else frame_entry(item, recv_ns)
-            if not isinstance(item, Entry):
+            if isinstance(item, Entry):
+                entry = item
+            elif isinstance(item, UndecodedBatch):  # before Batch: never decode it here
+                entry, rows = packed_batch_entry(item.body, recv_ns)
+                self.frames += 1
+                self.tasks += rows
+            else:
+                entry = frame_entry(item, recv_ns)
                 self.frames += 1
                 if isinstance(item, Batch):
                     self.tasks += sum(len(b) for _, b in item.tasks)

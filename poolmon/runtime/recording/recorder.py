@@ -150,8 +150,14 @@ class Recorder:
         parts = f", {w.header.part} files" if w.header.part > 1 else ""
         return (
             f"{w.frames:,} frames, {w.tasks:,} tasks, {w.bytes / 1e6:.1f} MB{per_task}{parts}, "
-            f"{w.dropped_frames:,} frames dropped by a slow disk, {self.links - 1} reconnects"
+            f"{w.dropped_frames:,} frames dropped by a slow disk, "
+            f"{self.lost_records():,} records the pool could not send, {self.links - 1} reconnects"
         )
+
+    def lost_records(self) -> int:
+        """Records the pool dropped for this recorder (its buffer overflowed), all connections."""
+        client = self._client.client
+        return self._client.lost_records + (client.lost_records if client is not None else 0)
 
 
 def recordings_dir() -> Path:

@@ -322,11 +322,15 @@ class MonitorClient:
         if not data:
             self._lost("the pool closed the connection")
         try:
-            frames = self._decoder.feed(data)
+            frames = self._frames_of(data)
         except FrameError as exc:
             self._lost(f"invalid data from the pool: {exc}")
         for frame in frames:
             self._dispatch(frame)
+
+    def _frames_of(self, data: bytes) -> list[Frame]:
+        """The frames received bytes complete (`RawMonitorClient` keeps BATCH bodies undecoded)."""
+        return self._decoder.feed(data)
 
     def _dispatch(self, frame: Frame) -> None:
         if isinstance(frame, Reply):

@@ -61,14 +61,21 @@ class ReconnectingClient:
     Args:
         path: Socket path.
         backoff: Reconnection delays.
+        client_class: The client to connect with (`MonitorClient` when None).
         **options: `MonitorClient` keyword arguments.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, backoff: Backoff | None = None, **options: Any
+        self,
+        path: str | os.PathLike[str],
+        *,
+        backoff: Backoff | None = None,
+        client_class: type[MonitorClient] | None = None,
+        **options: Any,
     ) -> None:
         self.path = path
         self.backoff = backoff or Backoff()
+        self._client_class = client_class
         self._options = options
         self.client: MonitorClient | None = None
         self.lost_records = 0
@@ -107,7 +114,7 @@ class ReconnectingClient:
         from poolmon.runtime.client import MonitorClient
 
         while not self._stop.is_set():
-            client = MonitorClient(self.path, **self._options)
+            client = (self._client_class or MonitorClient)(self.path, **self._options)
             try:
                 welcome = client.connect(resume_seq=resume, rollups_since_s=since)
                 self.client = client

@@ -20,6 +20,7 @@ from typing import Any
 
 from poolmon import Pool
 from poolmon.bench.tasks import fail, ident
+from poolmon.runtime.recording.writer import DEFER_S
 
 REPO = str(Path(__file__).resolve().parents[2])
 
@@ -84,7 +85,7 @@ def record_real_pool(folder: Path, ok: int = 3000, failing: int = 40) -> Recorde
         pool.wait_ready(30)
         proc = start_recorder("recorded", path)
         run_load(pool, ok, failing)
-        time.sleep(1.5)  # the endpoint flushes, the writer writes its block
+        time.sleep(1.5 + DEFER_S)  # the endpoint flushes; blocks are written, idle CPU or not
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         totals = pool.stats().totals

@@ -268,11 +268,28 @@ class Decoder:
                 `max_frame_size`). The decoder then stays failed: every later call raises the
                 same error, because a byte stream cannot be resynchronised after garbage.
         """
+        bodies = self.bodies(data)
+        try:
+            return [decode_body(body) for body in bodies]
+        except FrameError as exc:
+            self._failed = exc
+            self._buf.clear()
+            raise
+
+    def bodies(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        """Like `feed`, but the completed frames' bodies as received, undecoded.
+
+        For a reader that stores frames rather than handling them (`poolmon record`): only
+        the length prefixes are read, so a frame costs one copy instead of a full decode.
+
+        Raises:
+            FrameError: A length of 0 or above `max_frame_size`; the decoder stays failed.
+        """
         if self._failed is not None:
             raise self._failed
         buf = self._buf
         buf += data
-        frames: list[Frame] = []
+        bodies: list[bytes] = []
         pos = 0
         size = len(buf)
         try:
@@ -288,14 +305,14 @@ class Decoder:
                 if size - pos - HEADER_SIZE < length:
                     break
                 start = pos + HEADER_SIZE
-                frames.append(decode_body(bytes(buf[start : start + length])))
+                bodies.append(bytes(buf[start : start + length]))
                 pos = start + length
         except FrameError as exc:
             self._failed = exc
             buf.clear()
             raise
         del buf[:pos]
-        return frames
+        return bodies
 
     def eof(self) -> None:
         """Declare the stream ended; complain if it ended inside a frame.

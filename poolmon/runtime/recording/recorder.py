@@ -3,11 +3,13 @@
 Why the monitor's own client: a recording must hold what a monitor would have received -
 the backfill on attach, the live stream, a resume or a fresh backfill after a reconnect - so
 the recorder runs the same `ReconnectingClient` (same handshake, subscription, resume and
-backoff) and stores each frame with its receive time. A dropped link is stored as a note (the
-replay shows the gap exactly where the live monitor did). The connection is read-only: a
-recorder never changes the pool. The file is opened (and its path checked) before the first
-connection, so a bad path fails at once; the header is written when the pool's WELCOME says
-who it is.
+backoff) and stores each frame with its receive time. Its connection is a `RawMonitorClient`:
+BATCH frames, nearly all the bytes, are kept as received (only their `seq`/`end` head is
+read), and the writer thread packs their task columns straight from those bytes. A dropped
+link is stored as a note (the replay shows the gap exactly where the live monitor did). The
+connection is read-only: a recorder never changes the pool. The file is opened (and its path
+checked) before the first connection, so a bad path fails at once; the header is written
+when the pool's WELCOME says who it is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from poolmon.core.protocol import Welcome
 from poolmon.core.recording.entries import LINK_DOWN
 from poolmon.core.recording.format import RecordingHeader
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.recording.rawclient import RawMonitorClient
 from poolmon.runtime.recording.writer import RecordingWriter, check_output
 
 
@@ -67,7 +70,12 @@ class Recorder:
         self.link_state = "connecting"
         """connecting, recording or reconnecting."""
         self._client = ReconnectingClient(
-            socket_path, backoff=backoff, read_only=True, client=client, events=("",)
+            socket_path,
+            backoff=backoff,
+            client_class=RawMonitorClient,
+            read_only=True,
+            client=client,
+            events=("",),
         )
         self._thread: threading.Thread | None = None
 
@@ -142,8 +150,14 @@ class Recorder:
         parts = f", {w.header.part} files" if w.header.part > 1 else ""
         return (
             f"{w.frames:,} frames, {w.tasks:,} tasks, {w.bytes / 1e6:.1f} MB{per_task}{parts}, "
-            f"{w.dropped_frames:,} frames dropped by a slow disk, {self.links - 1} reconnects"
+            f"{w.dropped_frames:,} frames dropped by a slow disk, "
+            f"{self.lost_records():,} records the pool could not send, {self.links - 1} reconnects"
         )
+
+    def lost_records(self) -> int:
+        """Records the pool dropped for this recorder (its buffer overflowed), all connections."""
+        client = self._client.client
+        return self._client.lost_records + (client.lost_records if client is not None else 0)
 
 
 def recordings_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Writing a recording: a bounded queue, a writer thread, blocks flushed every second, a size cap.
+"""Writing a recording: a bounded queue, a writer thread, blocks flushed each second, a size cap.
 
 Why a queue and a thread: the thread that reads the pool's socket must never wait for the
 disk, or the pool's endpoint would start dropping records for this monitor (and a recorder
@@ -10,6 +10,13 @@ Why blocks flushed every `block_s`: each block goes to the kernel with one `os.w
 as it is complete, so a recorder killed with SIGKILL (or a crashed app) leaves a file whose
 blocks all read, up to the last second before the kill (the page cache keeps what was
 written; `fsync` is only needed against a power cut and is done at close).
+
+Why "while a CPU is idle": packing and compressing are nearly all of a recorder's CPU, and on
+a machine whose cores the pool keeps busy they would come out of the pool's throughput. While
+`IdleGate` says no CPU is idle, the writer lets the received frames wait (up to `DEFER_S` or
+`DEFER_BYTES`, then it writes regardless, so nothing is dropped for it): a burst of tasks costs
+the pool only the reading of the socket, and is compressed in the first idle moment. The price:
+a SIGKILL during a long saturation loses up to `DEFER_S` instead of a second.
 
 The size cap either stops the recording with a clear reason or, with `rotate`, continues in
 the next part (`rec.pmrec`, `rec.part2.pmrec`, ...), each part a recording of its own.
@@ -35,6 +42,8 @@ from poolmon.core.recording.format import (
     encode_block,
     encode_header,
 )
+from poolmon.core.recording.rawbatch import UndecodedBatch, packed_batch_entry
+from poolmon.runtime.recording.idle import IdleGate
 
 BLOCK_S: Final = 1.0
 """A block is written at least this often (what a SIGKILL can lose)."""
@@ -45,6 +54,12 @@ QUEUE_BYTES: Final = 64 << 20
 LEVEL: Final = 1
 """zlib level: 6 saves about a tenth more on packed columns but costs nearly three times the
 CPU, and the recorder's CPU comes out of the pool's machine (bench investigate)."""
+DEFER_BYTES: Final = QUEUE_BYTES // 2
+"""While no CPU is idle, received frames wait for an idle moment up to this many bytes..."""
+DEFER_S: Final = 2.0
+"""...or this many seconds; then they are written at once (`IdleGate`, the module doc)."""
+IDLE_TICK_S: Final = 0.25
+"""How often the writer asks whether a CPU is idle (the answer covers this span)."""
 
 
 class RecordingPathError(PoolmonError):
@@ -73,6 +88,8 @@ def part_path(path: Path, part: int) -> Path:
 
 def frame_cost(frame: Frame) -> int:
     """An estimate of a frame's bytes in the queue (64 per task row, 256 per event)."""
+    if isinstance(frame, UndecodedBatch):
+        return 128 + len(frame.body)
     if isinstance(frame, Batch):
         return 128 + sum(64 * len(b) for _, b in frame.tasks) + 256 * len(frame.events)
     return 512
@@ -90,6 +107,8 @@ class RecordingWriter:
         time_ns: The wall clock for notes (injectable for tests).
         on_stop: Called once (from the writer thread) with the reason the writer stopped
             by itself (size cap, disk error).
+        block_s: How often a block is written (while a CPU is idle).
+        idle: Tells whether a CPU is idle (`IdleGate()` when None).
     """
 
     def __init__(
@@ -103,6 +122,7 @@ class RecordingWriter:
         time_ns: Callable[[], int] = time.time_ns,
         on_stop: Callable[[str], None] | None = None,
         block_s: float = BLOCK_S,
+        idle: IdleGate | None = None,
     ) -> None:
         check_output(path, force)
         self.path = path
@@ -125,7 +145,10 @@ class RecordingWriter:
         """Frames dropped because the queue was full (the disk too slow)."""
         self.stopped = ""
         """Why the writer stopped by itself, or empty."""
+        self.deferred = 0
+        """Ticks the writer let due frames wait because no CPU was idle (`IdleGate`)."""
         self._time_ns = time_ns
+        self._idle = idle or IdleGate()
         self._on_stop = on_stop
         self._queue: deque[tuple[Frame | Entry, int]] = deque()
         self._queued = 0
@@ -172,11 +195,21 @@ class RecordingWriter:
     # -- the writer thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        tick_s = min(self.block_s, IDLE_TICK_S)
+        due = time.monotonic() + self.block_s
         try:
             while True:
-                self._wake.wait(self.block_s)
+                self._wake.wait(tick_s)
                 self._wake.clear()
                 closing = self._closing
+                busy = self._idle.busy()  # asked every tick: it speaks of this tick only
+                if not closing:
+                    if time.monotonic() < due:
+                        continue
+                    if busy and self._may_wait():
+                        self.deferred += 1
+                        continue
+                due = time.monotonic() + self.block_s
                 self._write_queued()
                 if closing or self.stopped:
                     break
@@ -184,6 +217,14 @@ class RecordingWriter:
             self._stop(f"cannot write {self.current}: {exc.strerror or exc}")
         finally:
             self._finish()
+
+    def _may_wait(self) -> bool:
+        """Whether the queued frames may wait longer: neither `DEFER_BYTES` nor `DEFER_S` old."""
+        with self._lock:
+            if not self._queue or self._queued >= DEFER_BYTES:
+                return False
+            oldest_ns = self._queue[0][1]
+        return self._time_ns() - oldest_ns < DEFER_S * 1e9
 
     def _take(self) -> list[tuple[Frame | Entry, int]]:
         with self._lock:
@@ -200,8 +241,14 @@ class RecordingWriter:
         entries: list[Entry] = []
         raw = 0
         for item, recv_ns in self._take():
-            entry = item if isinstance(item, Entry) else frame_entry(item, recv_ns)
-            if not isinstance(item, Entry):
+            if isinstance(item, Entry):
+                entry = item
+            elif isinstance(item, UndecodedBatch):  # before Batch: never decode it here
+                entry, rows = packed_batch_entry(item.body, recv_ns)
+                self.frames += 1
+                self.tasks += rows
+            else:
+                entry = frame_entry(item, recv_ns)
                 self.frames += 1
                 if isinstance(item, Batch):
                     self.tasks += sum(len(b) for _, b in item.tasks)

@@ -73,9 +73,10 @@ def test_a_short_queue_is_not_copied() -> None:
 
 @pytest.mark.skipif(not glibc_figures(), reason="needs glibc's mallinfo2")
 def test_a_backlog_lives_outside_the_heap_and_goes_back_when_sent() -> None:
-    """8 MiB of small frames queued: the C heap does not hold them, and the OS gets them back.
+    """16 MiB of small frames queued: the C heap does not hold them, and the OS gets them back.
 
-    Without the spill the frames stay in the heap (mallinfo's in-use grows by 8 MiB) and,
+    The margins leave room for other threads of the test process allocating meanwhile.
+    Without the spill the frames stay in the heap (mallinfo's in-use grows by 16 MiB) and,
     once sent, leave free heap that glibc keeps (docs/BENCHMARKS.md, memory).
     """
     a, b = socket.socketpair()
@@ -85,13 +86,13 @@ def test_a_backlog_lives_outside_the_heap_and_goes_back_when_sent() -> None:
         in_use0 = glibc_figures()["glibc_in_use"]
         anon0 = smaps_figures()["rss_anon"]
         total = 0
-        while total < 8 * MIB:
+        while total < 16 * MIB:
             conn.queue(bytes([total % 251]) * 7000)  # a fresh frame, freed after queueing
             total += 7000
-        assert glibc_figures()["glibc_in_use"] - in_use0 < 1.5
-        assert smaps_figures()["rss_anon"] - anon0 > 6  # in the mapped blocks
+        assert glibc_figures()["glibc_in_use"] - in_use0 < 6
+        assert smaps_figures()["rss_anon"] - anon0 > 12  # in the mapped blocks
         _drain(conn, b, total)
-        assert smaps_figures()["rss_anon"] - anon0 < 1.5  # unmapped once sent
+        assert smaps_figures()["rss_anon"] - anon0 < 6  # unmapped once sent
     finally:
         a.close()
         b.close()

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from poolmon.bench.memory_probe import heap_probe
 from poolmon.bench.tasks import ident
 
 OPS = tuple(f"op{i:02d}" for i in range(20))
@@ -69,6 +70,10 @@ def pool_state(endpoint: Any) -> dict[str, Any]:
         "raw_max_mib": round(history._raw_task_bytes / 2**20, 2),
         "worker_rows": len(endpoint.insight.aggregator.workers.rows),
         "tasks_per_s": round(totals["throughput_per_s"]),
+        "queued_mib": round(
+            max((c.out_bytes for c in endpoint._conns.values()), default=0) / 2**20, 2
+        ),
+        **heap_probe(),
     }
 
 
@@ -155,6 +160,7 @@ def app_state(monitor: Any) -> dict[str, Any]:
         "frames": monitor.frames_seen,
         "reconnects": state.attempts,
         "tasks": tasks,
+        **heap_probe(),
     }
 
 

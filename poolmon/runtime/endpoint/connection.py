@@ -16,6 +16,7 @@ from itertools import islice
 from typing import Final
 
 from poolmon.core.protocol import DEFAULT_MAX_FRAME_SIZE, Decoder, Frame, Subscribe, encode
+from poolmon.runtime.endpoint.spill import SPILL_AFTER, Spill
 
 HELLO: Final = "hello"
 """Waiting for the monitor's HELLO."""
@@ -80,6 +81,7 @@ class Connection:
         "read_only",
         "sent_end",
         "sock",
+        "spill",
         "state",
     )
 
@@ -102,6 +104,8 @@ class Connection:
         """ROLLUPS go to this monitor with packed histograms (rollup wire version 2)."""
         self.out: deque[bytes | memoryview] = deque()
         self.out_bytes = 0
+        self.spill = Spill()
+        """A backlog's small frames, in mappings of their own (`spill`)."""
         self.sent_end = 0
         self.gap = False
         self.dropped_records = 0
@@ -112,10 +116,16 @@ class Connection:
         """The peer shut its side down (it may still read what is queued to it)."""
 
     def queue(self, *parts: bytes) -> None:
-        """Append already-encoded bytes to the output queue (unconditionally)."""
+        """Append already-encoded bytes to the output queue (unconditionally).
+
+        Behind a backlog of `SPILL_AFTER` bytes they are copied into mapped blocks (`spill`).
+        """
         for part in parts:
             if part:
-                self.out.append(part)
+                if self.out_bytes >= SPILL_AFTER or self.spill.open:
+                    self.spill.add(self.out, part)
+                else:
+                    self.out.append(part)
                 self.out_bytes += len(part)
 
     def queue_frame(self, frame: Frame) -> None:
@@ -136,6 +146,8 @@ class Connection:
             OSError: The peer is gone (the caller closes the connection).
         """
         out = self.out
+        if not out:
+            self.spill.seal(out)
         while out:
             try:
                 sent = self.sock.sendmsg(list(islice(out, _IOV_MAX)))
@@ -150,4 +162,6 @@ class Connection:
                 else:
                     out[0] = memoryview(head)[sent:]
                     sent = 0
+            if not out:
+                self.spill.seal(out)  # the open block goes out last
         return True

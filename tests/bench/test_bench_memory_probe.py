@@ -1,0 +1,26 @@
+"""The memory bench's heap probe: glibc's accounting, RSS by mapping and pymalloc's arenas."""
+
+from __future__ import annotations
+
+import pytest
+
+from poolmon.bench.memory_probe import glibc_figures, heap_probe, smaps_figures
+
+
+@pytest.mark.skipif(not glibc_figures(), reason="needs glibc's mallinfo2")
+def test_the_probe_sees_a_heap_block_and_its_release() -> None:
+    before = glibc_figures()["glibc_in_use"]
+    blocks = [bytearray(4000) for _ in range(2000)]  # ~8 MiB of heap blocks below 128 KiB
+    grown = glibc_figures()["glibc_in_use"] - before
+    del blocks
+    assert 7 < grown < 10
+    assert glibc_figures()["glibc_in_use"] - before < 1
+
+
+def test_rss_by_mapping_adds_up_and_names_the_parts() -> None:
+    probe = heap_probe()
+    parts = smaps_figures()
+    assert abs(parts["rss"] - sum(v for k, v in parts.items() if k != "rss")) < 0.01
+    assert parts["rss_file"] > 1  # the interpreter's own code
+    assert probe["pymalloc_arenas"] >= 1
+    assert probe["pymalloc_in_use"] > 0

@@ -41,7 +41,8 @@ EXPORT_BOUNDS_S: Final[tuple[float, ...]] = (
 
 STATUSES: Final[tuple[str, ...]] = ("ok", "error", "timeout", "crashed", "failed")
 """Status label values; `failed` only for backfilled failures of unknown kind."""
-_FAILED: Final = 4
+FAILED_STATUS: Final = 4
+"""Index of `failed` in `STATUSES`: backfilled failures of more than one kind."""
 OTHER_OP: Final = "(other)"
 """Where operations beyond the cap are counted."""
 
@@ -61,7 +62,7 @@ def rollup_fail_status(r: Rollup) -> int:
 def rollup_fail_status_of(by_status: Sequence[int]) -> int:
     """`rollup_fail_status` of a rollup's counts by status."""
     kinds = [i for i in range(TASK_OK + 1, TASK_CANCELLED) if by_status[i]]
-    return kinds[0] if len(kinds) == 1 else _FAILED
+    return kinds[0] if len(kinds) == 1 else FAILED_STATUS
 
 
 def op_status(

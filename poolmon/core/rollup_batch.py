@@ -33,7 +33,7 @@ import numpy as np
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.distring import DistRing
 from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
-from poolmon.core.op_totals import STATUSES
+from poolmon.core.op_totals import FAILED_STATUS, STATUSES
 from poolmon.core.ring import ENTITY_TIERS
 from poolmon.core.rollup import Rollup
 from poolmon.core.rollup_batch_workers import fold_workers
@@ -278,7 +278,7 @@ def _op_status(cols: RollupCols, g: _Groups) -> I64:
     split = np.asarray([f is not None for f in fails], dtype=bool)
     tc = np.asarray([f or (0, 0) for f in fails], dtype=np.int64).reshape(len(fails), 2)
     kinds = cols.status[g.row][:, TASK_ERROR:TASK_CANCELLED] != 0
-    only = np.where(kinds.sum(axis=1) == 1, kinds.argmax(axis=1) + TASK_ERROR, len(STATUSES) - 1)
+    only = np.where(kinds.sum(axis=1) == 1, kinds.argmax(axis=1) + TASK_ERROR, FAILED_STATUS)
     out = np.zeros((len(fails), len(STATUSES)), dtype=np.int64)
     out[:, TASK_OK] = g.count - g.failed
     rest = np.flatnonzero(~split)

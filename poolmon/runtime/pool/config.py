@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any, Literal
 
+from poolmon.core.advisor.autotune import AutotuneConfig
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.pool.worker import START_METHODS
 
@@ -274,3 +275,16 @@ def check_main_importable(start_method: str) -> None:
             "which is not a file (was the script read from stdin?); run it from a file, or "
             "pass start_method='fork'"
         )
+
+
+def autotune_config(autotune: object, monitor: object) -> AutotuneConfig:
+    """The `autotune` argument as a config; ConfigError for a bad value or no endpoint."""
+    if isinstance(autotune, AutotuneConfig):
+        config = autotune
+    elif isinstance(autotune, bool):
+        config = AutotuneConfig(enabled=autotune)
+    else:
+        raise ConfigError(f"autotune must be True, False or an AutotuneConfig, got {autotune!r}")
+    if config.enabled and monitor is False:
+        raise ConfigError("autotune needs the monitor endpoint (it runs there): monitor=False")
+    return config

@@ -8,6 +8,7 @@ read; the Executor API and the submit hot path stay in pool.py.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -319,3 +320,18 @@ class PoolControl:
         from poolmon.runtime.pool.stacks import worker_stack
 
         return worker_stack(self._eng, worker_id, method, timeout_s, self._cfg.stack_args)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Block until every worker is ready (useful before timing); False on timeout."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._eng.io_lock:
+                workers = list(self._eng.workers.values())
+                ok = len(workers) >= self._eng.target and all(
+                    w.state != "starting" for w in workers
+                )
+            if ok:
+                return True
+            if self._eng.finished.is_set() or (end is not None and time.monotonic() > end):
+                return False
+            time.sleep(0.002)

@@ -28,6 +28,7 @@ from poolmon.runtime.pool import closing
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.config import (
     PoolConfig,
+    autotune_config,
     check_int,
     check_not_bootstrapping,
     check_seconds,
@@ -37,10 +38,10 @@ from poolmon.runtime.pool.config import (
 from poolmon.runtime.pool.control import PoolControl
 from poolmon.runtime.pool.emitter import PoolEmitter
 from poolmon.runtime.pool.engine import Engine
-from poolmon.runtime.pool.errors import InitializerFailed, PoolClosed, SubmitError
+from poolmon.runtime.pool.errors import InitializerFailed, PoolClosed
 from poolmon.runtime.pool.future import PENDING, PoolFuture
 from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
-from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport, map_results
+from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport
 
 if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
@@ -342,43 +343,6 @@ class Pool(PoolControl, SubmitSupport, Executor):
         """
         return self._map(fn, iterables, timeout, chunksize, None)
 
-    def _map(
-        self,
-        fn: Callable[..., Any],
-        iterables: tuple[Iterable[Any], ...],
-        timeout: float | None,
-        chunksize: int,
-        opts: TaskOptions | None,
-    ) -> Iterator[Any]:
-        if not isinstance(chunksize, int) or chunksize < 1:
-            raise ValueError("chunksize must be >= 1.")
-        end = None if timeout is None else time.monotonic() + timeout
-        rows = zip(*iterables, strict=False)
-        futs: list[PoolFuture] = []
-        try:
-            if chunksize == 1:
-                for row in rows:
-                    futs.append(self._submit(fn, row, {}, opts))
-            else:
-                while True:
-                    chunk = list(itertools.islice(rows, chunksize))
-                    if not chunk:
-                        break
-                    futs.append(self._submit(fn, (), {}, opts, chunk))
-        except SubmitError as exc:
-            # as submit(): the call that does not pickle fails map() itself, and the calls
-            # queued before it are cancelled rather than left running for nobody
-            for fut in futs:
-                fut.cancel()
-            index = len(futs) * chunksize + (exc.row or 0)
-            raise SubmitError(
-                f"map() call {index}: {exc}; the {len(futs)} task(s) queued before it were "
-                "cancelled (any a worker had already started still run)",
-                part=exc.part,
-                row=index,
-            ) from exc
-        return map_results(futs, end, chunksize > 1)
-
     def options(
         self,
         *,
@@ -431,37 +395,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
 
         self._services.extend(start_pool_services(weakref.proxy(self)))
 
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        """Block until every worker is ready (useful before timing); False on timeout."""
-        end = None if timeout is None else time.monotonic() + timeout
-        while True:
-            with self._eng.io_lock:
-                workers = list(self._eng.workers.values())
-                ok = len(workers) >= self._eng.target and all(
-                    w.state != "starting" for w in workers
-                )
-            if ok:
-                return True
-            if self._eng.finished.is_set() or (end is not None and time.monotonic() > end):
-                return False
-            time.sleep(0.002)
-
     @property
     def autotune_config(self) -> AutotuneConfig:
         """How this pool auto-tunes its size (`enabled` False: only when a monitor asks)."""
         return self._autotune
-
-    # ------------------------------------------------------------------ control (thread-safe)
-
-
-def autotune_config(autotune: object, monitor: object) -> AutotuneConfig:
-    """The `autotune` argument as a config; ConfigError for a bad value or no endpoint."""
-    if isinstance(autotune, AutotuneConfig):
-        config = autotune
-    elif isinstance(autotune, bool):
-        config = AutotuneConfig(enabled=autotune)
-    else:
-        raise ConfigError(f"autotune must be True, False or an AutotuneConfig, got {autotune!r}")
-    if config.enabled and monitor is False:
-        raise ConfigError("autotune needs the monitor endpoint (it runs there): monitor=False")
-    return config

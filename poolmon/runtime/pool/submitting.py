@@ -10,27 +10,29 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.config import PoolConfig
 from poolmon.runtime.pool.engine import Engine
-from poolmon.runtime.pool.errors import PoolClosed, QueueFull
+from poolmon.runtime.pool.errors import PoolClosed, QueueFull, SubmitError
 from poolmon.runtime.pool.future import PoolFuture
+from poolmon.runtime.pool.options import TaskOptions
 
 SLOW_PACK = (TypeError, ValueError, OverflowError)
 """What a strict msgpack packer raises for a value that is not exactly msgpack-typed."""
 
 
 class SubmitSupport:
-    """Encoding and queue back-pressure for `Pool` (mixed in)."""
+    """Encoding, `map`'s submitting and queue back-pressure for `Pool` (mixed in)."""
 
     _eng: Engine
     _cfg: PoolConfig
     _closed: bool
     _pending: deque[PoolFuture]
     _pack: Callable[[Any], bytes]
+    _submit: Callable[..., PoolFuture]
 
     def _encode(
         self,
@@ -92,6 +94,44 @@ class SubmitSupport:
                     eng.space_cond.wait(left)
             finally:
                 eng.space_waiters -= 1
+
+    def _map(
+        self,
+        fn: Callable[..., Any],
+        iterables: tuple[Iterable[Any], ...],
+        timeout: float | None,
+        chunksize: int,
+        opts: TaskOptions | None,
+    ) -> Iterator[Any]:
+        """`map` (and a bound view's): submit every call now, then yield results in order."""
+        if not isinstance(chunksize, int) or chunksize < 1:
+            raise ValueError("chunksize must be >= 1.")
+        end = None if timeout is None else time.monotonic() + timeout
+        rows = zip(*iterables, strict=False)
+        futs: list[PoolFuture] = []
+        try:
+            if chunksize == 1:
+                for row in rows:
+                    futs.append(self._submit(fn, row, {}, opts))
+            else:
+                while True:
+                    chunk = list(itertools.islice(rows, chunksize))
+                    if not chunk:
+                        break
+                    futs.append(self._submit(fn, (), {}, opts, chunk))
+        except SubmitError as exc:
+            # as submit(): the call that does not pickle fails map() itself, and the calls
+            # queued before it are cancelled rather than left running for nobody
+            for fut in futs:
+                fut.cancel()
+            index = len(futs) * chunksize + (exc.row or 0)
+            raise SubmitError(
+                f"map() call {index}: {exc}; the {len(futs)} task(s) queued before it were "
+                "cancelled (any a worker had already started still run)",
+                part=exc.part,
+                row=index,
+            ) from exc
+        return map_results(futs, end, chunksize > 1)
 
 
 def map_results(futs: list[PoolFuture], end: float | None, chunked: bool) -> Iterator[Any]:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from poolmon.core import catalog as C
-from poolmon.core import queries
+from poolmon.core import metric_series, queries
 from poolmon.core.alert_state import AlertState
 from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
@@ -375,7 +375,7 @@ class Aggregator:
 
     def series(self, metric: str, start_ns: int, end_ns: int, step_s: int) -> Series:
         """One metric over `[start_ns, end_ns)` at `step_s` (or the coarsest kept for that age)."""
-        return queries.series(self, metric, start_ns, end_ns, step_s)
+        return metric_series.series(self, metric, start_ns, end_ns, step_s)
 
     def worker(self, worker_id: int, window_s: int = 60) -> WorkerView | None:
         """One worker's row and drill-down, or None if it is unknown or forgotten."""

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from poolmon.core.batchview import NS_PER_S
 from poolmon.core.distring import summarize
-from poolmon.core.queries import _status_counts, covered_time_s, series, window_first_s
+from poolmon.core.metric_series import series
+from poolmon.core.queries import _status_counts, covered_time_s, window_first_s
 from poolmon.core.snapshot import PoolInfo, Series
 
 if TYPE_CHECKING:

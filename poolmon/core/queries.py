@@ -20,6 +20,7 @@ from poolmon.core.distring import summarize
 from poolmon.core.errors import ConfigError
 from poolmon.core.events import TASK_CANCELLED, TASK_CRASHED, TASK_ERROR, TASK_OK, TASK_TIMEOUT
 from poolmon.core.health import HealthInputs, health_breakdown
+from poolmon.core.metric_series import complete_slots
 from poolmon.core.ring import Tiers
 from poolmon.core.sketch import bucket_edges, quantiles_from_counts
 from poolmon.core.snapshot import (
@@ -45,7 +46,6 @@ MAX_WINDOW_S = 3600
 """Longest window kept."""
 SUMMARY_WINDOWS = (60, 300, 900)
 """The windows of `summary()`."""
-QUANTILE_METRICS = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
 MAX_TYPE_SERIES = 8
 """Error types that get their own series in an ErrorView (the most frequent)."""
 _EDGES = bucket_edges()
@@ -134,7 +134,7 @@ def snapshot(agg: Aggregator, window_s: int) -> PoolSnapshot:
         tasks_failed=failed,
         tasks_timed_out=timed_out,
         throughput_per_s=finished / cov if cov else None,
-        throughput=_complete_slots(agg, "throughput", first_s, now_s, ring.slot_s),
+        throughput=complete_slots(agg, "throughput", first_s, now_s, ring.slot_s),
         latency=latency,
         latency_histogram=_histogram(counts),
         queue_wait=st.wait.summary(now_s, window_s),
@@ -180,7 +180,7 @@ def _load(agg: Aggregator, now_s: int, window_s: int, first_s: int, step: int) -
         busy_mean=g.window_mean(now_s, window_s, "busy"),
         size_mean=g.window_mean(now_s, window_s, "size"),
         queue_depth_mean=g.window_mean(now_s, window_s, "queue_depth"),
-        queue_depth=_complete_slots(agg, "queue_depth", first_s, now_s, step),
+        queue_depth=complete_slots(agg, "queue_depth", first_s, now_s, step),
         workers_cpu_percent_mean=g.window_mean(now_s, window_s, "workers_cpu_percent"),
         workers_running_mean=g.window_mean(now_s, window_s, "workers_running"),
         affinity_hits=sig.get("affinity_hits", 0),
@@ -281,7 +281,7 @@ def error_rates(agg: Aggregator, window_s: int) -> ErrorView:
     first_s = window_first_s(agg.stats.status, now_s, window_s)
     step = agg.stats.status.for_window(window_s).slot_s
     per_type = tuple(
-        (name, _complete_slots(agg, f"errors:{name}", first_s, now_s, step))
+        (name, complete_slots(agg, f"errors:{name}", first_s, now_s, step))
         for name in list(by_type)[:MAX_TYPE_SERIES]
     )
     return ErrorView(
@@ -368,56 +368,3 @@ def summary(agg: Aggregator) -> PerformanceSummary:
             )
         )
     return PerformanceSummary(taken_at_ns=now, windows=tuple(out))
-
-
-def _complete_slots(agg: Aggregator, metric: str, first_s: int, now_s: int, step: int) -> Series:
-    """A window's series up to the last complete slot (the slot in progress is left out)."""
-    end_s = max(now_s - now_s % step, first_s + step)
-    return series(agg, metric, first_s * NS_PER_S, end_s * NS_PER_S, step)
-
-
-def series(agg: Aggregator, metric: str, start_ns: int, end_ns: int, step_s: int) -> Series:
-    """One metric over a range (see `poolmon.core.series`; metric names in docs/METRICS.md)."""
-    now_s = agg.now_ns() // NS_PER_S
-    st = agg.stats
-    grid = S.grid_for(st.status, int(start_ns), int(end_ns), int(step_s), now_s)
-    cov = S.covered(agg.coverage, grid)
-    values: list[float | None]
-    if metric in ("throughput", "failed", "error_rate", "cancelled"):
-        s = S.point_rows(st.status, grid)
-        finished = s[:, TASK_OK] + s[:, TASK_ERROR] + s[:, TASK_TIMEOUT] + s[:, TASK_CRASHED]
-        bad = s[:, TASK_ERROR] + s[:, TASK_TIMEOUT] + s[:, TASK_CRASHED]
-        if metric == "throughput":
-            values = S.rates(finished, cov)
-        elif metric == "failed":
-            values = S.rates(bad, cov)
-        elif metric == "cancelled":
-            values = S.rates(s[:, TASK_CANCELLED], cov)
-        else:
-            values = S.ratios(bad, finished, cov)
-    elif metric.startswith(("latency_", "queue_wait_")):
-        dist = st.latency if metric.startswith("latency_") else st.wait
-        stat = metric.rsplit("_", 1)[1]
-        bins = S.point_rows(dist.bins, grid)
-        n = bins.sum(axis=1)
-        if stat == "mean":
-            values = S.means(S.point_rows(dist.stats, grid)[:, 0], n)
-        elif stat in QUANTILE_METRICS:
-            lo = S.point_rows(dist.stats, grid, "min")[:, 1]
-            hi = S.point_rows(dist.stats, grid, "max")[:, 2]
-            values = S.quantile_points(bins, lo, hi, QUANTILE_METRICS[stat])
-        else:
-            raise ConfigError(f"unknown latency statistic {stat!r} in {metric!r}")
-    elif metric.startswith("errors:"):
-        keys = st.errors.keys
-        col = keys._index.get(metric[len("errors:") :])
-        if col is None:
-            values = [0.0 if c else None for c in cov]
-        else:
-            values = S.rates(S.point_rows(st.errors.ring, grid)[:, col, 0], cov)
-    elif metric in agg.gauges.names:
-        rows = S.point_rows(agg.gauges.ring, grid)
-        values = agg.gauges.means(rows, metric)
-    else:
-        raise ConfigError(f"unknown metric {metric!r} (see docs/METRICS.md for the names)")
-    return Series(grid.start_ns, grid.step_s * NS_PER_S, tuple(values))

@@ -35,8 +35,10 @@ USER, PASSWORD = "poolmon", "s3cret-pw-never-printed"
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("the openssl CLI is missing (apt-get install -y openssl): it makes the "
-                    "throwaway certificate the STARTTLS tests need")
+        pytest.skip(
+            "the openssl CLI is missing (apt-get install -y openssl): it makes the "
+            "throwaway certificate the STARTTLS tests need"
+        )
     d = tmp_path_factory.mktemp("tls")
     key, crt = d / "key.pem", d / "cert.pem"
     subprocess.run(
@@ -64,7 +66,8 @@ class Inbox:
     def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
                      data: Any) -> AuthResult:  # fmt: skip
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-            USER.encode(), PASSWORD.encode()
+            USER.encode(),
+            PASSWORD.encode(),
         )
         if ok:
             with self.lock:
@@ -103,7 +106,7 @@ def mail_config(port: int, crt: Path, extra: str = "") -> str:
         f'host = "localhost"\nport = {port}\nusername = "{USER}"\n'
         'password_env = "POOLMON_TEST_SMTP_PW"\nfrom = "poolmon@example.com"\n'
         f'to = ["ops@example.com", "oncall@example.com"]\nca_file = "{crt}"\n'
-        f"max_attempts = 2\nbackoff_base = \"50ms\"\n{extra}"
+        f'max_attempts = 2\nbackoff_base = "50ms"\n{extra}'
     )
 
 

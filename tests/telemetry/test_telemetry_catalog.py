@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-from poolmon.core import catalog
+from poolmon.core import catalog_entries as catalog
 from poolmon.runtime.telemetry import docgen
 
 TIME_WORDS = re.compile(r"(duration|wait|latency|time|uptime|lifetime|timeout|startup|elapsed)")

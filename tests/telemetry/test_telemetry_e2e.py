@@ -22,6 +22,7 @@ import pytest
 import telemetry_e2e_tasks as tasks
 
 from poolmon.core import catalog as cat
+from poolmon.core.catalog_entries import BY_NAME, CATALOG
 from poolmon.core.errors import ConfigError
 from poolmon.core.events import Event
 from poolmon.runtime.telemetry import Telemetry
@@ -176,7 +177,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
 
 def _spec_ok(event: Event) -> list[str]:
-    spec = cat.BY_NAME[event.name]
+    spec = BY_NAME[event.name]
     problems = []
     missing = set(spec.metadata) - set(event.metadata)
     if missing:
@@ -200,14 +201,14 @@ def test_every_catalog_event_is_emitted(scenario: Scenario) -> None:
     seen = set(scenario.captured.names())
     if scenario.captured.tasks:
         seen |= {cat.TASK_START, cat.TASK_STOP}
-    missing = [spec.name for spec in cat.CATALOG if spec.name not in seen]
+    missing = [spec.name for spec in CATALOG if spec.name not in seen]
     assert not missing, f"catalog events never emitted in the scenario: {missing}"
 
 
 def test_metadata_and_measurements_complete_per_catalog(scenario: Scenario) -> None:
     problems = []
     for event in scenario.captured.events:
-        if event.name in cat.BY_NAME:
+        if event.name in BY_NAME:
             problems += _spec_ok(event)
     assert not problems, "\n".join(sorted(set(problems)))
 

@@ -5,7 +5,6 @@ import time
 import pytest
 
 from poolmon.core.catalog import (
-    BY_NAME,
     ERROR,
     POOL_OPERATION_EXCEPTION,
     POOL_OPERATION_START,
@@ -14,6 +13,7 @@ from poolmon.core.catalog import (
     RESOURCE_MACHINE,
     WORKER_EXIT,
 )
+from poolmon.core.catalog_entries import BY_NAME
 from poolmon.runtime.telemetry import (
     Telemetry,
     emit_error_event,

@@ -45,7 +45,16 @@ def test_at_80_columns_app_wide_keys_go_first_from_the_right() -> None:
     """The drill-down's keys need 86 cells: Advise goes, Quit and Help stay."""
     kept = fit_keys(DRILL_DOWN, 80, compact=True)
     assert labels(DRILL_DOWN, kept) == [
-        "Recycle", "Kill", "Stack", "Back", "Pause", "Ops", "Alerts", "Tune", "Help", "Quit",
+        "Recycle",
+        "Kill",
+        "Stack",
+        "Back",
+        "Pause",
+        "Ops",
+        "Alerts",
+        "Tune",
+        "Help",
+        "Quit",
     ]
 
 

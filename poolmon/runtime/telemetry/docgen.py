@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from poolmon.core.catalog import CATALOG, CATALOG_VERSION, EventSpec
+from poolmon.core.catalog import CATALOG_VERSION, EventSpec
+from poolmon.core.catalog_entries import CATALOG
 from poolmon.core.events import STATUS_NAMES
 from poolmon.runtime.telemetry.sampling import SAMPLE_KEYS
 
@@ -24,7 +25,7 @@ REGENERATE = "python -m poolmon.runtime.telemetry.docgen"
 _HEADER = f"""\
 # Telemetry events
 
-<!-- Generated from poolmon/core/catalog.py by `{REGENERATE}`. Do not edit by hand. -->
+<!-- Generated from poolmon/core/catalog.py and catalog_entries.py by `{REGENERATE}`. Do not edit by hand. -->
 
 Catalog version {{version}}. Every event poolmon emits is listed here, once, with its fields.
 Attach to them with `poolmon.telemetry.attach(handler_id, prefixes, handler)`; a prefix matches

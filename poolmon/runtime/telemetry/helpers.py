@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 from poolmon.core.catalog import (
-    BY_NAME,
     ERROR,
     ERROR_CATEGORIES,
     POOL_OPERATION_START,
@@ -26,6 +25,7 @@ from poolmon.core.catalog import (
     RESOURCE_PROCESS,
     SEVERITIES,
 )
+from poolmon.core.catalog_entries import BY_NAME
 from poolmon.runtime.telemetry.registry import DEFAULT_TELEMETRY, Telemetry
 from poolmon.runtime.telemetry.span import Span
 

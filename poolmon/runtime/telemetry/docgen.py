@@ -25,7 +25,7 @@ REGENERATE = "python -m poolmon.runtime.telemetry.docgen"
 _HEADER = f"""\
 # Telemetry events
 
-<!-- Generated from poolmon/core/catalog.py and catalog_entries.py by `{REGENERATE}`. Do not edit by hand. -->
+<!-- Generated from poolmon/core/catalog_entries.py by `{REGENERATE}`. Do not edit by hand. -->
 
 Catalog version {{version}}. Every event poolmon emits is listed here, once, with its fields.
 Attach to them with `poolmon.telemetry.attach(handler_id, prefixes, handler)`; a prefix matches

@@ -169,15 +169,43 @@ def rtt_floor(k: int, placement: str = "same") -> Trips:
     ends to one CPU, `apart` to two, `free` leaves them to the kernel (module doc). Measured
     in the same rounds as the pools, so it moves with the machine's load as they do.
     """
+
+    def ends(sock: socket.socket) -> tuple[Callable[[], object], Callable[[], int]]:
+        recv, send = sock.recv, sock.send
+
+        def trip() -> object:
+            send(b"x")
+            return recv(1)
+
+        def where() -> int:
+            send(b"?")
+            return recv(1)[0]  # one byte: compared with our CPU's low byte
+
+        return trip, where
+
+    return socketpair_trips(_echo, ends, k, placement)
+
+
+def socketpair_trips(
+    serve: Callable[[socket.socket, socket.socket, str], None],
+    ends: Callable[[socket.socket], tuple[Callable[[], object], Callable[[], int]]],
+    k: int,
+    placement: str,
+) -> Trips:
+    """Time `k` round trips to a forked `serve` over a socketpair, in a placement.
+
+    `ends(sock)` gives the caller's two calls: `trip` (one timed round trip) and `where`
+    (the far end's CPU, asked every 16th trip, untimed). 200 untimed trips warm up first.
+    """
     if cpus_of(placement) is None:
         return Trips.impossible()
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     child = mp.get_context("fork").Process(
-        target=_echo, args=(theirs, ours, placement), daemon=True
+        target=serve, args=(theirs, ours, placement), daemon=True
     )
     child.start()
     theirs.close()
-    recv, send = ours.recv, ours.send
+    trip, where = ends(ours)
     clock = time.perf_counter
     lat = []
     samples = crossed = 0
@@ -185,16 +213,16 @@ def rtt_floor(k: int, placement: str = "same") -> Trips:
         try:
             for i in range(200 + k):
                 if i % SAMPLE_EVERY == SAMPLE_EVERY - 1:
-                    send(b"?")
-                    far = recv(1)[0]
+                    far = where()
                     me = sched_getcpu()
-                    if me >= 0:
+                    if me >= 0 and far >= 0:
                         samples += 1
-                        crossed += far != (me & 0xFF)
+                        crossed += (far & 0xFF) != (
+                            me & 0xFF
+                        )  # the floor's far end answers one byte
                     continue
                 t0 = clock()
-                send(b"x")
-                recv(1)
+                trip()
                 if i >= 200:
                     lat.append(clock() - t0)
         finally:
@@ -276,6 +304,23 @@ def floor_ratios(prefix: str, figures: dict[str, float], ratio_prefix: str) -> d
         name + "vs_cross_cpu_floor": figures[apart] / figures["rtt_floor_cross_cpu_us"],
         name + "free_vs_free_floor": figures[free] / figures["rtt_floor_free_us"],
     }
+
+
+def minimal_ratios(prefix: str, figures: dict[str, float], ratio_prefix: str) -> dict[str, float]:
+    """A pool against the minimal CPython executor (bench.minimal_executor), like with like.
+
+    `{ratio_prefix}_p50_vs_minimal_python_{same_cpu,cross_cpu,free}`: poolmon's own share of
+    the distance to the floor, where `rtt_minimal_python_p50_vs_socketpair_floor` (and the
+    other placements) is CPython's.
+    """
+    out = {}
+    for placement in PLACEMENTS:
+        where = FIGURE_NAME[placement]
+        pool = figures[f"{prefix}_{where}_p50_us"]
+        out[f"{ratio_prefix}_p50_vs_minimal_python_{where}"] = (
+            pool / figures[f"rtt_minimal_python_{where}_p50_us"]
+        )
+    return out
 
 
 def _median(values: list[float]) -> float:

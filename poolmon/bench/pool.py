@@ -15,7 +15,11 @@ Every repetition runs every contender once, in turn (round robin), each with a f
   with the floor in the same placement: `figures.rtt_floor_us` is the floor on one CPU,
   `ratios.rtt_p50_vs_socketpair_floor` = `rtt_poolmon_same_cpu_p50_us / rtt_floor_us` (the
   goal, <= 1.5), `rtt_p50_vs_cross_cpu_floor` pinned apart over the floor pinned apart,
-  `rtt_p50_free_vs_free_floor` left alone over left alone;
+  `rtt_p50_free_vs_free_floor` left alone over left alone; and the least any CPython
+  executor does per round trip (bench.minimal_executor: a Future, msgpack, a call, nothing
+  else) in the same placements, `rtt_minimal_python_*`, which splits the distance to the
+  floor into CPython's share (`rtt_minimal_python_p50_vs_socketpair_floor`, ...) and
+  poolmon's own (`rtt_p50_vs_minimal_python_same_cpu`, ...);
 * ~1 ms CPU tasks (`burn`): poolmon `submit` vs the ideal, 2 x the serial in-process rate
   (the serial rate is itself a round-robin contender, so background load hits both alike),
   with multiprocessing.Pool `apply_async` on the same tasks for context.
@@ -35,6 +39,7 @@ from typing import Any
 
 from poolmon.bench import placement as pl
 from poolmon.bench.common import machine, median, round_robin
+from poolmon.bench.minimal_executor import rtt_minimal
 from poolmon.bench.placement import CrossCount, Trips, placed
 from poolmon.bench.tasks import burn, ident
 from poolmon.runtime.pool import Pool
@@ -197,7 +202,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     n_burn_tasks = 200 if quick else 1_000
     n_burn = calibrate_burn()
     ppe: list[tuple[float, float]] = []
-    trips: dict[str, dict[str, list[Trips]]] = {"pool": {}, "floor": {}}
+    trips: dict[str, dict[str, list[Trips]]] = {"pool": {}, "floor": {}, "minimal": {}}
+    trip_fns = {"pool": rtt_poolmon, "floor": pl.rtt_floor, "minimal": rtt_minimal}
 
     def rtt_ppe_run() -> float:
         ppe.append(rtt_ppe(k))
@@ -205,7 +211,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     def trips_run(kind: str, placement: str) -> Callable[[], float]:
         def go() -> float:
-            fn = rtt_poolmon if kind == "pool" else pl.rtt_floor
+            fn = trip_fns[kind]
             trips[kind].setdefault(placement, []).append(fn(k, placement))
             return trips[kind][placement][-1].p50_us
 
@@ -214,7 +220,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rtt_contenders = {  # rtt_poolmon_same_cpu, rtt_socketpair_floor_same_cpu, ...
         f"rtt_{name}_{pl.FIGURE_NAME[where]}": trips_run(kind, where)
         for where in pl.PLACEMENTS
-        for kind, name in (("pool", "poolmon"), ("floor", "socketpair_floor"))
+        for kind, name in (
+            ("pool", "poolmon"),
+            ("floor", "socketpair_floor"),
+            ("minimal", "minimal_python"),
+        )
     }
     runs = round_robin(
         {
@@ -245,6 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in ppe]),
         **pl.floor_figures(trips["floor"]),
         **pl.trip_figures("rtt_poolmon", trips["pool"]),
+        **pl.trip_figures("rtt_minimal_python", trips["minimal"]),
         "burn_poolmon_per_s": median(runs["burn_poolmon"]),
         "burn_poolmon_best_per_s": max(runs["burn_poolmon"]),
         "burn_mp_pool_apply_async_per_s": median(runs["burn_mp_apply_async"]),
@@ -264,6 +275,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_p99_vs_process_pool_executor": figures["rtt_poolmon_p99_us"]
         / figures["rtt_process_pool_executor_p99_us"],
         **pl.floor_ratios("rtt_poolmon", figures, "rtt"),
+        **pl.floor_ratios("rtt_minimal_python", figures, "rtt_minimal_python"),
+        **pl.minimal_ratios("rtt_poolmon", figures, "rtt"),
         "burn_vs_ideal": figures["burn_poolmon_per_s"] / figures["burn_ideal_per_s"],
         "burn_mp_pool_apply_async_vs_ideal": figures["burn_mp_pool_apply_async_per_s"]
         / figures["burn_ideal_per_s"],

@@ -23,7 +23,10 @@ the end otherwise (`w2_rtt_same_cpu_p50_us`, `w2_pool_cpu_us_per_rt_same_cpu`); 
 names without a placement (`w2_rtt_p50_us`) are the `free` placement, as before. Ratios
 compare like with like: `w{n}_rtt_p50_vs_socketpair_floor` is the pool on one CPU over the
 floor on one CPU (the goal, <= 1.5), `..._vs_cross_cpu_floor` pinned apart over pinned
-apart, `..._free_vs_free_floor` left alone over left alone. All figures are medians over
+apart, `..._free_vs_free_floor` left alone over left alone. The minimal CPython executor
+(`bench.minimal_executor`, `rtt_minimal_python_*`) runs in the same rounds:
+`w{n}_rtt_p50_vs_minimal_python_{placement}` is poolmon's own share of the distance to the
+floor, `rtt_minimal_python_p50_vs_socketpair_floor` CPython's. All figures are medians over
 the repetitions of the per-run p50s (or per-run means for CPU and switches).
 """
 
@@ -37,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from poolmon.bench.common import machine, median, round_robin
+from poolmon.bench.minimal_executor import rtt_minimal
 from poolmon.bench.placement import (
     FIGURE_NAME,
     PLACEMENTS,
@@ -44,8 +48,10 @@ from poolmon.bench.placement import (
     Trips,
     floor_figures,
     floor_ratios,
+    minimal_ratios,
     placed,
     rtt_floor,
+    trip_figures,
 )
 from poolmon.bench.tasks import stamp
 from poolmon.runtime.pool import Pool
@@ -156,6 +162,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     k = args.trips or (1_000 if quick else 3_000)
     results: dict[tuple[int, str], list[dict[str, float]]] = {}
     floors: dict[str, list[Trips]] = {}
+    minimal: dict[str, list[Trips]] = {}
 
     def pool_run(workers: int, placement: str) -> Callable[[], float]:
         def go() -> float:
@@ -171,15 +178,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         return go
 
+    def minimal_run(placement: str) -> Callable[[], float]:
+        def go() -> float:
+            minimal.setdefault(placement, []).append(rtt_minimal(k, placement))
+            return minimal[placement][-1].p50_us
+
+        return go
+
     contenders: dict[str, Callable[[], float]] = {}
     for placement in PLACEMENTS:
         name = FIGURE_NAME[placement]
         contenders[f"floor_{name}"] = floor_run(placement)
+        contenders[f"minimal_python_{name}"] = minimal_run(placement)
         for workers in (1, 2):
             contenders[f"pool_{workers}_{name}"] = pool_run(workers, placement)
     runs = round_robin(contenders, reps)
     figures: dict[str, float] = floor_figures(floors)
-    ratios: dict[str, float] = {}
+    figures.update(trip_figures("rtt_minimal_python", minimal))
+    ratios: dict[str, float] = floor_ratios("rtt_minimal_python", figures, "rtt_minimal_python")
     for workers in (1, 2):
         for placement in PLACEMENTS:
             rows = results[workers, placement]
@@ -191,6 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if placement == "free":
                     figures[f"w{workers}_{key}"] = value  # the names before placements
         ratios.update(floor_ratios(f"w{workers}_rtt", figures, f"w{workers}_rtt"))
+        ratios.update(minimal_ratios(f"w{workers}_rtt", figures, f"w{workers}_rtt"))
     return {
         "suite": "rtt",
         "machine": {**machine(), "load_avg_1m": os.getloadavg()[0]},

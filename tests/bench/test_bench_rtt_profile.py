@@ -49,9 +49,16 @@ def test_the_suite_reports_every_placement_and_compares_like_with_like() -> None
         assert ratios[f"w{workers}_rtt_p50_vs_socketpair_floor"] == pytest.approx(same)
         free = figures[f"w{workers}_rtt_free_p50_us"] / figures["rtt_floor_free_us"]
         assert ratios[f"w{workers}_rtt_p50_free_vs_free_floor"] == pytest.approx(free)
+        mine = (
+            figures[f"w{workers}_rtt_same_cpu_p50_us"]
+            / figures["rtt_minimal_python_same_cpu_p50_us"]
+        )
+        assert ratios[f"w{workers}_rtt_p50_vs_minimal_python_same_cpu"] == pytest.approx(mine)
         apart = ratios[f"w{workers}_rtt_p50_vs_cross_cpu_floor"]
         assert math.isnan(apart) if not TWO_CPUS else apart > 0
     assert figures["rtt_floor_us"] == figures["rtt_floor_same_cpu_us"]
+    cpython = figures["rtt_minimal_python_same_cpu_p50_us"] / figures["rtt_floor_same_cpu_us"]
+    assert ratios["rtt_minimal_python_p50_vs_socketpair_floor"] == pytest.approx(cpython)
     if TWO_CPUS and sched_getcpu() >= 0:
         assert figures["rtt_floor_same_cpu_crossed"] == 0.0
         assert figures["rtt_floor_cross_cpu_crossed"] == 1.0

@@ -10,6 +10,12 @@
   `recorder_cpu_ns_per_task_while_timed`: the recorder's CPU time during the recorded runs
   (psutil, summed over the pairs) per task - what the recorder took while the pool was
   busy, a figure a loaded machine blurs far less than the ratio.
+  `recorder_cpu_ns_per_task_to_exit` is the same from the start of each timing until the
+  recorder exited (its own rusage, reaped): it adds the frames that waited for an idle CPU
+  past the window (`DEFER_S`) and the flush at close, so a recorder cannot look cheap by
+  putting its work off. `recorder_dropped_frames_while_timed` and
+  `records_lost_while_timed` (from each recorder's closing summary) must be 0, or it looked
+  cheap by not recording; `record_bytes_per_task_saturated` is the files' size per task they hold.
 * `replay_seek_ms_1h`: a real pool recorded for a minute at ~2,000 tasks/s, stretched to an
   hour with the real codec (`poolmon.testing.recordings.stretch`: the minute repeated 60
   times, every receive time, event time, task start and sequence number shifted, so it
@@ -25,6 +31,8 @@ import asyncio
 import math
 import os
 import random
+import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -147,8 +155,9 @@ def throughput_ratio(
 
     with_rec: list[float] = []
     without: list[float] = []
-    cpu_during = 0.0
-    recorded_tasks = 0
+    cpu_during = cpu_to_exit = 0.0
+    recorded_tasks = recorded_bytes = 0
+    summary = {"dropped": 0, "lost": 0, "tasks": 0}
     try:
         pool.wait_ready(30)
         saturate()  # warm-up
@@ -157,15 +166,20 @@ def throughput_ratio(
             without.append(n / (time.perf_counter() - t0))
             path = folder / f"ratio{i}.pmrec"
             proc = _recorder("recratio", path, env)
+            before = _cpu_s(proc.pid)
             try:
-                before = _cpu_s(proc.pid)
                 n, t0 = saturate()
                 with_rec.append(n / (time.perf_counter() - t0))
                 cpu_during += _cpu_s(proc.pid) - before
                 recorded_tasks += n
             finally:
-                _stop(proc)
+                reaped = _children_cpu_s()
+                err = _stop(proc)
+                cpu_to_exit += _children_cpu_s() - reaped - before
+                recorded_bytes += path.stat().st_size
                 path.unlink(missing_ok=True)
+            for key, value in _summary_counts(err).items():
+                summary[key] += value
     finally:
         pool.shutdown()
     ratios = [w / u for w, u in zip(with_rec, without, strict=True)]
@@ -175,8 +189,34 @@ def throughput_ratio(
         "recorded_tasks_per_s": median(with_rec),
         "unrecorded_tasks_per_s": median(without),
         "recorder_cpu_ns_per_task": cpu_during / max(1, recorded_tasks) * 1e9,
+        "recorder_cpu_ns_per_task_to_exit": cpu_to_exit / max(1, recorded_tasks) * 1e9,
+        "bytes_per_task": recorded_bytes / max(1, summary["tasks"]),
         "seconds": seconds,
+        **summary,
     }
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's reaped children (a recorder's whole life once reaped)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _summary_counts(stderr: str) -> dict[str, int]:
+    """Tasks a recorder wrote, frames it dropped, records the pool could not send it.
+
+    From its closing summary (the tasks include the history backfill it received on attach).
+
+    Raises:
+        RuntimeError: The summary is missing (the recorder did not end cleanly).
+    """
+    dropped = re.search(r"([\d,]+) frames dropped by a slow disk", stderr)
+    lost = re.search(r"([\d,]+) records the pool could not send", stderr)
+    tasks = re.search(r"([\d,]+) tasks,", stderr)
+    if dropped is None or lost is None or tasks is None:
+        raise RuntimeError(f"poolmon record ended without its summary: {stderr[-500:]}")
+    found = {"dropped": dropped, "lost": lost, "tasks": tasks}
+    return {key: int(match[1].replace(",", "")) for key, match in found.items()}
 
 
 def _cpu_s(pid: int) -> float:
@@ -280,6 +320,10 @@ def figures(
         "unrecorded_tasks_per_s": round(ratio["unrecorded_tasks_per_s"]),
         "throughput_ratio_per_pair": [round(r, 3) for r in ratio["ratios"]],
         "recorder_cpu_ns_per_task_while_timed": round(ratio["recorder_cpu_ns_per_task"]),
+        "recorder_cpu_ns_per_task_to_exit": round(ratio["recorder_cpu_ns_per_task_to_exit"]),
+        "recorder_dropped_frames_while_timed": ratio["dropped"],
+        "records_lost_while_timed": ratio["lost"],
+        "record_bytes_per_task_saturated": round(ratio["bytes_per_task"], 2),
     }
     if hour:
         figs.update(

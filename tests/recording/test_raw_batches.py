@@ -1,4 +1,4 @@
-"""BATCH frames kept as received bytes: the head read, the columns packed in place, losslessly.
+"""BATCH frames kept as received bytes: the head read, the columns sparse-packed, losslessly.
 
 The recorder's cheap path must store exactly what the decode-and-re-encode path stored:
 these tests compare the two byte for byte on batches with events, several task records and
@@ -19,7 +19,7 @@ from poolmon.core.events import Event, TaskBatch
 from poolmon.core.protocol import Batch, Decoder, FrameError, Heartbeat, encode
 from poolmon.core.protocol.frames import HEADER_SIZE
 from poolmon.core.recording.entries import decode_entry, frame_entry
-from poolmon.core.recording.format import ENTRY_FRAME, ENTRY_PACKED_BATCH
+from poolmon.core.recording.format import ENTRY_FRAME, ENTRY_SPARSE_BATCH
 from poolmon.core.recording.rawbatch import UndecodedBatch, batch_from_body, packed_batch_entry
 
 T0 = 1_767_225_600_000_000_000
@@ -61,7 +61,7 @@ def test_packing_the_received_bytes_stores_what_packing_the_decoded_batch_stored
     assert counted == records * rows
     if records:
         assert entry == frame_entry(batch, T0)  # the very bytes the decoding recorder wrote
-        assert entry.kind == ENTRY_PACKED_BATCH
+        assert entry.kind == ENTRY_SPARSE_BATCH
     else:
         assert entry.kind == ENTRY_FRAME
     assert decode_entry(entry) == batch

@@ -17,7 +17,7 @@ from recorded_pool import run_load
 
 from poolmon import Pool
 from poolmon.core.protocol import Batch
-from poolmon.core.recording.format import ENTRY_PACKED_BATCH, decode_block
+from poolmon.core.recording.format import ENTRY_SPARSE_BATCH, decode_block
 from poolmon.runtime.commands import resolve_socket
 from poolmon.runtime.recording.rawclient import RawMonitorClient
 from poolmon.runtime.recording.reader import RecordingFile
@@ -57,7 +57,7 @@ def test_a_recording_written_from_received_bytes_replays_to_the_pools_counts(
         if isinstance(f, Batch) for _, tb in f.tasks
     )  # fmt: skip
     rec.close()
-    assert ENTRY_PACKED_BATCH in kinds
+    assert ENTRY_SPARSE_BATCH in kinds
     assert rows == writer.tasks == totals.succeeded + totals.failed == 4025
     source = ReplaySource(path, clock=ManualClock())
     source.seek(source.timeline.end_ns)

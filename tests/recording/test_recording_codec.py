@@ -23,7 +23,7 @@ from poolmon.core.recording.entries import (
 )
 from poolmon.core.recording.format import (
     ENTRY_FRAME,
-    ENTRY_PACKED_BATCH,
+    ENTRY_SPARSE_BATCH,
     FORMAT_VERSION,
     MAGIC,
     RecordingError,
@@ -69,7 +69,8 @@ def test_header_round_trip_keeps_unknown_keys() -> None:
 def test_newer_format_version_is_refused_with_a_clear_message() -> None:
     data = bytearray(encode_header(HEADER))
     struct.pack_into(">H", data, 8, FORMAT_VERSION + 1)
-    with pytest.raises(RecordingError, match=r"format version 2 is newer .* upgrade poolmon"):
+    newer = rf"version {FORMAT_VERSION + 1} is newer .*\({FORMAT_VERSION}\).* upgrade poolmon"
+    with pytest.raises(RecordingError, match=newer):
         decode_header(bytes(data), 1)
 
 
@@ -111,7 +112,7 @@ def test_batch_entry_decodes_to_the_same_frame() -> None:
         ((11, _batch(300, 1)), (12, _batch(7, 2))),
     )  # fmt: skip
     entry = frame_entry(frame, T0 + 5)
-    assert entry.kind == ENTRY_PACKED_BATCH
+    assert entry.kind == ENTRY_SPARSE_BATCH
     assert entry.payload != encode(frame)[HEADER_SIZE:]  # the columns are packed
     back = decode_entry(entry)
     assert encode(back) == encode(frame)  # byte for byte the protocol's frame

@@ -293,20 +293,22 @@ class Decoder:
         pos = 0
         size = len(buf)
         try:
-            while size - pos >= HEADER_SIZE:
-                (length,) = LENGTH_PREFIX.unpack_from(buf, pos)
-                if length == 0:
-                    raise FrameError("frame of length 0")
-                if length > self.max_frame_size:
-                    raise FrameError(
-                        f"frame of {length} bytes exceeds the maximum of {self.max_frame_size}",
-                        "oversized",
-                    )
-                if size - pos - HEADER_SIZE < length:
-                    break
-                start = pos + HEADER_SIZE
-                bodies.append(bytes(buf[start : start + length]))
-                pos = start + length
+            with memoryview(buf) as view:  # one copy a body (slicing the bytearray made two)
+                while size - pos >= HEADER_SIZE:
+                    (length,) = LENGTH_PREFIX.unpack_from(buf, pos)
+                    if length == 0:
+                        raise FrameError("frame of length 0")
+                    if length > self.max_frame_size:
+                        raise FrameError(
+                            f"frame of {length} bytes exceeds the maximum of "
+                            f"{self.max_frame_size}",
+                            "oversized",
+                        )
+                    if size - pos - HEADER_SIZE < length:
+                        break
+                    start = pos + HEADER_SIZE
+                    bodies.append(bytes(view[start : start + length]))
+                    pos = start + length
         except FrameError as exc:
             self._failed = exc
             buf.clear()

@@ -9,23 +9,24 @@ back, or the recorder itself dropped frames because the disk was too slow.
 
 from __future__ import annotations
 
-from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgpack
 
-from poolmon.core.events import TASK_COLUMNS, TaskBatch
 from poolmon.core.protocol import Batch, Frame, FrameError, decode_body, encode
 from poolmon.core.protocol.frames import HEADER_SIZE
-from poolmon.core.recording.columns import pack_columns, unpack_columns
+from poolmon.core.recording.columns import unpack_columns, unpack_sparse
 from poolmon.core.recording.format import (
     ENTRY_FRAME,
     ENTRY_NOTE,
     ENTRY_PACKED_BATCH,
+    ENTRY_SPARSE_BATCH,
     Entry,
     RecordingError,
 )
+from poolmon.core.recording.rawbatch import packed_batch_entry
 
 LINK_DOWN: Final = "link_down"
 """Note: the connection to the pool dropped (`reason`, the recorder retries)."""
@@ -50,12 +51,15 @@ class Note:
 
 
 def frame_entry(frame: Frame, recv_ns: int) -> Entry:
-    """The entry for a received frame (a BATCH with task rows gets its columns packed)."""
+    """The entry for a received frame (a BATCH with task rows gets its columns packed).
+
+    A decoded BATCH is encoded as the pool would have sent it and packed like the bytes an
+    undecoding recorder received (`rawbatch.packed_batch_entry`): one layout, one code path.
+    """
+    body = encode(frame)[HEADER_SIZE:]
     if isinstance(frame, Batch) and frame.tasks:
-        tasks = tuple((seq, _packed(batch)) for seq, batch in frame.tasks)
-        wire = encode(Batch(frame.seq, frame.end, frame.events, tasks))
-        return Entry(ENTRY_PACKED_BATCH, recv_ns, wire[HEADER_SIZE:])
-    return Entry(ENTRY_FRAME, recv_ns, encode(frame)[HEADER_SIZE:])
+        return packed_batch_entry(body, recv_ns)[0]
+    return Entry(ENTRY_FRAME, recv_ns, body)
 
 
 def note_entry(note: str, recv_ns: int, **fields: Any) -> Entry:
@@ -73,8 +77,10 @@ def decode_entry(entry: Entry) -> Frame | Note:
     try:
         if entry.kind == ENTRY_FRAME:
             return decode_body(entry.payload)
+        if entry.kind == ENTRY_SPARSE_BATCH:
+            return decode_body(_unpacked_body(entry.payload, unpack_sparse))
         if entry.kind == ENTRY_PACKED_BATCH:
-            return decode_body(_unpacked_body(entry.payload))
+            return decode_body(_unpacked_body(entry.payload, unpack_columns))
         fields = msgpack.unpackb(entry.payload, raw=False)
     except (FrameError, ValueError, TypeError, msgpack.ExtraData) as exc:
         raise RecordingError(f"a recorded frame does not decode: {exc}") from None
@@ -84,27 +90,17 @@ def decode_entry(entry: Entry) -> Frame | Note:
     return Note(name, fields)
 
 
-def _packed(batch: TaskBatch) -> TaskBatch:
-    """The batch with its column arrays replaced by the packed bytes (same lengths)."""
-    rows = len(batch)
-    packed = pack_columns(b"".join(column.tobytes() for _, column in batch.columns()), rows)
-    width = rows * 8
-    cols = []
-    for i in range(len(TASK_COLUMNS)):
-        col = array("q")
-        col.frombytes(packed[i * width : (i + 1) * width])
-        cols.append(col)
-    return TaskBatch.trusted(batch.ops, batch.error_types, *cols)
+def _unpacked_body(payload: bytes, unpack: Callable[[bytes, int], bytes]) -> bytes:
+    """A packed BATCH body with its task columns restored (by `unpack`): the protocol's body.
 
-
-def _unpacked_body(payload: bytes) -> bytes:
-    """A packed BATCH body with its task columns restored: the protocol's BATCH body."""
+    `unpack` is `unpack_sparse` (format version 2's entries) or `unpack_columns` (version 1).
+    """
     body = msgpack.unpackb(payload, raw=False, strict_map_key=True)
     if not (isinstance(body, list) and len(body) == 2 and isinstance(body[1], dict)):
         raise FrameError("packed batch is not [type, fields]")
     for record in body[1].get("tasks", []):
         if not (isinstance(record, list) and len(record) == 5 and isinstance(record[4], bytes)):
             raise FrameError("packed task record is not [seq, rows, ops, error_types, columns]")
-        record[4] = unpack_columns(record[4], int(record[1]))
+        record[4] = unpack(record[4], int(record[1]))
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed

@@ -23,12 +23,16 @@ from typing import Any, Final
 import msgpack
 
 from poolmon.core.errors import PoolmonError
+from poolmon.core.recording.codecs import CODEC_ZSTD, CODECS, ZSTD_LEVEL, compress, decompress
 
 MAGIC: Final = b"PMREC\r\n\x1a"
 """The first 8 bytes of every recording (CR LF and ^Z catch text-mode mangling, like PNG)."""
 
-FORMAT_VERSION: Final = 1
-"""Version of this file layout; a reader refuses a newer one."""
+FORMAT_VERSION: Final = 2
+"""Version of this file layout; a reader refuses a newer one and reads every older one.
+
+1: zlib blocks, task columns packed in full (`ENTRY_PACKED_BATCH`). 2: adds Zstandard blocks
+(`CODEC_ZSTD`) and sparse-packed columns (`ENTRY_SPARSE_BATCH`), what a recorder now writes."""
 
 _FIXED: Final = struct.Struct(">8sHHI")  # magic, format version, flags, header map length
 _CRC: Final = struct.Struct(">I")
@@ -45,11 +49,6 @@ BLOCK_HEADER_SIZE: Final = _BLOCK.size + _CRC.size
 MAX_BLOCK_BODY: Final = 256 << 20
 """A block body (compressed or not) longer than this is damage."""
 
-CODEC_STORED: Final = 0
-"""Block body stored as is."""
-CODEC_ZLIB: Final = 1
-"""Block body compressed with zlib (RFC 1950)."""
-
 _ENTRY: Final = struct.Struct(">BqI")  # kind, receive time, payload length
 
 ENTRY_FRAME: Final = 1
@@ -58,7 +57,9 @@ ENTRY_PACKED_BATCH: Final = 2
 """Payload: a BATCH frame body whose task `columns` are packed (`recording.columns`)."""
 ENTRY_NOTE: Final = 3
 """Payload: a msgpack map from the recorder itself (link down/up, its own drops)."""
-ENTRY_KINDS: Final = frozenset({ENTRY_FRAME, ENTRY_PACKED_BATCH, ENTRY_NOTE})
+ENTRY_SPARSE_BATCH: Final = 4
+"""Payload: a BATCH frame body whose task `columns` are sparse-packed (`columns.pack_sparse`)."""
+ENTRY_KINDS: Final = frozenset({ENTRY_FRAME, ENTRY_PACKED_BATCH, ENTRY_NOTE, ENTRY_SPARSE_BATCH})
 
 
 class RecordingError(PoolmonError):
@@ -109,11 +110,16 @@ _HEADER_KEYS: Final = (
 )
 
 
-def encode_header(header: RecordingHeader) -> bytes:
-    """The file's first bytes: magic, format version, the header map and its CRC."""
+def encode_header(header: RecordingHeader, format_version: int = FORMAT_VERSION) -> bytes:
+    """The file's first bytes: magic, format version, the header map and its CRC.
+
+    `format_version` is this poolmon's unless a test writes an older file on purpose (the
+    header's own `format_version`, read from another file, is never copied: the blocks that
+    follow are this version's).
+    """
     fields = {key: getattr(header, key) for key in _HEADER_KEYS}
     body: bytes = msgpack.packb({**header.extra, **fields}, use_bin_type=True)
-    head = _FIXED.pack(MAGIC, FORMAT_VERSION, 0, len(body)) + body
+    head = _FIXED.pack(MAGIC, format_version, 0, len(body)) + body
     return head + _CRC.pack(zlib.crc32(head))
 
 
@@ -203,7 +209,7 @@ class BlockInfo:
         last_ns: Receive time of the last entry.
         count: Entries in the block.
         raw_size: Body bytes once decompressed.
-        codec: `CODEC_STORED` or `CODEC_ZLIB`.
+        codec: `CODEC_STORED`, `CODEC_ZLIB` or `CODEC_ZSTD` (`recording.codecs`).
         crc: CRC-32 of the header fields and the body.
     """
 
@@ -217,12 +223,18 @@ class BlockInfo:
     crc: int
 
 
-def encode_block(entries: list[Entry], level: int = 6) -> bytes:
-    """A block holding `entries` (non-empty, in receive order), zlib-compressed at `level`."""
+def encode_block(entries: list[Entry], codec: int = CODEC_ZSTD, level: int = ZSTD_LEVEL) -> bytes:
+    """A block holding `entries` (non-empty, in receive order), compressed with `codec` at `level`.
+
+    Version 1 files were written with `CODEC_ZLIB` (level 1 by recorders, 6 by default here).
+    """
     if not entries:
         raise ValueError("a block holds at least one entry")
-    raw = b"".join(_ENTRY.pack(e.kind, e.recv_ns, len(e.payload)) + e.payload for e in entries)
-    body, codec = (zlib.compress(raw, level), CODEC_ZLIB) if level else (raw, CODEC_STORED)
+    parts: list[bytes] = []
+    for e in entries:
+        parts += (_ENTRY.pack(e.kind, e.recv_ns, len(e.payload)), e.payload)
+    raw = b"".join(parts)
+    body = compress(raw, codec, level)
     fields = _BLOCK.pack(
         BLOCK_MARKER, len(body), len(raw), entries[0].recv_ns, entries[-1].recv_ns,
         len(entries), codec,
@@ -238,7 +250,7 @@ def read_block_header(data: bytes | memoryview, offset: int) -> BlockInfo:
     marker, body, raw, first, last, count, codec = _BLOCK.unpack_from(data, offset)
     if marker != BLOCK_MARKER:
         raise RecordingError("no block starts here (the bytes are damaged)")
-    if body > MAX_BLOCK_BODY or raw > MAX_BLOCK_BODY or codec not in (CODEC_STORED, CODEC_ZLIB):
+    if body > MAX_BLOCK_BODY or raw > MAX_BLOCK_BODY or codec not in CODECS:
         raise RecordingError("the block header is damaged (impossible sizes or codec)")
     if last < first or count == 0:
         raise RecordingError("the block header is damaged (times or count)")
@@ -266,8 +278,8 @@ def decode_block(data: bytes | memoryview, info: BlockInfo) -> list[Entry]:
         raise RecordingError("a block's checksum does not match (the bytes are damaged)")
     body = bytes(data[start:end])
     try:
-        raw = zlib.decompress(body) if info.codec == CODEC_ZLIB else body
-    except zlib.error as exc:
+        raw = decompress(body, info.codec, info.raw_size)
+    except ValueError as exc:
         raise RecordingError(f"a block does not decompress: {exc}") from None
     if len(raw) != info.raw_size:
         raise RecordingError("a block's size does not match its header")

@@ -6,9 +6,9 @@ the saturated pool a measurable share of its CPU (docs/BENCHMARKS.md, "Record an
 A recorder needs only two things from a BATCH as it arrives: its `seq` and `end` (to resume
 after a reconnect and to count lost records, as any monitor does), which sit at the head of
 the body, and, in its writer thread, where the task columns are, to pack them for
-compression (`columns.pack_columns`). `UndecodedBatch` is a `Batch` that reads just the head
+compression (`columns.pack_sparse`). `UndecodedBatch` is a `Batch` that reads just the head
 and decodes its records only if someone reads them; `packed_batch_entry` packs the columns
-in a copy of the body, leaving every other byte as the pool sent it.
+into a new body, leaving every other byte as the pool sent it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import msgpack
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.protocol import Batch, FrameError, decode_body
 from poolmon.core.protocol.wire import TASK_COLUMN_COUNT
-from poolmon.core.recording.columns import pack_columns
-from poolmon.core.recording.format import ENTRY_FRAME, ENTRY_PACKED_BATCH, Entry
+from poolmon.core.recording.columns import pack_sparse
+from poolmon.core.recording.format import ENTRY_FRAME, ENTRY_SPARSE_BATCH, Entry
 
 BATCH_PREFIX: Final = b"\x92\x04"
 """How every BATCH body starts: the msgpack array of two, then type 4."""
@@ -115,10 +115,11 @@ def _uint(value: Any) -> bool:
 def packed_batch_entry(body: bytes, recv_ns: int) -> tuple[Entry, int]:
     """The recording entry for a received BATCH body, and the task rows it holds.
 
-    The task columns are packed in a copy of the body (same length, every other byte as
-    received): a `ENTRY_PACKED_BATCH`, exactly what packing a decoded batch gives. A body
-    whose task records are not laid out as the protocol says is stored as it came
-    (`ENTRY_FRAME`, 0 rows): the replay's decoder then reports it where it is.
+    Each task record's `columns` bin is replaced by its sparse-packed form
+    (`columns.pack_sparse`, read in place from `body`), every other byte stays as received:
+    an `ENTRY_SPARSE_BATCH`. A body whose task records are not laid out as the protocol says
+    is stored as it came (`ENTRY_FRAME`, 0 rows): the replay's decoder then reports it where
+    it is.
     """
     try:
         spans = _column_spans(body)
@@ -126,23 +127,35 @@ def packed_batch_entry(body: bytes, recv_ns: int) -> tuple[Entry, int]:
         return Entry(ENTRY_FRAME, recv_ns, body), 0
     if not spans:
         return Entry(ENTRY_FRAME, recv_ns, body), 0
-    out = bytearray(body)
+    parts: list[bytes] = []
+    done = 0
     rows_total = 0
-    for start, rows in spans:
-        size = rows * 8 * TASK_COLUMN_COUNT
-        out[start : start + size] = pack_columns(body[start : start + size], rows)
+    for at, head, rows in spans:
+        packed = pack_sparse(body, rows, at + head)
+        parts += (body[done:at], _bin_header(len(packed)), packed)
+        done = at + head + rows * 8 * TASK_COLUMN_COUNT
         rows_total += rows
-    return Entry(ENTRY_PACKED_BATCH, recv_ns, bytes(out)), rows_total
+    parts.append(body[done:])
+    return Entry(ENTRY_SPARSE_BATCH, recv_ns, b"".join(parts)), rows_total
 
 
-def _column_spans(body: bytes) -> list[tuple[int, int]]:
-    """Where each task record's columns are in a BATCH body: (offset of the data, rows)."""
+def _bin_header(size: int) -> bytes:
+    """The shortest msgpack bin header for `size` bytes (what msgpack itself writes)."""
+    if size < 1 << 8:
+        return bytes((0xC4, size))
+    if size < 1 << 16:
+        return bytes((0xC5,)) + size.to_bytes(2, "big")
+    return bytes((0xC6,)) + size.to_bytes(4, "big")
+
+
+def _column_spans(body: bytes) -> list[tuple[int, int, int]]:
+    """Where each task record's columns are in a BATCH body: (bin offset, bin header, rows)."""
     unpacker = msgpack.Unpacker(raw=False, max_buffer_size=len(body) + 1)
     unpacker.feed(body)
     if unpacker.read_array_header() != 2:
         raise FrameError("batch is not [type, fields]")
     unpacker.skip()
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     for _ in range(unpacker.read_map_header()):
         if unpacker.unpack() != "tasks":
             unpacker.skip()
@@ -160,5 +173,5 @@ def _column_spans(body: bytes) -> list[tuple[int, int]]:
             size = rows * 8 * TASK_COLUMN_COUNT if _uint(rows) else -1
             if head is None or unpacker.tell() - at != head + size:
                 raise FrameError("task columns are not a bin of rows x 64 bytes")
-            spans.append((at + head, rows))
+            spans.append((at, head, rows))
     return spans

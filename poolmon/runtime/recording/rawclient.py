@@ -10,8 +10,8 @@ as usual, because the connection's own logic needs them.
 
 It asks for ROLLUPS in their first form (histograms as int lists, not the packed bins of
 docs/PROTOCOL.md, "Packed histograms") unless told otherwise: a recording is a file people
-keep and share, and the format (docs/RECORDING.md, version 1) promises that every poolmon
-that reads version 1 replays it; rollups are a few frames a minute, so the size is the same.
+keep and share, and the format (docs/RECORDING.md) promises that every later poolmon
+replays it; rollups are a few frames a minute, so the size is the same.
 """
 
 from __future__ import annotations

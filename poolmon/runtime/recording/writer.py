@@ -35,6 +35,7 @@ from typing import Final
 
 from poolmon.core.errors import PoolmonError
 from poolmon.core.protocol import Batch, Frame
+from poolmon.core.recording.codecs import CODEC_ZSTD, ZSTD_LEVEL
 from poolmon.core.recording.entries import END, RECORDER_DROPPED, frame_entry, note_entry
 from poolmon.core.recording.format import (
     Entry,
@@ -51,9 +52,6 @@ BLOCK_RAW_BYTES: Final = 8 << 20
 """...or as soon as its entries reach this many bytes uncompressed (a quarter of the cap)."""
 QUEUE_BYTES: Final = 64 << 20
 """Frames waiting for the writer thread, at most (estimated bytes); more are dropped."""
-LEVEL: Final = 1
-"""zlib level: 6 saves about a tenth more on packed columns but costs nearly three times the
-CPU, and the recorder's CPU comes out of the pool's machine (bench investigate)."""
 DEFER_BYTES: Final = QUEUE_BYTES // 2
 """While no CPU is idle, received frames wait for an idle moment up to this many bytes..."""
 DEFER_S: Final = 2.0
@@ -264,7 +262,7 @@ class RecordingWriter:
         if self.stopped:
             return
         entries.sort(key=lambda e: e.recv_ns)  # notes stamped late join their place
-        block = encode_block(entries, LEVEL)
+        block = encode_block(entries, CODEC_ZSTD, ZSTD_LEVEL)
         if self.max_bytes is not None and self._file_bytes + len(block) > self.max_bytes:
             if not self.rotate:
                 self._stop(f"size cap reached: {self.current} holds {self._file_bytes:,} bytes")

@@ -206,6 +206,7 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                         "app_worker_rows": app_state.get("worker_rows"),
                         "app_state": app_state.get("state"),
                         "app_frames": app_state.get("frames"),
+                        "app_render": app_state.get("render"),
                         "load1": round(os.getloadavg()[0], 2),
                     }
                 )

@@ -28,7 +28,7 @@ from textual.strip import Strip
 from poolmon.core.fleet_summary import CONDITIONS, PoolRow
 from poolmon.core.snapshot import Series
 from poolmon.widgets import _format as fmt
-from poolmon.widgets._line_table import Cell, cells_strip, cursor_within
+from poolmon.widgets._line_table import Cell, RowStrips, cells_strip, cursor_within
 from poolmon.widgets._theme import theme_colour, theme_hex
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -205,7 +205,7 @@ class PoolTable(ScrollView, can_focus=True):
         self._rows: tuple[PoolRow, ...] = ()
         self._order: list[PoolRow] = []
         self._cells: list[list[Cell]] = []
-        self._strips: dict[object, Strip] = {}
+        self._strips = RowStrips()
         self._columns = list(COLUMNS)
         self._widths = self._fit(160)
 
@@ -250,6 +250,7 @@ class PoolTable(ScrollView, can_focus=True):
             ]
             for r in self._order
         ]
+        self._strips.new_data()
         self.virtual_size = Size(sum(self._widths), len(self._order) + 1)
         self.styles.height = len(self._order) + 3  # header and border: no blank screenful
         keys = self.keys
@@ -329,15 +330,10 @@ class PoolTable(ScrollView, can_focus=True):
         return self._strip((tuple(row), index % 2), row, style, width)
 
     def _strip(self, key: object, row: list[Cell], style: Style, width: int) -> Strip:
-        full_key = (key, width, tuple(self._widths), self.app.theme)
-        cached = self._strips.get(full_key)
-        if cached is not None:
-            return cached
-        strip = cells_strip(self.app, row, self._widths, style, width)
-        if len(self._strips) > 2048:
-            self._strips.clear()
-        self._strips[full_key] = strip
-        return strip
+        return self._strips.get(
+            (key, width, tuple(self._widths), self.app.theme),
+            lambda: cells_strip(self.app, row, self._widths, style, width),
+        )
 
     def on_focus(self) -> None:
         """Redraw the cursor in its focused colour."""

@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from poolmon.core.snapshot import WorkerView
 from poolmon.widgets import _format as fmt
-from poolmon.widgets._line_table import Cell, cells_strip, cursor_within
+from poolmon.widgets._line_table import Cell, RowStrips, cells_strip, cursor_within
 from poolmon.widgets._sorting import DOWN, UP, SortOrder
 from poolmon.widgets._theme import theme_colour, theme_hex
 from poolmon.widgets._worker_rows import NATURAL_DESC, SORTS, visible_workers
@@ -150,7 +150,7 @@ class WorkerTable(ScrollView, can_focus=True):
         self._workers: tuple[WorkerView, ...] = ()
         self._row_ids: list[int] = []
         self._rows: list[list[Cell]] = []
-        self._strips: dict[object, Strip] = {}
+        self._strips = RowStrips()
         self._widths: list[int] = column_widths(78)
 
     # -- data --------------------------------------------------------------------------------
@@ -240,6 +240,7 @@ class WorkerTable(ScrollView, can_focus=True):
         rows = visible_workers(self._workers, self.filter_text, sort.column, sort.descending)
         self._row_ids = [w.worker_id for w in rows]
         self._rows = [self._cells(w) for w in rows]
+        self._strips.new_data()
         self.virtual_size = Size(sum(self._widths), len(rows) + 1)
         if keep is not None and keep in self._row_ids:
             self.cursor_row = self._row_ids.index(keep)
@@ -331,15 +332,10 @@ class WorkerTable(ScrollView, can_focus=True):
         return self._strip(key, self._rows[index], style, width)
 
     def _strip(self, key: object, cells: list[Cell], style: Style, width: int) -> Strip:
-        full_key = (key, width, self.app.theme)
-        cached = self._strips.get(full_key)
-        if cached is not None:
-            return cached
-        strip = cells_strip(self.app, cells, self._widths, style, width, gap_marks=UP + DOWN)
-        if len(self._strips) > 4096:
-            self._strips.clear()
-        self._strips[full_key] = strip
-        return strip
+        return self._strips.get(
+            (key, width, self.app.theme),
+            lambda: cells_strip(self.app, cells, self._widths, style, width, gap_marks=UP + DOWN),
+        )
 
     def on_focus(self) -> None:
         """Redraw the cursor in its focused colour."""

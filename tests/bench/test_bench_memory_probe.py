@@ -24,3 +24,21 @@ def test_rss_by_mapping_adds_up_and_names_the_parts() -> None:
     assert parts["rss_file"] > 1  # the interpreter's own code
     assert probe["pymalloc_arenas"] >= 1
     assert probe["pymalloc_in_use"] > 0
+
+
+def test_render_objects_counts_live_strips_and_their_caches() -> None:
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    from poolmon.bench.memory_load import render_objects
+
+    before = render_objects()
+    # Styled: the gc stops tracking a tuple of atoms, so a bare Segment may not be counted.
+    bold = Style(bold=True)
+    held = [Strip([Segment(f"row {i}", bold), Segment(" ", bold)]) for i in range(500)]
+    after = render_objects()
+    assert after["Strip"] - before["Strip"] >= 500
+    assert after["Segment"] - before["Segment"] >= 1000
+    assert after["FIFOCache"] - before["FIFOCache"] >= 7 * 500  # seven caches per strip
+    assert len(held) == 500

@@ -60,7 +60,7 @@ def test_packing_the_received_bytes_stores_what_packing_the_decoded_batch_stored
     entry, counted = packed_batch_entry(raw.body, T0)
     assert counted == records * rows
     if records:
-        assert entry == frame_entry(batch, T0)  # the very bytes the decoding recorder wrote
+        assert entry == frame_entry(batch, T0)  # a decoded batch is stored as its bytes are
         assert entry.kind == ENTRY_SPARSE_BATCH
     else:
         assert entry.kind == ENTRY_FRAME

@@ -64,7 +64,12 @@ def _recorder(name: str, path: Path, env: dict[str, str]) -> subprocess.Popen[st
 
 
 def _stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
+    """Stop a recorder as a supervisor does and return its stderr.
+
+    SIGTERM, not SIGINT: a job started in the background ignores SIGINT, and so would the
+    recorder it starts.
+    """
+    proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     return err
 

@@ -300,8 +300,7 @@ class Decoder:
                         raise FrameError("frame of length 0")
                     if length > self.max_frame_size:
                         raise FrameError(
-                            f"frame of {length} bytes exceeds the maximum of "
-                            f"{self.max_frame_size}",
+                            f"frame of {length} bytes exceeds the maximum of {self.max_frame_size}",
                             "oversized",
                         )
                     if size - pos - HEADER_SIZE < length:

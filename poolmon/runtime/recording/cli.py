@@ -2,13 +2,15 @@
 
 Why a verb of its own: recording is what an operator starts before leaving a problem pool
 alone for the night, with no terminal app attached. It prints one line when it starts, one
-every `--progress` seconds and a summary at the end; every mistake it can detect (no pool,
-a bad path, a bad size or duration) is one line on stderr before anything is written.
+every `--progress` seconds and a summary at the end (Ctrl-C, SIGTERM or SIGHUP stop it
+cleanly); every mistake it can detect (no pool, a bad path, a bad size or duration) is one
+line on stderr before anything is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -76,9 +78,13 @@ def run_record(args: argparse.Namespace) -> int:
     started = time.monotonic()
     next_line = started + args.progress if args.progress > 0 else float("inf")
     reason = "stopped"
+    stopped_by = _stop_on_signals()
     try:
         while not recorder.ended.wait(0.2):
             now = time.monotonic()
+            if stopped_by:
+                reason = f"stopped by {stopped_by[0]}"
+                break
             if duration is not None and now - started >= duration:
                 reason = f"duration {args.duration} reached"
                 break
@@ -93,3 +99,23 @@ def run_record(args: argparse.Namespace) -> int:
     print(f"recording ended: {reason}", file=sys.stderr)
     print(f"{output}: {recorder.summary()}", file=sys.stderr)
     return 0 if recorder.writer is not None else 1
+
+
+def _stop_on_signals() -> list[str]:
+    """Make SIGTERM (and SIGHUP, unless ignored, as `nohup` does) end the recording cleanly.
+
+    Why: a recorder is often started by a supervisor or a script, which stops it with
+    SIGTERM, or from a terminal that goes away. Killed by the default action, it would lose
+    what it holds for compression (up to 2 s while no CPU is idle, docs/RECORDING.md) and
+    skip its summary. The handler only records the signal's name; the wait loop sees it
+    within 0.2 s and stops the recorder as Ctrl-C does. Returns that (shared) list.
+    """
+    got: list[str] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        got.append(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, handler)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, handler)
+    return got

@@ -123,6 +123,31 @@ def test_a_recorder_killed_with_sigkill_leaves_a_readable_file(folder: Path) -> 
     source.stop()
 
 
+def test_sigterm_stops_a_background_recorder_cleanly_with_every_task(folder: Path) -> None:
+    # started as a shell's background job is: SIGINT ignored, so only SIGTERM can stop it
+    path = folder / "terminated.pmrec"
+    pool = Pool(2, name="terminated", alerts=False)
+    default = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the recorder
+    try:
+        pool.wait_ready(30)
+        proc = start_recorder("terminated", path)
+        run_load(pool, 2000, 5)
+        time.sleep(1.5)  # the endpoint's last batch reaches the recorder (not DEFER_S: held)
+        totals = pool.stats().totals
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        signal.signal(signal.SIGINT, default)
+        pool.shutdown()
+    assert proc.returncode == 0, err
+    assert "recording ended: stopped by SIGTERM" in err
+    source = ReplaySource(path, clock=ManualClock())
+    source.seek(source.timeline.end_ns)
+    snap = source.snapshot(3600)
+    assert snap.tasks_finished_total == totals.succeeded + totals.failed == 2005  # none lost
+    source.stop()
+
+
 def _damaged(recorded: Recorded, folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)

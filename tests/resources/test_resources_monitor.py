@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from poolmon.core.catalog import (
-    BY_NAME,
     ERROR,
     RECOVERY,
     RESOURCE_INTERNALS,
     RESOURCE_MACHINE,
     RESOURCE_PROCESS,
 )
+from poolmon.core.catalog_entries import BY_NAME
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.resources import ResourceMonitor
 from poolmon.runtime.telemetry import Telemetry

@@ -207,6 +207,8 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                         "app_state": app_state.get("state"),
                         "app_frames": app_state.get("frames"),
                         "app_render": app_state.get("render"),
+                        "app_detail": app_state.get("detail"),
+                        "app_reconnects": app_state.get("reconnects"),
                         "load1": round(os.getloadavg()[0], 2),
                     }
                 )
@@ -224,10 +226,12 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
     def series(key: str) -> list[tuple[float, float]]:
         return [(float(c["t_s"] or 0), float(v)) for c in after if (v := c[key]) is not None]
 
+    stall = app_stall(after)
     return {
         "figures": {
             "pool_rss_slope_mib_per_h": slope_per_h(series("pool_mib")),
-            "app_rss_slope_mib_per_h": slope_per_h(series("app_mib")),
+            # an app that stopped taking data is trivially flat: no figure then
+            "app_rss_slope_mib_per_h": None if stall else slope_per_h(series("app_mib")),
             "workers_rss_slope_mib_per_h": slope_per_h(series("workers_mib")),
             "pool_rss_mib_end": curve[-1]["pool_mib"] if curve else None,
             "workers_rss_mib_end": curve[-1]["workers_mib"] if curve else None,
@@ -235,9 +239,31 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
             "tasks_per_s_median": _median([c["pool"].get("tasks_per_s") for c in after]),
             "app_frames_in_fit": _grown([c["app_frames"] for c in after]),
         },
+        "app_stall": stall,
         "warmup_state": warmup_state(after),
         "curve": curve,
     }
+
+
+STALL_SAMPLES = 5
+"""Samples (15 s apart) without a frame reaching the app that make it stalled: over a minute,
+longer than any reconnect after the bench's cut."""
+
+
+def app_stall(after: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Where the app stopped receiving frames during the fit, and what it said; None if never.
+
+    Why: an app whose monitor stopped (its thread ended, or it never reconnected) draws the
+    same screen for the rest of the run, so its RSS slope passes without measuring anything.
+    """
+    run = 0
+    for i in range(1, len(after)):
+        frames, before = after[i]["app_frames"], after[i - 1]["app_frames"]
+        run = run + 1 if frames is not None and frames == before else 0
+        if run >= STALL_SAMPLES:
+            at = after[i - run]
+            return {"t_s": at["t_s"], "state": at["app_state"], "detail": at.get("app_detail")}
+    return None
 
 
 def _grown(values: list[Any]) -> int | None:

@@ -31,6 +31,7 @@ from poolmon.core.rollup_batch import fold_rollups
 from poolmon.core.rollup_cols import rollup_cols
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
+from poolmon.runtime.frame_guard import skip_frame
 from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
 from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import drop_kind, since
@@ -164,6 +165,8 @@ class Monitor:
         self.stale_after_s = stale_after_s
         self.frames_seen = 0
         """Frames received over every connection (a cheap liveness counter for tests)."""
+        self.frames_skipped, self.last_skip = 0, ""
+        """Frames whose handling raised, and why the last one did (`frame_guard`)."""
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
         self.intake = IntakeMeter(self.clock)
@@ -279,10 +282,15 @@ class Monitor:
     def _run(self) -> None:
         try:
             for item in self._client.frames(poll_s=0.25):
-                self._handle(item)
+                try:
+                    self._handle(item)
+                except Exception as exc:  # one unreadable frame costs its data, not the monitor
+                    skip_frame(self, item, exc)
         except ProtocolError as exc:  # another protocol version, or not a poolmon socket
+            self._drop = None  # nothing retries any more: say why, not "retrying in ..."
             self._set(DISCONNECTED, f"cannot monitor this pool: {exc}", "error")
         except Exception as exc:  # never let the thread die silently: say why on screen
+            self._drop = None
             self._set(DISCONNECTED, f"monitor stopped: {type(exc).__name__}: {exc}", "error")
 
     def _set(self, state: ConnectionState, detail: str, severity: str = "info") -> None:

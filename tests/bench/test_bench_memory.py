@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from poolmon.bench.memory import slope_per_h, warmup_state
+from poolmon.bench.memory import app_stall, slope_per_h, warmup_state
 
 
 def _sample(t_s: float, rows: int, app_rows: int, rollups: int = 60, raw: float = 16.0) -> Any:
@@ -34,3 +34,19 @@ def test_warm_up_is_steady_only_when_history_is_full_and_worker_rows_stopped_gro
     assert not warmup_state([_sample(60, 4, 4, rollups=30)] * 3)["steady_at_warmup"]
     assert not warmup_state([_sample(60, 4, 4, raw=3.0)] * 3)["steady_at_warmup"]
     assert not warmup_state([])["steady_at_warmup"]
+
+
+def _app(t_s: float, frames: int | None, state: str = "live", detail: str = "") -> Any:
+    return {"t_s": t_s, "app_frames": frames, "app_state": state, "app_detail": detail}
+
+
+def test_an_app_that_stopped_taking_frames_is_found_with_what_it_said() -> None:
+    # the one-hour run of 2026-12-06: frames frozen from minute 22.5, "disconnected" to the end
+    live = [_app(720 + 15 * i, 1000 * i) for i in range(40)]
+    dead = [_app(720 + 15 * (40 + i), 39_000, "disconnected", "monitor stopped") for i in range(8)]
+    stall = app_stall(live + dead)
+    assert stall == {"t_s": 720 + 15 * 39, "state": "live", "detail": ""}
+    assert app_stall(live) is None
+    # a cut and its reconnect (a sample or two without a new frame) is not a stall
+    blip = live[:10] + [_app(870, 9000)] * 3 + live[11:]
+    assert app_stall(blip) is None

@@ -113,7 +113,8 @@ def history_figures(seconds: int = 960, rows: int = 5000) -> dict[str, float]:
     }
 
 
-def _rss_mib(pid: int) -> float | None:
+def rss_mib(pid: int) -> float | None:
+    """A process's VmRSS in MiB, or None once it is gone (the memory benches' one reader)."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as fh:
             for line in fh:
@@ -199,9 +200,9 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                 curve.append(
                     {
                         "t_s": round(time.monotonic() - start, 1),
-                        "pool_mib": _rss_mib(pool.pid),
+                        "pool_mib": rss_mib(pool.pid),
                         "workers_mib": _children_rss_mib(pool.pid),
-                        "app_mib": _rss_mib(app.pid),
+                        "app_mib": rss_mib(app.pid),
                         "pool": dict(pool_state),
                         "app_worker_rows": app_state.get("worker_rows"),
                         "app_state": app_state.get("state"),

@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from poolmon.bench.memory import rss_mib
 from poolmon.bench.memory_load import cut_connection, render_objects
 from poolmon.bench.memory_probe import pymalloc_figures
 
@@ -80,12 +81,8 @@ def holders(app: Any) -> dict[str, int]:
     return {key: n for key, n in owners.most_common() if n}
 
 
-def _vmrss_mib() -> float | None:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return None
+def _mib(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def sample(app: Any, monitor: Any, t_s: float, with_holders: bool) -> dict[str, Any]:
@@ -98,7 +95,7 @@ def sample(app: Any, monitor: Any, t_s: float, with_holders: bool) -> dict[str, 
         "worker_rows": monitor.read(lambda agg: len(agg.workers.rows)),
         **render_objects(),
         "pymalloc_arenas": pymalloc_figures().get("pymalloc_arenas"),
-        "vmrss_mib": _vmrss_mib(),
+        "vmrss_mib": _mib(rss_mib(os.getpid())),
         "table_strips": len(tables.first()._strips) if tables else None,
         "load1": round(os.getloadavg()[0], 2),
     }

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from poolmon.bench.common import machine
-from poolmon.bench.memory import _rss_mib, slope_per_h
+from poolmon.bench.memory import rss_mib, slope_per_h
 
 STATUSES = ("ok", "error", "timeout", "crashed")
 """The outcome statuses compared (cancelled tasks never happen in this load)."""
@@ -142,7 +142,7 @@ def _workers_mib(pool_pid: int) -> float | None:
         kids = psutil.Process(pool_pid).children(recursive=True)
     except psutil.Error:
         return None
-    sizes = [_rss_mib(k.pid) for k in kids]
+    sizes = [rss_mib(k.pid) for k in kids]
     return round(sum(s for s in sizes if s is not None), 1)
 
 
@@ -212,11 +212,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     curve.append(
                         {
                             "t_s": round(now - start, 1),
-                            "pool_mib": _rss_mib(pool.pid),
+                            "pool_mib": rss_mib(pool.pid),
                             "workers_mib": _workers_mib(pool.pid),
-                            "app_mib": _rss_mib(app.pid),
-                            "watcher_mib": _rss_mib(watcher.pid),
-                            "monitor_mib": _rss_mib(os.getpid()),
+                            "app_mib": rss_mib(app.pid),
+                            "watcher_mib": rss_mib(watcher.pid),
+                            "monitor_mib": rss_mib(os.getpid()),
                         }
                     )
                 if now >= next_cut:

@@ -1,18 +1,13 @@
-"""The minimal CPython executor: the second floor the RTT benches measure the pool against."""
+"""The minimal CPython executor keeps the executor contract (its placements are tested with
+the floor's, tests/bench/test_bench_rtt_floor.py)."""
 
 from __future__ import annotations
 
-import math
 import os
 import socket
 import threading
 
-import pytest
-
-from poolmon.bench.minimal_executor import FUNCTIONS, MinimalExecutor, _serve, rtt_minimal
-from poolmon.bench.placement import PLACEMENTS, sched_getcpu
-
-TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
+from poolmon.bench.minimal_executor import FUNCTIONS, MinimalExecutor, _serve
 
 
 def test_it_keeps_the_executor_contract_futures_complete_with_the_far_ends_answers() -> None:
@@ -30,18 +25,3 @@ def test_it_keeps_the_executor_contract_futures_complete_with_the_far_ends_answe
     ours.close()
     far.join(5)
     assert not far.is_alive()  # the far end ends when the caller closes
-
-
-@pytest.mark.parametrize("placement", PLACEMENTS)
-def test_it_is_timed_where_asked_and_leaves_our_affinity_alone(placement: str) -> None:
-    before = os.sched_getaffinity(0)
-    trips = rtt_minimal(50, placement)
-    assert os.sched_getaffinity(0) == before
-    if placement == "apart" and not TWO_CPUS:
-        assert math.isnan(trips.p50_us)
-        return
-    assert 0 < trips.p50_us < 1e6
-    if sched_getcpu() >= 0 and placement == "same":
-        assert trips.crossed == 0.0
-    elif sched_getcpu() >= 0 and placement == "apart":
-        assert trips.crossed == 1.0

@@ -1,21 +1,27 @@
-"""The round-trip floor and the placements the RTT benches compare pool and floor in."""
+"""The round-trip floors (the bare ping-pong and the minimal CPython executor) and the
+placements the RTT benches compare pools and floors in."""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 
 import pytest
 
-from poolmon.bench.placement import PLACEMENTS, cpus_of, rtt_floor, sched_getcpu
+from poolmon.bench.minimal_executor import rtt_minimal
+from poolmon.bench.placement import PLACEMENTS, Trips, cpus_of, rtt_floor, sched_getcpu
 
 TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 
 
 @pytest.mark.parametrize("placement", PLACEMENTS)
-def test_the_floor_is_measured_where_asked_and_leaves_our_affinity_alone(placement: str) -> None:
+@pytest.mark.parametrize("trips_of", [rtt_floor, rtt_minimal], ids=["floor", "minimal"])
+def test_both_floors_are_measured_where_asked_and_leave_our_affinity_alone(
+    trips_of: Callable[[int, str], Trips], placement: str
+) -> None:
     before = os.sched_getaffinity(0)
-    trips = rtt_floor(50, placement)
+    trips = trips_of(50, placement)
     assert os.sched_getaffinity(0) == before
     if placement == "apart" and not TWO_CPUS:
         assert math.isnan(trips.p50_us)

@@ -188,7 +188,8 @@ class Entry:
     """One thing the monitor received: a frame (plain or with packed columns) or a note.
 
     Attributes:
-        kind: `ENTRY_FRAME`, `ENTRY_PACKED_BATCH` or `ENTRY_NOTE`.
+        kind: `ENTRY_FRAME`, `ENTRY_SPARSE_BATCH` (format 2), `ENTRY_PACKED_BATCH` (format 1)
+            or `ENTRY_NOTE`.
         recv_ns: Wall-clock time the recorder received it.
         payload: The frame body (or note map), without a length prefix.
     """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from poolmon.bench.memory_probe import glibc_figures, heap_probe, smaps_figures
@@ -33,11 +35,18 @@ def test_render_objects_counts_live_strips_and_their_caches() -> None:
 
     from poolmon.bench.memory_load import render_objects
 
-    before = render_objects()
-    # Styled: the gc stops tracking a tuple of atoms, so a bare Segment may not be counted.
-    bold = Style(bold=True)
-    held = [Strip([Segment(f"row {i}", bold), Segment(" ", bold)]) for i in range(500)]
-    after = render_objects()
+    # Earlier tests' garbage goes first and no collection runs between the two counts: a
+    # collection freeing other strips in between would hide ours.
+    gc.collect()
+    gc.disable()
+    try:
+        before = render_objects()
+        # Styled: the gc stops tracking a tuple of atoms, so a bare Segment may not be counted.
+        bold = Style(bold=True)
+        held = [Strip([Segment(f"row {i}", bold), Segment(" ", bold)]) for i in range(500)]
+        after = render_objects()
+    finally:
+        gc.enable()
     assert after["Strip"] - before["Strip"] >= 500
     assert after["Segment"] - before["Segment"] >= 1000
     assert after["FIFOCache"] - before["FIFOCache"] >= 7 * 500  # seven caches per strip

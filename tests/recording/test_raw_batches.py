@@ -67,6 +67,29 @@ def test_packing_the_received_bytes_stores_what_packing_the_decoded_batch_stored
     assert decode_entry(entry) == batch
 
 
+def test_items_larger_than_the_packers_window_are_read_whole() -> None:
+    """Events and op names of tens of KB (past the 8 KB window the packer reads them in)."""
+    rng = np.random.default_rng(5)
+    names = tuple(f"op-{i}-" + "x" * 200 for i in range(300))
+    cols = [array("q", rng.integers(0, 2**40, 500).tobytes()) for _ in range(8)]
+    cols[2] = array("q", rng.integers(0, len(names), 500).tobytes())
+    cols[7] = array("q", [0] * 500)
+    tasks = TaskBatch(names, ("",), *cols)
+    big = Event("poolmon.log", T0, {}, {"text": "y" * 40_000})
+    batch = Batch(7, 12, ((7, big), (8, big)), ((9, tasks), (10, tasks)))
+    entry, rows = packed_batch_entry(_body(batch), T0)
+    assert (entry.kind, rows) == (ENTRY_SPARSE_BATCH, 1000)
+    assert entry == frame_entry(batch, T0)
+    assert decode_entry(entry) == batch
+
+
+def test_a_batch_cut_short_is_stored_as_received() -> None:
+    body = _body(_batch(3, 2, 40))
+    for cut in (10, len(body) // 2, len(body) - 1):
+        entry, rows = packed_batch_entry(body[:cut], T0)
+        assert (entry.kind, entry.payload, rows) == (ENTRY_FRAME, body[:cut], 0)
+
+
 def test_an_undecoded_batch_is_a_batch_whose_records_decode_when_read() -> None:
     batch = _batch(10, 2, 50)
     raw = batch_from_body(_body(batch))
@@ -109,6 +132,28 @@ def test_the_decoders_bodies_are_the_frames_bodies_however_the_stream_is_cut(
         pos = max(pos, cut)
     bodies += decoder.bodies(stream[pos:])
     assert bodies == [_body(f) for f in frames]
+    assert decoder.pending == 0
+
+
+def test_the_decoders_bodies_survive_a_cut_at_every_byte_and_a_byte_at_a_time() -> None:
+    frames = [_batch(1, 1, 3), Heartbeat(T0, 5), _batch(40, 0, 0)]
+    stream = b"".join(encode(f) for f in frames)
+    expected = [_body(f) for f in frames]
+    for cut in range(len(stream) + 1):
+        decoder = Decoder()
+        got = decoder.bodies(stream[:cut]) + decoder.bodies(memoryview(stream)[cut:])
+        assert (got, decoder.pending) == (expected, 0), cut
+    decoder = Decoder()
+    one_by_one = [b for i in range(len(stream)) for b in decoder.bodies(stream[i : i + 1])]
+    assert one_by_one == expected
+
+
+def test_the_decoders_bodies_check_a_length_prefix_split_across_reads() -> None:
+    decoder = Decoder(max_frame_size=100)
+    oversized = encode(_batch(1, 1, 10))
+    assert decoder.bodies(oversized[:2]) == []
+    with pytest.raises(FrameError, match="exceeds the maximum of 100"):
+        decoder.bodies(oversized[2:])
     assert decoder.pending == 0
 
 

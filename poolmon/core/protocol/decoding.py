@@ -280,40 +280,66 @@ class Decoder:
         """Like `feed`, but the completed frames' bodies as received, undecoded.
 
         For a reader that stores frames rather than handling them (`poolmon record`): only
-        the length prefixes are read, so a frame costs one copy instead of a full decode.
+        the length prefixes are read, and each body byte is copied once, from `data` (or from
+        the held start of a frame that `data` completes) into its body; only the bytes of a
+        frame still incomplete are kept.
 
         Raises:
             FrameError: A length of 0 or above `max_frame_size`; the decoder stays failed.
         """
         if self._failed is not None:
             raise self._failed
-        buf = self._buf
-        buf += data
         bodies: list[bytes] = []
-        pos = 0
-        size = len(buf)
         try:
-            with memoryview(buf) as view:  # one copy a body (slicing the bytearray made two)
+            with memoryview(data) as view:
+                pos = self._finish_held(view, bodies)
+                size = len(view)
                 while size - pos >= HEADER_SIZE:
-                    (length,) = LENGTH_PREFIX.unpack_from(buf, pos)
-                    if length == 0:
-                        raise FrameError("frame of length 0")
-                    if length > self.max_frame_size:
-                        raise FrameError(
-                            f"frame of {length} bytes exceeds the maximum of {self.max_frame_size}",
-                            "oversized",
-                        )
-                    if size - pos - HEADER_SIZE < length:
-                        break
+                    length = self._length(view, pos)
                     start = pos + HEADER_SIZE
+                    if size - start < length:
+                        break
                     bodies.append(bytes(view[start : start + length]))
                     pos = start + length
+                self._buf += view[pos:]
         except FrameError as exc:
             self._failed = exc
-            buf.clear()
+            self._buf.clear()
             raise
-        del buf[:pos]
         return bodies
+
+    def _finish_held(self, view: memoryview, bodies: list[bytes]) -> int:
+        """Complete the held partial frame from `view`; how many bytes of `view` it took."""
+        buf = self._buf
+        if not buf:
+            return 0
+        pos = 0
+        if len(buf) < HEADER_SIZE:
+            pos = min(HEADER_SIZE - len(buf), len(view))
+            buf += view[:pos]
+            if len(buf) < HEADER_SIZE:
+                return pos
+        length = self._length(buf, 0)
+        need = HEADER_SIZE + length - len(buf)
+        if len(view) - pos < need:
+            buf += view[pos:]
+            return len(view)
+        with memoryview(buf) as held:
+            bodies.append(b"".join((held[HEADER_SIZE:], view[pos : pos + need])))
+        buf.clear()
+        return pos + need
+
+    def _length(self, data: bytes | bytearray | memoryview, pos: int) -> int:
+        """The checked body length of the prefix at `pos`."""
+        (length,) = LENGTH_PREFIX.unpack_from(data, pos)
+        if length == 0:
+            raise FrameError("frame of length 0")
+        if length > self.max_frame_size:
+            raise FrameError(
+                f"frame of {length} bytes exceeds the maximum of {self.max_frame_size}",
+                "oversized",
+            )
+        return int(length)
 
     def eof(self) -> None:
         """Declare the stream ended; complain if it ended inside a frame.

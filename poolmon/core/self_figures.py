@@ -40,6 +40,8 @@ class PoolIntake:
             (monitors, socket buffer, history size, telemetry buffer, events it dropped), in
             the event's order; empty before the first.
         internals_age_s: How old those figures are (None before the first).
+        frames_skipped: Frames the monitor could not take and skipped (their data is missing).
+        last_skip: Why the last one was skipped.
     """
 
     label: str
@@ -55,6 +57,8 @@ class PoolIntake:
     lost_recently: int = 0
     internals: tuple[tuple[str, float], ...] = ()
     internals_age_s: float | None = None
+    frames_skipped: int = 0
+    last_skip: str = ""
 
     @property
     def behind(self) -> str:

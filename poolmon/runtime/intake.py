@@ -45,6 +45,10 @@ class IntakeMeter:
         """The pool's latest `poolmon.resource.internals` measurements."""
         self.internals_at_ns: int | None = None
         """That event's timestamp."""
+        self.frames_skipped = 0
+        """Frames the monitor could not take and skipped (`frame_guard`)."""
+        self.last_skip = ""
+        """Why the last one was skipped."""
 
     def note(self, item: object) -> None:
         """Count one frame (anything else, such as the monitor's own disconnect notes, is not)."""

@@ -178,6 +178,8 @@ class SelfWatch:
             lost_recently=lost - losses[0][1],
             internals=meter.internals,
             internals_age_s=None if at is None else max(0.0, (meter.clock.time_ns() - at) / 1e9),
+            frames_skipped=meter.frames_skipped,
+            last_skip=meter.last_skip,
         )
 
     def _cpu_fraction(self, now: float) -> float | None:

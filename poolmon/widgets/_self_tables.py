@@ -81,7 +81,7 @@ def lag_text(pool: PoolIntake) -> Text:
 
 
 def intake_table(pools: tuple[PoolIntake, ...]) -> Table:
-    """Per pool: state, lag, records/s, totals, reconnects and what was lost where."""
+    """Per pool: state, lag, records/s, totals, reconnects, what was lost where, and skips."""
     table = Table(
         title="Received per pool (lag: now minus the newest timestamp received)",
         title_justify="left",
@@ -116,6 +116,17 @@ def intake_table(pools: tuple[PoolIntake, ...]) -> Table:
         )
     if not pools:
         table.add_row("—", "no pool attached", *([""] * 7))
+    skipped = [p for p in pools if p.frames_skipped]
+    if skipped:
+        table.caption = Text(
+            "\n".join(
+                f"{p.label}: {fmt.count(p.frames_skipped)} frames skipped, their data missing "
+                f"(last: {p.last_skip})"
+                for p in skipped
+            ),
+            style="bold red",
+        )
+        table.caption_justify = "left"
     return table
 
 

@@ -66,6 +66,8 @@ def test_a_malformed_rollup_is_skipped_and_the_monitor_goes_on(short_dir: Path) 
         assert monitor.frames_seen > seen
         assert monitor.frames_skipped == 1
         assert monitor.last_skip.startswith("Rollups: ProtocolError: malformed rollup")
+        # the self-monitoring view reads the same count from the monitor's intake meter
+        assert (monitor.intake.frames_skipped, monitor.intake.last_skip) == (1, monitor.last_skip)
         status = monitor.status()
         assert status.state == "live"
         assert "skipped an unreadable Rollups frame" in status.detail

@@ -113,3 +113,20 @@ def test_m_opens_the_self_view_with_true_figures() -> None:
             assert not isinstance(app.screen, SelfScreen)
 
     asyncio.run(scenario())
+
+
+def test_the_self_view_names_skipped_frames_and_why() -> None:
+    app, source, _clock = fed()
+    source.intake.frames_skipped = 2
+    source.intake.last_skip = "Rollups: ProtocolError: malformed rollup: status counts"
+
+    async def scenario() -> None:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.press("m")
+            await redraw(app, pilot)
+            text = screen_text(app)
+            assert "demo: 2 frames skipped, their data missing" in text
+            words = " ".join(text.replace("│", " ").split())  # the caption wraps to the table
+            assert "(last: Rollups: ProtocolError: malformed rollup: status counts)" in words
+
+    asyncio.run(scenario())

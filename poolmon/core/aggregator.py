@@ -40,7 +40,7 @@ from poolmon.core.backfill import apply_rollup
 from poolmon.core.batchview import NS_PER_S, BatchView
 from poolmon.core.clock import Clock
 from poolmon.core.control_log import CONTROL_LOG_SIZE, log_control
-from poolmon.core.counters import LabeledCounter
+from poolmon.core.counters import LabeledCounter, NameTally
 from poolmon.core.coverage import Coverage
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.failures import FailureRing
@@ -106,7 +106,8 @@ class Aggregator:
         self.workers = WorkerTable(forget_workers_after_s, max_workers)
         self.gauges = GaugeSet(POOL_GAUGES, POOL_TIERS)
         self.categories = LabeledCounter(POOL_TIERS, 32)
-        self.event_counts = LabeledCounter(POOL_TIERS, 48)
+        self.event_counts = NameTally(48)
+        """Events by name since the start (the overflow past 47 names counted together)."""
         self.signals = LabeledCounter(POOL_TIERS, max_ops + 8)
         """Per slot: dropped events, affinity hits/misses, timeouts per op (`timeout:<op>`)."""
         self.op_timeout_ns: dict[str, float] = {}
@@ -169,7 +170,6 @@ class Aggregator:
         self.stats.drop_after(now_s)
         self.gauges.drop_after(now_s)
         self.categories.drop_after(now_s)
-        self.event_counts.drop_after(now_s)
         self.signals.drop_after(now_s)
         self.coverage.drop_after(now_s)
         for rec in self.workers.rows.values():
@@ -205,7 +205,7 @@ class Aggregator:
         self.now_ns()
         second = event.ts_ns // NS_PER_S
         self.coverage.note(second)
-        self.event_counts.inc(second, event.name)
+        self.event_counts.inc(event.name)
         if event.name == C.WORKER_EXIT:
             reason = str(event.metadata.get("reason"))
             reason = reason if reason in WORKER_EXIT_REASONS else "other"

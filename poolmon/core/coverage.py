@@ -20,7 +20,9 @@ from bisect import bisect_right
 class Coverage:
     """Sorted, merged intervals of covered seconds, plus the marked gaps (see module doc)."""
 
-    __slots__ = ("_barrier_s", "_iv", "_last_s", "gaps", "max_intervals", "max_silence_s")
+    __slots__ = (
+        "_barrier_s", "_covered_s", "_iv", "_last_s", "gaps", "max_intervals", "max_silence_s",
+    )  # fmt: skip
 
     def __init__(self, max_silence_s: int = 5, max_intervals: int = 512) -> None:
         self.max_silence_s = max_silence_s
@@ -28,11 +30,14 @@ class Coverage:
         self._iv: list[list[int]] = []
         self._last_s: int | None = None
         self._barrier_s: int | None = None
+        self._covered_s: int | None = None  # the last second noted, while nothing uncovered it
         self.gaps: list[tuple[int, int]] = []
         """Marked gaps as `(start_ns, end_ns)`, oldest first."""
 
     def note(self, second: int) -> None:
         """Something arrived for `second`: cover it, and the silence before it if short."""
+        if second == self._covered_s:  # the common case: many events within one second
+            return
         last = self._last_s
         if (
             last is not None
@@ -46,6 +51,7 @@ class Coverage:
             self._last_s = second
         if self._barrier_s is not None and second >= self._barrier_s:
             self._barrier_s = None
+        self._covered_s = second if second == self._last_s and self._barrier_s is None else None
 
     def cover(self, first_s: int, last_s: int) -> None:
         """Cover a whole range (a backfilled second), without touching continuity."""
@@ -56,6 +62,7 @@ class Coverage:
         if end_ns < start_ns:
             raise ValueError(f"gap ends ({end_ns}) before it starts ({start_ns})")
         self.gaps.append((start_ns, end_ns))
+        self._covered_s = None
         first = start_ns // 1_000_000_000 + 1
         last = end_ns // 1_000_000_000 - 1
         if first <= last:
@@ -78,12 +85,14 @@ class Coverage:
 
     def prune(self, before_s: int) -> None:
         """Drop coverage and gaps older than `before_s` (outside every window)."""
+        self._covered_s = None
         self._iv = [[max(a, before_s), b] for a, b in self._iv if b >= before_s]
         cutoff = before_s * 1_000_000_000
         self.gaps = [g for g in self.gaps if g[1] >= cutoff]
 
     def drop_after(self, second: int) -> None:
         """Forget coverage after `second` (the clock went backwards past it)."""
+        self._covered_s = None
         self._iv = [[a, min(b, second)] for a, b in self._iv if a <= second]
         if self._last_s is not None and self._last_s > second:
             self._last_s = second
@@ -111,6 +120,7 @@ class Coverage:
         del iv[i + 1 : j]
         if len(iv) > self.max_intervals:
             del iv[0]
+            self._covered_s = None
 
     def _remove(self, first: int, last: int) -> None:
         out: list[list[int]] = []

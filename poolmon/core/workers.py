@@ -102,16 +102,17 @@ class WorkerRecord:
         """
         if to == self.state:
             return
-        change = StateChange(at_ns, self.state, to, reason)
         if self.state in CHURN_STATES and to in CHURN_STATES:
             last = self.history[-1] if self.history else None
-            if last is not None and churn_count(last) is not None and last.to_state == self.state:
-                flips = (churn_count(last) or 0) + 1
-                self.history[-1] = StateChange(last.at_ns, self.state, to, f"{CHURN_PREFIX}{flips}")
+            flips = churn_count(last) if last is not None and last.to_state == self.state else None
+            if last is not None and flips is not None:
+                self.history[-1] = StateChange(
+                    last.at_ns, self.state, to, f"{CHURN_PREFIX}{flips + 1}"
+                )
             else:
                 self.history.append(StateChange(at_ns, self.state, to, f"{CHURN_PREFIX}1"))
         else:
-            self.history.append(change)
+            self.history.append(StateChange(at_ns, self.state, to, reason))
         self.state = to
         self.state_since_ns = at_ns
 

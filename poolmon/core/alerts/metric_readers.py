@@ -168,8 +168,7 @@ def _exits(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
 
 def _drops(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
     agg = r.agg
-    col = agg.event_counts.keys._index.get(C.RESOURCE_INTERNALS)
-    reported = col is not None and agg.event_counts.totals[col, 0] > 0
+    reported = agg.event_counts.count(C.RESOURCE_INTERNALS) > 0
     if not reported and not agg.transport_dropped:
         return Values.scalar(None)
     mem = r.memory

@@ -28,6 +28,11 @@ apart, `..._free_vs_free_floor` left alone over left alone. The minimal CPython 
 `w{n}_rtt_p50_vs_minimal_python_{placement}` is poolmon's own share of the distance to the
 floor, `rtt_minimal_python_p50_vs_socketpair_floor` CPython's. All figures are medians over
 the repetitions of the per-run p50s (or per-run means for CPU and switches).
+
+The pools above run without the monitor endpoint. One more, `w1mon_*`, is one worker as a
+user gets it by default (endpoint on, its history and alerting fed, no monitor attached):
+`w1_rtt_p50_monitor_on_vs_off_{placement}` is what the monitoring costs a caller who waits
+for each task (two worker-state events a task, ingested by the endpoint's own aggregator).
 """
 
 from __future__ import annotations
@@ -89,13 +94,18 @@ def _threads(pid: int) -> tuple[int, int]:
     return cpu, sleeps
 
 
-def profile(workers: int, k: int, placement: str = "free") -> dict[str, float]:
+def profile(
+    workers: int, k: int, placement: str = "free", monitor: bool = False
+) -> dict[str, float]:
     """One pool of `workers` in a placement, warmed up, then `k` round trips split and counted.
 
     Every 16th round trip asks where the worker ran instead (`crossed`), untimed; CPU time
-    and switches are divided by every round trip made, those included.
+    and switches are divided by every round trip made, those included. `monitor`: the pool
+    as users get it by default, its monitor endpoint on (history, alerting, no monitor
+    attached); otherwise without the endpoint.
     """
-    with Pool(workers, monitor=False, telemetry=Telemetry()) as pool:
+    options: dict[str, Any] = {"name": f"rtt-{os.getpid()}"} if monitor else {"monitor": False}
+    with Pool(workers, telemetry=Telemetry(), **options) as pool:
         pool.wait_ready(30)
         kids = [w.pid for w in pool.stats().workers]
         with placed(placement, kids) as possible:
@@ -160,14 +170,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     quick = bool(getattr(args, "quick", False))
     reps = args.reps or (3 if quick else 5)
     k = args.trips or (1_000 if quick else 3_000)
-    results: dict[tuple[int, str], list[dict[str, float]]] = {}
+    results: dict[tuple[int, str, bool], list[dict[str, float]]] = {}
     floors: dict[str, list[Trips]] = {}
     minimal: dict[str, list[Trips]] = {}
 
-    def pool_run(workers: int, placement: str) -> Callable[[], float]:
+    def pool_run(workers: int, placement: str, monitor: bool = False) -> Callable[[], float]:
+        key = (workers, placement, monitor)
+
         def go() -> float:
-            results.setdefault((workers, placement), []).append(profile(workers, k, placement))
-            return results[workers, placement][-1]["rtt_p50_us"]
+            results.setdefault(key, []).append(profile(workers, k, placement, monitor))
+            return results[key][-1]["rtt_p50_us"]
 
         return go
 
@@ -192,22 +204,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         contenders[f"minimal_python_{name}"] = minimal_run(placement)
         for workers in (1, 2):
             contenders[f"pool_{workers}_{name}"] = pool_run(workers, placement)
+        contenders[f"pool_1_monitor_on_{name}"] = pool_run(1, placement, monitor=True)
     runs = round_robin(contenders, reps)
     figures: dict[str, float] = floor_figures(floors)
     figures.update(trip_figures("rtt_minimal_python", minimal))
     ratios: dict[str, float] = floor_ratios("rtt_minimal_python", figures, "rtt_minimal_python")
-    for workers in (1, 2):
+    for workers, monitor, prefix in ((1, False, "w1"), (2, False, "w2"), (1, True, "w1mon")):
         for placement in PLACEMENTS:
-            rows = results[workers, placement]
+            rows = results[workers, placement, monitor]
             for key in FIELDS:
                 value = median([row[key] for row in rows])
                 stem = key.removesuffix("_us").removesuffix("_p50")
                 unit = key[len(stem) :]
-                figures[f"w{workers}_{stem}_{FIGURE_NAME[placement]}{unit}"] = value
+                figures[f"{prefix}_{stem}_{FIGURE_NAME[placement]}{unit}"] = value
                 if placement == "free":
-                    figures[f"w{workers}_{key}"] = value  # the names before placements
-        ratios.update(floor_ratios(f"w{workers}_rtt", figures, f"w{workers}_rtt"))
-        ratios.update(minimal_ratios(f"w{workers}_rtt", figures, f"w{workers}_rtt"))
+                    figures[f"{prefix}_{key}"] = value  # the names before placements
+            if monitor:
+                on = figures[f"w1mon_rtt_{FIGURE_NAME[placement]}_p50_us"]
+                off = figures[f"w1_rtt_{FIGURE_NAME[placement]}_p50_us"]
+                ratios[f"w1_rtt_p50_monitor_on_vs_off_{FIGURE_NAME[placement]}"] = on / off
+        if not monitor:
+            ratios.update(floor_ratios(f"{prefix}_rtt", figures, f"{prefix}_rtt"))
+            ratios.update(minimal_ratios(f"{prefix}_rtt", figures, f"{prefix}_rtt"))
     return {
         "suite": "rtt",
         "machine": {**machine(), "load_avg_1m": os.getloadavg()[0]},

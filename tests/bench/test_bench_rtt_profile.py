@@ -56,6 +56,11 @@ def test_the_suite_reports_every_placement_and_compares_like_with_like() -> None
         assert ratios[f"w{workers}_rtt_p50_vs_minimal_python_same_cpu"] == pytest.approx(mine)
         apart = ratios[f"w{workers}_rtt_p50_vs_cross_cpu_floor"]
         assert math.isnan(apart) if not TWO_CPUS else apart > 0
+    for place in ("same_cpu", "cross_cpu", "free"):  # the default pool, endpoint on
+        on, off = figures[f"w1mon_rtt_{place}_p50_us"], figures[f"w1_rtt_{place}_p50_us"]
+        ratio = ratios[f"w1_rtt_p50_monitor_on_vs_off_{place}"]
+        assert math.isnan(ratio) if math.isnan(on) else ratio == pytest.approx(on / off)
+    assert "w1mon_rtt_p50_vs_socketpair_floor" not in ratios  # the floor compares bare pools
     assert figures["rtt_floor_us"] == figures["rtt_floor_same_cpu_us"]
     cpython = figures["rtt_minimal_python_same_cpu_p50_us"] / figures["rtt_floor_same_cpu_us"]
     assert ratios["rtt_minimal_python_p50_vs_socketpair_floor"] == pytest.approx(cpython)

@@ -141,7 +141,7 @@ def run_pool(socket_path: str, rate: float) -> None:
 
     with Pool(4, name="memory-bench", monitor=socket_path, history_seconds=HISTORY_S) as pool:
         # The pool does not expose its endpoint; this process has exactly one (found once).
-        endpoint = next(o for o in gc.get_objects() if isinstance(o, EndpointServer))
+        endpoint = next(o for o in gc.get_objects() if type(o) is EndpointServer)
         report_state(lambda: pool_state(endpoint))
         drive(pool, rate, lambda: stop, 60.0)
 

@@ -102,9 +102,8 @@ def test_bad_history_sizes_are_refused_up_front(kwargs: dict[str, object], messa
 def test_the_endpoint_keeps_the_history_the_pool_was_given(make_pool, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = str(tmp_path / "h.sock")
     make_pool(1, monitor=path, history_seconds=30, history_raw_mib=0.5)
-    (server,) = [
-        o for o in gc.get_objects() if isinstance(o, EndpointServer) and str(o.path) == path
-    ]
+    # type(), not isinstance(): isinstance on a dead weakref.proxy among the objects raises
+    (server,) = [o for o in gc.get_objects() if type(o) is EndpointServer and str(o.path) == path]
     assert server.history._rollups.maxlen == 30
     assert server.history._raw_task_bytes == 512 * 1024
     assert "heap-trim" in server.insight.hooks

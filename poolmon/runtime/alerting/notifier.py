@@ -26,6 +26,7 @@ from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.alerting.channels import build_channel
 from poolmon.runtime.alerting.delivery import ChannelStats, ChannelWorker, ErrorHook
+from poolmon.runtime.threads import service_thread
 
 log = logging.getLogger("poolmon.alerts")
 
@@ -80,7 +81,7 @@ class Notifier:
         self._stopping = False
         self._latest: AlertsView | None = None
         self._failed: list[Notification] = []
-        self._thread = threading.Thread(target=self._run, name="poolmon-notifier", daemon=True)
+        self._thread = service_thread(self._run, "poolmon-notifier")
 
     def start(self) -> None:
         """Start the channel workers and the notifier's thread."""

@@ -42,6 +42,7 @@ from poolmon.runtime.pool.errors import InitializerFailed, PoolClosed
 from poolmon.runtime.pool.future import PENDING, PoolFuture
 from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
 from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport
+from poolmon.runtime.threads import service_thread
 
 if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
@@ -84,8 +85,8 @@ class Pool(PoolControl, SubmitSupport, Executor):
             to about 2 ms of work, so this cap only matters for tiny tasks.
         flush_interval: Longest a worker holds finished results before sending them.
         start_timeout: Seconds a worker may take to start before it is replaced.
-        monitor: True serves the monitor endpoint at the default path, a str at that path,
-            False not at all.
+        monitor: True serves the monitor endpoint at the default path, a path (str or
+            `pathlib.Path`) at that path, False not at all.
         resource_interval: Seconds between resource samples of the pool's processes (the
             resource sampler service), or None for none.
         alerts: None evaluates the built-in alert rule pack, a path that rule file (and its
@@ -135,7 +136,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         max_in_flight: int = 1024,
         flush_interval: float = 0.001,
         start_timeout: float = 30.0,
-        monitor: bool | str = True,
+        monitor: bool | str | os.PathLike[str] = True,
         resource_interval: float | None = 1.0,
         telemetry: Telemetry | None = None,
         alerts: bool | str | os.PathLike[str] | None = None,
@@ -180,7 +181,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
             max_in_flight=max_in_flight,
             flush_interval=flush_interval,
             start_timeout=start_timeout,
-            monitor=monitor,
+            monitor=os.fspath(monitor) if isinstance(monitor, os.PathLike) else monitor,
             initializer=initializer,
             initargs=initargs,  # type: ignore[arg-type]  # any iterable: PoolConfig makes it a tuple
             alerts=alerts,
@@ -222,9 +223,7 @@ class Pool(PoolControl, SubmitSupport, Executor):
         # The endpoint listens before the IO thread can report workers ready, so the pool's
         # first events (worker ready, pool.init with its size) are in every monitor's history.
         self._start_services()
-        self._thread = eng.thread = threading.Thread(
-            target=eng.run, name=f"poolmon-io-{self._cfg.name}", daemon=True
-        )
+        self._thread = eng.thread = service_thread(eng.run, f"poolmon-io-{self._cfg.name}")
         self._thread.start()
         closing.track(self, eng)
         with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one

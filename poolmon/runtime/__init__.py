@@ -2,3 +2,7 @@
 
 It may import `poolmon.core`, never the UI (`poolmon.app`, `screens`, `widgets`).
 """
+
+from poolmon.runtime.threads import import_quietly
+
+import_quietly("numpy")

@@ -11,11 +11,20 @@ its 76th run). Every thread poolmon starts blocks the asynchronous signals befor
 anything, so they reach the main thread (or a thread of the user's own) at once, as they
 would with no pool in the process. Synchronous signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
 SIGTRAP, SIGSYS, SIGABRT) stay unblocked: they belong to the thread that caused them.
+
+Threads we do not start obey the same rule when they can: numpy's OpenBLAS starts its worker
+threads the moment numpy is imported, and a thread inherits the signal mask of the thread
+that created it. The runtime imports numpy through `import_quietly` (signals blocked for the
+import only; one that arrives meanwhile is delivered when they are unblocked), so those
+threads block them too. With them unblocked, the script above still hung about once in 60
+runs. A program that imported numpy before poolmon keeps its BLAS threads as they are.
 """
 
 from __future__ import annotations
 
+import importlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final
@@ -49,3 +58,19 @@ def service_thread(
         target(*call_args)
 
     return threading.Thread(target=run, name=name, daemon=daemon)
+
+
+def import_quietly(name: str) -> None:
+    """Import `name` with `ASYNC_SIGNALS` blocked, so threads it starts on import block them.
+
+    Nothing changes for a module already imported (its threads exist) or where threads have
+    no signal masks.
+    """
+    if name in sys.modules or not hasattr(signal, "pthread_sigmask"):
+        importlib.import_module(name)
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, ASYNC_SIGNALS)
+    try:
+        importlib.import_module(name)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -13,6 +13,8 @@ cannot race an evaluation. With no endpoint there is no alerting (docs/ALERTS_RU
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -209,7 +211,13 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
             endpoint.insight.add_hook(AUTOTUNE_HOOK, tuner.hook)
             started.append(_Stopper(tuner.stop))
         except Exception as exc:  # the pool must run even if its endpoint cannot
-            _report(pool, "endpoint", "error", f"monitor endpoint not started: {exc}", exc)
+            message = f"monitor endpoint not started: {exc}"
+            _report(pool, "endpoint", "error", message, exc)
+            # asked for by the user (a path, or the default): a telemetry event alone went
+            # unseen, and `poolmon attach` then found no pool or another pool at that path
+            warnings.warn(
+                f"poolmon pool {pool.name!r}: {message}", RuntimeWarning, stacklevel=_user_level()
+            )
     alerting = _start_alerting(pool, endpoint)
     if alerting is not None:
         started.insert(0, alerting)  # stopped last: after the endpoint's thread has ended
@@ -225,6 +233,18 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
         sampler.start()
         started.append(_Stopper(sampler.stop))
     return started
+
+
+def _user_level() -> int:
+    """`stacklevel` of the first frame outside poolmon: the user's line creating the pool."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+"""The `poolmon` package folder (its frames are not the user's)."""
 
 
 def _report(

@@ -16,7 +16,6 @@ from concurrent.futures import Future
 from typing import Any
 
 from poolmon.demo import workload
-from poolmon.runtime.threads import service_thread
 
 MIX: tuple[tuple[Callable[..., Any], float], ...] = (
     (workload.resize_image, 0.55),
@@ -65,7 +64,7 @@ class DemoLoad:
         self._rng = random.Random(seed)
         self._stop = threading.Event()
         self._outstanding = threading.Semaphore(max_outstanding)
-        self._thread = service_thread(self._run, "poolmon-demo-load")
+        self._thread = threading.Thread(target=self._run, name="poolmon-demo-load", daemon=True)
 
     def start(self) -> DemoLoad:
         """Start submitting."""

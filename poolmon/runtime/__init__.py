@@ -2,7 +2,3 @@
 
 It may import `poolmon.core`, never the UI (`poolmon.app`, `screens`, `widgets`).
 """
-
-from poolmon.runtime.threads import import_quietly
-
-import_quietly("numpy")

@@ -36,7 +36,6 @@ from poolmon.runtime.monitor import (
     SnapshotSource,
     SourceStatus,
 )
-from poolmon.runtime.threads import service_thread
 
 T = TypeVar("T")
 
@@ -164,7 +163,7 @@ class Fleet:
             m.monitor.start()
         if self.discover:
             self.scan()
-            self._thread = service_thread(self._loop, "poolmon-fleet")
+            self._thread = threading.Thread(target=self._loop, name="poolmon-fleet", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:

@@ -35,7 +35,6 @@ from poolmon.runtime.frame_guard import skip_frame
 from poolmon.runtime.heaptrim import HeapTrim, pin_mmap_threshold
 from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import drop_kind, since
-from poolmon.runtime.threads import service_thread
 
 T = TypeVar("T")
 
@@ -200,7 +199,7 @@ class Monitor:
         """Start the client thread (it connects, backfills and follows the live stream)."""
         if self._thread is None:
             pin_mmap_threshold()  # poolmon.runtime.heaptrim: as in the pool, for the app
-            self._thread = service_thread(self._run, "poolmon-monitor")
+            self._thread = threading.Thread(target=self._run, name="poolmon-monitor", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poolmon.core.advisor.autotune import AutotuneConfig
@@ -237,7 +238,8 @@ def start_pool_services(pool: ServedPool) -> list[Stoppable]:
 
 def _user_level() -> int:
     """`stacklevel` of the first frame outside poolmon: the user's line creating the pool."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     return level

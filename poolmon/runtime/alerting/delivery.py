@@ -29,7 +29,6 @@ from poolmon.core.alerts.notify_model import ChannelConfig
 from poolmon.core.alerts.token_bucket import TokenBucket
 from poolmon.core.clock import Clock
 from poolmon.runtime.alerting.channels.base import Channel, DeliveryError
-from poolmon.runtime.threads import service_thread
 
 ErrorHook = Callable[[str, BaseException | None], None]
 """`on_error(message, exception_or_None)`: how delivery problems leave the notifier."""
@@ -88,7 +87,9 @@ class ChannelWorker:
         self._unreported = 0
         self._drop_why = ""
         self._reported_at_s = -REPORT_EVERY_S
-        self._thread = service_thread(self._run, f"poolmon-notify-{config.name}")
+        self._thread = threading.Thread(
+            target=self._run, name=f"poolmon-notify-{config.name}", daemon=True
+        )
 
     def start(self) -> None:
         """Start the worker thread."""

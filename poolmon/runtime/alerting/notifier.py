@@ -26,7 +26,6 @@ from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.alerting.channels import build_channel
 from poolmon.runtime.alerting.delivery import ChannelStats, ChannelWorker, ErrorHook
-from poolmon.runtime.threads import service_thread
 
 log = logging.getLogger("poolmon.alerts")
 
@@ -81,7 +80,7 @@ class Notifier:
         self._stopping = False
         self._latest: AlertsView | None = None
         self._failed: list[Notification] = []
-        self._thread = service_thread(self._run, "poolmon-notifier")
+        self._thread = threading.Thread(target=self._run, name="poolmon-notifier", daemon=True)
 
     def start(self) -> None:
         """Start the channel workers and the notifier's thread."""

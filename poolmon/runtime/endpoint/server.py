@@ -64,7 +64,6 @@ from poolmon.runtime.endpoint.server_figures import ServerFigures
 from poolmon.runtime.endpoint.sockets import SocketIO
 from poolmon.runtime.insight import Insight
 from poolmon.runtime.telemetry import DEFAULT_TELEMETRY, Telemetry
-from poolmon.runtime.threads import service_thread
 
 _LISTENER: Final = "listener"
 _WAKE: Final = "wake"
@@ -158,7 +157,7 @@ class EndpointServer(SocketIO, ServerFigures):
         self._sel.register(inbox, selectors.EVENT_READ, _WAKE)
         self._telemetry.attach(self._handler_id, "", inbox.on_event)
         self._telemetry.attach_batch(self._handler_id + ".tasks", inbox.on_batch)
-        self._thread = service_thread(self._run, "poolmon-endpoint")
+        self._thread = threading.Thread(target=self._run, name="poolmon-endpoint", daemon=True)
         self._thread.start()
         return self
 

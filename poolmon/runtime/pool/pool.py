@@ -42,7 +42,6 @@ from poolmon.runtime.pool.errors import InitializerFailed, PoolClosed
 from poolmon.runtime.pool.future import PENDING, PoolFuture
 from poolmon.runtime.pool.options import Affinity, BoundPool, TaskOptions
 from poolmon.runtime.pool.submitting import SLOW_PACK, SubmitSupport
-from poolmon.runtime.threads import service_thread
 
 if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
@@ -223,7 +222,9 @@ class Pool(PoolControl, SubmitSupport, Executor):
         # The endpoint listens before the IO thread can report workers ready, so the pool's
         # first events (worker ready, pool.init with its size) are in every monitor's history.
         self._start_services()
-        self._thread = eng.thread = service_thread(eng.run, f"poolmon-io-{self._cfg.name}")
+        self._thread = eng.thread = threading.Thread(
+            target=eng.run, name=f"poolmon-io-{self._cfg.name}", daemon=True
+        )
         self._thread.start()
         closing.track(self, eng)
         with eng.io_lock:  # the endpoint attached just now: time tasks from the very first one

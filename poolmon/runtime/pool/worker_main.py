@@ -26,6 +26,7 @@ import pickle
 import select
 import signal
 import socket
+import threading
 import time
 from array import array
 from typing import Any
@@ -34,7 +35,6 @@ from poolmon.runtime.pool import framing as fr
 from poolmon.runtime.pool.errors import UnpickleError, describe_error
 from poolmon.runtime.pool.ring import SLOT_COMMIT, RingWriter
 from poolmon.runtime.pool.stackdump import install_stack_dumper
-from poolmon.runtime.threads import service_thread
 
 SLOT_SEQ = 0
 SLOT_START = 1
@@ -121,7 +121,7 @@ def worker_main(
     slot[SLOT_SEQ] = -1
     slot[SLOT_BEAT] = time.monotonic_ns()
     out = RingWriter(sock, raw_ring, slot)
-    service_thread(_watchdog, "poolmon-wd", (out, slot)).start()
+    threading.Thread(target=_watchdog, args=(out, slot), daemon=True, name="poolmon-wd").start()
     drain, _ = _install_telemetry(worker_id)
     if init is not None:
         _run_initializer(init, out)

@@ -27,7 +27,6 @@ from poolmon.core.recording.format import RecordingHeader
 from poolmon.runtime.client import Backoff, Disconnected, ReconnectingClient
 from poolmon.runtime.recording.rawclient import RawMonitorClient
 from poolmon.runtime.recording.writer import RecordingWriter, check_output
-from poolmon.runtime.threads import service_thread
 
 
 class Recorder:
@@ -82,7 +81,7 @@ class Recorder:
 
     def start(self) -> Recorder:
         """Connect and record in a background thread (returns at once)."""
-        self._thread = service_thread(self._run, "poolmon-record")
+        self._thread = threading.Thread(target=self._run, name="poolmon-record", daemon=True)
         self._thread.start()
         return self
 

@@ -45,7 +45,6 @@ from poolmon.core.recording.format import (
 )
 from poolmon.core.recording.rawbatch import UndecodedBatch, packed_batch_entry
 from poolmon.runtime.recording.idle import IdleGate
-from poolmon.runtime.threads import service_thread
 
 BLOCK_S: Final = 1.0
 """A block is written at least this often (what a SIGKILL can lose)."""
@@ -158,7 +157,7 @@ class RecordingWriter:
         self._fd = self._open(path, header, force)
         self._file_bytes = len(encode_header(header))
         self.bytes = self._file_bytes
-        self._thread = service_thread(self._run, "poolmon-recorder")
+        self._thread = threading.Thread(target=self._run, name="poolmon-recorder", daemon=True)
         self._thread.start()
 
     # -- the receiving side ------------------------------------------------------------------

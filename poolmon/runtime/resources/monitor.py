@@ -39,7 +39,6 @@ from poolmon.runtime.telemetry import (
     emit_recovery_event,
     emit_resource_event,
 )
-from poolmon.runtime.threads import service_thread
 
 POOL_WORKER_ID = -1
 """The worker_id under which the pool process itself is sampled."""
@@ -152,7 +151,9 @@ class ResourceMonitor:
                 return
             self._stopping = False
             self._wake.clear()
-            self._thread = service_thread(self._run, f"poolmon-resources-{self._pool}")
+            self._thread = threading.Thread(
+                target=self._run, name=f"poolmon-resources-{self._pool}", daemon=True
+            )
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:

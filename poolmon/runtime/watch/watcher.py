@@ -23,7 +23,6 @@ from pathlib import Path
 
 from poolmon.runtime.endpoint.paths import list_sockets, probe
 from poolmon.runtime.monitor import LIVE, Monitor
-from poolmon.runtime.threads import service_thread
 from poolmon.runtime.watch.figures import PoolFigures, read_figures
 
 WATCH_EVENTS: tuple[str, ...] = (
@@ -91,7 +90,7 @@ class Watcher:
             self._attach(path)
         if self.discover:
             self.scan()
-            self._thread = service_thread(self._loop, "poolmon-watch")
+            self._thread = threading.Thread(target=self._loop, name="poolmon-watch", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:

@@ -73,7 +73,9 @@ class AlertsScreen(AlertActionsScreen):
         view, now = frame.snapshot.alerts, frame.snapshot.taken_at_ns
         active = [a for a in view.alerts if a.state != "resolved"] if view else []
         resolved = [a for a in view.alerts if a.state == "resolved"] if view else []
-        history = [*resolved, *(view.history if view else ())]
+        # an alert resolved in the last 15 minutes is in both lists (the engine's view keeps it
+        # among `alerts` and it heads `history`): list it once, or the table refuses its key
+        history = list({a.id: a for a in (*(view.history if view else ()), *resolved)}.values())
         silences = list(view.silences) if view else []
         self.query_one("#active-table", AlertTable).show(view.alerts if view else (), now)
         self.query_one("#history-table", AlertTable).show(history, now)

@@ -394,3 +394,28 @@ async def test_palette_and_help_list_the_alert_keys(alert_app: Build) -> None:
             "remove the selected",
         ):
             assert line in text
+
+
+@async_test
+async def test_an_alert_resolved_minutes_ago_is_listed_once_in_history() -> None:
+    """The engine's view holds a recently resolved alert both among `alerts` and in `history`
+    (tests/alerts/test_alert_threshold.py); the History table refused the repeated row key."""
+    clock = ManualClock()
+    source = FeedSource(clock)
+    generator = StreamGenerator(StreamSpec(), clock.time_ns())
+    source.attach(generator.pool_info())
+    source.play(generator, 60)
+    view = sample_view(clock.time_ns())
+    just_resolved = view.history[0]
+    view = replace(view, alerts=(*view.alerts, just_resolved))
+    AlertDesk(source, view, user="alice")
+    app = PoolmonApp(source, refresh_hz=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.screen.active_tab == "history"  # type: ignore[attr-defined]
+        text = screen_text(app)
+        assert "History 2" in text
+        assert text.count(just_resolved.rule) == 1

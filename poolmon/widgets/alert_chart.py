@@ -62,7 +62,9 @@ class AlertChart(ThemedChart):
         """The values, the threshold line and a relative time axis."""
         alert = self.alert
         if alert is None or not alert.recent:
-            plt.text("no values yet", x=0.5, y=0.5, alignment="center")
+            resolved = alert is not None and alert.state == "resolved"
+            words = "values are kept 15 min after it resolves" if resolved else "no values yet"
+            plt.text(words, x=0.5, y=0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
             plt.xticks([], [])

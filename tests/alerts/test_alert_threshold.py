@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.model import FIRING, PENDING, RESOLVED
@@ -55,6 +57,10 @@ def test_pending_then_firing_after_for_then_resolved() -> None:
     # the view carries it twice for 15 minutes: among `alerts` and at the head of `history`
     # (the alerts screen lists it once: tests/ui/test_ui_alerts.py)
     assert run.views[-1].history[0].id == fired_id
+    # the view's resolved copy keeps the chart's values; the history keeps the record only
+    assert r.recent
+    assert run.engine.history()[0].recent == ()
+    assert run.engine.history()[0] == replace(r, recent=())
 
 
 def test_pending_that_clears_is_dropped_silently() -> None:

@@ -419,3 +419,24 @@ async def test_an_alert_resolved_minutes_ago_is_listed_once_in_history() -> None
         text = screen_text(app)
         assert "History 2" in text
         assert text.count(just_resolved.rule) == 1
+
+
+@async_test
+async def test_a_history_alert_says_its_chart_values_are_not_kept() -> None:
+    """The history keeps an alert without its last values (the engine drops them on resolve)."""
+    clock = ManualClock()
+    source = FeedSource(clock)
+    generator = StreamGenerator(StreamSpec(), clock.time_ns())
+    source.attach(generator.pool_info())
+    source.play(generator, 60)
+    view = sample_view(clock.time_ns())
+    view = replace(view, history=tuple(replace(a, recent=()) for a in view.history))
+    AlertDesk(source, view, user="alice")
+    app = PoolmonApp(source, refresh_hz=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "tab")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AlertDetailScreen)
+        assert "values are kept 15 min after it resolves" in screen_text(app)

@@ -167,9 +167,9 @@ class AlertEngine:
         """Move an instance that stopped firing to the view's resolved list and the history."""
         alert = replace(self._alert(rule, a, now), state=RESOLVED, resolved_at_ns=now)
         self._resolved.append(alert)
-        # The history keeps the record without the chart's last values: 120 floats were two
-        # thirds of an entry's ~5.5 KB, ~55 MB a pool at the history's 10,000 (docs/ALERTS.md);
-        # the view's resolved copy keeps them while it is shown (`resolved_retention_s`).
+        # The history keeps the record without the chart's last values: 120 floats were 4.1 of
+        # an entry's 4.7 KB, ~47 MB a pool at the history's 10,000 (docs/ALERTS.md); the
+        # view's resolved copy keeps them while it is shown (`resolved_retention_s`).
         self._history.appendleft(replace(alert, recent=()))
 
     def _disable(self, rule: Rule, exc: Exception, now: int) -> None:

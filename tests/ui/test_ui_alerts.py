@@ -15,7 +15,7 @@ import pytest
 
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text
-from poolmon.core.alerts.model import FIRING, Alert
+from poolmon.core.alerts.model import FIRING, Alert, AlertsView
 from poolmon.runtime.monitor import CommandResult
 from poolmon.screens.ack_dialog import AckDialog
 from poolmon.screens.alert_detail import AlertDetailScreen
@@ -400,12 +400,7 @@ async def test_palette_and_help_list_the_alert_keys(alert_app: Build) -> None:
 async def test_an_alert_resolved_minutes_ago_is_listed_once_in_history() -> None:
     """The engine's view holds a recently resolved alert both among `alerts` and in `history`
     (tests/alerts/test_alert_threshold.py); the History table refused the repeated row key."""
-    clock = ManualClock()
-    source = FeedSource(clock)
-    generator = StreamGenerator(StreamSpec(), clock.time_ns())
-    source.attach(generator.pool_info())
-    source.play(generator, 60)
-    view = sample_view(clock.time_ns())
+    source, view = demo_with_sample_alerts()
     just_resolved = view.history[0]
     view = replace(view, alerts=(*view.alerts, just_resolved))
     AlertDesk(source, view, user="alice")
@@ -424,12 +419,7 @@ async def test_an_alert_resolved_minutes_ago_is_listed_once_in_history() -> None
 @async_test
 async def test_a_history_alert_says_its_chart_values_are_not_kept() -> None:
     """The history keeps an alert without its last values (the engine drops them on resolve)."""
-    clock = ManualClock()
-    source = FeedSource(clock)
-    generator = StreamGenerator(StreamSpec(), clock.time_ns())
-    source.attach(generator.pool_info())
-    source.play(generator, 60)
-    view = sample_view(clock.time_ns())
+    source, view = demo_with_sample_alerts()
     view = replace(view, history=tuple(replace(a, recent=()) for a in view.history))
     AlertDesk(source, view, user="alice")
     app = PoolmonApp(source, refresh_hz=0)
@@ -440,3 +430,14 @@ async def test_a_history_alert_says_its_chart_values_are_not_kept() -> None:
         await pilot.pause()
         assert isinstance(app.screen, AlertDetailScreen)
         assert "values are kept 15 min after it resolves" in screen_text(app)
+
+
+def demo_with_sample_alerts() -> tuple[FeedSource, AlertsView]:
+    """60 s of the demo stream and the sample alert view at its clock (to be edited, then
+    published with an `AlertDesk`)."""
+    clock = ManualClock()
+    source = FeedSource(clock)
+    generator = StreamGenerator(StreamSpec(), clock.time_ns())
+    source.attach(generator.pool_info())
+    source.play(generator, 60)
+    return source, sample_view(clock.time_ns())

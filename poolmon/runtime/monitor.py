@@ -165,8 +165,6 @@ class Monitor:
         self.stale_after_s = stale_after_s
         self.frames_seen = 0
         """Frames received over every connection (a cheap liveness counter for tests)."""
-        self.frames_skipped, self.last_skip = 0, ""
-        """Frames whose handling raised, and why the last one did (`frame_guard`)."""
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
         self.intake = IntakeMeter(self.clock)

@@ -333,3 +333,13 @@ class PoolSnapshot:
     """The last control commands seen (newest last; see `ControlChange`)."""
     failures: tuple[TaskFailure, ...] = ()
     """The latest failed tasks, message and traceback, newest first (`poolmon.core.failures`)."""
+
+    @property
+    def seen_at_ns(self) -> int:
+        """The time the pool's state was last known: the last data while the link is down.
+
+        Durations of the pool's states (uptime, task ages, how long an alert has been pending
+        or firing) run to this time, not to `taken_at_ns`: a dead pool's alert is not pending
+        for another minute because the monitor's clock moved on.
+        """
+        return self.data_until_ns if self.data_until_ns is not None else self.taken_at_ns

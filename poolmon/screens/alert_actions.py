@@ -75,8 +75,8 @@ class AlertActionsScreen(PoolmonScreen):
 
     @property
     def now_ns(self) -> int:
-        """The time of the frame shown."""
-        return self.frame.snapshot.taken_at_ns if self.frame else 0
+        """The time the frame's alert state was last known (frozen while disconnected)."""
+        return self.frame.snapshot.seen_at_ns if self.frame else 0
 
     @property
     def read_only(self) -> bool:

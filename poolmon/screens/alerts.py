@@ -70,7 +70,8 @@ class AlertsScreen(AlertActionsScreen):
 
     def show_body(self, frame: Frame) -> None:
         """Fill the tables and the tab labels from the alert state."""
-        view, now = frame.snapshot.alerts, frame.snapshot.taken_at_ns
+        # durations stop where the pool was last heard; a silence ends at its wall-clock time
+        view, now = frame.snapshot.alerts, frame.snapshot.seen_at_ns
         active = [a for a in view.alerts if a.state != "resolved"] if view else []
         resolved = [a for a in view.alerts if a.state == "resolved"] if view else []
         # an alert resolved in the last 15 minutes is in both lists (the engine's view keeps it
@@ -79,7 +80,7 @@ class AlertsScreen(AlertActionsScreen):
         silences = list(view.silences) if view else []
         self.query_one("#active-table", AlertTable).show(view.alerts if view else (), now)
         self.query_one("#history-table", AlertTable).show(history, now)
-        self.query_one("#silence-table", SilenceTable).show(silences, now)
+        self.query_one("#silence-table", SilenceTable).show(silences, frame.snapshot.taken_at_ns)
         tabs = self.query_one(TabbedContent)
         for pane, label, n in (
             ("active", "Active", len(active)),

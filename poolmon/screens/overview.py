@@ -86,7 +86,8 @@ class OverviewScreen(PoolmonScreen):
         self.query_one(ErrorTrends).snapshot = snap
         self.query_one(ResourceGauges).snapshot = snap
         panel = self.query_one(AlertPanel)
-        panel.now_ns = snap.taken_at_ns
+        panel.now_ns = snap.seen_at_ns
+        panel.last_seen_ns = snap.data_until_ns
         panel.view = snap.alerts
         # active alerts are what a person must read first: the panel gets the room for them
         alerting = snap.alerts is not None and any(

@@ -8,7 +8,8 @@ that resolved a moment ago stay at the end, dimmed, as Prometheus keeps them for
 Wide panels use one line per alert; narrow ones (80 columns) two. What does not fit is
 counted ("+2 more") and the border names the key of the alerts screen, which has them all.
 Before the pool has sent any alert state the panel says "alerting: no data", never "no
-active alerts": nobody has checked yet.
+active alerts": nobody has checked yet. While the connection is down the alerts are as the
+pool last sent them: the title says "(last seen)" and their durations stop at the last data.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ class AlertPanel(Widget):
     """The pool's alert state; None until it has sent one."""
 
     now_ns: reactive[int] = reactive(0)
-    """The snapshot's time, for how long each alert has been in its state."""
+    """When the alert state was last known, for how long each alert has been in its state."""
+
+    last_seen_ns: reactive[int | None] = reactive(None)
+    """While the connection is down: the time of the last data (the title says so)."""
 
     def on_mount(self) -> None:
         """Name the panel."""
@@ -61,9 +65,20 @@ class AlertPanel(Widget):
     def watch_view(self, view: AlertsView | None) -> None:
         """Count active alerts in the title; a firing one turns the border red."""
         active = [a for a in view.alerts if a.state != "resolved"] if view else []
-        self.border_title = f"Alerts {len(active)}" if active else "Alerts"
+        self._update_title(len(active))
         self.border_subtitle = "a: alerts" if view is not None else ""
         self.set_class(any(a.display_state == "firing" for a in active), "-firing")
+
+    def watch_last_seen_ns(self) -> None:
+        """Say in the title that the alerts are as the dead or unreachable pool last sent them."""
+        view = self.view
+        self._update_title(sum(a.state != "resolved" for a in view.alerts) if view else 0)
+
+    def _update_title(self, active: int) -> None:
+        title = f"Alerts {active}" if active else "Alerts"
+        if self.last_seen_ns is not None and self.view is not None:
+            title += " (last seen)"
+        self.border_title = title
 
     def render(self) -> RenderResult:
         """The alert lines, or why there are none."""

@@ -103,7 +103,7 @@ class HeaderBar(Widget):
             identity = Text(f" pid {info.pid}", style=muted)
             if info.host:
                 identity.append(f"@{info.host}", style=muted)
-            until = snap.data_until_ns or snap.taken_at_ns  # frozen while disconnected
+            until = snap.seen_at_ns  # frozen while disconnected
             if info.started_at_ns and until >= info.started_at_ns:
                 identity.append(f" up {fmt.age(until - info.started_at_ns)}")
             parts.append((identity, 5))

@@ -120,7 +120,11 @@ class ResourceGauges(Widget):
         return Group(*rows[: max(1, self.content_size.height)])
 
     def watch_snapshot(self) -> None:
-        """Keep the host caption in step with the data."""
+        """Keep the host caption in step with the data; a lost link makes the title say so."""
+        lost = self.snapshot is not None and self.snapshot.data_until_ns is not None
+        title = "Resources (last seen)" if lost else "Resources"
+        if self.border_title != title:
+            self.border_title = title
         self._update_caption()
 
     def on_resize(self) -> None:

@@ -36,7 +36,10 @@ class ThroughputChart(ThemedChart):
             self.border_subtitle = ""
             self.refresh_if_changed()
             return
-        self.border_title = f"Throughput {fmt.rate(snapshot.throughput_per_s)}"
+        title = f"Throughput {fmt.rate(snapshot.throughput_per_s)}"
+        if snapshot.data_until_ns is not None and snapshot.throughput_per_s is not None:
+            title += " (last seen)"  # the rate while the link was up, not what it does now
+        self.border_title = title
         self.border_subtitle = (
             f"last {fmt.window(snapshot.window_s)} · {fmt.count(snapshot.tasks_finished)} done"
         )

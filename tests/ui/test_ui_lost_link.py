@@ -14,7 +14,6 @@ import re
 
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text
-from poolmon.screens.alerts import AlertsScreen
 from poolmon.testing.alert_desk import AlertDesk
 from poolmon.testing.alert_samples import sample_view
 from poolmon.testing.clock import ManualClock
@@ -50,22 +49,28 @@ def title_line(text: str, word: str) -> str:
     return next(line for line in text.splitlines() if f"─ {word}" in line)
 
 
-@async_test
-async def test_the_overview_freezes_alert_durations_and_names_the_last_data() -> None:
+async def before_and_after_the_loss(keys: tuple[str, ...], later_s: float) -> tuple[str, str]:
+    """The screen live after pressing `keys`, and `later_s` after the link dropped."""
     app, source = alerting_demo()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         app.clear_notifications()
+        await pilot.press(*keys)
         await pilot.pause()
         live = screen_text(app)
-        assert "Alerts 5 (last seen)" not in live
-        assert "last seen" not in title_line(live, "Resources")
-        assert "(last seen)" not in title_line(live, "Throughput")
         source.disconnect("pool exited (nothing listens on its socket)")
-        source.clock.advance(30.0)  # the window still holds data from before the loss
+        source.clock.advance(later_s)
         app.refresh_frame()
         await pilot.pause()
-        gone = screen_text(app)
+        return live, screen_text(app)
+
+
+@async_test
+async def test_the_overview_freezes_alert_durations_and_says_last_seen() -> None:
+    live, gone = await before_and_after_the_loss((), 30.0)  # the window still holds data
+    assert "Alerts 5 (last seen)" not in live
+    assert "last seen" not in title_line(live, "Resources")
+    assert "(last seen)" not in title_line(live, "Throughput")
     before, after = alert_lines(live), alert_lines(gone)
     assert len(before) >= 2
     assert before == after
@@ -77,19 +82,8 @@ async def test_the_overview_freezes_alert_durations_and_names_the_last_data() ->
 
 @async_test
 async def test_the_alerts_screen_freezes_durations_but_not_the_evaluation_age() -> None:
-    app, source = alerting_demo()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.clear_notifications()
-        await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, AlertsScreen)
-        live = screen_text(app)
-        source.disconnect()
-        source.clock.advance(125.0)
-        app.refresh_frame()
-        await pilot.pause()
-        gone = screen_text(app)
+    live, gone = await before_and_after_the_loss(("a",), 125.0)
+    assert "Active 5" in live
     rows = [
         [line for line in t.splitlines()[1:] if any(r in line for r in RULES)] for t in (live, gone)
     ]

@@ -225,7 +225,7 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
     now_s = now // NS_PER_S
     ops = agg.stats.op_counts  # the slots of the per-operation latency: one window a row
     block = ops.window_block(now_s, window_s)
-    cov = covered_time_s(agg, window_first_s(ops.ring, now_s, window_s), now)
+    cov = operations_covered_s(agg, window_s)
     timeouts = agg.signals.window(now_s, window_s)
     views = []
     for col in np.flatnonzero(block[:, 0]).tolist():
@@ -250,10 +250,24 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
                 timeout_ns=agg.op_timeout_ns.get(name),
                 p99_ok_ns=p99_ok,
                 histogram=_histogram(counts),
+                covered_s=cov,
             )
         )
     views.sort(key=lambda v: (-v.count, v.name))
     return tuple(views)
+
+
+def operations_covered_s(agg: Aggregator, window_s: int) -> float:
+    """Seconds of data behind the per-operation figures of a window (see `operations`).
+
+    Their slots are whole (10 s for a minute), so they start at the first slot boundary inside
+    the window: 50-60 s of a minute. The pool-wide count covers the whole minute at 1-s slots,
+    so the two counts differ by up to a slot's tasks; showing this span makes that visible.
+    """
+    now = agg.now_ns()
+    return covered_time_s(
+        agg, window_first_s(agg.stats.op_counts.ring, now // NS_PER_S, window_s), now
+    )
 
 
 def _p99_without_top(

@@ -151,6 +151,10 @@ class OperationView:
     tasks that made it came to the limit."""
     histogram: Histogram = field(default_factory=Histogram)
     """Its latency histogram over the same slots as `latency`."""
+    covered_s: float = 0.0
+    """Seconds of data the row counts over. Its slots are whole (10 s for a minute), so this is
+    a little less than the window: 50-60 s of a minute, where the pool-wide count, at 1-s
+    slots, covers all of it (`poolmon.core.queries.operations_covered_s`)."""
 
 
 @dataclass(frozen=True, slots=True)

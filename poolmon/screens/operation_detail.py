@@ -38,7 +38,7 @@ def op_facts(d: OperationDetail) -> list[tuple[str, str]]:
     lat = v.latency
     rate = v.errors / v.count if v.count else None
     return [
-        ("done", f"{fmt.count(v.count)} in {fmt.window(d.window_s)}"),
+        ("done", f"{fmt.count(v.count)} in the last {fmt.span(round(v.covered_s))}"),
         ("avg rate", fmt.rate(v.rate_per_s)),
         ("failed", f"{fmt.count(v.errors)} ({fmt.percent(rate)})"),
         ("timeouts", fmt.count(v.timeouts)),

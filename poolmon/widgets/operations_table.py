@@ -83,6 +83,7 @@ class OperationsTable(CursorInView, DataTable[Text | str]):
     OperationsTable {
         border: round $primary 50%;
         border-title-color: $text;
+        border-subtitle-color: $text-muted;
         height: auto;
         max-height: 50%;
         padding: 0 1;
@@ -147,6 +148,9 @@ class OperationsTable(CursorInView, DataTable[Text | str]):
                 Text(fmt.duration(op.latency.max_ns), justify="right"),
                 key=op.name,
             )
+        # the rows' whole slots cover a little less than the window: say how much
+        span = max((o.covered_s for o in ordered), default=0.0)
+        self.border_subtitle = f"counts over the last {fmt.span(round(span))}" if span >= 1 else ""
         names = [o.name for o in ordered]
         if keep in names:
             index = names.index(keep)

@@ -60,3 +60,27 @@ def test_zero_queue_waits_read_zero(agg: Aggregator, clock, make_batch) -> None:
     assert wait.p50_ns == 0
     assert wait.p99_ns is not None
     assert abs(wait.p99_ns - 5_000) <= 50
+
+
+def test_an_operation_row_says_how_many_seconds_its_count_covers(
+    agg: Aggregator, clock, make_batch
+) -> None:
+    """Per-operation slots are 10 s wide: a minute's row counts 50-60 s, and says which.
+
+    Ground truth computed here: one task every half second for 90 s; the row must count
+    exactly those that finished from the first whole 10-s slot inside the minute, its rate
+    must be that count over the covered time, and the pool-wide count the whole minute.
+    """
+    clock.advance(7.25)  # not on a slot boundary: the row must cover 57.25 s, not 60
+    now = clock.time_ns()
+    ends = [now - i * NS // 2 for i in range(180)]
+    agg.ingest_tasks(make_batch(end_ns=ends, duration_ns=[1_000_000] * len(ends)))
+    snap = agg.snapshot(60)
+    (op,) = snap.operations
+    now_s = now // NS
+    first_s = now_s - now_s % 10 - 50
+    assert op.count == sum(1 for e in ends if e // NS >= first_s)
+    assert op.covered_s == (now - first_s * NS) / NS
+    assert 50 <= op.covered_s < 60
+    assert op.rate_per_s == op.count / op.covered_s
+    assert snap.tasks_finished == sum(1 for e in ends if e // NS > now_s - 60)

@@ -330,7 +330,8 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
     return WorkerView(
         worker_id=rec.worker_id,
         pid=rec.pid,
-        state=rec.state if agg.data_until_ns is None else "unknown",
+        # an exit already seen stays a fact; a live worker's state is unknown without a link
+        state=rec.state if agg.data_until_ns is None or not rec.alive else "unknown",
         current_op=rec.current_op,
         current_task_age_ns=(
             max(0, now - rec.task_started_ns)

@@ -110,3 +110,19 @@ def test_a_real_reason_is_never_read_as_a_count() -> None:
     assert churn_count(StateChange(0, "busy", "ready", "checkin")) is None
     assert churn_count(StateChange(0, "ready", "degraded", f"{CHURN_PREFIX}3")) is None
     assert churn_count(StateChange(0, "ready", "busy", f"{CHURN_PREFIX}3")) == 3
+
+
+def test_a_lost_link_makes_live_workers_unknown_but_an_exit_stays_an_exit(
+    agg: Aggregator, clock: ManualClock
+) -> None:
+    """Seen live: after a pool's clean exit one worker read `unknown` beside `exit 0`."""
+    t = clock.time_ns()
+    for wid, pid in ((1, 100), (2, 200)):
+        md = {"pool": "p", "worker_id": wid, "pid": pid}
+        agg.ingest_event(Event(C.WORKER_SPAWN, t, {}, {**md, "reason": "initial"}))
+        agg.ingest_event(Event(C.WORKER_READY, t + 1, {"startup_ns": 1}, md))
+    gone = {"pool": "p", "worker_id": 2, "pid": 200, "reason": "shutdown", "exit_code": 0}
+    agg.ingest_event(Event(C.WORKER_EXIT, t + 5, {"lifetime_ns": 4, "tasks_done": 0}, gone))
+    agg.note_link_down(t + 6)
+    states = {w.worker_id: w.state for w in agg.snapshot(60).workers}
+    assert states == {1: "unknown", 2: "stopped"}

@@ -127,8 +127,12 @@ def value_vs_threshold(alert: Alert) -> str:
 
 
 def started_ns(alert: Alert) -> int:
-    """When the current state began: firing since it fired, pending since the condition held."""
-    return alert.fired_at_ns or alert.active_since_ns
+    """When the current state began: resolved since it resolved, firing since it fired.
+
+    Pending since the condition held. (A resolved alert read "resolved 14m45s" for the 14
+    minutes since it fired, when it had resolved four minutes before.)
+    """
+    return alert.resolved_at_ns or alert.fired_at_ns or alert.active_since_ns
 
 
 def since(alert: Alert, now_ns: int) -> str:

@@ -79,6 +79,7 @@ def test_labels_since_and_lasted() -> None:
     assert af.since(pending, NOW) == "40s"
     done = make_alert("R", NOW, state=RESOLVED, age_s=600, resolved_at_ns=NOW - 120 * NS)
     assert af.lasted(done) == "8m00s"
+    assert af.since(done, NOW) == "2m00s"  # resolved since it resolved, not since it fired
 
 
 def test_display_order_most_severe_then_most_urgent() -> None:

@@ -83,7 +83,7 @@ def lag_text(pool: PoolIntake) -> Text:
 def intake_table(pools: tuple[PoolIntake, ...]) -> Table:
     """Per pool: state, lag, records/s, totals, reconnects, what was lost where, and skips."""
     table = Table(
-        title="Received per pool (lag: now minus the newest timestamp received)",
+        title="Received per pool",  # a long title wraps at the narrow table's width
         title_justify="left",
         box=None,
         padding=(0, 1),
@@ -145,9 +145,9 @@ def pool_side_table(pool: PoolIntake | None) -> Table:
 
 
 CLIENT_QUEUE_NOTE = (
-    "Lost: sock = sequence gaps the client saw, srv = what the pool could not send to this "
-    "monitor (its heartbeat), hist = what a resume could no longer backfill. No client queue "
-    "can overflow: frames are ingested as they are read, so a slow app leaves them in the "
-    "socket, where the pool counts them (srv)."
+    "Lag = now minus the newest timestamp received. Lost: sock = sequence gaps the client "
+    "saw, srv = what the pool could not send to this monitor (its heartbeat), hist = what a "
+    "resume could no longer backfill. No client queue can overflow: frames are ingested as "
+    "they are read, so a slow app leaves them in the socket, where the pool counts them (srv)."
 )
 """Why there is no client-queue drop figure: there is no such queue."""

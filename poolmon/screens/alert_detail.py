@@ -128,7 +128,10 @@ class AlertDetailScreen(AlertActionsScreen):
         if found is not None:
             self.alert = found
         self.gone = found is None
-        self.query_one(AlertChart).alert = self.alert
+        chart = self.query_one(AlertChart)
+        if view is not None:
+            chart.kept_s = view.resolved_retention_s
+        chart.alert = self.alert
         box = self.query_one("#alert-facts-box")
         if self.alert is None:
             box.border_title = f"Alert {self.alert_id}"

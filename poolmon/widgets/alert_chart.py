@@ -15,6 +15,7 @@ from textual_plotext.plot import Plot
 from poolmon.core.alerts.model import Alert
 from poolmon.core.snapshot import Series
 from poolmon.widgets import _alert_format as af
+from poolmon.widgets import _format as fmt
 from poolmon.widgets._chart import ThemedChart
 from poolmon.widgets._series import gauge_range, relative_points, segments, time_ticks
 
@@ -41,6 +42,9 @@ class AlertChart(ThemedChart):
     alert: reactive[Alert | None] = reactive(None, repaint=False)
     """The alert drawn (None: nothing to draw)."""
 
+    kept_s: float = 900.0
+    """How long the pool keeps a resolved alert's values (`AlertsView.resolved_retention_s`)."""
+
     def watch_alert(self, alert: Alert | None) -> None:
         """Name the metric and the threshold in the border."""
         if alert is None:
@@ -63,7 +67,8 @@ class AlertChart(ThemedChart):
         alert = self.alert
         if alert is None or not alert.recent:
             resolved = alert is not None and alert.state == "resolved"
-            words = "values are kept 15 min after it resolves" if resolved else "no values yet"
+            kept = fmt.span(round(self.kept_s))
+            words = f"values are kept {kept} after it resolves" if resolved else "no values yet"
             plt.text(words, x=0.5, y=0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)

@@ -6,7 +6,7 @@ import pytest
 from alert_engine_helpers import OpKnobs, PoolKnobs, Run, rules
 
 from poolmon.core.alerts.defaults import default_rules
-from poolmon.core.alerts.model import FIRING, RESOLVED, AlertError, Matcher
+from poolmon.core.alerts.model import FIRING, RESOLVED, AlertError, AlertsView, Matcher
 from poolmon.core.alerts.rules import InhibitRule, Rule, RuleSet
 
 NS = 10**9
@@ -147,3 +147,15 @@ def test_inhibit_equal_labels_and_no_self_inhibition() -> None:
     got = {(x.rule, x.label_map["op"]): x.inhibited_by for x in run.views[-1].alerts}
     fp_ax = next(x.fingerprint for x in run.views[-1].alerts if x.rule == "A")
     assert got == {("A", "x"): "", ("B", "x"): fp_ax, ("B", "y"): ""}
+
+
+def test_the_view_says_how_long_resolved_alerts_keep_their_values() -> None:
+    """A screen saying "values are kept 15 min" must read the pool's setting, not assume it."""
+    err = Rule("ErrHigh", "threshold", "error_rate", by="op", window_s=6, op=">", value=0.2)
+    run = Run(rules(err), resolved_retention_s=300)
+    view = run.step()
+    assert view.resolved_retention_s == 300
+    assert AlertsView.from_wire(view.to_wire()).resolved_retention_s == 300
+    older = view.to_wire()
+    del older["resolved_retention_s"]  # a pool from before the field: its fixed 15 minutes
+    assert AlertsView.from_wire(older).resolved_retention_s == 900

@@ -99,7 +99,9 @@ class AlertEngine:
         self._seq: int | None = None
         self._revision = 0
         self._evaluated_at = 0
-        self._view = AlertsView(pool=pool, rules=len(rules))
+        self._view = AlertsView(
+            pool=pool, rules=len(rules), resolved_retention_s=self.retention_ns / NS
+        )
 
     @property
     def rules(self) -> RuleSet:
@@ -245,6 +247,7 @@ class AlertEngine:
             history=tuple(list(self._history)[:VIEW_HISTORY]),
             rules=len(self._rules),
             disabled=tuple(self._disabled.values()),
+            resolved_retention_s=self.retention_ns / NS,
         )
         return self._view
 

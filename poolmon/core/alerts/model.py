@@ -257,6 +257,8 @@ class AlertsView:
         rules: Number of rules loaded.
         disabled: Rules disabled at run time, with why.
         notifications_dropped: Notifications dropped by full or failing channels since start.
+        resolved_retention_s: How long a resolved alert stays among `alerts` with its recent
+            values (the history keeps it without them), so a screen can say so truly.
     """
 
     pool: str = ""
@@ -268,6 +270,7 @@ class AlertsView:
     rules: int = 0
     disabled: tuple[DisabledRule, ...] = ()
     notifications_dropped: int = 0
+    resolved_retention_s: float = 900.0
 
     def counts(self) -> dict[str, int]:
         """How many alerts are in each display state (for the header badge)."""
@@ -296,6 +299,7 @@ class AlertsView:
             "rules": self.rules,
             "disabled": [[d.rule, d.reason, d.at_ns] for d in self.disabled],
             "notifications_dropped": self.notifications_dropped,
+            "resolved_retention_s": self.resolved_retention_s,
         }
 
     @classmethod
@@ -314,6 +318,7 @@ class AlertsView:
                 rules=int(d["rules"]),
                 disabled=tuple(DisabledRule(str(r), str(w), int(t)) for r, w, t in d["disabled"]),
                 notifications_dropped=int(d.get("notifications_dropped", 0)),
+                resolved_retention_s=float(d.get("resolved_retention_s", 900.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProtocolError(f"malformed alerts view: {exc!r}") from None

@@ -58,6 +58,17 @@ def cap_ops(ops: Sequence[OpTotal], max_ops: int) -> tuple[list[OpTotal], int]:
     return [*keep, folded], len([o for o in rest if o.name != OTHER_OP])
 
 
+def heard_now(p: PoolFigures) -> bool:
+    """Whether the pool's present state is known: only over a live connection.
+
+    A gauge of what the pool does now (its size, queue, workers' memory, its firing alerts)
+    has no sample while the link is down or stale, so Prometheus marks the series stale
+    instead of repeating the last value: a pool that died with an alert firing must not keep
+    that alert firing in Alertmanager. Counters keep their totals; `poolmon_pool_up` says 0.
+    """
+    return p.state == "live"
+
+
 class WatchCollector(Collector):
     """Exports the figures `source()` returns at each scrape (see module doc).
 
@@ -153,11 +164,10 @@ class WatchCollector(Collector):
         for p in pools:
             label = [p.pool]
             up.add_metric(label, 1 if p.state == "live" else 0)
-            for fam, value in ((size, p.size), (busy, p.busy), (queue, p.queue_depth)):
+            now = (size, p.size), (busy, p.busy), (queue, p.queue_depth), (util, p.utilization)
+            for fam, value in now if heard_now(p) else ():
                 if value is not None:
                     fam.add_metric(label, value)
-            if p.utilization is not None:
-                util.add_metric(label, p.utilization)
             if p.lag_s is not None:
                 lag.add_metric(label, p.lag_s)
             for reason, n in p.worker_exits:
@@ -179,7 +189,7 @@ class WatchCollector(Collector):
             unit="ratio",
         )
         for p in pools:
-            for w in p.workers[: self.caps.max_workers]:
+            for w in p.workers[: self.caps.max_workers] if heard_now(p) else ():
                 label = [p.pool, str(w.worker_id)]
                 if w.rss_bytes is not None:
                     rss.add_metric(label, w.rss_bytes)
@@ -195,7 +205,7 @@ class WatchCollector(Collector):
             labels=["pool", "alertname", "severity", "alertstate"],
         )
         for p in pools:
-            if p.alerts is None:
+            if p.alerts is None or not heard_now(p):
                 continue
             counts: dict[tuple[str, str, str], int] = {}
             for a in p.alerts.alerts:

@@ -19,6 +19,7 @@ from textual.widgets import Input, Static
 
 from poolmon.core.alerts.model import Alert
 from poolmon.widgets import _alert_format as af
+from poolmon.widgets.in_order_input import InOrderInput
 
 
 class AckDialog(ModalScreen[str | None]):
@@ -71,7 +72,9 @@ class AckDialog(ModalScreen[str | None]):
         )
         with box:
             yield Static(what, id="what")
-            yield Input(placeholder="comment for the other monitors (optional)", id="comment")
+            yield InOrderInput(
+                placeholder="comment for the other monitors (optional)", id="comment"
+            )
 
     def on_mount(self) -> None:
         """Focus the comment."""

@@ -19,6 +19,7 @@ from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.widgets.alert_panel import AlertPanel
 from poolmon.widgets.error_trends import ErrorTrends
+from poolmon.widgets.in_order_input import InOrderInput
 from poolmon.widgets.latency_histogram import LatencyHistogram
 from poolmon.widgets.resource_gauges import ResourceGauges
 from poolmon.widgets.throughput_chart import ThroughputChart
@@ -72,7 +73,7 @@ class OverviewScreen(PoolmonScreen):
         yield Horizontal(ThroughputChart(), LatencyHistogram(), id="charts")
         yield Horizontal(ErrorTrends(), ResourceGauges(), AlertPanel(), id="middle")
         yield WorkerTable()
-        yield Input(
+        yield InOrderInput(
             placeholder="filter workers: id, pid, state or task; !text inverts", id="filter"
         )
 

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from poolmon.screens.help import HelpScreen
+from poolmon.widgets.in_order_input import InOrderInput
 
 REPLAY_KEYS: tuple[tuple[str, str], ...] = (
     ("space  p", "play / pause the replay"),
@@ -76,7 +77,7 @@ class SeekDialog(ModalScreen[int | None]):
         with Vertical() as box:
             box.border_title = "Go to"
             yield Static(f"now at {self.where}")
-            yield Input(placeholder="02:47  +5m  -30s  12m  end", id="when")
+            yield InOrderInput(placeholder="02:47  +5m  -30s  12m  end", id="when")
             yield Static(
                 "a time of day (UTC), a step (+5m, -30s) or from the start (12m)", id="why"
             )

@@ -29,6 +29,7 @@ from poolmon.screens._silence_form import (
     parse_matcher,
     prefill,
 )
+from poolmon.widgets.in_order_input import InOrderInput
 
 MATCHER_LINES = 4
 """Matcher inputs shown (the prefilled ones plus at least one spare)."""
@@ -91,7 +92,7 @@ class SilenceDialog(ModalScreen[SilenceRequest | None]):
         with box:
             with Horizontal():
                 yield Static("For", classes="label")
-                yield Input(DEFAULT_DURATION, id="duration", compact=True)
+                yield InOrderInput(DEFAULT_DURATION, id="duration", compact=True)
                 for choice in DURATION_CHOICES:
                     yield Button(choice, id=f"preset-{choice}", classes="preset", compact=True)
             yield Static(
@@ -102,7 +103,7 @@ class SilenceDialog(ModalScreen[SilenceRequest | None]):
             for i, text in enumerate(self._prefill):
                 with Horizontal(classes="matcher-row"):
                     yield Static(f"  {i + 1}", classes="label")
-                    yield Input(
+                    yield InOrderInput(
                         text,
                         placeholder="label=value",
                         id=f"matcher-{i}",
@@ -111,7 +112,7 @@ class SilenceDialog(ModalScreen[SilenceRequest | None]):
                     )
             with Horizontal():
                 yield Static("Comment", classes="label")
-                yield Input(placeholder="why (optional)", id="comment", compact=True)
+                yield InOrderInput(placeholder="why (optional)", id="comment", compact=True)
             yield Static("", id="problems")
             yield Static("", id="scope")
             with Horizontal(id="buttons"):

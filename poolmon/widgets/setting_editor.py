@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from poolmon.core.errors import ConfigError
 from poolmon.core.tuning import SettingSpec, Value, format_value
+from poolmon.widgets.in_order_input import InOrderInput
 from poolmon.widgets.settings_table import shown_value
 
 
@@ -52,7 +53,7 @@ class SettingEditor(Vertical):
     def compose(self) -> ComposeResult:
         """What the setting accepts, the input, the verdict."""
         yield Static("", id="accepts")
-        yield Input(id="value", compact=True)
+        yield InOrderInput(id="value", compact=True)
         yield Static("", id="verdict")
 
     def edit(self, spec: SettingSpec) -> None:

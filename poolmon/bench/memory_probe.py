@@ -6,7 +6,8 @@ arenas, and telling them apart took glibc's own accounting. `heap_probe()` retur
 
 * `glibc_*` from `mallinfo2()` (all arenas together): `in_use` (allocated chunks), `free`
   (free chunks the heap keeps), `arena` (heap space from brk/thread heaps), `mmap` (blocks in
-  their own mappings), and `arenas`, the number of malloc arenas (`malloc_info`);
+  their own mappings), and from `malloc_info`: `arenas`, the number of malloc arenas, and
+  `free_main` / `free_threads`, the free bytes in the main arena and in the threads' arenas;
 * `rss_*` from `/proc/self/smaps` by mapping: `heap` (the main arena's brk heap), `thread_heaps`
   (the per-thread arenas' 64 MiB-aligned heaps), `anon` (every other anonymous mapping:
   pymalloc arenas, mmapped blocks, numpy buffers) and `file` (code, shared libraries);
@@ -73,12 +74,29 @@ def glibc_figures() -> dict[str, float]:
     }
     arenas = malloc_arenas()
     if arenas is not None:
-        out["arenas"] = arenas
+        out.update(arenas)
     return out
 
 
-def malloc_arenas() -> int | None:
-    """How many malloc arenas the process has (`<heap nr=...>` in `malloc_info`)."""
+def arena_figures(xml: str) -> dict[str, float]:
+    """From `malloc_info`'s XML: the arena count and the free MiB by kind of arena.
+
+    Free bytes (fast bins and the rest) of the main arena and of the threads' arenas
+    together: they tell fragmentation in the threads' heaps from the main heap's.
+    """
+    heaps = re.findall(r'<heap nr="(\d+)">(.*?)</heap>', xml, re.S)
+    free = {"glibc_free_main": 0.0, "glibc_free_threads": 0.0}
+    for nr, body in heaps:
+        held = sum(
+            int(size)
+            for size in re.findall(r'<total type="(?:fast|rest)" count="\d+" size="(\d+)"/>', body)
+        )
+        free["glibc_free_main" if nr == "0" else "glibc_free_threads"] += held / MIB
+    return {"arenas": len(heaps), **free}
+
+
+def malloc_arenas() -> dict[str, float] | None:
+    """`arena_figures` of this process's `malloc_info` (None where there is none)."""
     info = getattr(_LIBC, "malloc_info", None)
     fopen, fclose = getattr(_LIBC, "fopen", None), getattr(_LIBC, "fclose", None)
     if info is None or fopen is None or fclose is None:
@@ -93,7 +111,7 @@ def malloc_arenas() -> int | None:
             return None
         info(0, fp)
         fclose(fp)
-        return len(re.findall(r"<heap nr=", tmp.read()))
+        return arena_figures(tmp.read())
 
 
 def smaps_figures(pid: int | str = "self") -> dict[str, float]:

@@ -51,3 +51,18 @@ def test_render_objects_counts_live_strips_and_their_caches() -> None:
     assert after["Segment"] - before["Segment"] >= 1000
     assert after["FIFOCache"] - before["FIFOCache"] >= 7 * 500  # seven caches per strip
     assert len(held) == 500
+
+
+def test_arena_figures_split_free_bytes_by_kind_of_arena() -> None:
+    from poolmon.bench.memory_probe import arena_figures
+
+    xml = """<malloc version="1">
+<heap nr="0"><sizes></sizes><total type="fast" count="2" size="1048576"/>
+<total type="rest" count="3" size="2097152"/><system type="current" size="9"/></heap>
+<heap nr="1"><total type="fast" count="0" size="0"/>
+<total type="rest" count="1" size="524288"/></heap>
+<heap nr="2"><total type="fast" count="1" size="524288"/>
+<total type="rest" count="0" size="0"/></heap>
+<total type="fast" count="3" size="1572864"/><total type="rest" count="4" size="2621440"/>
+</malloc>"""
+    assert arena_figures(xml) == {"arenas": 3, "glibc_free_main": 3.0, "glibc_free_threads": 1.0}

@@ -4,7 +4,7 @@
 pool of `python -m poolmon.bench memory` in this process (4 workers, 20 operations, 20,000
 tasks/s, a worker SIGKILLed a minute, `history_seconds=60`) with the bench's own app attached
 in a child process (its connection cut every minute), and prints one JSON line every `--every`
-minutes: the RSS, glibc's bytes in use and free and the threads' heaps
+minutes: the RSS (smaps), glibc's bytes in use and free and the threads' heaps
 (`poolmon.bench.memory_probe`), the bytes of every gc-tracked object and of the strings,
 bytes, numbers and numpy arrays they hold (`gc_mib`), and, from minute `--trace-from`, what
 tracemalloc has seen allocated since then and still alive (`traced_mib`). At the end it lists
@@ -28,10 +28,12 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 from poolmon.bench.memory_load import HISTORY_S, drive
 from poolmon.bench.memory_probe import heap_probe
+from poolmon.bench.memory_trace import report
 
 HELD_TYPES = frozenset({"bytes", "str", "float", "int", "bytearray", "memoryview", "ndarray"})
 """Untracked objects counted when a tracked one holds them (gc does not list them itself)."""
@@ -54,12 +56,10 @@ def gc_bytes() -> int:
 def line(t0: float) -> dict[str, float | None]:
     """One sample: minutes since start, RSS and heap figures in MiB."""
     probe = heap_probe()
-    with open("/proc/self/statm") as f:
-        rss = int(f.read().split()[1]) * 4096 / 2**20
     traced = tracemalloc.get_traced_memory()[0] / 2**20 if tracemalloc.is_tracing() else None
     return {
         "min": round((time.monotonic() - t0) / 60, 1),
-        "rss_mib": round(rss, 2),
+        "rss_mib": probe.get("rss"),
         "glibc_in_use": probe.get("glibc_in_use"),
         "glibc_free": probe.get("glibc_free"),
         "thread_heaps": probe.get("rss_thread_heaps"),
@@ -73,6 +73,7 @@ def census(minutes: float, trace_from: float, every: float, top: int) -> None:
     from poolmon import Pool
 
     first: tracemalloc.Snapshot | None = None
+    first_at = 0.0
     with tempfile.TemporaryDirectory(prefix="poolmon-census-") as folder:
         sock = str(Path(folder) / "census.sock")
         stop = threading.Event()
@@ -90,9 +91,10 @@ def census(minutes: float, trace_from: float, every: float, top: int) -> None:
                     if not tracemalloc.is_tracing() and (time.monotonic() - t0) / 60 >= trace_from:
                         tracemalloc.start(6)
                     elif tracemalloc.is_tracing() and first is None:
-                        first = tracemalloc.take_snapshot()
+                        first, first_at = tracemalloc.take_snapshot(), time.monotonic()
                     print(json.dumps(line(t0)), flush=True)
                 last = tracemalloc.take_snapshot() if first is not None else None
+                span_h = (time.monotonic() - first_at) / 3600
             finally:
                 stop.set()
                 loader.join()
@@ -101,12 +103,7 @@ def census(minutes: float, trace_from: float, every: float, top: int) -> None:
     if first is None or last is None:
         print("tracing never produced two snapshots: run longer than --trace-from + 2 --every")
         return
-    keep = [tracemalloc.Filter(False, tracemalloc.__file__)]
-    print(f"\ntop {top} sites grown since the first traced sample (KiB):")
-    for stat in last.filter_traces(keep).compare_to(first.filter_traces(keep), "traceback")[:top]:
-        print(f"{stat.size_diff / 1024:9.1f} KiB  n{stat.count_diff:+d}")
-        for frame in stat.traceback.format()[-6:]:
-            print("     ", frame)
+    report(first, last, Counter(), Counter(), span_h, top)  # sites only: no type census
 
 
 def main(argv: list[str]) -> int:

@@ -225,7 +225,9 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
     now_s = now // NS_PER_S
     ops = agg.stats.op_counts  # the slots of the per-operation latency: one window a row
     block = ops.window_block(now_s, window_s)
-    cov = operations_covered_s(agg, window_s)
+    # whole slots start at the first boundary inside the window (50-60 s of a minute); each
+    # row says how long that is (`covered_s`), as its rate divides by it
+    cov = covered_time_s(agg, window_first_s(ops.ring, now_s, window_s), now)
     timeouts = agg.signals.window(now_s, window_s)
     views = []
     for col in np.flatnonzero(block[:, 0]).tolist():
@@ -255,19 +257,6 @@ def operations(agg: Aggregator, window_s: int) -> tuple[OperationView, ...]:
         )
     views.sort(key=lambda v: (-v.count, v.name))
     return tuple(views)
-
-
-def operations_covered_s(agg: Aggregator, window_s: int) -> float:
-    """Seconds of data behind the per-operation figures of a window (see `operations`).
-
-    Their slots are whole (10 s for a minute), so they start at the first slot boundary inside
-    the window: 50-60 s of a minute. The pool-wide count covers the whole minute at 1-s slots,
-    so the two counts differ by up to a slot's tasks; showing this span makes that visible.
-    """
-    now = agg.now_ns()
-    return covered_time_s(
-        agg, window_first_s(agg.stats.op_counts.ring, now // NS_PER_S, window_s), now
-    )
 
 
 def _p99_without_top(

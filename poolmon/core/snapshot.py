@@ -154,7 +154,7 @@ class OperationView:
     covered_s: float = 0.0
     """Seconds of data the row counts over. Its slots are whole (10 s for a minute), so this is
     a little less than the window: 50-60 s of a minute, where the pool-wide count, at 1-s
-    slots, covers all of it (`poolmon.core.queries.operations_covered_s`)."""
+    slots, covers all of it (`poolmon.core.queries.operations`)."""
 
 
 @dataclass(frozen=True, slots=True)

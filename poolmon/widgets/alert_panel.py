@@ -65,16 +65,17 @@ class AlertPanel(Widget):
     def watch_view(self, view: AlertsView | None) -> None:
         """Count active alerts in the title; a firing one turns the border red."""
         active = [a for a in view.alerts if a.state != "resolved"] if view else []
-        self._update_title(len(active))
+        self._update_title()
         self.border_subtitle = "a: alerts" if view is not None else ""
         self.set_class(any(a.display_state == "firing" for a in active), "-firing")
 
     def watch_last_seen_ns(self) -> None:
         """Say in the title that the alerts are as the dead or unreachable pool last sent them."""
-        view = self.view
-        self._update_title(sum(a.state != "resolved" for a in view.alerts) if view else 0)
+        self._update_title()
 
-    def _update_title(self, active: int) -> None:
+    def _update_title(self) -> None:
+        view = self.view
+        active = sum(a.state != "resolved" for a in view.alerts) if view else 0
         title = f"Alerts {active}" if active else "Alerts"
         if self.last_seen_ns is not None and self.view is not None:
             title += " (last seen)"

@@ -15,9 +15,8 @@ import re
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text
 from poolmon.testing.alert_desk import AlertDesk
-from poolmon.testing.alert_samples import sample_view
-from poolmon.testing.clock import ManualClock
-from poolmon.testing.streams import FeedSource, StreamGenerator, StreamSpec
+from poolmon.testing.streams import FeedSource
+from tests.ui.test_ui_alerts import demo_with_sample_alerts
 from tests.ui.test_ui_keys import async_test
 
 SIZE = (160, 50)
@@ -26,12 +25,8 @@ RULES = ("WorkerCrashLoop", "ErrorRateHigh")
 
 def alerting_demo() -> tuple[PoolmonApp, FeedSource]:
     """60 s of the demo stream and the sample alert state, live."""
-    clock = ManualClock()
-    source = FeedSource(clock)
-    generator = StreamGenerator(StreamSpec(), clock.time_ns())
-    source.attach(generator.pool_info())
-    source.play(generator, 60)
-    AlertDesk(source, sample_view(clock.time_ns()), user="alice")
+    source, view = demo_with_sample_alerts()
+    AlertDesk(source, view, user="alice")
     return PoolmonApp(source, refresh_hz=0), source
 
 

@@ -14,7 +14,7 @@ from poolmon.runtime.watch.collector import WatchCollector
 from poolmon.runtime.watch.figures import read_figures
 from poolmon.testing.alert_samples import alert_state_event, sample_view
 from poolmon.testing.clock import ManualClock
-from poolmon.testing.streams import StreamGenerator, StreamSpec
+from poolmon.testing.streams import FeedSource, StreamGenerator, StreamSpec
 
 NOW_GAUGES = (
     "poolmon_pool_size{",
@@ -36,18 +36,12 @@ def exposition(agg: Aggregator, state: str) -> str:
 
 def loaded_aggregator() -> Aggregator:
     """60 s of the demo stream (status, resources, tasks) and the sample alert state."""
-    clock = ManualClock()
-    agg = Aggregator(clock)
-    generator = StreamGenerator(StreamSpec(), clock.time_ns())
-    agg.set_pool_info(generator.pool_info())
-    for end_ns, events, batch in generator.seconds(60):
-        clock.advance(max(0, end_ns - clock.time_ns()) / 1e9)
-        for event in events:
-            agg.ingest_event(event)
-        if len(batch):
-            agg.ingest_tasks(batch)
-    agg.ingest_event(alert_state_event(sample_view(clock.time_ns())))
-    return agg
+    source = FeedSource(ManualClock())
+    generator = StreamGenerator(StreamSpec(), source.clock.time_ns())
+    source.attach(generator.pool_info())
+    source.play(generator, 60)
+    source.feed([alert_state_event(sample_view(source.clock.time_ns()))])
+    return source.read(lambda agg: agg)
 
 
 def test_live_exports_the_present_and_a_lost_link_only_the_totals() -> None:

@@ -33,6 +33,7 @@ from poolmon.app.recording import RecordingMixin
 from poolmon.app.selfwatch import SelfWatchMixin
 from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
+from poolmon.app.typeahead import TypeaheadMixin
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import SnapshotSource, SourceStatus
 from poolmon.screens.base import PoolmonScreen
@@ -54,6 +55,7 @@ MESSAGE_TTL_S = 15.0
 
 
 class PoolmonApp(
+    TypeaheadMixin,
     FleetMixin,
     SelfWatchMixin,
     PoolCommandsMixin,

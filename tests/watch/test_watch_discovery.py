@@ -68,9 +68,27 @@ def test_once_json_prints_the_figures(
     assert doc["skipped_stale_sockets"] == [str(runtime_dir / "dead.sock")]
 
 
+def test_no_name_watches_the_only_pool(
+    make_pool: Callable[[str], Pool], runtime_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As `status` and `attach` do: the docs' `poolmon watch --once --json` works as written."""
+    pool = make_pool("solo")
+    list(pool.map(ident, range(7)))
+    assert main(["watch", "--once", "--json", "--timeout", "15"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["pools"]
+    assert (row["pool"], row["tasks_total"]) == ("solo", 7)
+    make_pool("duo")
+    assert main(["watch", "--once", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "2 pools are running" in err
+    assert "name one of: duo, solo; or pass --all" in err
+
+
 def test_bad_arguments_say_why(runtime_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["watch"]) == 2
-    assert "--all" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"no running pool found in the socket folder {runtime_dir}" in err
+    assert "or pass --all" in err
     assert main(["watch", "nosuch", "--once", "--json"]) == 2
     assert "no pool named 'nosuch': looked for nosuch.sock" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="not a loopback"):

@@ -113,6 +113,17 @@ def resolve_targets(targets: list[str]) -> list[Path]:
     return out
 
 
+def _only_pool() -> Path:
+    """With no pool named and no --all, the only pool running, as `status` and `attach` do."""
+    from poolmon.core.errors import ConnectionFailed
+    from poolmon.runtime.commands import resolve_socket
+
+    try:
+        return resolve_socket(None)
+    except ConnectionFailed as exc:
+        raise ConfigError(f"{exc}; or pass --all to watch every pool there") from exc
+
+
 def _say(msg: str) -> None:
     print(f"poolmon watch: {msg}", file=sys.stderr, flush=True)
 
@@ -149,14 +160,15 @@ def run_once(watcher: Watcher, timeout_s: float) -> int:
 
 def run_watch(args: argparse.Namespace) -> int:
     """`poolmon watch [NAME|SOCKET...] [--all] [--metrics-listen H:P] [--once --json]`."""
-    if not args.targets and not args.all:
-        raise ConfigError("name pools to watch (NAME or SOCKET), or pass --all")
+    targets = list(args.targets)
+    if not targets and not args.all:
+        targets = [str(_only_pool())]
     if args.once and not args.json:
         raise ConfigError("--once prints JSON: pass --once --json")
     explicit = args.metrics_listen is not None
     addr = parse_listen(args.metrics_listen or DEFAULT_LISTEN, explicit=explicit)
     caps = Caps(max_ops=args.max_ops, max_workers=args.max_workers)
-    watcher = Watcher(resolve_targets(args.targets), discover=args.all, log=_say)
+    watcher = Watcher(resolve_targets(targets), discover=args.all, log=_say)
     watcher.start()
     try:
         if args.once:

@@ -44,6 +44,7 @@ from poolmon.core.protocol import (
     encode,
 )
 from poolmon.runtime.locate import denied, refused
+from poolmon.runtime.peer import peer_pid, process_state, silent_pool
 from poolmon.runtime.reconnecting import Backoff, Disconnected, ReconnectingClient
 
 __all__ = ["Backoff", "Disconnected", "MonitorClient", "ReconnectingClient"]
@@ -95,6 +96,8 @@ class MonitorClient:
         self.timeout_s = timeout_s
         self.max_frame_size = max_frame_size
         self.welcome: Welcome | None = None
+        self.peer_pid: int | None = None
+        """The pid at the socket's other end once connected (Linux), for messages and `ls`."""
         """The pool's WELCOME, once connected."""
         self.resume_seq: int | None = None
         """Where a reconnection resumes: one past the last live record received.
@@ -155,6 +158,7 @@ class MonitorClient:
             raise ConnectionFailed(f"cannot connect to {self.path}: {exc}") from None
         self._sock = sock
         self._closed_reason = None
+        self.peer_pid = peer_pid(sock)
         hello = Hello(
             client=self.client,
             pid=os.getpid(),
@@ -165,7 +169,9 @@ class MonitorClient:
         frame = self._recv_one(self.timeout_s)
         if frame is None:
             self.close()
-            raise ConnectionFailed(f"{self.path}: no WELCOME within {self.timeout_s} s")
+            pid = self.peer_pid
+            state = None if pid is None else process_state(pid)
+            raise ConnectionFailed(silent_pool(Path(self.path), pid, self.timeout_s, state))
         if not isinstance(frame, Welcome):
             self.close()
             raise ProtocolError(f"{self.path}: expected WELCOME, got {type(frame).__name__}")
@@ -324,6 +330,12 @@ class MonitorClient:
         try:
             frames = self._frames_of(data)
         except FrameError as exc:
+            if self.welcome is None:
+                self._lost(
+                    f"not a poolmon endpoint: what it sent first ({data[:24]!r}) is not a "
+                    f"poolmon frame ({exc}); is this another program's socket?",
+                    ProtocolError,
+                )
             self._lost(f"invalid data from the pool: {exc}")
         for frame in frames:
             self._dispatch(frame)

@@ -38,7 +38,7 @@ def describe_pool(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict[str, A
     try:
         welcome = client.connect(subscribe=False)
     except PoolmonError as exc:
-        row.update(state="unreachable", detail=str(exc))
+        row.update(state="unreachable", pid=client.peer_pid, detail=str(exc))
         return row
     finally:
         client.close()

@@ -114,12 +114,14 @@ EXIT_STATES: Final[Mapping[str, str]] = {
     "crash": "crashed",
     "timeout": "killed",
     "health": "killed",
+    "killed": "killed",
     "recycle": "recycled",
     "recycle_tasks": "recycled",
     "recycle_memory": "recycled",
     "resize": "retired",
     "shutdown": "stopped",
     "start_failed": "failed",
+    "initializer": "failed",
 }
 """Exit reason -> the state a dead worker shows: a crash must not read like a shrink."""
 

@@ -14,6 +14,7 @@ from poolmon.core.catalog import CONTROL_COMMAND
 from poolmon.core.events import Event
 from poolmon.core.protocol import Batch, HistoryEnd
 from poolmon.runtime.client import MonitorClient
+from poolmon.runtime.monitor import Monitor
 from poolmon.runtime.pool import Pool
 from poolmon.runtime.pool.errors import WorkerKilled
 
@@ -125,3 +126,15 @@ def test_kill_worker_over_the_socket(make_pool: MakePool, short_dir: Path) -> No
         assert reply.result == {"worker_id": wid}
     with pytest.raises(WorkerKilled, match="an operator killed worker"):
         fut.result(timeout=10)
+    monitor = Monitor(path)
+    monitor.start()
+    try:
+        deadline = time.monotonic() + 10
+        state = None
+        while state != "killed" and time.monotonic() < deadline:
+            views = [w for w in monitor.snapshot(60).workers if w.worker_id == wid]
+            state = views[0].state if views else None
+            time.sleep(0.05)
+        assert state == "killed"  # the table said `stopped`, as after a shutdown
+    finally:
+        monitor.stop()

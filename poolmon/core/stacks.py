@@ -11,7 +11,19 @@ from typing import Any
 
 
 def task_line(reply: Mapping[str, Any]) -> str:
-    """`task 17 op resize running 12.3 s args (1, 2)`, or that the worker is idle."""
+    """`task 17 op resize running 12.3 s args (1, 2)`, or that the worker is idle.
+
+    Or, when the worker changed task during every read (tasks of a few ms), that no task can
+    be named for these frames.
+    """
+    moved = reply.get("task_moved")
+    if moved:
+        was, now = ("none" if t is None else t for t in moved)
+        return (
+            f"task unknown: the worker went from task {was} to {now} while the stack was read "
+            "(tasks this short finish within a read); the frames below belong to one of them, "
+            "or to the worker's loop between them"
+        )
     if reply.get("task_id") is None:
         return "no task running (the worker is idle)"
     age = reply.get("age_s")

@@ -34,3 +34,15 @@ def deadlocker(seconds: float) -> bool:
 def c_call(n: int) -> bool:
     """Stuck in one C call holding the GIL: catastrophic backtracking in `re` (2**n steps)."""
     return re.match(r"(a+)+$", "a" * n + "b") is not None  # STUCK-C
+
+
+def brief_a(seconds: float) -> str:
+    """A short task (a few ms), one of two that alternate under a stack read."""
+    time.sleep(seconds)  # BRIEF-A
+    return "a"
+
+
+def brief_b(seconds: float) -> str:
+    """The other short task."""
+    time.sleep(seconds)  # BRIEF-B
+    return "b"

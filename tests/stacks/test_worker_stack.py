@@ -18,6 +18,7 @@ import pytest
 import stack_test_tasks as t
 
 from poolmon.core.errors import ConfigError
+from poolmon.core.stacks import format_stack, task_line
 from poolmon.runtime.pool import Pool
 from poolmon.runtime.pool.errors import WorkerKilled
 from poolmon.runtime.pool.stacks import StackUnavailable, pyspy_stack
@@ -152,3 +153,44 @@ def test_config_switch_hides_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
         reply = p.worker_stack(_running(p, "sleeper"), method="inprocess", timeout_s=5)
         assert reply["args"] == "<hidden: Pool(stack_args=False)>"
         assert fut.result(20) == "slept"
+
+
+@pytest.mark.parametrize("method", ["inprocess", "pyspy"])
+def test_a_stack_of_short_tasks_is_never_labelled_with_another_task(
+    pool: Pool, method: str
+) -> None:
+    """Two 3-ms tasks alternate; every reply's task is the one its frames are in, or none.
+
+    Before, the header (op, id, args) was read before the stack: with millisecond tasks it
+    named `brief_a` above a stack inside `brief_b`.
+    """
+    futures = [pool.submit(t.brief_a if i % 2 else t.brief_b, 0.003) for i in range(3000)]
+    try:
+        wid = _running(pool, "brief_a")
+        if method == "pyspy":
+            _pyspy_or_skip(pool, wid)
+        replies = [pool.worker_stack(wid, method=method, timeout_s=5) for _ in range(15)]
+    finally:
+        for f in futures:
+            f.cancel()
+    for reply in replies:
+        if reply.get("task_moved") is not None:
+            assert reply["task_id"] is None
+            assert reply["op"] is None
+            assert reply["args"] is None
+            continue
+        if reply["task_id"] is not None:
+            inner = [f[2] for f in reply["frames"]]
+            assert reply["op"] in inner, (reply["op"], inner)
+
+
+def test_the_header_of_a_stack_whose_task_moved_names_both_tasks() -> None:
+    reply = {"worker_id": 1, "pid": 9, "producer": "pyspy", "frames": [], "task_moved": [41, 42]}
+    lines = format_stack(reply)
+    assert lines[2] == (
+        "task unknown: the worker went from task 41 to 42 while the stack was read (tasks this "
+        "short finish within a read); the frames below belong to one of them, or to the "
+        "worker's loop between them"
+    )
+    assert "went from task none to 7" in task_line({"task_moved": [None, 7]})
+    assert task_line({"task_id": None}) == "no task running (the worker is idle)"

@@ -11,7 +11,10 @@ Two producers, tried in this order by `method="auto"`:
   waiting, and then the reply says that after `timeout_s`.
 
 The reply also carries the task's op, id, age (from the worker's shared slot, like the
-current-task columns) and its arguments' repr, truncated, unless `Pool(stack_args=False)`.
+current-task columns) and its arguments' repr, truncated, unless `Pool(stack_args=False)`,
+read before and after the stack so that they describe the task the frames are from (a worker
+on millisecond tasks changes task during a read: the header named one task above another's
+stack).
 Frames are innermost first: [file, line, function, source line].
 """
 
@@ -152,35 +155,60 @@ def task_args(frame: bytes) -> str:
     return text if len(text) <= ARGS_LIMIT else text[: ARGS_LIMIT - 1] + "…"
 
 
-def worker_stack(
-    eng: Engine, worker_id: int, method: str, timeout_s: float, with_args: bool
-) -> dict[str, Any]:
-    """See the module doc; ConfigError for an unknown worker or method or a stack nobody read."""
-    if method not in METHODS:
-        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+READ_ATTEMPTS: Final = 3
+"""Reads tried before a reply says the worker changed task during every read (short tasks)."""
+
+
+def _task_now(eng: Engine, worker_id: int) -> tuple[int, str | None, int | None, int | None, bytes]:
+    """(pid, op, task id, age, the task's frame) of a live worker, read under the IO lock."""
     with eng.io_lock:
         w = eng.workers.get(worker_id)
         if w is None or w.exited:
             raise ConfigError(f"no live worker with id {worker_id!r}")
-        pid = w.pid
-        now = time.monotonic_ns()
-        op, task_id, age_ns = current_task(w, eng.op_of, now)
+        op, task_id, age_ns = current_task(w, eng.op_of, time.monotonic_ns())
         frame = next((f._frame for f in w.inflight if f._seq == task_id), b"")
-    notes: list[str] = []
-    frames: list[list[Any]] | None = None
-    producer = None
+        return w.pid, op, task_id, age_ns, frame
+
+
+def _read_frames(
+    pid: int, method: str, timeout_s: float, notes: list[str]
+) -> tuple[list[list[Any]], str]:
+    """The main thread's frames and which producer read them; ConfigError when none could."""
     if method in ("auto", "pyspy"):
         try:
-            frames, producer = pyspy_stack(pid, max(timeout_s, 5.0)), "pyspy"
+            return pyspy_stack(pid, max(timeout_s, 5.0)), "pyspy"
         except StackUnavailable as exc:
             notes.append(str(exc))
-    if frames is None and method in ("auto", "inprocess"):
+    if method in ("auto", "inprocess"):
         try:
-            frames, producer = inprocess_stack(pid, timeout_s), "inprocess"
+            return inprocess_stack(pid, timeout_s), "inprocess"
         except StackUnavailable as exc:
             notes.append(str(exc))
-    if frames is None:
-        raise ConfigError("; ".join(notes) or "no producer could read the stack")
+    raise ConfigError("; ".join(notes) or "no producer could read the stack")
+
+
+def worker_stack(
+    eng: Engine, worker_id: int, method: str, timeout_s: float, with_args: bool
+) -> dict[str, Any]:
+    """See the module doc; ConfigError for an unknown worker or method or a stack nobody read.
+
+    The task is read before and after the stack: the same task id both times means the worker
+    ran that task throughout (an id runs once), so the header describes the stack. Otherwise
+    the read is tried again; after `READ_ATTEMPTS` the reply names both tasks
+    (`task_moved`) and describes neither, rather than label a stack with the wrong task.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    for _ in range(READ_ATTEMPTS):
+        notes: list[str] = []
+        pid, op, task_id, age_ns, frame = _task_now(eng, worker_id)
+        frames, producer = _read_frames(pid, method, timeout_s, notes)
+        after = _task_now(eng, worker_id)[2]
+        if after == task_id:
+            break
+    moved = None if after == task_id else [task_id, after]
+    if moved is not None:
+        op, task_id, age_ns = None, None, None
     args: str | None = None
     if task_id is not None:
         args = task_args(frame) if with_args else "<hidden: Pool(stack_args=False)>"
@@ -195,4 +223,5 @@ def worker_stack(
         "task_id": task_id,
         "age_s": None if age_ns is None else age_ns / 1e9,
         "args": args,
+        "task_moved": moved,
     }

@@ -170,3 +170,21 @@ def test_some_cpu_use_keeps_a_grow_at_medium_confidence() -> None:
         size=4, utilization=1.0, queue_growth_per_s=3.0, cpu_per_busy=50.0, runnable_share=0.4
     )
     assert findings(spec, 90)["grow"].confidence_label == "medium"
+
+
+def test_a_young_pools_rates_divide_by_the_time_it_has_data_for() -> None:
+    """Two minutes of a 5-minute window: 20 tasks/s of `bad` failing 30 % is ~360 a minute.
+
+    Before, the count was divided by the whole window (5 minutes: ~144 a minute) and the
+    evidence said `(over 5 min)` for two minutes of data.
+    """
+    ops = (ScenarioOp("good", 1.0), ScenarioOp("bad", 1.0, error_rate=0.3))
+    bad = findings(ScenarioSpec(ops=ops, tasks_per_s=40), 120)["error_op"]
+    rate = float(bad.impact.split()[0])
+    assert 300 <= rate <= 420, bad.impact
+    windows = {e.window_s for e in bad.evidence}
+    assert len(windows) == 1
+    (seen,) = windows
+    assert seen is not None
+    assert 100 <= seen <= 120
+    assert bad.evidence[0].text() == f"bad: {bad.evidence[0].value} (over 2 min)"

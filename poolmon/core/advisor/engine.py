@@ -9,10 +9,12 @@ utilization), and CPU-bound replaces grow, so the list never proposes two size c
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from poolmon.core.advisor import capacity, faults, operations
 from poolmon.core.advisor.inputs import DEFAULT_THRESHOLDS, AdvisorInput, Thresholds
-from poolmon.core.advisor.model import Finding, order
+from poolmon.core.advisor.model import Evidence, Finding, order
+from poolmon.core.advisor.words import SEEN_FULL
 
 Rule = Callable[[AdvisorInput, Thresholds], list[Finding]]
 
@@ -34,4 +36,19 @@ def advise(inp: AdvisorInput, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> tu
     found: list[Finding] = []
     for rule in RULES:
         found.extend(rule(inp, thresholds))
-    return order(found)
+    return order([_over_what_was_seen(f, inp) for f in found])
+
+
+def _over_what_was_seen(finding: Finding, inp: AdvisorInput) -> Finding:
+    """Evidence says the span it has data for: `(over 34 s)` on a young pool, not `5 min`."""
+    evidence = tuple(_seen(e, inp) for e in finding.evidence)
+    return finding if evidence == finding.evidence else replace(finding, evidence=evidence)
+
+
+def _seen(evidence: Evidence, inp: AdvisorInput) -> Evidence:
+    window = evidence.window_s
+    if window is None:
+        return evidence
+    seen = inp.snap(window).covered_s
+    short = 0 < seen < window * SEEN_FULL
+    return replace(evidence, window_s=seen) if short else evidence

@@ -19,7 +19,7 @@ import statistics
 
 from poolmon.core.advisor.inputs import AdvisorInput, Thresholds, last_value, nice_up, trend
 from poolmon.core.advisor.model import Action, Evidence, Finding
-from poolmon.core.advisor.words import mib, minutes, pct
+from poolmon.core.advisor.words import mib, minutes, pct, per_minute
 from poolmon.core.snapshot import Series
 
 CRASH_REASONS = frozenset({"crash", "health", "start_failed"})
@@ -229,7 +229,10 @@ def error_hotspots(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
                     Evidence("error types (all ops)", types, 300),
                 ),
                 confidence=0.9 if op.errors >= 50 else 0.7,
-                impact=f"{op.errors / 5:.1f} failed tasks a minute fewer once fixed",
+                impact=(
+                    f"{per_minute(op.errors, op.covered_s, 300):.1f} failed tasks a minute "
+                    "fewer once fixed"
+                ),
                 action=Action("hint", (), f"a bad operation, not a bad worker: fix {op.name}"),
                 chart=dict(snap.errors.series_by_type).get(
                     snap.errors.by_type[0][0] if snap.errors.by_type else "", snap.throughput

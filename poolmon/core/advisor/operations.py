@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from poolmon.core.advisor.inputs import AdvisorInput, Thresholds, nice_up
 from poolmon.core.advisor.model import Action, Evidence, Finding
-from poolmon.core.advisor.words import duration, pct
+from poolmon.core.advisor.words import duration, pct, per_minute
 
 
 def _timeout_of(inp: AdvisorInput, op: str) -> float | None:
@@ -56,7 +56,10 @@ def timeouts(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
                     title=f"Timeout of {op.name} is too tight: raise it to {new:g} s",
                     evidence=ev,
                     confidence=0.9 if op.timeouts >= 10 and op.count >= 100 else 0.6,
-                    impact=f"~{op.timeouts / 5:.1f} fewer killed workers and failed tasks a minute",
+                    impact=(
+                        f"~{per_minute(op.timeouts, op.covered_s, 300):.1f} fewer killed "
+                        "workers and failed tasks a minute"
+                    ),
                     action=Action(
                         "set",
                         ((f"op_timeout_s.{op.name}", new),),

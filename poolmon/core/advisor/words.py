@@ -6,6 +6,10 @@ own evidence once here rather than every reader formatting raw numbers different
 
 from __future__ import annotations
 
+SEEN_FULL = 0.95
+"""A window with data for this share of its seconds counts as whole (the current, unfinished
+second and a lost second or two are not worth `(over 59 s)`)."""
+
 
 def duration(ns: float | None) -> str:
     """12.3 ms, 1.50 s, 840 µs; "—" when unknown."""
@@ -35,3 +39,13 @@ def minutes(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def per_minute(count: float, covered_s: float, window_s: int) -> float:
+    """`count` over the seconds that have data, as a rate a minute.
+
+    A pool younger than the window has fewer seconds of data than the window: 62 failures in
+    its first 30 s are 124 a minute, not 12.4 (62 over 5 minutes).
+    """
+    span = covered_s if 0 < covered_s < window_s * SEEN_FULL else window_s
+    return count * 60 / span

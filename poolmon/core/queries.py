@@ -68,12 +68,23 @@ def covered_time_s(agg: Aggregator, first_s: int, now_ns: int) -> float:
 
     Rates divide by this, so a window that started being watched 10 s ago, or a partial
     current second, does not dilute the rate.
+    The pool's first second counts from its start, not from the second's beginning: a pool
+    5.9 s old has 5.9 s of data, where whole seconds made it 6.4 (more than its uptime).
     """
     now_s = now_ns // NS_PER_S
-    full = agg.coverage.covered_count(first_s, now_s - 1)
+    covered = float(agg.coverage.covered_count(first_s, now_s - 1))
     if agg.coverage.is_covered(now_s):
-        return full + (now_ns - now_s * NS_PER_S) / NS_PER_S
-    return float(full)
+        covered += (now_ns - now_s * NS_PER_S) / NS_PER_S
+    started_ns = agg.pool.started_at_ns
+    start_s = started_ns // NS_PER_S
+    if (
+        started_ns
+        and first_s <= start_s <= now_s
+        and agg.coverage.is_covered(start_s)
+        and not agg.coverage.is_covered(start_s - 1)  # else an earlier instance ran then
+    ):
+        covered -= min(started_ns, now_ns) / NS_PER_S - start_s
+    return max(covered, 0.0)
 
 
 def _status_counts(agg: Aggregator, now_s: int, window_s: int) -> tuple[int, int, int, int]:

@@ -109,7 +109,15 @@ def window_figures(
 
 
 def fetch_status(path: Path, timeout_s: float = 3.0) -> dict[str, Any]:
-    """Everything `poolmon status --json` prints (docs/CLI.md, "poolmon status")."""
+    """Everything `poolmon status --json` prints (docs/CLI.md, "poolmon status").
+
+    The pool is asked for its `stats` once before the window (so an unreachable pool fails at
+    once) and again after it, and the present comes from the second answer: the totals since
+    start and the uptime then include everything the window counted (before, a young pool's
+    window could count 555 tasks finished against 550 submitted since start).
+    """
+    pool_state(path, timeout_s)
+    window = window_figures(path)
     status = pool_state(path, timeout_s)
     pool = status["pool"]
     workers = pool.get("workers")
@@ -119,5 +127,5 @@ def fetch_status(path: Path, timeout_s: float = 3.0) -> dict[str, Any]:
     # worker processes replaced, by the pool's own count; unknown (None) if it does not say
     status["restarts"] = sum(int(w["restarts"]) for w in rows) if known else None
     status["totals"] = pool.get("totals")
-    status["window"] = window_figures(path)
+    status["window"] = window
     return status

@@ -138,6 +138,41 @@ def test_status_reports_the_pools_true_counts(
             monitor.stop()
 
 
+def test_a_young_busy_pools_window_fits_inside_its_uptime_and_its_totals(
+    short_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asked while tasks keep finishing, in the pool's first seconds.
+
+    Before, the window covered more time than the pool had been up (its first second counted
+    whole) and could count more tasks finished than the totals, read earlier, had submitted.
+    """
+    import threading
+
+    from poolmon import Pool
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short_dir))
+    with Pool(2, name="young") as pool:
+        stop = threading.Event()
+
+        def feed() -> None:
+            while not stop.is_set():
+                pool.submit(time.sleep, 0.002).result(timeout=30)
+
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        try:
+            time.sleep(2.5)
+            status = read_status(capsys, "young")
+        finally:
+            stop.set()
+            feeder.join(30)
+    window, totals = status["window"], status["totals"]
+    assert window["tasks_finished"] > 0
+    assert window["covered_s"] <= status["uptime_s"]
+    done = totals["succeeded"] + totals["failed"] + totals["timed_out"] + totals["crashed"]
+    assert window["tasks_finished"] <= done <= totals["submitted"]
+
+
 def test_a_window_with_no_history_says_no_data() -> None:
     status = {
         "name": "p",

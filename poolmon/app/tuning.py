@@ -51,6 +51,8 @@ class TuningMixin(App[None]):
     settings_status: str = "settings not loaded yet"
     """Where `settings` stand (loading, from when, or why they could not be read)."""
     _undo: list[dict[str, tuple[Value, Value]]]
+    _changes_made: int = 0
+    """Changes this app made (not undos), so `z` with nothing left can say why."""
     _log_seen: ControlChange | None = None
     _fetching: bool = False
     _settings_wanted: bool = False
@@ -86,7 +88,7 @@ class TuningMixin(App[None]):
         if self.read_only_now():
             self.action_explain_read_only()
         elif action == "undo":
-            self.notify("nothing to undo: this app has made no change yet", timeout=4)
+            self.notify(self.nothing_to_undo(), timeout=4)
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -183,15 +185,29 @@ class TuningMixin(App[None]):
                 if undo:
                     self._undo.pop()
                 else:
+                    self._changes_made += 1
                     self._undo.append(changed)
                     del self._undo[:-UNDO_DEPTH]
         self._show_message(text)
         self.fetch_settings()
 
+    def nothing_to_undo(self) -> str:
+        """Why `z` has nothing to undo: no change made yet, or every one undone already."""
+        made = self._changes_made
+        if not made:
+            return "nothing to undo: this app has made no change yet"
+        if made > UNDO_DEPTH:
+            return (
+                f"nothing left to undo: the last {UNDO_DEPTH} changes are undone "
+                "(older ones are not kept)"
+            )
+        changes = "its change is" if made == 1 else f"all {made} of its changes are"
+        return f"nothing left to undo: {changes} undone already"
+
     def action_undo_change(self) -> None:
         """Undo this app's last change: confirm, then send the inverse `set`."""
         if not self._undo:
-            self.notify("nothing to undo: this app has made no change yet", timeout=4)
+            self.notify(self.nothing_to_undo(), timeout=4)
             return
         last = self._undo[-1]
         self.propose_change(

@@ -71,6 +71,34 @@ def test_record_then_replay_shows_the_pools_own_counts(recorded: Recorded) -> No
     source.stop()
 
 
+def test_the_replay_opens_on_what_the_recorder_first_saw(folder: Path) -> None:
+    """A pool that ran before the recorder attached: at `0s` the replay shows its backfill.
+
+    Before, the replay started at the recorder's first frame, before the WELCOME and the
+    backfill were applied: the header had no pool name and throughput read `—`.
+    """
+    path = folder / "late.pmrec"
+    pool = Pool(2, name="late", alerts=False)
+    try:
+        pool.wait_ready(30)
+        run_load(pool, 400, 7)
+        time.sleep(1.5)  # the pool's history closes those seconds
+        proc = start_recorder("late", path)
+        time.sleep(1.0 + DEFER_S)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        pool.shutdown()
+    source = ReplaySource(path, clock=ManualClock())
+    assert source.position_ns() == source.timeline.start_ns
+    snap = source.snapshot(3600)
+    assert snap.pool.name == "late"
+    assert snap.tasks_finished_total == 407
+    assert snap.tasks_failed_total == 7
+    assert source.timeline.start_ns - source.file.first_ns < 5 * 10**9
+    source.stop()
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "poolmon", *args],

@@ -36,7 +36,13 @@ def _notes(app: ReplayApp) -> list[str]:
 
 
 def _at_s(source: ReplaySource) -> float:
+    """Seconds since the replay's start (a step after the recorder's first backfill ended)."""
     return (source.position_ns() - source.timeline.start_ns) / NS
+
+
+def _recorded_s(source: ReplaySource) -> float:
+    """Seconds since the recorder's first frame, when the synthetic recording's events are."""
+    return (source.position_ns() - source.file.first_ns) / NS
 
 
 @async_test
@@ -77,7 +83,7 @@ async def test_go_to_a_typed_time_and_step_by_the_window(recording: Path) -> Non
         await pilot.press("comma", "comma")
         assert _at_s(source) == pytest.approx(30.0)
         await pilot.press("g", *"00:01:10", "enter")  # a time of day (UTC)
-        assert _at_s(source) == pytest.approx(70.0)  # the recording starts at 00:00:00
+        assert _recorded_s(source) == pytest.approx(70.0)  # the first frame is at 00:00:00
         await pilot.press("g", *"end", "enter")
         assert source.position_ns() == source.timeline.end_ns
 
@@ -87,15 +93,15 @@ async def test_jump_to_the_next_crash_and_gap(recording: Path) -> None:
     app, source, _ = _app(recording)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("c")  # worker 1 crashes at 41.5 s; the recorder got it at 42.05 s
-        assert 42.05 < _at_s(source) <= 42.25
+        assert 42.05 < _recorded_s(source) <= 42.25
         assert any("worker crash at" in n for n in _notes(app))
         crashed = source.worker(1, 60)
         assert crashed is not None
         assert [e.reason for e in crashed.exits] == ["crash"]
         await pilot.press("d")  # the recorder noted the link down at 120.55 s
-        assert 120.55 < _at_s(source) <= 120.75
+        assert 120.55 < _recorded_s(source) <= 120.75
         await pilot.press("d")  # back at 128.8 s: the backfill reports what was lost
-        assert 128.8 < _at_s(source) <= 129.0
+        assert 128.8 < _recorded_s(source) <= 129.0
         assert source.status().dropped > 0
         await pilot.press("d")
         assert any("no gap after this point" in n for n in _notes(app))

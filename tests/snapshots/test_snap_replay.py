@@ -21,7 +21,7 @@ from poolmon.testing.recordings import NS, synthesize
 def _app(tmp_path: Path, at_s: int) -> ReplayApp:
     path = synthesize(tmp_path / "snap.pmrec", 150, gap=(100, 6))
     source = ReplaySource(path, clock=ManualClock())
-    source.seek(source.timeline.start_ns + at_s * NS)
+    source.seek(source.file.first_ns + at_s * NS)  # the recorded moment, not the replay start
     return ReplayApp(source, refresh_hz=0)
 
 

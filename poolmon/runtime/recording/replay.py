@@ -49,6 +49,8 @@ of recording played and keeps a seek to ~0.5 s even on a loaded 2-core machine; 
 three times longer (docs/BENCHMARKS.md, investigate)."""
 SILENCE_GAP_NS: Final = 5_000_000_000
 """No frame at all for this long is a gap (a live monitor would have shown it stale)."""
+CATCH_UP_LIMIT_NS: Final = 30_000_000_000
+"""A first backfill that ends later than this after the first frame does not move the start."""
 MARKS: Final = ("alert", "crash", "gap")
 """What `next_mark` can jump to."""
 
@@ -74,8 +76,8 @@ class ReplaySource:
     ) -> None:
         self.file = RecordingFile(path)
         self.clock: Clock = clock or SystemClock()
-        self.timeline = Timeline(self.file.first_ns, self.file.last_ns)
-        """Position, play state and speed."""
+        self.timeline = Timeline(self._caught_up_ns(), self.file.last_ns)
+        """Position, play state and speed; its start is where the recorder had caught up."""
         self.checkpoint_ns = checkpoint_s * 1_000_000_000
         self.lock = threading.Lock()
         """Serialises the app's reads and timeline changes."""
@@ -89,6 +91,28 @@ class ReplaySource:
         """Bytes of checkpoints spilled so far."""
         self._checkpoint_times: list[int] = []
         self._live_cursor = (0, 0)
+
+    def _caught_up_ns(self) -> int:
+        """Where the replay starts: the first step after the recorder's first backfill ended.
+
+        The recorder connects, and the pool's WELCOME and its history (the minutes before the
+        recording began) arrive over the next fraction of a second. Starting at the first
+        frame showed an empty screen with no pool name at `0s`; starting once the backfill is
+        in shows the pool as the recorder first saw it. A recording without a backfill (or
+        whose backfill never ended within `CATCH_UP_LIMIT_NS`) starts at its first frame.
+        """
+        first = self.file.first_ns
+        for index in range(len(self.file.blocks)):
+            try:
+                items = self.file.items(index)
+            except IndexError:
+                break
+            for recv_ns, item in items:
+                if recv_ns - first > CATCH_UP_LIMIT_NS:
+                    return first
+                if isinstance(item, HistoryEnd):
+                    return min((recv_ns // STEP_NS + 1) * STEP_NS, self.file.last_ns)
+        return first
 
     # -- SnapshotSource ----------------------------------------------------------------------
 

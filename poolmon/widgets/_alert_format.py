@@ -126,18 +126,9 @@ def value_vs_threshold(alert: Alert) -> str:
     return f"{value} {comparator(alert)} {metric_value(alert.threshold, metric)}"
 
 
-def started_ns(alert: Alert) -> int:
-    """When the current state began: resolved since it resolved, firing since it fired.
-
-    Pending since the condition held. (A resolved alert read "resolved 14m45s" for the 14
-    minutes since it fired, when it had resolved four minutes before.)
-    """
-    return alert.resolved_at_ns or alert.fired_at_ns or alert.active_since_ns
-
-
 def since(alert: Alert, now_ns: int) -> str:
-    """How long the alert has been in its state (`3m12s`)."""
-    start = started_ns(alert)
+    """How long the alert has been in its state (`3m12s`; `Alert.state_since_ns`)."""
+    start = alert.state_since_ns
     return fmt.age(max(0, now_ns - start)) if start else "—"
 
 

@@ -176,3 +176,29 @@ def test_pools_are_found_by_name(
     code, _, err = run(capsys, "ack", "ghost", "x1")
     assert code == 2
     assert "no pool named 'ghost'" in err
+
+
+def test_since_counts_from_the_current_state_as_the_app_does() -> None:
+    """Pending at -8m44s, firing at -6m34s: SINCE says 6m34s, the app's For column too.
+
+    Before, the CLI counted from when it went pending (8m44s).
+    """
+    from poolmon.core.alerts.model import Alert, AlertsView
+    from poolmon.runtime.alerting.cli import format_alerts
+    from poolmon.widgets._alert_format import since
+
+    now = 10**18
+    alert = Alert(
+        id="a1",
+        fingerprint="f",
+        rule="FlakyErr",
+        labels=(("alertname", "FlakyErr"),),
+        state="firing",
+        active_since_ns=now - (8 * 60 + 44) * 10**9,
+        fired_at_ns=now - (6 * 60 + 34) * 10**9,
+    )
+    table = format_alerts(AlertsView(pool="p", evaluated_at_ns=now, alerts=(alert,)), now)
+    row = table.splitlines()[-1].split()
+    assert "6m34s" in row
+    assert "8m44s" not in table
+    assert since(alert, now) == "6m34s"

@@ -153,6 +153,16 @@ class Alert:
         return dict(self.annotations).get("summary", self.rule)
 
     @property
+    def state_since_ns(self) -> int:
+        """When the current state began (0: not known).
+
+        Resolved since it resolved, firing since it fired, pending since the condition held.
+        The app's For column and the CLI's SINCE both count from here (the CLI counted a
+        firing alert from when it went pending, two minutes more than the app said).
+        """
+        return self.resolved_at_ns or self.fired_at_ns or self.active_since_ns
+
+    @property
     def display_state(self) -> str:
         """What a person should read: pending, firing, acked, silenced, inhibited or resolved.
 

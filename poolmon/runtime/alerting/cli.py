@@ -168,7 +168,7 @@ def format_alerts(view: AlertsView, now_ns: int) -> str:
                 a.rule,
                 labels or "-",
                 _value(a),
-                human_duration(now_ns - a.active_since_ns),
+                human_duration(now_ns - a.state_since_ns) if a.state_since_ns else "-",
                 _marks(a),
             )
         )

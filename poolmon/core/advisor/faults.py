@@ -19,7 +19,7 @@ import statistics
 
 from poolmon.core.advisor.inputs import AdvisorInput, Thresholds, last_value, nice_up, trend
 from poolmon.core.advisor.model import Action, Evidence, Finding
-from poolmon.core.advisor.words import mib, minutes, pct, per_minute
+from poolmon.core.advisor.words import mib, minutes, op_span_s, pct, per_minute
 from poolmon.core.snapshot import Series
 
 CRASH_REASONS = frozenset({"crash", "health", "start_failed"})
@@ -224,7 +224,11 @@ def error_hotspots(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
                 severity="critical" if rate >= 0.25 else "warning",
                 title=f"Operation {op.name} fails {pct(rate)} of its tasks (others {pct(rest)})",
                 evidence=(
-                    Evidence(op.name, f"{op.errors} of {op.count} failed", 300),
+                    Evidence(
+                        op.name,
+                        f"{op.errors} of {op.count} failed",
+                        op_span_s(op.covered_s, 300),
+                    ),
                     Evidence("other operations", f"{pct(rest)} failed", 300),
                     Evidence("error types (all ops)", types, 300),
                 ),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from poolmon.core.advisor.inputs import AdvisorInput, Thresholds, nice_up
 from poolmon.core.advisor.model import Action, Evidence, Finding
-from poolmon.core.advisor.words import duration, pct, per_minute
+from poolmon.core.advisor.words import duration, op_span_s, pct, per_minute
 
 
 def _timeout_of(inp: AdvisorInput, op: str) -> float | None:
@@ -38,7 +38,11 @@ def timeouts(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
         limit_s = op.timeout_ns / 1e9
         near = op.p99_ok_ns / op.timeout_ns
         ev = (
-            Evidence(op.name, f"{op.timeouts} of {op.count} tasks timed out", 300),
+            Evidence(
+                op.name,
+                f"{op.timeouts} of {op.count} tasks timed out",
+                op_span_s(op.covered_s, 300),
+            ),
             Evidence(
                 "p99 of the others",
                 f"{duration(op.p99_ok_ns)} = {pct(near)} of the {duration(op.timeout_ns)} limit",
@@ -147,7 +151,11 @@ def dominant(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
             severity="info",
             title=f"{name} takes {pct(share)} of the workers' busy time: optimise it first",
             evidence=(
-                Evidence(name, f"{op.count} tasks, mean {duration(op.latency.mean_ns)}", 300),
+                Evidence(
+                    name,
+                    f"{op.count} tasks, mean {duration(op.latency.mean_ns)}",
+                    op_span_s(op.covered_s, 300),
+                ),
                 Evidence("share of busy time", pct(share), 300),
             ),
             confidence=0.9 if op.count >= 100 else 0.6,

@@ -333,8 +333,7 @@ class MonitorClient:
             if self.welcome is None:
                 self._lost(
                     f"not a poolmon endpoint: what it sent first ({data[:24]!r}) is not a "
-                    f"poolmon frame ({exc}); is this another program's socket?",
-                    ProtocolError,
+                    f"poolmon frame ({exc}); is this another program's socket?"
                 )
             self._lost(f"invalid data from the pool: {exc}")
         for frame in frames:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from poolmon.cli import main
-from poolmon.core.errors import ConnectionFailed, ProtocolError
+from poolmon.core.errors import ConnectionFailed
 from poolmon.runtime.client import MonitorClient
 from poolmon.runtime.peer import process_state, silent_pool
 from tests.endpoint.test_cli_targets import one_line_error, runtime_dir
@@ -97,7 +97,7 @@ def test_another_programs_socket_is_not_a_poolmon_endpoint(tmp_path: Path) -> No
     thread = threading.Thread(target=answer_like_http, daemon=True)
     thread.start()
     try:
-        with pytest.raises(ProtocolError) as caught:
+        with pytest.raises(ConnectionFailed) as caught:  # as any bad handshake: retried
             MonitorClient(path, timeout_s=3).connect()
         message = str(caught.value)
         assert f"{path}: not a poolmon endpoint: what it sent first (b'HTTP/1.0 400" in message

@@ -149,6 +149,9 @@ def run_once(watcher: Watcher, timeout_s: float) -> int:
     ):
         time.sleep(0.1)
     figures = watcher.figures()
+    watcher.announce()
+    for path, detail in watcher.unreached():
+        _say(f"could not attach to {path}: {detail}")
     doc = {
         "taken_at_ns": time.time_ns(),
         "pools": [f.to_json() for f in figures],

@@ -185,7 +185,12 @@ def _add_verb_arguments(verb: str, p: argparse.ArgumentParser) -> None:
 
 def _add_watch_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of `poolmon watch` (implemented in poolmon.runtime.watch.serve)."""
-    p.add_argument("targets", nargs="*", metavar="NAME|SOCKET", help="pools to watch")
+    p.add_argument(
+        "targets",
+        nargs="*",
+        metavar="NAME|SOCKET",
+        help="pools to watch (default: [watch] pools, else the only pool running)",
+    )
     p.add_argument(
         "--all", action="store_true", help="every pool on this machine, as they come and go"
     )
@@ -193,7 +198,8 @@ def _add_watch_arguments(p: argparse.ArgumentParser) -> None:
         "--metrics-listen",
         metavar="HOST:PORT",
         default=None,
-        help="where to serve /metrics (default 127.0.0.1:9464; non-loopback only if given here)",
+        help="where to serve /metrics (default: [watch] listen, else 127.0.0.1:9464; "
+        "non-loopback only from the command line)",
     )
     p.add_argument("--once", action="store_true", help="print the figures once and exit")
     p.add_argument("--json", action="store_true", help="with --once: JSON output")

@@ -105,7 +105,7 @@ def scrape_ms(repetitions: int) -> dict[str, Any]:
     agg = feed.engine
 
     def source() -> list[Any]:
-        return [read_figures(agg, pool="bench", socket="-", state="live", lag_s=0.1)]  # type: ignore[arg-type]
+        return [read_figures(agg, pool="bench", socket="-", state="live", heard=True, lag_s=0.1)]  # type: ignore[arg-type]
 
     server = MetricsServer(
         WatchCollector(source, Caps(max_ops=32, max_workers=128)),

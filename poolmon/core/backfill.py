@@ -41,6 +41,9 @@ def rollup_count(agg: Aggregator, r: Rollup) -> SecondCount:
         oc = out.op(st.ops.keys.column(op.name))
         oc.count += op.count
         oc.failed += op.failed
+        if op.fails is not None:
+            oc.timeouts += op.fails[0]
+            oc.crashes += op.fails[1]
         oc.buckets += op.duration.dense()
         oc.sum_ns += op.duration.sum_ns
     for name, n in r.by_error_type:
@@ -118,10 +121,13 @@ def _apply_ops(
         counts = t.buckets - m.buckets
         # The Prometheus export's since-attach totals get the same difference; they hold a
         # negative one back so exported counters never go down (poolmon.core.op_totals).
-        # The rollup's failure split is exact when this second held none of the op's failures.
+        # The failures' kinds are the rollup's split minus what this second held of each kind
+        # (exact: held rows know their kind); only an older pool's rollup has no split.
+        split = col not in fails or fails[col] is not None
         st.op_totals.add_counts(
             st.ops.keys.name(col), t.count - m.count, t.failed - m.failed, fail_status,
-            counts, t.sum_ns - m.sum_ns, None if m.failed else fails.get(col),
+            counts, t.sum_ns - m.sum_ns,
+            (t.timeouts - m.timeouts, t.crashes - m.crashes) if split else None,
         )  # fmt: skip
         if counts.any():
             ring = st.op_latency.get(col)

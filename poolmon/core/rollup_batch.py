@@ -186,6 +186,7 @@ def _ops(agg: Aggregator, cols: RollupCols, sel: IDX, secs: I64) -> None:
     owner, bucket, bcount = _entries(h, entries)
     g = _Groups(group, owner, bucket, bcount, ukey // keys.max_labels, ukey % keys.max_labels)
     g.row = sel[g.sec]
+    g.entries = entries
     g.last = np.zeros(len(ukey), dtype=np.intp)
     g.last[group] = entries  # later entries overwrite earlier ones: the last of each group wins
     g.count = np.bincount(group, weights=count, minlength=len(ukey)).astype(np.int64)
@@ -226,6 +227,8 @@ class _Groups:
     """Each group's second (index into the fold's seconds)."""
     col: IDX
     row: IDX = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    entries: IDX = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    """Each op entry's index in the frame's columns."""
     last: IDX = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     count: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     failed: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -273,13 +276,20 @@ def _op_totals(agg: Aggregator, cols: RollupCols, order: list[int], g: _Groups) 
 
 
 def _op_status(cols: RollupCols, g: _Groups) -> I64:
-    """`op_status` of every group at once: tasks per status in `STATUSES` order."""
-    fails = [cols.op_fails[e] for e in g.last.tolist()]
-    split = np.asarray([f is not None for f in fails], dtype=bool)
-    tc = np.asarray([f or (0, 0) for f in fails], dtype=np.int64).reshape(len(fails), 2)
+    """`op_status` of every group at once: tasks per status in `STATUSES` order.
+
+    A group's split into timeouts and crashes is the sum of its entries' (past the label cap
+    several operations share a column), as `rollup_count` sums them for the per-second path.
+    """
+    fails = [cols.op_fails[e] for e in g.entries.tolist()]
+    n = len(g.count)
+    split = np.bincount(g.group, weights=[f is None for f in fails], minlength=n) == 0
+    each = np.asarray([f or (0, 0) for f in fails], dtype=np.int64).reshape(len(fails), 2)
+    tc = np.stack([np.bincount(g.group, weights=each[:, k], minlength=n) for k in (0, 1)], 1)
+    tc = tc.astype(np.int64)
     kinds = cols.status[g.row][:, TASK_ERROR:TASK_CANCELLED] != 0
     only = np.where(kinds.sum(axis=1) == 1, kinds.argmax(axis=1) + TASK_ERROR, FAILED_STATUS)
-    out = np.zeros((len(fails), len(STATUSES)), dtype=np.int64)
+    out = np.zeros((n, len(STATUSES)), dtype=np.int64)
     out[:, TASK_OK] = g.count - g.failed
     rest = np.flatnonzero(~split)
     out[rest, only[rest]] = g.failed[rest]
@@ -345,6 +355,9 @@ def _second_count(agg: Aggregator, cols: RollupCols, row: int) -> SecondCount:
         oc = out.op(st.ops.keys.column(cols.op_name[e]))
         oc.count += cols.op_count[e]
         oc.failed += cols.op_failed[e]
+        fails = cols.op_fails[e]
+        if fails is not None:
+            oc.timeouts, oc.crashes = oc.timeouts + fails[0], oc.crashes + fails[1]
         oc.buckets += _dense(cols.op_hist, e)
         oc.sum_ns += cols.op_hist.sum_ns[e]
     for e in range(bisect_left(cols.error_row, row), bisect_right(cols.error_row, row)):

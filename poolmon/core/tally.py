@@ -35,10 +35,17 @@ I64 = npt.NDArray[np.int64]
 
 @dataclass(slots=True)
 class OpCount:
-    """One operation's tasks within a second: count, failed, duration buckets and sum."""
+    """One operation's tasks within a second: count, failed, duration buckets and sum.
+
+    `timeouts` and `crashes` are among `failed` (the rest are errors), so a rollup that holds
+    more of the second than was counted labels the rest's failures exactly (their kind is
+    the rollup's split minus this one's); 0 where a rollup from an older pool did not say.
+    """
 
     count: int = 0
     failed: int = 0
+    timeouts: int = 0
+    crashes: int = 0
     buckets: I64 = field(default_factory=lambda: np.zeros(N_BUCKETS, dtype=np.int64))
     sum_ns: float = 0.0
 

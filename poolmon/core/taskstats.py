@@ -23,7 +23,7 @@ import numpy.typing as npt
 from poolmon.core.batchview import BatchView
 from poolmon.core.counters import LabeledCounter
 from poolmon.core.distring import DistRing
-from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_OK
+from poolmon.core.events import STATUS_NAMES, TASK_CANCELLED, TASK_CRASHED, TASK_OK, TASK_TIMEOUT
 from poolmon.core.op_totals import OpTotals
 from poolmon.core.ring import ENTITY_TIERS, POOL_TIERS, Tiers
 from poolmon.core.sketch import N_BUCKETS, bucket_value, buckets_of
@@ -35,6 +35,8 @@ OP_ERROR_SEP = "\x1f"
 RECENT_SCAN_ROWS = 4096
 """Rows from the end of a batch searched for each worker's recent tasks."""
 
+_KINDS = (TASK_TIMEOUT, TASK_CRASHED)
+"""The failure kinds a second's tally keeps per operation (the rest are errors)."""
 _REP = np.array([bucket_value(b) for b in range(N_BUCKETS)])
 I64 = npt.NDArray[np.int64]
 
@@ -168,6 +170,9 @@ class TaskStats:
         local = lut[g]
         k = len(present)
         counts, sums = _per_entity(local, k, v.duration_ns, dbin)
+        kinds = None
+        if tally is not None and n_failed:  # timeouts, crashes per column (tally.OpCount)
+            kinds = [np.bincount(g[v.status == s], minlength=max_ops) for s in _KINDS]
         lows = np.full(k, np.iinfo(np.int64).max, dtype=np.int64)
         highs = np.full(k, np.iinfo(np.int64).min, dtype=np.int64)
         np.minimum.at(lows, local, v.duration_ns)
@@ -186,6 +191,9 @@ class TaskStats:
                 oc.failed += int(block[col, 1])
                 oc.buckets += counts[i]
                 oc.sum_ns += float(sums[i])
+                if kinds is not None:
+                    oc.timeouts += int(kinds[0][col])
+                    oc.crashes += int(kinds[1][col])
 
     def _errors(
         self, second: int, v: BatchView, failed: npt.NDArray[np.bool_], tally: SecondCount | None

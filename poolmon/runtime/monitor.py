@@ -164,7 +164,7 @@ class Monitor:
         """Serialises the client thread's ingestion and the app's reads."""
         self.stale_after_s = stale_after_s
         self.frames_seen = 0
-        """Frames received over every connection (a cheap liveness counter for tests)."""
+        """Frames received from the pool over every connection (a drop notice is not one)."""
         self.histories = {True: 0, False: 0}
         """Completed histories by kind: resumed (True) or full backfill (False)."""
         self.intake = IntakeMeter(self.clock)
@@ -245,7 +245,11 @@ class Monitor:
             return fn(self.aggregator)
 
     def last_frame_age_s(self) -> float | None:
-        """Seconds since the last frame (data or heartbeat) arrived; None before the first."""
+        """Seconds since the last frame from the pool (data or heartbeat); None before the first.
+
+        A failed reconnection attempt is not a frame: while the pool is gone this only grows,
+        so `poolmon_watcher_lag_seconds` says how old the figures are (docs/FLEET.md).
+        """
         if not self.frames_seen:
             return None
         return (self.clock.monotonic_ns() - self._last_frame_mono_ns) / 1e9
@@ -296,15 +300,17 @@ class Monitor:
 
     def _handle(self, item: Frame | Disconnected) -> None:
         self.intake.note(item)
-        self._last_frame_mono_ns = self.clock.monotonic_ns()
-        self.frames_seen += 1
-        self._heap_trim(None, self._last_frame_mono_ns)
-        if isinstance(item, Disconnected):
+        now_ns = self.clock.monotonic_ns()
+        self._heap_trim(None, now_ns)
+        if isinstance(item, Disconnected):  # no frame from the pool: its silence goes on
             self._attempts = item.attempt
             if self._disconnected_at_ns is None:
                 self._disconnected_at_ns = self._last_data_wall_ns or self.clock.time_ns()
             self._on_drop(item, self._disconnected_at_ns)
-        elif isinstance(item, Welcome):
+            return
+        self._last_frame_mono_ns = now_ns
+        self.frames_seen += 1
+        if isinstance(item, Welcome):
             self._on_welcome(item)
         elif isinstance(item, Batch):
             with self.lock:

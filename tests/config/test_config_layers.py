@@ -29,7 +29,7 @@ refresh = 2
 allow_uids = [0, 1000]
 
 [watch]
-listen = "0.0.0.0:9464"
+listen = "[::1]:19464"
 pools = ["api", "ssh://ops@db1/jobs"]
 """
 
@@ -43,6 +43,16 @@ def test_file_values_and_their_lines() -> None:
     assert layer[("endpoint", "allow_uids")].value == (0, 1000)
     assert layer[("watch", "pools")].value == ("api", "ssh://ops@db1/jobs")
     assert all(s.source == "file" for s in layer.values())
+
+
+def test_a_file_or_variable_cannot_serve_metrics_beyond_this_machine() -> None:
+    said = "is not a loopback address: /metrics has no authentication"
+    with pytest.raises(ConfigFileError, match=f"p.toml:2: watch.listen '0.0.0.0:9464' {said}"):
+        parse_file('[watch]\nlisten = "0.0.0.0:9464"\n', "p.toml")
+    with pytest.raises(ConfigFileError, match=f"POOLMON_WATCH_LISTEN: .*'10.0.0.5:9464' {said}"):
+        parse_env({"POOLMON_WATCH_LISTEN": "10.0.0.5:9464"})
+    for ok in ("localhost:9464", "127.0.0.2:9464", "[::1]:9464"):
+        assert parse_env({"POOLMON_WATCH_LISTEN": ok})[("watch", "listen")].value == ok
 
 
 def test_every_problem_with_its_line_and_a_suggestion() -> None:

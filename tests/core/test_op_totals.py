@@ -71,6 +71,23 @@ def test_mixed_failure_kinds_in_a_rollup_keep_their_status_per_op() -> None:
     assert total == [10, 2, 2, 3, 0]
 
 
+def test_a_rollup_after_part_of_its_second_as_rows_labels_the_rest_exactly() -> None:
+    # What `watch --once` meets: the backfill sends the open second's first tasks as rows,
+    # then that second's rollup holds them and the rest. The rest's failures (errors here,
+    # in a second that also held a timeout) were labelled "failed" instead of "error".
+    statuses = [TASK_TIMEOUT, TASK_CRASHED] + [TASK_OK] * 12 + [TASK_ERROR] * 4
+    builder = RollupBuilder()
+    builder.add(_batch(statuses))
+    (rollup,) = builder.flush()
+    agg = Aggregator(ManualClock(T0 + 5_000_000_000))
+    agg.ingest_tasks(_batch(statuses[:9]))  # the same first 9 rows: the failures are after
+    agg.ingest_rollup(rollup)
+    live, _ = _live_and_backfilled(statuses)
+    assert _by_status(agg) == _by_status(live)
+    total = np.sum(list(_by_status(agg).values()), axis=0).tolist()
+    assert total == [12, 4, 1, 1, 0]
+
+
 def test_a_rollup_without_the_split_labels_mixed_failures_failed() -> None:
     statuses = [TASK_OK] * 10 + [TASK_ERROR] * 2 + [TASK_TIMEOUT] * 2
     builder = RollupBuilder()

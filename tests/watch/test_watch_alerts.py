@@ -13,7 +13,9 @@ from poolmon.testing.clock import ManualClock
 
 def _exposition(agg: Aggregator) -> str:
     reg = CollectorRegistry(auto_describe=False)
-    figures = read_figures(agg, pool="demo", socket="/s/demo.sock", state="live", lag_s=0.2)
+    figures = read_figures(
+        agg, pool="demo", socket="/s/demo.sock", state="live", heard=True, lag_s=0.2
+    )
     reg.register(WatchCollector(lambda: [figures]))
     return generate_latest(reg).decode()
 

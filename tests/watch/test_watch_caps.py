@@ -22,6 +22,7 @@ def _figures(n_ops: int, n_workers: int) -> PoolFigures:
         pool="p",
         socket="/x/p.sock",
         state="live",
+        heard=True,
         lag_s=0.1,
         pid=1,
         size=n_workers,

@@ -97,3 +97,40 @@ def test_bad_arguments_say_why(runtime_dir: Path, capsys: pytest.CaptureFixture[
     assert parse_listen("[::1]:9464", explicit=False).loopback
     with pytest.raises(ConfigError, match="HOST:PORT"):
         parse_listen("9464", explicit=True)
+
+
+def test_a_pool_never_reached_has_no_counts_and_is_not_said_attached(
+    make_pool: Callable[[str], Pool], runtime_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a stale socket named explicitly printed tasks_total 0, lag_s 0.44, 'attached'."""
+    pool = make_pool("alive")
+    list(pool.map(ident, range(6)))
+    dead = _stale_socket(runtime_dir, "dead")
+    alive = runtime_dir / "alive.sock"
+    assert main(["watch", str(dead), str(alive), "--once", "--json", "--timeout", "3"]) == 1
+    out, err = capsys.readouterr()
+    rows = {row["pool"]: row for row in json.loads(out)["pools"]}
+    never = rows["dead"]
+    assert never["state"] != "live"
+    for key in ("lag_s", "pid", "tasks_total", "tasks_cancelled_total", "operations"):
+        assert never[key] is None, key
+    for key in ("worker_exits_total", "telemetry_dropped_total", "workers", "size"):
+        assert never[key] is None, key
+    heard = rows["alive"]  # the pool that was reached says its counts, 0 included
+    assert (heard["state"], heard["tasks_total"], heard["telemetry_dropped_total"]) == (
+        "live",
+        6,
+        0,
+    )
+    assert heard["tasks_cancelled_total"] == 0
+    assert 0 <= heard["lag_s"] < 2
+    assert f"attached to {dead}" not in err
+    assert f"could not attach to {dead}" in err
+    assert f"attached to {alive} (pid {pool_pid(heard)})" in err
+
+
+def pool_pid(row: dict[str, object]) -> int:
+    pid = row["pid"]
+    assert isinstance(pid, int)
+    assert pid > 0
+    return pid

@@ -29,7 +29,9 @@ NOW_GAUGES = (
 
 def exposition(agg: Aggregator, state: str) -> str:
     reg = CollectorRegistry(auto_describe=False)
-    figures = read_figures(agg, pool="demo", socket="/s/demo.sock", state=state, lag_s=7.5)
+    figures = read_figures(
+        agg, pool="demo", socket="/s/demo.sock", state=state, heard=True, lag_s=7.5
+    )
     reg.register(WatchCollector(lambda: [figures]))
     return generate_latest(reg).decode()
 

@@ -129,7 +129,7 @@ KEYS: Final[tuple[Key, ...]] = (
        default_text="$XDG_STATE_HOME/poolmon/<pool>"),
     # [watch]: poolmon watch
     Key("watch", "listen", "address", "127.0.0.1:9464", "address /metrics is served on"),
-    Key("watch", "pools", "strs", (), "pools to watch: names, socket paths or ssh:// targets"),
+    Key("watch", "pools", "strs", (), "pools to watch: names or socket paths on this machine"),
     # [ssh]: ssh:// targets
     Key("ssh", "command", "str", "ssh", "the ssh client to run", restart=False),
     Key("ssh", "config_file", "path", None, "ssh client configuration file (ssh -F)",

@@ -8,6 +8,7 @@ A secret-looking key's value is never repeated in a message.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 
@@ -97,6 +98,35 @@ def check(key: Key, value: object) -> object:
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
         raise bad
     return tuple(value)
+
+
+def loopback_host(host: str) -> bool:
+    """Whether only this machine can connect to `host` (`localhost`, 127.0.0.0/8, `[::1]`)."""
+    host = host.removeprefix("[").removesuffix("]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def unattended_problem(key: Key, value: object) -> str | None:
+    """Why a file or a variable may not set `value`, though the command line may (else None).
+
+    `/metrics` has no authentication, so a `watch.listen` other machines can reach must be
+    typed by the operator (`--metrics-listen`, `--set watch.listen=`): a file or a variable
+    someone else may have written, or that outlived its reason, cannot open it.
+    """
+    if key.dotted != "watch.listen" or not isinstance(value, str):
+        return None
+    if loopback_host(value.rpartition(":")[0]):
+        return None
+    return (
+        f"watch.listen {value!r} is not a loopback address: /metrics has no authentication, "
+        "so only the command line may serve it to other machines (--metrics-listen or "
+        "--set watch.listen=...)"
+    )
 
 
 def from_text(key: Key, text: str) -> object:

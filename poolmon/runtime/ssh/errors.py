@@ -28,10 +28,14 @@ _HOST_KEY = (
 )
 
 
-def ssh_lines(text: str) -> str:
-    """The stderr of ssh without blank lines and warnings about known_hosts additions."""
+def ssh_lines(text: str, *, own: bool = False) -> str:
+    """The stderr of ssh without blank lines and warnings about known_hosts additions.
+
+    With `own` (ssh's own failure, which `explain` puts in `[ssh: ...]`) ssh's `ssh: ` prefix
+    is removed: `[ssh: ssh: connect to host ...]` said it twice.
+    """
     keep = [
-        line.strip()
+        line.strip().removeprefix("ssh: " if own else "")
         for line in text.splitlines()
         if line.strip() and not line.startswith("Warning: Permanently added")
     ]
@@ -41,7 +45,7 @@ def ssh_lines(text: str) -> str:
 def explain(url: SshUrl, text: str, code: int) -> str:
     """The one-line error for a failed ssh call to `url` (stderr `text`, exit status `code`)."""
     low = text.lower()
-    said = ssh_lines(text)
+    said = ssh_lines(text, own=True)
     where = url.host_url
     if any(p in low for p in _HOST_KEY):
         return (

@@ -132,7 +132,8 @@ class WatchCollector(Collector):
                     cum += n
                     buckets.append((le, cum))
                 duration.add_metric([p.pool, o.name], buckets, o.sum_s)
-            cancelled.add_metric([p.pool], p.cancelled_total)
+            if p.heard:
+                cancelled.add_metric([p.pool], p.cancelled_total)
             dropped.add_metric([p.pool, "worker"], max(0, len(p.workers) - self.caps.max_workers))
         return [tasks, duration, cancelled, dropped]
 
@@ -172,7 +173,8 @@ class WatchCollector(Collector):
                 lag.add_metric(label, p.lag_s)
             for reason, n in p.worker_exits:
                 exits.add_metric([p.pool, reason], n)
-            drops.add_metric(label, p.telemetry_dropped)
+            if p.heard:
+                drops.add_metric(label, p.telemetry_dropped)
         return [size, busy, queue, util, up, lag, exits, drops]
 
     def _workers(self, pools: list[PoolFigures]) -> Iterable[Metric]:

@@ -5,7 +5,9 @@ builds a full `PoolSnapshot` (per-worker series, recent tasks, window merges) fo
 `read_figures` copies only what is exported - the latest pool gauges, the live workers' RSS
 and CPU, the since-attach per-operation totals (`poolmon.core.op_totals`), worker exits, drops
 and the alert view - into a frozen `PoolFigures`. Nothing is per task; a gauge the pool has not
-reported yet is None and is left out of the exposition rather than shown as 0.
+reported yet is None and is left out of the exposition rather than shown as 0, and so are the
+counts of a pool whose history never reached the watcher (`heard`): a stale socket named on
+the command line has no tasks_total, not 0.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class PoolFigures:
             folder and stable across restarts; the full socket path if two folders clash.
         socket: The socket path the watcher attaches to.
         state: Connection state (connecting, live, stale, disconnected).
+        heard: The pool's history reached the watcher at least once, so its counts are known;
+            until then they are None in JSON and have no sample in /metrics.
         lag_s: Seconds since the last frame from the pool (None before the first).
         pid: The pool process (0 before the handshake).
         size, busy, queue_depth, utilization: Latest pool status (None: not reported yet).
@@ -51,6 +55,7 @@ class PoolFigures:
     pool: str
     socket: str
     state: str
+    heard: bool
     lag_s: float | None
     pid: int
     size: int | None
@@ -66,16 +71,7 @@ class PoolFigures:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON for `poolmon watch --once --json` (the same figures as /metrics)."""
-        return {
-            "pool": self.pool,
-            "socket": self.socket,
-            "state": self.state,
-            "lag_s": self.lag_s,
-            "pid": self.pid or None,
-            "size": self.size,
-            "busy_workers": self.busy,
-            "queue_depth": self.queue_depth,
-            "utilization_ratio": self.utilization,
+        counts = {
             "tasks_total": sum(o.count for o in self.ops),
             "tasks_cancelled_total": self.cancelled_total,
             "operations": [
@@ -92,6 +88,18 @@ class PoolFigures:
                 {"worker": w.worker_id, "rss_bytes": w.rss_bytes, "cpu_ratio": w.cpu_ratio}
                 for w in self.workers
             ],
+        }
+        return {
+            "pool": self.pool,
+            "socket": self.socket,
+            "state": self.state,
+            "lag_s": self.lag_s,
+            "pid": self.pid or None,
+            "size": self.size,
+            "busy_workers": self.busy,
+            "queue_depth": self.queue_depth,
+            "utilization_ratio": self.utilization,
+            **{k: v if self.heard else None for k, v in counts.items()},
             "alerts": None
             if self.alerts is None
             else [
@@ -106,7 +114,7 @@ def _int(value: float | None) -> int | None:
 
 
 def read_figures(
-    agg: Aggregator, *, pool: str, socket: str, state: str, lag_s: float | None
+    agg: Aggregator, *, pool: str, socket: str, state: str, heard: bool, lag_s: float | None
 ) -> PoolFigures:
     """Copy the exported figures out of `agg` (call under the monitor's lock)."""
     g = agg.gauges.latest
@@ -123,6 +131,7 @@ def read_figures(
         pool=pool,
         socket=socket,
         state=state,
+        heard=heard,
         lag_s=lag_s,
         pid=agg.pool.pid,
         size=_int(g.get("size")),

@@ -2,15 +2,18 @@
 
 The HTTP side is prometheus_client's own WSGI server over a private registry holding only the
 `WatchCollector`; it picks the Prometheus text format or OpenMetrics from the scraper's
-`Accept` header. /metrics has no authentication, so the listen address must be loopback unless
-the operator typed another one with `--metrics-listen` (then the watcher says on stderr that
-the metrics are reachable from other machines).
+`Accept` header. Where it listens and which pools it watches are the `[watch]` settings
+(`listen`, `pools`) with the command line on top: `--metrics-listen` and pool names win over
+`--set`, POOLMON_WATCH_*, poolmon.toml and the defaults, in that order. /metrics has no
+authentication, so the listen address must be loopback unless the operator typed another one
+on the command line (`--metrics-listen`, `--set watch.listen=`; then the watcher says on
+stderr that the metrics are reachable from other machines); a file or variable setting one
+is refused when the configuration is read (`poolmon.core.config.values.unattended_problem`).
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import signal
 import sys
@@ -21,6 +24,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from poolmon.core.config.layers import Effective
+from poolmon.core.config.values import loopback_host
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.endpoint.paths import socket_dir
 from poolmon.runtime.monitor import LIVE
@@ -41,34 +46,47 @@ class ListenAddress:
     @property
     def loopback(self) -> bool:
         """Whether only this machine can connect."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return loopback_host(self.host)
 
 
-def parse_listen(value: str, *, explicit: bool) -> ListenAddress:
+def parse_listen(value: str, *, explicit: bool, source: str = "--metrics-listen") -> ListenAddress:
     """`HOST:PORT` or `[V6]:PORT`; a non-loopback host only when typed by the operator.
+
+    Args:
+        value: The address.
+        explicit: Typed on the command line (see the module doc).
+        source: Where `value` came from, for the error messages.
 
     Raises:
         ConfigError: Malformed, a bad port, or a non-loopback address not given explicitly.
     """
     host, sep, port_s = value.rpartition(":")
     if not sep or not host or not port_s.isdigit():
-        raise ConfigError(f"--metrics-listen {value!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+        raise ConfigError(f"{source} {value!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
     host = host.removeprefix("[").removesuffix("]")
     port = int(port_s)
     if not 0 <= port <= 65535:
-        raise ConfigError(f"--metrics-listen {value!r}: port must be 0-65535")
+        raise ConfigError(f"{source} {value!r}: port must be 0-65535")
     addr = ListenAddress(host, port)
     if not addr.loopback and not explicit:
         raise ConfigError(
-            f"refusing to serve /metrics on {value}: it is not a loopback address and /metrics "
-            "has no authentication; pass --metrics-listen explicitly to mean it"
+            f"refusing to serve /metrics on {value} ({source}): it is not a loopback address "
+            "and /metrics has no authentication; pass --metrics-listen explicitly to mean it"
         )
     return addr
+
+
+def watch_settings(args: argparse.Namespace) -> Effective:
+    """poolmon.toml, POOLMON_WATCH_* and `--set` with this command's flags on top."""
+    from poolmon.runtime import config
+
+    names = list(args.targets) or None  # no name given: the configured pools, if any
+    return config.current().with_arguments(
+        {
+            ("watch", "listen"): (args.metrics_listen, "--metrics-listen"),
+            ("watch", "pools"): (names, "NAME|SOCKET arguments"),
+        }
+    )
 
 
 class MetricsServer:
@@ -101,6 +119,11 @@ def resolve_targets(targets: list[str]) -> list[Path]:
 
     out = []
     for t in targets:
+        if t.startswith("ssh://"):
+            raise ConfigError(
+                f"{t}: poolmon watch attaches to pools on this machine only; run a watcher on "
+                "that host (Prometheus scrapes each machine's watcher)"
+            )
         path = Path(t)
         if "/" not in t and not path.exists():
             path = socket_dir() / f"{t}.sock"
@@ -149,6 +172,9 @@ def run_once(watcher: Watcher, timeout_s: float) -> int:
     ):
         time.sleep(0.1)
     figures = watcher.figures()
+    watcher.announce()
+    for path, detail in watcher.unreached():
+        _say(f"could not attach to {path}: {detail}")
     doc = {
         "taken_at_ns": time.time_ns(),
         "pools": [f.to_json() for f in figures],
@@ -159,14 +185,20 @@ def run_once(watcher: Watcher, timeout_s: float) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    """`poolmon watch [NAME|SOCKET...] [--all] [--metrics-listen H:P] [--once --json]`."""
-    targets = list(args.targets)
-    if not targets and not args.all:
-        targets = [str(_only_pool())]
+    """`poolmon watch [NAME|SOCKET...] [--all] [--metrics-listen H:P] [--once --json]`.
+
+    The pools: those named, else `[watch] pools`, else (without --all) the only pool running.
+    """
     if args.once and not args.json:
         raise ConfigError("--once prints JSON: pass --once --json")
-    explicit = args.metrics_listen is not None
-    addr = parse_listen(args.metrics_listen or DEFAULT_LISTEN, explicit=explicit)
+    settings = watch_settings(args)
+    targets = [str(t) for t in settings.get("watch", "pools")]
+    if not targets and not args.all:
+        targets = [str(_only_pool())]
+    listen = settings.setting("watch", "listen")
+    addr = parse_listen(
+        str(listen.value), explicit=listen.source == "argument", source=listen.origin()
+    )
     caps = Caps(max_ops=args.max_ops, max_workers=args.max_workers)
     watcher = Watcher(resolve_targets(targets), discover=args.all, log=_say)
     watcher.start()

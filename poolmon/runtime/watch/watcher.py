@@ -8,7 +8,9 @@ accepts connections is attached; a socket nobody listens on (a pool that died wi
 cleaning up) is skipped and reported once; a pool that restarts under the same socket
 is re-attached by its monitor's reconnect, and its counters keep counting on top of what they
 held. A discovered pool whose socket disappeared and that stayed unreachable for `forget_s`
-is dropped (its series disappear from /metrics); named pools are never dropped.
+is dropped (its series disappear from /metrics); named pools are never dropped. A pool is
+reported "attached" once its monitor has completed the handshake and the history, never for a
+socket that was only tried.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ histogram, cancellations) is in the rollups, exactly; rows were nearly all of it
 what the pool's endpoint spent on it (docs/FLEET.md, "What the watcher costs")."""
 FORGET_S = 300.0
 """A vanished, unreachable discovered pool is dropped after this long."""
+TICK_S = 0.2
+"""How often the background thread looks for pools that became live (to say so)."""
 
 
 class Watcher:
@@ -79,6 +83,7 @@ class Watcher:
         self.monitors: dict[Path, Monitor] = {}
         self.skipped: set[Path] = set()
         """Stale sockets seen by the last scan (nothing listens there)."""
+        self._announced: set[Path] = set()
         self._gone_since: dict[Path, float] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -90,8 +95,8 @@ class Watcher:
             self._attach(path)
         if self.discover:
             self.scan()
-            self._thread = threading.Thread(target=self._loop, name="poolmon-watch", daemon=True)
-            self._thread.start()
+        self._thread = threading.Thread(target=self._loop, name="poolmon-watch", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         """Stop scanning and every monitor."""
@@ -104,8 +109,27 @@ class Watcher:
             m.stop()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.scan_s):
-            self.scan()
+        next_scan = time.monotonic() + self.scan_s
+        while not self._stop.wait(min(TICK_S, self.scan_s)):
+            self.announce()
+            if self.discover and time.monotonic() >= next_scan:
+                self.scan()
+                next_scan = time.monotonic() + self.scan_s
+
+    def announce(self) -> None:
+        """Say `attached to PATH (pid N)` for each pool that became live since the last call."""
+        with self._lock:
+            items = [(p, m) for p, m in self.monitors.items() if p not in self._announced]
+        for path, m in items:
+            if m.status().state == LIVE:
+                self._announced.add(path)
+                self.log(f"attached to {path} (pid {m.read(lambda agg: agg.pool.pid)})")
+
+    def unreached(self) -> list[tuple[Path, str]]:
+        """Pools never attached (no handshake and history yet), with their status detail."""
+        with self._lock:
+            items = sorted(self.monitors.items())
+        return [(p, m.status().detail) for p, m in items if not sum(m.histories.values())]
 
     def _attach(self, path: Path) -> None:
         monitor = Monitor(
@@ -116,7 +140,6 @@ class Watcher:
                 return
             self.monitors[path] = monitor
         monitor.start()
-        self.log(f"attached to {path}")
 
     def scan(self, now_s: float | None = None) -> None:
         """List the socket folder once: attach new live pools, skip stale sockets, forget gone."""
@@ -143,6 +166,7 @@ class Watcher:
                 with self._lock:
                     self.monitors.pop(path, None)
                 self._gone_since.pop(path, None)
+                self._announced.discard(path)
                 monitor.stop()
                 self.log(f"dropped {path}: its socket is gone")
 
@@ -154,8 +178,11 @@ class Watcher:
         for path, m in items:
             state = m.status().state
             lag = m.last_frame_age_s()
+            heard = sum(m.histories.values()) > 0
             name = path.name.removesuffix(".sock")
-            read = partial(read_figures, pool=name, socket=str(path), state=state, lag_s=lag)
+            read = partial(
+                read_figures, pool=name, socket=str(path), state=state, heard=heard, lag_s=lag
+            )
             out.append(m.read(read))
         return _unique_names(out)
 

@@ -18,6 +18,7 @@ from poolmon.app.lazy import confirm
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.monitor import CommandResult, SnapshotSource
 from poolmon.widgets import _format as fmt
+from poolmon.widgets._alert_format import key_labels
 
 if TYPE_CHECKING:
     from poolmon.screens.alert_actions import AlertActionsScreen
@@ -81,7 +82,7 @@ class PoolCommandsMixin(App[None]):
         """A toast for each alert that started firing since the last look (once per id)."""
         snapshot = self._snapshot
         for alert in self._announcer.news(snapshot.alerts if snapshot else None):
-            labels = " ".join(f"{k}={v}" for k, v in alert.labels if k in ("op", "worker"))
+            labels = key_labels(alert)
             self.notify(
                 f"{alert.summary}\n{labels} · a: alerts".strip(),
                 title=f"{alert.severity.upper()} firing: {alert.rule}",

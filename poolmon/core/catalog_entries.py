@@ -178,6 +178,8 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
             "health | resize | shutdown | killed (kill_worker)",
             "exit_code": "exit status or None",
             "signal": "terminating signal number or None",
+            "slot": "its position in the pool, which its replacement takes (as in "
+            "`poolmon.worker.spawn`): the built-in WorkerCrashLoop counts exits per slot",
         },
     ),
     EventSpec(

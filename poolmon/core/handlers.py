@@ -5,7 +5,7 @@ dispatches by name. Pool lifecycle events (init, status, terminate) stay in the 
 because they drive restart detection.
 
 * `worker.spawn/ready/state/exit`: the worker's row, state history (bounded, busy/ready churn
-  collapsed), exits (bounded);
+  collapsed), exits (bounded), and its pool slot (spawn, exit, or `pool.status` rows);
   a spawn for a known id is a restart of that row; `state` metadata `op` names the current
   operation while busy.
 * `task.exception` (1 each) and `poolmon.error` (its `count`) count errors by `category`;
@@ -49,6 +49,13 @@ def _set_state(rec: WorkerRecord, e: Event, to: str, reason: str = "") -> None:
     rec.record_state(e.ts_ns, to, reason)
 
 
+def _note_slot(rec: WorkerRecord, md: Mapping[str, object]) -> None:
+    """Remember the worker's slot when `md` (an event's metadata, a status row) names it."""
+    slot = md.get("slot")
+    if isinstance(slot, int) and not isinstance(slot, bool):
+        rec.slot = slot
+
+
 def on_worker_spawn(agg: Aggregator, e: Event) -> None:
     """A (re)started worker: count the spawn, mark it alive and starting."""
     rec = _worker_event(agg, e)
@@ -59,6 +66,7 @@ def on_worker_spawn(agg: Aggregator, e: Event) -> None:
         restarts = e.metadata.get("restarts")
         if isinstance(restarts, int):
             rec.pool_restarts = restarts
+        _note_slot(rec, e.metadata)
         _set_state(rec, e, "starting", str(e.metadata.get("reason", "")))
 
 
@@ -98,6 +106,7 @@ def on_pool_status_workers(agg: Aggregator, e: Event) -> None:
             rec.pid = int(row["pid"])
         if isinstance(row.get("restarts"), int):
             rec.pool_restarts = int(row["restarts"])
+        _note_slot(rec, row)
         state = row.get("state")
         if isinstance(state, str) and state != rec.state:
             rec.record_state(e.ts_ns, state, "status")
@@ -138,6 +147,7 @@ def on_worker_exit(agg: Aggregator, e: Event) -> None:
         return
     md, m = e.metadata, e.measurements
     code, sig = md.get("exit_code"), md.get("signal")
+    _note_slot(rec, md)  # older pools' exits do not say: the slot from the spawn stands
     rec.exits.append(
         WorkerExit(
             worker_id=rec.worker_id,
@@ -148,6 +158,7 @@ def on_worker_exit(agg: Aggregator, e: Event) -> None:
             signal=None if sig is None else int(sig),
             lifetime_ns=int(m.get("lifetime_ns", 0)),
             tasks_done=int(m.get("tasks_done", 0)),
+            slot=rec.slot,
         )
     )
     _set_state(rec, e, exit_state(str(md.get("reason", ""))), str(md.get("reason", "")))

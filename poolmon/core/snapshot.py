@@ -84,6 +84,9 @@ class WorkerExit:
     signal: int | None = None
     lifetime_ns: int = 0
     tasks_done: int = 0
+    slot: int | None = None
+    """The pool's slot the worker ran in (its replacement takes it); None when the exit
+    event did not say and the worker's spawn was not seen (older pools and recordings)."""
 
 
 @dataclass(frozen=True, slots=True)

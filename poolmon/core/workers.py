@@ -58,6 +58,8 @@ class WorkerRecord:
         self.spawns = 0
         self.pool_restarts: int | None = None
         """The pool's own count of replacements in this worker's slot, when it reports one."""
+        self.slot: int | None = None
+        """The pool's slot this worker runs in (from its spawn or the pool's status rows)."""
         self.tasks_done = 0
         self.tasks_failed = 0
         self.cpu_percent: float | None = None

@@ -65,11 +65,11 @@ def parse_matcher(text: str) -> Matcher:
 
 
 def prefill(alert: Alert | None) -> list[str]:
-    """Matchers that select this alert's instance: its name, pool, and op or worker."""
+    """Matchers that select this alert's instance: its name, pool, and op, worker or slot."""
     if alert is None:
         return []
     labels = alert.label_map
-    keys = ("alertname", "pool", "op", "worker")
+    keys = ("alertname", "pool", "op", "worker", "slot")
     return [f"{k}={labels[k]}" for k in keys if labels.get(k)]
 
 

@@ -1,7 +1,7 @@
 """Hand-built alert states for tests and snapshots: a pool with alerts in every display state.
 
 `sample_view(now_ns)` is what a pool running the demo might report after a few minutes: a
-critical crash loop firing on worker 1, an error-rate alert firing on `fetch_profile`, a p99
+critical crash loop firing in worker slot 1, an error-rate alert firing on `fetch_profile`, a p99
 alert pending on `render_report`, worker 3's memory growth firing and acknowledged,
 utilization above its band firing but silenced, two resolved alerts in the history and the
 silence that mutes one of them. Every
@@ -111,15 +111,15 @@ def sample_view(now_ns: int, *, pool: str = "demo", revision: int = 7) -> Alerts
             now_ns,
             pool=pool,
             severity="critical",
-            extra={"worker": "1"},
+            extra={"slot": "1"},
             value=3.0,
             threshold=3.0,
             metric="worker_exits",
             age_s=75,
             pending_s=0,
             window_s=300,
-            expr="worker_exits{worker} over 5m >= 3",
-            summary="Worker 1 exited abnormally 3 times in 5m",
+            expr="worker_exits{slot} over 5m >= 3",
+            summary="Workers in slot 1 exited abnormally 3 times in 5m",
             recent=tuple(float(min(3, 1 + i // 45)) for i in range(RECENT_VALUES)),
         ),
         make_alert(

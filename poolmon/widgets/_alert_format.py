@@ -34,7 +34,7 @@ STATE_LOOK: Final = {
 }
 """Label and theme colour of each display state."""
 
-LABELS_SHOWN: Final = ("op", "worker")
+LABELS_SHOWN: Final = ("op", "worker", "slot")
 """Labels worth showing next to an alert's name (the others are in the details)."""
 
 _RATES: Final = (("_per_second", "/s"), ("_per_minute", "/min"), ("_per_hour", "/h"))

@@ -122,6 +122,31 @@ def test_unchanged_groups_repeat_every_repeat_interval() -> None:
     assert ids(d.at(310, a)) == [("repeat", ["a"], [])]  # 300 s after the last notification
 
 
+def test_repeats_come_every_rounded_up_interval_however_late_after_its_tick_a_step_runs() -> None:
+    # repeat_interval 40 s at 15-s ticks repeats every 45 s (the third tick), as ALERTS_CHANNELS.md
+    # says. The notifier's thread runs a step a little after each tick, by varying amounts; a
+    # repeat measured from when the previous step ran, not from its tick, slipped to the fourth
+    # tick (every 60 s) whenever the earlier step had run later after its tick than this one.
+    d = Driver(TIMED.replace('"60s"', '"15s"').replace('"300s"', '"40s"'))
+    a = make_alert(id="a")
+    b = make_alert(id="b", labels={"op": "crop"})
+    d.at(0, a)
+    lags = (0.4, 0.1, 0.3, 0.2, 0.05)
+    sent: list[tuple[int, str]] = []
+    for k, tick in enumerate(range(10, 280, 15)):  # the group's ticks: group_wait 10 s, then 15 s
+        alerts = (a, b) if tick >= 120 else (a,)  # b starts firing between the ticks 115 and 130
+        sent += [(tick, n.reason) for n in d.at(tick + lags[k % len(lags)], *alerts)]
+    assert sent == [
+        (10, "new"),
+        (55, "repeat"),
+        (100, "repeat"),
+        (130, "update"),
+        (175, "repeat"),
+        (220, "repeat"),
+        (265, "repeat"),
+    ]
+
+
 def test_acknowledged_alerts_do_not_repeat_but_news_in_their_group_still_notify() -> None:
     d = Driver()
     acked = make_alert(id="a", ack=Ack("alice", T0, "on it"))

@@ -28,7 +28,7 @@ NOW = 1_800_000_000 * NS
             "572MiB > 512MiB",
         ),
         ("throughput", "throughput over 1m < 10/s", 4.0, 10.0, "4/s < 10/s"),
-        ("worker_exits", "worker_exits{worker} over 5m >= 3", 3.0, 3.0, "3 >= 3"),
+        ("worker_exits", "worker_exits{slot} over 5m >= 3", 3.0, 3.0, "3 >= 3"),
         ("utilization", "utilization over 5m outside 60 %..80 %", 0.45, 0.6, "45% < 60%"),
         (  # the guard's ">=" is not the rule's comparison (the default band rule has one)
             "utilization",
@@ -146,7 +146,7 @@ def test_request_problems_are_all_listed() -> None:
     request, problems = build_request("x", ["host=a", "op=~("], "")
     assert request is None
     assert len(problems) == 3
-    assert "silences match alertname, pool, worker, op, severity" in problems[1]
+    assert "silences match alertname, pool, worker, slot, op, severity" in problems[1]
     assert "bad regular expression" in problems[2]
     request, problems = build_request("1h", ["", " "], "")
     assert request is None
@@ -166,7 +166,7 @@ def test_announcer_announces_each_new_firing_alert_once() -> None:
     assert announcer.news(replace(view, alerts=(*others, acked))) == []
     # it resolves, and fires again later: a new id, so news again
     again = make_alert(
-        "WorkerCrashLoop", NOW + 600 * NS, extra={"worker": "1"}, state=FIRING, severity="critical"
+        "WorkerCrashLoop", NOW + 600 * NS, extra={"slot": "1"}, state=FIRING, severity="critical"
     )
     assert again.id != crash.id
     assert announcer.news(replace(view, alerts=(*others, again))) == [again]

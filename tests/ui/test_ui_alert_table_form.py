@@ -13,7 +13,7 @@ ACTIVE_ROW = (
         Text("WorkerCrashLoop"),
         Text("firing"),
         Text("1m15s"),
-        Text("worker=1"),
+        Text("slot=1"),
         "3 >= 3",
         "acked by alice",
     ),
@@ -46,7 +46,7 @@ def test_one_line_width_counts_the_widest_cell_of_each_column_and_padding() -> N
 def test_two_line_form_keeps_every_cell() -> None:
     cells = two_line("active", ACTIVE_ROW[1])
     plain = [c.plain if isinstance(c, Text) else c for c in cells]
-    assert plain == ["▲", "WorkerCrashLoop\nworker=1", "firing\n1m15s", "3 >= 3\nacked by alice"]
+    assert plain == ["▲", "WorkerCrashLoop\nslot=1", "firing\n1m15s", "3 >= 3\nacked by alice"]
     history = ("●", Text("ErrorRateHigh"), Text("op=x"), "23:21:30", "23:26:30", Text("5m"), "bob")
     assert [c.plain if isinstance(c, Text) else c for c in two_line("history", history)] == [
         "●",

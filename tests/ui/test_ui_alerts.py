@@ -80,7 +80,7 @@ async def test_overview_panel_and_header_badge(alert_app: Build) -> None:
         assert "1 pending" in text
         assert "1 acked" in text
         assert "Alerts 5" in text
-        for shown in ("WorkerCrashLoop", "worker=1", "3 >= 3", "op=fetch_profile", "7.2% > 5.0%"):
+        for shown in ("WorkerCrashLoop", "slot=1", "3 >= 3", "op=fetch_profile", "7.2% > 5.0%"):
             assert shown in text
 
 
@@ -157,7 +157,7 @@ async def test_k_acknowledges_with_a_comment(alert_app: Build) -> None:
         await settle(app, pilot)
         assert source.commands == [("ack_alert", {"alert_id": crash.id, "comment": "on it"})]
         text = screen_text(app)
-        assert "ack WorkerCrashLoop worker=1: acknowledged as alice" in text
+        assert "ack WorkerCrashLoop slot=1: acknowledged as alice" in text
         # the pool's new state, in the header: the critical alert is handled
         assert "▲ 1 firing " in text
         assert "2 acked" in text
@@ -206,7 +206,7 @@ async def test_S_silences_with_prefilled_matchers_and_a_typed_duration(alert_app
         dialog = app.screen
         assert isinstance(dialog, SilenceDialog)
         values = [i.value for i in dialog.query(".matcher").results()]  # type: ignore[attr-defined]
-        assert values == ["alertname=WorkerCrashLoop", "pool=demo", "worker=1", ""]
+        assert values == ["alertname=WorkerCrashLoop", "pool=demo", "slot=1", ""]
         assert "Selects 1 of 5 active alerts: WorkerCrashLoop" in screen_text(app)
         await pilot.press(*"90m", "enter")  # the duration is focused, its text selected
         await settle(app, pilot)
@@ -217,7 +217,7 @@ async def test_S_silences_with_prefilled_matchers_and_a_typed_duration(alert_app
                     "matchers": [
                         ["alertname", "=", "WorkerCrashLoop"],
                         ["pool", "=", "demo"],
-                        ["worker", "=", "1"],
+                        ["slot", "=", "1"],
                     ],
                     "duration_s": 5400.0,
                     "comment": "",
@@ -260,7 +260,7 @@ async def test_S_preset_and_edited_matchers(alert_app: Build) -> None:
     [
         ("#matcher-0", "alertname~x", "is not label=value"),
         ("#matcher-0", "alertname=~(", "bad regular expression"),
-        ("#matcher-1", "host=a", "silences match alertname, pool, worker, op, severity"),
+        ("#matcher-1", "host=a", "silences match alertname, pool, worker, slot, op,"),
         ("#duration", "5x", "write a duration like 15m"),
         ("#duration", "0m", "longer than 0s"),
     ],
@@ -359,8 +359,8 @@ async def test_a_new_firing_alert_is_announced_once(alert_app: Build) -> None:
         fired = [t for t in toasts(app) if "firing:" in t]
         # the unhandled firing alerts, most severe first: the acked and silenced are not news
         assert fired == [
-            "CRITICAL firing: WorkerCrashLoop: Worker 1 exited abnormally 3 times in 5m"
-            "\nworker=1 · a: alerts",
+            "CRITICAL firing: WorkerCrashLoop: Workers in slot 1 exited abnormally 3 times in 5m"
+            "\nslot=1 · a: alerts",
             "WARNING firing: ErrorRateHigh: fetch_profile: 7.2 % of tasks failed over 5m "
             "(threshold 5 %)\nop=fetch_profile · a: alerts",
         ]

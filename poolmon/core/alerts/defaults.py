@@ -117,17 +117,20 @@ CRASH_LOOP = Rule(
     # Three abnormal exits of one worker slot in 5 minutes (the issue's definition) is a crash
     # loop: replacing the worker does not help, something it runs kills it. Critical: the pool
     # is paying for restarts instead of work. Recycles, resizes and shutdowns do not count.
+    # Per slot, not per worker: every replacement gets a new worker id, so no id ever exits
+    # more than once.
     name="WorkerCrashLoop",
     kind="threshold",
     metric="worker_exits",
-    by="worker",
+    by="slot",
     window_s=300,
     op=">=",
     value=3,
     severity="critical",
     annotations=_ann(
-        "Worker {labels.worker} exited abnormally {value} times in {window}",
-        "The worker keeps crashing (or being killed for timeouts or failed health checks).",
+        "Workers in slot {labels.slot} exited abnormally {value} times in {window}",
+        "The slot's worker keeps crashing (or being killed for timeouts or failed health "
+        "checks), and its replacements too.",
     ),
 )
 
@@ -188,12 +191,23 @@ TELEMETRY_DROPS = Rule(
     ),
 )
 
+_POOL_LEVEL_CRITICAL = (
+    Matcher("severity", "=", "critical"),
+    Matcher("worker", "=", ""),
+    Matcher("slot", "=", ""),
+)
 INHIBIT = InhibitRule(
-    # A critical pool-level alert (no worker label) mutes the per-worker alerts of the same
-    # pool: when the pool is stuck, each worker's symptoms are noise (Alertmanager's classic
-    # "cluster down mutes its instances", metrics-anchors §1.2).
-    source_matchers=(Matcher("severity", "=", "critical"), Matcher("worker", "=", "")),
+    # A critical pool-level alert (no worker or slot label) mutes the per-worker alerts of the
+    # same pool: when the pool is stuck, each worker's symptoms are noise (Alertmanager's
+    # classic "cluster down mutes its instances", metrics-anchors §1.2).
+    source_matchers=_POOL_LEVEL_CRITICAL,
     target_matchers=(Matcher("worker", "=~", ".+"),),
+    equal=("pool",),
+)
+INHIBIT_SLOTS = InhibitRule(
+    # ... and the per-slot ones (WorkerCrashLoop): matchers are ANDed, so a rule of its own.
+    source_matchers=_POOL_LEVEL_CRITICAL,
+    target_matchers=(Matcher("slot", "=~", ".+"),),
     equal=("pool",),
 )
 
@@ -212,4 +226,4 @@ DEFAULT_RULES = (
 
 def default_rules() -> RuleSet:
     """The built-in pack (see module doc and docs/ALERTS.md)."""
-    return RuleSet(DEFAULT_RULES, (INHIBIT,))
+    return RuleSet(DEFAULT_RULES, (INHIBIT, INHIBIT_SLOTS))

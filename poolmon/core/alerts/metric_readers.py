@@ -22,6 +22,7 @@ from poolmon.core.sketch import N_BUCKETS, QUANTILES, bucket_value
 
 if TYPE_CHECKING:
     from poolmon.core.alerts.metrics import MetricReader
+    from poolmon.core.workers import WorkerRecord
 
 ABNORMAL_EXITS: Final = frozenset({"crash", "timeout", "health"})
 """Worker exit reasons counted by `worker_exits`: it died, or was killed for a stuck task or a
@@ -152,18 +153,49 @@ def _cpu(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
 def _exits(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
     since = (r.now_s - w + 1) * NS_PER_S
     rows = sorted(r.agg.workers.rows.items())
-    counts = np.array(
-        [
-            sum(e.at_ns >= since and e.reason in ABNORMAL_EXITS for e in rec.exits)
-            for _, rec in rows
-        ],
-        dtype=np.float64,
-    )
+    if by == "slot":
+        keys, counts = _slot_exits(rows, since)
+    else:
+        keys = tuple((("worker", str(wid)),) for wid, _ in rows)
+        counts = np.array(
+            [
+                sum(e.at_ns >= since and e.reason in ABNORMAL_EXITS for e in rec.exits)
+                for _, rec in rows
+            ],
+            dtype=np.float64,
+        )
     if not r.covered_s(w):
         counts[:] = np.nan
     if by is None:
         return Values.scalar(float(counts.sum()) if r.covered_s(w) else None)
-    return Values(tuple((("worker", str(wid)),) for wid, _ in rows), counts)
+    return Values(keys, counts)
+
+
+def slot_label(slot: int | None, worker_id: int) -> str:
+    """The `slot` label of an exit: the pool's slot, or `w<worker id>` when it is unknown.
+
+    A poolmon pool gives every replacement a new worker id, so a crash loop shows only per
+    slot. An exit whose slot is unknown (a pool or recording from before exits and spawns
+    carried it) counts for its worker alone, as it did when exits were counted per worker.
+    """
+    return str(slot) if slot is not None else f"w{worker_id}"
+
+
+def _slot_exits(
+    rows: list[tuple[int, WorkerRecord]], since_ns: int
+) -> tuple[tuple[Inst, ...], F64]:
+    """Abnormal exits since `since_ns` per slot (every slot the table knows, 0s included)."""
+    counts: dict[tuple[int, int], int] = {}  # (0, slot) or, slot unknown, (1, worker id)
+    for wid, rec in rows:
+        own = (0, rec.slot) if rec.slot is not None else (1, wid)
+        counts.setdefault(own, 0)
+        for e in rec.exits:
+            if e.at_ns >= since_ns and e.reason in ABNORMAL_EXITS:
+                key = (0, e.slot) if e.slot is not None else own
+                counts[key] = counts.get(key, 0) + 1
+    order = sorted(counts)
+    keys = tuple((("slot", slot_label(n if known == 0 else None, n)),) for known, n in order)
+    return keys, np.array([counts[k] for k in order], dtype=np.float64)
 
 
 def _drops(r: MetricReader, metric: str, w: int, by: str | None) -> Values:

@@ -61,7 +61,7 @@ class MetricSpec:
     Attributes:
         name: The name rules use.
         unit: One of `poolmon.core.alerts.units.UNITS`.
-        by: Labels it can be split by (`op`, `worker`); pool-wide is always allowed.
+        by: Labels it can be split by (`op`, `worker`, `slot`); pool-wide is always allowed.
         counting: A count of events: 0 over a watched window means "nothing happened" (absence
             rules treat it like no data).
         help: One line for `poolmon alerts check` and docs/ALERTS.md.
@@ -112,9 +112,10 @@ METRICS: Final[dict[str, MetricSpec]] = {
         MetricSpec(
             "worker_exits",
             "count",
-            ("worker",),
+            ("worker", "slot"),
             True,
-            "abnormal worker exits (crash, task timeout kill, failed health check)",
+            "abnormal worker exits (crash, task timeout kill, failed health check); by slot: "
+            "per pool slot, which a replacement worker takes",
         ),
         MetricSpec(
             "telemetry_dropped",

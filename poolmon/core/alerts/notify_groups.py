@@ -14,6 +14,8 @@ Semantics, per channel (as an Alertmanager route with its receiver):
   when an alert was added or (with `send_resolved`) resolved since the last notification.
 - An unchanged group is notified again after `repeat_interval`, unless every firing alert in it
   is acknowledged: an ack stops the repeats, a new or resolved alert in the group still notifies.
+  The repeat goes out at the first tick at or after the previous notification's tick plus
+  `repeat_interval`, however late after their ticks the steps run.
 - An Alertmanager receiver (webhook, format alertmanager) is not grouped here: Alertmanager
   groups. It gets every change at the next step and all firing alerts again every
   `resend_interval` (Alertmanager resolves an alert whose endsAt passes), plus resolved ones
@@ -74,7 +76,7 @@ class Notification:
 @dataclass(slots=True)
 class _Group:
     next_flush_s: float
-    last_sent_s: float | None = None
+    last_sent_s: float | None = None  # the tick of the last notification (see `_flush`)
     told_firing: set[str] = field(default_factory=set)  # alert ids notified as firing
 
 
@@ -163,11 +165,13 @@ class Router:
         for key, group in list(groups.items()):
             if now_s + _EPS < group.next_flush_s:
                 continue
-            note = self._flush(channel, key, group, members.get(key, []), now_s, wall_ns)
+            tick_s = group.next_flush_s  # the latest tick due: a step runs at or after it
+            while tick_s + timing.group_interval_s <= now_s + _EPS:
+                tick_s += timing.group_interval_s
+            note = self._flush(channel, key, group, members.get(key, []), tick_s, wall_ns)
             if note is not None:
                 out.append(note)
-            while group.next_flush_s <= now_s + _EPS:
-                group.next_flush_s += timing.group_interval_s
+            group.next_flush_s = tick_s + timing.group_interval_s
             if not group.told_firing and not any(a.state == FIRING for a in members.get(key, [])):
                 del groups[key]
         return out
@@ -178,15 +182,23 @@ class Router:
         key: Labels,
         group: _Group,
         alerts: list[Alert],
-        now_s: float,
+        tick_s: float,
         wall_ns: int,
     ) -> Notification | None:
+        """The group's notification at its tick `tick_s`, or None when the tick has no news.
+
+        Sends are dated by their tick, not by when the step ran: a step runs a little after
+        its tick, by varying amounts, and a repeat measured from the run would slip a whole
+        tick whenever the previous step ran later after its tick than this one (a 45-s repeat
+        every 60 s). So a repeat is sent at the first tick at or after the previous tick sent
+        plus `repeat_interval` (already a multiple of `group_interval`), as Alertmanager does.
+        """
         firing = {a.id: a for a in alerts if a.state == FIRING}
         resolved = [a for a in alerts if a.state == RESOLVED and a.id in group.told_firing]
         added = firing.keys() - group.told_firing
         repeat = (
             group.last_sent_s is not None
-            and now_s - group.last_sent_s >= channel.timing.repeat_interval_s - _EPS
+            and tick_s - group.last_sent_s >= channel.timing.repeat_interval_s - _EPS
             and any(a.ack is None for a in firing.values())
         )
         told_resolved = channel.send_resolved and bool(resolved)
@@ -198,7 +210,7 @@ class Router:
         else:
             reason = "update" if added or told_resolved else "repeat"
         group.told_firing = set(firing)
-        group.last_sent_s = now_s
+        group.last_sent_s = tick_s
         return Notification(
             channel=channel.name,
             pool=self._pool,

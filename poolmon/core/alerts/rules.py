@@ -41,9 +41,10 @@ DIRECTIONS: Final = ("above", "below", "both")
 """Which side of its baseline an anomaly rule fires on."""
 MODES: Final = ("all", "any")
 """How a composite combines its rules."""
-BY_LABELS: Final = ("op", "worker")
-"""Labels a rule can split its instances by."""
-RESERVED_LABELS: Final = ("alertname", "pool", "severity", "op", "worker")
+BY_LABELS: Final = ("op", "worker", "slot")
+"""Labels a rule can split its instances by (`slot`: a worker's place in the pool, which its
+replacement takes; a worker id is never reused)."""
+RESERVED_LABELS: Final = ("alertname", "pool", "severity", "op", "worker", "slot")
 """Labels the engine sets; a rule's static labels may not override them."""
 ANNOTATION_FIELDS: Final = ("value", "threshold", "window", "metric", "rule", "for")
 """`{name}` placeholders an annotation may use besides `{labels.NAME}`."""

@@ -18,7 +18,7 @@ from poolmon.core.errors import ProtocolError
 MATCH_OPS: Final = ("=", "!=", "=~", "!~")
 """Matcher operators, as Alertmanager's."""
 
-SILENCE_LABELS: Final = ("alertname", "pool", "worker", "op", "severity")
+SILENCE_LABELS: Final = ("alertname", "pool", "worker", "slot", "op", "severity")
 """Labels a silence may match on (the ones every default rule sets where they apply)."""
 
 

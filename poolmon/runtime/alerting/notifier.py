@@ -19,13 +19,12 @@ import threading
 from collections.abc import Mapping
 
 from poolmon.core.alerts.model import AlertsView
-from poolmon.core.alerts.notify_config import NotifyConfigError
 from poolmon.core.alerts.notify_groups import Notification, Router
-from poolmon.core.alerts.notify_model import NotifyConfig
+from poolmon.core.alerts.notify_model import NotifyConfig, Secret
 from poolmon.core.clock import Clock, SystemClock
-from poolmon.core.errors import ConfigError
 from poolmon.runtime.alerting.channels import build_channel
 from poolmon.runtime.alerting.delivery import ChannelStats, ChannelWorker, ErrorHook
+from poolmon.runtime.alerting.secret_source import read_channel_secrets
 
 log = logging.getLogger("poolmon.alerts")
 
@@ -46,9 +45,12 @@ class Notifier:
         on_error: Called as `on_error(message, exc)` from the notifier's threads for every
             failed, dropped or rate-limited notification (drops throttled); must not block.
         clock: Time source (tests may pass a manual one for the timers' decisions).
+        secrets: The channels' secrets by channel name, as `read_channel_secrets` returns
+            them (a pool reads them when it loads its alerts file); None: read them now.
 
     Raises:
-        NotifyConfigError: A channel's secret cannot be read (every such problem listed).
+        NotifyConfigError: `secrets` is None and a channel's secret cannot be read (every
+            such problem listed).
     """
 
     def __init__(
@@ -58,23 +60,19 @@ class Notifier:
         *,
         on_error: ErrorHook | None = None,
         clock: Clock | None = None,
+        secrets: Mapping[str, Secret] | None = None,
     ) -> None:
+        if secrets is None:
+            secrets = read_channel_secrets(config)
         self._clock = clock or SystemClock()
         self._on_error = on_error or _log_error
         self._router = Router(config, pool_name)
-        problems: list[str] = []
         self._workers: dict[str, ChannelWorker] = {}
         for channel in config.channels:
-            try:
-                built = build_channel(channel, config.resend_interval_s)
-            except ConfigError as exc:
-                problems.append(str(exc))
-                continue
+            built = build_channel(channel, config.resend_interval_s, secrets.get(channel.name))
             self._workers[channel.name] = ChannelWorker(
                 channel, built, self._on_error, self._clock, self._undelivered
             )
-        if problems:
-            raise NotifyConfigError(problems)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False

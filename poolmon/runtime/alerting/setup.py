@@ -1,7 +1,10 @@
 """`Pool(alerts=...)`: which rules and channels a pool alerts with, loaded once, at construction.
 
 Why at construction: a rule file with a typo must fail `Pool(...)` with the file, line and
-reason, not leave a pool running that silently never alerts. The loaded setup is kept with the
+reason, not leave a pool running that silently never alerts. The channels' secrets (webhook
+tokens, SMTP passwords) are read here too, for the same reason: a missing `token_env` variable
+fails `Pool(...)` naming the channel and the variable, before any worker or thread starts,
+rather than a pool running with its notifications off. The loaded setup is kept with the
 pool's config and the alert service starts from it once the monitor endpoint is up.
 
 Without any `[[channels]]` (the built-in pack, or a file with rules only), alerts still fire and
@@ -14,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from poolmon.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from poolmon.core.alerts.notify_model import NotifyConfig
+    from poolmon.core.alerts.notify_model import NotifyConfig, Secret
     from poolmon.core.alerts.rules import RuleSet
     from poolmon.runtime.alerting.service import AlertService
     from poolmon.runtime.endpoint.server import EndpointServer
@@ -39,12 +43,14 @@ class AlertSetup:
         source: Where the rules came from: a file's path, or `BUILT_IN`.
         explicit: True when the user asked for alerting (a path, or `alerts=True`): a pool
             that then cannot alert (no monitor endpoint) says so as a `poolmon.error`.
+        secrets: The channels' secrets by channel name, read when the setup was loaded.
     """
 
     rules: RuleSet
     notify: NotifyConfig
     source: str
     explicit: bool
+    secrets: Mapping[str, Secret] = field(default_factory=dict, repr=False)
 
 
 def check_alerts_setting(value: Any) -> None:
@@ -81,7 +87,9 @@ def load_alert_setup(value: Any) -> AlertSetup | None:
     Raises:
         ConfigError: A value of the wrong type.
         RuleFileError: The rule file is missing or wrong (every problem with its line).
-        NotifyConfigError: Its `[notify]`/`[[channels]]` tables are wrong.
+        NotifyConfigError: Its `[notify]`/`[[channels]]` tables are wrong, or a channel's
+            secret cannot be read (`channel 'ops': token: environment variable HOOK_TOKEN is
+            not set or empty`).
     """
     check_alerts_setting(value)
     if value is False:
@@ -92,13 +100,15 @@ def load_alert_setup(value: Any) -> AlertSetup | None:
         return AlertSetup(default_rules(), default_notify(), BUILT_IN, explicit=value is True)
     from poolmon.core.alerts.notify_config import notify_config_of
     from poolmon.runtime.alerting.rules_io import load_rule_file
+    from poolmon.runtime.alerting.secret_source import read_channel_secrets
 
     path = os.fspath(value)
     rule_file = load_rule_file(path)
     notify = notify_config_of(rule_file)
     if not notify.channels:  # keep the file's [notify] timing, add the log channel
         notify = dataclasses.replace(notify, channels=default_notify().channels)
-    return AlertSetup(rule_file.rules, notify, str(path), explicit=True)
+    secrets = read_channel_secrets(notify)
+    return AlertSetup(rule_file.rules, notify, str(path), explicit=True, secrets=secrets)
 
 
 def start_alert_service(
@@ -115,7 +125,6 @@ def start_alert_service(
     endpoint has closed (services.py orders it so).
     """
     from poolmon.core.alerts.engine import AlertEngine
-    from poolmon.core.alerts.notify_config import NotifyConfigError
     from poolmon.runtime.alerting.notifier import Notifier
     from poolmon.runtime.alerting.service import AlertService
     from poolmon.runtime.alerting.state_file import StateFile, state_path
@@ -123,8 +132,7 @@ def start_alert_service(
     engine = AlertEngine(setup.rules, pool=pool)
     state = StateFile(state_path(pool, state_dir), pool)
     service = AlertService(engine, pool=pool, telemetry=telemetry, state=state)
-    try:
-        service.notifier = Notifier(setup.notify, pool, on_error=service.notifier_error)
-    except NotifyConfigError as exc:  # e.g. a secret file missing: alert anyway, notify nobody
-        service.notifier_error(f"notifications off, a channel cannot start: {exc}", exc)
+    service.notifier = Notifier(
+        setup.notify, pool, on_error=service.notifier_error, secrets=setup.secrets
+    )
     return service.start(endpoint)

@@ -132,6 +132,7 @@ class PoolEmitter:
                     "reason": rec.reason,
                     "exit_code": rec.exit_code,
                     "signal": rec.signal,
+                    "slot": rec.slot,
                 },
             )
 

@@ -230,8 +230,9 @@ class Lifecycle(EngineBase):
             w.strict_q.clear()
         self.sessions.drop_worker(w.wid)
         self.set_state(w, STOPPED, reason)
+        lifetime_s = (t0 - w.spawned_ns) / 1e9
         rec = ExitRecord(
-            w.wid, w.pid, reason, exit_code, sig, (t0 - w.spawned_ns) / 1e9, w.tasks_done
+            w.wid, w.pid, reason, exit_code, sig, lifetime_s, w.tasks_done, w.slot_index
         )
         self.last_exit[w.slot_index] = LastExit(w.wid, w.pid, reason, exit_code, sig)
         self.em.worker_exit(rec)

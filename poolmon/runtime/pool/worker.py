@@ -55,6 +55,7 @@ class ExitRecord:
         signal: Terminating signal if it was killed, else None.
         lifetime_s: Seconds from spawn to exit.
         tasks_done: Tasks it finished.
+        slot: Its slot in the pool (its replacement takes it): crash loops are per slot.
     """
 
     worker_id: int
@@ -64,6 +65,7 @@ class ExitRecord:
     signal: int | None
     lifetime_s: float
     tasks_done: int
+    slot: int
 
 
 class WorkerHandle:

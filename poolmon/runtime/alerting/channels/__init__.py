@@ -10,6 +10,7 @@ from poolmon.core.alerts.notify_model import (
     ChannelConfig,
     EmailSettings,
     FileSettings,
+    Secret,
     WebhookSettings,
 )
 from poolmon.runtime.alerting.channels.base import Channel, DeliveryError
@@ -17,31 +18,29 @@ from poolmon.runtime.alerting.channels.file import FileChannel
 from poolmon.runtime.alerting.channels.log import LogChannel
 from poolmon.runtime.alerting.channels.smtp import EmailChannel
 from poolmon.runtime.alerting.channels.webhook import WebhookChannel
-from poolmon.runtime.alerting.secret_source import read_secret
 
 __all__ = ["Channel", "DeliveryError", "build_channel"]
 
 
-def build_channel(config: ChannelConfig, resend_interval_s: float) -> Channel:
-    """The channel `config` describes, with its secret read now.
+def build_channel(
+    config: ChannelConfig, resend_interval_s: float, secret: Secret | None = None
+) -> Channel:
+    """The channel `config` describes, with its secret (token or password) already read.
 
-    Raises:
-        ConfigError: The channel's secret cannot be read (the message says where it should be).
+    The secrets are read before any channel is built
+    (`poolmon.runtime.alerting.secret_source.read_channel_secrets`), so building cannot fail.
     """
     s = config.settings
-    what = f"channel {config.name!r}"
     if isinstance(s, WebhookSettings):
-        token = None if s.token is None else read_secret(s.token, f"{what}: token")
         return WebhookChannel(
             config.name,
             s,
             timeout_s=config.timeout_s,
             resend_interval_s=resend_interval_s,
-            token=token,
+            token=secret,
         )
     if isinstance(s, EmailSettings):
-        password = None if s.password is None else read_secret(s.password, f"{what}: password")
-        return EmailChannel(config.name, s, timeout_s=config.timeout_s, password=password)
+        return EmailChannel(config.name, s, timeout_s=config.timeout_s, password=secret)
     if isinstance(s, FileSettings):
         return FileChannel(config.name, s)
     return LogChannel(config.name)

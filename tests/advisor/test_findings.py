@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from poolmon.core.advisor import Finding, advise, gather
+from poolmon.core.aggregator import Aggregator
 from poolmon.testing.scenarios import ScenarioOp, ScenarioSpec, play
 
 SETTINGS: dict[str, Any] = {"size": 4, "task_timeout_s": None, "recycle_above_rss_mib": None}
@@ -188,3 +189,30 @@ def test_a_young_pools_rates_divide_by_the_time_it_has_data_for() -> None:
     assert seen is not None
     assert 100 <= seen <= 120
     assert bad.evidence[0].text() == f"bad: {bad.evidence[0].value} (over 2 min)"
+
+
+def test_a_crash_loop_past_the_held_exited_workers_says_its_count_is_a_floor() -> None:
+    """70 replacements (each a new id) crash in 2 minutes; the aggregator holds 64 of them.
+
+    Before, the evidence said `64 in 64 worker(s)` as if that were all of them.
+    """
+    from poolmon.core import catalog as cat
+    from poolmon.core.events import Event
+    from poolmon.testing.clock import ManualClock
+    from poolmon.testing.scenarios import Scenario, feed
+
+    clock = ManualClock()
+    agg = Aggregator(clock)
+    feed(agg, clock, Scenario(ScenarioSpec(), clock.time_ns()), 30)
+    for i in range(70):
+        wid, ts = 100 + i, clock.time_ns()
+        meta = {"pool": "demo", "worker_id": wid, "pid": 5000 + i}
+        agg.ingest_event(Event(cat.WORKER_SPAWN, ts, {}, {**meta, "reason": "replace"}))
+        exit_meta = {**meta, "reason": "crash", "exit_code": None, "signal": 9}
+        agg.ingest_event(
+            Event(cat.WORKER_EXIT, ts + 1, {"lifetime_ns": 1, "tasks_done": 0}, exit_meta)
+        )
+        clock.advance(1.5)
+    loop = {f.kind: f for f in advise(gather(agg, 8, SETTINGS, max_size=64))}["crash_loop"]
+    deaths = loop.evidence[0].value
+    assert deaths == "at least 64 in 64 worker(s) (only the last 64 exited workers are held)"

@@ -21,6 +21,7 @@ from poolmon.core.advisor.inputs import AdvisorInput, Thresholds, last_value, ni
 from poolmon.core.advisor.model import Action, Evidence, Finding
 from poolmon.core.advisor.words import mib, minutes, op_span_s, pct, per_minute
 from poolmon.core.snapshot import Series
+from poolmon.core.workers import MAX_EXITED_WORKERS
 
 CRASH_REASONS = frozenset({"crash", "health", "start_failed"})
 """Exit reasons that mean a worker died rather than was retired."""
@@ -127,6 +128,16 @@ def _leak(
     )
 
 
+def _deaths(total: int, workers: int, floor: bool) -> str:
+    """`12 in 12 worker(s)`, or a floor when the held exited workers may not be all of them."""
+    if not floor:
+        return f"{total} in {workers} worker(s)"
+    return (
+        f"at least {total} in {workers} worker(s) "
+        f"(only the last {MAX_EXITED_WORKERS} exited workers are held)"
+    )
+
+
 def loops(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
     """Crash loops and memory-recycle loops over the last 5 minutes."""
     snap = inp.snap(300)
@@ -144,6 +155,9 @@ def loops(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
             elif e.reason == "recycle_memory":
                 recycles[w.worker_id] = recycles.get(w.worker_id, 0) + 1
     total = sum(len(v) for v in crashes.values())
+    # exited workers are held up to a cap (the longest-gone dropped first): with the cap
+    # full, deaths older than the oldest held one are not in the rows, so N is a floor
+    floor = sum(not w.alive for w in snap.workers) >= MAX_EXITED_WORKERS
     worst = max(crashes.items(), key=lambda kv: len(kv[1]), default=None)
     if worst is not None and (
         len(worst[1]) >= th.crash_loop_exits or total >= 2 * th.crash_loop_exits
@@ -157,7 +171,7 @@ def loops(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
                 title=f"Crash loop: {total} worker deaths in 5 min "
                 f"({len(reasons)} of worker {wid})",
                 evidence=(
-                    Evidence("deaths", f"{total} in {len(crashes)} worker(s)", 300),
+                    Evidence("deaths", _deaths(total, len(crashes), floor), 300),
                     Evidence(f"worker {wid}", ", ".join(reasons[-4:]), 300),
                 ),
                 confidence=0.9,

@@ -145,6 +145,8 @@ def test_a_non_loopback_listen_is_refused_unless_typed(
     out, err = capsys.readouterr()
     assert f"{toml}:2: {said}" in out + err
     assert "ok" not in out
+    assert main(["ls", "--json"]) == 0  # a watcher setting does not stop the other commands
+    capsys.readouterr()
     toml.write_text('[watch]\npools = ["cfg"]\n')
     monkeypatch.setenv("POOLMON_WATCH_LISTEN", "0.0.0.0:19467")
     assert main(["watch", "--once", "--json"]) == 2

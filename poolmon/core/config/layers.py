@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from poolmon.core.alerts.tomllines import TomlSyntaxError, parse_toml
 from poolmon.core.config.schema import BY_NAME, KEYS, SECTIONS, Key, section_keys
-from poolmon.core.config.values import BadValue, check, from_text, unattended_problem
+from poolmon.core.config.values import BadValue, check, from_text
 from poolmon.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -101,10 +101,6 @@ def parse_file(text: str, path: str) -> Layer:
             except BadValue as exc:
                 problems.append((path, line, str(exc)))
                 continue
-            refused = unattended_problem(key, value)
-            if refused:
-                problems.append((path, line, refused))
-                continue
             layer[(section, name)] = Setting(value, "file", f"{path}:{line}" if line else path)
     problems.extend(cross_problems(layer, path))
     if problems:
@@ -134,15 +130,9 @@ def parse_env(environ: Mapping[str, str]) -> Layer:
             problems.append((var, None, f"unknown setting{did_you_mean(var, options)}"))
             continue
         try:
-            value = from_text(key, environ[var])
+            layer[(section, name)] = Setting(from_text(key, environ[var]), "env", var)
         except BadValue as exc:
             problems.append((var, None, str(exc)))
-            continue
-        refused = unattended_problem(key, value)
-        if refused:
-            problems.append((var, None, refused))
-            continue
-        layer[(section, name)] = Setting(value, "env", var)
     problems.extend(cross_problems(layer, "environment"))
     if problems:
         raise ConfigFileError(problems)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from poolmon.core.config.layers import Effective
-from poolmon.core.config.schema import KEYS, SECTIONS, Key, is_secret
-from poolmon.core.config.values import to_text
+from poolmon.core.config.schema import BY_NAME, KEYS, SECTIONS, Key, is_secret
+from poolmon.core.config.values import to_text, unattended_problem
 from poolmon.core.errors import ConfigError
 from poolmon.runtime import config
 
@@ -100,6 +100,12 @@ def check_file(path: Path) -> Effective:
     if not path.is_file():
         raise ConfigError(f"{path} is not a file")
     eff = config.load(path, environ={})
+    listen = eff.settings.get(("watch", "listen"))
+    if listen is not None and listen.source == "file":
+        # not a problem for the pool or the app, which never serve /metrics: `watch` refuses it
+        refused = unattended_problem(BY_NAME[("watch", "listen")], listen.value)
+        if refused:
+            raise ConfigError(f"{listen.origin()}: {refused}; poolmon watch would refuse it")
     rules = eff.get("alerts", "rules")
     if rules is not None and eff.get("alerts", "enabled"):
         from poolmon.runtime.alerting.rules_io import load_rule_file

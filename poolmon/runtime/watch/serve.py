@@ -8,7 +8,8 @@ The HTTP side is prometheus_client's own WSGI server over a private registry hol
 authentication, so the listen address must be loopback unless the operator typed another one
 on the command line (`--metrics-listen`, `--set watch.listen=`; then the watcher says on
 stderr that the metrics are reachable from other machines); a file or variable setting one
-is refused when the configuration is read (`poolmon.core.config.values.unattended_problem`).
+is refused by `poolmon watch` and `config check` (`unattended_problem`), not by the pool and
+the other commands, which read the same file and never serve /metrics.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, start_http_server
 
 from poolmon.core.config.layers import Effective
-from poolmon.core.config.values import loopback_host
+from poolmon.core.config.schema import BY_NAME
+from poolmon.core.config.values import loopback_host, unattended_problem
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.endpoint.paths import socket_dir
 from poolmon.runtime.monitor import LIVE
@@ -196,6 +198,9 @@ def run_watch(args: argparse.Namespace) -> int:
     if not targets and not args.all:
         targets = [str(_only_pool())]
     listen = settings.setting("watch", "listen")
+    refused = unattended_problem(BY_NAME[("watch", "listen")], listen.value)
+    if refused and listen.source in ("file", "env"):  # read by every command; refused here
+        raise ConfigError(f"{listen.where}: {refused}")
     addr = parse_listen(
         str(listen.value), explicit=listen.source == "argument", source=listen.origin()
     )

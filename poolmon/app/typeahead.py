@@ -49,9 +49,11 @@ class TypeaheadMixin(App[None]):
     """Hold the keys that follow a key which moves the focus, until the focus has moved."""
 
     FIELD_OPENERS: ClassVar[frozenset[str]] = frozenset(
-        {"filter", "goto", "ack", "silence", "edit"}
+        {"filter", "goto", "ack", "silence", "edit", "op_timeout"}
     )
-    """Actions that open a text field and focus it (the filter, Go to, ack, silence, tuning)."""
+    """Actions that open a text field and focus it wherever they are bound (the filter, Go to,
+    ack, silence, a setting's and an operation timeout's edit line). A widget whose own action
+    opens one only there (enter on the tuning screen's table) lists it in `OPENS_FIELD`."""
 
     _held_keys: list[events.Key] | None = None
     _waiting_for: Widget | str | None = None
@@ -79,7 +81,8 @@ class TypeaheadMixin(App[None]):
                     continue
                 name = action_name(binding.action)
                 if namespace.check_action(name, ()):
-                    return name in self.FIELD_OPENERS
+                    own: frozenset[str] = getattr(namespace, "OPENS_FIELD", frozenset())
+                    return name in self.FIELD_OPENERS or name in own
         return False
 
     def _wait_after(self, key: events.Key) -> Widget | str | None:

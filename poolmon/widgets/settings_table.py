@@ -8,6 +8,7 @@ and a setting that needs a restart says so in its value column.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -37,6 +38,9 @@ def shown_value(spec: SettingSpec) -> str:
 
 class SettingsTable(CursorInView, DataTable[Text | str]):
     """One row per `SettingSpec`; the row key is the setting's key."""
+
+    OPENS_FIELD: ClassVar[frozenset[str]] = frozenset({"select_cursor"})
+    """Enter on a row opens the edit line: keys typed after it wait for it (`TypeaheadMixin`)."""
 
     DEFAULT_CSS = """
     SettingsTable {

@@ -11,13 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
+from textual.widgets import Input
 
 from poolmon.app.app import PoolmonApp
 from poolmon.app.replay import ReplayApp
 from poolmon.runtime.recording.replay import ReplaySource
 from poolmon.screens.seek_dialog import SeekDialog
+from poolmon.screens.tuning import TuningScreen
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.recordings import NS, synthesize
+from poolmon.testing.settings_source import demo_tuning_source
+from poolmon.widgets.setting_editor import SettingEditor
+from poolmon.widgets.settings_table import SettingsTable
 from poolmon.widgets.worker_table import WorkerTable
 from tests.ui.test_ui_keys import SIZE, async_test
 
@@ -89,3 +94,32 @@ async def test_go_to_typed_in_one_read(tmp_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert (source.position_ns() - source.timeline.start_ns) / NS == 90.0
+
+
+@async_test
+async def test_an_operation_timeout_typed_in_one_read() -> None:
+    """`e15` in the operations view: the edit line gets 15; `1` and `5` are not window keys."""
+    source = demo_tuning_source()
+    app = PoolmonApp(source, refresh_hz=0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        post_together(app, "e15")
+        await settle(pilot)
+        assert app.window_s == 60
+        assert isinstance(app.screen, TuningScreen)
+        assert app.screen.query_one(SettingEditor).query_one(Input).value == "15"
+
+
+@async_test
+async def test_enter_on_a_setting_then_its_value_in_one_read() -> None:
+    source = demo_tuning_source()
+    app = PoolmonApp(source, refresh_hz=0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        app.screen.query_one(SettingsTable).move_cursor(row=0)
+        await pilot.pause()
+        post_together(app, "\r7")
+        await settle(pilot)
+        assert app.screen.query_one(SettingEditor).query_one(Input).value == "7"

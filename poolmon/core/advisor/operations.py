@@ -32,6 +32,8 @@ def _timeout_of(inp: AdvisorInput, op: str) -> float | None:
 def timeouts(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
     """Too tight, hangs, and missing timeouts (see module doc)."""
     out: list[Finding] = []
+    # timeouts are counted per second over the whole window, not in the row's whole slots
+    seen_s = inp.snap(300).covered_s
     for op in inp.snap(300).operations:
         if op.timeouts < th.timeout_min_count or not op.timeout_ns or op.p99_ok_ns is None:
             continue
@@ -61,7 +63,7 @@ def timeouts(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
                     evidence=ev,
                     confidence=0.9 if op.timeouts >= 10 and op.count >= 100 else 0.6,
                     impact=(
-                        f"~{per_minute(op.timeouts, op.covered_s, 300):.1f} fewer killed "
+                        f"~{per_minute(op.timeouts, seen_s, 300):.1f} fewer killed "
                         "workers and failed tasks a minute"
                     ),
                     action=Action(

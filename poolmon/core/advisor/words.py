@@ -54,8 +54,8 @@ def per_minute(count: float, covered_s: float, window_s: int) -> float:
 def op_span_s(covered_s: float, window_s: int) -> int:
     """The window an operation's counts cover, for its evidence line.
 
-    An operation's row counts whole 10-s slots, so on a young pool it covers less than the
-    pool-wide figures beside it (`flaky: 503 of 2,110 failed` next to `ValueError 561`, both
-    said "over 5 min"); its line then says its own span.
+    An operation's row counts whole slots (1 minute wide in the 5-minute window), so it covers
+    4-5 minutes where the pool-wide figures beside it cover 5 (`flaky: 503 of 2,110 failed`
+    next to `ValueError 561`, both said "over 5 min"); its line says its own span.
     """
     return int(covered_s) if 0 < covered_s < window_s * SEEN_FULL else window_s

@@ -44,7 +44,7 @@ from poolmon.core.protocol import (
     encode,
 )
 from poolmon.runtime.locate import denied, refused
-from poolmon.runtime.peer import peer_pid, process_state, silent_pool
+from poolmon.runtime.peer import pool_pid, process_state, silent_pool
 from poolmon.runtime.reconnecting import Backoff, Disconnected, ReconnectingClient
 
 __all__ = ["Backoff", "Disconnected", "MonitorClient", "ReconnectingClient"]
@@ -97,7 +97,8 @@ class MonitorClient:
         self.max_frame_size = max_frame_size
         self.welcome: Welcome | None = None
         self.peer_pid: int | None = None
-        """The pid at the socket's other end once connected (Linux), for messages and `ls`."""
+        """The pool's pid at the socket's other end once connected (Linux; None through an ssh
+        forward), for messages and `ls`."""
         """The pool's WELCOME, once connected."""
         self.resume_seq: int | None = None
         """Where a reconnection resumes: one past the last live record received.
@@ -158,7 +159,7 @@ class MonitorClient:
             raise ConnectionFailed(f"cannot connect to {self.path}: {exc}") from None
         self._sock = sock
         self._closed_reason = None
-        self.peer_pid = peer_pid(sock)
+        self.peer_pid = pool_pid(sock)
         hello = Hello(
             client=self.client,
             pid=os.getpid(),

@@ -48,15 +48,38 @@ def process_state(pid: int, proc: Path = Path("/proc")) -> str | None:
     return fields[0] if fields else None
 
 
+def process_name(pid: int, proc: Path = Path("/proc")) -> str | None:
+    """The command name of process `pid` (/proc/PID/comm); None when it cannot be read."""
+    try:
+        return (proc / str(pid) / "comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def pool_pid(sock: socket.socket) -> int | None:
+    """The pool's pid at the other end, or None when it is not the pool itself.
+
+    An `ssh://` target's socket is a local forward held by the ssh client: its peer is ssh,
+    and naming that pid as the pool's would send the operator to the wrong process.
+    """
+    pid = peer_pid(sock)
+    return None if pid is None or process_name(pid) == "ssh" else pid
+
+
 def silent_pool(path: Path, pid: int | None, timeout_s: float, state: str | None) -> str:
     """Why a pool that accepted the connection sent no WELCOME, and what to do about it."""
     waited = f"sent no WELCOME within {timeout_s:g} s"
     if pid is None:
         return f"{path}: the pool accepted the connection but {waited}: it is hung or stopped"
-    if state in ("T", "t"):
+    if state == "T":
         return (
-            f"{path}: the pool's process {pid} is {_PROC_STATES[state]} (state {state}), so it "
-            f"{waited}; `kill -CONT {pid}` resumes it"
+            f"{path}: the pool's process {pid} is stopped (state T), so it {waited}; "
+            f"`kill -CONT {pid}` resumes it"
+        )
+    if state == "t":
+        return (
+            f"{path}: the pool's process {pid} is stopped by a debugger (state t), so it "
+            f"{waited}; it runs again when the debugger lets it go"
         )
     if state == "Z":
         return f"{path}: the pool's process {pid} has exited (a zombie its parent has not reaped)"

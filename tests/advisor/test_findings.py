@@ -213,6 +213,13 @@ def test_a_crash_loop_past_the_held_exited_workers_says_its_count_is_a_floor() -
             Event(cat.WORKER_EXIT, ts + 1, {"lifetime_ns": 1, "tasks_done": 0}, exit_meta)
         )
         clock.advance(1.5)
-    loop = {f.kind: f for f in advise(gather(agg, 8, SETTINGS, max_size=64))}["crash_loop"]
-    deaths = loop.evidence[0].value
-    assert deaths == "at least 64 in 64 worker(s) (only the last 64 exited workers are held)"
+
+    def deaths() -> str:
+        found = {f.kind: f for f in advise(gather(agg, 8, SETTINGS, max_size=64))}
+        return found["crash_loop"].evidence[0].value
+
+    assert deaths() == "at least 64 in 64 worker(s) (only the last 64 exited workers are held)"
+    # four minutes on (345 s after the first death), the window starts 45 s after it: deaths
+    # 30..69 (every 1.5 s) are inside, and the oldest held one (death 6) is outside: exact
+    clock.advance(240)
+    assert deaths() == "40 in 40 worker(s)"

@@ -23,7 +23,7 @@ import pytest
 from poolmon.cli import main
 from poolmon.core.errors import ConnectionFailed
 from poolmon.runtime.client import MonitorClient
-from poolmon.runtime.peer import process_state, silent_pool
+from poolmon.runtime.peer import process_name, process_state, silent_pool
 from tests.endpoint.test_cli_targets import one_line_error, runtime_dir
 
 __all__ = ["runtime_dir"]  # the fixture, used by name
@@ -113,8 +113,12 @@ def test_process_states_in_words(tmp_path: Path) -> None:
     (proc / "41" / "stat").write_text("41 (python3 (odd) name) Z 1 41 41 0 -1\n")
     assert process_state(41, proc) == "Z"
     assert process_state(42, proc) is None
+    (proc / "41" / "comm").write_text("ssh\n")
+    assert process_name(41, proc) == "ssh"
     where = Path("/run/x.sock")
     assert "has exited (a zombie" in silent_pool(where, 41, 3.0, "Z")
-    assert "is stopped by a debugger (state t)" in silent_pool(where, 41, 3.0, "t")
+    debugged = silent_pool(where, 41, 3.0, "t")
+    assert "is stopped by a debugger (state t)" in debugged
+    assert "kill -CONT" not in debugged
     assert "it is hung or stopped" in silent_pool(where, None, 3.0, None)
     assert "is in an uninterruptible wait" in silent_pool(where, 41, 3.0, "D")

@@ -155,9 +155,11 @@ def loops(inp: AdvisorInput, th: Thresholds) -> list[Finding]:
             elif e.reason == "recycle_memory":
                 recycles[w.worker_id] = recycles.get(w.worker_id, 0) + 1
     total = sum(len(v) for v in crashes.values())
-    # exited workers are held up to a cap (the longest-gone dropped first): with the cap
-    # full, deaths older than the oldest held one are not in the rows, so N is a floor
-    floor = sum(not w.alive for w in snap.workers) >= MAX_EXITED_WORKERS
+    # exited workers are held up to a cap, the longest-gone dropped first: with the cap full
+    # and even the oldest held exit inside the window, the window's earlier deaths may have
+    # been dropped, so N is a floor
+    gone = [max(e.at_ns for e in w.exits) for w in snap.workers if not w.alive and w.exits]
+    floor = len(gone) >= MAX_EXITED_WORKERS and min(gone) >= since
     worst = max(crashes.items(), key=lambda kv: len(kv[1]), default=None)
     if worst is not None and (
         len(worst[1]) >= th.crash_loop_exits or total >= 2 * th.crash_loop_exits

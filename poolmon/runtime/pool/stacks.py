@@ -203,7 +203,12 @@ def worker_stack(
         notes: list[str] = []
         pid, op, task_id, age_ns, frame = _task_now(eng, worker_id)
         frames, producer = _read_frames(pid, method, timeout_s, notes)
-        after = _task_now(eng, worker_id)[2]
+        try:
+            after: int | None = _task_now(eng, worker_id)[2]
+        except ConfigError:  # it exited after the read (a timeout's kill): keep the frames
+            notes.append("the worker exited right after this stack was read")
+            after = None
+            break
         if after == task_id:
             break
     moved = None if after == task_id else [task_id, after]

@@ -121,9 +121,13 @@ class Watcher:
         with self._lock:
             items = [(p, m) for p, m in self.monitors.items() if p not in self._announced]
         for path, m in items:
-            if m.status().state == LIVE:
+            if m.status().state != LIVE:
+                continue
+            with self._lock:  # the loop and run_once both announce: say it once
+                if path in self._announced:
+                    continue
                 self._announced.add(path)
-                self.log(f"attached to {path} (pid {m.read(lambda agg: agg.pool.pid)})")
+            self.log(f"attached to {path} (pid {m.read(lambda agg: agg.pool.pid)})")
 
     def unreached(self) -> list[tuple[Path, str]]:
         """Pools never attached (no handshake and history yet), with their status detail."""

@@ -53,7 +53,9 @@ class TypeaheadMixin(App[None]):
     )
     """Actions that open a text field and focus it wherever they are bound (the filter, Go to,
     ack, silence, a setting's and an operation timeout's edit line). A widget whose own action
-    opens one only there (enter on the tuning screen's table) lists it in `OPENS_FIELD`."""
+    does a screen's field-opening action (enter on the tuning screen's table does `edit`) maps
+    it in `OPENS_FIELD`, and holds keys only when the screen allows that action (not when
+    read-only)."""
 
     _held_keys: list[events.Key] | None = None
     _waiting_for: Widget | str | None = None
@@ -81,8 +83,10 @@ class TypeaheadMixin(App[None]):
                     continue
                 name = action_name(binding.action)
                 if namespace.check_action(name, ()):
-                    own: frozenset[str] = getattr(namespace, "OPENS_FIELD", frozenset())
-                    return name in self.FIELD_OPENERS or name in own
+                    if name in self.FIELD_OPENERS:
+                        return True
+                    own: dict[str, str] = getattr(namespace, "OPENS_FIELD", {})
+                    return name in own and bool(self.screen.check_action(own[name], ()))
         return False
 
     def _wait_after(self, key: events.Key) -> Widget | str | None:

@@ -39,8 +39,9 @@ def shown_value(spec: SettingSpec) -> str:
 class SettingsTable(CursorInView, DataTable[Text | str]):
     """One row per `SettingSpec`; the row key is the setting's key."""
 
-    OPENS_FIELD: ClassVar[frozenset[str]] = frozenset({"select_cursor"})
-    """Enter on a row opens the edit line: keys typed after it wait for it (`TypeaheadMixin`)."""
+    OPENS_FIELD: ClassVar[dict[str, str]] = {"select_cursor": "edit"}
+    """Enter on a row does its screen's `edit` (the edit line, when editing is allowed), so
+    keys typed after it wait for that field (`TypeaheadMixin`)."""
 
     DEFAULT_CSS = """
     SettingsTable {

@@ -116,6 +116,7 @@ def test_worker_event_fills_every_catalog_key() -> None:
         "reason": "crash",
         "exit_code": -9,
         "signal": 9,
+        "slot": None,  # a catalog key not given is filled with None
     }
     with pytest.raises(ValueError, match="not a worker event"):
         emit_worker_event(ERROR, pool="p", worker_id=1, pid=1, telemetry=tel)

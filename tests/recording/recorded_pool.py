@@ -36,6 +36,10 @@ class Recorded:
     returncode: int
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_recorder(name: str, path: Path, *extra: str) -> subprocess.Popen[str]:
     """`python -m poolmon record NAME -o PATH ...` with this environment; waits until it records."""
     proc = subprocess.Popen(
@@ -56,6 +60,9 @@ def start_recorder(name: str, path: Path, *extra: str) -> subprocess.Popen[str]:
         stdout=subprocess.DEVNULL,
         text=True,
         env=dict(os.environ),
+        # the tests stop it with SIGINT, as Ctrl-C would: a suite started in the background
+        # by a shell ignores SIGINT, and the recorder would inherit that and never stop
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 30
     while not path.exists() or path.stat().st_size == 0:

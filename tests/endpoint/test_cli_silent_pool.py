@@ -1,9 +1,8 @@
-"""A socket that accepts but does not answer, or answers in another protocol, is said as such.
+"""A socket that accepts but does not answer is said as such, with the process behind it.
 
 A stopped pool (SIGSTOP, ctrl-z) still accepts connections (the kernel does), so before this a
 client only said `no WELCOME within 3.0 s`; now it names the process at the other end and its
-state. A socket of another program (an HTTP server) said `frame of 1213486160 bytes exceeds
-the maximum`; now it says it is not a poolmon endpoint and shows what came back.
+state. (Another program's socket: tests/endpoint/test_endpoint_cli.py.)
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,31 +77,6 @@ def test_a_running_process_that_never_answers_says_where_to_look(tmp_path: Path)
         assert "sent no WELCOME within 0.3 s" in str(caught.value)
         assert f"py-spy dump --pid {os.getpid()}" in str(caught.value)
     finally:
-        listener.close()
-
-
-def test_another_programs_socket_is_not_a_poolmon_endpoint(tmp_path: Path) -> None:
-    path = tmp_path / "web.sock"
-    listener = socket.socket(socket.AF_UNIX)
-    listener.bind(str(path))
-    listener.listen()
-
-    def answer_like_http() -> None:
-        conn, _ = listener.accept()
-        conn.recv(4096)
-        conn.sendall(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-        conn.close()
-
-    thread = threading.Thread(target=answer_like_http, daemon=True)
-    thread.start()
-    try:
-        with pytest.raises(ConnectionFailed) as caught:  # as any bad handshake: retried
-            MonitorClient(path, timeout_s=3).connect()
-        message = str(caught.value)
-        assert f"{path}: not a poolmon endpoint: what it sent first (b'HTTP/1.0 400" in message
-        assert "another program's socket?" in message
-    finally:
-        thread.join(5)
         listener.close()
 
 

@@ -120,6 +120,9 @@ def test_status_against_a_non_poolmon_socket(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.count("\n") == 1
+    # it said `frame of 1213486160 bytes exceeds the maximum` ("HTTP" read as a length)
+    assert f"{path}: not a poolmon endpoint: what it sent first (b'HTTP/1.1 400 Bad" in err
+    assert "is this another program's socket?" in err
 
 
 def test_ls_lists_live_pools_first_and_prunes_stale_sockets(

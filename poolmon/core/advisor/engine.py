@@ -14,7 +14,7 @@ from dataclasses import replace
 from poolmon.core.advisor import capacity, faults, operations
 from poolmon.core.advisor.inputs import DEFAULT_THRESHOLDS, AdvisorInput, Thresholds
 from poolmon.core.advisor.model import Evidence, Finding, order
-from poolmon.core.advisor.words import SEEN_FULL
+from poolmon.core.advisor.words import seen_span_s
 
 Rule = Callable[[AdvisorInput, Thresholds], list[Finding]]
 
@@ -49,6 +49,4 @@ def _seen(evidence: Evidence, inp: AdvisorInput) -> Evidence:
     window = evidence.window_s
     if window is None:
         return evidence
-    seen = inp.snap(window).covered_s
-    short = 0 < seen < window * SEEN_FULL
-    return replace(evidence, window_s=seen) if short else evidence
+    return replace(evidence, window_s=int(seen_span_s(inp.snap(window).covered_s, window)))

@@ -41,14 +41,22 @@ def minutes(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def seen_span_s(covered_s: float, window_s: int) -> float:
+    """The seconds a window's figures stand for: those with data, or the whole window.
+
+    A window with data for less than `SEEN_FULL` of its seconds (a young pool, a gap) stands
+    for what it has; one with data for (nearly) all of them, or none known, for the window.
+    """
+    return covered_s if 0 < covered_s < window_s * SEEN_FULL else window_s
+
+
 def per_minute(count: float, covered_s: float, window_s: int) -> float:
     """`count` over the seconds that have data, as a rate a minute.
 
     A pool younger than the window has fewer seconds of data than the window: 62 failures in
     its first 30 s are 124 a minute, not 12.4 (62 over 5 minutes).
     """
-    span = covered_s if 0 < covered_s < window_s * SEEN_FULL else window_s
-    return count * 60 / span
+    return count * 60 / seen_span_s(covered_s, window_s)
 
 
 def op_span_s(covered_s: float, window_s: int) -> int:
@@ -58,4 +66,4 @@ def op_span_s(covered_s: float, window_s: int) -> int:
     4-5 minutes where the pool-wide figures beside it cover 5 (`flaky: 503 of 2,110 failed`
     next to `ValueError 561`, both said "over 5 min"); its line says its own span.
     """
-    return int(covered_s) if 0 < covered_s < window_s * SEEN_FULL else window_s
+    return int(seen_span_s(covered_s, window_s))

@@ -70,11 +70,9 @@ def parse_listen(value: str, *, explicit: bool, source: str = "--metrics-listen"
     if not 0 <= port <= 65535:
         raise ConfigError(f"{source} {value!r}: port must be 0-65535")
     addr = ListenAddress(host, port)
-    if not addr.loopback and not explicit:
-        raise ConfigError(
-            f"refusing to serve /metrics on {value} ({source}): it is not a loopback address "
-            "and /metrics has no authentication; pass --metrics-listen explicitly to mean it"
-        )
+    refused = None if explicit else unattended_problem(BY_NAME[("watch", "listen")], value)
+    if refused:
+        raise ConfigError(f"{source}: {refused}")
     return addr
 
 
@@ -197,12 +195,9 @@ def run_watch(args: argparse.Namespace) -> int:
     targets = [str(t) for t in settings.get("watch", "pools")]
     if not targets and not args.all:
         targets = [str(_only_pool())]
-    listen = settings.setting("watch", "listen")
-    refused = unattended_problem(BY_NAME[("watch", "listen")], listen.value)
-    if refused and listen.source in ("file", "env"):  # read by every command; refused here
-        raise ConfigError(f"{listen.where}: {refused}")
+    listen = settings.setting("watch", "listen")  # refused here, not where every command reads it
     addr = parse_listen(
-        str(listen.value), explicit=listen.source == "argument", source=listen.origin()
+        str(listen.value), explicit=listen.source == "argument", source=listen.where or "default"
     )
     caps = Caps(max_ops=args.max_ops, max_workers=args.max_workers)
     watcher = Watcher(resolve_targets(targets), discover=args.all, log=_say)

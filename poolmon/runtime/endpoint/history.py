@@ -4,8 +4,10 @@ Three stores, each bounded, all owned by the endpoint's server thread (no locks)
 
 * per-second task rollups (`poolmon.core.rollup`) for the last `rollup_seconds` seconds
   (16 minutes by default, so a 15-minute window is always full);
-* the most recent raw records, numbered: task batches (bounded by bytes) and plain events
-  (bounded by count), kept apart so a burst of tasks cannot push the last worker events out;
+* the most recent raw records, numbered: task batches (bounded by bytes; their rows copied
+  into one block allocated once, `RowRing`, not held as the batches the IO thread built) and
+  plain events (bounded by count), kept apart so a burst of tasks cannot push the last worker
+  events out;
 * the latest event of every (name, worker) pair, so a monitor attaching after an hour of quiet
   still learns every worker's state and the last resource samples.
 
@@ -20,7 +22,7 @@ after they end, so a batch that arrives a little late is still counted in its ow
 
 A row that arrives after its second closed is counted in the first open second instead (the
 rollup builder's rule), so for the backfill's split it belongs to that second: each batch
-remembers the first second that was open when it arrived (`_task_floor_s`), and a row counts as
+remembers the first second that was open when it arrived (`floor_s`), and a row counts as
 of `max(its own second, that floor)`. Splitting by the row's own second sent such a row in
 neither part: a monitor attaching in the second or so before the row's new second closed never
 counted it (seen: 20 of 50 tasks backfilled when a batch landed just after a tick).
@@ -47,6 +49,7 @@ from poolmon.core.events import (
 )
 from poolmon.core.rollup import Rollup, RollupBuilder
 from poolmon.core.rollup_pack import pack_rollup, unpack_rollup
+from poolmon.runtime.endpoint.row_ring import RingRows, RowRing
 
 Record = Event | TaskBatch
 """One numbered item of the telemetry stream."""
@@ -74,6 +77,27 @@ class Backfill:
     until_s: int
     records: tuple[tuple[int, Record], ...]
     live_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class _HeldBatch:
+    """One held task batch: its rows in the history's `RowRing`, or the batch itself.
+
+    The batch is kept as built only when the ring has no room for it without dropping rows
+    not yet rolled up (their only copy), or when it is empty or larger than the ring.
+    """
+
+    seq: int
+    size: int
+    """What it counts against the raw byte bound (`_ROW_BYTES` a row plus `_BATCH_BYTES`)."""
+    last_s: int
+    """Its last completion second (or its floor, if later): it stays until that is rolled up."""
+    floor_s: int
+    """The first second open when it arrived (its late rows count there)."""
+    batch: TaskBatch | None
+    where: RingRows | None
+    ops: tuple[str, ...]
+    error_types: tuple[str, ...]
 
 
 def _rows_from(batch: TaskBatch, first_second: int, floor_s: int) -> TaskBatch | None:
@@ -135,11 +159,8 @@ class History:
         self._rollup_bytes = 0
         self._builder = RollupBuilder()
         self._unrolled: list[TaskBatch] = []
-        self._tasks: deque[tuple[int, TaskBatch, int]] = deque()
-        self._task_last_s: deque[int] = deque()
-        self._task_floor_s: deque[int] = deque()
-        """Per held batch: the first second open when it arrived (its late rows count there)."""
-        """Beside `_tasks`: each batch's last completion second (kept until it is rolled up)."""
+        self._tasks: deque[_HeldBatch] = deque()
+        self._ring = RowRing(raw_task_bytes // _ROW_BYTES)
         self._task_bytes = 0
         self._raw_task_bytes = raw_task_bytes
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
@@ -175,14 +196,35 @@ class History:
         seq = self.next_seq
         self.next_seq = seq + 1
         self._unrolled.append(batch)
-        size = len(batch.task_id) * _ROW_BYTES + _BATCH_BYTES
+        rows = len(batch.task_id)
+        size = rows * _ROW_BYTES + _BATCH_BYTES
         floor_s = self.rollups_until_s
-        self._tasks.append((seq, batch, size))
-        self._task_last_s.append(max(_last_second(batch), floor_s))
-        self._task_floor_s.append(floor_s)
+        last_s = max(_last_second(batch), floor_s)
+        ring = self._ring
+        where = None
+        if 0 < rows <= ring.capacity_rows:
+            where = ring.put(batch)
+            while where is None and self._drop_oldest_rolled_up():
+                where = ring.put(batch)
+        kept = batch if where is None else None
+        held = _HeldBatch(seq, size, last_s, floor_s, kept, where, batch.ops, batch.error_types)
+        self._tasks.append(held)
         self._task_bytes += size
         self._evict()
         return seq
+
+    def _drop_oldest_rolled_up(self) -> bool:
+        """Drop the oldest held batch if its rows are all rolled up; False if it cannot go."""
+        tasks = self._tasks
+        closed = -1 if self._closed_through is None else self._closed_through
+        if not tasks or tasks[0].last_s > closed:
+            return False
+        old = tasks.popleft()
+        if old.where is not None:
+            self._ring.drop_oldest()
+        self._task_bytes -= old.size
+        self._evicted_through = max(self._evicted_through, old.seq)
+        return True
 
     def _evict(self) -> None:
         """Drop the oldest raw batches over the byte bound, but only once they are rolled up.
@@ -190,14 +232,19 @@ class History:
         A backfill sends the raw rows of the seconds not yet closed; a batch holding such rows
         is their only copy, so it stays (a few seconds' worth at most) even over the bound.
         """
-        closed = -1 if self._closed_through is None else self._closed_through
-        tasks, last_s = self._tasks, self._task_last_s
-        while self._task_bytes > self._raw_task_bytes and len(tasks) > 1 and last_s[0] <= closed:
-            old_seq, _, old_size = tasks.popleft()
-            last_s.popleft()
-            self._task_floor_s.popleft()
-            self._task_bytes -= old_size
-            self._evicted_through = max(self._evicted_through, old_seq)
+        while (
+            self._task_bytes > self._raw_task_bytes
+            and len(self._tasks) > 1
+            and self._drop_oldest_rolled_up()
+        ):
+            pass
+
+    def _batch(self, held: _HeldBatch) -> TaskBatch:
+        """The held batch as a `TaskBatch` (a copy out of the ring, or the batch kept as is)."""
+        if held.where is None:
+            assert held.batch is not None
+            return held.batch
+        return self._ring.batch(held.where, held.ops, held.error_types)
 
     def commit(self) -> None:
         """Hand the batches added since the last commit (one server flush) to the rollups.
@@ -291,7 +338,7 @@ class History:
         if from_seq < self.oldest_seq or from_seq > self.next_seq:
             return None
         found: list[tuple[int, Record]] = [*self._tail(self._events, from_seq)]
-        found += [(s, b) for s, b, _ in self._tail_tasks(from_seq)]
+        found += [(held.seq, self._batch(held)) for held in self._tail_tasks(from_seq)]
         found.sort(key=lambda item: item[0])
         return found
 
@@ -301,10 +348,12 @@ class History:
         until_s = (self._closed_through + 1) if self._closed_through is not None else 0
         records: dict[int, Record] = {seq: ev for seq, ev in self._latest.values()}
         records.update(self._events)
-        for (seq, batch, _), floor_s in zip(self._tasks, self._task_floor_s, strict=True):
-            rows = _rows_from(batch, until_s, floor_s)
+        for held in self._tasks:
+            if held.last_s < until_s:
+                continue  # every row of it is in the rollups already
+            rows = _rows_from(self._batch(held), until_s, held.floor_s)
             if rows is not None:
-                records[seq] = rows
+                records[held.seq] = rows
         return Backfill(
             tuple(unpack_rollup(blob) for *_, blob in self._rollups),
             until_s if self._rollups else 0,
@@ -340,10 +389,10 @@ class History:
             tail.append(item)
         return reversed(tail)
 
-    def _tail_tasks(self, from_seq: int) -> list[tuple[int, TaskBatch, int]]:
+    def _tail_tasks(self, from_seq: int) -> list[_HeldBatch]:
         tail = []
         for item in reversed(self._tasks):
-            if item[0] < from_seq:
+            if item.seq < from_seq:
                 break
             tail.append(item)
         tail.reverse()

@@ -1,0 +1,153 @@
+"""The history's raw task rows, in one block of memory allocated once, used as a ring.
+
+Why (issue 17): the history holds up to 16 MiB of raw rows for resume and backfill, as the
+task batches the pool's IO thread built, a few thousand of them at 20,000 tasks/s, eight
+`array('q')` buffers of ~800 bytes each, every one allocated in the IO thread's malloc arena
+and freed ~13 s later by the endpoint thread. Long-lived blocks of many sizes among the
+arena's short-lived ones (frames, result buffers) leave holes that glibc can neither reuse
+for everything nor give back (`malloc_trim` returns only whole free pages): the pool's free
+heap crept up ~1.6 MiB an hour after warm-up. Copied here, the held rows cost one fixed
+mapping (numpy puts a block this large in its own `mmap`, outside every arena), and the
+batches the IO thread built are freed as soon as the endpoint has sent them.
+
+The ring keeps batches first in, first out, each batch's rows contiguous: a batch that does
+not fit before the end starts again at row 0, leaving the end unused until the ring wraps
+past it. It never evicts by itself: `place` says where a batch would go or that it does not
+fit now, and the history decides what to drop (it may only drop rows already rolled up).
+The block starts at `FIRST_ROWS` rows and doubles, up to the bound, only when a batch finds
+no room (a light load's batches of a row or two stay within the byte bound with a block a
+fraction of its size); a pool that runs no tasks allocates nothing. Growing copies the held
+rows to the front of the new block and updates their `RingRows` in place.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import deque
+
+import numpy as np
+
+from poolmon.core.events import TASK_COLUMNS, TaskBatch
+
+_COLUMNS = len(TASK_COLUMNS)
+FIRST_ROWS = 4096
+"""Rows of the first block: 256 KiB, already above malloc's mmap threshold (128 KiB)."""
+
+
+class RingRows:
+    """Where one held batch's rows are in the ring (`start` moves when the ring grows)."""
+
+    __slots__ = ("rows", "start")
+
+    def __init__(self, start: int, rows: int) -> None:
+        self.start = start
+        """The first row."""
+        self.rows = rows
+        """How many rows."""
+
+
+class RowRing:
+    """Task rows in one `(columns, rows)` int64 block, batches kept first in, first out.
+
+    Args:
+        capacity_rows: The most rows the block may grow to (the history's raw byte bound / 64
+            bytes a row).
+    """
+
+    def __init__(self, capacity_rows: int) -> None:
+        if capacity_rows < 0:
+            raise ValueError(f"capacity_rows must be >= 0, got {capacity_rows}")
+        self.capacity_rows = capacity_rows
+        """The most rows the block may hold."""
+        self._block: np.ndarray | None = None
+        self._regions: deque[RingRows] = deque()
+        """Every held batch's rows, oldest first."""
+
+    def __len__(self) -> int:
+        """Batches held."""
+        return len(self._regions)
+
+    @property
+    def rows(self) -> int:
+        """Rows held."""
+        return sum(r.rows for r in self._regions)
+
+    @property
+    def block_rows(self) -> int:
+        """Rows of the block allocated so far (0 before the first batch)."""
+        return 0 if self._block is None else int(self._block.shape[1])
+
+    @property
+    def allocated_bytes(self) -> int:
+        """Bytes of the block allocated so far."""
+        return 0 if self._block is None else int(self._block.nbytes)
+
+    def _place(self, rows: int, size: int) -> int | None:
+        """The first row a batch of `rows` rows would take in a block of `size` rows, or None."""
+        regions = self._regions
+        if not regions:
+            return 0 if rows <= size else None
+        head = regions[0].start
+        last = regions[-1]
+        tail = last.start + last.rows
+        if tail > head:  # the held rows are [head, tail): free at the end, then before head
+            if rows <= size - tail:
+                return tail
+            return 0 if rows <= head else None
+        # wrapped: the held rows are [head, size) and [0, tail); free is [tail, head)
+        return tail if rows <= head - tail else None
+
+    def _grow(self, rows: int) -> bool:
+        """Move the held rows to the front of a block with room for `rows` more; False if at cap."""
+        size = self.block_rows
+        held = self.rows
+        if size >= self.capacity_rows or held + rows > self.capacity_rows:
+            return False
+        new_size = min(self.capacity_rows, max(FIRST_ROWS, 2 * size, held + rows))
+        block = np.empty((_COLUMNS, new_size), dtype=np.int64)
+        at = 0
+        old = self._block
+        for region in self._regions:
+            assert old is not None
+            block[:, at : at + region.rows] = old[:, region.start : region.start + region.rows]
+            region.start = at
+            at += region.rows
+        self._block = block
+        return True
+
+    def put(self, batch: TaskBatch) -> RingRows | None:
+        """Copy `batch`'s rows in; returns where they are, or None (nothing copied) if full.
+
+        The block grows first if it is below its cap. An empty batch is refused (None): the
+        ring tells full from empty by the rows its batches hold, and an empty batch costs
+        nothing to keep as it is.
+        """
+        n = len(batch.task_id)
+        if n == 0:
+            return None
+        start = self._place(n, self.block_rows)
+        if start is None:
+            if not self._grow(n):
+                return None
+            start = self._place(n, self.block_rows)
+            assert start is not None
+        block = self._block
+        assert block is not None
+        for i, name in enumerate(TASK_COLUMNS):
+            block[i, start : start + n] = np.frombuffer(getattr(batch, name), dtype=np.int64)
+        region = RingRows(start, n)
+        self._regions.append(region)
+        return region
+
+    def drop_oldest(self) -> None:
+        """Forget the oldest batch's rows (their space is reused by later batches)."""
+        self._regions.popleft()
+
+    def batch(self, where: RingRows, ops: tuple[str, ...], errors: tuple[str, ...]) -> TaskBatch:
+        """A new `TaskBatch` of the held rows `where`, copied out (the ring reuses them)."""
+        block = self._block
+        if block is None or where.start < 0 or where.start + where.rows > block.shape[1]:
+            raise ValueError(f"rows {where.start}..{where.start + where.rows} are not in the ring")
+        end = where.start + where.rows
+        cols = [array("q", block[i, where.start : end].tobytes()) for i in range(_COLUMNS)]
+        return TaskBatch.trusted(ops, errors, *cols)

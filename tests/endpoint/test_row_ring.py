@@ -1,0 +1,142 @@
+"""The history's row ring gives back exactly the rows put in, across wraps, growth and drops."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+import pytest
+from endpoint_fakes import tasks
+
+from poolmon.core.events import TASK_COLUMNS, TaskBatch
+from poolmon.runtime.endpoint import History
+from poolmon.runtime.endpoint.row_ring import FIRST_ROWS, RingRows, RowRing
+
+T0 = 1_700_000_000 * 10**9
+S = 10**9
+
+
+def rows_of(batch: TaskBatch) -> list[tuple[int, ...]]:
+    """The batch's rows as tuples of its eight columns (the ground truth to compare with)."""
+    cols = [list(getattr(batch, name)) for name in TASK_COLUMNS]
+    return list(zip(*cols, strict=True))
+
+
+def test_a_batch_comes_back_as_put_and_the_copy_is_its_own() -> None:
+    ring = RowRing(100)
+    batch = tasks(7, start=40, at_ns=T0)
+    where = ring.put(batch)
+    assert where is not None
+    out = ring.batch(where, batch.ops, batch.error_types)
+    assert rows_of(out) == rows_of(batch)
+    assert out.ops == batch.ops
+    assert out.error_types == batch.error_types
+    ring.drop_oldest()
+    ring.put(tasks(7, start=900, at_ns=T0))  # reuses the rows: the copy given out is unchanged
+    assert rows_of(out) == rows_of(batch)
+
+
+def test_full_empty_and_oversized_batches_are_refused_not_truncated() -> None:
+    ring = RowRing(10)
+    assert ring.put(tasks(0)) is None  # empty: kept as it is by the history
+    assert ring.put(tasks(11)) is None  # larger than the ring
+    assert ring.put(tasks(6)) is not None
+    assert ring.put(tasks(5)) is None  # 4 rows left
+    assert ring.put(tasks(4)) is not None
+    assert ring.rows == 10
+    assert len(ring) == 2
+    with pytest.raises(ValueError, match="capacity_rows"):
+        RowRing(-1)
+
+
+def test_a_batch_that_does_not_fit_at_the_end_starts_again_at_row_zero() -> None:
+    ring = RowRing(10)
+    first = ring.put(tasks(4, start=0))
+    second = ring.put(tasks(4, start=4))
+    assert first is not None
+    assert second is not None
+    ring.drop_oldest()  # rows 0-3 free, 4-7 held, 8-9 free
+    third = ring.put(tasks(3, start=8))  # does not fit in 8-9: goes to 0
+    assert third is not None
+    assert third.start == 0
+    assert ring.put(tasks(2, start=11)) is None  # 3 is the only free row before the held 4-7
+    fourth = ring.put(tasks(1, start=11))
+    assert fourth is not None
+    assert fourth.start == 3
+
+
+def test_the_block_grows_only_when_a_batch_finds_no_room_and_keeps_every_row() -> None:
+    cap = 4 * FIRST_ROWS
+    ring = RowRing(cap)
+    assert ring.allocated_bytes == 0  # nothing allocated before the first batch
+    kept: deque[tuple[RingRows, TaskBatch]] = deque()
+    n = 0
+    while ring.block_rows < cap:
+        batch = tasks(1000, start=n)
+        n += 1000
+        where = ring.put(batch)
+        assert where is not None
+        kept.append((where, batch))
+    assert ring.block_rows == cap
+    assert ring.allocated_bytes == cap * 8 * len(TASK_COLUMNS)
+    for where, batch in kept:  # moved to the front of each new block, still the same rows
+        assert rows_of(ring.batch(where, batch.ops, batch.error_types)) == rows_of(batch)
+
+
+def test_random_puts_and_drops_match_a_plain_list_of_the_batches() -> None:
+    rng = random.Random(17)
+    ring = RowRing(3000)
+    model: deque[tuple[RingRows, TaskBatch]] = deque()
+    n = 0
+    for _ in range(5000):
+        if model and (rng.random() < 0.45 or ring.rows > 2500):
+            model.popleft()
+            ring.drop_oldest()
+            continue
+        batch = tasks(rng.randint(1, 400), start=n, at_ns=T0 + n)
+        n += len(batch.task_id)
+        where = ring.put(batch)
+        if where is None:  # refused only when the free rows really are too few or split
+            assert ring.rows + len(batch.task_id) > ring.block_rows - 400
+            continue
+        model.append((where, batch))
+        assert ring.rows == sum(len(b.task_id) for _, b in model)
+    for where, batch in model:
+        assert rows_of(ring.batch(where, batch.ops, batch.error_types)) == rows_of(batch)
+
+
+def test_the_history_resumes_every_row_across_many_laps_of_its_ring() -> None:
+    """Resume and backfill read rows out of the ring: the same rows, each once, in order."""
+    history = History(raw_task_bytes=64 * 2000, close_grace_s=0)
+    sent: list[tuple[int, TaskBatch]] = []
+    n = 0
+    for sec in range(200):  # ~40 laps of a 2,000-row ring
+        for part in range(5):
+            batch = tasks(90, start=n, at_ns=T0 + sec * S + part)
+            n += 90
+            sent.append((history.add_tasks(batch), batch))
+        history.tick(T0 + (sec + 1) * S)
+    oldest = history.oldest_seq
+    assert oldest > 0  # the bound made it drop the oldest batches
+    resumed = history.resume(oldest)
+    assert resumed is not None
+    held = [(seq, b) for seq, b in sent if seq >= oldest]
+    assert [seq for seq, _ in resumed] == [seq for seq, _ in held]
+    for (_, got), (_, want) in zip(resumed, held, strict=True):
+        assert isinstance(got, TaskBatch)
+        assert rows_of(got) == rows_of(want)
+    assert history.resume(oldest - 1) is None
+
+
+def test_rows_not_rolled_up_are_kept_even_when_the_ring_is_full() -> None:
+    """Nothing closes (grace 60 s): the ring fills, and later batches are held as they are."""
+    history = History(raw_task_bytes=64 * 500, close_grace_s=60)
+    sent = []
+    for i in range(20):
+        batch = tasks(100, start=i * 100, at_ns=T0 + i)
+        sent.append((history.add_tasks(batch), batch))
+    history.tick(T0 + 2 * S)  # second T0 not closed yet: every row is its only copy
+    backfill = history.backfill()
+    got = [r for _, r in backfill.records if isinstance(r, TaskBatch)]
+    assert sum(len(b.task_id) for b in got) == 2000
+    assert [rows_of(b) for b in got] == [rows_of(b) for _, b in sent]

@@ -34,7 +34,7 @@ from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 
@@ -79,8 +79,7 @@ class Backfill:
     live_seq: int
 
 
-@dataclass(frozen=True, slots=True)
-class _HeldBatch:
+class _HeldBatch(NamedTuple):
     """One held task batch: its rows in the history's `RowRing`, or the batch itself.
 
     The batch is kept as built only when the ring has no room for it without dropping rows

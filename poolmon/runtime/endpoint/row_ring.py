@@ -6,9 +6,10 @@ task batches the pool's IO thread built, a few thousand of them at 20,000 tasks/
 and freed ~13 s later by the endpoint thread. Long-lived blocks of many sizes among the
 arena's short-lived ones (frames, result buffers) leave holes that glibc can neither reuse
 for everything nor give back (`malloc_trim` returns only whole free pages): the pool's free
-heap crept up ~1.6 MiB an hour after warm-up. Copied here, the held rows cost one fixed
-mapping (numpy puts a block this large in its own `mmap`, outside every arena), and the
-batches the IO thread built are freed as soon as the endpoint has sent them.
+heap crept up ~1.6 MiB an hour after warm-up. Copied here, the held rows cost one anonymous
+`mmap` of their own, outside every arena, and the batches the IO thread built are freed as
+soon as the endpoint has sent them. Copies in and out are memoryview slice assignments and
+`array.frombytes` (a memcpy each, no numpy call: this runs for every batch the pool makes).
 
 The ring keeps batches first in, first out, each batch's rows contiguous: a batch that does
 not fit before the end starts again at row 0, leaving the end unused until the ring wraps
@@ -22,10 +23,9 @@ rows to the front of the new block and updates their `RingRows` in place.
 
 from __future__ import annotations
 
+import mmap
 from array import array
 from collections import deque
-
-import numpy as np
 
 from poolmon.core.events import TASK_COLUMNS, TaskBatch
 
@@ -47,7 +47,7 @@ class RingRows:
 
 
 class RowRing:
-    """Task rows in one `(columns, rows)` int64 block, batches kept first in, first out.
+    """Task rows in one mapped block (column after column, int64), batches first in, first out.
 
     Args:
         capacity_rows: The most rows the block may grow to (the history's raw byte bound / 64
@@ -59,9 +59,15 @@ class RowRing:
             raise ValueError(f"capacity_rows must be >= 0, got {capacity_rows}")
         self.capacity_rows = capacity_rows
         """The most rows the block may hold."""
-        self._block: np.ndarray | None = None
+        self._block: mmap.mmap | None = None
+        self._cols: list[memoryview] = []
+        """One int64 view per column over the block."""
+        self._size = 0
+        """Rows per column in the block (0 before the first batch)."""
         self._regions: deque[RingRows] = deque()
         """Every held batch's rows, oldest first."""
+        self._rows = 0
+        """Rows held (the sum over `_regions`, kept as they change)."""
 
     def __len__(self) -> int:
         """Batches held."""
@@ -70,17 +76,17 @@ class RowRing:
     @property
     def rows(self) -> int:
         """Rows held."""
-        return sum(r.rows for r in self._regions)
+        return self._rows
 
     @property
     def block_rows(self) -> int:
         """Rows of the block allocated so far (0 before the first batch)."""
-        return 0 if self._block is None else int(self._block.shape[1])
+        return self._size
 
     @property
     def allocated_bytes(self) -> int:
         """Bytes of the block allocated so far."""
-        return 0 if self._block is None else int(self._block.nbytes)
+        return self._size * 8 * _COLUMNS
 
     def _place(self, rows: int, size: int) -> int | None:
         """The first row a batch of `rows` rows would take in a block of `size` rows, or None."""
@@ -99,21 +105,33 @@ class RowRing:
 
     def _grow(self, rows: int) -> bool:
         """Move the held rows to the front of a block with room for `rows` more; False if at cap."""
-        size = self.block_rows
-        held = self.rows
+        size = self._size
+        held = self._rows
         if size >= self.capacity_rows or held + rows > self.capacity_rows:
             return False
         new_size = min(self.capacity_rows, max(FIRST_ROWS, 2 * size, held + rows))
-        block = np.empty((_COLUMNS, new_size), dtype=np.int64)
+        block = mmap.mmap(-1, new_size * 8 * _COLUMNS)
+        flat = memoryview(block).cast("q")
+        cols = [flat[i * new_size : (i + 1) * new_size] for i in range(_COLUMNS)]
         at = 0
-        old = self._block
         for region in self._regions:
-            assert old is not None
-            block[:, at : at + region.rows] = old[:, region.start : region.start + region.rows]
+            start, end = region.start, region.start + region.rows
+            for new, old in zip(cols, self._cols, strict=True):
+                new[at : at + region.rows] = old[start:end]
             region.start = at
             at += region.rows
-        self._block = block
+        self._release()
+        self._block, self._cols, self._size = block, cols, new_size
         return True
+
+    def _release(self) -> None:
+        """Unmap the block (its views first: a mapping with views exported cannot close)."""
+        for col in self._cols:
+            col.release()
+        self._cols = []
+        if self._block is not None:
+            self._block.close()
+            self._block = None
 
     def put(self, batch: TaskBatch) -> RingRows | None:
         """Copy `batch`'s rows in; returns where they are, or None (nothing copied) if full.
@@ -125,29 +143,32 @@ class RowRing:
         n = len(batch.task_id)
         if n == 0:
             return None
-        start = self._place(n, self.block_rows)
+        start = self._place(n, self._size)
         if start is None:
             if not self._grow(n):
                 return None
-            start = self._place(n, self.block_rows)
+            start = self._place(n, self._size)
             assert start is not None
-        block = self._block
-        assert block is not None
-        for i, name in enumerate(TASK_COLUMNS):
-            block[i, start : start + n] = np.frombuffer(getattr(batch, name), dtype=np.int64)
+        end = start + n
+        for col, name in zip(self._cols, TASK_COLUMNS, strict=True):
+            col[start:end] = getattr(batch, name)
         region = RingRows(start, n)
         self._regions.append(region)
+        self._rows += n
         return region
 
     def drop_oldest(self) -> None:
         """Forget the oldest batch's rows (their space is reused by later batches)."""
-        self._regions.popleft()
+        self._rows -= self._regions.popleft().rows
 
     def batch(self, where: RingRows, ops: tuple[str, ...], errors: tuple[str, ...]) -> TaskBatch:
         """A new `TaskBatch` of the held rows `where`, copied out (the ring reuses them)."""
-        block = self._block
-        if block is None or where.start < 0 or where.start + where.rows > block.shape[1]:
-            raise ValueError(f"rows {where.start}..{where.start + where.rows} are not in the ring")
-        end = where.start + where.rows
-        cols = [array("q", block[i, where.start : end].tobytes()) for i in range(_COLUMNS)]
+        start, end = where.start, where.start + where.rows
+        if not self._cols or start < 0 or end > self._size:
+            raise ValueError(f"rows {start}..{end} are not in the ring")
+        cols = []
+        for col in self._cols:
+            out = array("q")
+            out.frombytes(col[start:end].cast("B"))
+            cols.append(out)
         return TaskBatch.trusted(ops, errors, *cols)

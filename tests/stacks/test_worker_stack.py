@@ -155,16 +155,18 @@ def test_config_switch_hides_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
         assert fut.result(20) == "slept"
 
 
-@pytest.mark.parametrize("method", ["inprocess", "pyspy"])
+@pytest.mark.parametrize(("method", "task_s"), [("inprocess", 0.003), ("pyspy", 0.03)])
 def test_a_stack_of_short_tasks_is_never_labelled_with_another_task(
-    pool: Pool, method: str
+    pool: Pool, method: str, task_s: float
 ) -> None:
-    """Two 3-ms tasks alternate; every reply's task is the one its frames are in, or none.
+    """Two short tasks alternate; every reply's task is the one its frames are in, or none.
 
     Before, the header (op, id, args) was read before the stack: with millisecond tasks it
-    named `brief_a` above a stack inside `brief_b`.
+    named `brief_a` above a stack inside `brief_b`. py-spy's read takes longer than a 3-ms
+    task, so every one of its replies said the task moved and the labelled branch was never
+    checked; its tasks are 30 ms, and each method must label some replies.
     """
-    futures = [pool.submit(t.brief_a if i % 2 else t.brief_b, 0.003) for i in range(3000)]
+    futures = [pool.submit(t.brief_a if i % 2 else t.brief_b, task_s) for i in range(3000)]
     try:
         wid = _running(pool, "brief_a")
         if method == "pyspy":
@@ -173,6 +175,8 @@ def test_a_stack_of_short_tasks_is_never_labelled_with_another_task(
     finally:
         for f in futures:
             f.cancel()
+    labelled = [r for r in replies if r.get("task_moved") is None and r["task_id"] is not None]
+    assert labelled, f"no reply named its task: {[r.get('task_moved') for r in replies]}"
     for reply in replies:
         if reply.get("task_moved") is not None:
             assert reply["task_id"] is None

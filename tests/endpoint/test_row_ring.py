@@ -140,3 +140,35 @@ def test_rows_not_rolled_up_are_kept_even_when_the_ring_is_full() -> None:
     got = [r for _, r in backfill.records if isinstance(r, TaskBatch)]
     assert sum(len(b.task_id) for b in got) == 2000
     assert [rows_of(b) for b in got] == [rows_of(b) for _, b in sent]
+
+
+def test_growing_while_wrapped_keeps_both_runs_of_rows_in_order() -> None:
+    """Held rows split by a wrap (end of the block, then its start) move as two runs."""
+    ring = RowRing(4 * FIRST_ROWS)
+    model: deque[tuple[RingRows, TaskBatch]] = deque()
+    n = 0
+
+    def put(rows: int) -> RingRows | None:
+        nonlocal n
+        batch = tasks(rows, start=n)
+        n += rows
+        where = ring.put(batch)
+        if where is not None:
+            model.append((where, batch))
+        return where
+
+    for _ in range(4):
+        assert put(1000) is not None  # rows 0-3999 of the first 4,096-row block
+    for _ in range(2):
+        model.popleft()
+        ring.drop_oldest()  # rows 0-1999 free
+    wrapped = put(1500)
+    assert wrapped is not None
+    assert wrapped.start == 0  # 96 rows left at the end: wrapped to the start
+    assert ring.block_rows == FIRST_ROWS
+    grown = put(3000)  # no room: the block doubles with the two runs moved in order
+    assert grown is not None
+    assert ring.block_rows == 2 * FIRST_ROWS
+    assert [w.start for w, _ in model] == [0, 1000, 2000, 3500]
+    for where, batch in model:
+        assert rows_of(ring.batch(where, batch.ops, batch.error_types)) == rows_of(batch)

@@ -65,9 +65,21 @@ def test_a_batch_that_does_not_fit_at_the_end_starts_again_at_row_zero() -> None
     assert fourth.start == 3
 
 
+def test_a_growth_aims_at_the_rows_the_bound_lets_batches_of_that_size_hold() -> None:
+    """16 MiB of rows, 1 KiB a batch: a row a batch holds ~15,400 rows, 3,000 a batch all."""
+    cap = 16 * 1024 * 1024 // 64
+    small, large = RowRing(cap, overhead_rows=16), RowRing(cap, overhead_rows=16)
+    small.put(tasks(1))
+    large.put(tasks(3000))
+    assert small.block_rows == int(1.1 * cap / 17)  # a tenth over the steady 15,420 rows
+    assert large.block_rows == cap  # at once, not 4,096 then doubling six times
+    with pytest.raises(ValueError, match="overhead_rows"):
+        RowRing(10, overhead_rows=-1)
+
+
 def test_the_block_grows_only_when_a_batch_finds_no_room_and_keeps_every_row() -> None:
     cap = 4 * FIRST_ROWS
-    ring = RowRing(cap)
+    ring = RowRing(cap, overhead_rows=10**6)  # aims low: grows by doubling
     assert ring.allocated_bytes == 0  # nothing allocated before the first batch
     kept: deque[tuple[RingRows, TaskBatch]] = deque()
     n = 0
@@ -144,7 +156,7 @@ def test_rows_not_rolled_up_are_kept_even_when_the_ring_is_full() -> None:
 
 def test_growing_while_wrapped_keeps_both_runs_of_rows_in_order() -> None:
     """Held rows split by a wrap (end of the block, then its start) move as two runs."""
-    ring = RowRing(4 * FIRST_ROWS)
+    ring = RowRing(4 * FIRST_ROWS, overhead_rows=4000)  # aims low: the first block is 4,096
     model: deque[tuple[RingRows, TaskBatch]] = deque()
     n = 0
 

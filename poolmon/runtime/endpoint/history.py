@@ -159,7 +159,7 @@ class History:
         self._builder = RollupBuilder()
         self._unrolled: list[TaskBatch] = []
         self._tasks: deque[_HeldBatch] = deque()
-        self._ring = RowRing(raw_task_bytes // _ROW_BYTES)
+        self._ring = RowRing(raw_task_bytes // _ROW_BYTES, _BATCH_BYTES // _ROW_BYTES)
         self._task_bytes = 0
         self._raw_task_bytes = raw_task_bytes
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)

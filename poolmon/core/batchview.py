@@ -9,13 +9,14 @@ are; a backfill batch spanning many seconds is split with one stable argsort.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from poolmon.core.events import TASK_CANCELLED, TASK_OK, TaskBatch
+from poolmon.core.events import TASK_CANCELLED, TASK_COLUMNS, TASK_OK, TaskBatch
 
 I64 = npt.NDArray[np.int64]
 NS_PER_S = 1_000_000_000
@@ -103,3 +104,33 @@ class BatchView:
             )
         if self.status.min() < TASK_OK or self.status.max() > TASK_CANCELLED:
             raise ValueError("TaskBatch status outside the TASK_* codes")
+
+
+def rows_from_second(batch: TaskBatch, first_second: int, floor_s: int) -> TaskBatch | None:
+    """The rows of `batch` counted in `first_second` or later (None if none were).
+
+    A row is counted in its completion second, or in `floor_s` (the first second still open
+    when the batch arrived) if its own had closed by then.
+    """
+    if floor_s >= first_second:
+        return batch
+    view = BatchView.of(batch)
+    end_s = (view.start_ns + view.duration_ns) // NS_PER_S
+    keep = end_s >= first_second
+    if keep.all():
+        return batch
+    if not keep.any():
+        return None
+    idx = np.flatnonzero(keep)
+    cols = [getattr(view, name)[idx] for name in TASK_COLUMNS]
+    return TaskBatch(
+        batch.ops, batch.error_types, *(array("q", c.astype("<i8").tobytes()) for c in cols)
+    )
+
+
+def last_second(batch: TaskBatch) -> int:
+    """The latest completion second of a batch's rows (-1 for an empty batch)."""
+    if len(batch.task_id) == 0:
+        return -1
+    view = BatchView.of(batch)
+    return int((view.start_ns + view.duration_ns).max()) // NS_PER_S

@@ -9,7 +9,10 @@ Three stores, each bounded, all owned by the endpoint's server thread (no locks)
   plain events (bounded by count), kept apart so a burst of tasks cannot push the last worker
   events out;
 * the latest event of every (name, worker) pair, so a monitor attaching after an hour of quiet
-  still learns every worker's state and the last resource samples.
+  still learns every worker's state and the last resource samples. A worker's pairs (about 8)
+  are forgotten `forget_exited_s` after its exit, as the app forgets its row: under one restart
+  a minute they otherwise piled up to the 4,096-pair cap over ~8 hours, ~0.8 MiB an hour of
+  events about workers long gone, each sent again in every backfill (issue 17).
 
 Every record gets a sequence number when it enters history; the same number is its identity on
 the wire, which is what lets a reconnecting monitor resume exactly where it stopped while the
@@ -30,15 +33,12 @@ counted it (seen: 20 of 50 tasks backfilled when a batch landed just after a tic
 
 from __future__ import annotations
 
-from array import array
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-import numpy as np
-
-from poolmon.core.batchview import NS_PER_S, BatchView
+from poolmon.core.batchview import NS_PER_S, last_second, rows_from_second
 from poolmon.core.events import (
     TASK_COLUMNS,
     TASK_CRASHED,
@@ -55,6 +55,7 @@ Record = Event | TaskBatch
 """One numbered item of the telemetry stream."""
 
 _FAILED: Final = (TASK_ERROR, TASK_TIMEOUT, TASK_CRASHED)
+_WORKER_EXIT: Final = "poolmon.worker.exit"
 _ROW_BYTES: Final = 8 * len(TASK_COLUMNS)
 _BATCH_BYTES: Final = 1024
 """What a held batch costs beside its columns (the TaskBatch, eight arrays, their tuple):
@@ -99,36 +100,6 @@ class _HeldBatch(NamedTuple):
     error_types: tuple[str, ...]
 
 
-def _rows_from(batch: TaskBatch, first_second: int, floor_s: int) -> TaskBatch | None:
-    """The rows of `batch` counted in `first_second` or later (None if none were).
-
-    A row is counted in its completion second, or in `floor_s` (the first second still open
-    when the batch arrived) if its own had closed by then.
-    """
-    if floor_s >= first_second:
-        return batch
-    view = BatchView.of(batch)
-    end_s = (view.start_ns + view.duration_ns) // NS_PER_S
-    keep = end_s >= first_second
-    if keep.all():
-        return batch
-    if not keep.any():
-        return None
-    idx = np.flatnonzero(keep)
-    cols = [getattr(view, name)[idx] for name in TASK_COLUMNS]
-    return TaskBatch(
-        batch.ops, batch.error_types, *(array("q", c.astype("<i8").tobytes()) for c in cols)
-    )
-
-
-def _last_second(batch: TaskBatch) -> int:
-    """The latest completion second of a batch's rows (-1 for an empty batch)."""
-    if len(batch.task_id) == 0:
-        return -1
-    view = BatchView.of(batch)
-    return int((view.start_ns + view.duration_ns).max()) // NS_PER_S
-
-
 class History:
     """Bounded history of the telemetry stream; see the module docstring.
 
@@ -137,6 +108,8 @@ class History:
         raw_task_bytes: Bytes of raw task columns kept for backfill and resume.
         raw_events: Raw events kept for backfill and resume.
         latest_keys: (name, worker) pairs whose latest event is kept.
+        forget_exited_s: Seconds after a worker's exit its latest events are dropped (the
+            app's `forget_workers_after_s`, 600 by default).
         close_grace_s: Seconds after a second ends before its rollup is closed. Rows come in
             within a few hundred ms of their task's end (result flushes, the pool's 20 ms
             join tick, the endpoint's 100 ms idle flush); a later one is counted in the next
@@ -151,8 +124,11 @@ class History:
         raw_task_bytes: int = 16 * 1024 * 1024,
         raw_events: int = 10_000,
         latest_keys: int = 4096,
+        forget_exited_s: float = 600.0,
         close_grace_s: float = 0.5,
     ) -> None:
+        if forget_exited_s < 0:
+            raise ValueError(f"forget_exited_s must be >= 0, got {forget_exited_s}")
         # (second, tasks, failed, packed rollup): a closed second is only ever sent again.
         self._rollups: deque[tuple[int, int, int, bytes]] = deque(maxlen=rollup_seconds)
         self._rollup_bytes = 0
@@ -165,6 +141,9 @@ class History:
         self._events: deque[tuple[int, Event]] = deque(maxlen=raw_events)
         self._latest: OrderedDict[tuple[str, Any], tuple[int, Event]] = OrderedDict()
         self._latest_keys = latest_keys
+        self._forget_ns = int(forget_exited_s * NS_PER_S)
+        self._exits: deque[tuple[int, Any]] = deque()
+        """(exit time, worker id) of exited workers whose latest events are still kept."""
         self._grace_ns = int(close_grace_s * NS_PER_S)
         self._evicted_through = -1
         self._closed_through: int | None = None
@@ -182,13 +161,27 @@ class History:
         if len(events) == events.maxlen:
             self._evicted_through = max(self._evicted_through, events[0][0])
         events.append((seq, event))
-        key = (event.name, event.metadata.get("worker_id"))
+        worker = event.metadata.get("worker_id")
+        key = (event.name, worker)
         latest = self._latest
         latest[key] = (seq, event)
         latest.move_to_end(key)
         if len(latest) > self._latest_keys:
             latest.popitem(last=False)
+        if event.name == _WORKER_EXIT and worker is not None:
+            self._exits.append((event.ts_ns, worker))
         return seq
+
+    def _forget_exited(self, now_ns: int) -> None:
+        """Drop the latest events of workers that exited `forget_exited_s` ago or earlier."""
+        exits, cut = self._exits, now_ns - self._forget_ns
+        gone = set()
+        while exits and exits[0][0] <= cut:
+            gone.add(exits.popleft()[1])
+        if gone:
+            latest = self._latest
+            for key in [k for k in latest if k[1] in gone]:
+                del latest[key]
 
     def add_tasks(self, batch: TaskBatch) -> int:
         """Number and keep one task batch, and count it into its seconds' rollups."""
@@ -198,7 +191,7 @@ class History:
         rows = len(batch.task_id)
         size = rows * _ROW_BYTES + _BATCH_BYTES
         floor_s = self.rollups_until_s
-        last_s = max(_last_second(batch), floor_s)
+        last_s = max(last_second(batch), floor_s)
         ring = self._ring
         where = None
         if 0 < rows <= ring.capacity_rows:
@@ -269,6 +262,7 @@ class History:
             The rollups closed by this call, oldest first (the pool's insight feeds on them).
         """
         self.commit()
+        self._forget_exited(now_ns)
         closed = self._builder.close_before(now_ns - self._grace_ns)
         rollups = self._rollups
         for rollup in closed:
@@ -350,7 +344,7 @@ class History:
         for held in self._tasks:
             if held.last_s < until_s:
                 continue  # every row of it is in the rollups already
-            rows = _rows_from(self._batch(held), until_s, held.floor_s)
+            rows = rows_from_second(self._batch(held), until_s, held.floor_s)
             if rows is not None:
                 records[held.seq] = rows
         return Backfill(

@@ -1,4 +1,4 @@
-"""The history's raw task rows, in one block of memory allocated once, used as a ring.
+"""The history's raw task rows, in one mapped block of memory used as a ring.
 
 Why (issue 17): the history holds up to 16 MiB of raw rows for resume and backfill, as the
 task batches the pool's IO thread built, a few thousand of them at 20,000 tasks/s, eight
@@ -13,8 +13,8 @@ soon as the endpoint has sent them. Copies in and out are memoryview slice assig
 
 The ring keeps batches first in, first out, each batch's rows contiguous: a batch that does
 not fit before the end starts again at row 0, leaving the end unused until the ring wraps
-past it. It never evicts by itself: `place` says where a batch would go or that it does not
-fit now, and the history decides what to drop (it may only drop rows already rolled up).
+past it. It never evicts by itself: `put` copies a batch in or says it does not fit now, and
+the history decides what to drop (it may only drop rows already rolled up).
 The block is allocated when a batch finds no room, at least `FIRST_ROWS` rows, twice the last
 block, and the rows the history's bound lets it hold for batches of the held mean size (a
 light load's batches of a row or two hold a fraction of the bound's rows, since the bound also
@@ -36,9 +36,9 @@ _MAP_FLAGS = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
 """Private (`mmap(-1, ...)` adds anonymous; its default, shared, would be shmem) and populated
 at once where Linux offers it: one call makes the block resident, as the ring's cycling would
 within seconds anyway, instead of a fault per 4 KiB page as rows first land there (a pool's
-first laps through its blocks cost 36 ms that way, 21 ms populated)."""
+first laps through its blocks cost 36 ms that way, 18 ms populated)."""
 FIRST_ROWS = 4096
-"""Rows of the first block: 256 KiB, already above malloc's mmap threshold (128 KiB)."""
+"""Rows of the smallest block (256 KiB)."""
 
 
 class RingRows:

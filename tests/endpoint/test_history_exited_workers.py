@@ -26,7 +26,8 @@ def latest_workers(history: History) -> dict[int, set[str]]:
     seen: dict[int, set[str]] = {}
     for _, record in backfill.records:
         assert isinstance(record, Event)
-        seen.setdefault(record.metadata["worker_id"], set()).add(record.name)
+        if "worker_id" in record.metadata:
+            seen.setdefault(record.metadata["worker_id"], set()).add(record.name)
     return seen
 
 
@@ -51,3 +52,14 @@ def test_one_restart_a_minute_for_hours_holds_about_ten_minutes_of_dead_workers(
     assert 10 <= len(latest_workers(history)) <= 11
     with pytest.raises(ValueError, match="forget_exited_s"):
         History(forget_exited_s=-1)
+
+
+def test_an_exit_stamped_late_holds_back_no_other_workers_forgetting() -> None:
+    """Exits are forgotten by their time, not their arrival: a clock stepped back blocks none."""
+    history = History(raw_events=1, forget_exited_s=600)
+    history.add_event(Event("poolmon.worker.exit", T0 + 3600 * S, metadata={"worker_id": 1}))
+    for worker in range(2, 6):
+        worker_events(history, worker, T0, exits=True)
+    history.add_event(Event("poolmon.pool.status", T0))  # the one raw event kept: no worker's
+    history.tick(T0 + 1200 * S)
+    assert set(latest_workers(history)) == {1}  # 2-5 exited 20 minutes ago; 1 "in an hour"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from array import array
 from collections import deque
 
 import pytest
@@ -66,13 +67,22 @@ def test_a_batch_that_does_not_fit_at_the_end_starts_again_at_row_zero() -> None
 
 
 def test_a_growth_aims_at_the_rows_the_bound_lets_batches_of_that_size_hold() -> None:
-    """16 MiB of rows, 1 KiB a batch: a row a batch holds ~15,400 rows, 3,000 a batch all."""
+    """16 MiB of rows, 1 KiB a batch: a row a batch holds ~15,400 rows, 3,000 a batch all.
+
+    The aim needs 8 batches held (`AIM_AFTER_BATCHES`); before that the block doubles.
+    """
     cap = 16 * 1024 * 1024 // 64
     small, large = RowRing(cap, overhead_rows=16), RowRing(cap, overhead_rows=16)
-    small.put(tasks(1))
-    large.put(tasks(3000))
+    one_row = tasks(1)
+    for _ in range(FIRST_ROWS + 1):  # the first block full of one-row batches, then one more
+        assert small.put(one_row) is not None
     assert small.block_rows == int(1.1 * cap / 17)  # a tenth over the steady 15,420 rows
-    assert large.block_rows == cap  # at once, not 4,096 then doubling six times
+    sizes = []
+    for _ in range(12):
+        assert large.put(tasks(3000)) is not None
+        sizes.append(large.block_rows)
+    # 4,096 doubling while fewer than 8 are held, then the whole bound at once
+    assert sorted(set(sizes)) == [FIRST_ROWS, 2 * FIRST_ROWS, 4 * FIRST_ROWS, 8 * FIRST_ROWS, cap]
     with pytest.raises(ValueError, match="overhead_rows"):
         RowRing(10, overhead_rows=-1)
 
@@ -184,3 +194,69 @@ def test_growing_while_wrapped_keeps_both_runs_of_rows_in_order() -> None:
     assert [w.start for w, _ in model] == [0, 1000, 2000, 3500]
     for where, batch in model:
         assert rows_of(ring.batch(where, batch.ops, batch.error_types)) == rows_of(batch)
+
+
+def test_a_wrap_that_splits_the_free_rows_never_costs_a_batch_under_the_bound() -> None:
+    """Free rows on both sides of the oldest batch, neither big enough: hold the new batch as
+    it is rather than drop a batch the bound would keep (a monitor could no longer resume)."""
+    history = History(raw_task_bytes=64 * 1000, close_grace_s=0)
+    for i, rows in enumerate((200, 300, 250, 300)):
+        history.add_tasks(tasks(rows, start=i * 1000, at_ns=T0 + 10 * i * S))
+        history.tick(T0 + (10 * i + 5) * S)  # every batch rolled up
+    assert history.held_bytes - history.rollup_bytes <= 64 * 1000
+    assert history.oldest_seq == 1  # only what the byte bound drops: the first batch
+    resumed = history.resume(1)
+    assert resumed is not None
+    assert [len(b.task_id) for _, b in resumed] == [300, 250, 300]  # type: ignore[union-attr]
+
+
+def test_columns_of_other_8_byte_integer_types_are_held_too() -> None:
+    """array('l') and numpy int64 columns pass TaskBatch's checks; the ring takes them as well."""
+    import numpy as np
+
+    base = tasks(5, start=70)
+    for convert in (lambda c: array("l", c), lambda c: np.asarray(c, dtype=np.int64)):
+        batch = TaskBatch(
+            base.ops, base.error_types, *(convert(getattr(base, n)) for n in TASK_COLUMNS)
+        )
+        ring = RowRing(100)
+        where = ring.put(batch)
+        assert where is not None
+        assert rows_of(ring.batch(where, batch.ops, batch.error_types)) == rows_of(base)
+
+
+def test_one_large_batch_does_not_map_the_whole_bound() -> None:
+    """A single 3,000-row burst says little about the steady size: the block only doubles."""
+    ring = RowRing(16 * 1024 * 1024 // 64, overhead_rows=16)
+    ring.put(tasks(3000))
+    assert ring.block_rows == FIRST_ROWS
+
+
+def test_random_history_matches_a_plain_record_of_what_was_added_at_every_step() -> None:
+    """Batches of every size (empty, one row, the ring's size and over), late rows, ticks:
+    after each step a resume from the oldest held seq returns exactly the batches added since,
+    and the ring's regions are the ring-held batches, in order."""
+    for seed in range(40):
+        rng = random.Random(seed)
+        cap = rng.choice([50, 300, 2000])
+        history = History(raw_task_bytes=cap * 64, close_grace_s=rng.choice([0, 0.5, 3]))
+        added: dict[int, TaskBatch] = {}
+        now, n = T0, 0
+        for _ in range(150):
+            if rng.random() < 0.7:
+                rows = rng.choice([0, 1, 2, rng.randint(1, cap // 3 + 1), rng.randint(1, cap + 5)])
+                batch = tasks(rows, start=n, at_ns=now - rng.randint(0, 3 * S))
+                n += rows
+                added[history.add_tasks(batch)] = batch
+            else:
+                now += rng.randint(0, 2 * S)
+                history.tick(now)
+            oldest = history.oldest_seq
+            resumed = history.resume(oldest)
+            assert resumed is not None
+            want = [(seq, b) for seq, b in sorted(added.items()) if seq >= oldest]
+            assert [seq for seq, _ in resumed] == [seq for seq, _ in want], seed
+            for (_, got), (_, batch) in zip(resumed, want, strict=True):
+                assert rows_of(got) == rows_of(batch), seed  # type: ignore[arg-type]
+            in_ring = [held.where for held in history._tasks if held.where is not None]
+            assert in_ring == list(history._ring._regions), seed

@@ -5,7 +5,7 @@ Three stores, each bounded, all owned by the endpoint's server thread (no locks)
 * per-second task rollups (`poolmon.core.rollup`) for the last `rollup_seconds` seconds
   (16 minutes by default, so a 15-minute window is always full);
 * the most recent raw records, numbered: task batches (bounded by bytes; their rows copied
-  into one block allocated once, `RowRing`, not held as the batches the IO thread built) and
+  into one mapped block, `RowRing`, not held as the batches the IO thread built) and
   plain events (bounded by count), kept apart so a burst of tasks cannot push the last worker
   events out;
 * the latest event of every (name, worker) pair, so a monitor attaching after an hour of quiet
@@ -33,6 +33,7 @@ counted it (seen: 20 of 50 tasks backfilled when a batch landed just after a tic
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -142,8 +143,10 @@ class History:
         self._latest: OrderedDict[tuple[str, Any], tuple[int, Event]] = OrderedDict()
         self._latest_keys = latest_keys
         self._forget_ns = int(forget_exited_s * NS_PER_S)
-        self._exits: deque[tuple[int, Any]] = deque()
-        """(exit time, worker id) of exited workers whose latest events are still kept."""
+        self._exits: list[tuple[int, int, Any]] = []
+        """Heap of (exit time, arrival, worker id) of exited workers whose latest events are
+        kept: by time, so an exit stamped late (a clock stepped back) holds back no other."""
+        self._exit_count = 0
         self._grace_ns = int(close_grace_s * NS_PER_S)
         self._evicted_through = -1
         self._closed_through: int | None = None
@@ -169,7 +172,8 @@ class History:
         if len(latest) > self._latest_keys:
             latest.popitem(last=False)
         if event.name == _WORKER_EXIT and worker is not None:
-            self._exits.append((event.ts_ns, worker))
+            self._exit_count += 1
+            heapq.heappush(self._exits, (event.ts_ns, self._exit_count, worker))
         return seq
 
     def _forget_exited(self, now_ns: int) -> None:
@@ -177,7 +181,7 @@ class History:
         exits, cut = self._exits, now_ns - self._forget_ns
         gone = set()
         while exits and exits[0][0] <= cut:
-            gone.add(exits.popleft()[1])
+            gone.add(heapq.heappop(exits)[2])
         if gone:
             latest = self._latest
             for key in [k for k in latest if k[1] in gone]:
@@ -196,7 +200,13 @@ class History:
         where = None
         if 0 < rows <= ring.capacity_rows:
             where = ring.put(batch)
-            while where is None and self._drop_oldest_rolled_up():
+            # Make room only by what the bound would drop anyway; a wrap can leave the free
+            # rows split around the oldest batch, and then this batch is held as it is instead.
+            while (
+                where is None
+                and self._task_bytes + size > self._raw_task_bytes
+                and self._drop_oldest_rolled_up()
+            ):
                 where = ring.put(batch)
         kept = batch if where is None else None
         held = _HeldBatch(seq, size, last_s, floor_s, kept, where, batch.ops, batch.error_types)

@@ -39,6 +39,9 @@ within seconds anyway, instead of a fault per 4 KiB page as rows first land ther
 first laps through its blocks cost 36 ms that way, 18 ms populated)."""
 FIRST_ROWS = 4096
 """Rows of the smallest block (256 KiB)."""
+AIM_AFTER_BATCHES = 8
+"""Batches held before a growth aims at the bound's rows for their mean size: one batch says
+little (a single 3,000-row burst would otherwise map the whole 16 MiB for an idle pool)."""
 
 
 class RingRows:
@@ -125,10 +128,12 @@ class RowRing:
         held = self._rows
         if size >= self.capacity_rows or held + rows > self.capacity_rows:
             return False
-        mean = (held + rows) / (len(self._regions) + 1)
-        steady = self.capacity_rows * mean / (mean + self.overhead_rows)
-        # A tenth more than the steady rows: room for the end a wrap leaves unused.
-        want = max(FIRST_ROWS, 2 * size, held + rows, int(1.1 * steady))
+        want = max(FIRST_ROWS, 2 * size, held + rows)
+        if len(self._regions) >= AIM_AFTER_BATCHES:
+            mean = (held + rows) / (len(self._regions) + 1)
+            steady = self.capacity_rows * mean / (mean + self.overhead_rows)
+            # A tenth more than the steady rows: room for the end a wrap leaves unused.
+            want = max(want, int(1.1 * steady))
         new_size = min(self.capacity_rows, want)
         block = mmap.mmap(-1, new_size * 8 * _COLUMNS, flags=_MAP_FLAGS)
         flat = memoryview(block).cast("q")
@@ -167,7 +172,7 @@ class RowRing:
 
         The block grows first if it is below its cap. An empty batch is refused (None): the
         ring tells full from empty by the rows its batches hold, and an empty batch costs
-        nothing to keep as it is.
+        nothing to keep as it is; so is one whose columns are not 8-byte integers.
         """
         n = len(batch.task_id)
         if n == 0:
@@ -180,7 +185,14 @@ class RowRing:
             assert start is not None
         end = start + n
         for col, name in zip(self._cols, TASK_COLUMNS, strict=True):
-            col[start:end] = getattr(batch, name)
+            src = getattr(batch, name)
+            try:
+                col[start:end] = src
+            except (TypeError, ValueError):  # not array('q'): 'l', numpy's int64, ...
+                view = memoryview(src)
+                if view.itemsize != 8 or view.ndim != 1 or len(view) != n:
+                    return None  # nothing registered: the rows written so far are free space
+                col[start:end] = view.cast("B").cast("q")
         region = RingRows(start, n)
         self._regions.append(region)
         self._rows += n

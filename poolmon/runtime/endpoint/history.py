@@ -11,8 +11,8 @@ Three stores, each bounded, all owned by the endpoint's server thread (no locks)
 * the latest event of every (name, worker) pair, so a monitor attaching after an hour of quiet
   still learns every worker's state and the last resource samples. A worker's pairs (about 8)
   are forgotten `forget_exited_s` after its exit, as the app forgets its row: under one restart
-  a minute they otherwise piled up to the 4,096-pair cap over ~8 hours, ~0.8 MiB an hour of
-  events about workers long gone, each sent again in every backfill (issue 17).
+  a minute they otherwise piled up toward the 4,096-pair cap for ~8 hours, events about workers
+  long gone, each sent again in every backfill (issue 17).
 
 Every record gets a sequence number when it enters history; the same number is its identity on
 the wire, which is what lets a reconnecting monitor resume exactly where it stopped while the

@@ -59,8 +59,8 @@ _FAILED: Final = (TASK_ERROR, TASK_TIMEOUT, TASK_CRASHED)
 _WORKER_EXIT: Final = "poolmon.worker.exit"
 _ROW_BYTES: Final = 8 * len(TASK_COLUMNS)
 _BATCH_BYTES: Final = 1024
-"""What a held batch costs beside its columns (the TaskBatch, eight arrays, their tuple):
-counted into the raw bound, so a light load's batches of a row or two stay within it too."""
+"""What the raw bound counts for a batch beside its rows: what one held as its own objects costs
+(one the ring has no room for); ring-held ones cost ~200 B, so a row-a-batch load stays within."""
 
 
 @dataclass(frozen=True, slots=True)

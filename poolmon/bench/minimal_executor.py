@@ -13,7 +13,9 @@ telemetry, no pipelining, no crash bookkeeping):
 * the far end (a forked process) reads, decodes, calls `FUNCTIONS[fid](*args)` and sends
   `msgpack((seq, 0, result))`.
 
-Measured in the same placements and rounds as the floor and the pool, it splits the pool's
+Both ends wait the way the floor's do, in `recv` or in `poll` (placement.WAITS: which one is
+faster depends on the machine), and the faster is its figure. Measured in the same placements
+and rounds as the floor and the pool, it splits the pool's
 distance to the floor in two: CPython's unavoidable part (this over the floor) and poolmon's
 own (the pool over this). If this alone is above a goal stated against the floor, no
 design of a Python pool can meet that goal on the machine.
@@ -21,6 +23,7 @@ design of a Python pool can meet that goal on the machine.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 from collections.abc import Callable
@@ -29,7 +32,14 @@ from typing import Any
 
 import msgpack
 
-from poolmon.bench.placement import Trips, cpus_of, pin_threads, sched_getcpu, socketpair_trips
+from poolmon.bench.placement import (
+    Trips,
+    cpus_of,
+    pin_threads,
+    sched_getcpu,
+    socketpair_trips,
+    waiting_recv,
+)
 
 
 def _stamp() -> int:
@@ -41,7 +51,7 @@ FUNCTIONS = (_stamp, sched_getcpu)
 _WHERE = 1
 
 
-def _serve(sock: socket.socket, other_end: socket.socket, placement: str) -> None:
+def _serve(sock: socket.socket, other_end: socket.socket, placement: str, wait: str) -> None:
     """The far end: decode, call, encode, answer, until the socket closes."""
     other_end.close()  # inherited through fork: closing it lets the parent's close end us
     pair = cpus_of(placement)
@@ -49,7 +59,7 @@ def _serve(sock: socket.socket, other_end: socket.socket, placement: str) -> Non
         pin_threads(os.getpid(), {pair[1]})
     unpacker = msgpack.Unpacker(use_list=False)
     pack = msgpack.Packer().pack
-    recv, send, functions = sock.recv, sock.send, FUNCTIONS
+    recv, send, functions = waiting_recv(sock, wait), sock.send, FUNCTIONS
     while True:
         data = recv(65536)
         if not data:
@@ -62,8 +72,9 @@ def _serve(sock: socket.socket, other_end: socket.socket, placement: str) -> Non
 class MinimalExecutor:
     """The caller's half: `submit` and `result`, nothing else (see the module doc)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, wait: str = "recv") -> None:
         self.sock = sock
+        self.recv = waiting_recv(sock, wait)
         self.pack = msgpack.Packer().pack
         self.unpacker = msgpack.Unpacker(use_list=False)
         self.waiting: dict[int, Future[Any]] = {}
@@ -80,17 +91,17 @@ class MinimalExecutor:
     def result(self, fut: Future[Any]) -> Any:
         """Read answers until `fut` is done, completing each one's future; then its result."""
         while not fut.done():
-            self.unpacker.feed(self.sock.recv(65536))
+            self.unpacker.feed(self.recv(65536))
             for seq, _status, value in self.unpacker:
                 self.waiting.pop(seq).set_result(value)
         return fut.result()
 
 
-def rtt_minimal(k: int, placement: str = "same") -> Trips:
+def rtt_minimal(k: int, placement: str = "same", wait: str = "recv") -> Trips:
     """`k` timed round trips of the minimal executor in a placement (as `rtt_floor`)."""
 
     def ends(sock: socket.socket) -> tuple[Callable[[], object], Callable[[], int]]:
-        ex = MinimalExecutor(sock)
+        ex = MinimalExecutor(sock, wait)
         return (lambda: ex.result(ex.submit(0))), (lambda: int(ex.result(ex.submit(_WHERE))))
 
-    return socketpair_trips(_serve, ends, k, placement)
+    return socketpair_trips(functools.partial(_serve, wait=wait), ends, k, placement)

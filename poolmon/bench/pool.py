@@ -19,7 +19,8 @@ Every repetition runs every contender once, in turn (round robin), each with a f
   executor does per round trip (bench.minimal_executor: a Future, msgpack, a call, nothing
   else) in the same placements, `rtt_minimal_python_*`, which splits the distance to the
   floor into CPython's share (`rtt_minimal_python_p50_vs_socketpair_floor`, ...) and
-  poolmon's own (`rtt_p50_vs_minimal_python_same_cpu`, ...);
+  poolmon's own (`rtt_p50_vs_minimal_python_same_cpu`, ...). The floor and the minimal
+  executor each wait in `recv` and in `poll` and count the faster (placement.WAITS);
 * ~1 ms CPU tasks (`burn`): poolmon `submit` vs the ideal, 2 x the serial in-process rate
   (the serial rate is itself a round-robin contender, so background load hits both alike),
   with multiprocessing.Pool `apply_async` on the same tasks for context.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import functools
 import multiprocessing as mp
 import time
 from collections.abc import Callable
@@ -202,8 +204,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     n_burn_tasks = 200 if quick else 1_000
     n_burn = calibrate_burn()
     ppe: list[tuple[float, float]] = []
-    trips: dict[str, dict[str, list[Trips]]] = {"pool": {}, "floor": {}, "minimal": {}}
-    trip_fns = {"pool": rtt_poolmon, "floor": pl.rtt_floor, "minimal": rtt_minimal}
+    trips: dict[str, dict[str, list[Trips]]] = {"pool": {}}  # kind (floors: by wait) -> place
+    trip_fns: dict[str, Callable[[int, str], Trips]] = {"pool": rtt_poolmon}
+    for wait in pl.WAITS:  # the floors wait both ways, the faster counts (placement.WAITS)
+        trips[f"floor_{wait}"], trips[f"minimal_{wait}"] = {}, {}
+        trip_fns[f"floor_{wait}"] = functools.partial(pl.rtt_floor, wait=wait)
+        trip_fns[f"minimal_{wait}"] = functools.partial(rtt_minimal, wait=wait)
 
     def rtt_ppe_run() -> float:
         ppe.append(rtt_ppe(k))
@@ -222,8 +228,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for where in pl.PLACEMENTS
         for kind, name in (
             ("pool", "poolmon"),
-            ("floor", "socketpair_floor"),
-            ("minimal", "minimal_python"),
+            *((f"floor_{w}", f"socketpair_floor_{w}") for w in pl.WAITS),
+            *((f"minimal_{w}", f"minimal_python_{w}") for w in pl.WAITS),
         )
     }
     runs = round_robin(
@@ -253,9 +259,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_poolmon_p99_us": median([t.p99_us for t in trips["pool"]["free"]]),
         "rtt_process_pool_executor_p50_us": median([p50 for p50, _ in ppe]),
         "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in ppe]),
-        **pl.floor_figures(trips["floor"]),
+        **pl.floor_figures({w: trips[f"floor_{w}"] for w in pl.WAITS}),
         **pl.trip_figures("rtt_poolmon", trips["pool"]),
-        **pl.trip_figures("rtt_minimal_python", trips["minimal"]),
+        **pl.best_of_waits("rtt_minimal_python", {w: trips[f"minimal_{w}"] for w in pl.WAITS}),
         "burn_poolmon_per_s": median(runs["burn_poolmon"]),
         "burn_poolmon_best_per_s": max(runs["burn_poolmon"]),
         "burn_mp_pool_apply_async_per_s": median(runs["burn_mp_apply_async"]),
@@ -283,7 +289,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     return {
         "suite": "pool",
-        "machine": machine(),
+        "machine": {**machine(), **pl.machine_idle()},
         "params": {
             "workers": WORKERS,
             "reps": reps,

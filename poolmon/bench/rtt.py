@@ -26,8 +26,10 @@ floor on one CPU (the goal, <= 1.5), `..._vs_cross_cpu_floor` pinned apart over 
 apart, `..._free_vs_free_floor` left alone over left alone. The minimal CPython executor
 (`bench.minimal_executor`, `rtt_minimal_python_*`) runs in the same rounds:
 `w{n}_rtt_p50_vs_minimal_python_{placement}` is poolmon's own share of the distance to the
-floor, `rtt_minimal_python_p50_vs_socketpair_floor` CPython's. All figures are medians over
-the repetitions of the per-run p50s (or per-run means for CPU and switches).
+floor, `rtt_minimal_python_p50_vs_socketpair_floor` CPython's. The floor and the minimal
+executor are each measured waiting in `recv` and in `poll` and take the faster
+(placement.WAITS; `machine` reports the idle settings that decide which). All figures are
+medians over the repetitions of the per-run p50s (or per-run means for CPU and switches).
 
 The pools above run without the monitor endpoint. One more, `w1mon_*`, is one worker as a
 user gets it by default (endpoint on, its history and alerting fed, no monitor attached):
@@ -49,14 +51,16 @@ from poolmon.bench.minimal_executor import rtt_minimal
 from poolmon.bench.placement import (
     FIGURE_NAME,
     PLACEMENTS,
+    WAITS,
     CrossCount,
     Trips,
+    best_of_waits,
     floor_figures,
     floor_ratios,
+    machine_idle,
     minimal_ratios,
     placed,
     rtt_floor,
-    trip_figures,
 )
 from poolmon.bench.tasks import stamp
 from poolmon.runtime.pool import Pool
@@ -171,8 +175,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reps = args.reps or (3 if quick else 5)
     k = args.trips or (1_000 if quick else 3_000)
     results: dict[tuple[int, str, bool], list[dict[str, float]]] = {}
-    floors: dict[str, list[Trips]] = {}
-    minimal: dict[str, list[Trips]] = {}
+    floors: dict[str, dict[str, list[Trips]]] = {wait: {} for wait in WAITS}
+    minimal: dict[str, dict[str, list[Trips]]] = {wait: {} for wait in WAITS}
 
     def pool_run(workers: int, placement: str, monitor: bool = False) -> Callable[[], float]:
         key = (workers, placement, monitor)
@@ -183,31 +187,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         return go
 
-    def floor_run(placement: str) -> Callable[[], float]:
+    def floor_run(placement: str, wait: str) -> Callable[[], float]:
         def go() -> float:
-            floors.setdefault(placement, []).append(rtt_floor(k, placement))
-            return floors[placement][-1].p50_us
+            floors[wait].setdefault(placement, []).append(rtt_floor(k, placement, wait))
+            return floors[wait][placement][-1].p50_us
 
         return go
 
-    def minimal_run(placement: str) -> Callable[[], float]:
+    def minimal_run(placement: str, wait: str) -> Callable[[], float]:
         def go() -> float:
-            minimal.setdefault(placement, []).append(rtt_minimal(k, placement))
-            return minimal[placement][-1].p50_us
+            minimal[wait].setdefault(placement, []).append(rtt_minimal(k, placement, wait))
+            return minimal[wait][placement][-1].p50_us
 
         return go
 
     contenders: dict[str, Callable[[], float]] = {}
     for placement in PLACEMENTS:
         name = FIGURE_NAME[placement]
-        contenders[f"floor_{name}"] = floor_run(placement)
-        contenders[f"minimal_python_{name}"] = minimal_run(placement)
+        for wait in WAITS:
+            contenders[f"floor_{name}_{wait}"] = floor_run(placement, wait)
+            contenders[f"minimal_python_{name}_{wait}"] = minimal_run(placement, wait)
         for workers in (1, 2):
             contenders[f"pool_{workers}_{name}"] = pool_run(workers, placement)
         contenders[f"pool_1_monitor_on_{name}"] = pool_run(1, placement, monitor=True)
     runs = round_robin(contenders, reps)
     figures: dict[str, float] = floor_figures(floors)
-    figures.update(trip_figures("rtt_minimal_python", minimal))
+    figures.update(best_of_waits("rtt_minimal_python", minimal))
     ratios: dict[str, float] = floor_ratios("rtt_minimal_python", figures, "rtt_minimal_python")
     for workers, monitor, prefix in ((1, False, "w1"), (2, False, "w2"), (1, True, "w1mon")):
         for placement in PLACEMENTS:
@@ -228,7 +233,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ratios.update(minimal_ratios(f"{prefix}_rtt", figures, f"{prefix}_rtt"))
     return {
         "suite": "rtt",
-        "machine": {**machine(), "load_avg_1m": os.getloadavg()[0]},
+        "machine": {**machine(), **machine_idle(), "load_avg_1m": os.getloadavg()[0]},
         "params": {"reps": reps, "round_trips": k, "quick": quick},
         "figures": figures,
         "ratios": ratios,

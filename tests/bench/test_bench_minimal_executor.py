@@ -7,14 +7,20 @@ import os
 import socket
 import threading
 
+import pytest
+
 from poolmon.bench.minimal_executor import FUNCTIONS, MinimalExecutor, _serve
+from poolmon.bench.placement import WAITS
 
 
-def test_it_keeps_the_executor_contract_futures_complete_with_the_far_ends_answers() -> None:
+@pytest.mark.parametrize("wait", WAITS)
+def test_it_keeps_the_executor_contract_futures_complete_with_the_far_ends_answers(
+    wait: str,
+) -> None:
     ours, theirs = socket.socketpair()
-    far = threading.Thread(target=_serve, args=(theirs, socket.socket(), "free"), daemon=True)
+    far = threading.Thread(target=_serve, args=(theirs, socket.socket(), "free", wait), daemon=True)
     far.start()
-    ex = MinimalExecutor(ours)
+    ex = MinimalExecutor(ours, wait)
     first, where = ex.submit(0), ex.submit(1)  # two in flight: answers matched by sequence
     cpu = ex.result(where)  # the far end's own CPU: a real call ran there
     assert isinstance(cpu, int)

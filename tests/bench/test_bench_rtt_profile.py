@@ -62,6 +62,12 @@ def test_the_suite_reports_every_placement_and_compares_like_with_like() -> None
         assert math.isnan(ratio) if math.isnan(on) else ratio == pytest.approx(on / off)
     assert "w1mon_rtt_p50_vs_socketpair_floor" not in ratios  # the floor compares bare pools
     assert figures["rtt_floor_us"] == figures["rtt_floor_same_cpu_us"]
+    for stem, unit in (("rtt_floor_same_cpu", "_us"), ("rtt_minimal_python_free", "_p50_us")):
+        both = [figures[f"{stem}_{wait}{unit}"] for wait in ("recv", "poll")]
+        assert figures[stem + unit] == min(both)  # the faster wait is the floor
+    assert "guest_halt_poll_ns" in result["machine"] or not os.path.exists(
+        "/sys/module/haltpoll/parameters/guest_halt_poll_ns"
+    )
     cpython = figures["rtt_minimal_python_same_cpu_p50_us"] / figures["rtt_floor_same_cpu_us"]
     assert ratios["rtt_minimal_python_p50_vs_socketpair_floor"] == pytest.approx(cpython)
     if TWO_CPUS and sched_getcpu() >= 0:

@@ -67,6 +67,11 @@ def exit_worker(code: int) -> None:
     os._exit(code)
 
 
+def exit_after(seconds: float, code: int) -> None:
+    time.sleep(seconds)
+    os._exit(code)
+
+
 def emit_user_event(n: int) -> int:
     from poolmon import telemetry
 

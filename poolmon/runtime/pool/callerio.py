@@ -17,12 +17,28 @@ yet; the socket is given back (`rearm`, one more `epoll_ctl`) by `drive` when it
 starts waiting on a future (its Condition is created: `cf.wait`, `as_completed`,
 `add_done_callback`, `done()`; see `PoolFuture._condition`). A result nobody asks for is then
 collected by the IO thread's next tick, at most 20 ms later, instead of at once.
+
+How the waiting caller sleeps matters too. When the one worker with work in flight has its
+task, the caller blocks in `recv` on that worker's socket (`wait_on_worker`) rather than in
+`poll`. A thread blocked in `recv` is also woken when the worker reads the task it was sent
+(the kernel's write-space wake-up is not keyed by what the sleeper waits for): on a VM whose
+idle CPUs halt at once, that early wake-up brings the caller's CPU out of its halt while the
+worker runs the task, and the round trip across CPUs measured 47 µs instead of 72 (docs/
+BENCHMARKS.md "Round trip: how the caller sleeps"); where idle CPUs poll first it changed
+nothing measurable. The socket is switched to blocking only for that read, and the read is
+bounded by what is left of `DRIVE_NS` (`SO_RCVTIMEO`, which the kernel counts in timer ticks:
+up to two ticks longer, 8 ms on a 250 Hz kernel). Only while the worker's recent tasks took
+under `BLOCKING_WAIT_TASK_NS`: an answer then comes well within the bound, and a caller waiting
+for a long task polls, holding the IO lock no longer than `DRIVE_NS`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import select
 import selectors
+import socket
+import struct
 import time
 from collections.abc import Sequence
 from typing import Any, Final
@@ -33,6 +49,8 @@ from poolmon.runtime.pool.worker import WorkerHandle
 
 DRIVE_NS: Final = 2_000_000
 """How long a waiting caller polls the workers itself before it falls back to the Condition."""
+BLOCKING_WAIT_TASK_NS: Final = 500_000
+"""A worker whose recent tasks took less (its EWMA) is waited on in a blocking `recv`."""
 LOCK_WAIT_S: Final = 0.001
 """How long a waiting caller waits for the IO lock (the IO thread ending a round) before it
 falls back to the Condition: the hand-over through the IO thread costs two more wake-ups."""
@@ -122,6 +140,11 @@ class CallerIO(Dispatcher):
         """`drive`'s wait: poll every worker socket until `fut` is done or time is up."""
         limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
         end = time.monotonic_ns() + limit
+        if fut._state is RUNNING:
+            sole = self.sole_busy()
+            if sole is not None and 0 <= sole.task_ns < BLOCKING_WAIT_TASK_NS:
+                self.wait_on_worker(fut, sole, end)
+                return
         poller = select.poll()
         socks = {}
         for w in self.workers.values():
@@ -142,6 +165,47 @@ class CallerIO(Dispatcher):
                     del socks[fd]
             if ready:
                 self.refill()
+
+    def sole_busy(self) -> WorkerHandle | None:
+        """The only worker with tasks in flight, if exactly one has any and it is alive.
+
+        A running future is then on that worker: its socket is the only one to wait on.
+        """
+        busy = None
+        for w in self.workers.values():
+            if w.inflight:
+                if busy is not None:
+                    return None
+                busy = w
+        if busy is None or busy.eof or busy.exited:
+            return None
+        return busy
+
+    def wait_on_worker(self, fut: PoolFuture, w: WorkerHandle, end: int) -> None:
+        """`poll_until` for one worker: block in `recv` on its socket (module doc: why).
+
+        Each read waits at most until `end` (module doc: rounded up to timer ticks); the
+        socket is non-blocking again before anything else touches it (`refill` may write to
+        it, and a blocking write could wait on a worker that waits on us).
+        """
+        sock = w.sock
+        while fut._state is RUNNING or fut._state is PENDING:
+            left_us = (end - time.monotonic_ns()) // 1000
+            if left_us <= 0:
+                return
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(left_us))
+                sock.setblocking(True)
+            except OSError:
+                return  # closed meanwhile: the IO thread settles the worker
+            try:
+                self.read(w)  # blocks until data, EOF or the read's time limit
+            finally:
+                with contextlib.suppress(OSError):
+                    sock.setblocking(False)
+            if w.eof or w.exited:
+                return
+            self.refill()
 
     def refill(self) -> None:
         """Results freed room on workers: send what waits for it (caller holds `io_lock`)."""
@@ -199,3 +263,8 @@ class CallerIO(Dispatcher):
                 self.io_lock.release()
         else:
             self.wake()
+
+
+def _timeval(us: int) -> bytes:
+    """A `struct timeval` of `us` microseconds (for `SO_RCVTIMEO`)."""
+    return struct.pack("ll", us // 1_000_000, us % 1_000_000)

@@ -1,0 +1,104 @@
+"""A caller waiting for the one busy worker sleeps in a bounded blocking `recv` on its socket.
+
+callerio.wait_on_worker: when exactly one worker has tasks in flight and its recent tasks were
+short, `result()` blocks in `recv` on that worker's socket instead of in `poll` (the early
+write-space wake-up that brings in; module doc). The socket is the one the IO thread reads
+without blocking, so it must be non-blocking again whatever ends the wait: an answer, the
+caller's timeout, a worker that stops answering or dies. A long task is waited for in `poll`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Callable
+from typing import Any
+
+import pool_test_tasks as t
+import pytest
+
+from poolmon import Pool
+from poolmon.bench.tasks import ident, sleepy
+from poolmon.runtime.pool import WorkerCrashed
+from poolmon.runtime.pool.callerio import BLOCKING_WAIT_TASK_NS
+
+pytestmark = pytest.mark.integration
+
+SHORT_S = 0.0002
+"""A task long enough that the caller's first read finds nothing, short enough to block on."""
+
+
+def count_blocking_waits(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per `wait_on_worker` call from now on; each checks the socket it left behind."""
+    eng: Any = pool._eng  # type: ignore[attr-defined]
+    calls: list[int] = []
+    real = eng.wait_on_worker
+
+    def counted(fut: Any, w: Any, end: int) -> None:
+        calls.append(1)
+        try:
+            real(fut, w, end)
+        finally:
+            assert w.sock.gettimeout() == 0.0, "the worker's socket was left blocking"
+
+    monkeypatch.setattr(eng, "wait_on_worker", counted)
+    return calls
+
+
+def warm(pool: Pool) -> None:
+    """Short tasks one at a time, so the worker's task-time average is short."""
+    for _ in range(20):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+    (w,) = pool._eng.workers.values()  # type: ignore[attr-defined]
+    assert 0 <= w.task_ns < BLOCKING_WAIT_TASK_NS
+
+
+def test_short_tasks_are_waited_for_in_a_blocking_read_that_leaves_the_socket_non_blocking(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    warm(pool)
+    calls = count_blocking_waits(pool, monkeypatch)
+    for i in range(30):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+        assert pool.submit(ident, i).result(30) == i
+    assert calls, "no short task was waited for in a blocking read"
+    # the IO thread's own (non-blocking) reads still work
+    assert list(pool.map(ident, range(500), chunksize=7)) == list(range(500))
+
+
+def test_a_long_task_is_waited_for_in_poll(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    warm(pool)
+    assert pool.submit(sleepy, 0.05).result(30) == 0.05  # the worker's average is now long
+    calls = count_blocking_waits(pool, monkeypatch)
+    for _ in range(3):
+        assert pool.submit(sleepy, 0.05).result(30) == 0.05
+    assert calls == []
+
+
+def test_a_worker_that_stops_answering_ends_the_wait_at_the_callers_timeout(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    warm(pool)
+    calls = count_blocking_waits(pool, monkeypatch)
+    fut = pool.submit(sleepy, 0.5)
+    with pytest.raises(cf.TimeoutError):
+        fut.result(timeout=0.02)
+    assert calls, "the wait did not block in a read"
+    assert fut.result(30) == 0.5  # the answer still arrives, through the IO thread
+    assert pool.submit(ident, 7).result(30) == 7
+
+
+def test_a_worker_dying_while_the_caller_blocks_on_it_fails_only_its_task(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    warm(pool)
+    calls = count_blocking_waits(pool, monkeypatch)
+    with pytest.raises(WorkerCrashed):
+        pool.submit(t.exit_after, 0.05, 9).result(30)
+    assert calls
+    assert pool.submit(ident, 5).result(30) == 5  # its replacement answers

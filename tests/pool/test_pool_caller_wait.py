@@ -1,10 +1,12 @@
-"""A caller waiting for the one busy worker sleeps in a bounded blocking `recv` on its socket.
+"""A caller waiting for the one busy worker may sleep in a bounded blocking `recv` on its socket.
 
 callerio.wait_on_worker: when exactly one worker has tasks in flight and its recent tasks were
-short, `result()` blocks in `recv` on that worker's socket instead of in `poll` (the early
-write-space wake-up that brings in; module doc). The socket is the one the IO thread reads
-without blocking, so it must be non-blocking again whatever ends the wait: an answer, the
-caller's timeout, a worker that stops answering or dies. A long task is waited for in `poll`.
+short, `result()` waits the way the pool's `WaitChoice` picks, `poll` or a blocking `recv` on
+that worker's socket (the early write-space wake-up that brings; module doc), and reports the
+round trip back. The socket is the one the IO thread reads without blocking, so it must be
+non-blocking again whatever ends a `recv` wait: an answer, the caller's timeout, a worker that
+stops answering or dies (those tests make the choice always `recv`). A long task is waited for
+in `poll`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ SHORT_S = 0.0002
 """A task long enough that the caller's first read finds nothing, short enough to block on."""
 
 
-def count_blocking_waits(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """One entry per `wait_on_worker` call from now on; each checks the socket it left behind."""
+def count_blocking_waits(
+    pool: Pool, monkeypatch: pytest.MonkeyPatch, always: bool = True
+) -> list[int]:
+    """One entry per `wait_on_worker` call from now on; each checks the socket it left behind.
+
+    `always`: every eligible wait is made a blocking `recv` (else the pool's choice stands).
+    """
     eng: Any = pool._eng  # type: ignore[attr-defined]
+    if always:
+        monkeypatch.setattr(eng.wait_choice, "pick", lambda: "recv")
     calls: list[int] = []
     real = eng.wait_on_worker
 
@@ -64,6 +73,23 @@ def test_short_tasks_are_waited_for_in_a_blocking_read_that_leaves_the_socket_no
     assert calls, "no short task was waited for in a blocking read"
     # the IO thread's own (non-blocking) reads still work
     assert list(pool.map(ident, range(500), chunksize=7)) == list(range(500))
+
+
+def test_the_pool_measures_both_ways_and_keeps_using_them(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    warm(pool)
+    choice = pool._eng.wait_choice  # type: ignore[attr-defined]
+    calls = count_blocking_waits(pool, monkeypatch, always=False)
+    waits = choice.waits
+    for _ in range(100):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+    assert choice.waits > waits + 50  # (the odd answer is there before any wait)
+    poll, recv = choice.mean_ns["poll"], choice.mean_ns["recv"]
+    assert poll > SHORT_S * 1e9  # both measured, each at least the task's own time
+    assert recv > SHORT_S * 1e9
+    assert calls  # the blocking way ran, as the faster or as the exploration
 
 
 def test_a_long_task_is_waited_for_in_poll(

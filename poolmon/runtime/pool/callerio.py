@@ -19,13 +19,14 @@ starts waiting on a future (its Condition is created: `cf.wait`, `as_completed`,
 collected by the IO thread's next tick, at most 20 ms later, instead of at once.
 
 How the waiting caller sleeps matters too. When the one worker with work in flight has its
-task, the caller blocks in `recv` on that worker's socket (`wait_on_worker`) rather than in
-`poll`. A thread blocked in `recv` is also woken when the worker reads the task it was sent
-(the kernel's write-space wake-up is not keyed by what the sleeper waits for): on a VM whose
-idle CPUs halt at once, that early wake-up brings the caller's CPU out of its halt while the
-worker runs the task, and the round trip across CPUs measured 47 µs instead of 72 (docs/
-BENCHMARKS.md "Round trip: how the caller sleeps"); where idle CPUs poll first it changed
-nothing measurable. The socket is switched to blocking only for that read, and the read is
+task, the caller may block in `recv` on that worker's socket (`wait_on_worker`) rather than
+in `poll`. A thread blocked in `recv` is also woken when the worker reads the task it was
+sent (the kernel's write-space wake-up is not keyed by what the sleeper waits for): on a VM
+whose idle CPUs halt at once, that early wake-up brings the caller's CPU out of its halt
+while the worker runs the task, and the round trip across CPUs measured 47 µs instead of 72
+(docs/BENCHMARKS.md "Round trip: how the caller sleeps"); elsewhere it can cost instead, so
+the pool measures both ways and uses the faster (waitchoice). The socket is switched to
+blocking only for that read, and the read is
 bounded by what is left of `DRIVE_NS` (`SO_RCVTIMEO`, which the kernel counts in timer ticks:
 up to two ticks longer, 8 ms on a 250 Hz kernel). Only while the worker's recent tasks took
 under `BLOCKING_WAIT_TASK_NS`: an answer then comes well within the bound, and a caller waiting
@@ -45,6 +46,7 @@ from typing import Any, Final
 
 from poolmon.runtime.pool.dispatch import Dispatcher
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture
+from poolmon.runtime.pool.waitchoice import WaitChoice
 from poolmon.runtime.pool.worker import WorkerHandle
 
 DRIVE_NS: Final = 2_000_000
@@ -66,6 +68,8 @@ class CallerIO(Dispatcher):
         """None where the selector is not epoll: sockets are then never hidden."""
         self.disarmed: set[int] = set()
         """Worker sockets hidden from the IO thread's epoll now."""
+        self.wait_choice = WaitChoice()
+        """How a caller waiting for the one busy worker sleeps (`poll_until`)."""
 
     def handle(self, events: Sequence[tuple[selectors.SelectorKey, int]]) -> None:
         """React to ready file descriptors (the engine's)."""
@@ -137,14 +141,29 @@ class CallerIO(Dispatcher):
             self.io_lock.release()
 
     def poll_until(self, fut: PoolFuture, timeout: float | None) -> None:
-        """`drive`'s wait: poll every worker socket until `fut` is done or time is up."""
+        """`drive`'s wait: read the workers' sockets until `fut` is done or time is up.
+
+        A future on the one busy worker, whose tasks have been short, is waited for the way
+        `wait_choice` picks, and the round trip it took is reported back to it.
+        """
         limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
         end = time.monotonic_ns() + limit
         if fut._state is RUNNING:
             sole = self.sole_busy()
             if sole is not None and 0 <= sole.task_ns < BLOCKING_WAIT_TASK_NS:
-                self.wait_on_worker(fut, sole, end)
+                sent = sole.busy_mark_ns  # when its task was sent (its busy period began)
+                way = self.wait_choice.pick()
+                if way == "recv":
+                    self.wait_on_worker(fut, sole, end)
+                else:
+                    self.poll_workers(fut, end)
+                if _settled(fut):
+                    self.wait_choice.note(way, time.monotonic_ns() - sent)
                 return
+        self.poll_workers(fut, end)
+
+    def poll_workers(self, fut: PoolFuture, end: int) -> None:
+        """Wait in `poll` on every worker socket, reading what comes, until `fut` is done."""
         poller = select.poll()
         socks = {}
         for w in self.workers.values():
@@ -268,3 +287,8 @@ class CallerIO(Dispatcher):
 def _timeval(us: int) -> bytes:
     """A `struct timeval` of `us` microseconds (for `SO_RCVTIMEO`)."""
     return struct.pack("ll", us // 1_000_000, us % 1_000_000)
+
+
+def _settled(fut: PoolFuture) -> bool:
+    """Whether `fut` has its outcome (finished or cancelled): no longer waited for."""
+    return fut._state is not RUNNING and fut._state is not PENDING

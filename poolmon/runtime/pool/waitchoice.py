@@ -7,8 +7,10 @@ kernel puts the two ends: on a VM whose idle CPUs halt at once it cut the round 
 CPUs from 73-94 to 46-49 µs; with the kernel's guest halt polling on, it helped pinned apart
 and, left to the scheduler, sometimes pulled the caller onto the worker's CPU (25 or 35 µs
 against 27; docs/BENCHMARKS.md "Round trip: how the caller sleeps"). No setting read from
-the system predicts that reliably, so the pool measures both and uses the faster, trying the
-other one wait in `EXPLORE_EVERY` so that a change (a new placement, load) is noticed.
+the system predicts that reliably, so the pool measures both and uses the one whose median
+round trip is lower, trying the other one wait in `EXPLORE_EVERY` so that a change (a new
+placement, load) is noticed. Medians, not means: a wait's tail is mostly other work on the
+machine, whichever way it slept, and the median is what the benchmarks hold the pool to.
 
 Pure bookkeeping, no IO: the caller holding the IO lock asks `pick` and reports `note`.
 """
@@ -21,19 +23,17 @@ Way = Literal["poll", "recv"]
 
 EXPLORE_EVERY: Final = 32
 """One wait in this many uses the way that is not the faster one now."""
-WEIGHT: Final = 1 / 8
-"""How much one round trip moves a way's average (an exponentially weighted mean)."""
-CLIP: Final = 3.0
-"""A round trip counts for at most this many times its way's average (a preempted one
-would otherwise decide alone)."""
+STEP: Final = 1 / 64
+"""How far one round trip moves a way's running median, as a share of it: up if it took
+longer, down if shorter (a stochastic median: no sample moves it more, however long)."""
 
 
 class WaitChoice:
-    """The average round trip of each way, and the choice they make."""
+    """The running median round trip of each way, and the choice they make."""
 
     def __init__(self) -> None:
-        self.mean_ns: dict[Way, float] = {"poll": -1.0, "recv": -1.0}
-        """Average round trip (send to result) per way; negative until measured."""
+        self.median_ns: dict[Way, float] = {"poll": -1.0, "recv": -1.0}
+        """Running median of the round trip (send to result) per way; negative until measured."""
         self.waits = 0
         """Waits picked so far."""
 
@@ -44,7 +44,7 @@ class WaitChoice:
         `EXPLORE_EVERY`-th wait, which tries the other.
         """
         self.waits += 1
-        poll, recv = self.mean_ns["poll"], self.mean_ns["recv"]
+        poll, recv = self.median_ns["poll"], self.median_ns["recv"]
         if poll < 0:
             return "poll"
         if recv < 0:
@@ -56,9 +56,10 @@ class WaitChoice:
 
     def note(self, way: Way, round_trip_ns: int) -> None:
         """A wait of `way` ended with the answer, `round_trip_ns` after the task was sent."""
-        mean = self.mean_ns[way]
-        if mean < 0:
-            self.mean_ns[way] = float(round_trip_ns)
-            return
-        sample = min(float(round_trip_ns), mean * CLIP)
-        self.mean_ns[way] = mean + (sample - mean) * WEIGHT
+        median = self.median_ns[way]
+        if median < 0:
+            self.median_ns[way] = float(round_trip_ns)
+        elif round_trip_ns > median:
+            self.median_ns[way] = median * (1 + STEP)
+        elif round_trip_ns < median:
+            self.median_ns[way] = median * (1 - STEP)

@@ -158,14 +158,19 @@ CATALOG: Final[tuple[EventSpec, ...]] = (
     ),
     EventSpec(
         WORKER_STATE,
-        "A worker moved between states (" + ", ".join(WORKER_STATES) + ").",
-        measurements={"previous_state_ns": "time spent in the previous state"},
+        "A worker moved between states (" + ", ".join(WORKER_STATES) + "). Busy/ready flips "
+        "coming faster than one per 20 ms are sent as one event per worker, the latest flip's.",
+        measurements={
+            "previous_state_ns": "time spent in the previous state",
+            "flips": "busy/ready flips this event stands for (1 unless gathered)",
+        },
         metadata={
             **_WORKER,
             "from": "previous state",
             "to": "new state",
             "reason": "why",
             "op": "operation a checkout (to busy) starts, else None",
+            "ts_ns": "when the change (of a gathered event, its latest flip) happened, wall clock",
         },
     ),
     EventSpec(

@@ -79,11 +79,17 @@ def on_worker_ready(agg: Aggregator, e: Event) -> None:
 
 
 def on_worker_state(agg: Aggregator, e: Event) -> None:
-    """A state transition, kept in the bounded history; `op` while busy."""
+    """A state transition, kept in the bounded history; `op` while busy.
+
+    An event may stand for several busy/ready flips (measurement `flips`, catalog): all of
+    them count in the worker's collapsed churn entry.
+    """
     rec = _worker_event(agg, e)
     if rec is not None:
         to = str(e.metadata.get("to", rec.state))
-        _set_state(rec, e, to, str(e.metadata.get("reason", "")))
+        flips = e.measurements.get("flips", 1)
+        flips = int(flips) if isinstance(flips, int | float) and flips >= 1 else 1
+        rec.record_state(e.ts_ns, to, str(e.metadata.get("reason", "")), flips)
         op = e.metadata.get("op")
         rec.current_op = str(op) if to == "busy" and op else None
         rec.task_started_ns = e.ts_ns if rec.current_op else None

@@ -92,7 +92,7 @@ class WorkerRecord:
         """Fixed array footprint (deques add at most ~60 small objects)."""
         return self.latency.nbytes + self.counts.nbytes + self.rss.nbytes
 
-    def record_state(self, at_ns: int, to: str, reason: str = "") -> None:
+    def record_state(self, at_ns: int, to: str, reason: str = "", flips: int = 1) -> None:
         """Move to state `to`, keeping the history meaningful and bounded.
 
         A worker at low load flips ready -> busy -> ready once per task; kept one by one,
@@ -100,19 +100,22 @@ class WorkerRecord:
         recycles) out of the bounded history within seconds. So consecutive flips between
         `CHURN_STATES` collapse into ONE entry, `StateChange(first_flip_ns, from, to,
         CHURN_PREFIX + str(flips))` where from/to are the latest flip's; any other change
-        ends the run, and the next flip starts a new one.
+        ends the run, and the next flip starts a new one. `flips` > 1: the pool sent several
+        flips as one event (runtime.pool.flips), ending in `to`, which may be the state the
+        worker was already in (busy -> ready -> busy).
         """
-        if to == self.state:
+        churn = self.state in CHURN_STATES and to in CHURN_STATES
+        if to == self.state and not (churn and flips > 1):
             return
-        if self.state in CHURN_STATES and to in CHURN_STATES:
+        if churn:
             last = self.history[-1] if self.history else None
-            flips = churn_count(last) if last is not None and last.to_state == self.state else None
-            if last is not None and flips is not None:
+            run = churn_count(last) if last is not None and last.to_state == self.state else None
+            if last is not None and run is not None:
                 self.history[-1] = StateChange(
-                    last.at_ns, self.state, to, f"{CHURN_PREFIX}{flips + 1}"
+                    last.at_ns, self.state, to, f"{CHURN_PREFIX}{run + flips}"
                 )
             else:
-                self.history.append(StateChange(at_ns, self.state, to, f"{CHURN_PREFIX}1"))
+                self.history.append(StateChange(at_ns, self.state, to, f"{CHURN_PREFIX}{flips}"))
         else:
             self.history.append(StateChange(at_ns, self.state, to, reason))
         self.state = to

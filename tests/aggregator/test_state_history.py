@@ -126,3 +126,29 @@ def test_a_lost_link_makes_live_workers_unknown_but_an_exit_stays_an_exit(
     agg.note_link_down(t + 6)
     states = {w.worker_id: w.state for w in agg.snapshot(60).workers}
     assert states == {1: "unknown", 2: "stopped"}
+
+
+def _gathered(agg: Aggregator, ts: int, frm: str, to: str, flips: int) -> None:
+    """One event standing for `flips` flips, the latest `frm` -> `to` (runtime.pool.flips)."""
+    md = {**MD, "from": frm, "to": to, "reason": "checkin" if to == "ready" else "checkout"}
+    agg.ingest_event(Event(C.WORKER_STATE, ts, {"flips": flips}, md))
+
+
+def test_gathered_flips_count_every_flip_even_back_to_the_same_state(
+    agg: Aggregator, clock: ManualClock
+) -> None:
+    _state(agg, 100, "starting", "ready", "")
+    _gathered(agg, 200, "ready", "busy", 1)  # the first flip, sent at once
+    _gathered(agg, 300, "ready", "busy", 6)  # busy -> ready -> ... -> busy: 6 flips, ends busy
+    _gathered(agg, 400, "busy", "ready", 3)
+    w = agg.worker(1)
+    assert w is not None
+    assert w.state == "ready"
+    (start, run) = w.state_history
+    assert (start.from_state, start.to_state) == ("unknown", "ready")  # first sight
+    assert churn_count(run) == 1 + 6 + 3  # ground truth: the flips the pool sent, summed
+    assert run.at_ns == 200  # the run began at its first flip
+    _gathered(agg, 500, "ready", "busy", 0)  # a peer's garbage count: read as one flip
+    w = agg.worker(1)
+    assert w is not None
+    assert churn_count(w.state_history[-1]) == 11

@@ -4,7 +4,9 @@ Why a class of tiny methods: each checks `telemetry.listening(NAME)` before buil
 dicts, so with no handler attached an event costs one cached dict lookup; and the telemetry
 engineer's catalog tests can read this file to see exactly when each event fires.
 Per-task data never goes through here one task at a time: it arrives from the workers as
-columnar `TaskBatch`es (see `engine.Engine._on_tasks_frame`).
+columnar `TaskBatch`es (see `engine.Engine._on_tasks_frame`), and busy/ready flips that come
+faster than one per 20 ms leave as one `poolmon.worker.state` event per worker (flips.py):
+every other event goes out through `_send`, which lets the held flips out first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from poolmon.core import catalog as cat
 from poolmon.core.events import TaskBatch
 from poolmon.core.failures import clip_message, clip_traceback
 from poolmon.runtime.pool.errors import safe_str
+from poolmon.runtime.pool.flips import FlipGate, HeldFlip
 from poolmon.runtime.telemetry.helpers import emit_error_event, execute_pool_operation
 
 if TYPE_CHECKING:
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
 
 T = TypeVar("T")
+
+_FLIP_STATES = frozenset({"ready", "busy"})
+"""The states a worker flips between once per task (worker.READY, worker.BUSY)."""
 
 
 class PoolEmitter:
@@ -37,9 +43,27 @@ class PoolEmitter:
         self.meta = {"pool": pool_name}
         self.started_at_ns = started_at_ns
         """The pool's wall-clock start: its instance identity (the endpoint's WELCOME has it)."""
+        self.flips = FlipGate()
+        """Busy/ready flips held back while they come fast (flips.py)."""
 
     def _emit(self, name: str, meas: Mapping[str, int | float], meta: Mapping[str, Any]) -> None:
-        self.tel.emit(name, meas, {"pool": self.name, **meta})
+        self._send(name, meas, {"pool": self.name, **meta})
+
+    def _send(self, name: str, meas: Mapping[str, int | float], meta: Mapping[str, Any]) -> None:
+        """Emit one event, after any held flips (no event may overtake a worker's state)."""
+        if self.flips:
+            self.flush_flips()
+        self.tel.emit(name, meas, meta)
+
+    def flush_flips(self, now_ns: int | None = None) -> None:
+        """Emit every held flip now (the supervisor's tick; before any other event)."""
+        for held in self.flips.take(time.monotonic_ns() if now_ns is None else now_ns):
+            self._state_event(held)
+
+    def _state_event(self, f: HeldFlip) -> None:
+        meta = {**f.meta, "from": f.old, "to": f.new, "reason": f.reason, "op": f.op}
+        meta["ts_ns"] = f.wall_ns  # when it changed: a held flip leaves later
+        self.tel.emit(cat.WORKER_STATE, {"previous_state_ns": f.prev_ns, "flips": f.flips}, meta)
 
     def _worker_meta(self, w: WorkerHandle) -> dict[str, Any]:
         return {"pool": self.name, "worker_id": w.wid, "pid": w.pid}
@@ -97,12 +121,12 @@ class PoolEmitter:
         if self.tel.listening(cat.WORKER_SPAWN):
             meta = {**self._worker_meta(w), "reason": reason}
             meta.update(slot=w.slot_index, restarts=restarts)
-            self.tel.emit(cat.WORKER_SPAWN, {}, meta)
+            self._send(cat.WORKER_SPAWN, {}, meta)
 
     def worker_ready(self, w: WorkerHandle, startup_ns: int) -> None:
         """A worker answered its first frame."""
         if self.tel.listening(cat.WORKER_READY):
-            self.tel.emit(cat.WORKER_READY, {"startup_ns": startup_ns}, self._worker_meta(w))
+            self._send(cat.WORKER_READY, {"startup_ns": startup_ns}, self._worker_meta(w))
 
     def states_on(self) -> bool:
         """Whether anyone listens to worker state changes (skip building their details)."""
@@ -111,18 +135,28 @@ class PoolEmitter:
     def worker_state(
         self, w: WorkerHandle, old: str, new: str, reason: str, prev_ns: int, op: str | None
     ) -> None:
-        """A worker changed state; `op` is the operation a checkout starts, else None."""
-        if self.tel.listening(cat.WORKER_STATE):
-            self.tel.emit(
-                cat.WORKER_STATE,
-                {"previous_state_ns": prev_ns},
-                {**self._worker_meta(w), "from": old, "to": new, "reason": reason, "op": op},
-            )
+        """A worker changed state; `op` is the operation a checkout starts, else None.
+
+        A busy/ready flip may be held and leave later with others of the same worker
+        (flips.py); any other change first lets the held flips out, then goes at once.
+        """
+        if not self.tel.listening(cat.WORKER_STATE):
+            return
+        flip = HeldFlip(old, new, reason, prev_ns, op, time.time_ns(), 1, self._worker_meta(w))
+        if old in _FLIP_STATES and new in _FLIP_STATES:
+            if not self.flips.offer(w.wid, time.monotonic_ns(), flip):
+                return
+        elif self.flips:
+            self.flush_flips()
+        self._state_event(flip)
 
     def worker_exit(self, rec: ExitRecord) -> None:
         """A worker process exited (any reason)."""
+        if self.flips:
+            self.flush_flips()  # its last state first
+        self.flips.forget(rec.worker_id)
         if self.tel.listening(cat.WORKER_EXIT):
-            self.tel.emit(
+            self._send(
                 cat.WORKER_EXIT,
                 {"lifetime_ns": int(rec.lifetime_s * 1e9), "tasks_done": rec.tasks_done},
                 {
@@ -139,7 +173,7 @@ class PoolEmitter:
     def health_check(self, w: WorkerHandle, age_ns: int, missed: int, result: str) -> None:
         """One heartbeat check (duration_ns is the age of the worker's latest heartbeat)."""
         if self.tel.listening(cat.WORKER_HEALTH_CHECK):
-            self.tel.emit(
+            self._send(
                 cat.WORKER_HEALTH_CHECK,
                 {"duration_ns": age_ns, "missed": missed},
                 {**self._worker_meta(w), "result": result},
@@ -151,7 +185,7 @@ class PoolEmitter:
     ) -> None:
         """A task raised in its worker."""
         if self.tel.listening(cat.TASK_EXCEPTION):
-            self.tel.emit(
+            self._send(
                 cat.TASK_EXCEPTION,
                 {"duration_ns": dur_ns},
                 {
@@ -170,7 +204,7 @@ class PoolEmitter:
     ) -> None:
         """A task ran past its timeout and its worker is being killed."""
         if self.tel.listening(cat.TASK_TIMEOUT):
-            self.tel.emit(
+            self._send(
                 cat.TASK_TIMEOUT,
                 {"duration_ns": dur_ns, "timeout_ns": lim_ns},
                 {**self._worker_meta(w), "task_id": task_id, "op": op},
@@ -179,10 +213,14 @@ class PoolEmitter:
     def tasks(self, batch: TaskBatch) -> None:
         """Hand a batch of finished tasks to batch handlers."""
         if len(batch):
+            if self.flips:
+                self.flush_flips()
             self.tel.emit_tasks(batch, self.meta)
 
     def worker_events(self, w: WorkerHandle, events: Any) -> None:
         """Re-emit user events recorded inside a worker's tasks."""
+        if self.flips:
+            self.flush_flips()
         self.tel.emit_from_worker(w.wid, w.pid, events, self.meta)
 
     # --- queue, sessions, errors, recovery
@@ -215,6 +253,8 @@ class PoolEmitter:
     ) -> None:
         """Something an operator should see (every catalog key filled, traceback if any)."""
         if self.tel.listening(cat.ERROR):
+            if self.flips:
+                self.flush_flips()
             emit_error_event(
                 category,
                 severity,
@@ -228,6 +268,8 @@ class PoolEmitter:
 
     def operation(self, name: str, fn: Callable[[], T]) -> T:
         """Run a control operation (resize, shutdown, recycle) as a timed telemetry span."""
+        if self.flips:
+            self.flush_flips()
         return execute_pool_operation(name, fn, pool=self.name, telemetry=self.tel)
 
     def recovery(self, action: str, result: str, duration_ns: int, wid: int | None = None) -> None:

@@ -34,7 +34,8 @@ medians over the repetitions of the per-run p50s (or per-run means for CPU and s
 The pools above run without the monitor endpoint. One more, `w1mon_*`, is one worker as a
 user gets it by default (endpoint on, its history and alerting fed, no monitor attached):
 `w1_rtt_p50_monitor_on_vs_off_{placement}` is what the monitoring costs a caller who waits
-for each task (two worker-state events a task, ingested by the endpoint's own aggregator).
+for each task (a task row each, and busy/ready flips, gathered per 20 ms into one worker-state
+event: runtime.pool.flips).
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from typing import Any
 
 from poolmon.bench import placement as pl
+from poolmon.bench import rtt_figures as figs
 from poolmon.bench.common import machine, median, round_robin
 from poolmon.bench.minimal_executor import rtt_minimal
 from poolmon.bench.placement import CrossCount, Trips, placed
@@ -259,9 +260,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "rtt_poolmon_p99_us": median([t.p99_us for t in trips["pool"]["free"]]),
         "rtt_process_pool_executor_p50_us": median([p50 for p50, _ in ppe]),
         "rtt_process_pool_executor_p99_us": median([p99 for _, p99 in ppe]),
-        **pl.floor_figures({w: trips[f"floor_{w}"] for w in pl.WAITS}),
-        **pl.trip_figures("rtt_poolmon", trips["pool"]),
-        **pl.best_of_waits("rtt_minimal_python", {w: trips[f"minimal_{w}"] for w in pl.WAITS}),
+        **figs.floor_figures({w: trips[f"floor_{w}"] for w in pl.WAITS}),
+        **figs.trip_figures("rtt_poolmon", trips["pool"]),
+        **figs.best_of_waits("rtt_minimal_python", {w: trips[f"minimal_{w}"] for w in pl.WAITS}),
         "burn_poolmon_per_s": median(runs["burn_poolmon"]),
         "burn_poolmon_best_per_s": max(runs["burn_poolmon"]),
         "burn_mp_pool_apply_async_per_s": median(runs["burn_mp_apply_async"]),
@@ -280,9 +281,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         / figures["rtt_process_pool_executor_p50_us"],
         "rtt_p99_vs_process_pool_executor": figures["rtt_poolmon_p99_us"]
         / figures["rtt_process_pool_executor_p99_us"],
-        **pl.floor_ratios("rtt_poolmon", figures, "rtt"),
-        **pl.floor_ratios("rtt_minimal_python", figures, "rtt_minimal_python"),
-        **pl.minimal_ratios("rtt_poolmon", figures, "rtt"),
+        **figs.floor_ratios("rtt_poolmon", figures, "rtt"),
+        **figs.floor_ratios("rtt_minimal_python", figures, "rtt_minimal_python"),
+        **figs.minimal_ratios("rtt_poolmon", figures, "rtt"),
         "burn_vs_ideal": figures["burn_poolmon_per_s"] / figures["burn_ideal_per_s"],
         "burn_mp_pool_apply_async_vs_ideal": figures["burn_mp_pool_apply_async_per_s"]
         / figures["burn_ideal_per_s"],

@@ -55,14 +55,11 @@ from poolmon.bench.placement import (
     WAITS,
     CrossCount,
     Trips,
-    best_of_waits,
-    floor_figures,
-    floor_ratios,
     machine_idle,
-    minimal_ratios,
     placed,
     rtt_floor,
 )
+from poolmon.bench.rtt_figures import best_of_waits, floor_figures, floor_ratios, minimal_ratios
 from poolmon.bench.tasks import stamp
 from poolmon.runtime.pool import Pool
 from poolmon.runtime.telemetry import Telemetry

@@ -15,13 +15,12 @@ from poolmon.bench.placement import (
     PLACEMENTS,
     WAITS,
     Trips,
-    best_of_waits,
     cpus_of,
-    floor_figures,
     rtt_floor,
     sched_getcpu,
     waiting_recv,
 )
+from poolmon.bench.rtt_figures import best_of_waits, floor_figures
 
 TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 

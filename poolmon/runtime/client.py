@@ -122,6 +122,10 @@ class MonitorClient:
         self._pending: deque[Frame] = deque()
         self._replies: dict[int, Reply] = {}
         self._read_lock = threading.Lock()
+        # Reads go into one kept buffer (the decoder copies each frame's bytes out of it): a
+        # fresh `recv(256 KiB)` object per read is mapped and unmapped by glibc whenever the
+        # mmap threshold is below its size, as the app pins it (runtime.heaptrim).
+        self._read_buf = memoryview(bytearray(_READ_SIZE))
         self._send_lock = threading.Lock()
         self._cond = threading.Condition()
         self._next_id = 1
@@ -321,26 +325,27 @@ class MonitorClient:
             raise ConnectionFailed(self._closed_reason or f"not connected to {self.path}")
         try:
             sock.settimeout(timeout_s)
-            data = sock.recv(_READ_SIZE)
+            n = sock.recv_into(self._read_buf)
         except (TimeoutError, BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             self._lost(f"socket error: {exc}")
-        if not data:
+        if not n:
             self._lost("the pool closed the connection")
+        data = self._read_buf[:n]
         try:
             frames = self._frames_of(data)
         except FrameError as exc:
             if self.welcome is None:
                 self._lost(
-                    f"not a poolmon endpoint: what it sent first ({data[:24]!r}) is not a "
+                    f"not a poolmon endpoint: what it sent first ({bytes(data[:24])!r}) is not a "
                     f"poolmon frame ({exc}); is this another program's socket?"
                 )
             self._lost(f"invalid data from the pool: {exc}")
         for frame in frames:
             self._dispatch(frame)
 
-    def _frames_of(self, data: bytes) -> list[Frame]:
+    def _frames_of(self, data: bytes | memoryview) -> list[Frame]:
         """The frames received bytes complete (`RawMonitorClient` keeps BATCH bodies undecoded)."""
         return self._decoder.feed(data)
 

@@ -29,7 +29,7 @@ class RawMonitorClient(MonitorClient):
     def __init__(self, *args: Any, packed_rollups: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, packed_rollups=packed_rollups, **kwargs)
 
-    def _frames_of(self, data: bytes) -> list[Frame]:
+    def _frames_of(self, data: bytes | memoryview) -> list[Frame]:
         frames: list[Frame] = []
         for body in self._decoder.bodies(data):
             batch = batch_from_body(body)

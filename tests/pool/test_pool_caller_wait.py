@@ -112,10 +112,27 @@ def test_a_worker_that_stops_answering_ends_the_wait_at_the_callers_timeout(
     calls = count_blocking_waits(pool, monkeypatch)
     fut = pool.submit(sleepy, 0.5)
     with pytest.raises(cf.TimeoutError):
-        fut.result(timeout=0.02)
+        fut.result(timeout=0.1)
     assert calls, "the wait did not block in a read"
     assert fut.result(30) == 0.5  # the answer still arrives, through the IO thread
     assert pool.submit(ident, 7).result(30) == 7
+
+
+def test_a_short_timeout_is_waited_for_in_poll_which_keeps_to_it(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blocking read's time limit is counted in timer ticks (up to 8 ms on a 250 Hz
+    kernel): a caller asking for less than `BLOCKING_WAIT_MIN_TIMEOUT_S` is not made to wait
+    for one."""
+    pool = make_pool(1)
+    warm(pool)
+    calls = count_blocking_waits(pool, monkeypatch)
+    fut = pool.submit(sleepy, 0.3)
+    for _ in range(5):
+        with pytest.raises(cf.TimeoutError):
+            fut.result(timeout=0.002)
+    assert calls == []
+    assert fut.result(30) == 0.3
 
 
 def test_a_worker_dying_while_the_caller_blocks_on_it_fails_only_its_task(

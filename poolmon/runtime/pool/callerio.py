@@ -30,7 +30,9 @@ blocking only for that read, and the read is
 bounded by what is left of `DRIVE_NS` (`SO_RCVTIMEO`, which the kernel counts in timer ticks:
 up to two ticks longer, 8 ms on a 250 Hz kernel). Only while the worker's recent tasks took
 under `BLOCKING_WAIT_TASK_NS`: an answer then comes well within the bound, and a caller waiting
-for a long task polls, holding the IO lock no longer than `DRIVE_NS`.
+for a long task polls, holding the IO lock no longer than `DRIVE_NS`. And only for a caller
+with no timeout or one of at least `BLOCKING_WAIT_MIN_TIMEOUT_S`: `result(timeout=0.001)`
+must not take a timer tick.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ DRIVE_NS: Final = 2_000_000
 """How long a waiting caller polls the workers itself before it falls back to the Condition."""
 BLOCKING_WAIT_TASK_NS: Final = 500_000
 """A worker whose recent tasks took less (its EWMA) is waited on in a blocking `recv`."""
+BLOCKING_WAIT_MIN_TIMEOUT_S: Final = 0.05
+"""A caller's timeout below this is waited for in `poll`, which keeps to the microsecond."""
 LOCK_WAIT_S: Final = 0.001
 """How long a waiting caller waits for the IO lock (the IO thread ending a round) before it
 falls back to the Condition: the hand-over through the IO thread costs two more wake-ups."""
@@ -148,7 +152,7 @@ class CallerIO(Dispatcher):
         """
         limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
         end = time.monotonic_ns() + limit
-        if fut._state is RUNNING:
+        if fut._state is RUNNING and (timeout is None or timeout >= BLOCKING_WAIT_MIN_TIMEOUT_S):
             sole = self.sole_busy()
             if sole is not None and 0 <= sole.task_ns < BLOCKING_WAIT_TASK_NS:
                 sent = sole.busy_mark_ns  # when its task was sent (its busy period began)

@@ -3,12 +3,14 @@
 The aggregator holds a worker's CPU and the endpoint's drop counter as their latest values, but
 rules ask for "CPU over 5 minutes" and "drops in the last 5 minutes". The engine therefore
 samples them itself, once per tick (every few seconds for CPU), for up to an hour, in fixed
-memory: a sample-by-worker matrix for CPU, a short list of counter readings for drops.
+memory: a sample-by-worker matrix for CPU, a pair of arrays of counter readings for drops.
+Fixed from the start, not filled as the hour passes: a list of per-second tuples grew the pool's
+heap by 0.4 MiB an hour for its first hour, which a memory benchmark fitted after a 20-minute
+warm-up read as a third of the pool's growth (docs/BENCHMARKS.md, memory).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -85,12 +87,71 @@ class WorkerSamples:
         return {w: float(sums[c] / n[c]) for w, c in self.cols.items() if n[c]}
 
 
+class CounterSamples:
+    """A cumulative counter read at most once a second for up to `horizon_s`, in fixed memory.
+
+    Two arrays allocated once (times, values) hold the readings in time order between `_lo`
+    and `_hi`; when `_hi` reaches the end, the live part moves back to the front (about once
+    per horizon). One reading at or before `now - horizon_s` is kept, so a window as long as
+    the horizon still has its starting value.
+    """
+
+    def __init__(self, horizon_s: int = HORIZON_S) -> None:
+        self.horizon_s = horizon_s
+        cap = 2 * (horizon_s + 2)
+        self._t = np.zeros(cap, dtype=np.int64)
+        self._v = np.zeros(cap, dtype=np.float64)
+        self._lo = 0
+        self._hi = 0
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    @property
+    def latest_s(self) -> int | None:
+        """The time of the newest reading, None before the first."""
+        return int(self._t[self._hi - 1]) if self._hi > self._lo else None
+
+    def drop_after(self, now_s: int) -> None:
+        """Forget readings later than `now_s` (the wall clock went back)."""
+        lo = self._lo
+        self._hi = lo + int(np.searchsorted(self._t[lo : self._hi], now_s, side="right"))
+
+    def add(self, now_s: int, value: float) -> None:
+        """Append a reading, later than every one held, and let the horizon's oldest go."""
+        if self._hi == len(self._t):
+            n = self._hi - self._lo
+            self._t[:n] = self._t[self._lo : self._hi]
+            self._v[:n] = self._v[self._lo : self._hi]
+            self._lo, self._hi = 0, n
+        self._t[self._hi] = now_s
+        self._v[self._hi] = value
+        self._hi += 1
+        times = self._t[self._lo : self._hi]
+        first_kept = int(np.searchsorted(times, now_s - self.horizon_s, side="right")) - 1
+        if first_kept > 0:
+            self._lo += first_kept
+
+    def increase(self, now_s: int, window_s: int) -> float:
+        """How much the counter rose over the window ending at `now_s` (0.0 with no readings).
+
+        The newest value minus the window's starting one: the last reading at or before
+        `now_s - window_s`, or the oldest when none is that old.
+        """
+        lo, hi = self._lo, self._hi
+        if hi == lo:
+            return 0.0
+        k = int(np.searchsorted(self._t[lo:hi], now_s - window_s, side="right")) - 1
+        return float(self._v[hi - 1] - self._v[lo + max(k, 0)])
+
+
 class MetricMemory:
     """Samples of latest-only figures, kept across ticks for the longest window (engine-owned)."""
 
     def __init__(self) -> None:
         self.cpu = WorkerSamples()
-        self.drops: deque[tuple[int, float]] = deque()
+        self.drops = CounterSamples()
+        """The drop counter's readings, resets folded in (`sample_drops`)."""
         self._drops_cum = 0.0
         self._drops_last: float | None = None
 
@@ -107,14 +168,12 @@ class MetricMemory:
 
     def sample_drops(self, now_s: int, total: float) -> None:
         """Record the drop counter, folding resets (a restarted pool starts again at 0)."""
-        while self.drops and self.drops[-1][0] > now_s:
-            self.drops.pop()  # the wall clock went back
-        if self.drops and self.drops[-1][0] == now_s:
+        drops = self.drops
+        drops.drop_after(now_s)  # the wall clock went back
+        if drops.latest_s == now_s:
             return
         last = self._drops_last
         if last is not None:
             self._drops_cum += total - last if total >= last else total
         self._drops_last = total
-        self.drops.append((now_s, self._drops_cum))
-        while len(self.drops) > 1 and self.drops[1][0] <= now_s - HORIZON_S:
-            self.drops.popleft()
+        drops.add(now_s, self._drops_cum)

@@ -205,12 +205,7 @@ def _drops(r: MetricReader, metric: str, w: int, by: str | None) -> Values:
         return Values.scalar(None)
     mem = r.memory
     mem.sample_drops(r.now_s, float(agg.pool_dropped + agg.transport_dropped))
-    start = mem.drops[0][1]
-    for t, cum in mem.drops:
-        if t > r.now_s - w:
-            break
-        start = cum
-    return Values.scalar(mem.drops[-1][1] - start)
+    return Values.scalar(mem.drops.increase(r.now_s, w))
 
 
 READERS: Final[dict[str, Reader]] = {

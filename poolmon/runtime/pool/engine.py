@@ -254,7 +254,9 @@ class Engine(CallerIO, Lifecycle, Supervisor):
         if exc is not None:
             self.counters.failed += 1
             if w.timed:  # its row's error type, should the worker die before reporting it
-                w.answer_errors.append((fut._seq, type(exc).__qualname__))
+                # interned: a builtin type's __qualname__ is a new string on every read, and
+                # up to 4,096 of these are kept per worker
+                w.answer_errors.append((fut._seq, sys.intern(type(exc).__qualname__)))
             dur = frame[3] if len(frame) > 3 else 0
             self.em.task_exception(w, fut._seq, self.op_of(fut), exc, tb, dur)
         finish(fut, value, exc)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pool_test_tasks as t
 import pytest
+from pool_test_helpers import wait_for
 
 from poolmon import Pool
 from poolmon.bench.tasks import ident
@@ -92,12 +93,8 @@ def test_no_event_about_a_worker_overtakes_its_held_state(
         for i in range(200):  # fast flips: held
             assert pool.submit(ident, i).result(30) == i
         victim = pool.submit(t.sleep_pid, 30)
-        (w,) = pool.stats().workers
-        cap.wait_for(
-            cat.WORKER_STATE,
-            lambda e: e.metadata.get("to") == "busy" and e.metadata.get("op") is not None,
-            timeout=10,
-        )
+        # running on the worker (not merely sent): the earlier tasks' busy events say nothing
+        w = wait_for(lambda: next((x for x in pool.stats().workers if x.current_op), None))
         os.kill(w.pid, signal.SIGKILL)
         with pytest.raises(WorkerCrashed):
             victim.result(30)

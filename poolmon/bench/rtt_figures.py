@@ -35,10 +35,7 @@ def best_of_waits(
     """
     out: dict[str, float] = {}
     for wait, by_placement in runs.items():
-        for placement, trips in by_placement.items():
-            stem = f"{prefix}_{FIGURE_NAME[placement]}"
-            out[f"{stem}_{wait}{p50}"] = _median([t.p50_us for t in trips])
-            out[f"{stem}_{wait}_crossed"] = _median([t.crossed for t in trips])
+        out.update(trip_figures(prefix, by_placement, p50, wait))
     for placement in {p for by_placement in runs.values() for p in by_placement}:
         stem = f"{prefix}_{FIGURE_NAME[placement]}"
         waits = [w for w in runs if f"{stem}_{w}{p50}" in out]
@@ -53,12 +50,15 @@ def _nan_last(value: float) -> float:
 
 
 def trip_figures(
-    prefix: str, runs: dict[str, list[Trips]], p50: str = "_p50_us"
+    prefix: str, runs: dict[str, list[Trips]], p50: str = "_p50_us", wait: str = ""
 ) -> dict[str, float]:
-    """`{prefix}_{placement}{p50}` and `{prefix}_{placement}_crossed`: medians over repetitions."""
+    """`{prefix}_{placement}{p50}` and `{prefix}_{placement}_crossed`: medians over repetitions.
+
+    With `wait`, its name follows the placement's (`..._{placement}_{wait}{p50}`).
+    """
     out: dict[str, float] = {}
     for placement, trips in runs.items():
-        name = f"{prefix}_{FIGURE_NAME[placement]}"
+        name = f"{prefix}_{FIGURE_NAME[placement]}" + (f"_{wait}" if wait else "")
         out[name + p50] = _median([t.p50_us for t in trips])
         out[name + "_crossed"] = _median([t.crossed for t in trips])
     return out

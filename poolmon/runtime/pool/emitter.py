@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from poolmon.core import catalog as cat
 from poolmon.core.events import TaskBatch
 from poolmon.core.failures import clip_message, clip_traceback
+from poolmon.core.workers import CHURN_STATES
 from poolmon.runtime.pool.errors import safe_str
 from poolmon.runtime.pool.flips import FlipGate, HeldFlip
 from poolmon.runtime.telemetry.helpers import emit_error_event, execute_pool_operation
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
     from poolmon.runtime.telemetry import Telemetry
 
 T = TypeVar("T")
-
-_FLIP_STATES = frozenset({"ready", "busy"})
-"""The states a worker flips between once per task (worker.READY, worker.BUSY)."""
 
 
 class PoolEmitter:
@@ -51,12 +49,13 @@ class PoolEmitter:
 
     def _send(self, name: str, meas: Mapping[str, int | float], meta: Mapping[str, Any]) -> None:
         """Emit one event, after any held flips (no event may overtake a worker's state)."""
-        if self.flips:
-            self.flush_flips()
+        self.flush_flips()
         self.tel.emit(name, meas, meta)
 
     def flush_flips(self, now_ns: int | None = None) -> None:
         """Emit every held flip now (the supervisor's tick; before any other event)."""
+        if not self.flips:
+            return  # the usual case, without the gate's lock
         for held in self.flips.take(time.monotonic_ns() if now_ns is None else now_ns):
             self._state_event(held)
 
@@ -143,17 +142,16 @@ class PoolEmitter:
         if not self.tel.listening(cat.WORKER_STATE):
             return
         flip = HeldFlip(old, new, reason, prev_ns, op, time.time_ns(), 1, self._worker_meta(w))
-        if old in _FLIP_STATES and new in _FLIP_STATES:
+        if old in CHURN_STATES and new in CHURN_STATES:
             if not self.flips.offer(w.wid, time.monotonic_ns(), flip):
                 return
-        elif self.flips:
+        else:
             self.flush_flips()
         self._state_event(flip)
 
     def worker_exit(self, rec: ExitRecord) -> None:
         """A worker process exited (any reason)."""
-        if self.flips:
-            self.flush_flips()  # its last state first
+        self.flush_flips()  # its last state first
         self.flips.forget(rec.worker_id)
         if self.tel.listening(cat.WORKER_EXIT):
             self._send(
@@ -213,14 +211,12 @@ class PoolEmitter:
     def tasks(self, batch: TaskBatch) -> None:
         """Hand a batch of finished tasks to batch handlers."""
         if len(batch):
-            if self.flips:
-                self.flush_flips()
+            self.flush_flips()
             self.tel.emit_tasks(batch, self.meta)
 
     def worker_events(self, w: WorkerHandle, events: Any) -> None:
         """Re-emit user events recorded inside a worker's tasks."""
-        if self.flips:
-            self.flush_flips()
+        self.flush_flips()
         self.tel.emit_from_worker(w.wid, w.pid, events, self.meta)
 
     # --- queue, sessions, errors, recovery
@@ -253,8 +249,7 @@ class PoolEmitter:
     ) -> None:
         """Something an operator should see (every catalog key filled, traceback if any)."""
         if self.tel.listening(cat.ERROR):
-            if self.flips:
-                self.flush_flips()
+            self.flush_flips()
             emit_error_event(
                 category,
                 severity,
@@ -268,8 +263,7 @@ class PoolEmitter:
 
     def operation(self, name: str, fn: Callable[[], T]) -> T:
         """Run a control operation (resize, shutdown, recycle) as a timed telemetry span."""
-        if self.flips:
-            self.flush_flips()
+        self.flush_flips()
         return execute_pool_operation(name, fn, pool=self.name, telemetry=self.tel)
 
     def recovery(self, action: str, result: str, duration_ns: int, wid: int | None = None) -> None:

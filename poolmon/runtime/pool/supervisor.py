@@ -39,8 +39,7 @@ class Supervisor(EngineBase):
     def tick(self, now: int) -> None:
         """Run whatever periodic duty is due."""
         self.next_tick_ns = now + TICK_NS
-        if self.em.flips:
-            self.em.flush_flips(now)  # busy/ready flips held since the last tick (flips.py)
+        self.em.flush_flips(now)  # busy/ready flips held since the last tick (flips.py)
         tasks_on = self.em.tel.wants_tasks
         if tasks_on is not self.tasks_on:
             self.set_tasks_on(tasks_on)

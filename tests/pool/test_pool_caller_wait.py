@@ -1,17 +1,20 @@
-"""A caller waiting for the one busy worker may sleep in a bounded blocking `recv` on its socket.
+"""A caller waiting for the one busy worker may sleep in a bounded blocking `recv` on its
+socket, or spin on its result ring first.
 
-callerio.wait_on_worker: when exactly one worker has tasks in flight and its recent tasks were
-short, `result()` waits the way the pool's `WaitChoice` picks, `poll` or a blocking `recv` on
-that worker's socket (the early write-space wake-up that brings; module doc), and reports the
-round trip back. The socket is the one the IO thread reads without blocking, so it must be
-non-blocking again whatever ends a `recv` wait: an answer, the caller's timeout, a worker that
-stops answering or dies (those tests make the choice always `recv`). A long task is waited for
-in `poll`.
+callerio.wait_on_worker / spin_on_worker: when exactly one worker has tasks in flight and its
+recent tasks were short, `result()` waits the way the pool's `WaitChoice` picks, `poll`, a
+blocking `recv` on that worker's socket (the early write-space wake-up that brings; module
+doc) or a bounded spin, and reports the round trip back. The socket is the one the IO thread
+reads without blocking, so it must be non-blocking again whatever ends a `recv` wait: an
+answer, the caller's timeout, a worker that stops answering or dies (those tests make the
+choice always `recv`). A spin that runs out sleeps the faster blocking way. A long task is
+waited for in `poll`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +40,7 @@ def count_blocking_waits(
     """
     eng: Any = pool._eng  # type: ignore[attr-defined]
     if always:
-        monkeypatch.setattr(eng.wait_choice, "pick", lambda: "recv")
+        monkeypatch.setattr(eng.wait_choice, "pick", lambda ways: "recv")
     calls: list[int] = []
     real = eng.wait_on_worker
 
@@ -151,3 +154,109 @@ def test_a_worker_dying_while_the_caller_blocks_on_it_fails_only_its_task(
         pool.submit(t.exit_after, 0.05, 9).result(30)
     assert calls
     assert pool.submit(ident, 5).result(30) == 5  # its replacement answers
+
+
+def count_ways(pool: Pool, monkeypatch: pytest.MonkeyPatch, force: str | None) -> dict[str, Any]:
+    """Record each wait's offered ways, each spin's outcome and each blocking wait after it.
+
+    `force`: the way every eligible wait takes (else the pool's choice stands).
+    """
+    eng: Any = pool._eng  # type: ignore[attr-defined]
+    seen: dict[str, Any] = {"offered": [], "spins": [], "slept": []}
+    real_pick, real_spin, real_sleep = eng.wait_choice.pick, eng.spin_on_worker, eng.sleep_on
+
+    def pick(ways: Any = None) -> Any:
+        seen["offered"].append(ways)
+        return real_pick(ways) if force is None else force
+
+    def spin(fut: Any, w: Any, until: int) -> None:
+        real_spin(fut, w, until)
+        seen["spins"].append(fut.done())
+        assert w.sock.gettimeout() == 0.0
+
+    def sleep(way: str, fut: Any, w: Any, end: int) -> None:
+        seen["slept"].append(way)
+        real_sleep(way, fut, w, end)
+
+    monkeypatch.setattr(eng.wait_choice, "pick", pick)
+    monkeypatch.setattr(eng, "spin_on_worker", spin)
+    monkeypatch.setattr(eng, "sleep_on", sleep)
+    return seen
+
+
+def test_short_tasks_may_be_waited_for_spinning_on_the_result_ring(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)  # 0.2 ms tasks count as short
+    warm(pool, monkeypatch)
+    seen = count_ways(pool, monkeypatch, "spin")
+    for i in range(30):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+        assert pool.submit(ident, i).result(30) == i
+    assert True in seen["spins"], "no answer came while the caller spun"
+    assert list(pool.map(ident, range(500), chunksize=7)) == list(range(500))
+
+
+def test_a_spin_that_runs_out_sleeps_the_faster_blocking_way(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
+    warm(pool, monkeypatch)
+    choice = pool._eng.wait_choice  # type: ignore[attr-defined]
+    choice.median_ns.update(poll=50_000.0, recv=40_000.0)
+    seen = count_ways(pool, monkeypatch, "spin")
+    assert pool.submit(sleepy, 0.05).result(30) == 0.05  # longer than any spin: 2 ms at most
+    assert seen["spins"]
+    assert seen["spins"][0] is False
+    assert seen["slept"]
+    assert seen["slept"][0] == "recv"
+
+
+def test_tasks_over_the_spin_threshold_are_never_spun_for(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    warm(pool, monkeypatch)
+    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 1)  # every task is longer than that
+    seen = count_ways(pool, monkeypatch, None)
+    for _ in range(100):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+    assert seen["offered"], "no wait was chosen at all"
+    assert all(ways == ("poll", "recv") for ways in seen["offered"])
+    assert seen["spins"] == []
+
+
+def test_a_worker_dying_while_the_caller_spins_fails_only_its_task(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_pool(1)
+    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
+    warm(pool, monkeypatch)
+    seen = count_ways(pool, monkeypatch, "spin")
+    with pytest.raises(WorkerCrashed):
+        pool.submit(t.exit_after, 0.001, 9).result(30)
+    assert seen["spins"]
+    assert pool.submit(ident, 5).result(30) == 5  # its replacement answers
+
+
+def test_the_reads_time_limit_is_set_again_only_when_what_is_left_falls_under_half(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`setsockopt` costs a microsecond a wait; the kernel rounds the limit to ticks anyway."""
+    pool = make_pool(1)
+    warm(pool, monkeypatch)
+    calls = count_blocking_waits(pool, monkeypatch)
+    (w,) = pool._eng.workers.values()  # type: ignore[attr-defined]
+    drive_us = callerio.DRIVE_NS // 1000
+    w.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, callerio._timeval(drive_us + 1))
+    w.rcvtimeo_us = drive_us + 1  # what each wait has left (~DRIVE_NS) is within: kept
+    for _ in range(20):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+    assert calls, "no blocking read was made"
+    assert w.rcvtimeo_us == drive_us + 1
+    w.rcvtimeo_us = 4 * drive_us  # more than twice what a wait has left: set again
+    for _ in range(20):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+    assert 0 < w.rcvtimeo_us <= drive_us

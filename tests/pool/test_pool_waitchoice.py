@@ -1,11 +1,11 @@
-"""WaitChoice (poolmon/runtime/pool/waitchoice.py): both ways measured, the faster used, the
-other still tried, and its running medians ignore how long an outlier was."""
+"""WaitChoice (poolmon/runtime/pool/waitchoice.py): every way measured, the fastest of those
+possible used, the others still tried, and its running medians ignore how long an outlier was."""
 
 from __future__ import annotations
 
 import random
 
-from poolmon.runtime.pool.waitchoice import EXPLORE_EVERY, STEP, WaitChoice
+from poolmon.runtime.pool.waitchoice import BLOCKING, CALLER, EXPLORE_EVERY, STEP, WaitChoice
 
 
 def picks(choice: WaitChoice, n: int) -> list[str]:
@@ -53,3 +53,36 @@ def test_the_running_median_settles_near_the_true_median_of_a_skewed_stream() ->
     # 200 seeds: within 4 % at the median seed, 17 % at the 99th percentile
     assert abs(choice.median_ns["poll"] / true_median - 1) < 0.2
     assert mean > true_median * 1.05  # the mean would have been another figure
+
+
+def test_a_callers_three_ways_each_measured_then_the_fastest_and_the_others_explored_in_turn() -> (
+    None
+):
+    choice = WaitChoice(CALLER)
+    for way, ns in (("poll", 40_000), ("recv", 30_000), ("spin", 20_000)):
+        assert choice.pick() == way  # unmeasured ways first, in order
+        choice.note(way, ns)
+    made = picks(choice, 20 * EXPLORE_EVERY)
+    assert made.count("poll") == 10
+    assert made.count("recv") == 10
+    assert made.count("spin") == 20 * EXPLORE_EVERY - 20
+
+
+def test_a_wait_that_cannot_spin_picks_among_the_blocking_ways_only() -> None:
+    choice = WaitChoice(CALLER)
+    choice.note("poll", 40_000)
+    choice.note("recv", 30_000)
+    choice.note("spin", 10_000)  # fastest, but not possible for these waits (a longer task)
+    made = [choice.pick(BLOCKING) for _ in range(10 * EXPLORE_EVERY)]
+    assert "spin" not in made
+    assert made.count("poll") == 10  # the exploration stays among the possible ways
+    assert choice.fastest(BLOCKING) == "recv"
+    assert choice.fastest() == "spin"
+
+
+def test_fastest_of_unmeasured_ways_is_the_first() -> None:
+    choice = WaitChoice(CALLER)
+    assert choice.fastest() == "poll"
+    assert choice.fastest(("recv", "spin")) == "recv"
+    choice.note("spin", 50_000)
+    assert choice.fastest(("recv", "spin")) == "spin"  # measured beats unmeasured

@@ -20,19 +20,24 @@ collected by the IO thread's next tick, at most 20 ms later, instead of at once.
 
 How the waiting caller sleeps matters too. When the one worker with work in flight has its
 task, the caller may block in `recv` on that worker's socket (`wait_on_worker`) rather than
-in `poll`. A thread blocked in `recv` is also woken when the worker reads the task it was
-sent (the kernel's write-space wake-up is not keyed by what the sleeper waits for): on a VM
-whose idle CPUs halt at once, that early wake-up brings the caller's CPU out of its halt
-while the worker runs the task, and the round trip across CPUs measured 47 µs instead of 72
-(docs/BENCHMARKS.md "Round trip: how the caller sleeps"); elsewhere it can cost instead, so
-the pool measures both ways and uses the faster (waitchoice). The socket is switched to
-blocking only for that read, and the read is
-bounded by what is left of `DRIVE_NS` (`SO_RCVTIMEO`, which the kernel counts in timer ticks:
-up to two ticks longer, 8 ms on a 250 Hz kernel). Only while the worker's recent tasks took
-under `BLOCKING_WAIT_TASK_NS`: an answer then comes well within the bound, and a caller waiting
-for a long task polls, holding the IO lock no longer than `DRIVE_NS`. And only for a caller
-with no timeout or one of at least `BLOCKING_WAIT_MIN_TIMEOUT_S`: `result(timeout=0.001)`
-must not take a timer tick.
+in `poll`, or, for tasks under `SPIN_TASK_NS`, first spin on the worker's result ring
+(`spin_on_worker`). A thread blocked in `recv` is also woken when the worker reads the task
+it was sent (the kernel's write-space wake-up is not keyed by what the sleeper waits for): on
+a VM whose idle CPUs halt at once, that early wake-up brings the caller's CPU out of its halt
+while the worker runs the task, and the round trip across CPUs measured 47 µs instead of 72;
+a spinning caller does not halt at all (docs/BENCHMARKS.md "Round trip: how the caller
+sleeps"). Elsewhere either can cost instead, so the pool measures the ways and uses the
+fastest (waitchoice). The spin reads a word of shared memory, the ring's commit count, and
+touches the socket only when the worker has committed bytes; it ends at twice the worker's
+recent time per task or `SPIN_MAX_NS`, whichever comes first, and the caller then sleeps the
+faster blocking way. The socket is switched to blocking only for a `recv` wait, and the read
+is bounded by what is left of `DRIVE_NS` (`SO_RCVTIMEO`, which the kernel counts in timer
+ticks: up to two ticks longer, 8 ms on a 250 Hz kernel; the limit is set again only when what
+is left falls under half of it). Only while the worker's recent tasks took under
+`BLOCKING_WAIT_TASK_NS`: an answer then comes well within the bound, and a caller waiting for a
+long task polls, holding the IO lock no longer than `DRIVE_NS`. And only for a caller with no
+timeout or one of at least `BLOCKING_WAIT_MIN_TIMEOUT_S`: `result(timeout=0.001)` must not
+take a timer tick.
 """
 
 from __future__ import annotations
@@ -48,7 +53,8 @@ from typing import Any, Final
 
 from poolmon.runtime.pool.dispatch import Dispatcher
 from poolmon.runtime.pool.future import PENDING, RUNNING, PoolFuture
-from poolmon.runtime.pool.waitchoice import WaitChoice
+from poolmon.runtime.pool.ring import SLOT_COMMIT
+from poolmon.runtime.pool.waitchoice import BLOCKING, CALLER, WaitChoice
 from poolmon.runtime.pool.worker import WorkerHandle
 
 DRIVE_NS: Final = 2_000_000
@@ -57,6 +63,10 @@ BLOCKING_WAIT_TASK_NS: Final = 500_000
 """A worker whose recent tasks took less (its EWMA) is waited on in a blocking `recv`."""
 BLOCKING_WAIT_MIN_TIMEOUT_S: Final = 0.05
 """A caller's timeout below this is waited for in `poll`, which keeps to the microsecond."""
+SPIN_TASK_NS: Final = 100_000
+"""A worker whose recent tasks took less (its EWMA) may be waited for spinning first."""
+SPIN_MAX_NS: Final = 100_000
+"""The longest a caller spins before it sleeps (the spin also ends at twice the EWMA)."""
 LOCK_WAIT_S: Final = 0.001
 """How long a waiting caller waits for the IO lock (the IO thread ending a round) before it
 falls back to the Condition: the hand-over through the IO thread costs two more wake-ups."""
@@ -72,7 +82,7 @@ class CallerIO(Dispatcher):
         """None where the selector is not epoll: sockets are then never hidden."""
         self.disarmed: set[int] = set()
         """Worker sockets hidden from the IO thread's epoll now."""
-        self.wait_choice = WaitChoice()
+        self.wait_choice = WaitChoice(CALLER)
         """How a caller waiting for the one busy worker sleeps (`poll_until`)."""
 
     def handle(self, events: Sequence[tuple[selectors.SelectorKey, int]]) -> None:
@@ -156,15 +166,48 @@ class CallerIO(Dispatcher):
             sole = self.sole_busy()
             if sole is not None and 0 <= sole.task_ns < BLOCKING_WAIT_TASK_NS:
                 sent = sole.busy_mark_ns  # when its task was sent (its busy period began)
-                way = self.wait_choice.pick()
-                if way == "recv":
-                    self.wait_on_worker(fut, sole, end)
+                choice = self.wait_choice
+                short = sole.task_ns < SPIN_TASK_NS
+                way = choice.pick(CALLER if short else BLOCKING)
+                if way == "spin":
+                    spun = time.monotonic_ns() + SPIN_MAX_NS
+                    until = min(end, spun, sent + 2 * int(sole.task_ns))
+                    self.spin_on_worker(fut, sole, until)
+                    if not _settled(fut) and not sole.eof and not sole.exited:
+                        self.sleep_on(choice.fastest(BLOCKING), fut, sole, end)
                 else:
-                    self.poll_workers(fut, end)
+                    self.sleep_on(way, fut, sole, end)
                 if _settled(fut):
-                    self.wait_choice.note(way, time.monotonic_ns() - sent)
+                    choice.note(way, time.monotonic_ns() - sent)
                 return
         self.poll_workers(fut, end)
+
+    def sleep_on(self, way: str, fut: PoolFuture, w: WorkerHandle, end: int) -> None:
+        """Wait for `fut` on worker `w` blocked in `recv` or (any other way) in `poll`."""
+        if way == "recv":
+            self.wait_on_worker(fut, w, end)
+        else:
+            self.poll_workers(fut, end)
+
+    def spin_on_worker(self, fut: PoolFuture, w: WorkerHandle, until: int) -> None:
+        """Spin until `fut` is done or `until` (monotonic ns), without sleeping (module doc).
+
+        Watches the worker's commit count in shared memory and reads the socket only once it
+        is past what was received (the bytes may still be on their way: then it reads again).
+        """
+        slot = w.slot
+        mono = time.monotonic_ns
+        read = self.read
+        while fut._state is RUNNING or fut._state is PENDING:
+            if slot[SLOT_COMMIT] > w.rx:
+                received = w.rx
+                read(w)
+                if w.eof or w.exited:
+                    return
+                if w.rx != received:
+                    self.refill()
+            if mono() >= until:
+                return
 
     def poll_workers(self, fut: PoolFuture, end: int) -> None:
         """Wait in `poll` on every worker socket, reading what comes, until `fut` is done."""
@@ -217,7 +260,9 @@ class CallerIO(Dispatcher):
             if left_us <= 0:
                 return
             try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(left_us))
+                if not w.rcvtimeo_us // 2 < left_us <= w.rcvtimeo_us:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(left_us))
+                    w.rcvtimeo_us = left_us
                 sock.setblocking(True)
             except OSError:
                 return  # closed meanwhile: the IO thread settles the worker

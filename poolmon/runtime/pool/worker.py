@@ -137,6 +137,7 @@ class WorkerHandle:
         self.window = 2  # tasks that may be in flight; grows with fast results (engine)
         self.task_ns = -1.0  # EWMA of time per result while busy
         self.busy_mark_ns = now
+        self.rcvtimeo_us = 0  # the socket's SO_RCVTIMEO as last set (callerio.wait_on_worker)
         self.rss_bytes = 0
 
     @property

@@ -189,6 +189,7 @@ def test_short_tasks_may_be_waited_for_spinning_on_the_result_ring(
 ) -> None:
     pool = make_pool(1)
     monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)  # 0.2 ms tasks count as short
+    monkeypatch.setattr(callerio, "SPIN_MAX_NS", 10**9)  # and are spun for (the 2 ms bound)
     warm(pool, monkeypatch)
     seen = count_ways(pool, monkeypatch, "spin")
     for i in range(30):

@@ -53,6 +53,27 @@ def test_the_gate_sends_a_lone_flip_at_once_and_gathers_fast_ones_exactly() -> N
     assert gate.offer(1, 6_000 + 3 * HOLD_NS + 1, flip())  # forgotten: a fresh worker
 
 
+def test_a_flip_folds_into_the_workers_held_ones_in_place_and_never_into_anothers() -> None:
+    gate = FlipGate()
+    assert not gate.fold(1, "ready", "busy", "checkout", 5, "op", 1)  # nothing held: offer it
+    assert gate.offer(1, 0, flip())
+    assert not gate.fold(1, "busy", "ready", "checkin", 6, None, 2)  # sent, none held yet
+    assert not gate.offer(1, 1_000, flip("ready", 2))  # now held
+    assert not gate.fold(2, "ready", "busy", "checkout", 7, "op", 3)  # another worker's
+    assert gate.fold(1, "ready", "busy", "checkout", 8, "op", 4)
+    assert gate.fold(1, "busy", "ready", "checkin", 9, None, 5)
+    (held,) = gate.take(6_000)
+    assert (held.new, held.reason, held.prev_ns, held.wall_ns, held.flips) == (
+        "ready",
+        "checkin",
+        9,
+        5,
+        3,
+    )
+    assert held.meta == {"worker_id": 1}  # the worker's identity, kept from the first held
+    assert not gate.fold(1, "ready", "busy", "checkout", 1, "op", 7)  # taken: offer again
+
+
 def test_every_flip_of_a_sequential_caller_is_counted_once_in_far_fewer_events(
     make_pool: Callable[..., Pool],
 ) -> None:

@@ -276,9 +276,15 @@ class CallerIO(Dispatcher):
             self.refill()
 
     def refill(self) -> None:
-        """Results freed room on workers: send what waits for it (caller holds `io_lock`)."""
-        if self.pending or self.tasks_on or any(w.strict_q for w in self.workers.values()):
+        """Results freed room on workers: send what waits for it (caller holds `io_lock`).
+
+        With nothing queued, only the round's submit checkpoint is due (what `dispatch`
+        would do first, without building its list of ready workers).
+        """
+        if self.pending or any(w.strict_q for w in self.workers.values()):
             self.dispatch()
+        elif self.tasks_on and self.last_seq > self.stamps.last:
+            self.stamps.note(self.last_seq)
         self.flush()
 
     # ------------------------------------------------------------------ the IO thread's epoll

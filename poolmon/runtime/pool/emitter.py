@@ -141,8 +141,12 @@ class PoolEmitter:
         """
         if not self.tel.listening(cat.WORKER_STATE):
             return
-        flip = HeldFlip(old, new, reason, prev_ns, op, time.time_ns(), 1, self._worker_meta(w))
-        if old in CHURN_STATES and new in CHURN_STATES:
+        wall_ns = time.time_ns()
+        churn = old in CHURN_STATES and new in CHURN_STATES
+        if churn and self.flips.fold(w.wid, old, new, reason, prev_ns, op, wall_ns):
+            return
+        flip = HeldFlip(old, new, reason, prev_ns, op, wall_ns, 1, self._worker_meta(w))
+        if churn:
             if not self.flips.offer(w.wid, time.monotonic_ns(), flip):
                 return
         else:

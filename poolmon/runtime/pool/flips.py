@@ -16,7 +16,7 @@ pool's next supervisor tick (every 20 ms) or before any other event the pool emi
 event about a worker (its exit, a health check) can overtake its state. The count is exact:
 every flip is in exactly one event.
 
-Pure bookkeeping: `PoolEmitter` asks `offer` and emits what `take` returns.
+Pure bookkeeping: `PoolEmitter` asks `fold`, then `offer`, and emits what `take` returns.
 """
 
 from __future__ import annotations
@@ -71,6 +71,23 @@ class FlipGate:
             flip.flips += held.flips
             self._held[wid] = flip
             return False
+
+    def fold(
+        self, wid: int, old: str, new: str, reason: str, prev_ns: int, op: str | None, wall_ns: int
+    ) -> bool:
+        """True: the worker already had flips held, and this one joined them in place.
+
+        The common case of a fast-flipping worker, without building a `HeldFlip` (and its
+        identity fields) per flip; False: `offer` it.
+        """
+        with self._lock:
+            held = self._held.get(wid)
+            if held is None:
+                return False
+            held.old, held.new, held.reason, held.prev_ns = old, new, reason, prev_ns
+            held.op, held.wall_ns = op, wall_ns
+            held.flips += 1
+            return True
 
     def take(self, now_ns: int) -> list[HeldFlip]:
         """Every held flip, emptied; each worker's clock restarts at `now_ns`."""

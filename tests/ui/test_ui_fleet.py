@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.app import ScreenStackError
 from textual.pilot import Pilot
 
 from poolmon.app.app import PoolmonApp
@@ -46,11 +47,23 @@ def pools(folder: Path) -> Iterator[list[LoadedPool]]:
 
 
 async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout_s: float = 30) -> None:
+    """Let the app run until `condition()` holds.
+
+    A condition asked before the app's `on_mount` has pushed its first screen (a loaded
+    machine can delay it past the pilot's start) finds no screen: not yet, not a failure.
+    """
     deadline = time.monotonic() + timeout_s
-    while not condition():
+    while not _holds(condition):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.2)
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except ScreenStackError:
+        return False
 
 
 def rows(app: PoolmonApp) -> tuple[PoolRow, ...]:

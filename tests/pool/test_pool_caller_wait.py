@@ -14,7 +14,10 @@ waited for in `poll`.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import socket
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +27,7 @@ import pytest
 from poolmon import Pool
 from poolmon.bench.tasks import ident, sleepy
 from poolmon.runtime.pool import WorkerCrashed, callerio
+from poolmon.runtime.pool.future import PoolFuture
 
 pytestmark = pytest.mark.integration
 
@@ -261,3 +265,46 @@ def test_the_reads_time_limit_is_set_again_only_when_what_is_left_falls_under_ha
     for _ in range(20):
         assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
     assert 0 < w.rcvtimeo_us <= drive_us
+
+
+def test_a_spinning_caller_yields_the_cpu_between_looks(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a shared CPU the worker must not wait for the spin to end (callerio module doc)."""
+    pool = make_pool(1)
+    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
+    monkeypatch.setattr(callerio, "SPIN_MAX_NS", 10**9)
+    warm(pool, monkeypatch)
+    count_ways(pool, monkeypatch, "spin")
+    yields: list[int] = []
+
+    def counted() -> None:
+        yields.append(1)
+        os.sched_yield()
+
+    monkeypatch.setattr(callerio, "yield_cpu", counted)
+    for _ in range(10):
+        assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
+    assert len(yields) > 10  # a 0.2 ms task outlasts many looks
+
+
+def test_a_spin_ends_on_time_when_committed_bytes_never_come(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stopped between committing a result and sending it must not hold the caller:
+    the spin ends at its bound whatever the ring says."""
+    pool = make_pool(1)
+    eng: Any = pool._eng  # type: ignore[attr-defined]
+    stuck = type("Stuck", (), {"slot": [0, 0, 0, 10**9], "rx": 0, "eof": False, "exited": False})()
+    monkeypatch.setattr(eng, "read", lambda w: None)  # the bytes never arrive
+    fut = PoolFuture()
+    fut.set_running_or_notify_cancel()
+    done = threading.Event()
+
+    def spin() -> None:
+        eng.spin_on_worker(fut, stuck, time.monotonic_ns() + 2_000_000)
+        done.set()
+
+    threading.Thread(target=spin, daemon=True).start()
+    assert done.wait(10), "the spin did not end at its bound"
+    assert not fut.done()

@@ -28,9 +28,10 @@ while the worker runs the task, and the round trip across CPUs measured 47 µs i
 a spinning caller does not halt at all (docs/BENCHMARKS.md "Round trip: how the caller
 sleeps"). Elsewhere either can cost instead, so the pool measures the ways and uses the
 fastest (waitchoice). The spin reads a word of shared memory, the ring's commit count, and
-touches the socket only when the worker has committed bytes; it ends at twice the worker's
-recent time per task or `SPIN_MAX_NS`, whichever comes first, and the caller then sleeps the
-faster blocking way. The socket is switched to blocking only for a `recv` wait, and the read
+touches the socket only when the worker has committed bytes; between looks it yields the CPU
+(a worker sharing it runs at once, not after the spin); it ends at twice the worker's recent
+time per task or `SPIN_MAX_NS`, whichever comes first, and the caller then sleeps the faster
+blocking way. The socket is switched to blocking only for a `recv` wait, and the read
 is bounded by what is left of `DRIVE_NS` (`SO_RCVTIMEO`, which the kernel counts in timer
 ticks: up to two ticks longer, 8 ms on a 250 Hz kernel; the limit is set again only when what
 is left falls under half of it). Only while the worker's recent tasks took under
@@ -43,6 +44,7 @@ take a timer tick.
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 import selectors
 import socket
@@ -67,6 +69,8 @@ SPIN_TASK_NS: Final = 100_000
 """A worker whose recent tasks took less (its EWMA) may be waited for spinning first."""
 SPIN_MAX_NS: Final = 100_000
 """The longest a caller spins before it sleeps (the spin also ends at twice the EWMA)."""
+yield_cpu = os.sched_yield
+"""What a spinning caller calls between looks at the ring (module attribute: tests count it)."""
 LOCK_WAIT_S: Final = 0.001
 """How long a waiting caller waits for the IO lock (the IO thread ending a round) before it
 falls back to the Condition: the hand-over through the IO thread costs two more wake-ups."""
@@ -194,10 +198,14 @@ class CallerIO(Dispatcher):
 
         Watches the worker's commit count in shared memory and reads the socket only once it
         is past what was received (the bytes may still be on their way: then it reads again).
+        Between looks it yields the CPU (`sched_yield`): a worker, or anything else, waiting
+        for this CPU runs at once instead of after the spin; with nothing else runnable the
+        call returns at once.
         """
         slot = w.slot
         mono = time.monotonic_ns
         read = self.read
+        give_way = yield_cpu
         while fut._state is RUNNING or fut._state is PENDING:
             if slot[SLOT_COMMIT] > w.rx:
                 received = w.rx
@@ -206,8 +214,10 @@ class CallerIO(Dispatcher):
                     return
                 if w.rx != received:
                     self.refill()
-            if mono() >= until:
+                    continue
+            if mono() >= until:  # also when committed bytes do not come (a stopped worker)
                 return
+            give_way()
 
     def poll_workers(self, fut: PoolFuture, end: int) -> None:
         """Wait in `poll` on every worker socket, reading what comes, until `fut` is done."""

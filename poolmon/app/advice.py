@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource
+from poolmon.runtime.source import SnapshotSource
 
 if TYPE_CHECKING:
     from poolmon.core.advisor import Finding

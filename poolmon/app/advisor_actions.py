@@ -17,7 +17,7 @@ from textual.app import App
 from poolmon.app.advice import Advice
 from poolmon.app.lazy import confirm
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.runtime.source import SnapshotSource, SourceStatus
 
 if TYPE_CHECKING:
     from poolmon.core.advisor.model import Finding

@@ -35,7 +35,7 @@ from poolmon.app.stacks import StacksMixin
 from poolmon.app.tuning import TUNING_ACTIONS, TuningMixin
 from poolmon.app.typeahead import TypeaheadMixin
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.runtime.source import SnapshotSource, SourceStatus
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.frame import Frame
 from poolmon.screens.help import HelpScreen

@@ -16,7 +16,7 @@ from textual.app import App
 from poolmon.app.announcer import FiringAnnouncer
 from poolmon.app.lazy import confirm
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import CommandResult, SnapshotSource
+from poolmon.runtime.source import CommandResult, SnapshotSource
 from poolmon.widgets import _format as fmt
 from poolmon.widgets._alert_format import key_labels
 

@@ -17,7 +17,7 @@ from textual.app import App
 from poolmon.core.failures import TaskFailure
 from poolmon.core.op_detail import OperationDetail, operation_detail
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource
+from poolmon.runtime.source import SnapshotSource
 from poolmon.screens.failure_detail import FailureDetailScreen
 from poolmon.screens.failures import FailuresScreen
 from poolmon.screens.operation_detail import OperationDetailScreen

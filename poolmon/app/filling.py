@@ -18,7 +18,7 @@ from textual.app import App
 from textual.timer import Timer
 
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SnapshotSource, SourceStatus
+from poolmon.runtime.source import SnapshotSource, SourceStatus
 
 FILL_POLL_S: Final = 0.05
 """How often the status is looked at while the history arrives."""

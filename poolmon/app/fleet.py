@@ -25,7 +25,7 @@ from poolmon.core.fleet_summary import PoolRow
 from poolmon.core.snapshot import ControlChange, PoolSnapshot
 from poolmon.core.tuning import SettingSpec, Value
 from poolmon.runtime.fleet import FleetSource
-from poolmon.runtime.monitor import SnapshotSource
+from poolmon.runtime.source import SnapshotSource
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.pool_overview import PoolOverviewScreen
 from poolmon.screens.pools import PoolsScreen

@@ -17,7 +17,8 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import Monitor, SnapshotSource
+from poolmon.runtime.monitor import Monitor
+from poolmon.runtime.source import SnapshotSource
 
 if TYPE_CHECKING:
     from poolmon.runtime.recording.recorder import Recorder

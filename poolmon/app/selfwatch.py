@@ -20,8 +20,8 @@ from poolmon.core.self_figures import SelfFigures
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.runtime.fleet import FleetSource
 from poolmon.runtime.intake import IntakeMeter
-from poolmon.runtime.monitor import SnapshotSource
 from poolmon.runtime.selfwatch import FrameStart, SelfWatch, Watched
+from poolmon.runtime.source import SnapshotSource
 from poolmon.screens.base import PoolmonScreen
 from poolmon.screens.pools import PoolsScreen
 from poolmon.screens.self_view import SelfScreen

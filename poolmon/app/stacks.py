@@ -15,7 +15,7 @@ from typing import Any
 from textual import work
 from textual.app import App
 
-from poolmon.runtime.monitor import CommandResult, SnapshotSource
+from poolmon.runtime.source import CommandResult, SnapshotSource
 from poolmon.screens.stack import StackScreen
 
 

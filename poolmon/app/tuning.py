@@ -21,7 +21,7 @@ from poolmon.app.lazy import screen as lazy_screen
 from poolmon.core.errors import ConfigError
 from poolmon.core.snapshot import ControlChange, PoolSnapshot
 from poolmon.core.tuning import SettingSpec, Value, format_value
-from poolmon.runtime.monitor import CommandResult, SnapshotSource, SourceStatus
+from poolmon.runtime.source import CommandResult, SnapshotSource, SourceStatus
 
 TUNING_ACTIONS = frozenset({"grow", "shrink", "edit", "undo", "recycle", "kill", "op_timeout"})
 """Actions that change the pool, on any screen: disabled (greyed out) in read-only mode."""

@@ -28,7 +28,7 @@ from poolmon.core.snapshot import PoolSnapshot, WorkerView
 from poolmon.runtime.endpoint.paths import list_sockets, probe
 from poolmon.runtime.intake import IntakeMeter
 from poolmon.runtime.liveness import EXITED
-from poolmon.runtime.monitor import (
+from poolmon.runtime.source import (
     CONNECTING,
     DISCONNECTED,
     LIVE,

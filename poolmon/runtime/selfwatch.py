@@ -25,7 +25,7 @@ import psutil
 from poolmon.core.clock import Clock, SystemClock
 from poolmon.core.self_figures import BEHIND_DROPS_S, PoolIntake, SelfFigures
 from poolmon.runtime.intake import IntakeMeter
-from poolmon.runtime.monitor import LIVE, SourceStatus
+from poolmon.runtime.source import LIVE, SourceStatus
 
 T = TypeVar("T")
 

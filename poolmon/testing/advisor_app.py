@@ -14,7 +14,7 @@ from poolmon.core import catalog as C
 from poolmon.core.advisor.autotune import Decision
 from poolmon.core.aggregator import Aggregator
 from poolmon.core.events import Event
-from poolmon.runtime.monitor import CommandResult
+from poolmon.runtime.source import CommandResult
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.feed_source import FeedSource, Responder
 from poolmon.testing.scenarios import NS, Scenario, ScenarioOp, ScenarioSpec, feed

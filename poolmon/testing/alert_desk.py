@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from poolmon.core.alerts.model import FIRING, Ack, AlertsView, Matcher, Silence
-from poolmon.runtime.monitor import CommandResult
+from poolmon.runtime.source import CommandResult
 from poolmon.testing.alert_samples import NS, alert_state_event
 from poolmon.testing.feed_source import FeedSource
 

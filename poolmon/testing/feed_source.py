@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from poolmon.core.events import Event, TaskBatch
 from poolmon.core.snapshot import PoolInfo, PoolSnapshot, WorkerView
-from poolmon.runtime.monitor import CommandResult, ConnectionState, SourceStatus
+from poolmon.runtime.source import CommandResult, ConnectionState, SourceStatus
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.stream_generator import StreamGenerator
 

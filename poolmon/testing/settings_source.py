@@ -20,8 +20,8 @@ from poolmon.core.errors import ConfigError
 from poolmon.core.events import Event
 from poolmon.core.snapshot import PoolSnapshot
 from poolmon.core.tuning import SettingSpec, spec_for, validate_changes
-from poolmon.runtime.monitor import CommandResult
 from poolmon.runtime.pool.settings import Current, specs_of
+from poolmon.runtime.source import CommandResult
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.feed_source import FeedSource
 

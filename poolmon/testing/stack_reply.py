@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from poolmon.runtime.monitor import CommandResult
 from poolmon.runtime.pool.stacks import INPROCESS_LIMITS
+from poolmon.runtime.source import CommandResult
 
 
 def stack_reply(worker_id: int) -> dict[str, Any]:

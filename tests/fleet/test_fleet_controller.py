@@ -19,7 +19,7 @@ from poolmon.runtime.fleet import (
     condition_of,
     local_target,
 )
-from poolmon.runtime.monitor import SourceStatus
+from poolmon.runtime.source import SourceStatus
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.fleet_feed import FeedMonitor
 from poolmon.testing.streams import StreamGenerator, StreamSpec

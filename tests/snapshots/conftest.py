@@ -25,7 +25,7 @@ from syrupy.location import PyTestLocation
 from textual.widgets import Input
 
 from poolmon.app.app import PoolmonApp
-from poolmon.runtime.monitor import CommandResult
+from poolmon.runtime.source import CommandResult
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.streams import FeedSource, StreamGenerator, StreamSpec
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from poolmon.app.app import PoolmonApp
-from poolmon.runtime.monitor import CommandResult
+from poolmon.runtime.source import CommandResult
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.streams import FeedSource, StreamGenerator, StreamSpec
 

@@ -16,7 +16,7 @@ import pytest
 from poolmon.app.app import PoolmonApp
 from poolmon.app.textdump import screen_text
 from poolmon.core.alerts.model import FIRING, Alert, AlertsView
-from poolmon.runtime.monitor import CommandResult
+from poolmon.runtime.source import CommandResult
 from poolmon.screens.ack_dialog import AckDialog
 from poolmon.screens.alert_detail import AlertDetailScreen
 from poolmon.screens.alerts import AlertsScreen

@@ -12,7 +12,7 @@ import dataclasses
 
 from poolmon.app.app import PoolmonApp
 from poolmon.core.snapshot import PoolSnapshot
-from poolmon.runtime.monitor import SourceStatus
+from poolmon.runtime.source import SourceStatus
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.feed_source import FeedSource
 

@@ -221,7 +221,7 @@ async def test_read_only_disables_tuning_keys(ui_app: Any) -> None:
 
 @async_test
 async def test_refused_resize_is_reported(ui_app: Any) -> None:
-    from poolmon.runtime.monitor import CommandResult
+    from poolmon.runtime.source import CommandResult
 
     app, source = ui_app()
     source._responder = lambda name, args: CommandResult(False, reason="above max_size 8")

@@ -8,9 +8,9 @@ from array import array
 import numpy as np
 import pytest
 
+from poolmon.core.batchmerge import merge_batches
 from poolmon.core.events import TaskBatch
 from poolmon.core.snapshot import Histogram, LatencySummary, Series, WorkerView
-from poolmon.runtime.monitor import merge_batches
 from poolmon.testing.clock import ManualClock
 from poolmon.testing.streams import StreamGenerator, StreamSpec
 from poolmon.widgets import _format as fmt

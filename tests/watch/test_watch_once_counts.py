@@ -21,7 +21,7 @@ from watch_helpers import wait_for
 
 from poolmon import Pool
 from poolmon.bench.tasks import fail, ident, sleepy
-from poolmon.runtime.monitor import LIVE
+from poolmon.runtime.source import LIVE
 from poolmon.runtime.watch.serve import run_once
 from poolmon.runtime.watch.watcher import Watcher
 

@@ -35,8 +35,8 @@ from poolmon.core.recording.entries import LINK_DOWN, RECORDER_DROPPED, Note
 from poolmon.core.recording.feed import STEP_NS, RecordingFeed
 from poolmon.core.recording.timeline import Timeline, parse_seek
 from poolmon.core.snapshot import PoolSnapshot, WorkerView
-from poolmon.runtime.monitor import CommandResult, SourceStatus
 from poolmon.runtime.recording.reader import Item, RecordingFile
+from poolmon.runtime.source import CommandResult, SourceStatus
 
 T = TypeVar("T")
 

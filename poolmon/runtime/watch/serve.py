@@ -30,7 +30,7 @@ from poolmon.core.config.schema import BY_NAME
 from poolmon.core.config.values import loopback_host, unattended_problem
 from poolmon.core.errors import ConfigError
 from poolmon.runtime.endpoint.paths import socket_dir
-from poolmon.runtime.monitor import LIVE
+from poolmon.runtime.source import LIVE
 from poolmon.runtime.watch.collector import Caps, WatchCollector
 from poolmon.runtime.watch.watcher import Watcher
 

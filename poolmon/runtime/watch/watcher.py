@@ -24,7 +24,8 @@ from functools import partial
 from pathlib import Path
 
 from poolmon.runtime.endpoint.paths import list_sockets, probe
-from poolmon.runtime.monitor import LIVE, Monitor
+from poolmon.runtime.monitor import Monitor
+from poolmon.runtime.source import LIVE
 from poolmon.runtime.watch.figures import PoolFigures, read_figures
 
 WATCH_EVENTS: tuple[str, ...] = (

@@ -86,8 +86,11 @@ class CallerIO(Dispatcher):
         """None where the selector is not epoll: sockets are then never hidden."""
         self.disarmed: set[int] = set()
         """Worker sockets hidden from the IO thread's epoll now."""
-        self.wait_choice = WaitChoice(CALLER)
-        """How a caller waiting for the one busy worker sleeps (`poll_until`)."""
+        self.wait_choices = {True: WaitChoice(CALLER), False: WaitChoice(BLOCKING)}
+        """How a caller waiting for the one busy worker sleeps (`poll_until`), by whether the
+        worker's tasks are short enough to spin for: each learns from its own class of tasks
+        (a median round trip includes the task, so ways measured on longer tasks would look
+        slower than the spin measured on short ones)."""
 
     def handle(self, events: Sequence[tuple[selectors.SelectorKey, int]]) -> None:
         """React to ready file descriptors (the engine's)."""
@@ -162,21 +165,25 @@ class CallerIO(Dispatcher):
         """`drive`'s wait: read the workers' sockets until `fut` is done or time is up.
 
         A future on the one busy worker, whose tasks have been short, is waited for the way
-        `wait_choice` picks, and the round trip it took is reported back to it.
+        its class's `WaitChoice` picks, and the round trip it took is reported back to it. A
+        spin whose bound has already passed (the caller came late) is not made: the wait is
+        the faster blocking way's, and counts as that.
         """
+        now = time.monotonic_ns()
         limit = DRIVE_NS if timeout is None else min(DRIVE_NS, int(timeout * 1e9))
-        end = time.monotonic_ns() + limit
+        end = now + limit
         if fut._state is RUNNING and (timeout is None or timeout >= BLOCKING_WAIT_MIN_TIMEOUT_S):
             sole = self.sole_busy()
             if sole is not None and 0 <= sole.task_ns < BLOCKING_WAIT_TASK_NS:
                 sent = sole.busy_mark_ns  # when its task was sent (its busy period began)
-                choice = self.wait_choice
-                short = sole.task_ns < SPIN_TASK_NS
-                way = choice.pick(CALLER if short else BLOCKING)
+                choice = self.wait_choices[sole.task_ns < SPIN_TASK_NS]
+                way = choice.pick()
                 if way == "spin":
-                    spun = time.monotonic_ns() + SPIN_MAX_NS
-                    until = min(end, spun, sent + 2 * int(sole.task_ns))
-                    self.spin_on_worker(fut, sole, until)
+                    until = min(end, now + SPIN_MAX_NS, sent + 2 * int(sole.task_ns))
+                    if until > now:
+                        self.spin_on_worker(fut, sole, until)
+                    else:
+                        way = choice.fastest(BLOCKING)
                     if not _settled(fut) and not sole.eof and not sole.exited:
                         self.sleep_on(choice.fastest(BLOCKING), fut, sole, end)
                 else:
@@ -200,7 +207,9 @@ class CallerIO(Dispatcher):
         is past what was received (the bytes may still be on their way: then it reads again).
         Between looks it yields the CPU (`sched_yield`): a worker, or anything else, waiting
         for this CPU runs at once instead of after the spin; with nothing else runnable the
-        call returns at once.
+        call returns at once. Two answers it cannot see coming: a result too large for the
+        ring (sent before it is counted) and a worker's death. Either waits for the bound,
+        then for the blocking way that follows.
         """
         slot = w.slot
         mono = time.monotonic_ns
@@ -214,6 +223,8 @@ class CallerIO(Dispatcher):
                     return
                 if w.rx != received:
                     self.refill()
+                    if mono() >= until:
+                        return
                     continue
             if mono() >= until:  # also when committed bytes do not come (a stopped worker)
                 return
@@ -260,9 +271,11 @@ class CallerIO(Dispatcher):
     def wait_on_worker(self, fut: PoolFuture, w: WorkerHandle, end: int) -> None:
         """`poll_until` for one worker: block in `recv` on its socket (module doc: why).
 
-        Each read waits at most until `end` (module doc: rounded up to timer ticks); the
-        socket is non-blocking again before anything else touches it (`refill` may write to
-        it, and a blocking write could wait on a worker that waits on us).
+        Each read waits about until `end`: its limit is rounded up to timer ticks by the
+        kernel, and a limit set earlier is kept while what is left is over half of it (so a
+        read may take up to one tick more; module doc); the socket is non-blocking again
+        before anything else touches it (`refill` may write to it, and a blocking write could
+        wait on a worker that waits on us).
         """
         sock = w.sock
         while fut._state is RUNNING or fut._state is PENDING:

@@ -42,7 +42,8 @@ class HeldFlip:
     """Wall-clock time of the latest flip (the event's `ts_ns`)."""
     flips: int
     meta: dict[str, object]
-    """The worker's identity fields (pool, worker_id, pid) as of the latest flip."""
+    """The worker's identity fields (pool, worker_id, pid), taken when its first flip was
+    held (they never change: a worker id is never reused)."""
 
 
 class FlipGate:

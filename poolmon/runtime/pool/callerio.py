@@ -183,11 +183,11 @@ class CallerIO(Dispatcher):
                     if until > now:
                         self.spin_on_worker(fut, sole, until)
                     else:
-                        way = choice.fastest(BLOCKING)
-                    if not _settled(fut) and not sole.eof and not sole.exited:
-                        self.sleep_on(choice.fastest(BLOCKING), fut, sole, end)
-                else:
+                        way = choice.fastest(BLOCKING)  # too late to spin
+                if way != "spin":
                     self.sleep_on(way, fut, sole, end)
+                elif not _settled(fut) and not sole.eof and not sole.exited:
+                    self.sleep_on(choice.fastest(BLOCKING), fut, sole, end)
                 if _settled(fut):
                     choice.note(way, time.monotonic_ns() - sent)
                 return
@@ -216,19 +216,17 @@ class CallerIO(Dispatcher):
         read = self.read
         give_way = yield_cpu
         while fut._state is RUNNING or fut._state is PENDING:
-            if slot[SLOT_COMMIT] > w.rx:
-                received = w.rx
+            received = w.rx
+            if slot[SLOT_COMMIT] > received:
                 read(w)
                 if w.eof or w.exited:
                     return
                 if w.rx != received:
                     self.refill()
-                    if mono() >= until:
-                        return
-                    continue
             if mono() >= until:  # also when committed bytes do not come (a stopped worker)
                 return
-            give_way()
+            if w.rx == received:
+                give_way()  # nothing came: let whoever waits for this CPU run
 
     def poll_workers(self, fut: PoolFuture, end: int) -> None:
         """Wait in `poll` on every worker socket, reading what comes, until `fut` is done."""

@@ -198,14 +198,25 @@ def spin_long(pool: Pool) -> None:
     w.task_ns = 1_000_000.0
 
 
+def forced_spin(
+    make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Pool, dict[str, Any]]:
+    """A warmed one-worker pool whose every eligible wait spins, and what `count_ways` sees.
+
+    Any task counts as short enough to spin for, and a spin is bounded only by its 2 ms drive
+    bound and twice the worker's recent time per task (`spin_long` makes that long too).
+    """
+    pool = make_pool(1)
+    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
+    monkeypatch.setattr(callerio, "SPIN_MAX_NS", 10**9)
+    warm(pool, monkeypatch)
+    return pool, count_ways(pool, monkeypatch, "spin")
+
+
 def test_short_tasks_may_be_waited_for_spinning_on_the_result_ring(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool = make_pool(1)
-    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)  # 0.2 ms tasks count as short
-    monkeypatch.setattr(callerio, "SPIN_MAX_NS", 10**9)  # and are spun for (the 2 ms bound)
-    warm(pool, monkeypatch)
-    seen = count_ways(pool, monkeypatch, "spin")
+    pool, seen = forced_spin(make_pool, monkeypatch)  # 0.2 ms tasks spun for (2 ms bound)
     for i in range(30):
         assert pool.submit(sleepy, SHORT_S).result(30) == SHORT_S
         assert pool.submit(ident, i).result(30) == i
@@ -216,12 +227,9 @@ def test_short_tasks_may_be_waited_for_spinning_on_the_result_ring(
 def test_a_spin_that_runs_out_sleeps_the_faster_blocking_way(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool = make_pool(1)
-    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
-    warm(pool, monkeypatch)
+    pool, seen = forced_spin(make_pool, monkeypatch)
     choice = pool._eng.wait_choices[True]  # type: ignore[attr-defined]
     choice.median_ns.update(poll=50_000.0, recv=40_000.0)
-    seen = count_ways(pool, monkeypatch, "spin")
     spin_long(pool)
     assert pool.submit(sleepy, 0.05).result(30) == 0.05  # longer than any spin: 2 ms at most
     assert seen["spins"]
@@ -247,11 +255,7 @@ def test_tasks_over_the_spin_threshold_are_never_spun_for(
 def test_a_worker_dying_while_the_caller_spins_fails_only_its_task(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool = make_pool(1)
-    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
-    warm(pool, monkeypatch)
-    monkeypatch.setattr(callerio, "SPIN_MAX_NS", 10**9)
-    seen = count_ways(pool, monkeypatch, "spin")
+    pool, seen = forced_spin(make_pool, monkeypatch)
     spin_long(pool)  # the spin lasts until the 2 ms bound: the worker dies during it
     with pytest.raises(WorkerCrashed):
         pool.submit(t.exit_after, 0.001, 9).result(30)
@@ -293,11 +297,7 @@ def test_a_spinning_caller_yields_the_cpu_between_looks(
     make_pool: Callable[..., Pool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a shared CPU the worker must not wait for the spin to end (callerio module doc)."""
-    pool = make_pool(1)
-    monkeypatch.setattr(callerio, "SPIN_TASK_NS", 10**12)
-    monkeypatch.setattr(callerio, "SPIN_MAX_NS", 10**9)
-    warm(pool, monkeypatch)
-    count_ways(pool, monkeypatch, "spin")
+    pool, _ = forced_spin(make_pool, monkeypatch)
     yields: list[int] = []
 
     def counted() -> None:

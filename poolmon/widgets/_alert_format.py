@@ -118,12 +118,57 @@ def comparator(alert: Alert) -> str:
 
 
 def value_vs_threshold(alert: Alert) -> str:
-    """`7.2% > 5.0%`: the current value against the threshold, in the value's unit."""
+    """`7.2% > 5.0%`: the current value against the threshold, in the value's unit.
+
+    Where the two would print alike but differ (59.6 % against 60 %: `60% < 60%`), both get
+    the decimals that tell them apart (`59.6% < 60.0%`), so the line never contradicts itself.
+    """
     metric = value_metric(alert)
     value = metric_value(alert.value, metric)
     if alert.threshold is None:
         return value
-    return f"{value} {comparator(alert)} {metric_value(alert.threshold, metric)}"
+    threshold = metric_value(alert.threshold, metric)
+    if value == threshold and alert.value is not None and alert.value != alert.threshold:
+        value, threshold = _told_apart(alert.value, alert.threshold, metric)
+    return f"{value} {comparator(alert)} {threshold}"
+
+
+_BINARY_UNITS: Final = ((1024.0**3, "GiB"), (1024.0**2, "MiB"), (1024.0, "KiB"), (1.0, "B"))
+_DECIMAL_UNITS: Final = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
+_COUNT_UNITS: Final = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+
+
+def _told_apart(value: float, threshold: float, metric: str) -> tuple[str, str]:
+    """Value and threshold with the fewest decimals (up to 6) that print them differently.
+
+    Both in the unit `metric_value` picks for the threshold; past 6 decimals the two are
+    equal for any reader, and the plain texts stand.
+    """
+    texts = (metric_value(value, metric), metric_value(threshold, metric))
+    per = ""
+    for suffix, unit in _RATES:
+        if metric.endswith(suffix):
+            metric, per = metric.removesuffix(suffix), unit
+    scale, unit = 1.0, ""
+    units: tuple[tuple[float, str], ...] = _COUNT_UNITS
+    if metric.endswith(("_seconds", "_ns")):
+        factor = 1e9 if metric.endswith("_seconds") else 1.0
+        value, threshold, units = value * factor, threshold * factor, _DECIMAL_UNITS
+    elif metric.endswith("_bytes"):
+        units = _BINARY_UNITS
+    elif metric.endswith(("_ratio", "_rate")) or metric in ("utilization", "error_rate"):
+        scale, unit, units = 0.01, "%", ()
+    elif metric.endswith("_percent"):
+        unit, units = "%", ()
+    for size, name in units:
+        if abs(threshold) >= size or size == 1.0:
+            scale, unit = size, name
+            break
+    for digits in range(1, 7):
+        a, b = (f"{x / scale:.{digits}f}{unit}{per}" for x in (value, threshold))
+        if a != b:
+            return a, b
+    return texts
 
 
 def since(alert: Alert, now_ns: int) -> str:

@@ -54,6 +54,20 @@ NOW = 1_800_000_000 * NS
         ("queue_depth", "rate(queue_depth over 1m, 1m) > 10", 12.0, 10.0, "12 > 10"),
         ("custom_wait_seconds", "custom_wait_seconds > 2", 3.5, 2.0, "3.50s > 2.00s"),
         ("error_rate", "error_rate{op} over 5m > 5 %", None, 0.05, "— > 5.0%"),
+        # texts that would print alike get the decimals that tell them apart
+        ("utilization", "utilization over 5m outside 60 %..80 %", 0.5996, 0.6, "59.96% < 60.00%"),
+        ("utilization", "utilization over 5m outside 60 %..80 %", 0.597, 0.6, "59.7% < 60.0%"),
+        ("custom_wait_seconds", "custom_wait_seconds > 2", 2.0004, 2.0, "2.0004s > 2.0000s"),
+        ("latency_p99", "latency_p99{op} over 5m > 60 s", 60.2, 60.0, "60.2s > 60.0s"),
+        (
+            "worker_rss_bytes",
+            "worker_rss_bytes > 1 GiB",
+            1.0001 * 2**30,
+            2**30,
+            "1.0001GiB > 1.0000GiB",
+        ),
+        ("throughput", "throughput over 1m < 10/s", 9.99996, 10.0, "9.99996/s < 10.00000/s"),
+        ("queue_depth", "queue_depth > 1000", 1000.4, 1000.0, "1.0004k > 1.0000k"),
     ],
 )
 def test_value_vs_threshold_in_the_metric_unit(

@@ -205,6 +205,7 @@ class Aggregator:
         self.now_ns()
         second = event.ts_ns // NS_PER_S
         self.coverage.note(second)
+        self.workers.heard(event.ts_ns)
         self.event_counts.inc(event.name)
         if event.name == C.WORKER_EXIT:
             reason = str(event.metadata.get("reason"))

@@ -327,17 +327,16 @@ def _worker_view(agg: Aggregator, rec: WorkerRecord, now: int, window_s: int) ->
     busy = rec.state == "busy"
     if agg.data_until_ns is not None:  # connection down: what it does now is unknown
         now = min(now, agg.data_until_ns)
+    started = rec.task_started_ns if rec.current_op else None
+    started = started if started is not None else (rec.state_since_ns if busy else None)
     return WorkerView(
         worker_id=rec.worker_id,
         pid=rec.pid,
         # an exit already seen stays a fact; a live worker's state is unknown without a link
         state=rec.state if agg.data_until_ns is None or not rec.alive else "unknown",
         current_op=rec.current_op,
-        current_task_age_ns=(
-            max(0, now - rec.task_started_ns)
-            if rec.current_op and rec.task_started_ns is not None
-            else (now - rec.state_since_ns if busy else None)
-        ),
+        current_task_age_ns=None if started is None else max(0, now - started),
+        current_task_age_at_most=started is not None and agg.workers.task_age_at_most(started),
         tasks_done=rec.tasks_done,
         tasks_failed=rec.tasks_failed,
         restarts=rec.restarts,

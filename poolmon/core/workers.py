@@ -21,6 +21,7 @@ from collections import deque
 
 import numpy as np
 
+from poolmon.core.catalog import STATE_FLIP_DELAY_NS
 from poolmon.core.distring import DistRing
 from poolmon.core.ring import ENTITY_TIERS, WORKER_SERIES_TIERS, Tiers
 from poolmon.core.snapshot import StateChange, WorkerExit
@@ -160,6 +161,26 @@ class WorkerTable:
         self.rows: dict[int, WorkerRecord] = {}
         self.evicted_exited = 0
         """Exited workers dropped before `forget_after_s` because `max_exited` were held."""
+        self.heard_until_ns = 0
+        """The newest event time received (wall ns): the stream is complete up to about here.
+
+        Every busy/ready flip that happened `STATE_FLIP_DELAY_NS` (and the pool's tick
+        lateness) before it has been heard of, so a task that started earlier is known to be
+        the worker's current one, and a younger one may not be (`task_age_at_most`).
+        """
+
+    def heard(self, ts_ns: int) -> None:
+        """An event of this time was received."""
+        if ts_ns > self.heard_until_ns:
+            self.heard_until_ns = ts_ns
+
+    def task_age_at_most(self, started_ns: int) -> bool:
+        """True: a task that started then may have been followed by others not heard of yet.
+
+        Its age is then an upper bound. Twice the catalog's flip delay, for a pool tick
+        that runs late.
+        """
+        return started_ns > self.heard_until_ns - 2 * STATE_FLIP_DELAY_NS
 
     def get(self, worker_id: int, now_ns: int) -> WorkerRecord:
         """The row for `worker_id`, created (evicting if full) on first sight."""
@@ -192,6 +213,7 @@ class WorkerTable:
     def clear(self) -> None:
         """Forget every worker (the pool process was replaced)."""
         self.rows.clear()
+        self.heard_until_ns = 0
 
     def _evict_one(self) -> None:
         dead = [r for r in self.rows.values() if not r.alive]

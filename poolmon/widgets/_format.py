@@ -6,6 +6,7 @@ because "no data" must never look like zero.
 
 from __future__ import annotations
 
+import math
 import signal
 from datetime import UTC, datetime
 
@@ -25,6 +26,27 @@ def duration(ns: float | None) -> str:
         if ns >= scale:
             return f"{_three_digits(ns / scale)}{unit}"
     return f"{ns:.0f}ns"
+
+
+def duration_at_most(ns: float | None) -> str:
+    """`≤22ms`: an upper bound, rounded up (`≤1.3ms`, `≤22ms`, `≤124ms`).
+
+    For an age the monitor can only bound (`WorkerView.current_task_age_at_most`); rounding
+    up keeps the bound true, and the short form fits where `duration` fits.
+    """
+    if ns is None:
+        return NO_DATA
+    if ns >= 60e9:
+        return "≤" + age(-(-int(ns) // 1_000_000_000) * 1_000_000_000)
+    for i, (scale, unit) in enumerate(_DURATION_UNITS):
+        if ns >= scale:
+            value = ns / scale
+            up = math.ceil(value) if value >= 10 else math.ceil(value * 10) / 10
+            if up >= 1000 and i:  # 999.2ms rounds up to the next unit
+                return f"≤1{_DURATION_UNITS[i - 1][1]}"
+            return (f"≤{up:.1f}".removesuffix(".0") if up < 10 else f"≤{up:.0f}") + unit
+    up = math.ceil(ns)
+    return "≤1µs" if up >= 1000 else f"≤{up}ns"
 
 
 def exit_cause(exit_code: int | None, signum: int | None) -> str:

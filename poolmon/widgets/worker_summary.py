@@ -46,7 +46,9 @@ class WorkerSummary(Widget):
         state = w.state if w.alive else f"{w.state} (gone)"
         task = ""
         if w.current_op:
-            task = f"{w.current_op} for {fmt.age(w.current_task_age_ns)}"
+            age = w.current_task_age_ns
+            bound = w.current_task_age_at_most and age is not None
+            task = f"{w.current_op} for " + (fmt.duration_at_most(age) if bound else fmt.age(age))
         lat = w.latency
         for key, value in (
             ("pid", str(w.pid or fmt.NO_DATA)),

@@ -267,7 +267,7 @@ class WorkerTable(ScrollView, can_focus=True):
     def _cells(w: WorkerView) -> list[Cell]:
         state_colour = _STATE_STYLE.get(w.state, "") if w.alive else "text-muted"
         state_colour = _TROUBLE.get(w.state, state_colour)
-        age = fmt.duration(w.current_task_age_ns) if w.current_task_age_ns is not None else ""
+        age = _age_text(w)
         last = w.exits[-1] if w.exits and not w.alive else None
         task = w.current_op or ("" if last is None else fmt.exit_cause(last.exit_code, last.signal))
         return [
@@ -378,3 +378,12 @@ class WorkerTable(ScrollView, can_focus=True):
             if index == self.cursor_row:
                 self.action_choose()
             self.cursor_row = index
+
+
+def _age_text(w: WorkerView) -> str:
+    """The running task's age; `≤22ms` where the monitor can only bound it (flips gathered)."""
+    if w.current_task_age_ns is None:
+        return ""
+    if w.current_task_age_at_most:
+        return fmt.duration_at_most(w.current_task_age_ns)
+    return fmt.duration(w.current_task_age_ns)

@@ -40,3 +40,24 @@ def test_utilization_band_is_judged_on_the_window_mean() -> None:
     assert utilization_text(0.10, 0.70, narrow=False) == "10% · avg 70%"
     assert utilization_text(0.10, 0.90, narrow=True) == "avg 90% high"
     assert utilization_text(None, None, narrow=False) == "— · avg —"
+
+
+def test_an_upper_bound_rounds_up_and_fits_where_a_duration_fits() -> None:
+    cases = {
+        0: "≤0ns",
+        0.4: "≤1ns",
+        999.5: "≤1µs",
+        1_234: "≤1.3µs",
+        1_230_000: "≤1.3ms",
+        8_901_000: "≤9ms",
+        21_400_000: "≤22ms",
+        123_400_000: "≤124ms",
+        999_200_000: "≤1s",
+        1_050_000_000: "≤1.1s",
+        61_200_000_000: "≤1m02s",
+    }
+    assert {ns: fmt.duration_at_most(ns) for ns in cases} == cases
+    assert fmt.duration_at_most(None) == fmt.NO_DATA
+    for ns in (*cases, 5_555_555, 99_990_000, 9_999_999_999):
+        assert len(fmt.duration_at_most(ns)) <= len(fmt.duration(ns)) + 1
+        assert len(fmt.duration_at_most(ns)) <= 6  # the worker table's Age column

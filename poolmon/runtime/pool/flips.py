@@ -25,7 +25,9 @@ import threading
 from dataclasses import dataclass
 from typing import Final
 
-HOLD_NS: Final = 20_000_000
+from poolmon.core.catalog import STATE_FLIP_DELAY_NS
+
+HOLD_NS: Final = STATE_FLIP_DELAY_NS
 """A worker's flips closer than this to its last emitted one are gathered (monotonic ns)."""
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 
+from poolmon.core.catalog import STATE_FLIP_DELAY_NS
 from poolmon.runtime.pool.current import current_task
 from poolmon.runtime.pool.state import EngineBase
 from poolmon.runtime.pool.worker import BUSY, DEGRADED, READY, STARTING, WorkerHandle
 from poolmon.runtime.pool.worker_main import SLOT_BEAT
 
-TICK_NS = 20_000_000
+TICK_NS = STATE_FLIP_DELAY_NS  # held flips leave at each tick: the catalog promises this bound
 STAMP_KEEP_NS = 1_000_000_000  # submit checkpoints younger than this are kept (submitstamps)
 REPORT_NS = 1_000_000_000
 EXIT_GRACE_NS = 2_000_000_000

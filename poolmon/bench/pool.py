@@ -23,7 +23,9 @@ Every repetition runs every contender once, in turn (round robin), each with a f
   executor each wait in `recv` and in `poll` and count the faster (placement.WAITS);
 * ~1 ms CPU tasks (`burn`): poolmon `submit` vs the ideal, 2 x the serial in-process rate
   (the serial rate is itself a round-robin contender, so background load hits both alike),
-  with multiprocessing.Pool `apply_async` on the same tasks for context.
+  with multiprocessing.Pool `apply_async` on the same tasks for context;
+* short tasks beside a long one, and 5 ms tasks (bench.mixed_load): poolmon vs PPE, the p99
+  of a batch that nothing should hold up, and what not sending slow tasks ahead costs.
 
 The stdlib pools use the platform default start method (fork on Linux before 3.14), poolmon
 its own (forkserver); start-up is excluded from every figure.
@@ -39,6 +41,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from poolmon.bench import mixed_load as mixed
 from poolmon.bench import placement as pl
 from poolmon.bench import rtt_figures as figs
 from poolmon.bench.common import machine, median, round_robin
@@ -204,6 +207,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     k = 200 if quick else 1_000
     n_burn_tasks = 200 if quick else 1_000
     n_burn = calibrate_burn()
+    mixed_s = 3.0 if quick else 6.0
+    n_sleep = 200 if quick else 600
     ppe: list[tuple[float, float]] = []
     trips: dict[str, dict[str, list[Trips]]] = {"pool": {}}  # kind (floors: by wait) -> place
     trip_fns: dict[str, Callable[[int, str], Trips]] = {"pool": rtt_poolmon}
@@ -245,6 +250,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "burn_poolmon": lambda: burn_poolmon(n_burn, n_burn_tasks),
             "burn_mp_apply_async": lambda: burn_mp(n_burn, n_burn_tasks),
             "burn_serial": lambda: burn_serial(n_burn, n_burn_tasks // 4),
+            "mixed_poolmon": lambda: mixed.batch_p99_ms("poolmon", WORKERS, mixed_s),
+            "mixed_ppe": lambda: mixed.batch_p99_ms("ppe", WORKERS, mixed_s),
+            "sleep_5ms_poolmon": lambda: mixed.sleep_rate("poolmon", WORKERS, n_sleep),
+            "sleep_5ms_ppe": lambda: mixed.sleep_rate("ppe", WORKERS, n_sleep),
         },
         reps,
     )
@@ -269,6 +278,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "burn_serial_per_s": serial,
         "burn_ideal_per_s": serial * WORKERS,
         "burn_task_ms": 1000.0 / serial,
+        "mixed_batch_p99_ms_poolmon": median(runs["mixed_poolmon"]),
+        "mixed_batch_p99_ms_process_pool_executor": median(runs["mixed_ppe"]),
+        "sleep_5ms_poolmon_per_s": median(runs["sleep_5ms_poolmon"]),
+        "sleep_5ms_process_pool_executor_per_s": median(runs["sleep_5ms_ppe"]),
     }
     ratios = {
         "submit_vs_process_pool_executor": figures["submit_poolmon_per_s"]
@@ -287,6 +300,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "burn_vs_ideal": figures["burn_poolmon_per_s"] / figures["burn_ideal_per_s"],
         "burn_mp_pool_apply_async_vs_ideal": figures["burn_mp_pool_apply_async_per_s"]
         / figures["burn_ideal_per_s"],
+        "mixed_batch_p99_vs_process_pool_executor": figures["mixed_batch_p99_ms_poolmon"]
+        / figures["mixed_batch_p99_ms_process_pool_executor"],
+        "sleep_5ms_vs_process_pool_executor": figures["sleep_5ms_poolmon_per_s"]
+        / figures["sleep_5ms_process_pool_executor_per_s"],
     }
     return {
         "suite": "pool",
@@ -299,6 +316,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "round_trips": k,
             "burn_tasks": n_burn_tasks,
             "burn_n": n_burn,
+            "mixed_seconds": mixed_s,
+            "mixed": {"long_s": mixed.LONG_S, "short_s": mixed.SHORT_S, "batch": mixed.BATCH},
+            "sleep_5ms_tasks": n_sleep,
             "quick": quick,
         },
         "figures": figures,

@@ -216,7 +216,16 @@ class Engine(CallerIO, Lifecycle, Supervisor):
         when they take milliseconds it parks work on one worker that an idle (or newly
         started) worker could have run. So each worker keeps about `PIPELINE_NS` of work in
         flight, from an EWMA of the time per result while it was busy; a new worker starts
-        at 2 and opens up as fast results come back (like TCP slow start).
+        at 1 and opens up as fast results come back (like TCP slow start).
+
+        A task sent ahead waits behind whatever the worker runs, however long: a worker busy
+        with a 60 s call would hold the next task for 60 s while others sit idle (measured:
+        batches of 5 ms tasks beside a 1 s task took 1 s at p99, ProcessPoolExecutor 20 ms).
+        So nothing is sent ahead to a worker whose tasks take over `PIPELINE_NS`: its window
+        is 1, and the idle gap this costs (one round trip, ~40 µs on an idle machine) is under
+        2 % of such a task. Faster tasks keep at least one ahead, where the gap would cost
+        more; among them a rare long task may still hold up to a window of work behind it
+        (docs/POOL.md, "Queue and pipelining").
         """
         now = time.monotonic_ns()
         per_task = (now - w.busy_mark_ns) / n
@@ -224,7 +233,8 @@ class Engine(CallerIO, Lifecycle, Supervisor):
         avg = w.task_ns = per_task if w.task_ns < 0 else (w.task_ns * 3 + per_task) / 4
         cap = self.cfg.max_in_flight
         want = int(PIPELINE_NS / avg) if avg > 0 else cap
-        w.window = max(min(2, cap), min(cap, want, w.window * 2))
+        floor = 1 if avg > PIPELINE_NS else min(2, cap)
+        w.window = max(floor, min(cap, want, w.window * 2))
 
     def finish_slow(self, w: WorkerHandle, fut: PoolFuture, frame: list[Any]) -> None:
         """Results that need decoding, exceptions, and futures somebody is waiting on.

@@ -134,7 +134,7 @@ class WorkerHandle:
         self.exited = False
         self.dirty = False
         self.dispatched = 0
-        self.window = 2  # tasks that may be in flight; grows with fast results (engine)
+        self.window = 1  # tasks that may be in flight; grows with fast results (engine)
         self.task_ns = -1.0  # EWMA of time per result while busy
         self.busy_mark_ns = now
         self.rcvtimeo_us = 0  # the socket's SO_RCVTIMEO as last set (callerio.wait_on_worker)

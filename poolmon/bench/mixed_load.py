@@ -33,7 +33,7 @@ BATCH = 4
 
 
 def _batch_p99_ms(executor: Any, seconds: float) -> float:
-    executor.submit(sleepy, 0.001).result()  # every worker started
+    executor.submit(sleepy, 0.001).result()  # started (ProcessPoolExecutor: a first worker)
     long = executor.submit(sleepy, LONG_S)
     end = time.perf_counter() + seconds
     times = []

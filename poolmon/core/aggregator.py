@@ -174,6 +174,7 @@ class Aggregator:
         self.coverage.drop_after(now_s)
         for rec in self.workers.rows.values():
             rec.drop_after(now_s)
+        self.workers.rewind((now_s + 1) * NS_PER_S - 1)
         if self._live_high_ns is not None:
             self._live_high_ns = min(self._live_high_ns, (now_s + 1) * NS_PER_S - 1)
 
@@ -205,7 +206,6 @@ class Aggregator:
         self.now_ns()
         second = event.ts_ns // NS_PER_S
         self.coverage.note(second)
-        self.workers.heard(event.ts_ns)
         self.event_counts.inc(event.name)
         if event.name == C.WORKER_EXIT:
             reason = str(event.metadata.get("reason"))
@@ -214,6 +214,7 @@ class Aggregator:
         handler = self._handlers.get(event.name)
         if handler is not None:
             handler(event)
+        self.workers.heard(event.ts_ns)  # after: a new pool instance's event clears the table
 
     def ingest_tasks(self, batch: TaskBatch, *, seq: int | None = None) -> None:
         """Account a batch of finished tasks (the numpy fast path).

@@ -104,6 +104,7 @@ STATE_FLIP_DELAY_NS: Final = 20_000_000
 Flips coming faster than one per this long are gathered, and leave at the pool's next
 supervisor tick (this often) or before any other pool event. A monitor has therefore heard
 of every flip that happened this long (plus the tick's lateness) before the newest event it
-received; a task younger than that may already have been followed by others it has not
-heard of, so its age is only an upper bound (`WorkerView.current_task_age_at_most`).
+received; a task younger than a few times that may already have been followed by others it
+has not heard of, so its age is only an upper bound (`WorkerView.current_task_age_at_most`,
+`WorkerTable.task_age_at_most`).
 """

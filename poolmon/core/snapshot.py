@@ -122,7 +122,7 @@ class WorkerView:
     current_task_age_ns: int | None = None
     current_task_age_at_most: bool = False
     """The age is an upper bound: the task is young enough that the worker may have finished
-    it and started others the monitor has not heard of yet (`STATE_FLIP_DELAY_NS`)."""
+    it and started others the monitor has not heard of yet (`WorkerTable.task_age_at_most`)."""
     tasks_done: int = 0
     tasks_failed: int = 0
     restarts: int = 0

@@ -165,8 +165,8 @@ class WorkerTable:
         """The newest event time received (wall ns): the stream is complete up to about here.
 
         Every busy/ready flip that happened `STATE_FLIP_DELAY_NS` (and the pool's tick
-        lateness) before it has been heard of, so a task that started earlier is known to be
-        the worker's current one, and a younger one may not be (`task_age_at_most`).
+        lateness) before it has been heard of, so a task that started well before is known
+        to be the worker's current one, and a younger one may not be (`task_age_at_most`).
         """
 
     def heard(self, ts_ns: int) -> None:
@@ -174,13 +174,21 @@ class WorkerTable:
         if ts_ns > self.heard_until_ns:
             self.heard_until_ns = ts_ns
 
+    def rewind(self, now_ns: int) -> None:
+        """The wall clock went back: a horizon in the "future" would call young tasks exact."""
+        self.heard_until_ns = min(self.heard_until_ns, now_ns)
+
     def task_age_at_most(self, started_ns: int) -> bool:
         """True: a task that started then may have been followed by others not heard of yet.
 
-        Its age is then an upper bound. Twice the catalog's flip delay, for a pool tick
-        that runs late.
+        Its age is then an upper bound. A flip leaves within a tick of the pool's supervisor,
+        which may run up to a tick late: so every flip up to `2 * STATE_FLIP_DELAY_NS` before
+        the horizon has been heard of. A task that started twice that long before it has
+        been seen running for at least that long, so it is not one of a fast worker's tasks;
+        its age is exact, as of the stream (it may have ended within the monitor's lag, as
+        any figure may).
         """
-        return started_ns > self.heard_until_ns - 2 * STATE_FLIP_DELAY_NS
+        return started_ns > self.heard_until_ns - 4 * STATE_FLIP_DELAY_NS
 
     def get(self, worker_id: int, now_ns: int) -> WorkerRecord:
         """The row for `worker_id`, created (evicting if full) on first sight."""

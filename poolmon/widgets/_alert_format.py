@@ -11,6 +11,7 @@ the vocabulary does not know falls back to Prometheus' naming rules (`_seconds`,
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -82,8 +83,10 @@ def value_metric(alert: Alert) -> str:
 
 def metric_value(value: float | None, metric: str) -> str:
     """A value in the unit of a metric named by Prometheus' rules; "—" when there is none."""
-    if value is None:
+    if value is None or math.isnan(value):
         return "—"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
     for suffix, per in _RATES:
         if metric.endswith(suffix):
             return metric_value(value, metric.removesuffix(suffix)) + per
@@ -120,17 +123,25 @@ def comparator(alert: Alert) -> str:
 def value_vs_threshold(alert: Alert) -> str:
     """`7.2% > 5.0%`: the current value against the threshold, in the value's unit.
 
-    Where the two would print alike but differ (59.6 % against 60 %: `60% < 60%`), both get
-    the decimals that tell them apart (`59.6% < 60.0%`), so the line never contradicts itself.
+    Where the two would look alike but differ (59.6 % against 60 % printed `60% < 60%`;
+    0.9996 s against 1 s `1000ms < 1.00s`), both get the decimals that tell them apart in the
+    threshold's unit (`59.6% < 60.0%`, `0.9996s < 1.0000s`), so the line never contradicts
+    itself.
     """
     metric = value_metric(alert)
     value = metric_value(alert.value, metric)
     if alert.threshold is None:
         return value
     threshold = metric_value(alert.threshold, metric)
-    if value == threshold and alert.value is not None and alert.value != alert.threshold:
-        value, threshold = _told_apart(alert.value, alert.threshold, metric)
+    v, t = alert.value, alert.threshold
+    if v is not None and v != t and (value == threshold or abs(v - t) <= _CLOSE * abs(t)):
+        value, threshold = _told_apart(v, t, metric)
     return f"{value} {comparator(alert)} {threshold}"
+
+
+_CLOSE: Final = 0.01
+"""Values within this fraction of the threshold may print alike, or alike in another unit
+(`60.0s` against `1m00s`): they are shown in the threshold's unit, told apart."""
 
 
 _BINARY_UNITS: Final = ((1024.0**3, "GiB"), (1024.0**2, "MiB"), (1024.0, "KiB"), (1.0, "B"))
@@ -145,6 +156,8 @@ def _told_apart(value: float, threshold: float, metric: str) -> tuple[str, str]:
     equal for any reader, and the plain texts stand.
     """
     texts = (metric_value(value, metric), metric_value(threshold, metric))
+    if not (math.isfinite(value) and math.isfinite(threshold)):
+        return texts
     per = ""
     for suffix, unit in _RATES:
         if metric.endswith(suffix):

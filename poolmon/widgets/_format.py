@@ -29,15 +29,19 @@ def duration(ns: float | None) -> str:
 
 
 def duration_at_most(ns: float | None) -> str:
-    """`≤22ms`: an upper bound, rounded up (`≤1.3ms`, `≤22ms`, `≤124ms`).
+    """`≤22ms`: an upper bound, rounded up (`≤1.3ms`, `≤22ms`, `≤124ms`, `≤1h01m`).
 
     For an age the monitor can only bound (`WorkerView.current_task_age_at_most`); rounding
-    up keeps the bound true, and the short form fits where `duration` fits.
+    up keeps the bound true, and the short form fits where `duration` fits. A negative
+    bound is 0; one that is not a number has no data.
     """
-    if ns is None:
+    if ns is None or not math.isfinite(ns):
         return NO_DATA
-    if ns >= 60e9:
-        return "≤" + age(-(-int(ns) // 1_000_000_000) * 1_000_000_000)
+    ns = max(0.0, ns)
+    if ns >= 60e9:  # `age` truncates to its last unit: round up to it first
+        unit_s = 1 if ns < 3600e9 else 60 if ns < 86400e9 else 3600
+        step = unit_s * 1_000_000_000
+        return "≤" + age(math.ceil(ns / step) * step)
     for i, (scale, unit) in enumerate(_DURATION_UNITS):
         if ns >= scale:
             value = ns / scale

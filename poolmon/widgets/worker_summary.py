@@ -48,7 +48,8 @@ class WorkerSummary(Widget):
         if w.current_op:
             age = w.current_task_age_ns
             bound = w.current_task_age_at_most and age is not None
-            task = f"{w.current_op} for " + (fmt.duration_at_most(age) if bound else fmt.age(age))
+            shown = fmt.duration_at_most(age) if bound else fmt.duration(age)
+            task = f"{w.current_op} for {shown}"
         lat = w.latency
         for key, value in (
             ("pid", str(w.pid or fmt.NO_DATA)),

@@ -47,10 +47,10 @@ def test_a_young_task_is_a_bound_until_the_stream_passes_it() -> None:
     t0 = clock.time_ns()
     agg.ingest_event(_busy(t0, flips=12))  # gathered: the worker flips fast
     assert _at(agg, clock, t0 + 21 * MS) == (21 * MS, True)
-    agg.ingest_event(_other(t0 + 30 * MS))  # heard 30 ms past it: a held flip could be due
-    assert _at(agg, clock, t0 + 31 * MS) == (31 * MS, True)
-    agg.ingest_event(_other(t0 + 2 * C.STATE_FLIP_DELAY_NS))  # past the delay, and its lateness
-    assert _at(agg, clock, t0 + 60 * MS) == (60 * MS, False)
+    agg.ingest_event(_other(t0 + 60 * MS))  # heard 60 ms past it: a held flip could be due
+    assert _at(agg, clock, t0 + 61 * MS) == (61 * MS, True)
+    agg.ingest_event(_other(t0 + 4 * C.STATE_FLIP_DELAY_NS))  # seen running 40 ms: not a fast one
+    assert _at(agg, clock, t0 + 90 * MS) == (90 * MS, False)
 
 
 def test_the_bound_applies_to_a_status_report_of_a_young_task() -> None:
@@ -65,6 +65,19 @@ def test_the_bound_applies_to_a_status_report_of_a_young_task() -> None:
     assert _at(agg, clock, t0 + 1_005 * MS) == (1_005 * MS, False)
 
 
+def test_a_clock_that_went_back_takes_the_horizon_with_it() -> None:
+    clock = ManualClock()
+    agg = Aggregator(clock)
+    t0 = clock.time_ns()
+    agg.ingest_event(_other(t0 + 3_600 * 10**9))  # a bogus time an hour ahead
+    agg.ingest_event(_busy(t0))
+    assert _at(agg, clock, t0 + MS) == (MS, False)  # the bogus horizon calls it exact...
+    clock.jump_wall(-120)
+    agg.now_ns()  # ...until the aggregator sees its clock go back
+    clock.jump_wall(120)
+    assert _at(agg, clock, t0 + 2 * MS)[1]
+
+
 @dataclass
 class Worker:
     """Ground truth: when each of one worker's tasks started and ended (wall ns)."""
@@ -77,6 +90,10 @@ class Worker:
         i = bisect.bisect_right(self.starts, t) - 1
         return self.starts[i] if i >= 0 and t < self.ends[i] else None
 
+    def end_of(self, start: int) -> int:
+        """When the task that started at `start` ended."""
+        return self.ends[bisect.bisect_left(self.starts, start)]
+
 
 def _simulate(seed: int) -> tuple[Worker, list[tuple[int, Event]]]:
     """One worker's tasks, and every event the pool emits with its emission time."""
@@ -86,6 +103,7 @@ def _simulate(seed: int) -> tuple[Worker, list[tuple[int, Event]]]:
         t += rng.choice((20_000, 100_000, 3 * MS, 40 * MS))  # idle gap
         starts.append(t)
         t += rng.choice((500_000, 2 * MS, 2 * MS, 9 * MS, 150 * MS, 700 * MS))
+        t += rng.choice((0, 0, rng.randrange(7 * MS, 30 * MS)))  # some of the hold's size
         ends.append(t)
     truth = Worker(starts, ends)
     gate, out = FlipGate(), []
@@ -138,8 +156,13 @@ def test_an_exact_age_is_the_task_really_running_and_a_bound_is_never_short() ->
                     assert true_start is None or true_start >= known_start, (seed, moment)
                 else:
                     exact += 1
-                    # what ran at the stream's horizon is the task shown, from its start
+                    # the task shown ran, from its start, until past the stream's horizon...
+                    assert known_start <= horizon - 2 * C.STATE_FLIP_DELAY_NS
                     assert truth.task_at(horizon) == known_start, (seed, moment)
+                    # ...and if it has ended since, only within the monitor's lag: its end
+                    # leaves within a (late) tick, and the link took `delay`
+                    lag = moment - truth.end_of(known_start)
+                    assert lag < 2 * C.STATE_FLIP_DELAY_NS + delay, (seed, moment, lag)
             moment += rng.randrange(1 * MS, 7 * MS)
         assert exact > 500, (exact, bound)  # both cases were exercised
         assert bound > 500, (exact, bound)

@@ -13,6 +13,7 @@ from poolmon.testing.alert_samples import NS, make_alert, sample_view
 from poolmon.widgets import _alert_format as af
 
 NOW = 1_800_000_000 * NS
+GIB = 2**30
 
 
 @pytest.mark.parametrize(
@@ -68,6 +69,18 @@ NOW = 1_800_000_000 * NS
         ),
         ("throughput", "throughput over 1m < 10/s", 9.99996, 10.0, "9.99996/s < 10.00000/s"),
         ("queue_depth", "queue_depth > 1000", 1000.4, 1000.0, "1.0004k > 1.0000k"),
+        # ...and so do values that would look alike in another unit (`1000ms < 1.00s`)
+        ("custom_wait_seconds", "custom_wait_seconds < 1", 0.9996, 1.0, "0.9996s < 1.0000s"),
+        ("latency_p99", "latency_p99{op} over 5m < 60 s", 59.996, 60.0, "59.996s < 60.000s"),
+        (
+            "worker_rss_bytes",
+            "worker_rss_bytes < 1 GiB",
+            0.9996 * 2**30,
+            2**30,
+            "0.9996GiB < 1.0000GiB",
+        ),
+        ("queue_depth", "queue_depth < 1000", 999.9, 1000.0, "0.9999k < 1.0000k"),
+        ("queue_depth", "queue_depth > 1000", float("inf"), 1000.0, "∞ > 1.00k"),
     ],
 )
 def test_value_vs_threshold_in_the_metric_unit(

@@ -107,7 +107,10 @@ class CallerIO(Dispatcher):
             try:
                 if self.fatal is None:
                     self.dispatch()
-                    if self.epoll is not None:
+                    if self.pending:  # queued work: the IO thread must see what makes room
+                        if self.disarmed:
+                            self.rearm()
+                    elif self.epoll is not None:
                         self.disarm_sole()
                     self.flush()
             finally:

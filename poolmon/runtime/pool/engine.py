@@ -220,12 +220,13 @@ class Engine(CallerIO, Lifecycle, Supervisor):
 
         A task sent ahead waits behind whatever the worker runs, however long: a worker busy
         with a 60 s call would hold the next task for 60 s while others sit idle (measured:
-        batches of 5 ms tasks beside a 1 s task took 1 s at p99, ProcessPoolExecutor 20 ms).
-        So nothing is sent ahead to a worker whose tasks take over `PIPELINE_NS`: its window
-        is 1, and the idle gap this costs (one round trip, ~40 µs on an idle machine) is under
-        2 % of such a task. Faster tasks keep at least one ahead, where the gap would cost
-        more; among them a rare long task may still hold up to a window of work behind it
-        (docs/POOL.md, "Queue and pipelining").
+        batches of 5 ms tasks beside a 1 s task took 1 s at p99, ProcessPoolExecutor 28 ms).
+        So nothing is sent ahead to a worker whose recent tasks took over `PIPELINE_NS` (the
+        EWMA below, which a long task raises when it ends): its window is 1, and the idle gap
+        this costs (one round trip, ~40 µs on an idle machine) is under 2 % of such a task.
+        Faster workers keep at least one ahead, where the gap would cost more; a long task
+        that lands on one may still hold up to a window of work behind it (docs/POOL.md,
+        "Queue and pipelining"). A new worker's task time is unknown: it starts at 1.
         """
         now = time.monotonic_ns()
         per_task = (now - w.busy_mark_ns) / n

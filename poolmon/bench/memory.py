@@ -182,13 +182,14 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         pool = subprocess.Popen([*cmd, "pool", sock, str(rate)], env=env, stdout=subprocess.PIPE)
         _follow(pool, pool_state)
-        app = None
+        app = app_err = None
         try:
             deadline = time.monotonic() + 30
             while not os.path.exists(sock) and time.monotonic() < deadline:
                 time.sleep(0.1)
+            app_err = open(Path(folder) / "app.err", "wb")  # noqa: SIM115 - kept for the run
             app = subprocess.Popen(
-                [*cmd, "app", sock], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+                [*cmd, "app", sock], env=env, stdout=subprocess.PIPE, stderr=app_err
             )
             _follow(app, app_state)
             start = time.monotonic()
@@ -222,6 +223,9 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                         proc.wait(20)
                     except subprocess.TimeoutExpired:
                         proc.kill()
+            if app_err is not None:
+                app_err.close()
+            errors = _tail(Path(folder) / "app.err")
     after = [c for c in curve if float(c["t_s"] or 0) >= warmup_min * 60]
 
     def series(key: str) -> list[tuple[float, float]]:
@@ -241,6 +245,7 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
             "app_frames_in_fit": _grown([c["app_frames"] for c in after]),
         },
         "app_stall": stall,
+        "app_stderr_tail": errors,
         "warmup_state": warmup_state(after),
         "curve": curve,
     }
@@ -252,19 +257,36 @@ longer than any reconnect after the bench's cut."""
 
 
 def app_stall(after: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Where the app stopped receiving frames during the fit, and what it said; None if never.
+    """Where the app stopped receiving frames, or drawing, during the fit; None if never.
 
     Why: an app whose monitor stopped (its thread ended, or it never reconnected) draws the
     same screen for the rest of the run, so its RSS slope passes without measuring anything.
+    And an app whose screen stopped changing while frames still came (run 14, 2026-12-07:
+    its render objects identical for the last 17 minutes, its RSS up 5.4 MiB at that
+    moment) no longer measures what a user's app does either. `stopped` says which.
     """
-    run = 0
-    for i in range(1, len(after)):
-        frames, before = after[i]["app_frames"], after[i - 1]["app_frames"]
-        run = run + 1 if frames is not None and frames == before else 0
-        if run >= STALL_SAMPLES:
-            at = after[i - run]
-            return {"t_s": at["t_s"], "state": at["app_state"], "detail": at.get("app_detail")}
+    for key, stopped in (("app_frames", "frames"), ("app_render", "drawing")):
+        run = 0
+        for i in range(1, len(after)):
+            now, before = after[i].get(key), after[i - 1].get(key)
+            run = run + 1 if now is not None and now == before else 0
+            if run >= STALL_SAMPLES:
+                at = after[i - run]
+                return {
+                    "t_s": at["t_s"],
+                    "stopped": stopped,
+                    "state": at["app_state"],
+                    "detail": at.get("app_detail"),
+                }
     return None
+
+
+def _tail(path: Path, limit: int = 4000) -> str:
+    """The end of what a bench process wrote to stderr ("" when nothing): why it stopped."""
+    try:
+        return path.read_bytes()[-limit:].decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _grown(values: list[Any]) -> int | None:
@@ -322,6 +344,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rss = rss_figures(args.minutes, args.warmup, args.rate)
         figures.update(rss["figures"])
         result["warmup_state"] = rss["warmup_state"]
+        result["app_stall"] = rss["app_stall"]
+        result["app_stderr_tail"] = rss["app_stderr_tail"]
         result["curve"] = rss["curve"]
     result["figures"] = figures
     result["ratios"] = ratios

@@ -45,8 +45,22 @@ def test_an_app_that_stopped_taking_frames_is_found_with_what_it_said() -> None:
     live = [_app(720 + 15 * i, 1000 * i) for i in range(40)]
     dead = [_app(720 + 15 * (40 + i), 39_000, "disconnected", "monitor stopped") for i in range(8)]
     stall = app_stall(live + dead)
-    assert stall == {"t_s": 720 + 15 * 39, "state": "live", "detail": ""}
+    assert stall == {"t_s": 720 + 15 * 39, "stopped": "frames", "state": "live", "detail": ""}
     assert app_stall(live) is None
     # a cut and its reconnect (a sample or two without a new frame) is not a stall
     blip = live[:10] + [_app(870, 9000)] * 3 + live[11:]
     assert app_stall(blip) is None
+
+
+def test_an_app_that_stopped_drawing_while_frames_came_is_a_stall_too() -> None:
+    # run 14, 2026-12-07: frames kept coming, the render objects froze from minute 62.8
+    def drawn(i: int, render: dict[str, int]) -> Any:
+        return {**_app(720 + 15 * i, 1000 * i), "app_render": render}
+
+    live = [drawn(i, {"Strip": 800 + i % 7, "Segment": 5000 + 37 * i}) for i in range(30)]
+    frozen = [drawn(30 + i, {"Strip": 821, "Segment": 9164}) for i in range(8)]
+    stall = app_stall(live + frozen)
+    assert stall is not None
+    assert stall["stopped"] == "drawing"
+    assert stall["t_s"] == 720 + 15 * 30
+    assert app_stall(live) is None

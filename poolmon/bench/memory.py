@@ -182,15 +182,15 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         pool = subprocess.Popen([*cmd, "pool", sock, str(rate)], env=env, stdout=subprocess.PIPE)
         _follow(pool, pool_state)
-        app = app_err = None
+        app = None
         try:
             deadline = time.monotonic() + 30
             while not os.path.exists(sock) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            app_err = open(Path(folder) / "app.err", "wb")  # noqa: SIM115 - kept for the run
-            app = subprocess.Popen(
-                [*cmd, "app", sock], env=env, stdout=subprocess.PIPE, stderr=app_err
-            )
+            with open(Path(folder) / "app.err", "wb") as app_err:  # the child keeps its copy
+                app = subprocess.Popen(
+                    [*cmd, "app", sock], env=env, stdout=subprocess.PIPE, stderr=app_err
+                )
             _follow(app, app_state)
             start = time.monotonic()
             curve: list[dict[str, Any]] = []
@@ -223,8 +223,6 @@ def rss_figures(minutes: float, warmup_min: float, rate: float) -> dict[str, Any
                         proc.wait(20)
                     except subprocess.TimeoutExpired:
                         proc.kill()
-            if app_err is not None:
-                app_err.close()
             errors = _tail(Path(folder) / "app.err")
     after = [c for c in curve if float(c["t_s"] or 0) >= warmup_min * 60]
 

@@ -145,8 +145,8 @@ _CLOSE: Final = 0.01
 
 
 _BINARY_UNITS: Final = ((1024.0**3, "GiB"), (1024.0**2, "MiB"), (1024.0, "KiB"), (1.0, "B"))
-_DECIMAL_UNITS: Final = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
-_COUNT_UNITS: Final = ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""))
+_DECIMAL_UNITS: Final = (*fmt.DURATION_UNITS, (1.0, "ns"))
+_COUNT_UNITS: Final = (*fmt.COUNT_UNITS, (1.0, ""))
 
 
 def _told_apart(value: float, threshold: float, metric: str) -> tuple[str, str]:

@@ -9,11 +9,15 @@ from __future__ import annotations
 import math
 import signal
 from datetime import UTC, datetime
+from typing import Final
 
 NO_DATA = "—"
 """What every formatter prints for `None`."""
 
-_DURATION_UNITS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"))
+DURATION_UNITS: Final = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"))
+"""The units `duration` picks from, largest first (below 1 µs it prints ns)."""
+COUNT_UNITS: Final = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+"""The suffixes `count` picks from, largest first."""
 
 
 def duration(ns: float | None) -> str:
@@ -22,7 +26,7 @@ def duration(ns: float | None) -> str:
         return NO_DATA
     if ns >= 60e9:
         return age(int(ns))
-    for scale, unit in _DURATION_UNITS:
+    for scale, unit in DURATION_UNITS:
         if ns >= scale:
             return f"{_three_digits(ns / scale)}{unit}"
     return f"{ns:.0f}ns"
@@ -42,15 +46,24 @@ def duration_at_most(ns: float | None) -> str:
         unit_s = 1 if ns < 3600e9 else 60 if ns < 86400e9 else 3600
         step = unit_s * 1_000_000_000
         return "≤" + age(math.ceil(ns / step) * step)
-    for i, (scale, unit) in enumerate(_DURATION_UNITS):
+    for i, (scale, unit) in enumerate(DURATION_UNITS):
         if ns >= scale:
             value = ns / scale
             up = math.ceil(value) if value >= 10 else math.ceil(value * 10) / 10
             if up >= 1000 and i:  # 999.2ms rounds up to the next unit
-                return f"≤1{_DURATION_UNITS[i - 1][1]}"
+                return f"≤1{DURATION_UNITS[i - 1][1]}"
             return (f"≤{up:.1f}".removesuffix(".0") if up < 10 else f"≤{up:.0f}") + unit
     up = math.ceil(ns)
     return "≤1µs" if up >= 1000 else f"≤{up}ns"
+
+
+def task_age(ns: float | None, at_most: bool) -> str:
+    """A running task's age: exact (`duration`), or a bound where that is all that is known.
+
+    `at_most` is `WorkerView.current_task_age_at_most`: the worker table and a worker's
+    summary both show an age this way.
+    """
+    return duration_at_most(ns) if at_most else duration(ns)
 
 
 def exit_cause(exit_code: int | None, signum: int | None) -> str:
@@ -117,7 +130,7 @@ def count(n: float | None) -> str:
         return NO_DATA
     if abs(n) < 1000:
         return f"{n:.0f}"
-    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for scale, unit in COUNT_UNITS:
         if abs(n) >= scale:
             return f"{_three_digits(n / scale)}{unit}"
     return f"{n:.0f}"  # pragma: no cover - unreachable, the loop always returns

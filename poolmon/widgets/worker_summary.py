@@ -46,10 +46,8 @@ class WorkerSummary(Widget):
         state = w.state if w.alive else f"{w.state} (gone)"
         task = ""
         if w.current_op:
-            age = w.current_task_age_ns
-            bound = w.current_task_age_at_most and age is not None
-            shown = fmt.duration_at_most(age) if bound else fmt.duration(age)
-            task = f"{w.current_op} for {shown}"
+            age = fmt.task_age(w.current_task_age_ns, w.current_task_age_at_most)
+            task = f"{w.current_op} for {age}"
         lat = w.latency
         for key, value in (
             ("pid", str(w.pid or fmt.NO_DATA)),

@@ -267,7 +267,8 @@ class WorkerTable(ScrollView, can_focus=True):
     def _cells(w: WorkerView) -> list[Cell]:
         state_colour = _STATE_STYLE.get(w.state, "") if w.alive else "text-muted"
         state_colour = _TROUBLE.get(w.state, state_colour)
-        age = _age_text(w)
+        age = w.current_task_age_ns
+        age_text = "" if age is None else fmt.task_age(age, w.current_task_age_at_most)
         last = w.exits[-1] if w.exits and not w.alive else None
         task = w.current_op or ("" if last is None else fmt.exit_cause(last.exit_code, last.signal))
         return [
@@ -275,7 +276,7 @@ class WorkerTable(ScrollView, can_focus=True):
             (str(w.pid or fmt.NO_DATA), "", False),
             (w.state, state_colour, False),
             (task, "" if w.current_op else state_colour, False),
-            (age, age_colour(w.current_task_age_ns), True),
+            (age_text, age_colour(age), True),
             (fmt.count(w.tasks_done), "", True),
             (fmt.percentile(w.latency.count, w.latency.p99_ns), "", True),
             (fmt.cpu(w.cpu_percent), "", True),
@@ -378,12 +379,3 @@ class WorkerTable(ScrollView, can_focus=True):
             if index == self.cursor_row:
                 self.action_choose()
             self.cursor_row = index
-
-
-def _age_text(w: WorkerView) -> str:
-    """The running task's age; `≤22ms` where the monitor can only bound it (flips gathered)."""
-    if w.current_task_age_ns is None:
-        return ""
-    if w.current_task_age_at_most:
-        return fmt.duration_at_most(w.current_task_age_ns)
-    return fmt.duration(w.current_task_age_ns)
